@@ -1,0 +1,1 @@
+"""The ServiceDesk application: commands, access policy and queries over the read side."""

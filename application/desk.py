@@ -1,0 +1,252 @@
+"""The `ServiceDesk` application: one method per command on cases, and the case queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, RecordConflictError
+
+from application.access import can_see_department, check_may
+from domain.actors import Actor
+from domain.cases import Case
+from domain.catalogue import Department, Desk, Service
+from domain.errors import InvalidValue, NotFound, RuleViolated, VersionConflict
+from domain.receipts import CommandReceipt
+from domain.references import ReferenceBook
+
+T = TypeVar("T", bound=Aggregate)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """The client's key for one request, and a fingerprint of what it asked for."""
+
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command left behind: the case as saved, and the log position it reached."""
+
+    case: Case
+    position: int
+    replayed: bool = False
+
+
+class IdempotencyKeyReused(RuleViolated):
+    code = "idempotency-key-reused"
+
+
+class ServiceDesk(Application[UUID]):
+    """Holds every aggregate, so the notification log is one total order of the desk's facts."""
+
+    name = "civicdesk"
+    is_snapshotting_enabled = False
+
+    def __init__(self, env: dict[str, str] | None = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def _get(self, kind: type[T], aggregate_id: UUID, what: str,
+                           version: int | None = None) -> T:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {what} {aggregate_id}") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"no {what} {aggregate_id}")
+        return aggregate
+
+    def find_department(self, code: str) -> Department | None:
+        try:
+            return self._get(Department, Department.create_id(code), "department")
+        except NotFound:
+            return None
+
+    def find_service(self, code: str) -> Service | None:
+        try:
+            return self._get(Service, Service.create_id(code), "service")
+        except NotFound:
+            return None
+
+    def _active_department(self, code: str, field: str) -> Department:
+        department = self.find_department(code)
+        if department is None or not department.active:
+            raise InvalidValue(f"no active department {code!r}", field)
+        return department
+
+    def _save(self, *aggregates: Aggregate | None) -> int:
+        try:
+            recordings = self.save(*aggregates)
+        except (RecordConflictError, IntegrityError) as conflict:
+            raise VersionConflict("the case was changed by someone else; reload and retry"
+                                  ) from conflict
+        return max((r.notification.id for r in recordings), default=self.log_position())
+
+    def log_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    # -- idempotency -------------------------------------------------------------------------
+
+    def _replay(self, actor: Actor, idempotency: IdempotencyKey | None) -> Outcome | None:
+        if idempotency is None:
+            return None
+        receipt_id = CommandReceipt.create_id(actor.id, idempotency.key)
+        try:
+            receipt: Aggregate = self.repository.get(receipt_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(receipt, CommandReceipt)
+        if receipt.fingerprint != idempotency.fingerprint:
+            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different "
+                                       "request", "Idempotency-Key")
+        case = self._get(Case, receipt.subject_id, "case", version=receipt.subject_version)
+        return Outcome(case=case, position=self.log_position(), replayed=True)
+
+    def _receipt(self, actor: Actor, idempotency: IdempotencyKey | None, case: Case,
+                 status_code: int) -> CommandReceipt | None:
+        if idempotency is None:
+            return None
+        return CommandReceipt(actor_id=actor.id, key=idempotency.key,
+                              fingerprint=idempotency.fingerprint, subject_id=case.id,
+                              subject_version=case.version, status_code=status_code)
+
+    def _save_with_receipt(self, actor: Actor, idempotency: IdempotencyKey | None,
+                           case: Case, status_code: int, *others: Aggregate) -> Outcome:
+        try:
+            position = self._save(case, *others,
+                                  self._receipt(actor, idempotency, case, status_code))
+        except VersionConflict:
+            # A concurrent retry with the same key won the race: answer as it did.
+            replay = self._replay(actor, idempotency)
+            if replay is None:
+                raise
+            return replay
+        return Outcome(case=case, position=position)
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def receive(self, actor: Actor, *, channel: str, received_at: datetime | None,
+                purpose: str, service_code: str | None, department: str | None, subject: str,
+                description: str, contact: dict[str, str], accessibility_needs: str | None,
+                idempotency: IdempotencyKey | None = None) -> Outcome:
+        """Record a new contact. Raises InvalidValue, Forbidden, IdempotencyKeyReused."""
+        replay = self._replay(actor, idempotency)
+        if replay is not None:
+            return replay
+        now = self.clock()
+        department = self._department_for(service_code, department)
+        check_may(actor, "receive", department)
+        for attempt in range(5):
+            book = self._reference_book(now.year)
+            case = Case.receive(
+                reference=book.issue(), channel=channel, occurred_at=received_at or now,
+                purpose=purpose, service_code=service_code, department=department,
+                subject=subject, description=description, contact=contact,
+                accessibility_needs=accessibility_needs, actor=actor, now=now)
+            try:
+                return self._save_with_receipt(actor, idempotency, case, 201, book)
+            except VersionConflict:
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _department_for(self, service_code: str | None, department: str | None) -> str:
+        if service_code is not None:
+            service = self.find_service(service_code)
+            if service is None or not service.active:
+                raise InvalidValue(f"no active service {service_code!r}", "service_code")
+            if department is not None and department != service.department:
+                raise InvalidValue(f"service {service_code} belongs to {service.department}, "
+                                   f"not {department}", "department")
+            department = service.department
+        if department is None:
+            raise InvalidValue("department or service_code is required", "department")
+        return self._active_department(department, "department").code
+
+    def _reference_book(self, year: int) -> ReferenceBook:
+        try:
+            book: Aggregate = self.repository.get(ReferenceBook.create_id(year))
+        except AggregateNotFoundError:
+            return ReferenceBook(year=year)
+        assert isinstance(book, ReferenceBook)
+        return book
+
+    def change_case(self, actor: Actor, case_id: UUID, command: str, *,
+                    expected_version: int | None,
+                    idempotency: IdempotencyKey | None = None,
+                    **arguments: Any) -> Outcome:
+        """Run one case command (a `Case` method) under the access policy.
+
+        Raises NotFound (invisible or unknown case), Forbidden, VersionConflict,
+        InvalidValue, RuleViolated and IdempotencyKeyReused.
+        """
+        replay = self._replay(actor, idempotency)
+        if replay is not None:
+            return replay
+        case = self.get_case(actor, case_id)
+        check_may(actor, command, case.department)
+        if expected_version is not None and expected_version != case.version:
+            raise VersionConflict(f"expected version {expected_version}, but the case is at "
+                                  f"version {case.version}", case.version)
+        if command == "transfer":
+            self._active_department(arguments["to_department"], "to_department")
+        method = getattr(case, CASE_METHODS[command])
+        method(actor=actor, occurred_at=arguments.pop("occurred_at", None) or self.clock(),
+               now=self.clock(), **arguments)
+        return self._save_with_receipt(actor, idempotency, case, 200)
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def get_case(self, actor: Actor, case_id: UUID, version: int | None = None) -> Case:
+        """The case as the actor may see it. Raises NotFound for another department's case."""
+        case = self._get(Case, case_id, "case", version=version)
+        if not can_see_department(actor, case.department):
+            raise NotFound(f"no case {case_id}")
+        return case
+
+    def case_events(self, actor: Actor, case_id: UUID) -> list[Any]:
+        self.get_case(actor, case_id)
+        return list(self.events.get(case_id))
+
+    def case_id_for(self, reference: str) -> UUID:
+        return Case.create_id(reference)
+
+    def __repr__(self) -> str:
+        return f"ServiceDesk({self.factory.__class__.__name__})"
+
+
+CASE_METHODS = {
+    "log_interaction": "log_interaction",
+    "assign": "assign",
+    "transfer": "transfer",
+    "acknowledge": "acknowledge",
+    "interim_response": "send_interim_response",
+    "wait": "wait_on_customer",
+    "customer_responded": "record_customer_response",
+    "resolve": "resolve",
+    "reopen": "reopen",
+    "close": "close",
+    "classify": "classify",
+    "escalate": "escalate",
+    "debrief": "debrief_complaint",
+    "request_accommodation": "request_accommodation",
+    "provide_accommodation": "provide_accommodation",
+    "survey": "answer_survey",
+}
+
+__all__ = ["Department", "Desk", "IdempotencyKey", "Outcome", "Service", "ServiceDesk"]

@@ -1,0 +1,1 @@
+"""The desk's domain model: cases, catalogue, standards and business time. No I/O."""

@@ -1,0 +1,420 @@
+"""The `Case` aggregate: one customer matter and every immutable thing that happens to it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.actors import Actor
+from domain.errors import CaseIsClosed, InvalidValue, NotAComplaint, RuleViolated
+from domain.values import (
+    Channel,
+    Classification,
+    Direction,
+    EscalationLevel,
+    Purpose,
+    Status,
+    check_aware,
+    check_survey_score,
+    parse_enum,
+)
+
+CASE_NAMESPACE = uuid5(NAMESPACE_URL, "https://civicdesk.example/cases")
+WAIT_TIMED_CHANNELS = {Channel.TELEPHONE.value, Channel.IN_PERSON.value}
+
+
+def _who(actor: Actor) -> dict[str, str]:
+    return {"actor_id": actor.id, "actor_role": actor.role.value}
+
+
+def _required(value: str, field: str) -> str:
+    if not value.strip():
+        raise InvalidValue(f"{field} must not be empty", field)
+    return value
+
+
+class Case(Aggregate):
+    """A customer matter. Public methods check the desk's rules, then record one event."""
+
+    @staticmethod
+    def create_id(reference: str) -> UUID:
+        """Derived from the reference, so a reference finds its case without an index."""
+        return uuid5(CASE_NAMESPACE, reference)
+
+    @classmethod
+    def receive(cls, *, reference: str, channel: str, occurred_at: datetime, purpose: str,
+                service_code: str | None, department: str, subject: str, description: str,
+                contact: dict[str, str], accessibility_needs: str | None, actor: Actor,
+                now: datetime) -> Case:
+        """Record a new contact. A letter's Received stamp may be earlier than its entry."""
+        parse_enum(Channel, channel, "channel")
+        parse_enum(Purpose, purpose, "purpose")
+        check_aware(occurred_at, "received_at")
+        if occurred_at > now:
+            raise InvalidValue("received_at must not be in the future", "received_at")
+        return cls(reference=reference, channel=channel, occurred_at=occurred_at,
+                   purpose=purpose, service_code=service_code, department=department,
+                   subject=_required(subject, "subject"), description=description,
+                   contact=contact, accessibility_needs=accessibility_needs, **_who(actor))
+
+    @event("Received")
+    def __init__(
+        self,
+        *,
+        reference: str,
+        channel: str,
+        occurred_at: datetime,
+        purpose: str,
+        service_code: str | None,
+        department: str,
+        subject: str,
+        description: str,
+        contact: dict[str, str],
+        accessibility_needs: str | None,
+        actor_id: str,
+        actor_role: str,
+    ) -> None:
+        self.reference = reference
+        self.channel = channel
+        self.received_at = occurred_at
+        self.purpose = purpose
+        self.service_code = service_code
+        self.department = department
+        self.subject = subject
+        self.description = description
+        self.contact = dict(contact)
+        self.accessibility_needs = accessibility_needs
+        self.recorded_by = actor_id
+        self.status = Status.OPEN.value
+        self.assignee: str | None = None
+        self.classification: str | None = None
+        self.escalation_level: str | None = None
+        self.escalations: list[dict[str, Any]] = []
+        self.debrief: dict[str, Any] | None = None
+        self.acknowledged_at: datetime | None = None
+        self.interim_response_at: datetime | None = None
+        self.resolved_at: datetime | None = None
+        self.resolved_at_first_contact = False
+        self.resolution: str | None = None
+        self.closed_at: datetime | None = None
+        self.transfers: list[dict[str, Any]] = []
+        self.interactions = 0
+        self.effort_minutes = 0
+        self.accommodations: list[dict[str, Any]] = []
+        self.surveys: list[dict[str, int | None]] = []
+        self.missed_deadlines: list[dict[str, Any]] = []
+
+    # -- checks shared by the commands -------------------------------------------------------
+
+    def check_when(self, occurred_at: datetime, now: datetime) -> None:
+        check_aware(occurred_at, "occurred_at")
+        if occurred_at > now:
+            raise InvalidValue("occurred_at must not be in the future", "occurred_at")
+        if occurred_at < self.received_at:
+            raise InvalidValue("occurred_at must not be before the case was received",
+                               "occurred_at")
+
+    def check_not_closed(self) -> None:
+        if self.status == Status.CLOSED.value:
+            raise CaseIsClosed(f"case {self.reference} is closed; reopen it first")
+
+    def check_complaint(self) -> None:
+        if self.classification != Classification.COMPLAINT.value:
+            raise NotAComplaint(f"case {self.reference} is not classified as a complaint")
+
+    @property
+    def is_escalated(self) -> bool:
+        return bool(self.escalations)
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def log_interaction(self, *, channel: str, direction: str, summary: str,
+                        effort_minutes: int, wait_seconds: int | None, actor: Actor,
+                        occurred_at: datetime, now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        if effort_minutes < 0:
+            raise InvalidValue("effort_minutes must not be negative", "effort_minutes")
+        if wait_seconds is not None:
+            if wait_seconds < 0:
+                raise InvalidValue("wait_seconds must not be negative", "wait_seconds")
+            if channel not in WAIT_TIMED_CHANNELS:
+                raise InvalidValue("wait_seconds is measured only for telephone and in-person "
+                                   "contacts", "wait_seconds")
+        parse_enum(Direction, direction, "direction")
+        parse_enum(Channel, channel, "channel")
+        self._interaction_logged(channel=channel, direction=direction,
+                                 summary=_required(summary, "summary"),
+                                 effort_minutes=effort_minutes, wait_seconds=wait_seconds,
+                                 occurred_at=occurred_at, **_who(actor))
+
+    @event("InteractionLogged")
+    def _interaction_logged(self, channel: str, direction: str, summary: str,
+                            effort_minutes: int, wait_seconds: int | None,
+                            occurred_at: datetime, actor_id: str, actor_role: str) -> None:
+        self.interactions += 1
+        self.effort_minutes += effort_minutes
+
+    def assign(self, *, assignee: str, actor: Actor, occurred_at: datetime,
+               now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        self.check_not_closed()
+        if assignee == self.assignee:
+            raise RuleViolated(f"case {self.reference} is already assigned to {assignee}",
+                               "assignee")
+        self._assigned(assignee=_required(assignee, "assignee"), occurred_at=occurred_at,
+                       **_who(actor))
+
+    @event("Assigned")
+    def _assigned(self, assignee: str, occurred_at: datetime, actor_id: str,
+                  actor_role: str) -> None:
+        self.assignee = assignee
+
+    def transfer(self, *, to_department: str, warm: bool, handover_note: str,
+                 customer_informed: bool, actor: Actor, occurred_at: datetime,
+                 now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        self.check_not_closed()
+        if to_department == self.department:
+            raise RuleViolated(f"case {self.reference} is already owned by {to_department}",
+                               "to_department")
+        if warm and not handover_note.strip():
+            raise InvalidValue("a warm transfer hands over context: handover_note is required",
+                               "handover_note")
+        self._transferred(from_department=self.department, to_department=to_department,
+                          warm=warm, handover_note=handover_note,
+                          customer_informed=customer_informed, occurred_at=occurred_at,
+                          **_who(actor))
+
+    @event("Transferred")
+    def _transferred(self, from_department: str, to_department: str, warm: bool,
+                     handover_note: str, customer_informed: bool, occurred_at: datetime,
+                     actor_id: str, actor_role: str) -> None:
+        self.department = to_department
+        self.assignee = None
+        self.transfers.append({"from": from_department, "to": to_department, "warm": warm,
+                               "at": occurred_at})
+
+    def acknowledge(self, *, message: str, actor: Actor, occurred_at: datetime,
+                    now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        self.check_not_closed()
+        if self.acknowledged_at is not None:
+            raise RuleViolated(f"case {self.reference} was already acknowledged")
+        self._acknowledged(message=message, occurred_at=occurred_at, **_who(actor))
+
+    @event("Acknowledged")
+    def _acknowledged(self, message: str, occurred_at: datetime, actor_id: str,
+                      actor_role: str) -> None:
+        self.acknowledged_at = occurred_at
+
+    def send_interim_response(self, *, explanation: str, actor: Actor,
+                              occurred_at: datetime, now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        self.check_not_closed()
+        if self.status == Status.RESOLVED.value:
+            raise RuleViolated(f"case {self.reference} is resolved; no interim response needed")
+        self._interim_response_sent(explanation=_required(explanation, "explanation"),
+                                    occurred_at=occurred_at, **_who(actor))
+
+    @event("InterimResponseSent")
+    def _interim_response_sent(self, explanation: str, occurred_at: datetime, actor_id: str,
+                               actor_role: str) -> None:
+        if self.interim_response_at is None:
+            self.interim_response_at = occurred_at
+
+    def wait_on_customer(self, *, reason: str, actor: Actor, occurred_at: datetime,
+                         now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        if self.status != Status.OPEN.value:
+            raise RuleViolated(f"case {self.reference} is {self.status}; only an open case can "
+                               "wait on the customer")
+        self._waiting_on_customer(reason=_required(reason, "reason"), occurred_at=occurred_at,
+                                  **_who(actor))
+
+    @event("WaitingOnCustomer")
+    def _waiting_on_customer(self, reason: str, occurred_at: datetime, actor_id: str,
+                             actor_role: str) -> None:
+        self.status = Status.WAITING_ON_CUSTOMER.value
+
+    def record_customer_response(self, *, summary: str, actor: Actor, occurred_at: datetime,
+                                 now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        if self.status != Status.WAITING_ON_CUSTOMER.value:
+            raise RuleViolated(f"case {self.reference} is not waiting on the customer")
+        self._customer_responded(summary=summary, occurred_at=occurred_at, **_who(actor))
+
+    @event("CustomerResponded")
+    def _customer_responded(self, summary: str, occurred_at: datetime, actor_id: str,
+                            actor_role: str) -> None:
+        self.status = Status.OPEN.value
+
+    def resolve(self, *, resolution: str, at_first_contact: bool, actor: Actor,
+                occurred_at: datetime, now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        self.check_not_closed()
+        if self.status == Status.RESOLVED.value:
+            raise RuleViolated(f"case {self.reference} is already resolved")
+        if at_first_contact and (self.transfers or self.interactions > 1):
+            raise RuleViolated("a case transferred or contacted more than once was not "
+                               "resolved at first contact", "at_first_contact")
+        self._resolved(resolution=_required(resolution, "resolution"),
+                       at_first_contact=at_first_contact, occurred_at=occurred_at,
+                       **_who(actor))
+
+    @event("Resolved")
+    def _resolved(self, resolution: str, at_first_contact: bool, occurred_at: datetime,
+                  actor_id: str, actor_role: str) -> None:
+        self.status = Status.RESOLVED.value
+        self.resolved_at = occurred_at
+        self.resolution = resolution
+        self.resolved_at_first_contact = at_first_contact
+
+    def reopen(self, *, reason: str, actor: Actor, occurred_at: datetime,
+               now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        if self.status not in {Status.RESOLVED.value, Status.CLOSED.value}:
+            raise RuleViolated(f"case {self.reference} is {self.status}; only a resolved or "
+                               "closed case can be reopened")
+        self._reopened(reason=_required(reason, "reason"), occurred_at=occurred_at,
+                       **_who(actor))
+
+    @event("Reopened")
+    def _reopened(self, reason: str, occurred_at: datetime, actor_id: str,
+                  actor_role: str) -> None:
+        self.status = Status.OPEN.value
+        self.resolved_at = None
+        self.closed_at = None
+        self.resolution = None
+        self.resolved_at_first_contact = False
+
+    def close(self, *, actor: Actor, occurred_at: datetime, now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        self.check_not_closed()
+        if self.status != Status.RESOLVED.value:
+            raise RuleViolated(f"case {self.reference} must be resolved before it is closed")
+        self._closed(occurred_at=occurred_at, **_who(actor))
+
+    @event("Closed")
+    def _closed(self, occurred_at: datetime, actor_id: str, actor_role: str) -> None:
+        self.status = Status.CLOSED.value
+        self.closed_at = occurred_at
+
+    def classify(self, *, classification: str, reason: str, actor: Actor,
+                 occurred_at: datetime, now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        self.check_not_closed()
+        parse_enum(Classification, classification, "classification")
+        if classification == self.classification:
+            raise RuleViolated(f"case {self.reference} is already classified as "
+                               f"{classification}", "classification")
+        if self.is_escalated:
+            raise RuleViolated("an escalated complaint cannot be reclassified",
+                               "classification")
+        self._classified(classification=classification, reason=reason,
+                         occurred_at=occurred_at, **_who(actor))
+
+    @event("Classified")
+    def _classified(self, classification: str, reason: str, occurred_at: datetime,
+                    actor_id: str, actor_role: str) -> None:
+        self.classification = classification
+        self.escalation_level = (EscalationLevel.FRONT_LINE.value
+                                 if classification == Classification.COMPLAINT.value else None)
+
+    def escalate(self, *, to_level: str, reason: str, owner: str, actor: Actor,
+                 occurred_at: datetime, now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        self.check_not_closed()
+        self.check_complaint()
+        current = EscalationLevel(self.escalation_level or EscalationLevel.FRONT_LINE.value)
+        expected = current.next()
+        if expected is None:
+            raise RuleViolated("the complaint is already with the Ontario Ombudsman", "to_level")
+        if to_level != expected.value:
+            raise RuleViolated(f"escalation goes one level at a time: from {current.value} the "
+                               f"next level is {expected.value}, not {to_level}", "to_level")
+        self._complaint_escalated(from_level=current.value, to_level=to_level,
+                                  reason=_required(reason, "reason"),
+                                  owner=_required(owner, "owner"), occurred_at=occurred_at,
+                                  **_who(actor))
+
+    @event("ComplaintEscalated")
+    def _complaint_escalated(self, from_level: str, to_level: str, reason: str, owner: str,
+                             occurred_at: datetime, actor_id: str, actor_role: str) -> None:
+        self.escalation_level = to_level
+        self.escalations.append({"from": from_level, "to": to_level, "reason": reason,
+                                 "owner": owner, "at": occurred_at})
+        if self.status == Status.RESOLVED.value:
+            self.status = Status.OPEN.value
+
+    def debrief_complaint(self, *, cause: str, actions: str, edi_findings: str,
+                          accessibility_findings: str, actor: Actor, occurred_at: datetime,
+                          now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        self.check_complaint()
+        if not self.is_escalated:
+            raise RuleViolated("only an escalated complaint is debriefed")
+        if self.status not in {Status.RESOLVED.value, Status.CLOSED.value}:
+            raise RuleViolated("a complaint is debriefed after it is resolved")
+        if self.debrief is not None:
+            raise RuleViolated(f"complaint {self.reference} was already debriefed")
+        self._complaint_debriefed(cause=_required(cause, "cause"),
+                                  actions=_required(actions, "actions"),
+                                  edi_findings=edi_findings,
+                                  accessibility_findings=accessibility_findings,
+                                  occurred_at=occurred_at, **_who(actor))
+
+    @event("ComplaintDebriefed")
+    def _complaint_debriefed(self, cause: str, actions: str, edi_findings: str,
+                             accessibility_findings: str, occurred_at: datetime,
+                             actor_id: str, actor_role: str) -> None:
+        self.debrief = {"cause": cause, "actions": actions, "edi_findings": edi_findings,
+                        "accessibility_findings": accessibility_findings, "at": occurred_at}
+
+    def request_accommodation(self, *, need: str, actor: Actor, occurred_at: datetime,
+                              now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        self.check_not_closed()
+        self._accommodation_requested(number=len(self.accommodations) + 1,
+                                      need=_required(need, "need"), occurred_at=occurred_at,
+                                      **_who(actor))
+
+    @event("AccommodationRequested")
+    def _accommodation_requested(self, number: int, need: str, occurred_at: datetime,
+                                 actor_id: str, actor_role: str) -> None:
+        self.accommodations.append({"number": number, "need": need, "requested_at": occurred_at,
+                                    "provided_at": None, "how": None})
+
+    def provide_accommodation(self, *, number: int, how: str, actor: Actor,
+                              occurred_at: datetime, now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        if not 1 <= number <= len(self.accommodations):
+            raise InvalidValue(f"no accommodation number {number} was requested", "number")
+        if self.accommodations[number - 1]["provided_at"] is not None:
+            raise RuleViolated(f"accommodation {number} was already provided", "number")
+        self._accommodation_provided(number=number, how=_required(how, "how"),
+                                     occurred_at=occurred_at, **_who(actor))
+
+    @event("AccommodationProvided")
+    def _accommodation_provided(self, number: int, how: str, occurred_at: datetime,
+                                actor_id: str, actor_role: str) -> None:
+        self.accommodations[number - 1].update(provided_at=occurred_at, how=how)
+
+    def answer_survey(self, *, csat: int | None, nps: int | None, ces: int | None,
+                      comment: str, actor: Actor, occurred_at: datetime,
+                      now: datetime) -> None:
+        self.check_when(occurred_at, now)
+        if csat is None and nps is None and ces is None:
+            raise InvalidValue("a survey answer needs at least one of csat, nps, ces", "csat")
+        for name, score in (("csat", csat), ("nps", nps), ("ces", ces)):
+            check_survey_score(name, score)
+        self._survey_answered(csat=csat, nps=nps, ces=ces, comment=comment,
+                              occurred_at=occurred_at, **_who(actor))
+
+    @event("SurveyAnswered")
+    def _survey_answered(self, csat: int | None, nps: int | None, ces: int | None,
+                         comment: str, occurred_at: datetime, actor_id: str,
+                         actor_role: str) -> None:
+        self.surveys.append({"csat": csat, "nps": nps, "ces": ces})

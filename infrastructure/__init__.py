@@ -1,0 +1,1 @@
+"""Adapters: settings, databases, append-only guards, hash chain, scheduler, seed data."""

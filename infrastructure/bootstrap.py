@@ -1,0 +1,36 @@
+"""The composition root: builds the ServiceDesk on the configured database and seeds it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from application import catalogue
+from application.catalogue import DepartmentSpec, DeskSpec, ServiceSpec
+from application.desk import ServiceDesk, utc_now
+from domain.actors import Actor, Role
+from infrastructure.catalogue_seed import load_appendix_iv
+from infrastructure.settings import Settings
+
+SEEDER = Actor(id="civicdesk-seed", role=Role.SYSTEM)
+
+
+def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> ServiceDesk:
+    return ServiceDesk(env=settings.eventsourcing_env(), clock=clock)
+
+
+def seed_catalogue(desk: ServiceDesk) -> int:
+    """Load Appendix IV into an empty catalogue (adds only what is missing)."""
+    departments, services, desks = load_appendix_iv()
+    return catalogue.seed(
+        desk,
+        SEEDER,
+        [DepartmentSpec(code=d.code, name=d.name, business_units=dict(d.business_units))
+         for d in departments],
+        [ServiceSpec(code=s.code, name=s.name, department=s.department_code,
+                     business_unit=s.business_unit_code, service_type=s.type,
+                     sub_type=s.sub_type, purpose=s.purpose,
+                     description=f"{s.business_unit_name}: {s.name}")
+         for s in services],
+        [DeskSpec(code=d.code, name=d.name, central=d.central) for d in desks],
+    )

@@ -1,0 +1,110 @@
+"""Event recorders that refuse UPDATE and DELETE and link every stored event into a hash chain.
+
+The chain link of notification n is sha256(link(n-1) || n || originator id || version ||
+sha256(topic) || sha256(state)), written in the same transaction as the event, so no event
+is ever stored unchained. SQLite computes it here in Python; PostgreSQL in a trigger whose
+arithmetic `infrastructure.chain.link` repeats byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from psycopg.sql import SQL, Identifier
+
+from infrastructure.chain import GENESIS, link
+
+APPEND_ONLY_MESSAGE = "the civicdesk event log is append-only"
+
+
+class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name)
+        self.chain_table_name = f"{events_table_name}_chain"
+
+    def construct_create_table_statements(self) -> list[str]:
+        events, chain = self.events_table_name, f"{self.events_table_name}_chain"
+        statements = super().construct_create_table_statements()
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {chain} ("
+            "notification_id INTEGER PRIMARY KEY, link BLOB NOT NULL)"
+        )
+        for table in (events, chain):
+            for operation in ("UPDATE", "DELETE"):
+                statements.append(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{operation.lower()} "
+                    f"BEFORE {operation} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"
+                )
+        return statements
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> Sequence[int] | None:
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        assert notification_ids is not None
+        # The INSERT above holds SQLite's write lock, so the head read here cannot move.
+        c.execute(f"SELECT link FROM {self.chain_table_name} "
+                  "ORDER BY notification_id DESC LIMIT 1")
+        row = c.fetchone()
+        previous = bytes(row[0]) if row else GENESIS
+        links = []
+        for notification_id, stored in zip(notification_ids, stored_events, strict=True):
+            previous = link(previous, notification_id, _as_uuid(stored.originator_id),
+                            stored.originator_version, stored.topic, stored.state)
+            links.append((notification_id, previous))
+        c.executemany(f"INSERT INTO {self.chain_table_name} (notification_id, link) "
+                      "VALUES (?, ?)", links)
+        return notification_ids
+
+
+def _as_uuid(originator_id: UUID | str) -> UUID:
+    return originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+
+
+class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, *,
+                 events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.chain_table_name = f"{events_table_name}_chain"
+        names = {
+            "schema": Identifier(datastore.schema),
+            "events": Identifier(events_table_name),
+            "chain": Identifier(self.chain_table_name),
+            "link_fn": Identifier(f"{events_table_name}_link"),
+            "refuse_fn": Identifier(f"{events_table_name}_refuse"),
+            "message": SQL(APPEND_ONLY_MESSAGE),
+        }
+        statements = [
+            "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
+            "notification_id bigint PRIMARY KEY, link bytea NOT NULL)",
+            "CREATE OR REPLACE FUNCTION {schema}.{link_fn}() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ DECLARE previous bytea; BEGIN "
+            "SELECT c.link INTO previous FROM {schema}.{chain} c "
+            "ORDER BY c.notification_id DESC LIMIT 1; "
+            "IF previous IS NULL THEN previous := decode(repeat('00', 32), 'hex'); END IF; "
+            "INSERT INTO {schema}.{chain} (notification_id, link) VALUES ("
+            "NEW.notification_id, sha256(previous || int8send(NEW.notification_id) || "
+            "uuid_send(NEW.originator_id) || int8send(NEW.originator_version) || "
+            "sha256(convert_to(NEW.topic, 'UTF8')) || sha256(NEW.state))); "
+            "RETURN NULL; END $$",
+            "CREATE OR REPLACE TRIGGER link_into_chain AFTER INSERT ON {schema}.{events} "
+            "FOR EACH ROW EXECUTE FUNCTION {schema}.{link_fn}()",
+            "CREATE OR REPLACE FUNCTION {schema}.{refuse_fn}() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION '{message}: % on % refused', TG_OP, TG_TABLE_NAME; END $$",
+        ]
+        for table in ("events", "chain"):
+            statements += [
+                "CREATE OR REPLACE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE "
+                f"ON {{schema}}.{{{table}}} FOR EACH ROW "
+                "EXECUTE FUNCTION {schema}.{refuse_fn}()",
+                "CREATE OR REPLACE TRIGGER refuse_truncate BEFORE TRUNCATE "
+                f"ON {{schema}}.{{{table}}} FOR EACH STATEMENT "
+                "EXECUTE FUNCTION {schema}.{refuse_fn}()",
+            ]
+        self.sql_create_statements += [SQL(s).format(**names) for s in statements]  # type: ignore[arg-type]

@@ -1,0 +1,80 @@
+"""Shared fixtures: a ServiceDesk on a real SQLite file, and on PostgreSQL when configured."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from application.desk import ServiceDesk
+from infrastructure.bootstrap import build_desk, seed_catalogue
+from infrastructure.settings import Settings
+
+POSTGRES_URL = os.environ.get("CIVICDESK_TEST_DATABASE_URL")
+REQUIRE_POSTGRES = os.environ.get("CIVICDESK_REQUIRE_POSTGRES") == "1"
+
+
+class MovableClock:
+    """A clock tests move by hand; never sleep to wait for a deadline."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+def _postgres_schema() -> Iterator[str]:
+    import psycopg
+
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("CIVICDESK_REQUIRE_POSTGRES=1 but CIVICDESK_TEST_DATABASE_URL is unset")
+        pytest.skip("PostgreSQL not configured (set CIVICDESK_TEST_DATABASE_URL)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    except psycopg.OperationalError as error:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required but not reachable: {error}")
+        pytest.skip(f"PostgreSQL not reachable: {error}")
+    yield schema
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for a fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield Settings(data_dir=tmp_path, run_scheduler=False)
+        return
+    schema_gen = _postgres_schema()
+    schema = next(schema_gen)
+    yield Settings(data_dir=tmp_path, database_url=POSTGRES_URL, database_schema=schema,
+                   run_scheduler=False)
+    next(schema_gen, None)
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(datetime(2026, 3, 4, 15, 0, tzinfo=UTC))  # a Wednesday, 10:00 Toronto
+
+
+@pytest.fixture
+def desk(settings: Settings, clock: MovableClock) -> Iterator[ServiceDesk]:
+    """A ServiceDesk with the Appendix IV catalogue seeded."""
+    app = build_desk(settings, clock=clock)
+    seed_catalogue(app)
+    yield app
+    app.close()
