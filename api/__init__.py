@@ -1,0 +1,1 @@
+"""The HTTP API (Litestar), Open311, and the `civicdesk` command line."""

@@ -1,0 +1,63 @@
+"""Bearer JWT authentication: a token's `sub`, `role` and `departments` become an Actor."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException
+
+from domain.actors import Actor, Role
+from infrastructure.settings import Settings
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="civicdesk"'}
+HUMAN_ROLES = [role for role in Role if role != Role.SYSTEM]
+
+
+def issue_token(settings: Settings, *, sub: str, role: str, departments: list[str],
+                lifetime_seconds: int = 8 * 3600) -> str:
+    """A development token signed with CIVICDESK_JWT_SECRET (HS256)."""
+    if Role(role) == Role.SYSTEM:
+        raise ValueError("the system role is not issued to people")
+    now = int(time.time())
+    claims: dict[str, Any] = {"sub": sub, "role": role, "departments": departments,
+                              "iat": now, "exp": now + lifetime_seconds}
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+def decode_actor(settings: Settings, token: str) -> Actor:
+    key = settings.jwt_public_key or settings.jwt_secret
+    try:
+        claims = jwt.decode(token, key, algorithms=[settings.jwt_algorithm],
+                            issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                            options={"require": ["sub", "role"]})
+    except jwt.PyJWTError as error:
+        raise NotAuthorizedException(f"invalid bearer token: {error}",
+                                     headers=CHALLENGE) from None
+    try:
+        role = Role(claims["role"])
+    except ValueError:
+        role = Role.SYSTEM
+    departments = claims.get("departments") or []
+    if (role == Role.SYSTEM or not isinstance(departments, list)
+            or not all(isinstance(d, str) for d in departments)
+            or not isinstance(claims["sub"], str)):
+        raise NotAuthorizedException("the token's role, sub or departments are not valid",
+                                     headers=CHALLENGE)
+    return Actor(id=claims["sub"], role=role, departments=frozenset(departments))
+
+
+def current_actor(request: Request[Any, Any, Any]) -> Actor:
+    """Litestar dependency: the authenticated actor, or 401."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthorizedException("a bearer token is required", headers=CHALLENGE)
+    settings: Settings = request.app.state.settings
+    return decode_actor(settings, token.strip())

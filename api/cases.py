@@ -1,0 +1,143 @@
+"""Case routes: receive a case, run each command on it, read it and its history."""
+
+import hashlib
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, Router, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from api import schemas
+from api.auth import current_actor
+from application.desk import IdempotencyKey, Outcome, ServiceDesk
+from domain.actors import Actor
+from domain.errors import InvalidValue
+
+POSITION_HEADER = "X-Civicdesk-Position"
+COMMAND_ERRORS = "400, 401, 403, 404, 409 or 422 as application/problem+json"
+
+
+def idempotency(request: Request[Any, Any, Any], body: msgspec.Struct) -> IdempotencyKey | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200 or not key.isprintable():
+        raise InvalidValue("Idempotency-Key must be 1-200 printable characters",
+                           "Idempotency-Key")
+    fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode()
+                                 + msgspec.json.encode(body)).hexdigest()
+    return IdempotencyKey(key=key, fingerprint=fingerprint)
+
+
+def answer(outcome: Outcome, status_code: int) -> Response[schemas.CaseView]:
+    headers = {POSITION_HEADER: str(outcome.position)}
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(schemas.case_view(outcome.case), status_code=status_code, headers=headers)
+
+
+def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
+    desk: ServiceDesk = request.app.state.desk
+    return desk
+
+
+def _command_handler(command: str, body_type: type[schemas.Command], path: str,
+                     summary: str) -> Any:
+    def handler(request: Request[Any, Any, Any], case_id: UUID, data: body_type,  # type: ignore[valid-type]
+                actor: Actor) -> Response[schemas.CaseView]:
+        arguments = schemas.command_arguments(data)
+        name = command
+        if isinstance(data, schemas.AccommodationBody):
+            name, arguments = _accommodation(data, arguments)
+        outcome = desk_of(request).change_case(
+            actor, case_id, name, expected_version=data.expected_version,
+            idempotency=idempotency(request, data), **arguments)
+        return answer(outcome, 200)
+
+    handler.__name__ = f"case_{command}"
+    return post(path, operation_id=f"case_{command}", summary=summary,
+                description=f"Records one event on the case. Errors: {COMMAND_ERRORS}.",
+                status_code=200, sync_to_thread=True)(handler)
+
+
+def _accommodation(data: schemas.AccommodationBody,
+                   arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    arguments.pop("action")
+    if data.action == "request":
+        if not data.need:
+            raise InvalidValue("need is required to request an accommodation", "need")
+        return "request_accommodation", {"need": data.need,
+                                         "occurred_at": arguments["occurred_at"]}
+    if data.number is None or not data.how:
+        raise InvalidValue("number and how are required to record an accommodation provided",
+                           "number" if data.number is None else "how")
+    return "provide_accommodation", {"number": data.number, "how": data.how,
+                                     "occurred_at": arguments["occurred_at"]}
+
+
+COMMANDS: list[tuple[str, type[schemas.Command], str, str]] = [
+    ("log_interaction", schemas.InteractionBody, "interactions", "Log an interaction"),
+    ("assign", schemas.AssignBody, "assign", "Assign to a staff member"),
+    ("transfer", schemas.TransferBody, "transfer", "Transfer to another department"),
+    ("acknowledge", schemas.AcknowledgeBody, "acknowledge", "Acknowledge the customer"),
+    ("interim_response", schemas.InterimResponseBody, "interim-response",
+     "Send an interim response"),
+    ("wait", schemas.WaitBody, "wait", "Wait on the customer (pauses pausable targets)"),
+    ("customer_responded", schemas.CustomerRespondedBody, "customer-responded",
+     "Record the customer's response"),
+    ("resolve", schemas.ResolveBody, "resolve", "Resolve"),
+    ("reopen", schemas.ReopenBody, "reopen", "Reopen"),
+    ("close", schemas.CloseBody, "close", "Close"),
+    ("classify", schemas.ClassifyBody, "classify", "Classify as complaint or feedback"),
+    ("escalate", schemas.EscalateBody, "escalate", "Escalate a complaint one level"),
+    ("debrief", schemas.DebriefBody, "debrief", "Debrief an escalated complaint"),
+    ("accommodation", schemas.AccommodationBody, "accommodations",
+     "Request or provide an accessibility accommodation"),
+    ("survey", schemas.SurveyBody, "survey", "Record a satisfaction survey answer"),
+]
+
+
+class CaseController(Controller):
+    path = "/api/v1/cases"
+    tags = ["cases"]
+    dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
+
+    @post("/", operation_id="case_receive", summary="Receive a new case", status_code=201,
+          sync_to_thread=True, description=f"Errors: {COMMAND_ERRORS}.")
+    def receive(self, request: Request[Any, Any, Any], data: schemas.NewCase,
+                actor: Actor) -> Response[schemas.CaseView]:
+        contact = {k: v for k, v in msgspec.structs.asdict(data.contact).items()
+                   if v is not None} if data.contact else {}
+        outcome = desk_of(request).receive(
+            actor, channel=data.channel, received_at=data.received_at, purpose=data.purpose,
+            service_code=data.service_code, department=data.department, subject=data.subject,
+            description=data.description, contact=contact,
+            accessibility_needs=data.accessibility_needs,
+            idempotency=idempotency(request, data))
+        return answer(outcome, 201)
+
+    @get("/{case_id:uuid}", operation_id="case_get", summary="One case", sync_to_thread=True)
+    def get_case(self, request: Request[Any, Any, Any], case_id: UUID,
+                 actor: Actor) -> schemas.CaseView:
+        return schemas.case_view(desk_of(request).get_case(actor, case_id))
+
+    @get("/{case_id:uuid}/history", operation_id="case_history", sync_to_thread=True,
+         summary="Every event of the case, and its state as of a time or version")
+    def history(self, request: Request[Any, Any, Any], case_id: UUID, actor: Actor,
+                version: int | None = Parameter(query="version", ge=1, default=None),
+                as_of: str | None = Parameter(query="as_of", default=None),
+                ) -> Any:
+        from api.history import case_history
+
+        return case_history(desk_of(request), actor, case_id, version=version, as_of=as_of)
+
+
+command_router = Router(
+    path="/api/v1/cases",
+    tags=["case commands"],
+    dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
+    route_handlers=[_command_handler(command, body, f"/{{case_id:uuid}}/{path}", summary)
+                    for command, body, path, summary in COMMANDS],
+)

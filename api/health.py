@@ -1,0 +1,39 @@
+"""Liveness and readiness probes for load balancers and the Docker healthcheck."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get
+
+from application.desk import ServiceDesk
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    status: str
+    database: str
+    position: int | None = None
+    detail: str | None = None
+
+
+@get("/health", operation_id="health", tags=["operations"], summary="Liveness")
+async def health() -> Health:
+    return Health(status="ok")
+
+
+@get("/ready", operation_id="ready", tags=["operations"], sync_to_thread=True,
+     summary="Readiness: the database answers")
+def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
+    desk: ServiceDesk = request.app.state.desk
+    kind = "postgresql" if request.app.state.settings.is_postgres else "sqlite"
+    try:
+        position = desk.log_position()
+    except Exception as error:  # any database failure means "not ready", never a 500
+        return Response(Readiness(status="unavailable", database=kind, detail=str(error)),
+                        status_code=503)
+    return Response(Readiness(status="ok", database=kind, position=position))

@@ -1,0 +1,200 @@
+"""Wire types: every request and response body is one of these msgspec structs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from domain.cases import Case
+
+Text = Annotated[str, msgspec.Meta(max_length=10_000)]
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Minutes = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+Version = Annotated[int, msgspec.Meta(ge=1)]
+
+ChannelName = Literal["telephone", "missed_call", "voicemail", "email", "social_media",
+                      "web_form", "written", "in_person", "virtual_meeting"]
+PurposeName = Literal["information", "issue_or_complaint", "payment", "approval",
+                      "tangible_service", "consultation"]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of every request body: unknown fields are an error, not silently ignored."""
+
+
+class Contact(Body, kw_only=True):
+    name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    email: Annotated[str, msgspec.Meta(max_length=254)] | None = None
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    address: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    preferred_contact: Literal["email", "phone", "mail", "in_person"] | None = None
+
+
+class NewCase(Body, kw_only=True):
+    channel: ChannelName
+    purpose: PurposeName
+    subject: Short
+    description: Text = ""
+    service_code: Code | None = None
+    department: Code | None = None
+    received_at: datetime | None = None
+    contact: Contact | None = None
+    accessibility_needs: Text | None = None
+
+
+class Command(Body, kw_only=True):
+    expected_version: Version | None = None
+    occurred_at: datetime | None = None
+
+
+class InteractionBody(Command, kw_only=True):
+    channel: ChannelName
+    direction: Literal["inbound", "outbound"]
+    summary: Text
+    effort_minutes: Minutes = 0
+    wait_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | None = None
+
+
+class AssignBody(Command, kw_only=True):
+    assignee: Short
+
+
+class TransferBody(Command, kw_only=True):
+    to_department: Code
+    warm: bool
+    handover_note: Text = ""
+    customer_informed: bool = False
+
+
+class AcknowledgeBody(Command, kw_only=True):
+    message: Text = ""
+
+
+class InterimResponseBody(Command, kw_only=True):
+    explanation: Text
+
+
+class WaitBody(Command, kw_only=True):
+    reason: Text
+
+
+class CustomerRespondedBody(Command, kw_only=True):
+    summary: Text = ""
+
+
+class ResolveBody(Command, kw_only=True):
+    resolution: Text
+    at_first_contact: bool = False
+
+
+class ReopenBody(Command, kw_only=True):
+    reason: Text
+
+
+class CloseBody(Command, kw_only=True):
+    pass
+
+
+class ClassifyBody(Command, kw_only=True):
+    classification: Literal["complaint", "feedback"]
+    reason: Text = ""
+
+
+class EscalateBody(Command, kw_only=True):
+    to_level: Literal["department_manager", "director", "cao", "ombudsman"]
+    reason: Text
+    owner: Short
+
+
+class DebriefBody(Command, kw_only=True):
+    cause: Text
+    actions: Text
+    edi_findings: Text = ""
+    accessibility_findings: Text = ""
+
+
+class AccommodationBody(Command, kw_only=True):
+    """Either request a new accommodation (`need`) or record one as provided (`number`, `how`)."""
+
+    action: Literal["request", "provide"]
+    need: Text | None = None
+    number: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    how: Text | None = None
+
+
+class SurveyBody(Command, kw_only=True):
+    csat: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
+    nps: Annotated[int, msgspec.Meta(ge=0, le=10)] | None = None
+    ces: Annotated[int, msgspec.Meta(ge=1, le=7)] | None = None
+    comment: Text = ""
+
+
+class Escalation(msgspec.Struct):
+    from_level: str
+    to_level: str
+    reason: str
+    owner: str
+    at: datetime
+
+
+class CaseView(msgspec.Struct):
+    id: str
+    reference: str
+    status: str
+    channel: str
+    received_at: datetime
+    department: str
+    service_code: str | None
+    purpose: str
+    subject: str
+    description: str
+    contact: dict[str, str]
+    accessibility_needs: str | None
+    assignee: str | None
+    classification: str | None
+    escalation_level: str | None
+    escalations: list[Escalation]
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    resolved_at_first_contact: bool
+    closed_at: datetime | None
+    transfers: int
+    interactions: int
+    effort_minutes: int
+    debriefed: bool
+    recorded_by: str
+    version: int
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
+
+
+def case_view(case: Case) -> CaseView:
+    received = utc(case.received_at)
+    assert received is not None
+    return CaseView(
+        id=str(case.id), reference=case.reference, status=case.status, channel=case.channel,
+        received_at=received, department=case.department, service_code=case.service_code,
+        purpose=case.purpose, subject=case.subject, description=case.description,
+        contact=case.contact, accessibility_needs=case.accessibility_needs,
+        assignee=case.assignee, classification=case.classification,
+        escalation_level=case.escalation_level,
+        escalations=[Escalation(from_level=e["from"], to_level=e["to"], reason=e["reason"],
+                                owner=e["owner"], at=e["at"].astimezone(UTC))
+                     for e in case.escalations],
+        acknowledged_at=utc(case.acknowledged_at), resolved_at=utc(case.resolved_at),
+        resolved_at_first_contact=case.resolved_at_first_contact,
+        closed_at=utc(case.closed_at), transfers=len(case.transfers),
+        interactions=case.interactions, effort_minutes=case.effort_minutes,
+        debriefed=case.debrief is not None, recorded_by=case.recorded_by, version=case.version)
+
+
+def command_arguments(body: Command) -> dict[str, Any]:
+    """The body's fields as keyword arguments of the case command, less the envelope."""
+    arguments = msgspec.structs.asdict(body)
+    arguments.pop("expected_version")
+    return arguments
