@@ -1,0 +1,121 @@
+"""The ServiceDesk application on a real SQLite file and a real PostgreSQL database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from application.desk import IdempotencyKey, IdempotencyKeyReused, ServiceDesk
+from domain.actors import Actor, Role
+from domain.errors import Forbidden, InvalidValue, NotFound, VersionConflict
+from infrastructure.bootstrap import build_desk, seed_catalogue
+from infrastructure.settings import Settings
+
+CSR = Actor(id="csr-ana", role=Role.CSR)
+ROADS = Actor(id="staff-bo", role=Role.STAFF, departments=frozenset({"public-works"}))
+PLANNER = Actor(id="staff-cy", role=Role.STAFF, departments=frozenset({"planning"}))
+AUDITOR = Actor(id="aud-di", role=Role.AUDITOR)
+
+
+def receive(desk: ServiceDesk, actor: Actor = CSR, **overrides: Any) -> Any:
+    fields: dict[str, Any] = dict(
+        channel="email", received_at=None, purpose="issue_or_complaint",
+        service_code=None, department="public-works", subject="Pothole",
+        description="Deep hole on King St", contact={"name": "Ann"}, accessibility_needs=None)
+    fields.update(overrides)
+    return desk.receive(actor, **fields)
+
+
+def test_references_are_issued_in_order_and_never_reused(desk: ServiceDesk) -> None:
+    references = [receive(desk).case.reference for _ in range(3)]
+    assert references == ["SC-2026-000001", "SC-2026-000002", "SC-2026-000003"]
+
+
+def test_a_reference_finds_its_case(desk: ServiceDesk) -> None:
+    case = receive(desk).case
+    assert desk.case_id_for(case.reference) == case.id
+
+
+def test_the_service_decides_the_owning_department(desk: ServiceDesk) -> None:
+    case = receive(desk, department=None, service_code="planning-building-01").case
+    assert case.department == "planning"
+
+
+def test_a_service_of_another_department_is_refused(desk: ServiceDesk) -> None:
+    with pytest.raises(InvalidValue, match="belongs to planning") as refused:
+        receive(desk, department="public-works", service_code="planning-building-01")
+    assert refused.value.field == "department"
+
+
+def test_an_unknown_department_is_refused_and_nothing_is_recorded(desk: ServiceDesk) -> None:
+    before = desk.log_position()
+    with pytest.raises(InvalidValue, match="no active department"):
+        receive(desk, department="space-program")
+    assert desk.log_position() == before
+
+
+def test_staff_cannot_see_another_departments_case(desk: ServiceDesk) -> None:
+    case = receive(desk).case
+    with pytest.raises(NotFound):
+        desk.get_case(PLANNER, case.id)
+    assert desk.get_case(ROADS, case.id).reference == case.reference
+
+
+def test_auditors_read_everything_and_change_nothing(desk: ServiceDesk) -> None:
+    case = receive(desk).case
+    assert desk.get_case(AUDITOR, case.id).id == case.id
+    with pytest.raises(Forbidden, match="read-only"):
+        desk.change_case(AUDITOR, case.id, "acknowledge", expected_version=None, message="x")
+
+
+def test_a_stale_expected_version_is_a_conflict_and_changes_nothing(desk: ServiceDesk) -> None:
+    case = receive(desk).case
+    desk.change_case(ROADS, case.id, "assign", expected_version=1, assignee="staff-bo")
+    with pytest.raises(VersionConflict) as conflict:
+        desk.change_case(ROADS, case.id, "acknowledge", expected_version=1, message="hi")
+    assert conflict.value.current_version == 2
+    assert desk.get_case(ROADS, case.id).acknowledged_at is None
+
+
+def test_two_writers_of_one_version_cannot_both_win(desk: ServiceDesk) -> None:
+    # Given two clerks who loaded the same version of a case
+    case_id = receive(desk).case.id
+    first = desk.get_case(CSR, case_id)
+    second = desk.get_case(CSR, case_id)
+    first.acknowledge(message="first", actor=CSR, occurred_at=desk.clock(), now=desk.clock())
+    second.acknowledge(message="second", actor=CSR, occurred_at=desk.clock(), now=desk.clock())
+    desk.save(first)
+    # When the second saves, the library's optimistic concurrency refuses it
+    with pytest.raises(VersionConflict):
+        desk._save(second)
+    assert len(desk.case_events(CSR, case_id)) == 2
+
+
+def test_a_retried_request_returns_the_first_answer_and_records_nothing(
+        desk: ServiceDesk) -> None:
+    key = IdempotencyKey(key="retry-1", fingerprint="abc")
+    first = receive(desk, idempotency=key)
+    position = desk.log_position()
+    again = receive(desk, idempotency=key)
+    assert again.replayed and again.case.id == first.case.id
+    assert desk.log_position() == position
+
+
+def test_a_key_reused_for_a_different_request_is_refused(desk: ServiceDesk) -> None:
+    receive(desk, idempotency=IdempotencyKey(key="k", fingerprint="one"))
+    with pytest.raises(IdempotencyKeyReused):
+        receive(desk, idempotency=IdempotencyKey(key="k", fingerprint="two"))
+
+
+def test_idempotency_survives_a_restart(settings: Settings, desk: ServiceDesk) -> None:
+    key = IdempotencyKey(key="across-restart", fingerprint="f")
+    case = receive(desk).case
+    first = desk.change_case(CSR, case.id, "acknowledge", expected_version=None,
+                             idempotency=key, message="hello")
+    restarted = build_desk(settings, clock=desk.clock)
+    seed_catalogue(restarted)
+    again = restarted.change_case(CSR, case.id, "acknowledge", expected_version=None,
+                                  idempotency=key, message="hello")
+    assert again.replayed and again.case.version == first.case.version
+    restarted.close()
