@@ -13,6 +13,7 @@ from api import schemas
 from api.auth import current_actor
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
+from domain.cases import Case
 from domain.errors import InvalidValue
 
 POSITION_HEADER = "X-Civicdesk-Position"
@@ -31,11 +32,16 @@ def idempotency(request: Request[Any, Any, Any], body: msgspec.Struct) -> Idempo
     return IdempotencyKey(key=key, fingerprint=fingerprint)
 
 
-def answer(outcome: Outcome, status_code: int) -> Response[schemas.CaseView]:
+def answer(request: Request[Any, Any, Any], outcome: Outcome,
+           status_code: int) -> Response[schemas.CaseView]:
     headers = {POSITION_HEADER: str(outcome.position)}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return Response(schemas.case_view(outcome.case), status_code=status_code, headers=headers)
+    return Response(view_of(request, outcome.case), status_code=status_code, headers=headers)
+
+
+def view_of(request: Request[Any, Any, Any], case: Case) -> schemas.CaseView:
+    return schemas.case_view(case, desk_of(request).target_statuses(case))
 
 
 def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
@@ -54,7 +60,7 @@ def _command_handler(command: str, body_type: type[schemas.Command], path: str,
         outcome = desk_of(request).change_case(
             actor, case_id, name, expected_version=data.expected_version,
             idempotency=idempotency(request, data), **arguments)
-        return answer(outcome, 200)
+        return answer(request, outcome, 200)
 
     handler.__name__ = f"case_{command}"
     return post(path, operation_id=f"case_{command}", summary=summary,
@@ -114,14 +120,14 @@ class CaseController(Controller):
             actor, channel=data.channel, received_at=data.received_at, purpose=data.purpose,
             service_code=data.service_code, department=data.department, subject=data.subject,
             description=data.description, contact=contact,
-            accessibility_needs=data.accessibility_needs,
+            accessibility_needs=data.accessibility_needs, wait_seconds=data.wait_seconds,
             idempotency=idempotency(request, data))
-        return answer(outcome, 201)
+        return answer(request, outcome, 201)
 
     @get("/{case_id:uuid}", operation_id="case_get", summary="One case", sync_to_thread=True)
     def get_case(self, request: Request[Any, Any, Any], case_id: UUID,
                  actor: Actor) -> schemas.CaseView:
-        return schemas.case_view(desk_of(request).get_case(actor, case_id))
+        return view_of(request, desk_of(request).get_case(actor, case_id))
 
     @get("/{case_id:uuid}/history", operation_id="case_history", sync_to_thread=True,
          summary="Every event of the case, and its state as of a time or version")

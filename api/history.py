@@ -81,6 +81,8 @@ def case_history(desk: ServiceDesk, actor: Actor, case_id: UUID, *, version: int
     state = None
     if events:
         # Visibility was checked on the case as it is now; the past state is shown as it was.
-        state = case_view(desk.repository.get(case_id, version=events[-1].originator_version))
+        then = desk.repository.get(case_id, version=events[-1].originator_version)
+        # The SLA state as it was at that step: judged at the moment that step was recorded.
+        state = case_view(then, desk.target_statuses(then, at=events[-1].timestamp))
     return CaseHistory(case_id=str(case_id), as_of=moment.astimezone(UTC) if moment else None,
                        version=version, events=[history_event(e) for e in events], state=state)

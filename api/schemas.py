@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from domain.cases import Case
+from domain.targets import TargetStatus
 
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -43,6 +44,7 @@ class NewCase(Body, kw_only=True):
     received_at: datetime | None = None
     contact: Contact | None = None
     accessibility_needs: Text | None = None
+    wait_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | None = None
 
 
 class Command(Body, kw_only=True):
@@ -140,6 +142,31 @@ class Escalation(msgspec.Struct):
     at: datetime
 
 
+class TargetView(msgspec.Struct):
+    """One promise on the case: when it falls due, and whether it is being kept."""
+
+    name: str
+    title: str
+    state: str
+    due_at: datetime
+    met_at: datetime | None
+    breached_at: datetime | None
+    remaining_seconds: int
+    paused: bool
+    standard_code: str
+    standard_version: int
+
+
+def target_view(target: TargetStatus) -> TargetView:
+    due = utc(target.due_at)
+    assert due is not None
+    return TargetView(name=target.name, title=target.title, state=target.state.value,
+                      due_at=due, met_at=utc(target.met_at), breached_at=utc(target.breached_at),
+                      remaining_seconds=target.remaining_seconds, paused=target.paused,
+                      standard_code=target.standard_code,
+                      standard_version=target.standard_version)
+
+
 class CaseView(msgspec.Struct):
     id: str
     reference: str
@@ -167,13 +194,15 @@ class CaseView(msgspec.Struct):
     debriefed: bool
     recorded_by: str
     version: int
+    standards_version: int | None
+    targets: list[TargetView]
 
 
 def utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC)
 
 
-def case_view(case: Case) -> CaseView:
+def case_view(case: Case, targets: list[TargetStatus]) -> CaseView:
     received = utc(case.received_at)
     assert received is not None
     return CaseView(
@@ -190,7 +219,8 @@ def case_view(case: Case) -> CaseView:
         resolved_at_first_contact=case.resolved_at_first_contact,
         closed_at=utc(case.closed_at), transfers=len(case.transfers),
         interactions=case.interactions, effort_minutes=case.effort_minutes,
-        debriefed=case.debrief is not None, recorded_by=case.recorded_by, version=case.version)
+        debriefed=case.debrief is not None, recorded_by=case.recorded_by, version=case.version,
+        standards_version=case.standards_version, targets=[target_view(t) for t in targets])
 
 
 def command_arguments(body: Command) -> dict[str, Any]:

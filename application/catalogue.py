@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from threading import Lock
+from typing import TypeVar
+from uuid import UUID
+from weakref import WeakKeyDictionary
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, RecordConflictError
+from eventsourcing.utils import get_topic
 
 from application.access import check_admin
 from application.desk import ServiceDesk
 from domain.actors import Actor
 from domain.catalogue import Department, Desk, Service
-from domain.errors import AlreadyExists, InvalidValue, NotFound
+from domain.errors import AlreadyExists, InvalidValue, NotFound, RuleViolated, VersionConflict
 
 # Planning figure until each department sets its own loaded hourly cost of staff time.
 DEFAULT_HOURLY_RATE_CENTS = 5_500
@@ -54,7 +60,7 @@ def register_department(desk: ServiceDesk, actor: Actor, spec: DepartmentSpec) -
     department = Department.register(code=spec.code, name=spec.name,
                                      business_units=spec.business_units,
                                      hourly_rate_cents=spec.hourly_rate_cents, actor=actor)
-    desk.save(department)
+    _save_new(desk, department, f"department {spec.code} already exists")
     return department
 
 
@@ -74,7 +80,7 @@ def register_service(desk: ServiceDesk, actor: Actor, spec: ServiceSpec) -> Serv
                                service_type=spec.service_type, sub_type=spec.sub_type,
                                purpose=spec.purpose, description=spec.description,
                                keywords=list(spec.keywords), actor=actor)
-    desk.save(service)
+    _save_new(desk, service, f"service {spec.code} already exists")
     return service
 
 
@@ -82,27 +88,47 @@ def revise_department(desk: ServiceDesk, actor: Actor, code: str, *, name: str |
                       business_units: dict[str, str] | None = None,
                       hourly_rate_cents: int | None = None,
                       active: bool | None = None) -> Department:
+    """Raises Forbidden, NotFound, InvalidValue, RuleViolated, VersionConflict."""
     check_admin(actor)
     department = desk.find_department(code)
     if department is None:
         raise NotFound(f"no department {code}")
+    if all(v is None for v in (name, business_units, hourly_rate_cents, active)):
+        raise RuleViolated("a revision must change something")
     department.revise(name=name, business_units=business_units,
                       hourly_rate_cents=hourly_rate_cents, active=active, actor=actor)
-    desk.save(department)
+    _save_revision(desk, department)
     return department
 
 
 def revise_service(desk: ServiceDesk, actor: Actor, code: str, *, name: str | None = None,
                    description: str | None = None, keywords: list[str] | None = None,
                    active: bool | None = None) -> Service:
+    """Raises Forbidden, NotFound, InvalidValue, RuleViolated, VersionConflict."""
     check_admin(actor)
     service = desk.find_service(code)
     if service is None:
         raise NotFound(f"no service {code}")
     service.revise(name=name, description=description, keywords=keywords, active=active,
                    actor=actor)
-    desk.save(service)
+    _save_revision(desk, service)
     return service
+
+
+def _save_new(desk: ServiceDesk, aggregate: Aggregate, duplicate: str) -> None:
+    # Two administrators registering the same code at once: the loser's version 1 conflicts.
+    try:
+        desk.save(aggregate)
+    except (RecordConflictError, IntegrityError):
+        raise AlreadyExists(duplicate, "code") from None
+
+
+def _save_revision(desk: ServiceDesk, aggregate: Aggregate) -> None:
+    try:
+        desk.save(aggregate)
+    except (RecordConflictError, IntegrityError):
+        raise VersionConflict("the catalogue entry was changed by someone else; reload and "
+                              "retry") from None
 
 
 def seed(desk: ServiceDesk, actor: Actor, departments: Iterable[DepartmentSpec],
@@ -135,3 +161,99 @@ def seed(desk: ServiceDesk, actor: Actor, departments: Iterable[DepartmentSpec],
     if added:
         desk.save(*added)
     return len(added)
+
+
+# -- reading the catalogue ---------------------------------------------------------------------
+
+A = TypeVar("A", bound=Aggregate)
+# Topics of the events that create or change a catalogue entry (e.g.
+# "domain.catalogue:Department.Registered"), named through the classes so a rename follows.
+CATALOGUE_TOPICS = tuple(f"{get_topic(kind)}.{name}" for kind, name in (
+    (Department, "Registered"), (Department, "Revised"), (Service, "Registered"),
+    (Service, "Revised"), (Desk, "Opened")))
+_BATCH = 500
+
+
+class CatalogueIndex:
+    """Every department, service and desk, kept current by following the log's catalogue events.
+
+    The catalogue is small (about 130 aggregates) but its codes are only known from the log.
+    Each read first catches up on catalogue events recorded since the last one, reloading just
+    the aggregates they touched, so a revision made by another process is seen on the next read.
+    """
+
+    def __init__(self, desk: ServiceDesk) -> None:
+        self._desk = desk
+        self._position = 0
+        self._aggregates: dict[UUID, Aggregate] = {}
+        self._lock = Lock()
+
+    def current(self, kind: type[A]) -> list[A]:
+        with self._lock:
+            self._catch_up()
+            return [a for a in self._aggregates.values() if isinstance(a, kind)]
+
+    def _catch_up(self) -> None:
+        # Notification ids become visible in order (both recorders serialise writers), so
+        # everything up to the head read here is final and need never be read again.
+        head = self._desk.log_position()
+        touched: dict[UUID, None] = {}
+        while self._position < head:
+            batch = self._desk.recorder.select_notifications(
+                self._position + 1, _BATCH, stop=head, topics=CATALOGUE_TOPICS)
+            for notification in batch:
+                originator = notification.originator_id
+                touched[originator if isinstance(originator, UUID) else UUID(originator)] = None
+            self._position = batch[-1].id if len(batch) == _BATCH else head
+        for aggregate_id in touched:
+            self._aggregates[aggregate_id] = self._desk.repository.get(aggregate_id)
+
+
+_INDEXES: WeakKeyDictionary[ServiceDesk, CatalogueIndex] = WeakKeyDictionary()
+_INDEXES_LOCK = Lock()
+
+
+def catalogue_index(desk: ServiceDesk) -> CatalogueIndex:
+    with _INDEXES_LOCK:
+        index = _INDEXES.get(desk)
+        if index is None:
+            index = _INDEXES[desk] = CatalogueIndex(desk)
+        return index
+
+
+def list_departments(desk: ServiceDesk, *, include_inactive: bool = False) -> list[Department]:
+    """Departments in code order."""
+    found = catalogue_index(desk).current(Department)
+    return sorted((d for d in found if include_inactive or d.active), key=lambda d: d.code)
+
+
+def list_services(desk: ServiceDesk, *, department: str | None = None,
+                  include_internal: bool = False,
+                  include_inactive: bool = False) -> list[Service]:
+    """Services in code order; by default only the active ones customers can ask for."""
+    found = catalogue_index(desk).current(Service)
+    return sorted((s for s in found
+                   if (department is None or s.department == department)
+                   and (include_internal or s.service_type != "internal")
+                   and (include_inactive or s.active)), key=lambda s: s.code)
+
+
+def list_desks(desk: ServiceDesk) -> list[Desk]:
+    """Service desks in code order."""
+    return sorted(catalogue_index(desk).current(Desk), key=lambda d: d.code)
+
+
+def get_department(desk: ServiceDesk, code: str) -> Department:
+    """Raises NotFound."""
+    department = desk.find_department(code)
+    if department is None:
+        raise NotFound(f"no department {code}")
+    return department
+
+
+def get_service(desk: ServiceDesk, code: str) -> Service:
+    """Raises NotFound."""
+    service = desk.find_service(code)
+    if service is None:
+        raise NotFound(f"no service {code}")
+    return service

@@ -13,12 +13,16 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from application.access import can_see_department, check_may
-from domain.actors import Actor
-from domain.cases import Case
+from domain.actors import SCHEDULER, Actor
+from domain.calendar import BusinessCalendar
+from domain.cases import WAIT_TIMED_CHANNELS, Case
+from domain.closures import CalendarBook
 from domain.catalogue import Department, Desk, Service
 from domain.errors import InvalidValue, NotFound, RuleViolated, VersionConflict
 from domain.receipts import CommandReceipt
 from domain.references import ReferenceBook
+from domain.standards import ServiceStandards, TargetKind
+from domain.targets import TargetStatus, status
 
 T = TypeVar("T", bound=Aggregate)
 
@@ -143,6 +147,7 @@ class ServiceDesk(Application[UUID]):
     def receive(self, actor: Actor, *, channel: str, received_at: datetime | None,
                 purpose: str, service_code: str | None, department: str | None, subject: str,
                 description: str, contact: dict[str, str], accessibility_needs: str | None,
+                wait_seconds: int | None = None,
                 idempotency: IdempotencyKey | None = None) -> Outcome:
         """Record a new contact. Raises InvalidValue, Forbidden, IdempotencyKeyReused."""
         replay = self._replay(actor, idempotency)
@@ -158,6 +163,16 @@ class ServiceDesk(Application[UUID]):
                 purpose=purpose, service_code=service_code, department=department,
                 subject=subject, description=description, contact=contact,
                 accessibility_needs=accessibility_needs, actor=actor, now=now)
+            standards = self.standards()
+            case.plan_targets(standards.in_force(), standards.current_version,
+                              self.calendar(now), reason="received", actor=actor,
+                              occurred_at=now)
+            if wait_seconds is not None:
+                case.log_interaction(channel=channel, direction="inbound",
+                                     summary="waited to be served", effort_minutes=0,
+                                     wait_seconds=wait_seconds, actor=actor,
+                                     occurred_at=case.received_at, now=now)
+                self._measure_wait(case, actor, wait_seconds, case.received_at)
             try:
                 return self._save_with_receipt(actor, idempotency, case, 201, book)
             except VersionConflict:
@@ -205,10 +220,78 @@ class ServiceDesk(Application[UUID]):
                                   f"version {case.version}", case.version)
         if command == "transfer":
             self._active_department(arguments["to_department"], "to_department")
-        method = getattr(case, CASE_METHODS[command])
-        method(actor=actor, occurred_at=arguments.pop("occurred_at", None) or self.clock(),
-               now=self.clock(), **arguments)
+        now = self.clock()
+        occurred_at = arguments.pop("occurred_at", None) or now
+        getattr(case, CASE_METHODS[command])(actor=actor, occurred_at=occurred_at, now=now,
+                                             **arguments)
+        self._follow_standards(case, command, actor, occurred_at, now, arguments)
         return self._save_with_receipt(actor, idempotency, case, 200)
+
+    def _follow_standards(self, case: Case, command: str, actor: Actor, occurred_at: datetime,
+                          now: datetime, arguments: dict[str, Any]) -> None:
+        """Recompute what the standards say a command changes, each as an explaining event."""
+        if command == "log_interaction" and arguments.get("wait_seconds") is not None:
+            self._measure_wait(case, actor, arguments["wait_seconds"], occurred_at)
+        elif command == "customer_responded":
+            case.resume_targets(self.calendar(now), actor=actor, occurred_at=occurred_at)
+        elif command in {"transfer", "classify", "reopen"}:
+            version = case.standards_version or self.standards().current_version
+            reason = {"transfer": f"transferred to {case.department}",
+                      "classify": f"classified as {case.classification}",
+                      "reopen": "reopened"}[command]
+            case.plan_targets(self.standards().in_force(version), version, self.calendar(now),
+                              reason=reason, actor=actor, occurred_at=occurred_at,
+                              restart=command == "reopen")
+
+    def _measure_wait(self, case: Case, actor: Actor, wait_seconds: int,
+                      arrived_at: datetime) -> None:
+        if case.channel not in WAIT_TIMED_CHANNELS:
+            return
+        standards = self.standards()
+        version = case.standards_version or standards.current_version
+        for standard in standards.in_force(version):
+            if standard.target in {TargetKind.ANSWER_WAIT, TargetKind.SERVE_WAIT} and \
+                    standard.applies_to(channel=case.channel, department=case.department,
+                                        service_code=case.service_code,
+                                        is_complaint=case.classification == "complaint"):
+                case.measure_wait(standard, version, wait_seconds=wait_seconds, actor=actor,
+                                  occurred_at=arrived_at)
+
+    def record_deadline_missed(self, case_id: UUID, target: str, due_at: datetime) -> bool:
+        """Called by the scheduler when a due time passes: records DeadlineMissed, stamped with
+        the due time, only if the target is still unmet and still due then."""
+        try:
+            case = self._get(Case, case_id, "case")
+        except NotFound:
+            return False
+        if not case.miss_deadline(target=target, due_at=due_at, now=self.clock(),
+                                  actor=SCHEDULER):
+            return False
+        try:
+            self._save(case)
+        except VersionConflict:
+            # The case moved on meanwhile (perhaps the target was just met): judge it afresh.
+            return self.record_deadline_missed(case_id, target, due_at)
+        return True
+
+    def target_statuses(self, case: Case, at: datetime | None = None) -> list[TargetStatus]:
+        """Every target of the case as staff see it at `at` (default now), soonest due first."""
+        now = at or self.clock()
+        calendar = self.calendar(now)
+        return sorted((status(t, now, calendar) for t in case.targets.values()),
+                      key=lambda s: (s.due_at, s.name))
+
+    # -- standards and calendar --------------------------------------------------------------
+
+    def standards(self) -> ServiceStandards:
+        return self._get(ServiceStandards, ServiceStandards.create_id(), "service standards")
+
+    def calendar_book(self) -> CalendarBook:
+        return self._get(CalendarBook, CalendarBook.create_id(), "calendar")
+
+    def calendar(self, as_known_at: datetime | None = None) -> BusinessCalendar:
+        """The business calendar as it was known at a moment (default: now)."""
+        return self.calendar_book().calendar().as_known_at(as_known_at or self.clock())
 
     # -- queries -----------------------------------------------------------------------------
 

@@ -106,8 +106,8 @@ def _holidays(province: str, year: int) -> Mapping[date, str]:
     # Checked against holidays 0.109 for ON, 2015-2035: the "public" category is exactly New Year's
     # Day, Family Day, Good Friday, Victoria Day, Canada Day, Labour Day, Thanksgiving, Christmas
     # and Boxing Day, with observed Mondays/Tuesdays for New Year's, Christmas and Boxing Day.
-    # The Civic Holiday is only in "optional", next to Easter Monday, Remembrance Day and a second
-    # set of Christmas observances, none of which close the desk, so it is added here on its own.
+    # The Civic Holiday is only in "optional", beside Easter Monday, Remembrance Day and other
+    # Christmas observances that are not Ontario public holidays, so it is added here on its own.
     # Not in "public" either: National Day for Truth and Reconciliation (federal, "government").
     # Known gaps, left to administrator closures: no weekday off when Canada Day falls on a
     # weekend (e.g. Monday 2029-07-02), and when Christmas is a Sunday (2022, 2033) its observed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -9,7 +10,18 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor
+from domain.calendar import BusinessCalendar
 from domain.errors import CaseIsClosed, InvalidValue, NotAComplaint, RuleViolated
+from domain.standards import ServiceStandard, TargetKind
+from domain.targets import (
+    MET_BY,
+    Target,
+    measured_wait,
+    pause,
+    plan,
+    replan,
+    resume,
+)
 from domain.values import (
     Channel,
     Classification,
@@ -23,6 +35,9 @@ from domain.values import (
 )
 
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "https://civicdesk.example/cases")
+RESTARTED_BY_REOPENING = {TargetKind.RESPOND.value, TargetKind.RESOLVE.value,
+                          TargetKind.INTERIM_RESPONSE.value}
+WAIT_TARGETS = {TargetKind.ANSWER_WAIT.value, TargetKind.SERVE_WAIT.value}
 WAIT_TIMED_CHANNELS = {Channel.TELEPHONE.value, Channel.IN_PERSON.value}
 
 
@@ -105,7 +120,8 @@ class Case(Aggregate):
         self.effort_minutes = 0
         self.accommodations: list[dict[str, Any]] = []
         self.surveys: list[dict[str, int | None]] = []
-        self.missed_deadlines: list[dict[str, Any]] = []
+        self.targets: dict[str, Target] = {}
+        self.standards_version: int | None = None
 
     # -- checks shared by the commands -------------------------------------------------------
 
@@ -156,6 +172,8 @@ class Case(Aggregate):
                             occurred_at: datetime, actor_id: str, actor_role: str) -> None:
         self.interactions += 1
         self.effort_minutes += effort_minutes
+        if direction == Direction.OUTBOUND.value:
+            self._meet("OutboundContact", occurred_at)
 
     def assign(self, *, assignee: str, actor: Actor, occurred_at: datetime,
                now: datetime) -> None:
@@ -209,6 +227,7 @@ class Case(Aggregate):
     def _acknowledged(self, message: str, occurred_at: datetime, actor_id: str,
                       actor_role: str) -> None:
         self.acknowledged_at = occurred_at
+        self._meet("Acknowledged", occurred_at)
 
     def send_interim_response(self, *, explanation: str, actor: Actor,
                               occurred_at: datetime, now: datetime) -> None:
@@ -224,6 +243,7 @@ class Case(Aggregate):
                                actor_role: str) -> None:
         if self.interim_response_at is None:
             self.interim_response_at = occurred_at
+        self._meet("InterimResponseSent", occurred_at)
 
     def wait_on_customer(self, *, reason: str, actor: Actor, occurred_at: datetime,
                          now: datetime) -> None:
@@ -238,6 +258,7 @@ class Case(Aggregate):
     def _waiting_on_customer(self, reason: str, occurred_at: datetime, actor_id: str,
                              actor_role: str) -> None:
         self.status = Status.WAITING_ON_CUSTOMER.value
+        self.targets = {name: pause(t, occurred_at) for name, t in self.targets.items()}
 
     def record_customer_response(self, *, summary: str, actor: Actor, occurred_at: datetime,
                                  now: datetime) -> None:
@@ -271,6 +292,7 @@ class Case(Aggregate):
         self.resolved_at = occurred_at
         self.resolution = resolution
         self.resolved_at_first_contact = at_first_contact
+        self._meet("Resolved", occurred_at)
 
     def reopen(self, *, reason: str, actor: Actor, occurred_at: datetime,
                now: datetime) -> None:
@@ -418,3 +440,106 @@ class Case(Aggregate):
                          comment: str, occurred_at: datetime, actor_id: str,
                          actor_role: str) -> None:
         self.surveys.append({"csat": csat, "nps": nps, "ces": ces})
+
+    # -- service-level targets ---------------------------------------------------------------
+
+    def _meet(self, fact: str, at: datetime) -> None:
+        kinds = {kind.value for kind in MET_BY[fact]}
+        self.targets = {
+            name: replace(t, met_at=at, paused_at=None)
+            if name in kinds and t.met_at is None else t
+            for name, t in self.targets.items()}
+
+    def open_targets(self) -> list[Target]:
+        return [t for t in self.targets.values() if t.met_at is None]
+
+    def plan_targets(self, standards: tuple[ServiceStandard, ...], version: int,
+                     calendar: BusinessCalendar, *, reason: str, actor: Actor,
+                     occurred_at: datetime, restart: bool = False) -> bool:
+        """Fix (or refix) the targets the standards promise for this case as it now stands.
+
+        Clocks start at receipt: an internal transfer does not restart the customer's wait.
+        Decided targets stay as they were. A reopening (`restart`) starts the response and
+        resolution clocks again from now. Records nothing if nothing changes; returns whether
+        it recorded a change.
+        """
+        def planned_from(start: datetime) -> dict[str, Target]:
+            return plan(standards, version, channel=self.channel, department=self.department,
+                        service_code=self.service_code,
+                        is_complaint=self.classification == Classification.COMPLAINT.value,
+                        start=start, calendar=calendar)
+
+        fresh, current = planned_from(self.received_at), self.targets
+        if restart:
+            fresh.update({name: target for name, target in planned_from(occurred_at).items()
+                          if name in RESTARTED_BY_REOPENING})
+            current = {n: t for n, t in current.items() if n not in RESTARTED_BY_REOPENING}
+        if self.status == Status.WAITING_ON_CUSTOMER.value:
+            fresh = {name: pause(target, occurred_at) for name, target in fresh.items()}
+        targets = replan(current, fresh, calendar)
+        targets.update({n: t for n, t in self.targets.items() if n in WAIT_TARGETS})
+        if targets == self.targets and self.standards_version is not None:
+            return False
+        self._targets_set(targets=[t.as_data() for t in targets.values()],
+                          standards_version=version, reason=reason, occurred_at=occurred_at,
+                          **_who(actor))
+        return True
+
+    @event("TargetsSet")
+    def _targets_set(self, targets: list[dict[str, Any]], standards_version: int, reason: str,
+                     occurred_at: datetime, actor_id: str, actor_role: str) -> None:
+        self.targets = {t["name"]: Target.from_data(t) for t in targets}
+        self.standards_version = standards_version
+
+    def measure_wait(self, standard: ServiceStandard, version: int, *, wait_seconds: int,
+                     actor: Actor, occurred_at: datetime) -> None:
+        """Judge a telephone or in-person wait against its standard (once per case)."""
+        if standard.target.value in self.targets:
+            return
+        target = measured_wait(standard, version, occurred_at, wait_seconds)
+        self._wait_measured(target=target.as_data(), wait_seconds=wait_seconds,
+                            occurred_at=occurred_at, **_who(actor))
+
+    @event("WaitMeasured")
+    def _wait_measured(self, target: dict[str, Any], wait_seconds: int, occurred_at: datetime,
+                       actor_id: str, actor_role: str) -> None:
+        measured = Target.from_data(target)
+        self.targets = {**self.targets, measured.name: measured}
+
+    def resume_targets(self, calendar: BusinessCalendar, *, actor: Actor,
+                       occurred_at: datetime) -> None:
+        """Move paused targets' due times on by exactly the business time they were paused."""
+        resumed = {name: resume(t, occurred_at, calendar) for name, t in self.targets.items()
+                   if t.paused_at is not None}
+        if resumed:
+            self._targets_rescheduled(
+                targets=[t.as_data() for t in resumed.values()],
+                reason="the customer responded; paused targets resume",
+                occurred_at=occurred_at, **_who(actor))
+
+    @event("TargetsRescheduled")
+    def _targets_rescheduled(self, targets: list[dict[str, Any]], reason: str,
+                             occurred_at: datetime, actor_id: str, actor_role: str) -> None:
+        self.targets = {**self.targets,
+                        **{t["name"]: Target.from_data(t) for t in targets}}
+
+    def miss_deadline(self, *, target: str, due_at: datetime, now: datetime,
+                      actor: Actor) -> bool:
+        """Record the breach of `target` at `due_at`, if it is still unmet and still due then.
+
+        Firing twice, late, or after a pause moved the deadline records nothing.
+        """
+        current = self.targets.get(target)
+        if current is None or current.watched_due_at != due_at or now < due_at:
+            return False
+        self._deadline_missed(target=target, due_at=due_at,
+                              standard_code=current.standard_code,
+                              standard_version=current.standard_version, occurred_at=due_at,
+                              **_who(actor))
+        return True
+
+    @event("DeadlineMissed")
+    def _deadline_missed(self, target: str, due_at: datetime, standard_code: str,
+                         standard_version: int, occurred_at: datetime, actor_id: str,
+                         actor_role: str) -> None:
+        self.targets = {**self.targets, target: replace(self.targets[target], breached_at=due_at)}

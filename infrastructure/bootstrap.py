@@ -8,6 +8,7 @@ from datetime import datetime
 from application import catalogue
 from application.catalogue import DepartmentSpec, DeskSpec, ServiceSpec
 from application.desk import ServiceDesk, utc_now
+from application.service_levels import seed_service_levels
 from domain.actors import Actor, Role
 from infrastructure.catalogue_seed import load_appendix_iv
 from infrastructure.settings import Settings
@@ -20,9 +21,10 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> S
 
 
 def seed_catalogue(desk: ServiceDesk) -> int:
-    """Load Appendix IV into an empty catalogue (adds only what is missing)."""
+    """Load Appendix IV and the section 4.2 standards (adds only what is missing)."""
     departments, services, desks = load_appendix_iv()
-    return catalogue.seed(
+    added = seed_service_levels(desk, SEEDER)
+    return added + catalogue.seed(
         desk,
         SEEDER,
         [DepartmentSpec(code=d.code, name=d.name, business_units=dict(d.business_units))

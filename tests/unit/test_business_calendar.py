@@ -298,6 +298,13 @@ DEADLINES = [
         utc(2025, 6, 11, 16, 0),
         id="deadline-landing-where-a-part-day-closure-starts",
     ),
+    pytest.param(
+        # a 17:00-18:00 closure lies after closing and does not extend the day: Wed 16:00-16:30
+        # = 0.5 h; Thu 08:30 + 0.5 h = 09:00 EDT = 13:00 UTC
+        local(2025, 6, 11, 16, 0), HOUR, (closed(WED_2025_06_11, time(17), time(18)),),
+        utc(2025, 6, 12, 13, 0),
+        id="closure-after-closing-time-changes-nothing",
+    ),
 ]
 
 
@@ -366,6 +373,13 @@ ELAPSED = [
         local(2025, 6, 11, 8, 30), local(2025, 6, 11, 16, 30),
         (closed(WED_2025_06_11, time(10), time(12)),), 6 * HOUR,
         id="less-a-part-day-closure",
+    ),
+    pytest.param(
+        # closures 06:00-07:00 and 17:00-18:00 lie outside 08:30-16:30: still 8 h
+        local(2025, 6, 11, 5, 0), local(2025, 6, 11, 20, 0),
+        (closed(WED_2025_06_11, time(6), time(7)), closed(WED_2025_06_11, time(17), time(18))),
+        8 * HOUR,
+        id="closures-outside-opening-hours-take-nothing",
     ),
     pytest.param(
         # Sat 10:00 to Sun 20:00: all closed = 0

@@ -61,73 +61,75 @@ examples = settings(max_examples=200, deadline=None)
 
 
 @examples
-@given(calendar_and_start(), targets)
+@given(calendar_and_moments(1), targets)
 def test_elapsed_business_time_up_to_the_deadline_is_the_target(
-    setup: tuple[BusinessCalendar, datetime], target: timedelta
+    setup: tuple[BusinessCalendar, list[datetime]], target: timedelta
 ) -> None:
-    calendar, start = setup
+    calendar, [start] = setup
 
     assert calendar.elapsed(start, calendar.add(start, target)) == target
 
 
 @examples
-@given(calendar_and_start(), targets, targets)
+@given(calendar_and_moments(1), targets, targets)
 def test_a_longer_target_never_has_an_earlier_deadline(
-    setup: tuple[BusinessCalendar, datetime], first: timedelta, second: timedelta
+    setup: tuple[BusinessCalendar, list[datetime]], first: timedelta, second: timedelta
 ) -> None:
-    calendar, start = setup
+    calendar, [start] = setup
     shorter, longer = sorted((first, second))
 
     assert calendar.add(start, shorter) <= calendar.add(start, longer)
 
 
 @examples
-@given(calendars(), moments, moments, targets)
+@given(calendar_and_moments(2), targets)
 def test_a_later_start_never_has_an_earlier_deadline(
-    calendar: BusinessCalendar, first: datetime, second: datetime, target: timedelta
+    setup: tuple[BusinessCalendar, list[datetime]], target: timedelta
 ) -> None:
-    earlier, later = sorted((first, second))
+    calendar, [earlier, later] = setup
 
     assert calendar.add(earlier, target) <= calendar.add(later, target)
 
 
 @examples
-@given(moments, positive_targets)
+@given(calendar_and_moments(1), positive_targets)
 def test_a_deadline_falls_after_opening_and_no_later_than_closing_on_a_business_day(
-    start: datetime, target: timedelta
+    setup: tuple[BusinessCalendar, list[datetime]], target: timedelta
 ) -> None:
-    deadline = DEFAULT.add(start, target).astimezone(TORONTO)
+    calendar, [start] = setup
 
-    assert DEFAULT.is_business_day(deadline.date())
+    deadline = calendar.add(start, target).astimezone(TORONTO)
+
+    assert calendar.is_business_day(deadline.date())
     assert HOURS.opens < deadline.time() <= HOURS.closes
 
 
 @examples
-@given(calendar_and_start(), positive_targets)
-def test_the_desk_is_open_just_before_any_deadline(
-    setup: tuple[BusinessCalendar, datetime], target: timedelta
+@given(calendar_and_moments(1), positive_targets)
+def test_the_desk_is_open_just_before_any_deadline_even_with_closures(
+    setup: tuple[BusinessCalendar, list[datetime]], target: timedelta
 ) -> None:
-    calendar, start = setup
+    calendar, [start] = setup
 
     assert calendar.is_open(calendar.add(start, target) - TICK)
 
 
 @examples
-@given(calendars(), moments, moments, moments)
+@given(calendar_and_moments(3))
 def test_elapsed_business_time_adds_up_over_consecutive_spans(
-    calendar: BusinessCalendar, first: datetime, second: datetime, third: datetime
+    setup: tuple[BusinessCalendar, list[datetime]],
 ) -> None:
-    a, b, c = sorted((first, second, third))
+    calendar, [a, b, c] = setup
 
     assert calendar.elapsed(a, b) + calendar.elapsed(b, c) == calendar.elapsed(a, c)
 
 
 @examples
-@given(calendar_and_start(), positive_targets)
+@given(calendar_and_moments(1), positive_targets)
 def test_the_clock_starts_at_the_next_opening(
-    setup: tuple[BusinessCalendar, datetime], target: timedelta
+    setup: tuple[BusinessCalendar, list[datetime]], target: timedelta
 ) -> None:
-    calendar, start = setup
+    calendar, [start] = setup
     opening = calendar.next_opening(start)
 
     assert calendar.is_open(opening)

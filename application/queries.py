@@ -1,0 +1,68 @@
+"""The read side as the application sees it: small interfaces that projections implement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.actors import Actor
+from domain.values import Classification
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One row of the case index: what a queue or a search result shows of a case."""
+
+    id: UUID
+    reference: str
+    status: str
+    channel: str
+    department: str
+    service_code: str | None
+    purpose: str
+    subject: str
+    assignee: str | None
+    classification: str | None
+    escalation_level: str | None
+    received_at: datetime
+    updated_at: datetime
+    version: int
+    transfers: int
+
+    @property
+    def complaint(self) -> bool:
+        return self.classification == Classification.COMPLAINT.value
+
+
+class CaseIndexQuery(Protocol):
+    def list_cases(self, visible_departments: frozenset[str] | None, *,
+                   department: str | None = None, status: str | None = None,
+                   channel: str | None = None, assignee: str | None = None,
+                   complaint: bool | None = None, after: str | None = None,
+                   limit: int = DEFAULT_PAGE) -> tuple[list[CaseSummary], str | None]:
+        """One page of cases, newest received first (then by id, descending), and the
+        opaque cursor of the next page (None on the last page).
+
+        `visible_departments` None means every department. Raises InvalidValue (field
+        `after`, `limit`, `status` or `channel`) for a bad cursor, limit or filter value.
+        """
+        ...
+
+
+class ReadPositions(Protocol):
+    def wait_for(self, position: int, timeout: float) -> None:
+        """Block until every read model has processed the log up to `position`.
+
+        Raises TimeoutError (a subclass of it) if they have not within `timeout` seconds.
+        """
+        ...
+
+
+def visible_departments(actor: Actor) -> frozenset[str] | None:
+    """The departments whose cases the actor may list; None for all of them."""
+    return None if actor.sees_every_department else actor.departments

@@ -1,0 +1,205 @@
+"""SLA targets on a case: planned from the standards, met by events, paused, breached, judged.
+
+Due times are computed, never guessed: a target's due time is its start plus its duration plus
+the time it spent paused, all in its basis (business time on the calendar, or clock time).
+Because business time is additive, pausing from p to r moves the due time by exactly the
+business time between p and r.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from domain.calendar import BusinessCalendar, add_calendar_time
+from domain.standards import ServiceStandard, TargetKind, TimeBasis
+
+
+class TargetState(StrEnum):
+    PENDING = "pending"
+    AT_RISK = "at_risk"
+    MET = "met"
+    BREACHED = "breached"
+    MET_LATE = "met_late"
+
+
+# What meets a target: a case event's name and the kinds of target it meets.
+MET_BY: dict[str, frozenset[TargetKind]] = {
+    "Acknowledged": frozenset({TargetKind.ACKNOWLEDGE}),
+    "InterimResponseSent": frozenset({TargetKind.ACKNOWLEDGE, TargetKind.INTERIM_RESPONSE}),
+    "OutboundContact": frozenset({TargetKind.ACKNOWLEDGE}),
+    "Resolved": frozenset({TargetKind.ACKNOWLEDGE, TargetKind.INTERIM_RESPONSE,
+                           TargetKind.RESPOND, TargetKind.RESOLVE}),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    standard_code: str
+    standard_version: int
+    title: str
+    started_at: datetime
+    due_at: datetime
+    seconds: int
+    basis: str
+    pausable: bool
+    at_risk_share: float
+    paused_seconds: int = 0
+    paused_at: datetime | None = None
+    met_at: datetime | None = None
+    breached_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Still to be met: the scheduler watches it unless it is paused."""
+        return self.met_at is None
+
+    @property
+    def watched_due_at(self) -> datetime | None:
+        """The due time the scheduler should fire at, or None if there is nothing to fire."""
+        if self.met_at is not None or self.breached_at is not None or self.paused_at:
+            return None
+        return self.due_at
+
+    def as_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Target:
+        return cls(**data)
+
+
+def _shift(basis: str, calendar: BusinessCalendar, start: datetime, seconds: int) -> datetime:
+    duration = timedelta(seconds=seconds)
+    if basis == TimeBasis.CALENDAR.value:
+        return add_calendar_time(start, duration)
+    return calendar.add(start, duration)
+
+
+def _measure(basis: str, calendar: BusinessCalendar, start: datetime, end: datetime) -> int:
+    if end <= start:
+        return 0
+    if basis == TimeBasis.CALENDAR.value:
+        return int((end - start).total_seconds())
+    return int(calendar.elapsed(start, end).total_seconds())
+
+
+def target_for(standard: ServiceStandard, version: int, start: datetime,
+               calendar: BusinessCalendar, paused_seconds: int = 0) -> Target:
+    return Target(
+        name=standard.target.value, standard_code=standard.code, standard_version=version,
+        title=standard.title, started_at=start.astimezone(UTC),
+        due_at=_shift(standard.basis.value, calendar, start, standard.seconds + paused_seconds),
+        seconds=standard.seconds, basis=standard.basis.value, pausable=standard.pausable,
+        at_risk_share=standard.at_risk_share, paused_seconds=paused_seconds)
+
+
+def plan(standards: Iterable[ServiceStandard], version: int, *, channel: str, department: str,
+         service_code: str | None, is_complaint: bool, start: datetime,
+         calendar: BusinessCalendar) -> dict[str, Target]:
+    """One target per kind that applies. Where several standards promise the same thing, the
+    soonest due wins: the corporate standards are a floor departments may only improve on."""
+    planned: dict[str, Target] = {}
+    for standard in standards:
+        if standard.target.is_wait or not standard.applies_to(
+                channel=channel, department=department, service_code=service_code,
+                is_complaint=is_complaint):
+            continue
+        candidate = target_for(standard, version, start, calendar)
+        current = planned.get(candidate.name)
+        if current is None or (candidate.due_at, candidate.standard_code) < (
+                current.due_at, current.standard_code):
+            planned[candidate.name] = candidate
+    return planned
+
+
+def replan(current: dict[str, Target], fresh: dict[str, Target],
+           calendar: BusinessCalendar) -> dict[str, Target]:
+    """After a transfer or reclassification: decided targets stay as they were; open ones follow
+    the standards that now apply, keeping the time they already spent paused."""
+    result = {name: t for name, t in current.items() if not t.is_open or t.breached_at}
+    for name, target in fresh.items():
+        if name in result:
+            continue
+        previous = current.get(name)
+        if previous is not None and previous.paused_seconds:
+            target = replace(target, paused_seconds=previous.paused_seconds,
+                             due_at=_shift(target.basis, calendar, target.started_at,
+                                           target.seconds + previous.paused_seconds))
+        if previous is not None and previous.paused_at is not None:
+            target = replace(target, paused_at=previous.paused_at)
+        result[name] = target
+    return result
+
+
+def measured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
+                  wait_seconds: int) -> Target:
+    """A wait-time promise is decided the moment the wait is recorded: met, or breached."""
+    start = arrived_at.astimezone(UTC)
+    due = start + timedelta(seconds=standard.seconds)
+    kept = wait_seconds <= standard.seconds
+    return Target(
+        name=standard.target.value, standard_code=standard.code, standard_version=version,
+        title=standard.title, started_at=start, due_at=due, seconds=standard.seconds,
+        basis=TimeBasis.CALENDAR.value, pausable=False, at_risk_share=standard.at_risk_share,
+        met_at=start + timedelta(seconds=wait_seconds) if kept else None,
+        breached_at=None if kept else due)
+
+
+def pause(target: Target, at: datetime) -> Target:
+    if not target.pausable or not target.is_open or target.breached_at or target.paused_at:
+        return target
+    return replace(target, paused_at=at)
+
+
+def resume(target: Target, at: datetime, calendar: BusinessCalendar) -> Target:
+    if target.paused_at is None:
+        return target
+    paused = target.paused_seconds + _measure(target.basis, calendar, target.paused_at, at)
+    return replace(target, paused_at=None, paused_seconds=paused,
+                   due_at=_shift(target.basis, calendar, target.started_at,
+                                 target.seconds + paused))
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    name: str
+    title: str
+    state: TargetState
+    due_at: datetime
+    met_at: datetime | None
+    breached_at: datetime | None
+    remaining_seconds: int
+    paused: bool
+    standard_code: str
+    standard_version: int
+
+
+def status(target: Target, now: datetime, calendar: BusinessCalendar) -> TargetStatus:
+    """The target as staff see it at `now`; remaining time is negative once overdue."""
+    until = target.met_at or target.paused_at or now
+    # Overdue is judged on the wall clock: after Friday 16:30 no business time passes, yet a
+    # target due then is overdue at 16:31.
+    overdue = until > target.due_at
+    if overdue:
+        remaining = -_measure(target.basis, calendar, target.due_at, until)
+    else:
+        remaining = _measure(target.basis, calendar, until, target.due_at)
+    if target.met_at is not None:
+        late = target.breached_at is not None or overdue
+        state = TargetState.MET_LATE if late else TargetState.MET
+    elif target.breached_at is not None or overdue:
+        state = TargetState.BREACHED
+    elif remaining < target.at_risk_share * target.seconds:
+        state = TargetState.AT_RISK
+    else:
+        state = TargetState.PENDING
+    return TargetStatus(
+        name=target.name, title=target.title, state=state, due_at=target.due_at,
+        met_at=target.met_at, breached_at=target.breached_at, remaining_seconds=remaining,
+        paused=target.paused_at is not None, standard_code=target.standard_code,
+        standard_version=target.standard_version)
