@@ -16,8 +16,8 @@ from application.access import can_see_department, check_may
 from domain.actors import SCHEDULER, Actor
 from domain.calendar import BusinessCalendar
 from domain.cases import WAIT_TIMED_CHANNELS, Case
-from domain.closures import CalendarBook
 from domain.catalogue import Department, Desk, Service
+from domain.closures import CalendarBook
 from domain.errors import InvalidValue, NotFound, RuleViolated, VersionConflict
 from domain.receipts import CommandReceipt
 from domain.references import ReferenceBook
