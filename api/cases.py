@@ -1,9 +1,11 @@
 """Case routes: receive a case, run each command on it, read it and its history."""
 
 import hashlib
+from functools import partial
 from typing import Any
 from uuid import UUID
 
+import anyio
 import msgspec
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.di import Provide
@@ -105,24 +107,33 @@ COMMANDS: list[tuple[str, type[schemas.Command], str, str]] = [
 ]
 
 
+@post("/api/v1/cases", operation_id="case_receive", tags=["cases"], status_code=201,
+      dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
+      summary="Receive a new case", description=f"Errors: {COMMAND_ERRORS}.")
+async def receive_case(request: Request[Any, Any, Any], data: schemas.NewCase,
+                       actor: Actor) -> Response[schemas.CaseView]:
+    # Async with an explicit worker thread: Litestar 2.25 wraps a sync_to_thread handler twice
+    # when another handler (the case list) shares its path, and the response is lost.
+    return await anyio.to_thread.run_sync(partial(_receive, request, data, actor))
+
+
+def _receive(request: Request[Any, Any, Any], data: schemas.NewCase,
+             actor: Actor) -> Response[schemas.CaseView]:
+    contact = {k: v for k, v in msgspec.structs.asdict(data.contact).items()
+               if v is not None} if data.contact else {}
+    outcome = desk_of(request).receive(
+        actor, channel=data.channel, received_at=data.received_at, purpose=data.purpose,
+        service_code=data.service_code, department=data.department, subject=data.subject,
+        description=data.description, contact=contact,
+        accessibility_needs=data.accessibility_needs, wait_seconds=data.wait_seconds,
+        idempotency=idempotency(request, data))
+    return answer(request, outcome, 201)
+
+
 class CaseController(Controller):
     path = "/api/v1/cases"
     tags = ["cases"]
     dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
-
-    @post("/", operation_id="case_receive", summary="Receive a new case", status_code=201,
-          sync_to_thread=True, description=f"Errors: {COMMAND_ERRORS}.")
-    def receive(self, request: Request[Any, Any, Any], data: schemas.NewCase,
-                actor: Actor) -> Response[schemas.CaseView]:
-        contact = {k: v for k, v in msgspec.structs.asdict(data.contact).items()
-                   if v is not None} if data.contact else {}
-        outcome = desk_of(request).receive(
-            actor, channel=data.channel, received_at=data.received_at, purpose=data.purpose,
-            service_code=data.service_code, department=data.department, subject=data.subject,
-            description=data.description, contact=contact,
-            accessibility_needs=data.accessibility_needs, wait_seconds=data.wait_seconds,
-            idempotency=idempotency(request, data))
-        return answer(request, outcome, 201)
 
     @get("/{case_id:uuid}", operation_id="case_get", summary="One case", sync_to_thread=True)
     def get_case(self, request: Request[Any, Any, Any], case_id: UUID,

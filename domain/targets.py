@@ -84,8 +84,8 @@ def _measure(basis: str, calendar: BusinessCalendar, start: datetime, end: datet
     if end <= start:
         return 0
     if basis == TimeBasis.CALENDAR.value:
-        return int((end - start).total_seconds())
-    return int(calendar.elapsed(start, end).total_seconds())
+        return round((end - start).total_seconds())
+    return round(calendar.elapsed(start, end).total_seconds())
 
 
 def target_for(standard: ServiceStandard, version: int, start: datetime,
@@ -182,6 +182,8 @@ class TargetStatus:
 def status(target: Target, now: datetime, calendar: BusinessCalendar) -> TargetStatus:
     """The target as staff see it at `now`; remaining time is negative once overdue."""
     until = target.met_at or target.paused_at or now
+    if target.breached_at is not None and until < target.due_at:
+        until = target.due_at  # a wait judged breached the moment it was recorded
     # Overdue is judged on the wall clock: after Friday 16:30 no business time passes, yet a
     # target due then is overdue at 16:31.
     overdue = until > target.due_at
