@@ -45,3 +45,8 @@ def check_may(actor: Actor, command: str, department: str) -> None:
 def check_admin(actor: Actor) -> None:
     if actor.role != Role.ADMIN:
         raise Forbidden("only an administrator may change the catalogue, standards or calendar")
+
+
+def check_operator(actor: Actor) -> None:
+    if actor.role not in {Role.ADMIN, Role.AUDITOR, Role.DIRECTOR}:
+        raise Forbidden("only administrators, directors and auditors see the desk's machinery")

@@ -1,0 +1,63 @@
+"""Operators' routes: how far each projection has read, and who runs the scheduler."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.di import Provide
+
+from api.auth import current_actor
+from application.access import check_operator
+from domain.actors import Actor
+
+
+class ProjectionStatus(msgspec.Struct):
+    name: str
+    position: int
+    lag: int
+    running: bool
+    error: str | None
+
+
+class ProjectionsReport(msgspec.Struct):
+    head: int
+    projections: list[ProjectionStatus]
+
+
+class SchedulerStatus(msgspec.Struct):
+    role: str
+    scheduled: int
+    next_due: datetime | None
+    recorded: int
+    position: int | None
+    running_here: bool
+
+
+class AdminController(Controller):
+    path = "/api/v1/admin"
+    tags = ["operations"]
+    dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
+
+    @get("/projections", operation_id="admin_projections", sync_to_thread=True,
+         summary="Each projection's position in the log and its lag")
+    def projections(self, request: Request[Any, Any, Any], actor: Actor) -> ProjectionsReport:
+        check_operator(actor)
+        positions = request.app.state.read_positions
+        return ProjectionsReport(
+            head=request.app.state.desk.log_position(),
+            projections=[ProjectionStatus(name=p.name, position=p.position, lag=p.lag,
+                                          running=p.running, error=p.error)
+                         for p in positions.positions()])
+
+    @get("/scheduler", operation_id="admin_scheduler", sync_to_thread=True,
+         summary="Whether this process leads the deadline scheduler, and what it holds")
+    def scheduler(self, request: Request[Any, Any, Any], actor: Actor) -> SchedulerStatus:
+        check_operator(actor)
+        service = request.app.state.scheduler
+        if service is None:
+            return SchedulerStatus(role="off", scheduled=0, next_due=None, recorded=0,
+                                   position=None, running_here=False)
+        return SchedulerStatus(**service.status(), running_here=True)
