@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -446,7 +446,7 @@ class Case(Aggregate):
     def _meet(self, fact: str, at: datetime) -> None:
         kinds = {kind.value for kind in MET_BY[fact]}
         self.targets = {
-            name: replace(t, met_at=at, paused_at=None)
+            name: replace(t, met_at=at.astimezone(UTC))
             if name in kinds and t.met_at is None else t
             for name, t in self.targets.items()}
 
@@ -510,7 +510,7 @@ class Case(Aggregate):
                        occurred_at: datetime) -> None:
         """Move paused targets' due times on by exactly the business time they were paused."""
         resumed = {name: resume(t, occurred_at, calendar) for name, t in self.targets.items()
-                   if t.paused_at is not None}
+                   if t.paused_at is not None and t.met_at is None}
         if resumed:
             self._targets_rescheduled(
                 targets=[t.as_data() for t in resumed.values()],

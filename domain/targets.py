@@ -151,13 +151,14 @@ def measured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
 
 
 def pause(target: Target, at: datetime) -> Target:
-    if not target.pausable or not target.is_open or target.breached_at or target.paused_at:
-        return target
+    if (not target.pausable or not target.is_open or target.breached_at or target.paused_at
+            or at > target.due_at):
+        return target  # an overdue target's time has run out: its breach stands
     return replace(target, paused_at=at)
 
 
 def resume(target: Target, at: datetime, calendar: BusinessCalendar) -> Target:
-    if target.paused_at is None:
+    if target.paused_at is None or target.met_at is not None:
         return target
     paused = target.paused_seconds + _measure(target.basis, calendar, target.paused_at, at)
     return replace(target, paused_at=None, paused_seconds=paused,
@@ -181,7 +182,8 @@ class TargetStatus:
 
 def status(target: Target, now: datetime, calendar: BusinessCalendar) -> TargetStatus:
     """The target as staff see it at `now`; remaining time is negative once overdue."""
-    until = target.met_at or target.paused_at or now
+    # A target met while paused is judged where its clock stopped.
+    until = target.paused_at or target.met_at or now
     if target.breached_at is not None and until < target.due_at:
         until = target.due_at  # a wait judged breached the moment it was recorded
     # Overdue is judged on the wall clock: after Friday 16:30 no business time passes, yet a
@@ -203,5 +205,5 @@ def status(target: Target, now: datetime, calendar: BusinessCalendar) -> TargetS
     return TargetStatus(
         name=target.name, title=target.title, state=state, due_at=target.due_at,
         met_at=target.met_at, breached_at=target.breached_at, remaining_seconds=remaining,
-        paused=target.paused_at is not None, standard_code=target.standard_code,
-        standard_version=target.standard_version)
+        paused=target.paused_at is not None and target.met_at is None,
+        standard_code=target.standard_code, standard_version=target.standard_version)
