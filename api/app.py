@@ -10,12 +10,21 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.cases import CaseController, command_router
+from api.admin import AdminController
+from api.case_list import case_list
+from api.cases import CaseController, command_router, receive_case
+from api.catalogue import CatalogueController
 from api.health import health, ready
 from api.problems import EXCEPTION_HANDLERS
+from api.service_levels import ServiceLevelController
 from application.desk import ServiceDesk, utc_now
+from infrastructure.access_log import AccessLog
 from infrastructure.bootstrap import build_desk, seed_catalogue
+from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
+from projections.case_index import CASE_INDEX
+from projections.pending_deadlines import PENDING_DEADLINES
+from projections.runner import ProjectionSet
 
 
 def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = None,
@@ -24,6 +33,9 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
     if desk is None:
         desk = build_desk(settings, clock=clock)
         seed_catalogue(desk)
+    projections = ProjectionSet(settings, desk, [CASE_INDEX, PENDING_DEADLINES])
+    scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name))
+                 if settings.run_scheduler else None)
     openapi = OpenAPIConfig(
         title="civicdesk",
         version="1.0.0",
@@ -35,12 +47,19 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
         security=[{"bearer": []}],
     )
     app = Litestar(
-        route_handlers=[health, ready, CaseController, command_router],
+        route_handlers=[health, ready, receive_case, CaseController, command_router, case_list,
+                        ServiceLevelController, CatalogueController, AdminController],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
-        on_shutdown=[desk.close],
+        on_startup=[*([projections.start] if settings.run_projections else []),
+                    *([scheduler.start] if scheduler else [])],
+        on_shutdown=[*([scheduler.stop] if scheduler else []), projections.close, desk.close],
     )
     app.state.settings = settings
     app.state.desk = desk
+    app.state.access_log = AccessLog(desk)
+    app.state.read_positions = projections
+    app.state.scheduler = scheduler
+    app.state.case_index = projections.view(CASE_INDEX.name)
     return app

@@ -13,10 +13,12 @@ from litestar.params import Parameter
 
 from api import schemas
 from api.auth import current_actor
+from api.history import CaseHistory, case_history
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
 from domain.cases import Case
 from domain.errors import InvalidValue
+from infrastructure.access_log import AccessLog
 
 POSITION_HEADER = "X-Civicdesk-Position"
 COMMAND_ERRORS = "400, 401, 403, 404, 409 or 422 as application/problem+json"
@@ -34,16 +36,24 @@ def idempotency(request: Request[Any, Any, Any], body: msgspec.Struct) -> Idempo
     return IdempotencyKey(key=key, fingerprint=fingerprint)
 
 
-def answer(request: Request[Any, Any, Any], outcome: Outcome,
+def answer(request: Request[Any, Any, Any], actor: Actor, outcome: Outcome,
            status_code: int) -> Response[schemas.CaseView]:
     headers = {POSITION_HEADER: str(outcome.position)}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return Response(view_of(request, outcome.case), status_code=status_code, headers=headers)
+    return Response(view_of(request, actor, outcome.case), status_code=status_code,
+                    headers=headers)
 
 
-def view_of(request: Request[Any, Any, Any], case: Case) -> schemas.CaseView:
+def view_of(request: Request[Any, Any, Any], actor: Actor, case: Case) -> schemas.CaseView:
+    disclose(request, actor, case.id)
     return schemas.case_view(case, desk_of(request).target_statuses(case))
+
+
+def disclose(request: Request[Any, Any, Any], actor: Actor, case_id: UUID) -> None:
+    """Every response that carries a case's contact details or description is logged."""
+    access_log: AccessLog = request.app.state.access_log
+    access_log.record(actor, case_id, f"{request.method} {request.url.path}")
 
 
 def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
@@ -62,7 +72,7 @@ def _command_handler(command: str, body_type: type[schemas.Command], path: str,
         outcome = desk_of(request).change_case(
             actor, case_id, name, expected_version=data.expected_version,
             idempotency=idempotency(request, data), **arguments)
-        return answer(request, outcome, 200)
+        return answer(request, actor, outcome, 200)
 
     handler.__name__ = f"case_{command}"
     return post(path, operation_id=f"case_{command}", summary=summary,
@@ -127,7 +137,7 @@ def _receive(request: Request[Any, Any, Any], data: schemas.NewCase,
         description=data.description, contact=contact,
         accessibility_needs=data.accessibility_needs, wait_seconds=data.wait_seconds,
         idempotency=idempotency(request, data))
-    return answer(request, outcome, 201)
+    return answer(request, actor, outcome, 201)
 
 
 class CaseController(Controller):
@@ -138,17 +148,17 @@ class CaseController(Controller):
     @get("/{case_id:uuid}", operation_id="case_get", summary="One case", sync_to_thread=True)
     def get_case(self, request: Request[Any, Any, Any], case_id: UUID,
                  actor: Actor) -> schemas.CaseView:
-        return view_of(request, desk_of(request).get_case(actor, case_id))
+        return view_of(request, actor, desk_of(request).get_case(actor, case_id))
 
     @get("/{case_id:uuid}/history", operation_id="case_history", sync_to_thread=True,
          summary="Every event of the case, and its state as of a time or version")
     def history(self, request: Request[Any, Any, Any], case_id: UUID, actor: Actor,
                 version: int | None = Parameter(query="version", ge=1, default=None),
                 as_of: str | None = Parameter(query="as_of", default=None),
-                ) -> Any:
-        from api.history import case_history
-
-        return case_history(desk_of(request), actor, case_id, version=version, as_of=as_of)
+                ) -> CaseHistory:
+        record = case_history(desk_of(request), actor, case_id, version=version, as_of=as_of)
+        disclose(request, actor, case_id)
+        return record
 
 
 command_router = Router(

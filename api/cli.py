@@ -95,6 +95,53 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
+@command("scheduler")
+def scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the deadline scheduler alone (with the pending deadlines projection, unless
+    CIVICDESK_RUN_PROJECTIONS=false) until SIGTERM or SIGINT. Prints this process's role,
+    "scheduler: leader" or "scheduler: standby", once at start and at every change."""
+    import logging
+    import signal
+    import threading
+
+    from infrastructure.bootstrap import build_desk
+    from infrastructure.scheduler import SchedulerService
+    from projections.pending_deadlines import PENDING_DEADLINES
+    from projections.runner import ProjectionSet
+
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job otherwise
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stopping.set()
+
+    previous = {number: signal.signal(number, on_signal)
+                for number in (signal.SIGTERM, signal.SIGINT)}
+
+    def announce(is_leader: bool) -> None:
+        print(f"scheduler: {'leader' if is_leader else 'standby'}", flush=True)
+
+    desk = build_desk(settings)
+    projections = ProjectionSet(settings, desk, [PENDING_DEADLINES])
+    service = SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name),
+                               interval=args.election_seconds, on_role_change=announce)
+    try:
+        if settings.run_projections:
+            projections.start()
+        service.start()
+        while not stopping.wait(1.0):
+            pass
+    finally:
+        service.stop()
+        projections.close()
+        desk.close()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="civicdesk", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
@@ -123,6 +170,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", dest="as_of", help="RFC 3339 moment")
 
     sub.add_parser("verify", help="walk the hash chain over the event log")
+
+    p = sub.add_parser("scheduler", help="run the deadline scheduler alone (elected on "
+                       "PostgreSQL)")
+    p.add_argument("--election-seconds", dest="election_seconds", type=float, default=2.0,
+                   help="how often a standby tries to take over, and the leader checks its "
+                   "lock")
     return root
 
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    SerializationException,
+    ValidationException,
+)
 
 from application.desk import IdempotencyKeyReused
 from domain.errors import (
@@ -38,7 +44,8 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], int, str], ...] = (
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
           405: "Method not allowed", 409: "Conflict", 413: "Request body too large",
           415: "Unsupported media type", 422: "Unprocessable content",
-          429: "Too many requests", 503: "Service unavailable"}
+          429: "Too many requests", 500: "Internal server error",
+          503: "Service unavailable"}
 
 
 def problem(status: int, detail: str, *, kind: str | None = None, title: str | None = None,
@@ -65,15 +72,49 @@ def domain_error_handler(request: Request[Any, Any, Any], error: Exception) -> R
                    instance=request.url.path, invalid_params=fields, current_version=current)
 
 
+# msgspec names the field at fault in two ways: a location suffix ("... - at `$.contact.name`",
+# which Litestar strips into the error's `key`) and, for unknown or missing fields, the field
+# itself inside the message ("Object contains unknown field `messag`").
+LOCATION = re.compile(r"\s+-\s+at\s+`\$(?P<path>[^`]*)`$")
+NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `(?P<field>[^`]+)`")
+MISSING_PARAMETER = re.compile(r"Missing required (?P<kind>\w+) parameter '(?P<name>[^']+)'")
+BODY = "data"  # the handler argument Litestar decodes the request body into
+
+
+def field_path(*parts: str) -> str:
+    """`contact` + `name` -> `contact.name`; `items[0]` + `x` -> `items[0].x`."""
+    path = ".".join(part.lstrip(".") for part in parts if part)
+    return path.replace(".[", "[").strip(".")
+
+
+def invalid_param(item: dict[str, Any], fallback: str) -> dict[str, str]:
+    """One entry of `invalid_params`: the JSON path of the field at fault, and why."""
+    reason = str(item.get("message") or fallback)
+    key = str(item.get("key") or "")
+    from_body = item.get("source") == "body" or key == BODY
+    if reason == repr(key):  # Litestar reports an absent argument as its KeyError
+        if from_body:
+            return {"name": "body", "reason": "a JSON request body is required"}
+        return {"name": key, "reason": "a value is required"}
+    location = LOCATION.search(reason)
+    if location:
+        reason, key = reason[:location.start()], location["path"]
+    elif from_body and key == BODY:
+        key = ""  # the body as a whole, or a field named in the message
+    named = NAMED_FIELD.search(reason)
+    name = field_path(key, named["field"] if named else "")
+    return {"name": name or ("body" if from_body else "request"), "reason": reason}
+
+
 def validation_error_handler(request: Request[Any, Any, Any],
                              error: Exception) -> Response[Any]:
     assert isinstance(error, ValidationException)
-    fields = []
-    for item in error.extra if isinstance(error.extra, list) else []:
-        if isinstance(item, dict):
-            fields.append({"name": str(item.get("key") or item.get("source") or "body"),
-                           "reason": str(item.get("message", error.detail))})
     detail = error.detail or "the request is not valid"
+    items = error.extra if isinstance(error.extra, list) else []
+    fields = [invalid_param(item, detail) for item in items if isinstance(item, dict)]
+    if not fields and (missing := MISSING_PARAMETER.search(detail)):
+        fields = [{"name": missing["name"], "reason": f"the {missing['kind']} parameter "
+                   "is required"}]
     if fields:
         detail = "; ".join(f"{f['name']}: {f['reason']}" for f in fields)
     return problem(400, detail, kind="validation", title="Invalid request",
@@ -83,6 +124,12 @@ def validation_error_handler(request: Request[Any, Any, Any],
 def http_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     assert isinstance(error, HTTPException)
     headers = dict(error.headers or {})
+    if isinstance(error, ClientException) and isinstance(error.__cause__,
+                                                         SerializationException):
+        # Litestar wraps a body msgspec could not parse ("JSON is malformed: ...").
+        return problem(400, str(error.detail), kind="malformed-body", title="Malformed body",
+                       instance=request.url.path, headers=headers or None,
+                       invalid_params=[{"name": "body", "reason": str(error.detail)}])
     return problem(error.status_code, str(error.detail), instance=request.url.path,
                    headers=headers or None)
 

@@ -182,31 +182,31 @@ class CatalogueIndex:
     the aggregates they touched, so a revision made by another process is seen on the next read.
     """
 
-    def __init__(self, desk: ServiceDesk) -> None:
-        self._desk = desk
+    def __init__(self) -> None:
+        # No reference to the desk: the index lives in a WeakKeyDictionary keyed by it.
         self._position = 0
         self._aggregates: dict[UUID, Aggregate] = {}
         self._lock = Lock()
 
-    def current(self, kind: type[A]) -> list[A]:
+    def current(self, desk: ServiceDesk, kind: type[A]) -> list[A]:
         with self._lock:
-            self._catch_up()
+            self._catch_up(desk)
             return [a for a in self._aggregates.values() if isinstance(a, kind)]
 
-    def _catch_up(self) -> None:
+    def _catch_up(self, desk: ServiceDesk) -> None:
         # Notification ids become visible in order (both recorders serialise writers), so
         # everything up to the head read here is final and need never be read again.
-        head = self._desk.log_position()
+        head = desk.log_position()
         touched: dict[UUID, None] = {}
         while self._position < head:
-            batch = self._desk.recorder.select_notifications(
+            batch = desk.recorder.select_notifications(
                 self._position + 1, _BATCH, stop=head, topics=CATALOGUE_TOPICS)
             for notification in batch:
                 originator = notification.originator_id
                 touched[originator if isinstance(originator, UUID) else UUID(originator)] = None
             self._position = batch[-1].id if len(batch) == _BATCH else head
         for aggregate_id in touched:
-            self._aggregates[aggregate_id] = self._desk.repository.get(aggregate_id)
+            self._aggregates[aggregate_id] = desk.repository.get(aggregate_id)
 
 
 _INDEXES: WeakKeyDictionary[ServiceDesk, CatalogueIndex] = WeakKeyDictionary()
@@ -217,13 +217,13 @@ def catalogue_index(desk: ServiceDesk) -> CatalogueIndex:
     with _INDEXES_LOCK:
         index = _INDEXES.get(desk)
         if index is None:
-            index = _INDEXES[desk] = CatalogueIndex(desk)
+            index = _INDEXES[desk] = CatalogueIndex()
         return index
 
 
 def list_departments(desk: ServiceDesk, *, include_inactive: bool = False) -> list[Department]:
     """Departments in code order."""
-    found = catalogue_index(desk).current(Department)
+    found = catalogue_index(desk).current(desk, Department)
     return sorted((d for d in found if include_inactive or d.active), key=lambda d: d.code)
 
 
@@ -231,7 +231,7 @@ def list_services(desk: ServiceDesk, *, department: str | None = None,
                   include_internal: bool = False,
                   include_inactive: bool = False) -> list[Service]:
     """Services in code order; by default only the active ones customers can ask for."""
-    found = catalogue_index(desk).current(Service)
+    found = catalogue_index(desk).current(desk, Service)
     return sorted((s for s in found
                    if (department is None or s.department == department)
                    and (include_internal or s.service_type != "internal")
@@ -240,7 +240,7 @@ def list_services(desk: ServiceDesk, *, department: str | None = None,
 
 def list_desks(desk: ServiceDesk) -> list[Desk]:
     """Service desks in code order."""
-    return sorted(catalogue_index(desk).current(Desk), key=lambda d: d.code)
+    return sorted(catalogue_index(desk).current(desk, Desk), key=lambda d: d.code)
 
 
 def get_department(desk: ServiceDesk, code: str) -> Department:

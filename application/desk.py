@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
@@ -24,6 +25,7 @@ from domain.references import ReferenceBook
 from domain.standards import ServiceStandards, TargetKind
 from domain.targets import TargetStatus, status
 
+TOWN_TIME = ZoneInfo("America/Toronto")
 T = TypeVar("T", bound=Aggregate)
 
 
@@ -157,7 +159,8 @@ class ServiceDesk(Application[UUID]):
         department = self._department_for(service_code, department)
         check_may(actor, "receive", department)
         for attempt in range(5):
-            book = self._reference_book(now.year)
+            # The Town's year, not UTC's: a call at 19:30 on Dec 31 belongs to the old year.
+            book = self._reference_book(now.astimezone(TOWN_TIME).year)
             case = Case.receive(
                 reference=book.issue(), channel=channel, occurred_at=received_at or now,
                 purpose=purpose, service_code=service_code, department=department,
@@ -168,10 +171,9 @@ class ServiceDesk(Application[UUID]):
                               self.calendar(now), reason="received", actor=actor,
                               occurred_at=now)
             if wait_seconds is not None:
-                case.log_interaction(channel=channel, direction="inbound",
-                                     summary="waited to be served", effort_minutes=0,
-                                     wait_seconds=wait_seconds, actor=actor,
-                                     occurred_at=case.received_at, now=now)
+                if channel not in WAIT_TIMED_CHANNELS:
+                    raise InvalidValue("wait_seconds is measured only for telephone and "
+                                       "in-person contacts", "wait_seconds")
                 self._measure_wait(case, actor, wait_seconds, case.received_at)
             try:
                 return self._save_with_receipt(actor, idempotency, case, 201, book)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from application.access import EVERY_DEPARTMENT
 from domain.actors import Actor
 from domain.values import Classification
 
+CASE_INDEX_NAME = "case_index"  # the read model behind CaseIndexQuery, by name
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
 
@@ -55,8 +58,10 @@ class CaseIndexQuery(Protocol):
 
 
 class ReadPositions(Protocol):
-    def wait_for(self, position: int, timeout: float) -> None:
-        """Block until every read model has processed the log up to `position`.
+    def wait_for(self, position: int, timeout: float,
+                 names: Collection[str] | None = None) -> None:
+        """Block until the named read models (default: all) have processed the log up to
+        `position`.
 
         Raises TimeoutError (a subclass of it) if they have not within `timeout` seconds.
         """
@@ -65,4 +70,4 @@ class ReadPositions(Protocol):
 
 def visible_departments(actor: Actor) -> frozenset[str] | None:
     """The departments whose cases the actor may list; None for all of them."""
-    return None if actor.sees_every_department else actor.departments
+    return None if actor.role in EVERY_DEPARTMENT else actor.departments

@@ -121,6 +121,8 @@ class Case(Aggregate):
         self.accommodations: list[dict[str, Any]] = []
         self.surveys: list[dict[str, int | None]] = []
         self.targets: dict[str, Target] = {}
+        # When each fact that meets targets first happened, for targets planned afterwards.
+        self.met_facts: dict[str, datetime] = {}
         self.standards_version: int | None = None
 
     # -- checks shared by the commands -------------------------------------------------------
@@ -311,6 +313,8 @@ class Case(Aggregate):
         self.closed_at = None
         self.resolution = None
         self.resolved_at_first_contact = False
+        for fact in ("Resolved", "InterimResponseSent"):
+            self.met_facts.pop(fact, None)
 
     def close(self, *, actor: Actor, occurred_at: datetime, now: datetime) -> None:
         self.check_when(occurred_at, now)
@@ -444,6 +448,7 @@ class Case(Aggregate):
     # -- service-level targets ---------------------------------------------------------------
 
     def _meet(self, fact: str, at: datetime) -> None:
+        self.met_facts.setdefault(fact, at.astimezone(UTC))
         kinds = {kind.value for kind in MET_BY[fact]}
         self.targets = {
             name: replace(t, met_at=at.astimezone(UTC))
@@ -477,6 +482,14 @@ class Case(Aggregate):
         if self.status == Status.WAITING_ON_CUSTOMER.value:
             fresh = {name: pause(target, occurred_at) for name, target in fresh.items()}
         targets = replan(current, fresh, calendar)
+        for name, target in targets.items():
+            if name not in current and target.met_at is None:
+                # Planned after the fact: a complaint classified after its acknowledgement was
+                # acknowledged then, not never.
+                done = [at for fact, at in self.met_facts.items()
+                        if name in {kind.value for kind in MET_BY[fact]}]
+                if done:
+                    targets[name] = replace(target, met_at=min(done))
         targets.update({n: t for n, t in self.targets.items() if n in WAIT_TARGETS})
         if targets == self.targets and self.standards_version is not None:
             return False

@@ -39,7 +39,13 @@ class AdvisoryLock:
         except psycopg.OperationalError:
             log.warning("cannot reach PostgreSQL to contend for the scheduler")
             return False
-        row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        try:
+            row = connection.execute("SELECT pg_try_advisory_lock(%s)",
+                                     (self.key,)).fetchone()
+        except psycopg.Error:  # the server went away between connecting and asking
+            log.warning("lost PostgreSQL while contending for the scheduler")
+            connection.close()
+            return False
         if row and row[0]:
             self._connection = connection
             return True
@@ -64,21 +70,29 @@ class AdvisoryLock:
 
 
 class Election:
-    """Runs `lead()` while this process holds the lock and `stand_down()` when it loses it."""
+    """Runs `lead()` while this process holds the lock and `stand_down()` when it loses it.
+
+    `on_change(is_leader)` hears this process's role: once after the first attempt (leader or
+    standby), then at every change.
+    """
 
     def __init__(self, lock: AdvisoryLock | None, lead: Callable[[], None],
-                 stand_down: Callable[[], None], interval: float = 2.0) -> None:
+                 stand_down: Callable[[], None], interval: float = 2.0,
+                 on_change: Callable[[bool], None] | None = None) -> None:
         self.lock = lock
         self.lead = lead
         self.stand_down = stand_down
         self.interval = interval
+        self.on_change = on_change
         self.is_leader = False
+        self._announced: bool | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         if self.lock is None:
             self._become_leader()
+            self._announce()
             return
         self._thread = threading.Thread(target=self._contend, name="scheduler-election",
                                         daemon=True)
@@ -87,18 +101,42 @@ class Election:
     def _become_leader(self) -> None:
         self.is_leader = True
         log.info("this process runs the deadline scheduler")
-        self.lead()
+        try:
+            self.lead()
+        except Exception:
+            # Holding the lock without running the scheduler would starve every standby.
+            log.exception("could not start the deadline scheduler; giving up the lock")
+            self.is_leader = False
+            self._safely(self.stand_down)
+            if self.lock is not None:
+                self.lock.release()
+
+    def _announce(self) -> None:
+        role, on_change = self.is_leader, self.on_change
+        if on_change is not None and self._announced is not role:
+            self._announced = role
+            self._safely(lambda: on_change(role))
+
+    @staticmethod
+    def _safely(call: Callable[[], None]) -> None:
+        try:
+            call()
+        except Exception:
+            log.exception("scheduler election hook failed")
 
     def _contend(self) -> None:
         assert self.lock is not None
         while not self._stopping.is_set():
             held = self.lock.try_acquire()
+            if self._stopping.is_set():
+                break
             if held and not self.is_leader:
                 self._become_leader()
             elif not held and self.is_leader:
                 log.warning("lost the scheduler lock; standing by")
                 self.is_leader = False
-                self.stand_down()
+                self._safely(self.stand_down)
+            self._announce()
             self._stopping.wait(self.interval)
 
     def stop(self) -> None:

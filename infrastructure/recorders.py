@@ -8,11 +8,13 @@ arithmetic `infrastructure.chain.link` repeats byte for byte.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent, Subscription
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg.sql import SQL, Identifier
@@ -60,6 +62,52 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         c.executemany(f"INSERT INTO {self.chain_table_name} (notification_id, link) "
                       "VALUES (?, ?)", links)
         return notification_ids
+
+    def subscribe(self, gt: int | None = None,
+                  topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
+        """Follow the log after `gt` by polling: SQLite has no LISTEN/NOTIFY."""
+        return PollingSubscription(self, gt=gt, topics=topics)
+
+
+class PollingSubscription(Subscription[SQLiteApplicationRecorder]):
+    """Yields every notification after `gt`, then polls for new ones until stopped.
+
+    SQLite serialises writers and a reader never sees an uncommitted row, so notification
+    ids become visible in order and reading "after the last one seen" never skips an event.
+    An idle poll backs off from MIN_INTERVAL to MAX_INTERVAL seconds (the worst-case lag of a
+    caught-up follower); `stop()` wakes a sleeping poll at once.
+    """
+
+    BATCH = 500
+    MIN_INTERVAL = 0.005
+    MAX_INTERVAL = 0.1
+
+    def __init__(self, recorder: SQLiteApplicationRecorder, gt: int | None = None,
+                 topics: Sequence[str] = ()) -> None:
+        super().__init__(recorder=recorder, gt=gt, topics=topics)
+        self._pending: deque[Notification] = deque()
+        self._woken = threading.Event()
+
+    def stop(self) -> None:
+        super().stop()
+        self._woken.set()
+
+    def __next__(self) -> Notification:
+        interval = self.MIN_INTERVAL
+        while not self._has_been_stopped:
+            if self._pending:
+                return self._pending.popleft()
+            found = self._recorder.select_notifications(
+                start=self._last_notification_id or 0, limit=self.BATCH,
+                topics=self._topics, inclusive_of_start=False)
+            if found:
+                self._pending.extend(found)
+                self._last_notification_id = found[-1].id
+                interval = self.MIN_INTERVAL
+            else:
+                self._woken.wait(interval)
+                interval = min(interval * 2, self.MAX_INTERVAL)
+        raise StopIteration
 
 
 def _as_uuid(originator_id: UUID | str) -> UUID:

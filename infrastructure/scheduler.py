@@ -24,15 +24,18 @@ from eventsourcing.projection import ApplicationSubscription
 
 from application.desk import ServiceDesk
 from domain.cases import Case
+from domain.standards import TargetKind
 from infrastructure.leadership import AdvisoryLock, Election
 from infrastructure.settings import Settings
 
 log = logging.getLogger("civicdesk.scheduler")
+RESUBSCRIBE_SECONDS = 2.0
 
 # Events after which a case's watched due times may differ.
 TARGET_EVENTS = ("TargetsSet", "TargetsRescheduled", "WaitingOnCustomer", "Acknowledged",
                  "InterimResponseSent", "Resolved", "InteractionLogged", "DeadlineMissed",
                  "Reopened", "Received", "WaitMeasured")
+TARGET_NAMES = frozenset(kind.value for kind in TargetKind)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class DeadlineScheduler:
         self.recorded = 0
         self._follower: threading.Thread | None = None
         self._subscription: ApplicationSubscription[Any] | None = None
+        self._stopping = threading.Event()
         self.position = 0
 
     # -- start and catch up -----------------------------------------------------------------
@@ -81,11 +85,14 @@ class DeadlineScheduler:
         self.load()
         self.scheduler.resume()
         if follow:
+            # Subscribed here, not in the thread, so a stop() right after start() finds it.
+            self._subscription = self._subscribe()
             self._follower = threading.Thread(target=self._follow, name="deadline-follower",
                                               daemon=True)
             self._follower.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._subscription is not None:
             self._subscription.stop()
         if self.scheduler.running:
@@ -106,16 +113,32 @@ class DeadlineScheduler:
             self.recorded += 1
             log.info("deadline missed: case %s target %s due %s", case_id, target,
                      due_at.isoformat())
-        self._unschedule(case_id, target)
+        # Only this due time's job: a job already moved to a new due time stays.
+        self._unschedule(case_id, target, due_at)
         return recorded
 
     def _schedule(self, deadline: PendingDeadline) -> None:
+        existing = self.scheduler.get_job(job_id(deadline.case_id, deadline.target))
+        if existing is not None:
+            if existing.args[2] == deadline.due_at:
+                return
+            # Before start() APScheduler keeps a list of pending jobs, where replace_existing
+            # would only append a second job with the same id: remove the old one first.
+            self._unschedule(deadline.case_id, deadline.target)
+        # Grace and coalescing on the job itself, not only in the defaults: APScheduler
+        # applies its defaults to jobs added before start() only when it starts.
         self.scheduler.add_job(self.fire, trigger="date", run_date=deadline.due_at,
                                args=[deadline.case_id, deadline.target, deadline.due_at],
                                id=job_id(deadline.case_id, deadline.target),
+                               misfire_grace_time=None, coalesce=True, max_instances=1,
                                replace_existing=True)
 
-    def _unschedule(self, case_id: UUID, target: str) -> None:
+    def _unschedule(self, case_id: UUID, target: str, due_at: datetime | None = None) -> None:
+        """Remove the target's job (with `due_at`: only if it is that due time's job)."""
+        if due_at is not None:
+            job = self.scheduler.get_job(job_id(case_id, target))
+            if job is None or job.args[2] != due_at:
+                return
         with contextlib.suppress(JobLookupError):
             self.scheduler.remove_job(job_id(case_id, target))
 
@@ -125,6 +148,9 @@ class DeadlineScheduler:
         if not isinstance(case, Case):
             return
         now = self.clock()
+        # A transfer or reclassification may drop a target the standards no longer promise.
+        for name in TARGET_NAMES - case.targets.keys():
+            self._unschedule(case_id, name)
         for name, target in case.targets.items():
             due = target.watched_due_at
             if due is None:
@@ -136,16 +162,34 @@ class DeadlineScheduler:
 
     # -- following the log --------------------------------------------------------------------
 
-    def _follow(self) -> None:
+    def _subscribe(self) -> ApplicationSubscription[Any]:
         topics = [f"domain.cases:Case.{name}" for name in TARGET_EVENTS]
-        self._subscription = ApplicationSubscription(app=self.desk, gt=self.position,
-                                                     topics=topics)
-        try:
-            for event, tracking in self._subscription:
-                self.position = tracking.notification_id
-                self.sync_case(event.originator_id)
-        except Exception:
-            log.exception("the deadline follower stopped")
+        return ApplicationSubscription(app=self.desk, gt=self.position, topics=topics)
+
+    def _follow(self) -> None:
+        """Sync every case whose targets may have changed. If reading the log fails (the
+        database went away), follow again from the last position synced: a follower that
+        died quietly would leave new and moved deadlines unscheduled."""
+        subscription = self._subscription
+        while not self._stopping.is_set():
+            try:
+                if subscription is None:
+                    subscription = self._subscription = self._subscribe()
+                    if self._stopping.is_set():  # stop() came meanwhile
+                        subscription.stop()
+                for event, tracking in subscription:
+                    self.sync_case(event.originator_id)
+                    self.position = tracking.notification_id
+                return  # stopped
+            except Exception:
+                log.exception("the deadline follower failed; following again from %s",
+                              self.position)
+            if subscription is not None:
+                with contextlib.suppress(Exception):
+                    subscription.stop()
+            subscription = None
+            if self._stopping.wait(RESUBSCRIBE_SECONDS):
+                return
 
     # -- status -------------------------------------------------------------------------------
 
@@ -160,14 +204,15 @@ class SchedulerService:
     """The scheduler as a process runs it: elected on PostgreSQL, always leading on SQLite."""
 
     def __init__(self, settings: Settings, desk: ServiceDesk, view: Any,
-                 interval: float = 2.0) -> None:
+                 interval: float = 2.0,
+                 on_role_change: Callable[[bool], None] | None = None) -> None:
         self.desk = desk
         self.view = view
         self.scheduler: DeadlineScheduler | None = None
         lock = (AdvisoryLock(settings.database_url, settings.database_schema or "public")
                 if settings.database_url else None)
         self.election = Election(lock, lead=self._lead, stand_down=self._stand_down,
-                                 interval=interval)
+                                 interval=interval, on_change=on_role_change)
 
     def _pending(self) -> tuple[int, Iterable[PendingDeadline]]:
         position, rows = self.view.pending()

@@ -121,3 +121,34 @@ def test_idempotency_survives_a_restart(settings: Settings, desk: ServiceDesk) -
                                   idempotency=key, message="hello")
     assert again.replayed and again.case.version == first.case.version
     restarted.close()
+
+
+def test_a_call_on_new_years_eve_evening_takes_the_old_years_reference(
+        desk: ServiceDesk, clock: Any) -> None:
+    # Given 19:30 in Cobourg on Dec 31, which is already 00:30 UTC on Jan 1
+    from datetime import UTC, datetime
+
+    clock.now = datetime(2027, 1, 1, 0, 30, tzinfo=UTC)
+    # When a call is recorded, then it is numbered in the Town's year, 2026
+    assert receive(desk, channel="telephone").case.reference.startswith("SC-2026-")
+
+
+def test_a_call_whose_wait_was_measured_can_still_be_resolved_at_first_contact(
+        desk: ServiceDesk) -> None:
+    case = receive(desk, channel="telephone", wait_seconds=40).case
+    assert case.targets["answer_wait"].met_at is not None
+    resolved = desk.change_case(CSR, case.id, "resolve", expected_version=None,
+                                resolution="explained the bylaw", at_first_contact=True)
+    assert resolved.case.resolved_at_first_contact
+
+
+def test_a_complaint_classified_after_its_acknowledgement_counts_as_acknowledged_then(
+        desk: ServiceDesk) -> None:
+    # Given a web form acknowledged at once, then classified as a complaint
+    case = receive(desk, channel="web_form").case
+    acknowledged = desk.change_case(CSR, case.id, "acknowledge", expected_version=None,
+                                    message="received").case.acknowledged_at
+    classified = desk.change_case(CSR, case.id, "classify", expected_version=None,
+                                  classification="complaint", reason="unhappy").case
+    # Then its new acknowledgement target is already met, at the acknowledgement
+    assert classified.targets["acknowledge"].met_at == acknowledged

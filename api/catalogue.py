@@ -1,0 +1,304 @@
+"""Catalogue routes: the department directory, the service catalogue and the service desks.
+
+Every signed-in role may read the catalogue; only administrators change it.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, TypeVar
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
+
+from api.auth import current_actor
+from api.case_list import Problem
+from api.problems import PROBLEM_JSON
+from api.schemas import Body, Code, PurposeName, Short, Text
+from application import catalogue
+from application.access import check_admin
+from application.desk import ServiceDesk
+from application.queries import DEFAULT_PAGE, MAX_PAGE
+from domain.actors import Actor
+from domain.catalogue import Department, Desk, Service
+from domain.errors import InvalidValue
+
+T = TypeVar("T")
+Keyword = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+Keywords = Annotated[list[Keyword], msgspec.Meta(max_length=50)]
+BusinessUnits = Annotated[dict[Code, Short], msgspec.Meta(max_length=100)]
+Cents = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
+ServiceType = Literal["service_delivery", "service_support", "internal"]
+SubType = Literal["individual", "cross_functional", "sub_contracted", "not_applicable"]
+
+
+# -- wire types -----------------------------------------------------------------------------------
+
+class DepartmentView(msgspec.Struct):
+    code: str
+    name: str
+    business_units: dict[str, str]
+    hourly_rate_cents: int
+    active: bool
+    version: int
+
+
+class DepartmentList(msgspec.Struct):
+    items: list[DepartmentView]
+    next_cursor: str | None
+
+
+class ServiceView(msgspec.Struct):
+    code: str
+    name: str
+    department: str
+    business_unit: str
+    service_type: str
+    sub_type: str
+    purpose: str | None
+    description: str
+    keywords: list[str]
+    active: bool
+    public: bool
+    version: int
+
+
+class ServiceList(msgspec.Struct):
+    items: list[ServiceView]
+    next_cursor: str | None
+
+
+class DeskView(msgspec.Struct):
+    code: str
+    name: str
+    central: bool
+
+
+class DeskList(msgspec.Struct):
+    items: list[DeskView]
+    next_cursor: str | None
+
+
+class NewDepartment(Body, kw_only=True):
+    code: Code
+    name: Short
+    business_units: BusinessUnits = msgspec.field(default_factory=dict)
+    hourly_rate_cents: Cents = catalogue.DEFAULT_HOURLY_RATE_CENTS
+
+
+class DepartmentRevision(Body, kw_only=True):
+    """Only the fields given change; at least one must be given."""
+
+    name: Short | None = None
+    business_units: BusinessUnits | None = None
+    hourly_rate_cents: Cents | None = None
+    active: bool | None = None
+
+
+class NewService(Body, kw_only=True):
+    code: Code
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    department: Code
+    business_unit: Code
+    service_type: ServiceType
+    sub_type: SubType = "individual"
+    purpose: PurposeName | None = None
+    description: Text = ""
+    keywords: Keywords = msgspec.field(default_factory=list)
+
+
+class ServiceRevision(Body, kw_only=True):
+    """Only the fields given change; at least one must be given."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=300)] | None = None
+    description: Text | None = None
+    keywords: Keywords | None = None
+    active: bool | None = None
+
+
+def department_view(department: Department) -> DepartmentView:
+    return DepartmentView(code=department.code, name=department.name,
+                          business_units=dict(department.business_units),
+                          hourly_rate_cents=department.hourly_rate_cents,
+                          active=department.active, version=department.version)
+
+
+def service_view(service: Service) -> ServiceView:
+    return ServiceView(code=service.code, name=service.name, department=service.department,
+                       business_unit=service.business_unit, service_type=service.service_type,
+                       sub_type=service.sub_type, purpose=service.purpose,
+                       description=service.description, keywords=list(service.keywords),
+                       active=service.active, public=service.is_public, version=service.version)
+
+
+def desk_view(desk: Desk) -> DeskView:
+    return DeskView(code=desk.code, name=desk.name, central=desk.central)
+
+
+# -- paging, access and documentation -------------------------------------------------------------
+
+def page(items: Sequence[T], code_of: Any, after: str | None,
+         limit: int) -> tuple[list[T], str | None]:
+    """One page of `items` (already in code order) after the cursor, and the next cursor.
+
+    The cursor is the last code seen, opaque to clients, so a page never repeats or skips an
+    entry even when entries are added between requests. Raises InvalidValue (field `after`).
+    """
+    if after is not None:
+        try:
+            last = base64.b64decode(after + "=" * (-len(after) % 4), altchars=b"-_",
+                                    validate=True).decode()
+        except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 inside
+            raise InvalidValue("after must be a next_cursor this list returned",
+                               "after") from None
+        items = [item for item in items if code_of(item) > last]
+    chosen = list(items[:limit])
+    more = len(items) > limit
+    cursor = (base64.urlsafe_b64encode(code_of(chosen[-1]).encode()).decode().rstrip("=")
+              if more and chosen else None)
+    return chosen, cursor
+
+
+def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: 401 without a valid token, 403 for any role but admin, before the body is read."""
+    check_admin(current_actor(connection))  # type: ignore[arg-type]
+
+
+def _desk(request: Request[Any, Any, Any]) -> ServiceDesk:
+    desk: ServiceDesk = request.app.state.desk
+    return desk
+
+
+def _problems(**described: str) -> dict[int, ResponseSpec]:
+    return {int(status.removeprefix("e")): ResponseSpec(
+        data_container=Problem, media_type=PROBLEM_JSON, description=description,
+        generate_examples=False) for status, description in described.items()}
+
+
+UNAUTHENTICATED = "No valid bearer token"
+READ_LIST_ERRORS = _problems(e400="A parameter is malformed", e401=UNAUTHENTICATED,
+                             e422="The cursor or a filter value is not valid")
+READ_ONE_ERRORS = _problems(e400="The code is malformed", e401=UNAUTHENTICATED,
+                            e404="No entry with this code")
+WRITE_ERRORS = {"e400": "The body is malformed or has unknown fields", "e401": UNAUTHENTICATED,
+                "e403": "Only administrators change the catalogue",
+                "e409": "The code is taken, or the entry changed meanwhile",
+                "e422": "A value breaks a rule of the catalogue"}
+CREATE_ERRORS = _problems(**WRITE_ERRORS)
+REVISE_ERRORS = _problems(**WRITE_ERRORS, e404="No entry with this code")
+AFTER = Parameter(query="after", default=None, max_length=512,
+                  description="the `next_cursor` of the previous page")
+LIMIT = Parameter(query="limit", default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
+INCLUDE_INACTIVE = Parameter(query="include_inactive", default=False,
+                             description="also list entries an administrator deactivated")
+
+
+# -- routes ---------------------------------------------------------------------------------------
+
+class CatalogueController(Controller):
+    path = "/api/v1"
+    tags = ["catalogue"]
+    dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
+
+    @get("/departments", operation_id="department_list", sync_to_thread=True,
+         summary="List departments", responses=READ_LIST_ERRORS,
+         description="Departments in code order, in opaque-cursor pages: pass `next_cursor` "
+                     "as `after` for the next page.")
+    def list_departments(self, request: Request[Any, Any, Any], actor: Actor,
+                         include_inactive: bool = INCLUDE_INACTIVE,
+                         after: str | None = AFTER, limit: int = LIMIT) -> DepartmentList:
+        found = catalogue.list_departments(_desk(request), include_inactive=include_inactive)
+        items, cursor = page(found, lambda d: d.code, after, limit)
+        return DepartmentList(items=[department_view(d) for d in items], next_cursor=cursor)
+
+    @get("/departments/{code:str}", operation_id="department_get", sync_to_thread=True,
+         summary="One department", responses=READ_ONE_ERRORS)
+    def get_department(self, request: Request[Any, Any, Any], actor: Actor,
+                       code: str) -> DepartmentView:
+        return department_view(catalogue.get_department(_desk(request), code))
+
+    @post("/departments", operation_id="department_register", sync_to_thread=True,
+          status_code=201, guards=[admin_only], responses=CREATE_ERRORS,
+          summary="Register a department (administrators)")
+    def register_department(self, request: Request[Any, Any, Any], actor: Actor,
+                            data: NewDepartment) -> Response[DepartmentView]:
+        department = catalogue.register_department(_desk(request), actor, catalogue.DepartmentSpec(
+            code=data.code, name=data.name, business_units=dict(data.business_units),
+            hourly_rate_cents=data.hourly_rate_cents))
+        return Response(department_view(department), status_code=201,
+                        headers={"Location": f"/api/v1/departments/{department.code}"})
+
+    @patch("/departments/{code:str}", operation_id="department_revise", sync_to_thread=True,
+           guards=[admin_only], responses=REVISE_ERRORS,
+           summary="Revise a department (administrators)")
+    def revise_department(self, request: Request[Any, Any, Any], actor: Actor, code: str,
+                          data: DepartmentRevision) -> DepartmentView:
+        return department_view(catalogue.revise_department(
+            _desk(request), actor, code, name=data.name,
+            business_units=None if data.business_units is None else dict(data.business_units),
+            hourly_rate_cents=data.hourly_rate_cents, active=data.active))
+
+    @get("/services", operation_id="service_list", sync_to_thread=True,
+         summary="List services", responses=READ_LIST_ERRORS,
+         description="Services in code order, in opaque-cursor pages. By default only the "
+                     "active services customers can ask for; `include_internal` adds the "
+                     "Town's internal services.")
+    def list_services(self, request: Request[Any, Any, Any], actor: Actor,
+                      department: str | None = Parameter(query="department", default=None,
+                                                         min_length=1, max_length=64),
+                      include_internal: bool = Parameter(query="include_internal",
+                                                         default=False),
+                      include_inactive: bool = INCLUDE_INACTIVE,
+                      after: str | None = AFTER, limit: int = LIMIT) -> ServiceList:
+        desk = _desk(request)
+        if department is not None and desk.find_department(department) is None:
+            raise InvalidValue(f"no department {department!r}", "department")
+        found = catalogue.list_services(desk, department=department,
+                                        include_internal=include_internal,
+                                        include_inactive=include_inactive)
+        items, cursor = page(found, lambda s: s.code, after, limit)
+        return ServiceList(items=[service_view(s) for s in items], next_cursor=cursor)
+
+    @get("/services/{code:str}", operation_id="service_get", sync_to_thread=True,
+         summary="One service", responses=READ_ONE_ERRORS)
+    def get_service(self, request: Request[Any, Any, Any], actor: Actor,
+                    code: str) -> ServiceView:
+        return service_view(catalogue.get_service(_desk(request), code))
+
+    @post("/services", operation_id="service_register", sync_to_thread=True, status_code=201,
+          guards=[admin_only], responses=CREATE_ERRORS,
+          summary="Register a service (administrators)")
+    def register_service(self, request: Request[Any, Any, Any], actor: Actor,
+                         data: NewService) -> Response[ServiceView]:
+        service = catalogue.register_service(_desk(request), actor, catalogue.ServiceSpec(
+            code=data.code, name=data.name, department=data.department,
+            business_unit=data.business_unit, service_type=data.service_type,
+            sub_type=data.sub_type, purpose=data.purpose, description=data.description,
+            keywords=tuple(data.keywords)))
+        return Response(service_view(service), status_code=201,
+                        headers={"Location": f"/api/v1/services/{service.code}"})
+
+    @patch("/services/{code:str}", operation_id="service_revise", sync_to_thread=True,
+           guards=[admin_only], responses=REVISE_ERRORS,
+           summary="Revise a service (administrators)")
+    def revise_service(self, request: Request[Any, Any, Any], actor: Actor, code: str,
+                       data: ServiceRevision) -> ServiceView:
+        return service_view(catalogue.revise_service(
+            _desk(request), actor, code, name=data.name, description=data.description,
+            keywords=data.keywords, active=data.active))
+
+    @get("/desks", operation_id="desk_list", sync_to_thread=True,
+         summary="List the service desks", responses=READ_LIST_ERRORS,
+         description="Victoria Hall (Service Cobourg, the central desk) and the satellite "
+                     "desks, in code order.")
+    def list_desks(self, request: Request[Any, Any, Any], actor: Actor,
+                   after: str | None = AFTER, limit: int = LIMIT) -> DeskList:
+        items, cursor = page(catalogue.list_desks(_desk(request)), lambda d: d.code, after,
+                             limit)
+        return DeskList(items=[desk_view(d) for d in items], next_cursor=cursor)

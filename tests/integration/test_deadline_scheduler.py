@@ -1,0 +1,485 @@
+"""The deadline scheduler, driven by hand on a real SQLite file and on PostgreSQL.
+
+The scheduler is never started: APScheduler's BackgroundScheduler holds jobs added before
+`start()` as pending jobs, which `get_jobs()` lists, so each test loads or syncs, looks at the
+jobs, moves the movable clock and calls `fire()` exactly as a job would. Nothing sleeps.
+
+Toronto is UTC-5 (EST) until Sun 2026-03-08 and UTC-4 (EDT) from then on; the desk is open
+Monday to Friday 08:30-16:30 local time and there is no holiday in March 2026, so "N business
+days" is N x 8 hours of open time. Every case here is received on Wed 2026-03-04 10:00 EST
+(15:00 UTC) unless it says otherwise.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import pytest
+
+from application.desk import ServiceDesk
+from application.service_levels import revise_standards
+from domain.actors import Actor, Role
+from domain.cases import Case
+from domain.errors import DomainError
+from domain.standards import CORPORATE_STANDARDS, ServiceStandard, TargetKind
+from infrastructure.scheduler import DeadlineScheduler, PendingDeadline, job_id
+from infrastructure.settings import Settings
+from projections.pending_deadlines import PENDING_DEADLINES
+from projections.runner import ProjectionSet
+
+if TYPE_CHECKING:
+    from tests.conftest import MovableClock  # the `clock` fixture
+
+CSR = Actor(id="csr-ana", role=Role.CSR)
+ADMIN = Actor(id="admin-al", role=Role.ADMIN)
+ACK, RESPOND, RESOLVE = "acknowledge", "respond", "resolve"
+RECEIVED_TOPIC = "domain.cases:Case.Received"
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+WEDNESDAY_10_EST = utc(2026, 3, 4, 15, 0)
+
+
+# -- fixtures and helpers -------------------------------------------------------------------------
+
+@pytest.fixture
+def projections(settings: Settings, desk: ServiceDesk) -> Iterator[ProjectionSet]:
+    """The pending deadlines view, kept up to date by its projection runner."""
+    read_models = ProjectionSet(settings, desk, [PENDING_DEADLINES])
+    read_models.start()
+    yield read_models
+    read_models.close()
+
+
+def from_view(projections: ProjectionSet, desk: ServiceDesk,
+              timeout: float = 60.0) -> Any:
+    """What SchedulerService feeds the scheduler: the view's rows, once it has caught up."""
+    view = projections.view(PENDING_DEADLINES.name)
+
+    def pending() -> tuple[int, Iterator[PendingDeadline]]:
+        projections.wait_for(desk.log_position(), timeout=timeout)
+        position, rows = view.pending()
+        return position, (PendingDeadline(case_id, target, due) for case_id, target, due in rows)
+
+    return pending
+
+
+@pytest.fixture
+def scheduler(projections: ProjectionSet, desk: ServiceDesk) -> Iterator[DeadlineScheduler]:
+    """A scheduler that is never started: its jobs stay pending for the test to inspect."""
+    deadlines = DeadlineScheduler(desk, from_view(projections, desk))
+    yield deadlines
+    deadlines.stop()
+
+
+def receive(desk: ServiceDesk, clock: MovableClock, at: datetime = WEDNESDAY_10_EST,
+            **overrides: Any) -> Case:
+    clock.now = at
+    fields: dict[str, Any] = dict(
+        channel="email", received_at=None, purpose="issue_or_complaint", service_code=None,
+        department="public-works", subject="Pothole", description="Deep hole on King St",
+        contact={"name": "Ann"}, accessibility_needs=None)
+    fields.update(overrides)
+    return desk.receive(CSR, **fields).case
+
+
+def change(desk: ServiceDesk, clock: MovableClock, case_id: UUID, command: str,
+           at: datetime, **arguments: Any) -> Case:
+    clock.now = at
+    return desk.change_case(CSR, case_id, command, expected_version=None, **arguments).case
+
+
+def jobs(deadlines: DeadlineScheduler) -> dict[tuple[UUID, str], datetime]:
+    """Every job the scheduler holds, as (case, target) -> run date."""
+    held = {}
+    for job in deadlines.scheduler.get_jobs():
+        case_id, target, due_at = job.args
+        assert job.id == job_id(case_id, target)
+        assert job.trigger.run_date == due_at
+        held[(case_id, target)] = job.trigger.run_date
+    assert len(held) == len(deadlines.scheduler.get_jobs()), "two jobs for one target"
+    return held
+
+
+def breaches(desk: ServiceDesk, case_id: UUID) -> list[Any]:
+    return [e for e in desk.case_events(CSR, case_id) if type(e).__name__ == "DeadlineMissed"]
+
+
+def case_ids(desk: ServiceDesk) -> list[UUID]:
+    received = desk.recorder.select_notifications(1, 1_000_000, topics=[RECEIVED_TOPIC])
+    return [UUID(str(n.originator_id)) for n in received]
+
+
+def watched(desk: ServiceDesk) -> set[tuple[UUID, str, datetime]]:
+    """What the aggregates say the scheduler must watch: every target's watched due time."""
+    found = set()
+    for case_id in case_ids(desk):
+        case = desk.get_case(CSR, case_id)
+        found |= {(case.id, name, t.watched_due_at) for name, t in case.targets.items()
+                  if t.watched_due_at is not None}
+    return found
+
+
+# -- at start -------------------------------------------------------------------------------------
+
+def test_at_start_it_schedules_one_job_per_unmet_target_at_its_due_time(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given an email, a letter and a missed call received Wed 10:00 EST, and an email that was
+    # acknowledged at once
+    email = receive(desk, clock)
+    letter = receive(desk, clock, channel="written")
+    missed_call = receive(desk, clock, channel="missed_call")
+    answered = receive(desk, clock)
+    change(desk, clock, answered.id, "acknowledge", WEDNESDAY_10_EST, message="Thanks")
+
+    # When the scheduler starts
+    scheduled = scheduler.load()
+
+    # Then it holds one job per unmet target, to run at its due time:
+    assert scheduled == 4
+    assert jobs(scheduler) == {
+        # email, 2 business days: Wed 6.5 h + Thu 8 h + Fri 1.5 h = Fri 10:00 EST
+        (email.id, ACK): utc(2026, 3, 6, 15, 0),
+        # missed call, 1 business day: Wed 6.5 h + Thu 1.5 h = Thu 10:00 EST
+        (missed_call.id, ACK): utc(2026, 3, 5, 15, 0),
+        # letter, 5 business days: Wed 6.5 + Thu 8 + Fri 8 + Mon 8 + Tue 8 + Wed 1.5 h
+        # = Wed 03-11 10:00 EDT (daylight time began Sun 03-08)
+        (letter.id, ACK): utc(2026, 3, 11, 14, 0),
+        # letter, 15 business days: Wed 6.5 h + 14 full days (Thu 03-05 .. Tue 03-24) 112 h
+        # + Wed 03-25 1.5 h = Wed 03-25 10:00 EDT
+        (letter.id, RESPOND): utc(2026, 3, 25, 14, 0),
+    }
+    # And every job runs however late it fires (no misfire grace), once (coalesced)
+    for job in scheduler.scheduler.get_jobs():
+        assert job.misfire_grace_time is None
+        assert job.coalesce is True
+    # And nothing was judged: nothing was due yet
+    assert scheduler.recorded == 0
+    assert all(not breaches(desk, c.id) for c in (email, letter, missed_call, answered))
+
+
+def test_a_restart_after_downtime_records_every_breach_that_fell_in_the_gap(
+        desk: ServiceDesk, clock: MovableClock, projections: ProjectionSet) -> None:
+    # Given a scheduler that started on Wed 10:00 EST with an email, a letter, a missed call
+    # and an email that will be acknowledged in time
+    email = receive(desk, clock)
+    letter = receive(desk, clock, channel="written")
+    missed_call = receive(desk, clock, channel="missed_call")
+    answered = receive(desk, clock)
+    before = DeadlineScheduler(desk, from_view(projections, desk))
+    assert before.load() == 5
+    # And that process died at once; while it was down the email was acknowledged on Thu 03-05
+    # 11:00 EST, before its due time Fri 10:00 EST
+    change(desk, clock, answered.id, "acknowledge", utc(2026, 3, 5, 16, 0), message="Thanks")
+
+    # When a scheduler starts again on Thu 03-12 08:00 EDT
+    clock.now = utc(2026, 3, 12, 12, 0)
+    after = DeadlineScheduler(desk, from_view(projections, desk))
+    scheduled = after.load()
+
+    # Then every deadline that passed meanwhile is recorded as missed, at its due time:
+    # missed call Thu 03-05 10:00 EST, email Fri 03-06 10:00 EST, letter's acknowledgement
+    # Wed 03-11 10:00 EDT
+    gap = {(missed_call.id, ACK): utc(2026, 3, 5, 15, 0), (email.id, ACK): utc(2026, 3, 6, 15, 0),
+           (letter.id, ACK): utc(2026, 3, 11, 14, 0)}
+    recorded = {(e.originator_id, e.target): e for c in (email, letter, missed_call, answered)
+                for e in breaches(desk, c.id)}
+    assert set(recorded) == set(gap)
+    for key, due in gap.items():
+        assert recorded[key].occurred_at == due
+        assert recorded[key].due_at == due
+        assert desk.get_case(CSR, key[0]).targets[key[1]].breached_at == due
+    assert after.recorded == 3
+    # And nothing for the email acknowledged before its due time
+    assert breaches(desk, answered.id) == []
+    # And only the letter's response (due Wed 03-25 10:00 EDT) is still scheduled
+    assert scheduled == 1
+    assert jobs(after) == {(letter.id, RESPOND): utc(2026, 3, 25, 14, 0)}
+
+
+# -- firing ---------------------------------------------------------------------------------------
+
+def test_firing_twice_records_the_breach_once(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given an email due Fri 10:00 EST, scheduled
+    email = receive(desk, clock)
+    scheduler.load()
+    due = utc(2026, 3, 6, 15, 0)
+    assert jobs(scheduler) == {(email.id, ACK): due}
+
+    # When its job runs at the due time, and runs again
+    clock.now = due
+    first = scheduler.fire(email.id, ACK, due)
+    second = scheduler.fire(email.id, ACK, due)
+
+    # Then one breach is recorded, stamped with the due time, and the job is gone
+    assert (first, second) == (True, False)
+    [missed] = breaches(desk, email.id)
+    assert (missed.target, missed.occurred_at, missed.due_at) == (ACK, due, due)
+    assert jobs(scheduler) == {}
+    # And syncing the case afterwards schedules nothing and records nothing more
+    scheduler.sync_case(email.id)
+    assert jobs(scheduler) == {}
+    assert len(breaches(desk, email.id)) == 1
+
+
+def test_a_job_that_runs_late_still_records_the_breach_at_its_due_time(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given an email due Fri 10:00 EST, scheduled
+    email = receive(desk, clock)
+    scheduler.load()
+    due = utc(2026, 3, 6, 15, 0)
+
+    # When its job runs three days late (the process was busy, or suspended)
+    clock.now = utc(2026, 3, 9, 15, 0)
+    recorded = scheduler.fire(email.id, ACK, due)
+
+    # Then the breach is recorded as having happened at the due time
+    assert recorded
+    [missed] = breaches(desk, email.id)
+    assert missed.occurred_at == due
+
+
+def test_firing_after_a_pause_moved_the_deadline_records_nothing_and_the_job_follows_it(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given an email due Fri 03-06 10:00 EST, scheduled
+    email = receive(desk, clock)
+    scheduler.load()
+    old_due = utc(2026, 3, 6, 15, 0)
+    assert jobs(scheduler) == {(email.id, ACK): old_due}
+    # And the desk waited on the customer from Thu 03-05 10:00 EST to Mon 03-09 10:00 EDT:
+    # Thu 6.5 h + Fri 8 h + Mon 1.5 h = 16 business hours paused
+    change(desk, clock, email.id, "wait", utc(2026, 3, 5, 15, 0), reason="Which address?")
+    change(desk, clock, email.id, "customer_responded", utc(2026, 3, 9, 14, 0),
+           summary="12 King St")
+
+    # When the job for the old due time fires (the scheduler had not seen the pause yet)
+    clock.now = utc(2026, 3, 9, 14, 0)
+    recorded = scheduler.fire(email.id, ACK, old_due)
+
+    # Then nothing is recorded
+    assert not recorded
+    assert breaches(desk, email.id) == []
+    # And once the case is synced the job follows the new due time: Fri 10:00 EST + 16 h =
+    # Fri 6.5 h + Mon 8 h + Tue 1.5 h = Tue 03-10 10:00 EDT
+    scheduler.sync_case(email.id)
+    new_due = utc(2026, 3, 10, 14, 0)
+    assert desk.get_case(CSR, email.id).targets[ACK].watched_due_at == new_due
+    assert jobs(scheduler) == {(email.id, ACK): new_due}
+    # And that job, when it comes, records the breach at the new due time
+    clock.now = new_due
+    assert scheduler.fire(email.id, ACK, new_due)
+    [missed] = breaches(desk, email.id)
+    assert missed.occurred_at == new_due
+
+
+def test_a_stale_job_firing_after_a_sync_leaves_the_job_for_the_new_due_time(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given an email whose acknowledgement moved from Fri 03-06 10:00 EST to Tue 03-10
+    # 10:00 EDT by a pause (as above), and the scheduler synced to it
+    email = receive(desk, clock)
+    scheduler.load()
+    change(desk, clock, email.id, "wait", utc(2026, 3, 5, 15, 0), reason="Which address?")
+    change(desk, clock, email.id, "customer_responded", utc(2026, 3, 9, 14, 0),
+           summary="12 King St")
+    scheduler.sync_case(email.id)
+    new_due = utc(2026, 3, 10, 14, 0)
+
+    # When a job for the old due time still runs (it was already running when it moved)
+    assert not scheduler.fire(email.id, ACK, utc(2026, 3, 6, 15, 0))
+
+    # Then it records nothing and does not remove the job for the new due time
+    assert breaches(desk, email.id) == []
+    assert jobs(scheduler) == {(email.id, ACK): new_due}
+
+
+def test_a_paused_target_is_unscheduled_and_rescheduled_when_it_resumes(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given an email due Fri 03-06 10:00 EST, scheduled
+    email = receive(desk, clock)
+    scheduler.load()
+
+    # When the desk waits on the customer from Thu 10:00 EST, and the case is synced
+    change(desk, clock, email.id, "wait", utc(2026, 3, 5, 15, 0), reason="Which address?")
+    scheduler.sync_case(email.id)
+
+    # Then the paused target has no job (nothing can be missed while paused)
+    assert jobs(scheduler) == {}
+    # And when the customer answers Mon 10:00 EDT it is scheduled again, 16 business hours on
+    change(desk, clock, email.id, "customer_responded", utc(2026, 3, 9, 14, 0),
+           summary="12 King St")
+    scheduler.sync_case(email.id)
+    assert jobs(scheduler) == {(email.id, ACK): utc(2026, 3, 10, 14, 0)}
+
+
+# -- following cases ------------------------------------------------------------------------------
+
+def test_a_met_target_is_unscheduled_when_its_case_is_synced(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given a letter with its acknowledgement and response scheduled
+    letter = receive(desk, clock, channel="written")
+    scheduler.load()
+    assert set(jobs(scheduler)) == {(letter.id, ACK), (letter.id, RESPOND)}
+
+    # When it is acknowledged on Thu and the case is synced
+    change(desk, clock, letter.id, "acknowledge", utc(2026, 3, 5, 15, 0), message="Received")
+    scheduler.sync_case(letter.id)
+
+    # Then only the response is still scheduled
+    assert jobs(scheduler) == {(letter.id, RESPOND): utc(2026, 3, 25, 14, 0)}
+    # And once it is resolved nothing is
+    change(desk, clock, letter.id, "resolve", utc(2026, 3, 6, 15, 0), resolution="Answered",
+           at_first_contact=False)
+    scheduler.sync_case(letter.id)
+    assert jobs(scheduler) == {}
+    # And no breach was ever recorded
+    assert breaches(desk, letter.id) == []
+
+
+def test_a_new_case_gets_its_jobs_when_synced(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given a scheduler started on an empty desk
+    assert scheduler.load() == 0
+
+    # When a voicemail is received Wed 10:00 EST and its case is synced
+    voicemail = receive(desk, clock, channel="voicemail")
+    scheduler.sync_case(voicemail.id)
+
+    # Then it is scheduled: 2 business days = Fri 10:00 EST
+    assert jobs(scheduler) == {(voicemail.id, ACK): utc(2026, 3, 6, 15, 0)}
+
+
+def test_a_new_case_already_past_its_due_time_is_judged_at_once(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given a scheduler started on an empty desk
+    scheduler.load()
+
+    # When a letter stamped Received Mon 02-23 10:00 EST is entered Wed 03-04 10:00 EST, and
+    # its case is synced
+    letter = receive(desk, clock, channel="written", received_at=utc(2026, 2, 23, 15, 0))
+    scheduler.sync_case(letter.id)
+
+    # Then its acknowledgement, due after 5 business days (Mon 6.5 + Tue 8 + Wed 8 + Thu 8 +
+    # Fri 8 + Mon 03-02 1.5 h = Mon 03-02 10:00 EST), is recorded as missed then
+    [missed] = breaches(desk, letter.id)
+    assert (missed.target, missed.occurred_at) == (ACK, utc(2026, 3, 2, 15, 0))
+    # And its response (Mon 6.5 h + 14 days 02-24 .. 03-13 + Mon 03-16 1.5 h = Mon 03-16
+    # 10:00 EDT) is scheduled
+    assert jobs(scheduler) == {(letter.id, RESPOND): utc(2026, 3, 16, 14, 0)}
+
+
+# -- the view agrees with the aggregates ----------------------------------------------------------
+
+PLANNING_RESOLVE = ServiceStandard(
+    "planning-resolve", "Planning resolves within 10 business days", TargetKind.RESOLVE,
+    10 * 8 * 3600, department="planning")
+COMPLAINT_RESPOND = ServiceStandard(
+    "complaint-respond", "Complaints answered within 5 business days", TargetKind.RESPOND,
+    5 * 8 * 3600, complaint=True)
+CHANNELS = ["email", "written", "voicemail", "missed_call", "social_media", "web_form",
+            "telephone", "in_person"]
+DEPARTMENTS = ["public-works", "community", "legislative", "corporate", "planning"]
+
+
+NEXT_STEPS = {  # what the desk tends to do next, by the case's status
+    "open": {"acknowledge": 6, "interim_response": 2, "wait": 3, "resolve": 3, "transfer": 2,
+             "classify": 2, "log_interaction": 3},
+    "waiting_on_customer": {"customer_responded": 5, "resolve": 1, "acknowledge": 1},
+    "resolved": {"close": 3, "reopen": 1},
+    "closed": {"reopen": 1},
+}
+
+
+def random_command(rng: random.Random, case: Case) -> tuple[str, dict[str, Any]]:
+    """One thing the desk might do next to a case (the rules may still refuse it)."""
+    steps = NEXT_STEPS[case.status]
+    command = rng.choices(list(steps), weights=list(steps.values()))[0]
+    arguments: dict[str, Any] = {
+        "acknowledge": {"message": "We have it"},
+        "interim_response": {"explanation": "We need more time"},
+        "wait": {"reason": "Need a photo"},
+        "customer_responded": {"summary": "Photo sent"},
+        "resolve": {"resolution": "Fixed", "at_first_contact": False},
+        "reopen": {"reason": "Not fixed"},
+        "close": {},
+        "transfer": {"to_department": rng.choice(DEPARTMENTS), "warm": False,
+                     "handover_note": "", "customer_informed": True},
+        "classify": {"classification": rng.choice(["complaint", "feedback"]),
+                     "reason": "The customer says so"},
+        "log_interaction": {"channel": "telephone", "direction": rng.choice(
+            ["inbound", "outbound"]), "summary": "Called", "effort_minutes": 5,
+            "wait_seconds": None},
+    }[command]
+    return command, arguments
+
+
+def run_due_jobs(deadlines: DeadlineScheduler, now: datetime) -> None:
+    """What a running scheduler does by `now`: run every job whose time has come."""
+    for job in sorted(deadlines.scheduler.get_jobs(), key=lambda j: j.trigger.run_date):
+        if job.trigger.run_date <= now:
+            deadlines.fire(*job.args)
+
+
+def test_the_pending_deadlines_view_agrees_with_the_aggregates_after_a_random_history(
+        desk: ServiceDesk, clock: MovableClock, projections: ProjectionSet,
+        scheduler: DeadlineScheduler) -> None:
+    # Given a realistic year at the desk, with department and complaint standards in force
+    from infrastructure.demo import load_demo
+
+    revise_standards(desk, ADMIN, [*CORPORATE_STANDARDS, PLANNING_RESOLVE, COMPLAINT_RESPOND],
+                     reason="recommendation 2C")
+    load_demo(desk, cases=200, seed=7)
+    scheduler.load()
+    ids = case_ids(desk)
+    # And four weeks of contacts, answers, pauses, transfers, reclassifications, reopenings and
+    # closures, some entered late, with the scheduler running every job that came due
+    rng = random.Random(7)
+    for _ in range(500):
+        clock.advance(minutes=rng.randint(5, 150))
+        run_due_jobs(scheduler, clock.now)
+        try:
+            if rng.random() < 0.25:
+                channel = rng.choice(CHANNELS)
+                case = receive(
+                    desk, clock, clock.now, channel=channel,
+                    department=rng.choice(DEPARTMENTS),
+                    received_at=clock.now - timedelta(hours=rng.choice([0, 0, 20, 100])),
+                    wait_seconds=rng.randint(0, 900)
+                    if channel in {"telephone", "in_person"} else None)
+                ids.append(case.id)
+            else:
+                case_id = rng.choice(ids[-120:])
+                current = desk.get_case(CSR, case_id)
+                command, arguments = random_command(rng, current)
+                late = min(timedelta(minutes=rng.choice([0, 0, 0, 30, 600])),
+                           clock.now - current.received_at)
+                case = change(desk, clock, case_id, command, clock.now,
+                              occurred_at=clock.now - late, **arguments)
+        except DomainError:
+            continue  # refused by the rules, as the desk would refuse it
+        scheduler.sync_case(case.id)
+    run_due_jobs(scheduler, clock.now)
+
+    # When the view has projected the whole log
+    projections.wait_for(desk.log_position(), timeout=60)
+    _, rows = projections.view(PENDING_DEADLINES.name).pending()
+    view = set(rows)
+
+    # Then its rows are exactly the targets the aggregates say are watched, with their due times
+    expected = watched(desk)
+    assert view == expected
+    assert len(expected) > 20, "the history should leave deadlines pending"
+    # And the scheduler that followed the history holds exactly those jobs, as does one that
+    # starts afresh from the view
+    assert set(jobs(scheduler).items()) == {((c, t), due) for c, t, due in expected}
+    fresh = DeadlineScheduler(desk, from_view(projections, desk))
+    fresh.load()
+    assert jobs(fresh) == jobs(scheduler)
+    assert fresh.recorded == 0
