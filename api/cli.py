@@ -81,11 +81,16 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("verify")
 def verify(args: argparse.Namespace, settings: Settings) -> int:
-    from infrastructure.bootstrap import build_desk
+    from application.desk import ServiceDesk
     from infrastructure.ledger import verify_log
 
-    desk = build_desk(settings)
+    # CREATE_TABLE=no: setting the tables up would quietly restore a dropped guard first.
+    desk = ServiceDesk(env={**settings.eventsourcing_env(), "CREATE_TABLE": "no"})
     verdict = verify_log(desk)
+    if verdict.ok and not verdict.guard_ok:
+        print(f"WARNING: the chain is intact but the append-only guard is not: "
+              f"{verdict.guard_problem}", file=sys.stderr)
+        return 1
     if verdict.ok:
         print(f"OK: {verdict.events} events; head position {verdict.head_position}; "
               f"head hash {verdict.head_hash}")

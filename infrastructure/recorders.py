@@ -43,6 +43,17 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                     f"BEFORE {operation} ON {table} "
                     f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"
                 )
+        # INSERT OR REPLACE deletes the old row without firing DELETE triggers.
+        refuse = f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"
+        statements += [
+            f"CREATE TRIGGER IF NOT EXISTS {events}_refuse_replace BEFORE INSERT ON {events} "
+            f"WHEN EXISTS (SELECT 1 FROM {events} WHERE rowid = NEW.rowid) OR EXISTS ("
+            f"SELECT 1 FROM {events} WHERE originator_id = NEW.originator_id "
+            f"AND originator_version = NEW.originator_version) {refuse}",
+            f"CREATE TRIGGER IF NOT EXISTS {chain}_refuse_replace BEFORE INSERT ON {chain} "
+            f"WHEN EXISTS (SELECT 1 FROM {chain} WHERE notification_id = NEW.notification_id) "
+            f"{refuse}",
+        ]
         return statements
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
@@ -132,6 +143,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "notification_id bigint PRIMARY KEY, link bytea NOT NULL)",
             "CREATE OR REPLACE FUNCTION {schema}.{link_fn}() RETURNS trigger "
             "LANGUAGE plpgsql AS $$ DECLARE previous bytea; BEGIN "
+            # Serialise chain appenders here too, not only by the library's table lock.
+            "LOCK TABLE {schema}.{chain} IN EXCLUSIVE MODE; "
             "SELECT c.link INTO previous FROM {schema}.{chain} c "
             "ORDER BY c.notification_id DESC LIMIT 1; "
             "IF previous IS NULL THEN previous := decode(repeat('00', 32), 'hex'); END IF; "
@@ -154,5 +167,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "CREATE OR REPLACE TRIGGER refuse_truncate BEFORE TRUNCATE "
                 f"ON {{schema}}.{{{table}}} FOR EACH STATEMENT "
                 "EXECUTE FUNCTION {schema}.{refuse_fn}()",
+                # ALWAYS: `SET session_replication_role = replica` must not silence them.
+                f"ALTER TABLE {{schema}}.{{{table}}} ENABLE ALWAYS TRIGGER refuse_update_delete",
+                f"ALTER TABLE {{schema}}.{{{table}}} ENABLE ALWAYS TRIGGER refuse_truncate",
             ]
+        statements.append(
+            "ALTER TABLE {schema}.{events} ENABLE ALWAYS TRIGGER link_into_chain")
         self.sql_create_statements += [SQL(s).format(**names) for s in statements]  # type: ignore[arg-type]

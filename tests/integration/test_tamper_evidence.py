@@ -198,10 +198,6 @@ def test_postgres_refuses_truncate(desk: ServiceDesk, settings: Settings, histor
 def test_the_guard_refuses_a_replacing_insert(
         request: pytest.FixtureRequest, desk: ServiceDesk, settings: Settings,
         history: History, db: Database, table: str) -> None:
-    request.applymarker(pytest.mark.xfail(
-        not settings.is_postgres, strict=True,
-        reason="SQLite's INSERT OR REPLACE deletes without firing DELETE triggers; "
-               "recorders.py needs BEFORE INSERT triggers that refuse an existing key"))
     # given a recorded history
     key, columns, changed = {
         "events": ("originator_id, originator_version",
