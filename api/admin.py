@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.di import Provide
 
-from api.auth import current_actor
+from api.auth import authenticated, current_actor
 from application.access import check_operator
 from domain.actors import Actor
 
@@ -39,6 +39,7 @@ class SchedulerStatus(msgspec.Struct):
 class AdminController(Controller):
     path = "/api/v1/admin"
     tags = ["operations"]
+    guards = [authenticated]
     dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
 
     @get("/projections", operation_id="admin_projections", sync_to_thread=True,

@@ -11,12 +11,18 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.admin import AdminController
+from api.audit import AuditController
 from api.case_list import case_list
 from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
 from api.health import health, ready
+from api.open311 import open311_router
 from api.problems import EXCEPTION_HANDLERS
+from api.public_notes import publish_public_note
+from api.public_status import public_request_status, status_lookup, status_page_route
+from api.reports import accountability_report
 from api.service_levels import ServiceLevelController
+from api.strict_body import decode_strictly
 from application.desk import ServiceDesk, utc_now
 from infrastructure.access_log import AccessLog
 from infrastructure.bootstrap import build_desk, seed_catalogue
@@ -48,7 +54,11 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
     )
     app = Litestar(
         route_handlers=[health, ready, receive_case, CaseController, command_router, case_list,
-                        ServiceLevelController, CatalogueController, AdminController],
+                        ServiceLevelController, CatalogueController, AdminController,
+                        AuditController, publish_public_note, open311_router,
+                        public_request_status, status_page_route, status_lookup,
+                        accountability_report],
+        before_request=decode_strictly,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,

@@ -7,7 +7,9 @@ from typing import Any
 
 import jwt
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
 
 from domain.actors import Actor, Role
 from infrastructure.settings import Settings
@@ -36,7 +38,7 @@ def decode_actor(settings: Settings, token: str) -> Actor:
     try:
         claims = jwt.decode(token, key, algorithms=[settings.jwt_algorithm],
                             issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                            options={"require": ["sub", "role"]})
+                            options={"require": ["sub", "role", "exp"]})
     except jwt.PyJWTError as error:
         raise NotAuthorizedException(f"invalid bearer token: {error}",
                                      headers=CHALLENGE) from None
@@ -53,11 +55,23 @@ def decode_actor(settings: Settings, token: str) -> Actor:
     return Actor(id=claims["sub"], role=role, departments=frozenset(departments))
 
 
-def current_actor(request: Request[Any, Any, Any]) -> Actor:
-    """Litestar dependency: the authenticated actor, or 401."""
-    header = request.headers.get("authorization", "")
+def _actor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthorizedException("a bearer token is required", headers=CHALLENGE)
-    settings: Settings = request.app.state.settings
+    settings: Settings = connection.app.state.settings
     return decode_actor(settings, token.strip())
+
+
+def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: runs before Litestar reads the body, so a stranger gets 401, never a 400."""
+    connection.state.actor = _actor_of(connection)
+
+
+def current_actor(request: Request[Any, Any, Any]) -> Actor:
+    """Litestar dependency: the authenticated actor, or 401."""
+    actor = getattr(request.state, "actor", None)
+    if isinstance(actor, Actor):
+        return actor
+    return _actor_of(request)

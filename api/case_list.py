@@ -13,7 +13,7 @@ from litestar.exceptions import ServiceUnavailableException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 
-from api.auth import current_actor
+from api.auth import authenticated, current_actor
 from api.problems import PROBLEM_JSON
 from api.schemas import ChannelName
 from application.desk import ServiceDesk
@@ -104,6 +104,7 @@ def wait_for_position(request: Request[Any, Any, Any], position: int) -> None:
 
 
 @get("/api/v1/cases", operation_id="case_list", tags=["cases"], summary="List cases",
+     guards=[authenticated],
      dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
      description=(
          "Cases newest received first (ties by id), from the case index. Staff and managers "

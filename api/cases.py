@@ -12,7 +12,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from api import schemas
-from api.auth import current_actor
+from api.auth import authenticated, current_actor
 from api.history import CaseHistory, case_history
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
@@ -118,6 +118,7 @@ COMMANDS: list[tuple[str, type[schemas.Command], str, str]] = [
 
 
 @post("/api/v1/cases", operation_id="case_receive", tags=["cases"], status_code=201,
+      guards=[authenticated],
       dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
       summary="Receive a new case", description=f"Errors: {COMMAND_ERRORS}.")
 async def receive_case(request: Request[Any, Any, Any], data: schemas.NewCase,
@@ -143,6 +144,7 @@ def _receive(request: Request[Any, Any, Any], data: schemas.NewCase,
 class CaseController(Controller):
     path = "/api/v1/cases"
     tags = ["cases"]
+    guards = [authenticated]
     dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
 
     @get("/{case_id:uuid}", operation_id="case_get", summary="One case", sync_to_thread=True)
@@ -164,6 +166,7 @@ class CaseController(Controller):
 command_router = Router(
     path="/api/v1/cases",
     tags=["case commands"],
+    guards=[authenticated],
     dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
     route_handlers=[_command_handler(command, body, f"/{{case_id:uuid}}/{path}", summary)
                     for command, body, path, summary in COMMANDS],

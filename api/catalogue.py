@@ -17,7 +17,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from api.auth import current_actor
+from api.auth import authenticated, current_actor
 from api.case_list import Problem
 from api.problems import PROBLEM_JSON
 from api.schemas import Body, Code, PurposeName, Short, Text
@@ -204,6 +204,7 @@ INCLUDE_INACTIVE = Parameter(query="include_inactive", default=False,
 class CatalogueController(Controller):
     path = "/api/v1"
     tags = ["catalogue"]
+    guards = [authenticated]
     dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
 
     @get("/departments", operation_id="department_list", sync_to_thread=True,

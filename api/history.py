@@ -8,12 +8,14 @@ from uuid import UUID
 
 import msgspec
 
-from api.schemas import CaseView, case_view
+from api.schemas import CaseView, TargetView, case_view, target_view
 from application.desk import ServiceDesk
 from domain.actors import Actor
 from domain.errors import InvalidValue
+from domain.targets import TargetStatus
+from infrastructure.audit_export import event_data, event_type
 
-ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+__all__ = ["CaseHistory", "HistoryEvent", "case_history", "event_data", "event_type"]
 
 
 class HistoryEvent(msgspec.Struct):
@@ -24,6 +26,8 @@ class HistoryEvent(msgspec.Struct):
     occurred_at: datetime | None
     recorded_at: datetime
     data: dict[str, Any]
+    # The case's SLA targets as they stood right after this step, judged when it was recorded.
+    targets: list[TargetView]
 
 
 class CaseHistory(msgspec.Struct):
@@ -34,24 +38,14 @@ class CaseHistory(msgspec.Struct):
     state: CaseView | None
 
 
-def event_type(domain_event: object) -> str:
-    """`Case.Transferred` style: the aggregate and the past-tense event, as auditors read it."""
-    return type(domain_event).__qualname__
-
-
-def event_data(domain_event: object) -> dict[str, Any]:
-    data = {k: v for k, v in vars(domain_event).items() if k not in ENVELOPE}
-    return {k: (v.astimezone(UTC) if isinstance(v, datetime) else
-                str(v) if isinstance(v, UUID) else v) for k, v in data.items()}
-
-
-def history_event(domain_event: Any) -> HistoryEvent:
+def history_event(domain_event: Any, targets: list[TargetStatus]) -> HistoryEvent:
     data = event_data(domain_event)
     occurred = data.pop("occurred_at", None)
     return HistoryEvent(
         version=domain_event.originator_version, type=event_type(domain_event),
         actor_id=data.pop("actor_id", None), actor_role=data.pop("actor_role", None),
-        occurred_at=occurred, recorded_at=domain_event.timestamp.astimezone(UTC), data=data)
+        occurred_at=occurred, recorded_at=domain_event.timestamp.astimezone(UTC), data=data,
+        targets=[target_view(t) for t in targets])
 
 
 def parse_moment(value: str, field: str) -> datetime:
@@ -61,7 +55,11 @@ def parse_moment(value: str, field: str) -> datetime:
         raise InvalidValue(f"{field} must be an RFC 3339 date-time", field) from None
     if moment.tzinfo is None:
         raise InvalidValue(f"{field} must include a time zone offset", field)
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidValue(f"{field} is outside the range of dates civicdesk keeps",
+                           field) from None
 
 
 def case_history(desk: ServiceDesk, actor: Actor, case_id: UUID, *, version: int | None,
@@ -78,11 +76,17 @@ def case_history(desk: ServiceDesk, actor: Actor, case_id: UUID, *, version: int
         events = [e for e in events if e.timestamp <= moment]
     elif version is not None:
         events = [e for e in events if e.originator_version <= version]
-    state = None
-    if events:
-        # Visibility was checked on the case as it is now; the past state is shown as it was.
-        then = desk.repository.get(case_id, version=events[-1].originator_version)
-        # The SLA state as it was at that step: judged at the moment that step was recorded.
-        state = case_view(then, desk.target_statuses(then, at=events[-1].timestamp))
+    # Replayed once, event by event: after each step the case is as it was at that version
+    # (the repository would replay the same events), and its targets are judged at the moment
+    # the step was recorded, on the calendar as it was known then.
+    case: Any = None
+    steps: list[HistoryEvent] = []
+    targets: list[TargetStatus] = []
+    for event in events:
+        case = event.mutate(case)
+        targets = desk.target_statuses(case, at=event.timestamp)
+        steps.append(history_event(event, targets))
+    # Visibility was checked on the case as it is now; the past state is shown as it was.
+    state = case_view(case, targets) if case is not None else None
     return CaseHistory(case_id=str(case_id), as_of=moment.astimezone(UTC) if moment else None,
-                       version=version, events=[history_event(e) for e in events], state=state)
+                       version=version, events=steps, state=state)

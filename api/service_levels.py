@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.di import Provide
 
-from api.auth import current_actor
+from api.auth import authenticated, current_actor
 from api.schemas import Body
 from application.desk import ServiceDesk
 from application.service_levels import add_closure, revise_standards
@@ -78,6 +78,7 @@ def _standards_view(desk: ServiceDesk, version: int | None) -> StandardsView:
 class ServiceLevelController(Controller):
     path = "/api/v1"
     tags = ["service standards"]
+    guards = [authenticated]
     dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
 
     @get("/standards", operation_id="standards_current", sync_to_thread=True,

@@ -224,26 +224,37 @@ class ServiceDesk(Application[UUID]):
             self._active_department(arguments["to_department"], "to_department")
         now = self.clock()
         occurred_at = arguments.pop("occurred_at", None) or now
+        was_resolved = case.status == "resolved"
         getattr(case, CASE_METHODS[command])(actor=actor, occurred_at=occurred_at, now=now,
                                              **arguments)
-        self._follow_standards(case, command, actor, occurred_at, now, arguments)
-        return self._save_with_receipt(actor, idempotency, case, 200)
+        self._follow_standards(case, command, actor, occurred_at, now, arguments,
+                               reopened=was_resolved and case.status == "open")
+        try:
+            return self._save_with_receipt(actor, idempotency, case, 200)
+        except VersionConflict as conflict:
+            if conflict.current_version is not None:
+                raise
+            current = self._get(Case, case_id, "case").version
+            raise VersionConflict(conflict.detail, current) from conflict
 
     def _follow_standards(self, case: Case, command: str, actor: Actor, occurred_at: datetime,
-                          now: datetime, arguments: dict[str, Any]) -> None:
+                          now: datetime, arguments: dict[str, Any],
+                          reopened: bool = False) -> None:
         """Recompute what the standards say a command changes, each as an explaining event."""
         if command == "log_interaction" and arguments.get("wait_seconds") is not None:
             self._measure_wait(case, actor, arguments["wait_seconds"], occurred_at)
         elif command == "customer_responded":
             case.resume_targets(self.calendar(now), actor=actor, occurred_at=occurred_at)
-        elif command in {"transfer", "classify", "reopen"}:
+        elif command in {"transfer", "classify", "reopen"} or (
+                command == "escalate" and reopened):
             version = case.standards_version or self.standards().current_version
             reason = {"transfer": f"transferred to {case.department}",
                       "classify": f"classified as {case.classification}",
-                      "reopen": "reopened"}[command]
+                      "reopen": "reopened",
+                      "escalate": "an escalation reopened the resolved complaint"}[command]
             case.plan_targets(self.standards().in_force(version), version, self.calendar(now),
                               reason=reason, actor=actor, occurred_at=occurred_at,
-                              restart=command == "reopen")
+                              restart=command in {"reopen", "escalate"})
 
     def _measure_wait(self, case: Case, actor: Actor, wait_seconds: int,
                       arrived_at: datetime) -> None:
@@ -332,6 +343,7 @@ CASE_METHODS = {
     "request_accommodation": "request_accommodation",
     "provide_accommodation": "provide_accommodation",
     "survey": "answer_survey",
+    "publish_note": "publish_note",
 }
 
 __all__ = ["Department", "Desk", "IdempotencyKey", "Outcome", "Service", "ServiceDesk"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -34,6 +34,7 @@ from domain.values import (
     parse_enum,
 )
 
+MAX_BACKDATING = timedelta(days=366)
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "https://civicdesk.example/cases")
 RESTARTED_BY_REOPENING = {TargetKind.RESPOND.value, TargetKind.RESOLVE.value,
                           TargetKind.INTERIM_RESPONSE.value}
@@ -70,6 +71,10 @@ class Case(Aggregate):
         check_aware(occurred_at, "received_at")
         if occurred_at > now:
             raise InvalidValue("received_at must not be in the future", "received_at")
+        if occurred_at < now - MAX_BACKDATING:
+            raise InvalidValue("received_at may be at most a year in the past: older "
+                               "correspondence is entered with the date it is entered",
+                               "received_at")
         return cls(reference=reference, channel=channel, occurred_at=occurred_at,
                    purpose=purpose, service_code=service_code, department=department,
                    subject=_required(subject, "subject"), description=description,
@@ -308,6 +313,9 @@ class Case(Aggregate):
     @event("Reopened")
     def _reopened(self, reason: str, occurred_at: datetime, actor_id: str,
                   actor_role: str) -> None:
+        self._reopened_state()
+
+    def _reopened_state(self) -> None:
         self.status = Status.OPEN.value
         self.resolved_at = None
         self.closed_at = None
@@ -373,7 +381,8 @@ class Case(Aggregate):
         self.escalations.append({"from": from_level, "to": to_level, "reason": reason,
                                  "owner": owner, "at": occurred_at})
         if self.status == Status.RESOLVED.value:
-            self.status = Status.OPEN.value
+            # Escalating a resolved complaint reopens it: the resolution did not satisfy.
+            self._reopened_state()
 
     def debrief_complaint(self, *, cause: str, actions: str, edi_findings: str,
                           accessibility_findings: str, actor: Actor, occurred_at: datetime,
@@ -556,3 +565,28 @@ class Case(Aggregate):
                          standard_version: int, occurred_at: datetime, actor_id: str,
                          actor_role: str) -> None:
         self.targets = {**self.targets, target: replace(self.targets[target], breached_at=due_at)}
+
+    # -- what the public may read ------------------------------------------------------------
+
+    # Notes staff publish for the public (Open311 status_notes, the status page), oldest first.
+    # A class default rather than a line in __init__: cases received before notes existed
+    # replay to no notes.
+    public_notes: tuple[dict[str, Any], ...] = ()
+
+    def publish_note(self, *, note: str, actor: Actor, occurred_at: datetime,
+                     now: datetime) -> None:
+        """Publish a note anyone may read: it must name no one, since the public sees it."""
+        self.check_when(occurred_at, now)
+        text = _required(note, "note").strip()
+        if len(text) > PUBLIC_NOTE_LIMIT:
+            raise InvalidValue(f"a public note is at most {PUBLIC_NOTE_LIMIT} characters",
+                               "note")
+        self._public_note_published(note=text, occurred_at=occurred_at, **_who(actor))
+
+    @event("PublicNotePublished")
+    def _public_note_published(self, note: str, occurred_at: datetime, actor_id: str,
+                               actor_role: str) -> None:
+        self.public_notes = (*self.public_notes, {"note": note, "at": occurred_at})
+
+
+PUBLIC_NOTE_LIMIT = 1000

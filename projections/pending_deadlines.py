@@ -106,7 +106,7 @@ class PendingDeadlinesView:
     def pending(self, batch: int = 5000) -> tuple[int, Iterator[tuple[UUID, str, datetime]]]:
         """The position the rows are as of, and every row, soonest first."""
         with self.reading() as cursor:
-            tracking = self.tracking_table_name()
+            tracking = self.tracking_table
             cursor.execute(f"SELECT notification_id FROM {tracking}")
             row = cursor.fetchone()
             position = int(row["notification_id"]) if row else 0
@@ -124,13 +124,11 @@ class PendingDeadlinesView:
 
 
 class SQLitePendingDeadlinesView(PendingDeadlinesView, SQLiteView):
-    def tracking_table_name(self) -> str:
-        return self.tracking_table
+    pass
 
 
 class PostgresPendingDeadlinesView(PendingDeadlinesView, PostgresView):
-    def tracking_table_name(self) -> str:
-        return self.table(f"{NAME}_tracking")
+    pass
 
 
 PENDING_DEADLINES = ProjectionSpec(projection=PendingDeadlinesProjection,

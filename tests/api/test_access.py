@@ -94,8 +94,6 @@ def test_every_protected_route_refuses_a_request_without_valid_credentials(
     assert control.status_code == 200, control.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "api/auth.decode_actor requires only sub and role: a token without exp never expires"))
 def test_a_token_without_an_expiry_is_refused(api: Any, settings: Settings) -> None:
     # given a correctly signed token that carries no exp claim
     token = jwt.encode({"sub": "csr-1", "role": "csr", "departments": []},
@@ -106,9 +104,6 @@ def test_a_token_without_an_expiry_is_refused(api: Any, settings: Settings) -> N
     api.problem(response, 401)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "authentication is a handler dependency, resolved after Litestar has parsed the body, so "
-    "an unauthenticated client gets 400 for malformed JSON instead of 401"))
 def test_an_unauthenticated_request_is_refused_before_its_body_is_read(api: Any) -> None:
     case_id = api.receive()["id"]
     response = api.client.post(f"{api.cases}/{case_id}/acknowledge", content=b"{not json",

@@ -109,6 +109,7 @@ class TestInteractions:
         assert case["version"] == version + 2
 
     def test_an_interaction_that_breaks_a_rule_records_nothing(self, api: Any) -> None:
+        # given an emailed case; when interactions break each rule; then each is refused
         case_id = received(api)
         base = {"channel": "email", "direction": "inbound", "summary": "Follow-up"}
         for body, field in [
@@ -132,6 +133,8 @@ class TestAssign:
 
     def test_assigning_the_same_person_twice_or_no_one_or_a_closed_case_records_nothing(
             self, api: Any) -> None:
+        # given a case assigned to staff-7; when it is assigned to them again, to no one, or
+        # after it closed; then each is refused
         case_id = received(api)
         api.run(case_id, ("assign", {"assignee": "staff-7"}))
         refused(api, case_id, "assign", {"assignee": "staff-7"}, 422, "rule-violated",
@@ -161,6 +164,8 @@ class TestTransfer:
         assert (case["department"], case["transfers"]) == ("planning", 2)
 
     def test_a_transfer_that_breaks_a_rule_records_nothing(self, api: Any) -> None:
+        # given a Public Works case; when it is transferred to itself, warmly without a note,
+        # to no department, or after it closed; then each is refused
         case_id = received(api)
         for body, kind, field in [
             ({"to_department": "public-works", "warm": False}, "rule-violated",
@@ -177,13 +182,16 @@ class TestTransfer:
 
 class TestAcknowledge:
     def test_acknowledging_records_when_the_customer_was_answered(self, api: Any) -> None:
+        # given a case received Monday morning; when it is acknowledged as of Monday noon
         case_id = received(api)
         response = api.post(case_id, "acknowledge",
                             {"message": "We have your request", "occurred_at": MONDAY_NOON})
         assert response.status_code == 200, response.text
+        # then that is when the customer was answered
         assert response.json()["acknowledged_at"] == MONDAY_NOON
 
     def test_a_case_is_acknowledged_once_and_never_when_closed(self, api: Any) -> None:
+        # given an acknowledged case and a closed one; when either is acknowledged; then no
         case_id = received(api)
         api.run(case_id, ("acknowledge", {}))
         refused(api, case_id, "acknowledge", {}, 422, "rule-violated")
@@ -193,7 +201,9 @@ class TestAcknowledge:
 
     def test_a_command_cannot_be_dated_in_the_future_or_before_the_case(
             self, api: Any) -> None:
+        # given a case received Monday 14:30 UTC and the clock at Wednesday 15:00 UTC
         case_id = received(api)
+        # when a command is dated tomorrow, or a second before receipt; then it is refused
         refused(api, case_id, "acknowledge", {"occurred_at": TOMORROW}, 422, "invalid-value",
                 "occurred_at")
         refused(api, case_id, "acknowledge", {"occurred_at": "2026-03-02T14:29:59Z"}, 422,
@@ -202,6 +212,7 @@ class TestAcknowledge:
 
 class TestInterimResponse:
     def test_an_interim_response_is_recorded_on_an_open_case(self, api: Any) -> None:
+        # given an open letter case; when an interim response is sent; then it is recorded
         case_id = received(api, channel="written")
         response = api.post(case_id, "interim-response",
                             {"explanation": "We need a survey of the road first"})
@@ -210,6 +221,7 @@ class TestInterimResponse:
 
     def test_no_interim_response_once_resolved_or_without_an_explanation(
             self, api: Any) -> None:
+        # given an open, then resolved, case; when an interim response breaks a rule; then no
         case_id = received(api)
         refused(api, case_id, "interim-response", {"explanation": " "}, 422, "invalid-value",
                 "explanation")
@@ -220,6 +232,7 @@ class TestInterimResponse:
 
 class TestWaitingOnTheCustomer:
     def test_a_case_waits_on_the_customer_until_they_respond(self, api: Any) -> None:
+        # given an open case; when it waits on the customer, then hears back; then it reopens
         case_id = received(api)
         waiting = api.run(case_id, ("wait", {"reason": "Asked for a photo"}))
         assert waiting["status"] == "waiting_on_customer"
@@ -229,6 +242,7 @@ class TestWaitingOnTheCustomer:
 
     def test_only_an_open_case_waits_and_only_a_waiting_case_hears_back(
             self, api: Any) -> None:
+        # given a case open, then waiting, then resolved; when each out-of-turn step comes; then no
         case_id = received(api)
         refused(api, case_id, "customer-responded", {}, 422, "rule-violated")
         refused(api, case_id, "wait", {"reason": " "}, 422, "invalid-value", "reason")
@@ -241,6 +255,7 @@ class TestWaitingOnTheCustomer:
 class TestResolve:
     def test_a_case_resolved_on_its_only_contact_counts_as_first_contact_resolution(
             self, api: Any) -> None:
+        # given a call; when it is resolved on that call; then it counts as first-contact
         case_id = received(api, channel="telephone")
         response = api.post(case_id, "resolve", {"resolution": "Told the pickup day",
                                                   "at_first_contact": True})
@@ -250,6 +265,7 @@ class TestResolve:
         assert case["resolved_at_first_contact"] is True
 
     def test_a_resolution_that_breaks_a_rule_records_nothing(self, api: Any) -> None:
+        # given a transferred case; when resolved out of the rules at each stage; then refused
         case_id = received(api)
         api.run(case_id, ("transfer", {"to_department": "community", "warm": False}))
         refused(api, case_id, "resolve", {"resolution": "Done", "at_first_contact": True},
@@ -264,6 +280,7 @@ class TestResolve:
 
 class TestReopenAndClose:
     def test_a_resolved_case_closes_and_a_closed_case_reopens_afresh(self, api: Any) -> None:
+        # given a resolved case; when it is closed, then reopened; then it is open and unresolved
         case_id = received(api)
         api.run(case_id, ("resolve", {"resolution": "Filled"}))
         closed = api.post(case_id, "close", {})
@@ -276,6 +293,7 @@ class TestReopenAndClose:
 
     def test_only_a_resolved_case_closes_and_only_a_finished_case_reopens(
             self, api: Any) -> None:
+        # given an open, then resolved, then closed case; when closed or reopened out of turn
         case_id = received(api)
         refused(api, case_id, "close", {}, 422, "rule-violated")
         refused(api, case_id, "reopen", {"reason": "Nothing to reopen"}, 422, "rule-violated")
@@ -288,6 +306,7 @@ class TestReopenAndClose:
 class TestClassify:
     def test_a_complaint_starts_at_the_front_line_and_feedback_has_no_ladder(
             self, api: Any) -> None:
+        # given a case; when it is classified a complaint, then feedback; then its ladder follows
         case_id = received(api)
         complaint = api.post(case_id, "classify", {"classification": "complaint"})
         assert complaint.status_code == 200, complaint.text
@@ -297,6 +316,7 @@ class TestClassify:
         assert (feedback["classification"], feedback["escalation_level"]) == ("feedback", None)
 
     def test_a_classification_that_breaks_a_rule_records_nothing(self, api: Any) -> None:
+        # given a complaint, then escalated, and a closed case; when (re)classified; then refused
         case_id = received(api)
         api.run(case_id, ("classify", {"classification": "complaint"}))
         refused(api, case_id, "classify", {"classification": "complaint"}, 422,
@@ -313,6 +333,7 @@ class TestClassify:
 
 class TestEscalate:
     def test_a_complaint_climbs_the_ladder_one_level_at_a_time(self, api: Any) -> None:
+        # given a complaint; when it is escalated rung by rung; then each step is recorded
         case_id = received(api)
         api.run(case_id, ("classify", {"classification": "complaint"}))
         case: dict[str, Any] = {}
@@ -331,6 +352,7 @@ class TestEscalate:
                                            "owner": "x"}, 422, "rule-violated", "to_level")
 
     def test_an_escalation_that_breaks_a_rule_records_nothing(self, api: Any) -> None:
+        # given a case not yet a complaint, then a complaint, then closed; when escalated wrongly
         case_id = received(api)
         body = {"to_level": "department_manager", "reason": "Unhappy", "owner": "manager-1"}
         refused(api, case_id, "escalate", body, 422, "not-a-complaint")
@@ -342,9 +364,6 @@ class TestEscalate:
         api.run(case_id, ("resolve", {"resolution": "Done"}), ("close", {}))
         refused(api, case_id, "escalate", body, 422, "case-closed")
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "Case._complaint_escalated reopens a resolved complaint (status open) but keeps its "
-        "resolved_at, resolution and resolved_at_first_contact"))
     def test_escalating_a_resolved_complaint_reopens_it_without_a_stale_resolution(
             self, api: Any) -> None:
         # given a complaint resolved at first contact
@@ -363,6 +382,7 @@ class TestEscalate:
 class TestDebrief:
     def test_a_manager_debriefs_an_escalated_complaint_once_it_is_resolved(
             self, api: Any) -> None:
+        # given an escalated complaint now resolved; when its manager debriefs it; then recorded
         case_id = received(api)
         api.run(case_id, *api.routes["debrief"][0])
         response = api.post(case_id, "debrief", api.routes["debrief"][1], role="manager")
@@ -371,6 +391,7 @@ class TestDebrief:
         assert api.history(case_id)["events"][-1]["data"]["cause"] == "Work order lost"
 
     def test_a_debrief_out_of_turn_records_nothing(self, api: Any) -> None:
+        # given a complaint at each stage before and after its debrief; when debriefed; then no
         body = {"cause": "Lost work order", "actions": "Tracking"}
         case_id = received(api)
         refused(api, case_id, "debrief", body, 422, "not-a-complaint")
@@ -388,6 +409,7 @@ class TestDebrief:
 
 class TestAccommodations:
     def test_an_accommodation_is_requested_then_provided(self, api: Any) -> None:
+        # given a case; when an accommodation is requested, then provided; then both recorded
         case_id = received(api)
         requested = api.post(case_id, "accommodations",
                              {"action": "request", "need": "ASL interpreter"})
@@ -401,6 +423,7 @@ class TestAccommodations:
         assert events[-1]["data"] == {"number": 1, "how": "Booked for Friday"}
 
     def test_an_accommodation_that_breaks_a_rule_records_nothing(self, api: Any) -> None:
+        # given a case with no, then one provided, accommodation; when each rule is broken
         case_id = received(api)
         for body, kind, field in [
             ({"action": "request"}, "invalid-value", "need"),
@@ -421,6 +444,7 @@ class TestAccommodations:
 
 class TestSurvey:
     def test_a_survey_answer_records_its_scores(self, api: Any) -> None:
+        # given a case; when the customer answers the survey; then the three scores are kept
         case_id = received(api)
         response = api.post(case_id, "survey", {"csat": 5, "nps": 10, "ces": 1,
                                                 "comment": "Fixed in a day"})
@@ -430,6 +454,7 @@ class TestSurvey:
         assert event["data"] == {"csat": 5, "nps": 10, "ces": 1, "comment": "Fixed in a day"}
 
     def test_a_survey_needs_a_score_within_its_scale(self, api: Any) -> None:
+        # given a case; when a survey has no score or one off its scale; then it is refused
         case_id = received(api)
         refused(api, case_id, "survey", {"comment": "No scores"}, 422, "invalid-value",
                 "csat")

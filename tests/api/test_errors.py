@@ -20,6 +20,7 @@ def post_raw(api: Any, path: str, content: Any) -> Any:
 
 
 def test_malformed_json_is_a_400_problem_about_the_body(api: Any) -> None:
+    # given a case; when a new case or a command arrives as broken JSON; then a 400 on the body
     case_id = api.receive()["id"]
     for path in [api.cases, f"{api.cases}/{case_id}/acknowledge"]:
         with api.nothing_recorded(case_id):
@@ -28,6 +29,7 @@ def test_malformed_json_is_a_400_problem_about_the_body(api: Any) -> None:
 
 
 def test_an_invalid_acknowledgement_names_the_field_at_fault(api: Any, subtests: Any) -> None:
+    # given a case; when an acknowledgement has one field at fault; then a 400 names it
     case_id = api.receive()["id"]
     for what, body, field in [
         ("a string for a string", {"message": ["We", "have", "it"]}, "message"),
@@ -43,10 +45,7 @@ def test_an_invalid_acknowledgement_names_the_field_at_fault(api: Any, subtests:
             assert problem["detail"].startswith(f"{field}: ")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Litestar converts bodies in msgspec's lax mode (SignatureModel: convert(strict=False)), "
-    "so JSON strings pass for numbers and booleans and numbers for dates"))
-def test_a_json_body_is_typed_strictly(api: Any, subtests: Any) -> None:
+def test_a_json_body_is_typed_strictly(api: Any) -> None:
     # given a case; when JSON values of the wrong type are sent
     case_id = api.receive()["id"]
     refused = []
@@ -99,6 +98,7 @@ def test_every_command_names_its_missing_wrongly_typed_or_unknown_field(
 
 def test_an_invalid_new_case_names_the_field_at_fault_even_when_nested(
         api: Any, subtests: Any) -> None:
+    # when a new case has one field at fault, nested or not; then a 400 names its path
     for body, field in [
         ({k: v for k, v in api.new_case_body().items() if k != "channel"}, "channel"),
         (api.new_case_body(channel="carrier_pigeon"), "channel"),
@@ -117,6 +117,7 @@ def test_an_invalid_new_case_names_the_field_at_fault_even_when_nested(
 
 
 def test_a_missing_body_is_a_problem_about_the_body(api: Any) -> None:
+    # given a case; when a command comes with no body at all; then a 400 names the body
     case_id = api.receive()["id"]
     with api.nothing_recorded(case_id):
         response = api.client.post(f"{api.cases}/{case_id}/acknowledge",
@@ -157,6 +158,7 @@ def test_an_unknown_case_is_not_found_on_every_route(api: Any) -> None:
 
 
 def test_a_path_that_is_not_a_case_id_or_command_is_not_found(api: Any) -> None:
+    # given a case; when a path names no case id or no command; then a 404 problem
     case_id = api.receive()["id"]
     for method, path in [("GET", f"{api.cases}/SC-2026-000001"),
                          ("GET", f"{api.cases}/not-a-uuid/history"),
@@ -169,6 +171,7 @@ def test_a_path_that_is_not_a_case_id_or_command_is_not_found(api: Any) -> None:
 
 
 def test_an_unsupported_method_is_a_405_problem(api: Any) -> None:
+    # given a case; when a command route is read with GET; then a 405 problem
     case_id = api.receive()["id"]
     response = api.client.get(f"{api.cases}/{case_id}/acknowledge",
                               headers=api.headers("admin"))
@@ -191,9 +194,6 @@ def test_a_stale_expected_version_is_a_409_with_the_current_version(api: Any) ->
     assert retry.status_code == 200, retry.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a concurrent write caught by the recorder raises VersionConflict without "
-    "current_version (ServiceDesk._save), so the 409 omits it"))
 def test_a_write_that_loses_a_race_is_a_409_with_the_current_version(
         api: Any, clock: Any) -> None:
     # given a case; and a rival who assigns it between our load and our save
@@ -219,6 +219,7 @@ def test_a_write_that_loses_a_race_is_a_409_with_the_current_version(
 
 
 def test_dates_without_a_time_zone_are_refused_naming_the_field(api: Any) -> None:
+    # given a case; when a date has no offset (whose 09:00?); then a 422 names the field
     case_id = api.receive()["id"]
     with api.nothing_recorded(case_id):
         command = api.post(case_id, "acknowledge", {"occurred_at": "2026-03-04T09:00:00"})
@@ -250,9 +251,6 @@ def test_dates_in_the_future_are_refused_naming_the_field(api: Any, clock: Any) 
     assert accepted.json()["resolved_at"] == "2026-03-04T15:00:01Z"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Case.receive puts no lower bound on received_at: year 1 overflows target planning "
-    "(OverflowError in domain/targets.plan, a 500) and 1900 is recorded with breached targets"))
 def test_a_received_stamp_from_long_before_the_desk_is_refused_and_records_nothing(
         api: Any) -> None:
     # given stamps no letter in the in-tray can carry (a year-1 stamp is also outside
@@ -265,10 +263,8 @@ def test_a_received_stamp_from_long_before_the_desk_is_refused_and_records_nothi
         api.problem(response, 422, "invalid-value", "received_at")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "api/history.parse_moment accepts an as_of whose UTC value is outside datetime's range; "
-    "case_history's moment.astimezone(UTC) then raises OverflowError: a 500"))
 def test_an_as_of_outside_the_calendar_is_a_422(api: Any) -> None:
+    # given a case; when its history is asked as of a moment past year 9999 in UTC
     case_id = api.receive()["id"]
     response = api.client.get(f"{api.cases}/{case_id}/history",
                               params={"as_of": "9999-12-31T23:59:59-01:00"},
@@ -277,6 +273,7 @@ def test_an_as_of_outside_the_calendar_is_a_422(api: Any) -> None:
 
 
 def test_history_parameters_are_validated(api: Any) -> None:
+    # given a case; when its history is asked with bad parameters; then each is named
     case_id = api.receive()["id"]
     history = f"{api.cases}/{case_id}/history"
     auditor = api.headers("auditor")
