@@ -13,13 +13,28 @@ EVERY_DEPARTMENT = {Role.CSR, Role.DIRECTOR, Role.ADMIN, Role.CLERK, Role.AUDITO
 CSR_COMMANDS = {
     "receive", "log_interaction", "assign", "transfer", "acknowledge", "interim_response",
     "wait", "customer_responded", "resolve", "reopen", "close", "classify",
-    "request_accommodation", "provide_accommodation", "survey",
+    "request_accommodation", "provide_accommodation", "survey", "publish_note",
 }
 STAFF_COMMANDS = CSR_COMMANDS | {"escalate"}
 MANAGER_COMMANDS = STAFF_COMMANDS | {"debrief"}
 
+# An Open311 app (actor "open311:<app name>", system role, never issued as a token) submits
+# requests for the public and does nothing else; it sees no case through the desk's queries.
+PUBLIC_CLIENT_PREFIX = "open311:"
+PUBLIC_CLIENT_COMMANDS = frozenset({"receive"})
+
+
+def public_client(app_name: str) -> Actor:
+    return Actor(id=f"{PUBLIC_CLIENT_PREFIX}{app_name}", role=Role.SYSTEM)
+
+
+def is_public_client(actor: Actor) -> bool:
+    return actor.role == Role.SYSTEM and actor.id.startswith(PUBLIC_CLIENT_PREFIX)
+
 
 def can_see_department(actor: Actor, department: str) -> bool:
+    if is_public_client(actor):
+        return False
     return actor.role in EVERY_DEPARTMENT or department in actor.departments
 
 
@@ -28,6 +43,10 @@ def check_may(actor: Actor, command: str, department: str) -> None:
 
     Callers check visibility first, so that an invisible case is reported as not found.
     """
+    if is_public_client(actor):
+        if command not in PUBLIC_CLIENT_COMMANDS:
+            raise Forbidden(f"an Open311 app may not {command.replace('_', ' ')}")
+        return
     if actor.role in READ_ONLY:
         raise Forbidden(f"the {actor.role.value} role is read-only")
     if actor.role in {Role.DIRECTOR, Role.ADMIN, Role.SYSTEM}:
@@ -50,3 +69,14 @@ def check_admin(actor: Actor) -> None:
 def check_operator(actor: Actor) -> None:
     if actor.role not in {Role.ADMIN, Role.AUDITOR, Role.DIRECTOR}:
         raise Forbidden("only administrators, directors and auditors see the desk's machinery")
+
+
+AUDIT_ROLES = {Role.AUDITOR, Role.ADMIN}
+
+
+def check_auditor(actor: Actor) -> None:
+    """The audit trail (the event log, its verification, the access log) is for independent
+    oversight: auditors, and administrators who run the system. Directors are left out: their
+    own decisions and reads are what it records, and they read cases one at a time (logged)."""
+    if actor.role not in AUDIT_ROLES:
+        raise Forbidden("only auditors and administrators read the audit trail")

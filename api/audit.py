@@ -1,0 +1,189 @@
+"""Auditors' routes: the event log as JSON lines, its hash-chain verification, and the log of
+who saw whose personal information. Only auditors and administrators (see `check_auditor`)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import anyio
+import msgspec
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import QueryParameter
+from litestar.response import Stream
+
+from api.auth import current_actor
+from api.case_list import Problem
+from api.cases import desk_of
+from api.problems import PROBLEM_JSON
+from application.access import check_auditor
+from application.queries import DEFAULT_PAGE, MAX_PAGE
+from domain.actors import Actor
+from domain.errors import InvalidValue
+from infrastructure.access_log import AccessLog
+from infrastructure.audit_export import FIELDS, audit_records, encode_line
+from infrastructure.ledger import verify_log
+
+NDJSON = "application/x-ndjson"
+LINES_PER_CHUNK = 500  # lines read and sent together: one worker-thread hop per chunk
+ERRORS = "401 (no valid token), 403 (not an auditor or administrator)"
+
+
+def _problem(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON,
+                        description=description, generate_examples=False)
+
+
+AUDIT_ERRORS = {401: _problem("No valid bearer token"),
+                403: _problem("Only auditors and administrators read the audit trail")}
+
+
+class ChainReport(msgspec.Struct):
+    """`ok` only when the chain is intact and the append-only guard is in place."""
+
+    ok: bool
+    events: int
+    head_position: int
+    head_hash: str
+    first_bad_position: int | None
+    problem: str | None
+    guard_ok: bool
+    guard_problem: str | None
+
+
+class Disclosure(msgspec.Struct):
+    at: datetime
+    actor_id: str
+    actor_role: str
+    case_id: str
+    route: str
+
+
+class DisclosurePage(msgspec.Struct):
+    items: list[Disclosure]
+    next_cursor: str | None
+
+
+class AuditController(Controller):
+    path = "/api/v1/audit"
+    tags = ["audit"]
+    dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
+
+    @get("/events", operation_id="audit_events", media_type=NDJSON, sync_to_thread=True,
+         response_description="JSON lines: one event object a line, in log order",
+         summary="The event log as JSON lines, whole, by position range, or for one case",
+         description=(
+             "One JSON object a line, in log order, with the keys " + ", ".join(FIELDS) +
+             " (and `problem` on a row the walk found broken). Positions are inclusive; "
+             "`after` is the last position already read (exclusive), an alternative to "
+             "`from_position`. The walk stops at the head as it was when it began. Every case "
+             "whose events are sent is written to the access log. Errors: 400 (malformed "
+             f"parameter), {ERRORS}, 404 (no such case), 422 (both after and from_position), "
+             "as application/problem+json."),
+         responses={**AUDIT_ERRORS, 400: _problem("A parameter is malformed"),
+                    404: _problem("No such case"),
+                    422: _problem("after and from_position were both given")})
+    def events(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+        after: Annotated[int | None, QueryParameter(ge=0)] = None,
+        from_position: Annotated[int | None, QueryParameter(ge=1)] = None,
+        to_position: Annotated[int | None, QueryParameter(ge=0)] = None,
+        case_id: Annotated[UUID | None, QueryParameter(description="one case's events")] = None,
+        limit: Annotated[int | None, QueryParameter(ge=1)] = None,
+    ) -> Stream:
+        check_auditor(actor)
+        if after is not None and from_position is not None:
+            raise InvalidValue("give either after or from_position, not both", "after")
+        desk = desk_of(request)
+        if case_id is not None:
+            desk.get_case(actor, case_id)  # 404 for an unknown case, not an empty stream
+        start = after + 1 if after is not None else from_position
+        records: Iterable[dict[str, Any]] = audit_records(desk, start, to_position, case_id)
+        if limit is not None:
+            records = itertools.islice(records, limit)
+        access_log: AccessLog = request.app.state.access_log
+        disclosed: set[str] = set()
+        route = f"{request.method} {request.url.path}"
+
+        def disclose(record: dict[str, Any]) -> None:
+            # A case's events carry its contact details and description: each case sent is
+            # logged once per request, as it is read.
+            case = record["originator_id"]
+            if (record["type"] or "").startswith("Case.") and case not in disclosed:
+                disclosed.add(case)
+                access_log.record(actor, UUID(case), route)
+
+        return Stream(_in_worker_thread(_chunks(records, disclose)), media_type=NDJSON)
+
+    @get("/verify", operation_id="audit_verify", sync_to_thread=True,
+         summary="Walk the hash chain over the whole log and check the append-only guard",
+         description=f"Errors: {ERRORS}, as application/problem+json.",
+         responses=AUDIT_ERRORS)
+    def verify(self, request: Request[Any, Any, Any],
+               actor: NamedDependency[Actor]) -> ChainReport:
+        check_auditor(actor)
+        verdict = verify_log(desk_of(request))
+        return ChainReport(ok=verdict.ok and verdict.guard_ok, events=verdict.events,
+                           head_position=verdict.head_position, head_hash=verdict.head_hash,
+                           first_bad_position=verdict.first_bad_position,
+                           problem=verdict.problem, guard_ok=verdict.guard_ok,
+                           guard_problem=verdict.guard_problem)
+
+    @get("/access", operation_id="audit_access", sync_to_thread=True,
+         summary="Who saw whose personal information: the access log, oldest first",
+         description=(
+             "Every response that carried a case's contact details or description: who, "
+             "when, which case, and the route. Pass `next_cursor` as `after` for the next "
+             f"page. Errors: 400 (malformed parameter), {ERRORS}, 422 (bad cursor), as "
+             "application/problem+json."),
+         responses={**AUDIT_ERRORS, 400: _problem("A parameter is malformed"),
+                    422: _problem("The cursor is not valid")})
+    def access(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+        case_id: UUID | None = None,
+        actor_id: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
+        after: Annotated[str | None, QueryParameter(
+            max_length=64, description="the `next_cursor` of the previous page")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    ) -> DisclosurePage:
+        check_auditor(actor)
+        access_log: AccessLog = request.app.state.access_log
+        rows = access_log.disclosures(case_id=case_id, actor_id=actor_id,
+                                      after_id=_cursor(after), limit=limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return DisclosurePage(
+            items=[Disclosure(at=d.at, actor_id=d.actor_id, actor_role=d.actor_role,
+                              case_id=str(d.case_id), route=d.route) for _, d in rows],
+            next_cursor=f"a{rows[-1][0]}" if more else None)
+
+
+def _cursor(after: str | None) -> int:
+    """Cursors are `a` and the last id seen: opaque to clients, stable as the log only grows."""
+    if after is None:
+        return 0
+    if after[:1] != "a" or not after[1:].isdigit() or len(after) > 20:
+        raise InvalidValue("after is not a cursor this list gave", "after")
+    return int(after[1:])
+
+
+def _chunks(records: Iterable[dict[str, Any]],
+            disclose: Callable[[dict[str, Any]], None]) -> Iterator[bytes]:
+    iterator = iter(records)
+    while batch := list(itertools.islice(iterator, LINES_PER_CHUNK)):
+        for record in batch:
+            disclose(record)
+        yield b"".join(encode_line(record) for record in batch)
+
+
+async def _in_worker_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Each chunk is read (from the database) in a worker thread, off the event loop. Unlike
+    Litestar's own wrapper of a sync iterator, an error ends the response as an error (the
+    client sees a broken transfer), never as a quietly shortened log."""
+    while (chunk := await anyio.to_thread.run_sync(next, chunks, None)) is not None:
+        yield chunk

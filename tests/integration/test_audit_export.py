@@ -1,0 +1,365 @@
+"""The auditors' export on SQLite and PostgreSQL: every event as a JSON line with its position and
+chain hash, and the proof that the live log still extends an earlier export unchanged."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from application.desk import ServiceDesk
+from domain.actors import Actor, Role
+from infrastructure.audit_export import FIELDS, audit_records, verify_against, write_export
+from infrastructure.chain import link
+from infrastructure.ledger import chain_rows, verify_log
+from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.conftest import MovableClock  # the `clock` fixture
+
+ROOT = Path(__file__).resolve().parents[2]
+CSR = Actor(id="csr-1", role=Role.CSR)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    pothole: UUID  # received, acknowledged, assigned, transferred
+    permit: UUID  # received and acknowledged between the pothole's events
+    export: Path  # the whole log, exported once all of it was recorded
+    lines: list[dict[str, Any]]
+
+
+class Dba:
+    """The desk's tables reached directly, as a DBA (or an intruder with their password) would."""
+
+    def __init__(self, settings: Settings, desk: ServiceDesk) -> None:
+        self.postgres = settings.is_postgres
+        table = desk.recorder.events_table_name  # type: ignore[attr-defined]
+        if self.postgres:
+            self.connection: Any = psycopg.connect(str(settings.database_url), autocommit=True)
+            self.events, self.id = f"{settings.database_schema}.{table}", "notification_id"
+        else:
+            self.connection = sqlite3.connect(settings.sqlite_path, isolation_level=None)
+            self.events, self.id = table, "rowid"
+        self.chain = f"{self.events}_chain"
+
+    def run(self, sql: str, *params: Any) -> list[Any]:
+        cursor = self.connection.execute(sql.replace("?", "%s") if self.postgres else sql, params)
+        return list(cursor.fetchall()) if cursor.description else []
+
+    def drop_guard(self) -> None:
+        if self.postgres:
+            for name, table in self.run(
+                    "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE tgrelid IN "
+                    "(?::regclass, ?::regclass) AND NOT tgisinternal", self.events, self.chain):
+                self.run(f"DROP TRIGGER {name} ON {table}")
+        else:
+            for (name,) in self.run("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
+                self.run(f"DROP TRIGGER {name}")
+
+    def state(self, position: int) -> bytes:
+        [(state,)] = self.run(f"SELECT state FROM {self.events} WHERE {self.id} = ?", position)
+        return bytes(state)
+
+    def rewrite(self, position: int, old: bytes, new: bytes) -> None:
+        state = self.state(position)
+        assert old in state
+        self.run(f"UPDATE {self.events} SET state = ? WHERE {self.id} = ?",
+                 state.replace(old, new), position)
+
+    def rechain_from(self, position: int) -> None:
+        """Recompute every link from `position` on with the public formula."""
+        links = dict(self.run(f"SELECT notification_id, link FROM {self.chain}"))
+        previous = bytes(links[position - 1])
+        for n in sorted(p for p in links if p >= position):
+            [(originator_id, version, topic, state)] = self.run(
+                f"SELECT originator_id, originator_version, topic, state FROM {self.events} "
+                f"WHERE {self.id} = ?", n)
+            previous = link(previous, n, UUID(str(originator_id)), version, topic, bytes(state))
+            self.run(f"UPDATE {self.chain} SET link = ? WHERE notification_id = ?", previous, n)
+
+    def delete(self, position: int) -> None:
+        self.run(f"DELETE FROM {self.events} WHERE {self.id} = ?", position)
+        self.run(f"DELETE FROM {self.chain} WHERE notification_id = ?", position)
+
+
+def receive(desk: ServiceDesk, subject: str) -> UUID:
+    return desk.receive(CSR, channel="email", received_at=None, purpose="issue_or_complaint",
+                        service_code=None, department="public-works", subject=subject,
+                        description=f"{subject}, reported by email",
+                        contact={"name": "Ann Lee", "email": "ann@example.org"},
+                        accessibility_needs=None).case.id
+
+
+def change(desk: ServiceDesk, clock: MovableClock, case_id: UUID, command: str,
+           **arguments: Any) -> None:
+    clock.advance(minutes=7)
+    desk.change_case(CSR, case_id, command, expected_version=None, **arguments)
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def position_of(lines: list[dict[str, Any]], event_type: str) -> int:
+    position: int = next(line["position"] for line in lines if line["type"] == event_type)
+    return position
+
+
+@pytest.fixture
+def recorded(desk: ServiceDesk, clock: MovableClock, tmp_path: Path) -> Recorded:
+    pothole = receive(desk, "Pothole on King St")
+    change(desk, clock, pothole, "acknowledge", message="We have your report")
+    permit = receive(desk, "Deck permit question")
+    change(desk, clock, permit, "acknowledge", message="We will call you back")
+    change(desk, clock, pothole, "assign", assignee="crew-7")
+    change(desk, clock, pothole, "transfer", to_department="community", warm=True,
+           handover_note="The path is in the park", customer_informed=True)
+    export = tmp_path / "log.jsonl"
+    write_export(desk, export)
+    return Recorded(pothole, permit, export, read(export))
+
+
+@pytest.fixture
+def dba(settings: Settings, desk: ServiceDesk) -> Iterator[Dba]:
+    database = Dba(settings, desk)
+    yield database
+    database.connection.close()
+
+
+# -- the export ---------------------------------------------------------------------------------
+
+
+def test_an_export_holds_every_event_in_log_order_with_its_stored_chain_link(
+        desk: ServiceDesk, recorded: Recorded) -> None:
+    # given a recorded history, exported (the fixture)
+    lines = recorded.lines
+    # then there is one line per event, in log order, each with every field
+    assert [line["position"] for line in lines] == list(range(1, desk.log_position() + 1))
+    assert all(set(FIELDS) == set(line) for line in lines)
+    # and each chain hash is the link stored for that event; the last is the verified head
+    stored = {row.notification_id: row.stored_link for row in chain_rows(desk)}
+    assert all(bytes.fromhex(line["chain_hash"]) == stored[line["position"]] for line in lines)
+    assert lines[-1]["chain_hash"] == verify_log(desk).head_hash
+    # and an event reads as the auditor's history shows it: type, who, when and what
+    transfer = next(line for line in lines if line["type"] == "Case.Transferred")
+    assert (transfer["originator_id"], transfer["topic"]) == (
+        str(recorded.pothole), "domain.cases:Case.Transferred")
+    assert (transfer["actor_id"], transfer["actor_role"]) == ("csr-1", "csr")
+    assert transfer["occurred_at"].endswith("Z") and transfer["recorded_at"].endswith("Z")
+    assert transfer["data"] == {"from_department": "public-works",
+                                "to_department": "community", "warm": True,
+                                "handover_note": "The path is in the park",
+                                "customer_informed": True}
+
+
+def test_a_range_of_positions_is_exported_inclusively(
+        desk: ServiceDesk, recorded: Recorded) -> None:
+    # given the whole export, when positions 5 to 9 are asked for, read two at a time
+    part = list(audit_records(desk, start=5, stop=9, window=2))
+    # then exactly those lines come, identical to the whole export's
+    assert part == recorded.lines[4:9]
+
+
+def test_one_cases_export_holds_its_events_with_their_log_positions_and_links(
+        desk: ServiceDesk, recorded: Recorded, tmp_path: Path) -> None:
+    # given a case whose events are interleaved with another case's
+    path = tmp_path / "pothole.jsonl"
+    # when only its events are exported
+    summary = write_export(desk, path, case_id=recorded.pothole)
+    # then they are the whole export's lines of that case, positions and hashes unchanged
+    lines = read(path)
+    assert lines == [line for line in recorded.lines
+                     if line["originator_id"] == str(recorded.pothole)]
+    assert [line["originator_version"] for line in lines] == list(range(1, len(lines) + 1))
+    assert (summary.events, summary.head_position) == (len(lines), lines[-1]["position"])
+    # and the permit's events sat between them
+    assert any(lines[0]["position"] < line["position"] < lines[-1]["position"]
+               for line in recorded.lines if line["originator_id"] == str(recorded.permit))
+
+
+# -- verifying an export against the live log ---------------------------------------------------
+
+
+def test_the_live_log_verifies_against_its_own_export(
+        desk: ServiceDesk, recorded: Recorded) -> None:
+    # given an export of the whole log, when the live log is checked against it
+    verdict = verify_against(desk, recorded.export)
+    # then every exported event is found unchanged
+    assert verdict.ok and verdict.problem is None
+    assert verdict.exported == len(recorded.lines) == desk.log_position()
+
+
+def test_a_log_that_grew_since_the_export_still_extends_it(
+        desk: ServiceDesk, clock: MovableClock, recorded: Recorded, tmp_path: Path) -> None:
+    # given exports of the whole log and of one case
+    pothole = tmp_path / "pothole.jsonl"
+    write_export(desk, pothole, case_id=recorded.pothole)
+    # when more is recorded, on that case and on a new one
+    change(desk, clock, recorded.pothole, "resolve", resolution="Path regraded",
+           at_first_contact=False)
+    receive(desk, "Streetlight out")
+    # then the live log, now further along, still extends both exports unchanged
+    assert desk.log_position() > recorded.lines[-1]["position"]
+    assert verify_against(desk, recorded.export).ok
+    assert verify_against(desk, pothole).ok
+
+
+def test_an_event_altered_after_the_export_is_reported_at_its_position(
+        desk: ServiceDesk, recorded: Recorded, dba: Dba) -> None:
+    # given a DBA who dropped the triggers after the export
+    acknowledged = position_of(recorded.lines, "Case.Acknowledged")
+    dba.drop_guard()
+    # when they rewrite the acknowledgement's message, leaving its link as it was
+    dba.rewrite(acknowledged, b"We have your report", b"We fixed it already")
+    # then the live log no longer extends the export, from that event on
+    verdict = verify_against(desk, recorded.export)
+    assert not verdict.ok
+    assert verdict.first_difference == acknowledged
+    assert verdict.problem == "data differ from the export"
+    assert verdict.exported == acknowledged - 1
+
+
+def test_a_rechained_forgery_is_reported_at_the_first_rewritten_event(
+        desk: ServiceDesk, recorded: Recorded, dba: Dba) -> None:
+    # given a DBA who rewrote the acknowledgement and recomputed every later link
+    acknowledged = position_of(recorded.lines, "Case.Acknowledged")
+    dba.drop_guard()
+    dba.rewrite(acknowledged, b"We have your report", b"We fixed it already")
+    dba.rechain_from(acknowledged)
+    assert verify_log(desk).ok  # the live walk alone passes
+    # when the live log is checked against the earlier export
+    verdict = verify_against(desk, recorded.export)
+    # then the rewritten event is where the two part, link and data
+    assert (verdict.ok, verdict.first_difference) == (False, acknowledged)
+    assert verdict.problem == "chain_hash, data differ from the export"
+
+
+def test_an_event_deleted_after_the_export_is_reported_as_missing(
+        desk: ServiceDesk, recorded: Recorded, dba: Dba) -> None:
+    # given a DBA who deleted the assignment and its link
+    assigned = position_of(recorded.lines, "Case.Assigned")
+    dba.drop_guard()
+    dba.delete(assigned)
+    # then the check stops there: the exported event is missing from the live log
+    verdict = verify_against(desk, recorded.export)
+    assert (verdict.ok, verdict.first_difference) == (False, assigned)
+    assert verdict.problem == "the exported event is missing from the live log"
+
+
+def test_a_truncated_tail_is_reported_at_the_first_event_missing(
+        desk: ServiceDesk, recorded: Recorded, dba: Dba) -> None:
+    # given a DBA who deleted the last event and its link: the live walk alone passes
+    last = recorded.lines[-1]["position"]
+    dba.drop_guard()
+    dba.delete(last)
+    assert verify_log(desk).ok
+    # then the export shows the log ends too early
+    verdict = verify_against(desk, recorded.export)
+    assert (verdict.ok, verdict.first_difference) == (False, last)
+    assert verdict.problem == "the live log ends before this exported event"
+
+
+def test_an_event_of_another_case_altered_breaks_a_one_case_export(
+        desk: ServiceDesk, recorded: Recorded, dba: Dba, tmp_path: Path) -> None:
+    # given an export of the pothole's events only
+    path = tmp_path / "pothole.jsonl"
+    write_export(desk, path, case_id=recorded.pothole)
+    # when the permit's acknowledgement, recorded between them, is rewritten
+    permit_acknowledged = next(
+        line["position"] for line in recorded.lines
+        if line["originator_id"] == str(recorded.permit) and line["type"] == "Case.Acknowledged")
+    dba.drop_guard()
+    dba.rewrite(permit_acknowledged, b"We will call you back", b"Nobody called")
+    # then the check fails there: the pothole's later links commit to every earlier event
+    verdict = verify_against(desk, path)
+    assert (verdict.ok, verdict.first_difference) == (False, permit_acknowledged)
+    assert verdict.problem is not None and verdict.problem.startswith(
+        "the live log's chain is broken there")
+
+
+def test_an_edited_export_is_reported_at_the_edited_line(
+        desk: ServiceDesk, recorded: Recorded, tmp_path: Path) -> None:
+    # given an export whose transfer was edited after it was written, not the log
+    transferred = position_of(recorded.lines, "Case.Transferred")
+    edited = [dict(line) for line in recorded.lines]
+    edited[transferred - 1]["data"] = {**edited[transferred - 1]["data"], "warm": False}
+    path = tmp_path / "edited.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in edited))
+    # then the check names the edited line's position and field
+    verdict = verify_against(desk, path)
+    assert (verdict.ok, verdict.first_difference) == (False, transferred)
+    assert verdict.problem == "data differ from the export"
+
+
+def test_an_export_that_is_not_json_lines_is_refused(
+        desk: ServiceDesk, recorded: Recorded, tmp_path: Path) -> None:
+    path = tmp_path / "broken.jsonl"
+    path.write_text(recorded.export.read_text().replace("\n", "\n{broken\n", 1))
+    verdict = verify_against(desk, path)
+    assert (verdict.ok, verdict.first_difference) == (False, None)
+    assert verdict.problem == "line 2 of the export is not JSON"
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def civicdesk(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
+    env["CIVICDESK_DATA_DIR"] = str(settings.data_dir)
+    if settings.is_postgres:
+        env["CIVICDESK_DATABASE_URL"] = str(settings.database_url)
+        env["CIVICDESK_DATABASE_SCHEMA"] = str(settings.database_schema)
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_export_and_verify_against_commands_catch_a_later_alteration(
+        desk: ServiceDesk, settings: Settings, recorded: Recorded, dba: Dba,
+        tmp_path: Path) -> None:
+    # given `civicdesk export` run on a recorded history
+    path = tmp_path / "cli.jsonl"
+    exported = civicdesk(settings, "export", "-o", str(path), "--quiet")
+    assert exported.returncode == 0, exported.stderr
+    assert read(path) == recorded.lines
+    head = recorded.lines[-1]
+    assert exported.stdout.strip() == (
+        f"Exported {len(recorded.lines)} events to {path}; head position {head['position']}; "
+        f"head hash {head['chain_hash']}")
+    # when `civicdesk verify --against` runs on the untouched log, then it passes
+    intact = civicdesk(settings, "verify", "--against", str(path))
+    assert intact.returncode == 0, intact.stderr
+    assert intact.stdout.strip().splitlines()[-1] == (
+        f"OK: the live log extends {path} unchanged ({len(recorded.lines)} exported events)")
+    # and once a DBA rewrote and rechained the acknowledgement, it fails there
+    acknowledged = position_of(recorded.lines, "Case.Acknowledged")
+    dba.drop_guard()
+    dba.rewrite(acknowledged, b"We have your report", b"We fixed it already")
+    dba.rechain_from(acknowledged)
+    altered = civicdesk(settings, "verify", "--against", str(path))
+    assert altered.returncode == 1, altered.stdout
+    assert altered.stderr.strip().splitlines()[-1] == (
+        f"FAILED against {path} at position {acknowledged}: "
+        "chain_hash, data differ from the export")
+
+
+def test_the_export_command_writes_one_case_by_its_reference(
+        desk: ServiceDesk, settings: Settings, recorded: Recorded, tmp_path: Path) -> None:
+    reference = desk.get_case(CSR, recorded.pothole).reference
+    path = tmp_path / "case.jsonl"
+    result = civicdesk(settings, "export", "-o", str(path), "--case", reference, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert read(path) == [line for line in recorded.lines
+                          if line["originator_id"] == str(recorded.pothole)]
+    unknown = civicdesk(settings, "export", "-o", str(path), "--case", "SC-1999-000001")
+    assert (unknown.returncode, unknown.stderr.strip()) == (2, "civicdesk: no case SC-1999-000001")
