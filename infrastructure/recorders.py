@@ -21,6 +21,8 @@ from psycopg.sql import SQL, Identifier
 
 from infrastructure.chain import GENESIS, link
 
+# "civicset": the key of the lock that serialises table set-up across processes.
+SETUP_LOCK_KEY = 0x6369766963736574
 APPEND_ONLY_MESSAGE = "the civicdesk event log is append-only"
 
 
@@ -174,3 +176,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         statements.append(
             "ALTER TABLE {schema}.{events} ENABLE ALWAYS TRIGGER link_into_chain")
         self.sql_create_statements += [SQL(s).format(**names) for s in statements]  # type: ignore[arg-type]
+
+    def _create_table(self, curs: Any) -> None:
+        # Every process sets the tables up at start; two doing it at once would deadlock on
+        # CREATE OR REPLACE TRIGGER, so they take turns.
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK_KEY,))
+        super()._create_table(curs)

@@ -49,11 +49,32 @@ def job_id(case_id: UUID, target: str) -> str:
     return f"{case_id}/{target}"
 
 
+Pending = Callable[[], tuple[int, Iterable[PendingDeadline]]]
+
+
+def pending_deadlines(view: Any, desk: ServiceDesk) -> Pending:
+    """The pending deadlines view as the scheduler reads it: the log position its rows are
+    as of, and the rows.
+
+    The position is the view's tracking row for this desk, read before the rows, so the rows
+    are at least as new: following the log from there may re-sync a case, never miss one.
+    (The position `view.pending()` returns reads the tracking table without naming the
+    application, and can get eventsourcing's `__migration__` row, 1: the follower would then
+    re-read every case in the log at every start.)
+    """
+    def pending() -> tuple[int, Iterable[PendingDeadline]]:
+        position = int(view.max_tracking_id(desk.name) or 0)
+        _, rows = view.pending()
+        return position, (PendingDeadline(case_id, target, due) for case_id, target, due in rows)
+
+    return pending
+
+
 class DeadlineScheduler:
     """One per leader process. `clock` is the desk's clock, so tests move time by hand."""
 
-    def __init__(self, desk: ServiceDesk, pending: Callable[[], tuple[int, Iterable[
-                 PendingDeadline]]], clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, desk: ServiceDesk, pending: Pending,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.desk = desk
         self.pending = pending
         self.clock = clock or desk.clock
@@ -214,12 +235,8 @@ class SchedulerService:
         self.election = Election(lock, lead=self._lead, stand_down=self._stand_down,
                                  interval=interval, on_change=on_role_change)
 
-    def _pending(self) -> tuple[int, Iterable[PendingDeadline]]:
-        position, rows = self.view.pending()
-        return position, (PendingDeadline(case_id, target, due) for case_id, target, due in rows)
-
     def _lead(self) -> None:
-        self.scheduler = DeadlineScheduler(self.desk, self._pending)
+        self.scheduler = DeadlineScheduler(self.desk, pending_deadlines(self.view, self.desk))
         self.scheduler.start()
 
     def _stand_down(self) -> None:

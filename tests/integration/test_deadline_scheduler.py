@@ -1,8 +1,9 @@
 """The deadline scheduler, driven by hand on a real SQLite file and on PostgreSQL.
 
-The scheduler is never started: APScheduler's BackgroundScheduler holds jobs added before
+The scheduler is not started: APScheduler's BackgroundScheduler holds jobs added before
 `start()` as pending jobs, which `get_jobs()` lists, so each test loads or syncs, looks at the
-jobs, moves the movable clock and calls `fire()` exactly as a job would. Nothing sleeps.
+jobs, moves the movable clock and calls `fire()` exactly as a job would. Nothing sleeps to wait
+for a deadline; one test starts the scheduler to see it follow the log, and polls for that.
 
 Toronto is UTC-5 (EST) until Sun 2026-03-08 and UTC-4 (EDT) from then on; the desk is open
 Monday to Friday 08:30-16:30 local time and there is no holiday in March 2026, so "N business
@@ -13,7 +14,8 @@ days" is N x 8 hours of open time. Every case here is received on Wed 2026-03-04
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -26,7 +28,13 @@ from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.errors import DomainError
 from domain.standards import CORPORATE_STANDARDS, ServiceStandard, TargetKind
-from infrastructure.scheduler import DeadlineScheduler, PendingDeadline, job_id
+from infrastructure.scheduler import (
+    DeadlineScheduler,
+    Pending,
+    PendingDeadline,
+    job_id,
+    pending_deadlines,
+)
 from infrastructure.settings import Settings
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.runner import ProjectionSet
@@ -58,22 +66,21 @@ def projections(settings: Settings, desk: ServiceDesk) -> Iterator[ProjectionSet
     read_models.close()
 
 
-def from_view(projections: ProjectionSet, desk: ServiceDesk,
-              timeout: float = 60.0) -> Any:
-    """What SchedulerService feeds the scheduler: the view's rows, once it has caught up."""
-    view = projections.view(PENDING_DEADLINES.name)
+def from_view(projections: ProjectionSet, desk: ServiceDesk, timeout: float = 60.0) -> Pending:
+    """What SchedulerService feeds the scheduler: the view, read once it has caught up."""
+    read = pending_deadlines(projections.view(PENDING_DEADLINES.name), desk)
 
-    def pending() -> tuple[int, Iterator[PendingDeadline]]:
+    def pending() -> tuple[int, Iterable[PendingDeadline]]:
         projections.wait_for(desk.log_position(), timeout=timeout)
-        position, rows = view.pending()
-        return position, (PendingDeadline(case_id, target, due) for case_id, target, due in rows)
+        return read()
 
     return pending
 
 
 @pytest.fixture
 def scheduler(projections: ProjectionSet, desk: ServiceDesk) -> Iterator[DeadlineScheduler]:
-    """A scheduler that is never started: its jobs stay pending for the test to inspect."""
+    """A scheduler not started (unless a test starts it): APScheduler keeps its jobs pending,
+    for the test to inspect, and runs none of them."""
     deadlines = DeadlineScheduler(desk, from_view(projections, desk))
     yield deadlines
     deadlines.stop()
@@ -98,13 +105,13 @@ def change(desk: ServiceDesk, clock: MovableClock, case_id: UUID, command: str,
 
 def jobs(deadlines: DeadlineScheduler) -> dict[tuple[UUID, str], datetime]:
     """Every job the scheduler holds, as (case, target) -> run date."""
-    held = {}
-    for job in deadlines.scheduler.get_jobs():
+    held, listed = {}, deadlines.scheduler.get_jobs()
+    for job in listed:
         case_id, target, due_at = job.args
         assert job.id == job_id(case_id, target)
         assert job.trigger.run_date == due_at
         held[(case_id, target)] = job.trigger.run_date
-    assert len(held) == len(deadlines.scheduler.get_jobs()), "two jobs for one target"
+    assert len(held) == len(listed), "two jobs for one target"
     return held
 
 
@@ -163,6 +170,8 @@ def test_at_start_it_schedules_one_job_per_unmet_target_at_its_due_time(
     # And nothing was judged: nothing was due yet
     assert scheduler.recorded == 0
     assert all(not breaches(desk, c.id) for c in (email, letter, missed_call, answered))
+    # And it will follow the log from where the view stands, not from its beginning
+    assert scheduler.position == desk.log_position()
 
 
 def test_a_restart_after_downtime_records_every_breach_that_fell_in_the_gap(
@@ -373,6 +382,38 @@ def test_a_new_case_already_past_its_due_time_is_judged_at_once(
     # And its response (Mon 6.5 h + 14 days 02-24 .. 03-13 + Mon 03-16 1.5 h = Mon 03-16
     # 10:00 EDT) is scheduled
     assert jobs(scheduler) == {(letter.id, RESPOND): utc(2026, 3, 16, 14, 0)}
+
+
+def eventually(condition: Any, limit: float = 10.0) -> bool:
+    """Poll `condition()` until it holds or `limit` seconds pass (waiting for a thread, never
+    for a deadline)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_running_scheduler_follows_new_and_met_deadlines_in_the_log(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given a running scheduler, with the desk's clock at the real time (so APScheduler, which
+    # runs on the real clock, has nothing due for days)
+    clock.now = datetime.now(UTC).replace(microsecond=0)
+    scheduler.start(follow=True)
+    assert scheduler.status()["scheduled"] == 0
+
+    # When an email is received
+    email = receive(desk, clock, clock.now)
+    due = desk.get_case(CSR, email.id).targets[ACK].due_at
+
+    # Then the scheduler, following the log, schedules its acknowledgement
+    assert eventually(lambda: jobs(scheduler) == {(email.id, ACK): due}), jobs(scheduler)
+    assert scheduler.status()["next_due"] == due
+    # And when it is acknowledged the job goes
+    change(desk, clock, email.id, "acknowledge", clock.now, message="Thanks")
+    assert eventually(lambda: jobs(scheduler) == {}), jobs(scheduler)
+    assert breaches(desk, email.id) == []
 
 
 # -- the view agrees with the aggregates ----------------------------------------------------------
