@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck unit bench clean
+.PHONY: install run test lint typecheck unit bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,15 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit -q
 
-test: lint typecheck
+test: lint typecheck browser
 	$(BIN)/pytest -q
+
+# Debian's chromium, for the status page's accessibility test and the accountability report's
+# rendering test (tests/e2e). Needs root; left to those tests to report when it cannot be
+# installed (they skip, or fail under CI=true).
+browser:
+	-@command -v chromium >/dev/null 2>&1 || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 bench: install
 	$(BIN)/python bench/deadlines.py

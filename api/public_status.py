@@ -1,0 +1,260 @@
+"""What a resident may see of their request, by its reference: `GET /api/v1/public/requests/
+{reference}` (JSON) and the page `/status/{reference}` (HTML, WCAG 2.1 AA).
+
+Both show the request's status, its department and service, the promises that apply and
+whether each was kept, and the notes staff published. Neither shows personal information
+(contact details, description, subject, assignee): anyone who knows a reference may look.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Any, Literal
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import anyio
+import msgspec
+from litestar import MediaType, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Operation
+from litestar.response import Redirect
+
+from api.case_list import Problem
+from api.problems import PROBLEM_JSON
+from application.desk import ServiceDesk
+from application.open311 import PublicStatus, public_status
+from domain.errors import NotFound
+
+TOWN_TIME = ZoneInfo("America/Toronto")
+PromiseState = Literal["pending", "paused", "met", "met_late", "breached"]
+STATUS_LABELS = {"open": "Open: we are working on it",
+                 "waiting_on_customer": "Waiting for your reply",
+                 "resolved": "Resolved", "closed": "Closed"}
+# No Content-Security-Policy nonce is needed: the page has no script, and its one style sheet
+# is inline.
+SECURITY_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+class DepartmentRef(msgspec.Struct):
+    code: str
+    name: str
+
+
+class ServiceRef(msgspec.Struct):
+    code: str
+    name: str
+
+
+class PromiseView(msgspec.Struct):
+    title: str
+    due_at: datetime
+    met_at: datetime | None
+    state: PromiseState
+    kept: bool | None  # null while the promise can still be kept
+
+
+class NoteView(msgspec.Struct):
+    note: str
+    published_at: datetime
+
+
+class PublicRequestStatus(msgspec.Struct):
+    reference: str
+    status: Literal["open", "waiting_on_customer", "resolved", "closed"]
+    open311_status: Literal["open", "closed"]
+    received_at: datetime
+    updated_at: datetime
+    department: DepartmentRef
+    service: ServiceRef | None  # null when the case's service is internal or not named
+    promises: list[PromiseView]
+    notes: list[NoteView]
+
+
+def status_view(found: PublicStatus) -> PublicRequestStatus:
+    service = (ServiceRef(code=found.service_code, name=found.service_name)
+               if found.service_code and found.service_name else None)
+    return PublicRequestStatus(
+        reference=found.reference, status=found.status,  # type: ignore[arg-type]
+        open311_status=found.open311_status,  # type: ignore[arg-type]
+        received_at=found.received_at, updated_at=found.updated_at,
+        department=DepartmentRef(code=found.department_code, name=found.department_name),
+        service=service,
+        promises=[PromiseView(title=p.title, due_at=p.due_at, met_at=p.met_at,
+                              state=p.state, kept=p.kept)  # type: ignore[arg-type]
+                  for p in found.promises],
+        notes=[NoteView(note=n.note, published_at=n.published_at) for n in found.notes])
+
+
+def normalized(reference: str) -> str:
+    return reference.strip().upper()
+
+
+def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
+    desk: ServiceDesk = request.app.state.desk
+    return desk
+
+
+class PublicOperation(Operation):
+    """An operation anyone may call: `security: []` overrides the document's bearer default
+    (Litestar leaves an empty `security` out, which would leave the default in force)."""
+
+    def to_schema(self) -> dict[str, Any]:
+        schema = super().to_schema()
+        schema["security"] = []
+        return schema
+
+
+def _problem(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON,
+                        description=description, generate_examples=False)
+
+
+@get("/api/v1/public/requests/{reference:str}", operation_id="public_request_status",
+     tags=["public"], operation_class=PublicOperation,
+     summary="A request's public status, by its reference",
+     description="No sign-in. Status, department, service, the promises that apply and "
+                 "whether each was kept, and the notes staff published; no personal "
+                 "information. Errors: 404 as application/problem+json.",
+     responses={400: _problem("The request is malformed"),
+                404: _problem("No request has this reference")})
+async def public_request_status(request: Request[Any, Any, Any],
+                                reference: str) -> PublicRequestStatus:
+    found = await anyio.to_thread.run_sync(public_status, desk_of(request),
+                                           normalized(reference))
+    return status_view(found)
+
+
+# -- the page ----------------------------------------------------------------------------------
+
+STYLE = """
+body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;
+font-size:1.125rem;line-height:1.5;color:#1b1b1b;background:#fff}
+header,main,footer{max-width:46rem;margin:0 auto;padding:1rem 1.25rem}
+header{border-bottom:4px solid #004b87}
+header p{margin:0;font-weight:700;color:#004b87}
+a{color:#004b87}
+a:focus,input:focus,button:focus{outline:3px solid #b35c00;outline-offset:2px}
+.skip{position:absolute;left:-999rem}
+.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
+h1{font-size:2rem;margin:.5rem 0}
+h2{font-size:1.4rem;margin-top:2rem;border-bottom:1px solid #595959}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
+dt{font-weight:700}
+dd{margin:0}
+table{border-collapse:collapse;width:100%}
+caption{text-align:left;padding-bottom:.5rem;color:#3b3b3b}
+th,td{border:1px solid #595959;padding:.5rem;text-align:left;vertical-align:top}
+thead th{background:#e8eef4}
+.status{font-size:1.25rem}
+ol.notes{padding-left:1.25rem}
+label{display:block;font-weight:700;margin-bottom:.25rem}
+input{font-size:1.125rem;padding:.4rem;border:2px solid #595959;border-radius:4px}
+button{font-size:1.125rem;padding:.45rem 1rem;margin-left:.5rem;color:#fff;
+background:#004b87;border:2px solid #004b87;border-radius:4px;cursor:pointer}
+footer{border-top:1px solid #595959;color:#3b3b3b;font-size:1rem}
+"""
+
+
+def spoken(moment: datetime) -> str:
+    """`Wednesday, March 4, 2026 at 10:00 a.m. EST`, in the Town's time."""
+    local = moment.astimezone(TOWN_TIME)
+    hour = local.hour % 12 or 12
+    half = "a.m." if local.hour < 12 else "p.m."
+    return (f"{local:%A}, {local:%B} {local.day}, {local.year} at {hour}:{local:%M} {half} "
+            f"{local:%Z}")
+
+
+def moment_html(moment: datetime) -> str:
+    return f'<time datetime="{moment.isoformat()}">{escape(spoken(moment))}</time>'
+
+
+def kept_text(state: str, met_at: datetime | None) -> str:
+    done = f" (done {moment_html(met_at)})" if met_at else ""
+    if state == "met":
+        return f"Kept{done}"
+    if state == "met_late":
+        return f"Not kept: done late{done}"
+    if state == "breached":
+        return "Not kept: the due date passed"
+    if state == "paused":
+        return "On hold while we wait for your reply"
+    return "Not yet due"
+
+
+def lookup_form(value: str = "") -> str:
+    return ('<h2 id="lookup">Look up a request</h2>'
+            '<form method="get" action="/status" aria-labelledby="lookup">'
+            '<label for="reference">Reference number (for example SC-2026-000123)</label>'
+            f'<input id="reference" name="reference" type="text" value="{escape(value)}" '
+            'autocomplete="off" spellcheck="false" required>'
+            '<button type="submit">Look up</button></form>')
+
+
+def page(title: str, body: str) -> str:
+    return ('<!DOCTYPE html><html lang="en-CA"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)} - Town of Cobourg</title><style>{STYLE}</style></head>"
+            '<body><a class="skip" href="#main">Skip to main content</a>'
+            "<header><p>Town of Cobourg: Service Cobourg</p></header>"
+            f'<main id="main">{body}</main>'
+            "<footer><p>Questions? Contact Service Cobourg at Victoria Hall, 55 King Street "
+            "West, Cobourg. Quote your reference number.</p></footer></body></html>")
+
+
+def status_page(found: PublicStatus) -> str:
+    label = STATUS_LABELS.get(found.status, found.status)
+    rows = "".join(
+        f"<tr><td>{escape(p.title)}</td><td>{moment_html(p.due_at)}</td>"
+        f"<td>{kept_text(p.state, p.met_at)}</td></tr>" for p in found.promises)
+    promises = (
+        "<table><caption>The Town's service standards that apply to this request, and whether "
+        "each was kept</caption><thead><tr><th scope=\"col\">Promise</th>"
+        "<th scope=\"col\">Due</th><th scope=\"col\">Kept?</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>" if found.promises else
+        "<p>No service standard sets a deadline for this request.</p>")
+    notes = ("<ol class=\"notes\">" + "".join(
+        f"<li><p><strong>{moment_html(n.published_at)}</strong></p><p>{escape(n.note)}</p>"
+        "</li>"
+        for n in found.notes) + "</ol>" if found.notes else
+        "<p>No updates have been published yet.</p>")
+    service = (f"<dt>Service</dt><dd>{escape(found.service_name)}</dd>"
+               if found.service_name else "")
+    body = (f"<h1>Request {escape(found.reference)}</h1>"
+            f'<p class="status">Status: <strong>{escape(label)}</strong></p>'
+            f"<dl>{service}<dt>Department responsible</dt>"
+            f"<dd>{escape(found.department_name)}</dd>"
+            f"<dt>Received</dt><dd>{moment_html(found.received_at)}</dd>"
+            f"<dt>Last updated</dt><dd>{moment_html(found.updated_at)}</dd></dl>"
+            f"<h2>Our promises</h2>{promises}<h2>Updates from the Town</h2>{notes}"
+            + lookup_form())
+    return page(f"Request {found.reference}: {label}", body)
+
+
+def html(text: str, status: int = 200) -> Response[str]:
+    return Response(text, status_code=status, media_type=MediaType.HTML,
+                    headers=SECURITY_HEADERS)
+
+
+@get("/status/{reference:str}", operation_id="public_status_page", include_in_schema=False)
+async def status_page_route(request: Request[Any, Any, Any], reference: str) -> Response[str]:
+    wanted = normalized(reference)
+    try:
+        found = await anyio.to_thread.run_sync(public_status, desk_of(request), wanted)
+    except NotFound:
+        body = (f"<h1>Request {escape(wanted)} was not found</h1><p>Check the reference "
+                "number on your confirmation, then try again.</p>" + lookup_form(wanted))
+        return html(page("Request not found", body), 404)
+    return html(status_page(found))
+
+
+@get("/status", operation_id="public_status_lookup", include_in_schema=False)
+async def status_lookup(reference: str | None = None) -> Response[Any]:
+    if reference and reference.strip():
+        return Redirect(f"/status/{quote(normalized(reference), safe='')}", status_code=303)
+    body = ("<h1>Follow your request</h1><p>Enter the reference number the Town gave you "
+            "to see your request's status and the Town's updates.</p>" + lookup_form())
+    return html(page("Follow your request", body))
