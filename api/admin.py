@@ -10,6 +10,7 @@ from litestar import Controller, Request, get
 from litestar.di import Provide
 
 from api.auth import authenticated, current_actor
+from api.problems import problem_docs
 from application.access import check_operator
 from domain.actors import Actor
 
@@ -43,6 +44,7 @@ class AdminController(Controller):
     dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
 
     @get("/projections", operation_id="admin_projections", sync_to_thread=True,
+         responses=problem_docs(401, 403),
          summary="Each projection's position in the log and its lag")
     def projections(self, request: Request[Any, Any, Any], actor: Actor) -> ProjectionsReport:
         check_operator(actor)
@@ -54,6 +56,7 @@ class AdminController(Controller):
                          for p in positions.positions()])
 
     @get("/scheduler", operation_id="admin_scheduler", sync_to_thread=True,
+         responses=problem_docs(401, 403),
          summary="Whether this process leads the deadline scheduler, and what it holds")
     def scheduler(self, request: Request[Any, Any, Any], actor: Actor) -> SchedulerStatus:
         check_operator(actor)

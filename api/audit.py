@@ -18,9 +18,8 @@ from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from api.auth import current_actor
-from api.case_list import Problem
 from api.cases import desk_of
-from api.problems import PROBLEM_JSON
+from api.problems import PROBLEM_JSON, Problem
 from application.access import check_auditor
 from application.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.actors import Actor
@@ -41,6 +40,9 @@ def _problem(description: str) -> ResponseSpec:
 
 AUDIT_ERRORS = {401: _problem("No valid bearer token"),
                 403: _problem("Only auditors and administrators read the audit trail")}
+
+# Positions are 64-bit in both databases; larger numbers are refused, not overflowed.
+MAX_POSITION = 2**63 - 1
 
 
 class ChainReport(msgspec.Struct):
@@ -90,11 +92,11 @@ class AuditController(Controller):
                     422: _problem("after and from_position were both given")})
     def events(
         self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
-        after: Annotated[int | None, QueryParameter(ge=0)] = None,
-        from_position: Annotated[int | None, QueryParameter(ge=1)] = None,
-        to_position: Annotated[int | None, QueryParameter(ge=0)] = None,
+        after: Annotated[int | None, QueryParameter(ge=0, le=MAX_POSITION)] = None,
+        from_position: Annotated[int | None, QueryParameter(ge=1, le=MAX_POSITION)] = None,
+        to_position: Annotated[int | None, QueryParameter(ge=0, le=MAX_POSITION)] = None,
         case_id: Annotated[UUID | None, QueryParameter(description="one case's events")] = None,
-        limit: Annotated[int | None, QueryParameter(ge=1)] = None,
+        limit: Annotated[int | None, QueryParameter(ge=1, le=10_000_000)] = None,
     ) -> Stream:
         check_auditor(actor)
         if after is not None and from_position is not None:

@@ -14,7 +14,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 
 from api.auth import authenticated, current_actor
-from api.problems import PROBLEM_JSON
+from api.problems import Problem as Problem  # re-exported: some routes import it from here
+from api.problems import problem_doc
 from api.schemas import ChannelName
 from application.desk import ServiceDesk
 from application.queries import (
@@ -58,23 +59,8 @@ class CaseList(msgspec.Struct):
     next_cursor: str | None
 
 
-class InvalidParam(msgspec.Struct):
-    name: str
-    reason: str
-
-
-class Problem(msgspec.Struct, omit_defaults=True):
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    invalid_params: list[InvalidParam] | None = None
-
-
 def _problem(description: str) -> ResponseSpec:
-    return ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON,
-                        description=description, generate_examples=False)
+    return problem_doc(description)
 
 
 def item(row: CaseSummary) -> CaseListItem:

@@ -14,6 +14,7 @@ from litestar.params import Parameter
 from api import schemas
 from api.auth import authenticated, current_actor
 from api.history import CaseHistory, case_history
+from api.problems import problem_docs
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
 from domain.cases import Case
@@ -76,6 +77,7 @@ def _command_handler(command: str, body_type: type[schemas.Command], path: str,
 
     handler.__name__ = f"case_{command}"
     return post(path, operation_id=f"case_{command}", summary=summary,
+                responses=problem_docs(400, 401, 403, 404, 409, 413, 422),
                 description=f"Records one event on the case. Errors: {COMMAND_ERRORS}.",
                 status_code=200, sync_to_thread=True)(handler)
 
@@ -120,7 +122,8 @@ COMMANDS: list[tuple[str, type[schemas.Command], str, str]] = [
 @post("/api/v1/cases", operation_id="case_receive", tags=["cases"], status_code=201,
       guards=[authenticated],
       dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
-      summary="Receive a new case", description=f"Errors: {COMMAND_ERRORS}.")
+      summary="Receive a new case", description=f"Errors: {COMMAND_ERRORS}.",
+      responses=problem_docs(400, 401, 403, 409, 413, 422))
 async def receive_case(request: Request[Any, Any, Any], data: schemas.NewCase,
                        actor: Actor) -> Response[schemas.CaseView]:
     # Async with an explicit worker thread: Litestar 2.25 wraps a sync_to_thread handler twice
@@ -147,12 +150,14 @@ class CaseController(Controller):
     guards = [authenticated]
     dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
 
-    @get("/{case_id:uuid}", operation_id="case_get", summary="One case", sync_to_thread=True)
+    @get("/{case_id:uuid}", operation_id="case_get", summary="One case", sync_to_thread=True,
+         responses=problem_docs(400, 401, 404))
     def get_case(self, request: Request[Any, Any, Any], case_id: UUID,
                  actor: Actor) -> schemas.CaseView:
         return view_of(request, actor, desk_of(request).get_case(actor, case_id))
 
     @get("/{case_id:uuid}/history", operation_id="case_history", sync_to_thread=True,
+         responses=problem_docs(400, 401, 404, 422),
          summary="Every event of the case, and its state as of a time or version")
     def history(self, request: Request[Any, Any, Any], case_id: UUID, actor: Actor,
                 version: int | None = Parameter(query="version", ge=1, default=None),

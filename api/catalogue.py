@@ -18,8 +18,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from api.auth import authenticated, current_actor
-from api.case_list import Problem
-from api.problems import PROBLEM_JSON
+from api.problems import PROBLEM_JSON, Problem
 from api.schemas import Body, Code, PurposeName, Short, Text
 from application import catalogue
 from application.access import check_admin

@@ -6,6 +6,7 @@ import logging
 import re
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     ClientException,
@@ -13,6 +14,7 @@ from litestar.exceptions import (
     SerializationException,
     ValidationException,
 )
+from litestar.openapi.datastructures import ResponseSpec
 
 from application.desk import IdempotencyKeyReused
 from domain.errors import (
@@ -40,6 +42,43 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], int, str], ...] = (
     (RuleViolated, 422, "Rule of the desk violated"),
     (DomainError, 422, "Rejected"),
 )
+
+class InvalidParam(msgspec.Struct):
+    name: str
+    reason: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """The RFC 9457 body every error answers with, as documented in the OpenAPI schema."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    invalid_params: list[InvalidParam] | None = None
+    current_version: int | None = None
+
+
+def problem_doc(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON,
+                        description=description, generate_examples=False)
+
+
+def problem_docs(*statuses: int) -> dict[int, ResponseSpec]:
+    """The documented error responses of a route, by status."""
+    return {status: problem_doc(ERROR_DESCRIPTIONS[status]) for status in statuses}
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The request is malformed or a field has the wrong type (names the field)",
+    401: "No valid bearer token",
+    403: "The role may not do this",
+    404: "No such thing, or not visible to this role",
+    409: "A stale expected_version, or a duplicate",
+    413: "The body is larger than CIVICDESK_MAX_BODY_BYTES",
+    422: "A rule of the desk refused it (names the field)",
+}
 
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
           405: "Method not allowed", 409: "Conflict", 413: "Request body too large",

@@ -16,9 +16,8 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from api import schemas
 from api.auth import current_actor
-from api.case_list import Problem
 from api.cases import answer, desk_of, idempotency
-from api.problems import PROBLEM_JSON
+from api.problems import PROBLEM_JSON, Problem
 from application.open311 import publish_note
 from domain.actors import Actor
 from domain.cases import PUBLIC_NOTE_LIMIT

@@ -21,8 +21,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Operation
 from litestar.response import Redirect
 
-from api.case_list import Problem
-from api.problems import PROBLEM_JSON
+from api.problems import PROBLEM_JSON, Problem
 from application.desk import ServiceDesk
 from application.open311 import PublicStatus, public_status
 from domain.errors import NotFound

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.di import Provide
 
 from api.auth import authenticated, current_actor
+from api.problems import problem_docs
 from api.schemas import Body
 from application.desk import ServiceDesk
 from application.service_levels import add_closure, revise_standards
@@ -81,18 +82,21 @@ class ServiceLevelController(Controller):
     guards = [authenticated]
     dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
 
-    @get("/standards", operation_id="standards_current", sync_to_thread=True,
+    @get("/standards", operation_id="standards_current",
+         responses=problem_docs(401), sync_to_thread=True,
          summary="The service standards in force now")
     def current(self, request: Request[Any, Any, Any], actor: Actor) -> StandardsView:
         return _standards_view(_desk(request), None)
 
     @get("/standards/versions/{version:int}", operation_id="standards_version",
+         responses=problem_docs(400, 401, 404),
          sync_to_thread=True, summary="One published version of the service standards")
     def version(self, request: Request[Any, Any, Any], actor: Actor,
                 version: int) -> StandardsView:
         return _standards_view(_desk(request), version)
 
-    @put("/admin/standards", operation_id="standards_revise", sync_to_thread=True,
+    @put("/admin/standards", operation_id="standards_revise",
+         responses=problem_docs(400, 401, 403, 413, 422), sync_to_thread=True,
          summary="Publish a new version of the standards (administrators)",
          description="Cases received from now on follow the new version; earlier cases keep "
                      "theirs.")
@@ -110,14 +114,16 @@ class ServiceLevelController(Controller):
         version = revise_standards(desk, actor, standards, data.reason)
         return _standards_view(desk, version)
 
-    @get("/admin/calendar/closures", operation_id="closures_list", sync_to_thread=True,
+    @get("/admin/calendar/closures", operation_id="closures_list",
+         responses=problem_docs(401), sync_to_thread=True,
          summary="Every closure added to the business calendar")
     def closures(self, request: Request[Any, Any, Any], actor: Actor) -> list[ClosureView]:
         return [ClosureView(day=c.day, reason=c.reason, from_time=c.from_time,
                             until_time=c.until_time, recorded_at=c.recorded_at.astimezone(UTC))
                 for c in _desk(request).calendar_book().closures]
 
-    @post("/admin/calendar/closures", operation_id="closures_add", sync_to_thread=True,
+    @post("/admin/calendar/closures", operation_id="closures_add",
+         responses=problem_docs(400, 401, 403, 413, 422), sync_to_thread=True,
           status_code=201, summary="Close the desk for a day or part of one (administrators)")
     def add(self, request: Request[Any, Any, Any], actor: Actor,
             data: ClosureBody) -> ClosureView:
