@@ -20,7 +20,10 @@ from api.open311 import open311_router
 from api.problems import EXCEPTION_HANDLERS
 from api.public_notes import publish_public_note
 from api.public_status import public_request_status, status_lookup, status_page_route
+from api.read_models import ReadModelController
 from api.reports import accountability_report
+from api.request_log import request_id_middleware
+from api.scorecards import scorecard
 from api.service_levels import ServiceLevelController
 from api.strict_body import decode_strictly
 from application.desk import ServiceDesk, utc_now
@@ -29,17 +32,22 @@ from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
+from projections.complaint_register import COMPLAINT_REGISTER
 from projections.pending_deadlines import PENDING_DEADLINES
+from projections.queues import QUEUES
 from projections.runner import ProjectionSet
+from projections.scorecard import SCORECARD
 
 
 def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = None,
                clock: Callable[[], datetime] = utc_now) -> Litestar:
     settings = settings or Settings.from_environment()
+    owns_desk = desk is None  # a desk handed in is closed by whoever made it
     if desk is None:
         desk = build_desk(settings, clock=clock)
         seed_catalogue(desk)
-    projections = ProjectionSet(settings, desk, [CASE_INDEX, PENDING_DEADLINES])
+    projections = ProjectionSet(settings, desk, [CASE_INDEX, PENDING_DEADLINES, QUEUES,
+                                                 COMPLAINT_REGISTER, SCORECARD])
     scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name))
                  if settings.run_scheduler else None)
     openapi = OpenAPIConfig(
@@ -57,14 +65,16 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         ServiceLevelController, CatalogueController, AdminController,
                         AuditController, publish_public_note, open311_router,
                         public_request_status, status_page_route, status_lookup,
-                        accountability_report],
+                        accountability_report, ReadModelController, scorecard],
         before_request=decode_strictly,
+        middleware=[request_id_middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         on_startup=[*([projections.start] if settings.run_projections else []),
                     *([scheduler.start] if scheduler else [])],
-        on_shutdown=[*([scheduler.stop] if scheduler else []), projections.close, desk.close],
+        on_shutdown=[*([scheduler.stop] if scheduler else []), projections.close,
+                     *([desk.close] if owns_desk else [])],
     )
     app.state.settings = settings
     app.state.desk = desk
@@ -72,4 +82,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
     app.state.read_positions = projections
     app.state.scheduler = scheduler
     app.state.case_index = projections.view(CASE_INDEX.name)
+    app.state.queues = app.state.sla_board = projections.view(QUEUES.name)
+    app.state.complaint_register = projections.view(COMPLAINT_REGISTER.name)
+    app.state.scorecards = projections.view(SCORECARD.name)
     return app

@@ -6,7 +6,9 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
+from api.public_status import PublicOperation
 from application.desk import ServiceDesk
 
 
@@ -21,19 +23,22 @@ class Readiness(msgspec.Struct):
     detail: str | None = None
 
 
-@get("/health", operation_id="health", tags=["operations"], summary="Liveness")
+@get("/health", operation_id="health", tags=["operations"], summary="Liveness",
+     operation_class=PublicOperation)
 async def health() -> Health:
     return Health(status="ok")
 
 
 @get("/ready", operation_id="ready", tags=["operations"], sync_to_thread=True,
-     summary="Readiness: the database answers")
+     summary="Readiness: the database answers", operation_class=PublicOperation,
+     responses={503: ResponseSpec(data_container=Readiness, description="The database does "
+                                  "not answer", generate_examples=False)})
 def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
     desk: ServiceDesk = request.app.state.desk
     kind = "postgresql" if request.app.state.settings.is_postgres else "sqlite"
     try:
         position = desk.log_position()
     except Exception as error:  # any database failure means "not ready", never a 500
-        return Response(Readiness(status="unavailable", database=kind, detail=str(error)),
+        return Response(Readiness(status="unavailable", database=kind, detail=f"{type(error).__name__}: {error}"),
                         status_code=503)
     return Response(Readiness(status="ok", database=kind, position=position))
