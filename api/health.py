@@ -39,6 +39,7 @@ def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
     try:
         position = desk.log_position()
     except Exception as error:  # any database failure means "not ready", never a 500
-        return Response(Readiness(status="unavailable", database=kind, detail=f"{type(error).__name__}: {error}"),
+        detail = f"{type(error).__name__}: {error}"
+        return Response(Readiness(status="unavailable", database=kind, detail=detail),
                         status_code=503)
     return Response(Readiness(status="ok", database=kind, position=position))

@@ -36,9 +36,6 @@ REFERENCE = re.compile(r"^SC-\d{4}-\d{6}$")
 # uvicorn re-raises the signal it stopped on once the shutdown hooks have run.
 CLEAN_EXITS = {0, -signal.SIGTERM}
 SHUTDOWN_COMPLETE = "Application shutdown complete."
-# Reported: PendingDeadlinesView.tracking_table_name() is shadowed by the recorder's
-# `tracking_table_name` attribute, so the scheduler's election thread dies at start.
-KNOWN_SCHEDULER_BUG = "tracking = self.tracking_table_name()"
 
 
 def free_port() -> int:
@@ -264,8 +261,4 @@ class TestServerProcess:
         with httpx.Client(base_url=server.base_url, timeout=30.0) as http:
             assert ok(http.get("/ready"))["status"] == "ok"
         server.stop()
-        log = server.log()
-        if KNOWN_SCHEDULER_BUG in log:
-            pytest.xfail("reported: the scheduler's election thread dies at start "
-                         "(projections/pending_deadlines.py pending())")
-        assert "Traceback" not in log, log
+        assert "Traceback" not in server.log(), server.log()
