@@ -1,0 +1,112 @@
+"""`GET /api/v1/reports/accountability`: the clerk's report, as JSON, zipped CSV or HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import anyio
+from litestar import MediaType, Request, Response, get
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.params import QueryParameter
+
+from api.auth import current_actor
+from api.problems import problem_doc
+from api.report_formats import file_name, to_csv_zip, to_json
+from application.accountability import AccountabilityReport
+from application.desk import ServiceDesk
+from domain.actors import Actor
+from infrastructure.accountability_source import LedgerNotIntact, produce_report
+
+Format = Literal["json", "csv", "html"]
+MEDIA_TYPES = {"json": "application/json", "csv": "application/zip",
+               "html": "text/html; charset=utf-8"}
+EXTENSIONS = {"json": "json", "csv": "zip", "html": "html"}
+
+
+def render(report: AccountabilityReport, kind: str) -> bytes:
+    """The report as the bytes of one format: json, csv (a zip of CSV tables) or html."""
+    if kind == "csv":
+        return to_csv_zip(report)
+    if kind == "html":
+        from api.report_html import render_html  # matplotlib loads on the first HTML report
+
+        return render_html(report).encode("utf-8")
+    return to_json(report)
+
+
+@dataclass
+class ReportOperation(Operation):
+    """The generated operation, with the zip and HTML forms of the report beside the JSON."""
+
+    def __post_init__(self) -> None:
+        answer = (self.responses or {}).get("200")
+        if isinstance(answer, OpenAPIResponse) and answer.content is not None:
+            answer.content[MEDIA_TYPES["csv"]] = OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.STRING, description="a zip of CSV tables"))
+            answer.content["text/html"] = OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.STRING, description="a self-contained page"))
+            answer.description = ("The report: JSON (format=json), a zip with one CSV per table "
+                                  "(format=csv) or a self-contained HTML page (format=html)")
+
+
+@get("/api/v1/reports/accountability", operation_id="accountability_report",
+     tags=["reports"], summary="The accountability report for a period",
+     dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
+     description=(
+         "What the Town promised and what it kept, for a period (`period` = 2026, 2026-Q3 or "
+         "2026-07, or `from` and `to` dates, Toronto days) and one department or all, as of a "
+         "moment (`as_of`, RFC 3339, default now). Computed from the event log up to the last "
+         "event recorded at or before `as_of`, whose position and chain hash the report "
+         "carries: the same inputs give the same bytes however much is recorded later. "
+         "`format`: json, csv (a zip with one CSV per table) or html (a self-contained, "
+         "printable page with charts). Clerks, auditors, directors and administrators only. "
+         "Errors: 400 (malformed parameter, unknown format), 401, 403, 409 (the log fails "
+         "verification), 422 (bad period, dates, department or as_of), as "
+         "application/problem+json naming the parameter."),
+     responses={400: problem_doc("A parameter is malformed, or the format unknown"),
+                401: problem_doc("No valid bearer token"),
+                403: problem_doc("The role may not produce reports"),
+                409: problem_doc("The event log fails verification; nothing is certified"),
+                422: problem_doc("The period, dates, department or as_of are not valid")},
+     media_type=MediaType.JSON, operation_class=ReportOperation)
+async def accountability_report(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    period: Annotated[str | None, QueryParameter(
+        name="period", max_length=16, description="2026, 2026-Q3 or 2026-07")] = None,
+    first: Annotated[str | None, QueryParameter(
+        name="from", max_length=10, description="first day, 2026-07-01 (with `to`)")] = None,
+    last: Annotated[str | None, QueryParameter(
+        name="to", max_length=10, description="last day, 2026-09-30 (with `from`)")] = None,
+    department: Annotated[str | None, QueryParameter(
+        name="department", min_length=1, max_length=64,
+        description="a department code; all departments if left out")] = None,
+    as_of: Annotated[str | None, QueryParameter(
+        name="as_of", max_length=64, description="RFC 3339 moment; default now")] = None,
+    format: Annotated[Format, QueryParameter(name="format")] = "json",
+) -> Response[AccountabilityReport]:
+    desk: ServiceDesk = request.app.state.desk
+
+    # Async with an explicit worker thread, as `case_list` does (Litestar 2.25 wraps a
+    # sync_to_thread handler twice when another handler joins its path later).
+    def produce() -> tuple[AccountabilityReport, bytes]:
+        report = produce_report(desk, actor, period=period, first=first, last=last,
+                                department=department, as_of=as_of)
+        return report, render(report, format)
+
+    try:
+        report, body = await anyio.to_thread.run_sync(produce)
+    except LedgerNotIntact as error:
+        raise HTTPException(status_code=409, detail=error.detail) from None
+    disposition = "attachment" if format == "csv" else "inline"
+    headers = {"Content-Disposition": f'{disposition}; filename="'
+                                      f'{file_name(report, EXTENSIONS[format])}"',
+               "X-Civicdesk-Position": str(report.chain.head_position),
+               "X-Civicdesk-Chain-Hash": report.chain.head_hash}
+    # The body is already encoded: Litestar passes bytes through, while the annotation
+    # documents the JSON form in the OpenAPI schema.
+    return Response(body, media_type=MEDIA_TYPES[format], headers=headers)  # type: ignore[arg-type]

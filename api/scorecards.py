@@ -1,0 +1,221 @@
+"""`GET /api/v1/scorecards`: a department's scorecard for a month, quarter or year, JSON or CSV.
+
+The figures and their definitions are `application.scorecards`'. CSV is one long table with the
+header `section,metric,dimension,value`, one figure a row in the order of the JSON document:
+`dimension` names the channel, purpose, standard or escalation level a figure is broken down by
+and is empty otherwise; a figure with no value (an average of nothing) is an empty cell. One
+long table, rather than a table per section, stays one file that any spreadsheet pivots.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import anyio
+import msgspec
+from litestar import MediaType, Request, Response, get
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ServiceUnavailableException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.params import FromQuery, QueryParameter
+
+from api.auth import authenticated, current_actor
+from api.case_list import RETRY_AFTER, WAIT_SECONDS
+from api.problems import PROBLEM_JSON, Problem
+from application.accountability import parse_period
+from application.desk import ServiceDesk
+from application.queries import ReadPositions
+from application.scorecards import (
+    SCORECARD_NAME,
+    BusinessTimes,
+    Scorecard,
+    ScorecardQuery,
+    check_may_see_scorecard,
+    department_scorecard,
+)
+from domain.actors import Actor
+from domain.errors import InvalidValue
+
+Format = Literal["json", "csv"]
+CSV = "text/csv; charset=utf-8"
+CSV_HEADER = ("section", "metric", "dimension", "value")
+Value = str | int | Decimal | date | datetime | None
+Row = tuple[str, str, str, Value]
+
+
+def _text(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _times(section: str, times: BusinessTimes) -> list[Row]:
+    return [(section, "cases", "", times.cases),
+            (section, "median_business_seconds", "", times.median_seconds),
+            (section, "p90_business_seconds", "", times.p90_seconds),
+            (section, "median_business_hours", "", times.median_hours),
+            (section, "p90_business_hours", "", times.p90_hours)]
+
+
+def rows(card: Scorecard) -> list[Row]:
+    """The scorecard as (section, metric, dimension, value) rows."""
+    t, f, c, e, s = (card.transfers, card.first_contact, card.complaints, card.effort,
+                     card.satisfaction)
+    return [
+        ("scorecard", "department", "", card.department),
+        ("scorecard", "department_name", "", card.department_name),
+        ("scorecard", "period", "", card.period.label),
+        ("scorecard", "first_day", "", card.period.first_day),
+        ("scorecard", "last_day", "", card.period.last_day),
+        ("scorecard", "as_of", "", card.as_of),
+        ("scorecard", "position", "", card.position),
+        ("volumes", "cases", "", card.cases),
+        *(("volumes", "cases_by_channel", k, v) for k, v in card.by_channel.items()),
+        *(("volumes", "cases_by_purpose", k, v) for k, v in card.by_purpose.items()),
+        *((("standards", metric, r.code, value) for r in card.standards
+           for metric, value in (("met_on_time", r.met_on_time), ("met_late", r.met_late),
+                                 ("breached", r.breached), ("open", r.open),
+                                 ("share_met_percent", r.share_met)))),
+        *_times("time_to_acknowledge", card.time_to_acknowledge),
+        *_times("time_to_resolve", card.time_to_resolve),
+        ("transfers", "made", "", t.made), ("transfers", "warm", "", t.warm),
+        ("transfers", "cold", "", t.cold), ("transfers", "warm_share_percent", "", t.warm_share),
+        ("transfers", "cases_handled", "", t.cases_handled),
+        ("transfers", "per_case", "", t.per_case), ("transfers", "received", "", t.received),
+        ("first_contact", "resolved", "", f.resolved),
+        ("first_contact", "at_first_contact", "", f.at_first_contact),
+        ("first_contact", "rate_percent", "", f.rate),
+        ("complaints", "complaints", "", c.complaints),
+        ("complaints", "escalated", "", c.escalated),
+        *(("complaints", "escalations", level, n) for level, n in c.escalations.items()),
+        ("complaints", "debriefs", "", c.debriefs),
+        ("effort", "interactions", "", e.interactions), ("effort", "minutes", "", e.minutes),
+        ("effort", "hours", "", e.hours), ("effort", "hourly_rate_dollars", "", e.hourly_rate),
+        ("effort", "cost_dollars", "", e.cost),
+        ("satisfaction", "csat_responses", "", s.csat_responses),
+        ("satisfaction", "csat_average", "", s.csat_average),
+        ("satisfaction", "nps_responses", "", s.nps_responses),
+        ("satisfaction", "nps_promoters", "", s.promoters),
+        ("satisfaction", "nps_passives", "", s.passives),
+        ("satisfaction", "nps_detractors", "", s.detractors),
+        ("satisfaction", "nps", "", s.nps),
+        ("satisfaction", "ces_responses", "", s.ces_responses),
+        ("satisfaction", "ces_average", "", s.ces_average),
+    ]
+
+
+def to_csv(card: Scorecard) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows((section, metric, dimension, _text(value))
+                     for section, metric, dimension, value in rows(card))
+    return text.getvalue().encode("utf-8")
+
+
+def _problem(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON,
+                        description=description, generate_examples=False)
+
+
+@dataclass
+class ScorecardOperation(Operation):
+    """The generated operation, with the CSV form beside the JSON."""
+
+    def __post_init__(self) -> None:
+        answer = (self.responses or {}).get("200")
+        if isinstance(answer, OpenAPIResponse) and answer.content is not None:
+            answer.content["text/csv"] = OpenAPIMediaType(schema=Schema(
+                type=OpenAPIType.STRING,
+                description="one table: section,metric,dimension,value"))
+            answer.description = ("The scorecard: JSON (format=json) or one long CSV table "
+                                  "(format=csv)")
+
+
+def _wait_for(request: Request[Any, Any, Any], position: int) -> None:
+    """Read your writes: hold the request until the scorecard reflects `position`, or 503."""
+    desk: ServiceDesk = request.app.state.desk
+    head = desk.log_position()
+    if position > head:
+        raise InvalidValue(f"min_position {position} is beyond the last recorded position "
+                           f"{head}", "min_position")
+    positions: ReadPositions = request.app.state.read_positions
+    try:
+        positions.wait_for(position, WAIT_SECONDS, names=[SCORECARD_NAME])
+    except TimeoutError:
+        raise ServiceUnavailableException(
+            detail=f"the scorecard has not reached position {position} yet; retry shortly",
+            headers={"Retry-After": RETRY_AFTER}) from None
+
+
+@get("/api/v1/scorecards", operation_id="scorecard", tags=["reports"],
+     summary="A department's scorecard for a month, quarter or year",
+     guards=[authenticated],
+     dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
+     description=(
+         "Recommendation 2A's scorecard of one department (`department`, a code) for the cases "
+         "received in `period` (2026-07, 2026-Q3 or 2026; Toronto dates): volumes by channel "
+         "and purpose; targets met on time, met late, breached and open per standard, with the "
+         "share met; median and 90th percentile (nearest rank) business time to acknowledge "
+         "and to resolve; transfers the department made, per case it handled and the share "
+         "warm; first-contact resolution; complaints, escalations per level, debriefs; effort "
+         "hours and cost at the department's hourly rate; CSAT, NPS and CES with response "
+         "counts. A case counts for the department that owns it now. `format`: json, or csv "
+         "(one long table `section,metric,dimension,value`). Staff and managers see their own "
+         "departments' scorecards; the other roles every department's. `min_position` (an "
+         "`X-Civicdesk-Position` a command answered) waits up to "
+         f"{WAIT_SECONDS:g} s for the scorecard to include that command. Errors: 400 "
+         "(malformed or missing parameter, unknown format), 401, 403 (another department), "
+         "422 (bad period, unknown department, position beyond the log), 503 (not there yet; "
+         "see Retry-After), as application/problem+json naming the parameter."),
+     responses={400: _problem("A parameter is malformed or missing"),
+                401: _problem("No valid bearer token"),
+                403: _problem("The department is not one of the caller's"),
+                422: _problem("The period, department or position is not valid"),
+                503: _problem("The scorecard has not reached `min_position` yet")},
+     media_type=MediaType.JSON, operation_class=ScorecardOperation)
+async def scorecard(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    department: Annotated[str, QueryParameter(
+        min_length=1, max_length=64, description="a department code")],
+    period: Annotated[str, QueryParameter(
+        min_length=1, max_length=16, description="2026-07, 2026-Q3 or 2026")],
+    format: FromQuery[Format] = "json",
+    min_position: Annotated[int | None, QueryParameter(
+        ge=0, description="wait until the scorecard includes this log position")] = None,
+) -> Response[Scorecard]:
+    desk: ServiceDesk = request.app.state.desk
+    query: ScorecardQuery = request.app.state.scorecards
+
+    # Async with an explicit worker thread, as `case_list` does (Litestar 2.25 wraps a
+    # sync_to_thread handler twice when another handler joins its path later).
+    def produce() -> tuple[Scorecard, bytes]:
+        check_may_see_scorecard(actor, department)
+        parse_period(period)  # refuse a bad period before waiting for anything
+        if min_position is not None:
+            _wait_for(request, min_position)
+        card = department_scorecard(query, actor, department=department, period=period,
+                                    now=desk.clock())
+        return card, to_csv(card) if format == "csv" else msgspec.json.encode(card)
+
+    card, body = await anyio.to_thread.run_sync(produce)
+    headers = {"X-Civicdesk-Position": str(card.position)}
+    if format == "csv":
+        headers["Content-Disposition"] = (
+            f'attachment; filename="scorecard-{card.department}-{card.period.label}.csv"')
+    # The body is already encoded: Litestar passes bytes through, while the annotation
+    # documents the JSON form in the OpenAPI schema.
+    return Response(body, media_type=CSV if format == "csv" else MediaType.JSON,  # type: ignore[arg-type]
+                    headers=headers)

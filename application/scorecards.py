@@ -1,0 +1,345 @@
+"""The department scorecard (recommendation 2A): a department's figures for a month, quarter, year.
+
+The scorecard is read from the `scorecard` projection (`ScorecardQuery`), which keeps the facts
+of every case; this module turns the facts of one department and period into figures. The
+definitions follow the clerk's accountability report (`application.accountability`) wherever
+both report the same thing, so council never sees two answers to one question:
+
+- Period: a case belongs to the period in which it was received, by its Toronto date (a letter
+  by its Received stamp). Every figure, surveys and effort included, is about those cases.
+- Department: a case belongs to the department that owns it now; it answers for the case where
+  it ended up. Transfers are the exception: a transfer counts for the department that made it
+  (transferred the case away), since fewer transfers is that department's goal (3A, 3E).
+- Volumes: cases by channel and by purpose (every channel and purpose listed, zero or not).
+- Standards: each target a case carried, judged at `now` as staff would see it (as
+  `domain.targets.status` judges it): met on time, met late, breached (deadline passed, still
+  unmet), or open. Share met = met on time / (met on time + met late + breached), in percent.
+- Time to acknowledge: business time from receipt to the first response to the customer, the
+  first event that meets an acknowledgement target (acknowledgement, interim response, outbound
+  contact or resolution). Time to resolve: business time from receipt to the resolution that
+  stands (a reopened case counts again once resolved again). Both are business seconds on the
+  desk's calendar as the log knew it when the response or resolution was recorded, time waiting
+  on the customer included (the SLA figures are the ones that leave it out).
+- Median and 90th percentile: nearest rank. The p-th percentile of n values sorted ascending is
+  the value at rank ceil(p x n / 100), so the median of an even count is the lower middle value
+  and every figure is a time some case actually took.
+- Transfers (on the period's cases, whenever made): made (out of the department), warm and
+  cold, the share warm; per case = transfers made / cases the department handled (owns now, or
+  transferred away); received = transfers into the department.
+- First-contact resolution: the share of resolved (or closed) cases resolved at first contact.
+- Complaints: cases classified as complaints; escalations per level = complaints that reached
+  that rung; debriefs done.
+- Effort: the minutes of staff effort logged on the cases, costed at the department's hourly
+  rate as it stands now (set by `PATCH /api/v1/departments/{code}`).
+- Satisfaction: CSAT average (1-5), NPS = % promoters (9-10) minus % detractors (0-6), CES
+  average (1-7), each with its response count.
+Rounding as in the accountability report: percentages to 0.1, averages and hours to 0.01,
+money to the cent, half up.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
+from uuid import UUID
+
+from application.access import can_see_department
+from application.accountability import (
+    CENT,
+    Period,
+    dollars,
+    hours,
+    parse_period,
+    percent,
+)
+from domain.actors import Actor
+from domain.errors import Forbidden, InvalidValue
+from domain.values import Channel, Classification, EscalationLevel, Purpose, Status
+
+SCORECARD_NAME = "scorecard"  # the read model behind ScorecardQuery, by name
+RESOLVED_STATES = frozenset({Status.RESOLVED.value, Status.CLOSED.value})
+COMPLAINT = Classification.COMPLAINT.value
+
+
+# -- the facts the projection keeps --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseFacts:
+    id: UUID
+    channel: str
+    purpose: str
+    status: str
+    classification: str | None
+    escalation_level: str | None
+    debriefed: bool
+    first_response_seconds: int | None  # business seconds, receipt to first response
+    resolved_seconds: int | None  # business seconds, receipt to the standing resolution
+    at_first_contact: bool
+    interactions: int
+    effort_minutes: int
+    csat_sum: int
+    csat_responses: int
+    nps_responses: int
+    nps_promoters: int
+    nps_detractors: int
+    ces_sum: int
+    ces_responses: int
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    standard_code: str
+    due_at: datetime
+    paused_at: datetime | None
+    met_at: datetime | None
+    breached_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TransferFacts:
+    case_id: UUID
+    warm: bool
+
+
+@dataclass(frozen=True)
+class ScorecardFacts:
+    """One department's cases received in one period, as the projection holds them."""
+
+    position: int  # the log position the facts are as of
+    department_name: str | None  # None: the projection knows no such department
+    hourly_rate_cents: int
+    cases: list[CaseFacts]
+    targets: list[TargetFacts]
+    transfers_made: list[TransferFacts]  # out of the department
+    transfers_received: int  # into the department
+
+
+class ScorecardQuery(Protocol):
+    def scorecard_facts(self, department: str, first_day: date,
+                        last_day: date) -> ScorecardFacts:
+        """The facts of `department`'s cases received between the Toronto days given (both
+        included), and the transfers it made on cases received then."""
+        ...
+
+
+# -- the figures ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StandardFigures:
+    code: str
+    met_on_time: int
+    met_late: int
+    breached: int
+    open: int
+    share_met: Decimal | None  # percent of decided targets met on time
+
+
+@dataclass(frozen=True)
+class BusinessTimes:
+    cases: int  # cases with a time
+    median_seconds: int | None
+    p90_seconds: int | None
+    median_hours: Decimal | None
+    p90_hours: Decimal | None
+
+
+@dataclass(frozen=True)
+class TransferFigures:
+    made: int
+    warm: int
+    cold: int
+    warm_share: Decimal | None
+    cases_handled: int
+    per_case: Decimal | None
+    received: int
+
+
+@dataclass(frozen=True)
+class FirstContactFigures:
+    resolved: int
+    at_first_contact: int
+    rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class ComplaintFigures:
+    complaints: int
+    escalated: int
+    escalations: dict[str, int]  # level: complaints that reached it
+    debriefs: int
+
+
+@dataclass(frozen=True)
+class EffortFigures:
+    interactions: int
+    minutes: int
+    hours: Decimal
+    hourly_rate: Decimal  # dollars
+    cost: Decimal  # dollars
+
+
+@dataclass(frozen=True)
+class SatisfactionFigures:
+    csat_responses: int
+    csat_average: Decimal | None
+    nps_responses: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: Decimal | None
+    ces_responses: int
+    ces_average: Decimal | None
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    department: str
+    department_name: str
+    period: Period
+    as_of: datetime  # targets are judged at this moment
+    position: int  # the log position the figures are as of
+    cases: int
+    by_channel: dict[str, int]
+    by_purpose: dict[str, int]
+    standards: list[StandardFigures]
+    time_to_acknowledge: BusinessTimes
+    time_to_resolve: BusinessTimes
+    transfers: TransferFigures
+    first_contact: FirstContactFigures
+    complaints: ComplaintFigures
+    effort: EffortFigures
+    satisfaction: SatisfactionFigures
+
+
+def nearest_rank(values: list[int], p: int) -> int | None:
+    """The p-th percentile (0 < p <= 100) by nearest rank; None for no values."""
+    if not values:
+        return None
+    rank = -(-p * len(values) // 100)  # ceil(p x n / 100), in integers
+    return sorted(values)[max(rank, 1) - 1]
+
+
+def outcome(target: TargetFacts, now: datetime) -> str:
+    """met, met_late, breached or open: the state `domain.targets.status` gives, less the
+    at-risk distinction (open either way), which needs no calendar."""
+    until = target.paused_at or target.met_at or now
+    if target.breached_at is not None and until < target.due_at:
+        until = target.due_at
+    overdue = until > target.due_at
+    if target.met_at is not None:
+        return "met_late" if target.breached_at is not None or overdue else "met"
+    return "breached" if target.breached_at is not None or overdue else "open"
+
+
+def _times(seconds: list[int]) -> BusinessTimes:
+    median, p90 = nearest_rank(seconds, 50), nearest_rank(seconds, 90)
+    return BusinessTimes(cases=len(seconds), median_seconds=median, p90_seconds=p90,
+                         median_hours=None if median is None else hours(median),
+                         p90_hours=None if p90 is None else hours(p90))
+
+
+def _mean(total: int, count: int) -> Decimal | None:
+    return None if not count else (Decimal(total) / count).quantize(CENT, ROUND_HALF_UP)
+
+
+def _standards(targets: list[TargetFacts], now: datetime) -> list[StandardFigures]:
+    counts: dict[str, Counter[str]] = {}
+    for target in targets:
+        counts.setdefault(target.standard_code, Counter())[outcome(target, now)] += 1
+    rows = []
+    for code in sorted(counts):
+        c = counts[code]
+        decided = c["met"] + c["met_late"] + c["breached"]
+        rows.append(StandardFigures(code, c["met"], c["met_late"], c["breached"], c["open"],
+                                    percent(c["met"], decided)))
+    return rows
+
+
+def _transfers(facts: ScorecardFacts) -> TransferFigures:
+    made = facts.transfers_made
+    warm = sum(1 for t in made if t.warm)
+    handled = len({c.id for c in facts.cases} | {t.case_id for t in made})
+    return TransferFigures(
+        made=len(made), warm=warm, cold=len(made) - warm, warm_share=percent(warm, len(made)),
+        cases_handled=handled,
+        per_case=_mean(len(made), handled), received=facts.transfers_received)
+
+
+def _complaints(cases: list[CaseFacts]) -> ComplaintFigures:
+    complaints = [c for c in cases if c.classification == COMPLAINT]
+    rungs = [EscalationLevel(c.escalation_level or EscalationLevel.FRONT_LINE).rung
+             for c in complaints]
+    ladder = [level for level in EscalationLevel if level.rung > 0]
+    return ComplaintFigures(
+        complaints=len(complaints), escalated=sum(1 for r in rungs if r > 0),
+        escalations={level.value: sum(1 for r in rungs if r >= level.rung) for level in ladder},
+        debriefs=sum(1 for c in complaints if c.debriefed))
+
+
+def _satisfaction(cases: list[CaseFacts]) -> SatisfactionFigures:
+    nps = sum(c.nps_responses for c in cases)
+    promoters = sum(c.nps_promoters for c in cases)
+    detractors = sum(c.nps_detractors for c in cases)
+    csat = sum(c.csat_responses for c in cases)
+    ces = sum(c.ces_responses for c in cases)
+    return SatisfactionFigures(
+        csat_responses=csat, csat_average=_mean(sum(c.csat_sum for c in cases), csat),
+        nps_responses=nps, promoters=promoters, passives=nps - promoters - detractors,
+        detractors=detractors, nps=percent(promoters - detractors, nps),
+        ces_responses=ces, ces_average=_mean(sum(c.ces_sum for c in cases), ces))
+
+
+def build_scorecard(department: str, period: Period, facts: ScorecardFacts,
+                    now: datetime) -> Scorecard:
+    """The figures of one department and period from the projection's facts."""
+    cases = facts.cases
+    channels = Counter(c.channel for c in cases)
+    purposes = Counter(c.purpose for c in cases)
+    resolved = [c for c in cases if c.status in RESOLVED_STATES]
+    minutes = sum(c.effort_minutes for c in cases)
+    rate = facts.hourly_rate_cents
+    return Scorecard(
+        department=department, department_name=facts.department_name or department,
+        period=period, as_of=now, position=facts.position, cases=len(cases),
+        by_channel={c.value: channels[c.value] for c in Channel},
+        by_purpose={p.value: purposes[p.value] for p in Purpose},
+        standards=_standards(facts.targets, now),
+        time_to_acknowledge=_times([c.first_response_seconds for c in cases
+                                    if c.first_response_seconds is not None]),
+        time_to_resolve=_times([c.resolved_seconds for c in resolved
+                                if c.resolved_seconds is not None]),
+        transfers=_transfers(facts),
+        first_contact=FirstContactFigures(
+            resolved=len(resolved), at_first_contact=sum(c.at_first_contact for c in resolved),
+            rate=percent(sum(c.at_first_contact for c in resolved), len(resolved))),
+        complaints=_complaints(cases),
+        effort=EffortFigures(
+            interactions=sum(c.interactions for c in cases), minutes=minutes,
+            hours=hours(minutes * 60), hourly_rate=dollars(Decimal(rate)),
+            cost=dollars(Decimal(minutes * rate) / 60)),
+        satisfaction=_satisfaction(cases))
+
+
+def check_may_see_scorecard(actor: Actor, department: str) -> None:
+    """Raises Forbidden unless the actor sees the department's cases (staff and managers see
+    their own departments; the other roles every department)."""
+    if not can_see_department(actor, department):
+        raise Forbidden(f"{actor.id} may not see the scorecard of {department}")
+
+
+def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str, period: str,
+                         now: datetime) -> Scorecard:
+    """The scorecard of `department` for `period` (2026, 2026-Q3 or 2026-07).
+
+    Raises Forbidden (another department's scorecard), InvalidValue (field `period`, or
+    `department` for a department the desk does not know).
+    """
+    check_may_see_scorecard(actor, department)
+    chosen = parse_period(period)
+    facts = query.scorecard_facts(department, chosen.first_day, chosen.last_day)
+    if facts.department_name is None:
+        raise InvalidValue(f"no department {department!r}", "department")
+    return build_scorecard(department, chosen, facts, now)

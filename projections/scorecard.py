@@ -1,0 +1,518 @@
+"""The scorecard read model: per-case facts from which `application.scorecards` makes the figures.
+
+Tables (every name from `self.table(...)` inside `reading()`/`writing()`, and index names
+derived from their table's name, so each generation a rebuild makes has its own):
+- `scorecard_cases`: one row per case, with its owning department now, channel, purpose, the
+  Toronto day it was received (`received_day`, ISO text: what periods select on), status,
+  complaint facts, effort, survey sums, and the business seconds from receipt to the first
+  response and to the standing resolution;
+- `scorecard_targets`: each case's SLA targets as the aggregate holds them (due, paused, met,
+  breached times), judged when the scorecard is read;
+- `scorecard_transfers`: every transfer, with the departments on both sides;
+- `scorecard_departments`: each department's name and hourly rate (Registered, Revised);
+- `scorecard_closures`: the calendar's closures, so business time is counted on the calendar
+  as the log knew it when a response or resolution was recorded (replays agree).
+
+Business seconds are computed here, when the event is projected, with
+`BusinessCalendar.elapsed`, and stored; a write that needs the case's received time gets it
+from its own UPDATE ... RETURNING. Nothing here reads a clock, so a replay gives the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from application.accountability import local_day
+from application.scorecards import (
+    SCORECARD_NAME,
+    CaseFacts,
+    ScorecardFacts,
+    TargetFacts,
+    TransferFacts,
+)
+from domain.calendar import BusinessCalendar, Closure, OpeningHours
+from domain.cases import Case
+from domain.catalogue import Department
+from domain.closures import CalendarBook
+from domain.standards import TargetKind
+from domain.targets import MET_BY, Target
+from domain.values import Classification, Direction, EscalationLevel, Status
+from projections.runner import PostgresView, ProjectionSpec, SQLiteView, View
+
+NAME = SCORECARD_NAME
+# Event classes are made by @event at import time; a type checker cannot see them.
+Events: Any = Case
+Departments: Any = Department
+Calendars: Any = CalendarBook
+ACKNOWLEDGING = MET_BY["Acknowledged"]  # what a first response meets
+CASE_FACTS = ("id", "channel", "purpose", "status", "classification", "escalation_level",
+              "debriefed", "first_response_seconds", "resolved_seconds", "at_first_contact",
+              "interactions", "effort_minutes", "csat_sum", "csat_responses", "nps_responses",
+              "nps_promoters", "nps_detractors", "ces_sum", "ces_responses")
+COUNTERS = ("debriefed", "at_first_contact", "interactions", "effort_minutes", "csat_sum",
+            "csat_responses", "nps_responses", "nps_promoters", "nps_detractors", "ces_sum",
+            "ces_responses")
+REOPENED = {"status": Status.OPEN.value, "resolved_at": None, "resolved_seconds": None,
+            "at_first_contact": 0}
+
+
+def _kinds(kinds: Iterable[TargetKind]) -> list[str]:
+    return sorted(kind.value for kind in kinds)
+
+
+class ScorecardProjection(Projection["ScorecardView"]):
+    name = NAME
+    topics = ()  # every event, so the position reaches whatever a command reported
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.track(tracking)
+
+    @process_event.register(Events.Received)
+    def _received(self, event: Any, tracking: Tracking) -> None:
+        self.view.add_case(tracking, event.originator_id, department=event.department,
+                           channel=event.channel, purpose=event.purpose,
+                           received_at=event.occurred_at)
+
+    @process_event.register(Events.InteractionLogged)
+    def _interaction(self, event: Any, tracking: Tracking) -> None:
+        outbound = event.direction == Direction.OUTBOUND.value
+        self.view.interaction(tracking, event.originator_id, event.effort_minutes,
+                              responded_at=event.occurred_at if outbound else None)
+
+    @process_event.register(Events.Acknowledged)
+    @process_event.register(Events.InterimResponseSent)
+    def _responded(self, event: Any, tracking: Tracking) -> None:
+        self.view.responded(tracking, event.originator_id, event.occurred_at,
+                            _kinds(MET_BY[type(event).__name__]))
+
+    @process_event.register(Events.Resolved)
+    def _resolved(self, event: Any, tracking: Tracking) -> None:
+        self.view.resolved(tracking, event.originator_id, event.occurred_at,
+                           event.at_first_contact)
+
+    @process_event.register(Events.Reopened)
+    def _reopened(self, event: Any, tracking: Tracking) -> None:
+        self.view.update_case(tracking, event.originator_id, REOPENED)
+
+    @process_event.register(Events.Closed)
+    def _closed(self, event: Any, tracking: Tracking) -> None:
+        self.view.update_case(tracking, event.originator_id, {"status": Status.CLOSED.value})
+
+    @process_event.register(Events.WaitingOnCustomer)
+    def _waiting(self, event: Any, tracking: Tracking) -> None:
+        self.view.waiting(tracking, event.originator_id, event.occurred_at)
+
+    @process_event.register(Events.CustomerResponded)
+    def _customer_responded(self, event: Any, tracking: Tracking) -> None:
+        self.view.update_case(tracking, event.originator_id, {"status": Status.OPEN.value})
+
+    @process_event.register(Events.Transferred)
+    def _transferred(self, event: Any, tracking: Tracking) -> None:
+        self.view.transferred(tracking, event.originator_id, event.originator_version,
+                              event.from_department, event.to_department, event.warm)
+
+    @process_event.register(Events.Classified)
+    def _classified(self, event: Any, tracking: Tracking) -> None:
+        complaint = event.classification == Classification.COMPLAINT.value
+        self.view.update_case(tracking, event.originator_id, {
+            "classification": event.classification,
+            "escalation_level": EscalationLevel.FRONT_LINE.value if complaint else None})
+
+    @process_event.register(Events.ComplaintEscalated)
+    def _escalated(self, event: Any, tracking: Tracking) -> None:
+        self.view.escalated(tracking, event.originator_id, event.to_level)
+
+    @process_event.register(Events.ComplaintDebriefed)
+    def _debriefed(self, event: Any, tracking: Tracking) -> None:
+        self.view.update_case(tracking, event.originator_id, {"debriefed": 1})
+
+    @process_event.register(Events.SurveyAnswered)
+    def _surveyed(self, event: Any, tracking: Tracking) -> None:
+        csat, nps, ces = event.csat, event.nps, event.ces
+        self.view.add_to_case(tracking, event.originator_id, {
+            "csat_sum": csat or 0, "csat_responses": int(csat is not None),
+            "nps_responses": int(nps is not None),
+            "nps_promoters": int(nps is not None and nps >= 9),
+            "nps_detractors": int(nps is not None and nps <= 6),
+            "ces_sum": ces or 0, "ces_responses": int(ces is not None)})
+
+    @process_event.register(Events.TargetsSet)
+    def _targets_set(self, event: Any, tracking: Tracking) -> None:
+        self.view.put_targets(tracking, event.originator_id,
+                              [Target.from_data(t) for t in event.targets], replace_all=True)
+
+    @process_event.register(Events.TargetsRescheduled)
+    def _rescheduled(self, event: Any, tracking: Tracking) -> None:
+        self.view.put_targets(tracking, event.originator_id,
+                              [Target.from_data(t) for t in event.targets])
+
+    @process_event.register(Events.WaitMeasured)
+    def _wait_measured(self, event: Any, tracking: Tracking) -> None:
+        self.view.put_targets(tracking, event.originator_id, [Target.from_data(event.target)])
+
+    @process_event.register(Events.DeadlineMissed)
+    def _missed(self, event: Any, tracking: Tracking) -> None:
+        self.view.breached(tracking, event.originator_id, event.target, event.due_at)
+
+    @process_event.register(Departments.Registered)
+    def _department(self, event: Any, tracking: Tracking) -> None:
+        self.view.add_department(tracking, event.originator_id, event.code, event.name,
+                                 event.hourly_rate_cents)
+
+    @process_event.register(Departments.Revised)
+    def _department_revised(self, event: Any, tracking: Tracking) -> None:
+        self.view.revise_department(tracking, event.originator_id, event.name,
+                                    event.hourly_rate_cents)
+
+    @process_event.register(Calendars.ClosureAdded)
+    def _closure(self, event: Any, tracking: Tracking) -> None:
+        self.view.add_closure(tracking, event.originator_version, Closure(
+            day=date.fromisoformat(event.day), recorded_at=event.recorded_at,
+            reason=event.reason,
+            from_time=time.fromisoformat(event.from_time) if event.from_time else None,
+            until_time=time.fromisoformat(event.until_time) if event.until_time else None))
+
+
+class ScorecardView(View):
+    """The scorecard's tables, writes and query, on either database."""
+
+    name = NAME
+    # The business calendar of the closures last read, and those closures.
+    _calendar: tuple[tuple[Closure, ...], BusinessCalendar] | None = None
+
+    # -- names ------------------------------------------------------------------------------
+
+    @property
+    def cases_table(self) -> str:
+        return self.table(f"{NAME}_cases")
+
+    @property
+    def targets_table(self) -> str:
+        return self.table(f"{NAME}_targets")
+
+    @property
+    def transfers_table(self) -> str:
+        return self.table(f"{NAME}_transfers")
+
+    @property
+    def departments_table(self) -> str:
+        return self.table(f"{NAME}_departments")
+
+    @property
+    def closures_table(self) -> str:
+        return self.table(f"{NAME}_closures")
+
+    @staticmethod
+    def index_name(table: str, suffix: str) -> str:
+        """An index name derived from its table's name as SQL spells it (last part, unquoted)."""
+        bare = table.rsplit(".", 1)[-1].strip('"')
+        return f"{bare}_{suffix}"
+
+    def view_statements(self) -> list[str]:
+        cases, targets, transfers = self.cases_table, self.targets_table, self.transfers_table
+        uuid, moment = self.uuid_type, self.time_type
+        counters = ", ".join(f"{column} BIGINT NOT NULL DEFAULT 0" for column in COUNTERS)
+        return [
+            f"CREATE TABLE IF NOT EXISTS {cases} (id {uuid} PRIMARY KEY, "
+            "department TEXT NOT NULL, channel TEXT NOT NULL, purpose TEXT NOT NULL, "
+            f"received_at {moment} NOT NULL, received_day TEXT NOT NULL, status TEXT NOT NULL, "
+            "classification TEXT, escalation_level TEXT, "
+            f"first_response_at {moment}, first_response_seconds BIGINT, "
+            f"resolved_at {moment}, resolved_seconds BIGINT, {counters})",
+            f"CREATE INDEX IF NOT EXISTS {self.index_name(cases, 'by_department')} "
+            f"ON {cases} (department, received_day)",
+            f"CREATE TABLE IF NOT EXISTS {targets} (case_id {uuid} NOT NULL, "
+            "name TEXT NOT NULL, standard_code TEXT NOT NULL, due_at "
+            f"{moment} NOT NULL, pausable INTEGER NOT NULL, paused_at {moment}, "
+            f"met_at {moment}, breached_at {moment}, PRIMARY KEY (case_id, name))",
+            f"CREATE TABLE IF NOT EXISTS {transfers} (case_id {uuid} NOT NULL, "
+            "version BIGINT NOT NULL, from_department TEXT NOT NULL, "
+            "to_department TEXT NOT NULL, warm INTEGER NOT NULL, PRIMARY KEY (case_id, version))",
+            f"CREATE INDEX IF NOT EXISTS {self.index_name(transfers, 'from')} "
+            f"ON {transfers} (from_department)",
+            f"CREATE INDEX IF NOT EXISTS {self.index_name(transfers, 'to')} "
+            f"ON {transfers} (to_department)",
+            f"CREATE TABLE IF NOT EXISTS {self.departments_table} (id {uuid} PRIMARY KEY, "
+            "code TEXT NOT NULL, name TEXT NOT NULL, hourly_rate_cents BIGINT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.closures_table} (version BIGINT PRIMARY KEY, "
+            "day TEXT NOT NULL, from_time TEXT, until_time TEXT, reason TEXT NOT NULL, "
+            f"recorded_at {moment} NOT NULL)",
+        ]
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def _time(self, moment: datetime | None) -> Any:
+        return None if moment is None else self.time_in(moment)
+
+    def _id(self, value: UUID) -> Any:
+        return self.id_in(value)
+
+    def track(self, tracking: Tracking) -> None:
+        with self.writing(tracking):
+            pass
+
+    def add_case(self, tracking: Tracking, case_id: UUID, *, department: str, channel: str,
+                 purpose: str, received_at: datetime) -> None:
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.cases_table} (id, department, channel, purpose, "
+                f"received_at, received_day, status) VALUES ({', '.join([mark] * 7)})",
+                [self._id(case_id), department, channel, purpose, self._time(received_at),
+                 local_day(received_at).isoformat(), Status.OPEN.value])
+
+    def _set(self, cursor: Any, case_id: UUID, values: dict[str, Any]) -> None:
+        mark = self.placeholder
+        cursor.execute(
+            f"UPDATE {self.cases_table} SET "
+            + ", ".join(f"{column} = {mark}" for column in values)
+            + f" WHERE id = {mark}",
+            [*(self._time(v) if isinstance(v, datetime) else v for v in values.values()),
+             self._id(case_id)])
+
+    def update_case(self, tracking: Tracking, case_id: UUID, values: dict[str, Any]) -> None:
+        with self.writing(tracking) as cursor:
+            self._set(cursor, case_id, values)
+
+    def add_to_case(self, tracking: Tracking, case_id: UUID, amounts: dict[str, int]) -> None:
+        mark = self.placeholder
+        assert set(amounts) <= set(COUNTERS)
+        with self.writing(tracking) as cursor:
+            cursor.execute(
+                f"UPDATE {self.cases_table} SET "
+                + ", ".join(f"{column} = {column} + {mark}" for column in amounts)
+                + f" WHERE id = {mark}", [*amounts.values(), self._id(case_id)])
+
+    def interaction(self, tracking: Tracking, case_id: UUID, effort_minutes: int,
+                    responded_at: datetime | None) -> None:
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            cursor.execute(f"UPDATE {self.cases_table} SET interactions = interactions + 1, "
+                           f"effort_minutes = effort_minutes + {mark} WHERE id = {mark}",
+                           [effort_minutes, self._id(case_id)])
+            if responded_at is not None:
+                self._first_response(cursor, case_id, responded_at)
+                self._meet(cursor, case_id, _kinds(ACKNOWLEDGING), responded_at)
+
+    def responded(self, tracking: Tracking, case_id: UUID, at: datetime,
+                  kinds: list[str]) -> None:
+        with self.writing(tracking) as cursor:
+            self._first_response(cursor, case_id, at)
+            self._meet(cursor, case_id, kinds, at)
+
+    def resolved(self, tracking: Tracking, case_id: UUID, at: datetime,
+                 at_first_contact: bool) -> None:
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            cursor.execute(f"UPDATE {self.cases_table} SET status = {mark}, resolved_at = {mark}, "
+                           f"at_first_contact = {mark} WHERE id = {mark} RETURNING received_at",
+                           [Status.RESOLVED.value, self._time(at), int(at_first_contact),
+                            self._id(case_id)])
+            [row] = cursor.fetchall()
+            received_at = self.time_out(row["received_at"])
+            self._set(cursor, case_id, {"resolved_seconds": self._business_seconds(
+                cursor, received_at, at)})
+            self._first_response(cursor, case_id, at)
+            self._meet(cursor, case_id, _kinds(MET_BY["Resolved"]), at)
+
+    def _first_response(self, cursor: Any, case_id: UUID, at: datetime) -> None:
+        """Keeps the earliest response; its business seconds follow it."""
+        mark = self.placeholder
+        cursor.execute(f"UPDATE {self.cases_table} SET first_response_at = {mark} "
+                       f"WHERE id = {mark} AND (first_response_at IS NULL OR "
+                       f"first_response_at > {mark}) RETURNING received_at",
+                       [self._time(at), self._id(case_id), self._time(at)])
+        for row in cursor.fetchall():
+            received_at = self.time_out(row["received_at"])
+            self._set(cursor, case_id, {"first_response_seconds": self._business_seconds(
+                cursor, received_at, at)})
+
+    def _meet(self, cursor: Any, case_id: UUID, kinds: list[str], at: datetime) -> None:
+        mark = self.placeholder
+        cursor.execute(f"UPDATE {self.targets_table} SET met_at = {mark} WHERE case_id = {mark} "
+                       f"AND met_at IS NULL AND name IN ({', '.join([mark] * len(kinds))})",
+                       [self._time(at), self._id(case_id), *kinds])
+
+    def waiting(self, tracking: Tracking, case_id: UUID, at: datetime) -> None:
+        """Pauses targets as `domain.targets.pause` does: pausable, open, not breached, not
+        already paused, and not yet overdue."""
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            self._set(cursor, case_id, {"status": Status.WAITING_ON_CUSTOMER.value})
+            cursor.execute(f"UPDATE {self.targets_table} SET paused_at = {mark} "
+                           f"WHERE case_id = {mark} AND pausable = 1 AND met_at IS NULL AND "
+                           f"breached_at IS NULL AND paused_at IS NULL AND due_at >= {mark}",
+                           [self._time(at), self._id(case_id), self._time(at)])
+
+    def escalated(self, tracking: Tracking, case_id: UUID, to_level: str) -> None:
+        """Escalating a resolved complaint reopens it (the aggregate's rule, in SQL)."""
+        mark, resolved = self.placeholder, f"status = '{Status.RESOLVED.value}'"
+        with self.writing(tracking) as cursor:
+            cursor.execute(
+                f"UPDATE {self.cases_table} SET escalation_level = {mark}, "
+                f"resolved_at = CASE WHEN {resolved} THEN NULL ELSE resolved_at END, "
+                f"resolved_seconds = CASE WHEN {resolved} THEN NULL ELSE resolved_seconds END, "
+                f"at_first_contact = CASE WHEN {resolved} THEN 0 ELSE at_first_contact END, "
+                f"status = CASE WHEN {resolved} THEN '{Status.OPEN.value}' ELSE status END "
+                f"WHERE id = {mark}", [to_level, self._id(case_id)])
+
+    def transferred(self, tracking: Tracking, case_id: UUID, version: int, from_department: str,
+                    to_department: str, warm: bool) -> None:
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            self._set(cursor, case_id, {"department": to_department})
+            cursor.execute(f"INSERT INTO {self.transfers_table} (case_id, version, "
+                           "from_department, to_department, warm) "
+                           f"VALUES ({', '.join([mark] * 5)})",
+                           [self._id(case_id), version, from_department, to_department,
+                            int(warm)])
+
+    def put_targets(self, tracking: Tracking, case_id: UUID, targets: list[Target], *,
+                    replace_all: bool = False) -> None:
+        mark, table, key = self.placeholder, self.targets_table, self._id(case_id)
+        with self.writing(tracking) as cursor:
+            if replace_all:
+                cursor.execute(f"DELETE FROM {table} WHERE case_id = {mark}", [key])
+            for target in sorted(targets, key=lambda t: t.name):
+                cursor.execute(f"DELETE FROM {table} WHERE case_id = {mark} AND name = {mark}",
+                               [key, target.name])
+                cursor.execute(
+                    f"INSERT INTO {table} (case_id, name, standard_code, due_at, pausable, "
+                    f"paused_at, met_at, breached_at) VALUES ({', '.join([mark] * 8)})",
+                    [key, target.name, target.standard_code, self._time(target.due_at),
+                     int(target.pausable), self._time(target.paused_at),
+                     self._time(target.met_at), self._time(target.breached_at)])
+
+    def breached(self, tracking: Tracking, case_id: UUID, target: str, due_at: datetime) -> None:
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            cursor.execute(f"UPDATE {self.targets_table} SET breached_at = {mark} "
+                           f"WHERE case_id = {mark} AND name = {mark}",
+                           [self._time(due_at), self._id(case_id), target])
+
+    def add_department(self, tracking: Tracking, department_id: UUID, code: str, name: str,
+                       hourly_rate_cents: int) -> None:
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            cursor.execute(f"INSERT INTO {self.departments_table} (id, code, name, "
+                           f"hourly_rate_cents) VALUES ({mark}, {mark}, {mark}, {mark})",
+                           [self._id(department_id), code, name, hourly_rate_cents])
+
+    def revise_department(self, tracking: Tracking, department_id: UUID, name: str | None,
+                          hourly_rate_cents: int | None) -> None:
+        changes = {column: value for column, value in (
+            ("name", name), ("hourly_rate_cents", hourly_rate_cents)) if value is not None}
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            if not changes:
+                return
+            cursor.execute(f"UPDATE {self.departments_table} SET "
+                           + ", ".join(f"{column} = {mark}" for column in changes)
+                           + f" WHERE id = {mark}",
+                           [*changes.values(), self._id(department_id)])
+
+    def add_closure(self, tracking: Tracking, version: int, closure: Closure) -> None:
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            cursor.execute(f"INSERT INTO {self.closures_table} (version, day, from_time, "
+                           f"until_time, reason, recorded_at) VALUES ({', '.join([mark] * 6)})",
+                           [version, closure.day.isoformat(),
+                            closure.from_time.isoformat() if closure.from_time else None,
+                            closure.until_time.isoformat() if closure.until_time else None,
+                            closure.reason, self._time(closure.recorded_at)])
+
+    def _business_seconds(self, cursor: Any, start: datetime, end: datetime) -> int:
+        """Business seconds from `start` to `end` on the calendar with every closure projected
+        so far (the calendar the log knew when the event was recorded)."""
+        cursor.execute(f"SELECT day, from_time, until_time, reason, recorded_at "
+                       f"FROM {self.closures_table} ORDER BY version")
+        closures = tuple(Closure(
+            day=date.fromisoformat(row["day"]),
+            recorded_at=self.time_out(row["recorded_at"]),
+            reason=row["reason"],
+            from_time=time.fromisoformat(row["from_time"]) if row["from_time"] else None,
+            until_time=time.fromisoformat(row["until_time"]) if row["until_time"] else None)
+            for row in cursor.fetchall())
+        cached = self._calendar
+        if cached is None or cached[0] != closures:
+            # Kept while the closures stand, so the calendar's day cache stays warm.
+            cached = self._calendar = (closures, BusinessCalendar(OpeningHours(), closures))
+        return round(cached[1].elapsed(start, end).total_seconds())
+
+    # -- the query --------------------------------------------------------------------------
+
+    def scorecard_facts(self, department: str, first_day: date,
+                        last_day: date) -> ScorecardFacts:
+        """See `application.scorecards.ScorecardQuery`."""
+        mark = self.placeholder
+        in_period = f"c.department = {mark} AND c.received_day BETWEEN {mark} AND {mark}"
+        scope = [department, first_day.isoformat(), last_day.isoformat()]
+        period_only = f"c.received_day BETWEEN {mark} AND {mark}"
+        time_out = self.time_out
+
+        def moment(value: Any) -> datetime | None:
+            return None if value is None else time_out(value)
+
+        with self.reading() as cursor:
+            cursor.execute(f"SELECT MAX(notification_id) AS head "
+                           f"FROM {self.tracking_table}")
+            position = int(cursor.fetchone()["head"] or 0)
+            cursor.execute(f"SELECT {', '.join('c.' + c for c in CASE_FACTS)} "
+                           f"FROM {self.cases_table} c WHERE {in_period} ORDER BY c.id", scope)
+            cases = [self._case_facts(row) for row in cursor.fetchall()]
+            cursor.execute(f"SELECT t.standard_code, t.due_at, t.paused_at, t.met_at, "
+                           f"t.breached_at FROM {self.targets_table} t "
+                           f"JOIN {self.cases_table} c ON c.id = t.case_id WHERE {in_period} "
+                           "ORDER BY t.case_id, t.name", scope)
+            targets = [TargetFacts(row["standard_code"], time_out(row["due_at"]),
+                                   moment(row["paused_at"]), moment(row["met_at"]),
+                                   moment(row["breached_at"])) for row in cursor.fetchall()]
+            cursor.execute(f"SELECT r.case_id, r.warm FROM {self.transfers_table} r "
+                           f"JOIN {self.cases_table} c ON c.id = r.case_id "
+                           f"WHERE r.from_department = {mark} AND {period_only} "
+                           "ORDER BY r.case_id, r.version", scope)
+            made = [TransferFacts(self.id_out(row["case_id"]),
+                                  bool(row["warm"])) for row in cursor.fetchall()]
+            cursor.execute(f"SELECT COUNT(*) AS n FROM {self.transfers_table} r "
+                           f"JOIN {self.cases_table} c ON c.id = r.case_id "
+                           f"WHERE r.to_department = {mark} AND {period_only}", scope)
+            received = int(cursor.fetchone()["n"])
+            cursor.execute(f"SELECT name, hourly_rate_cents FROM {self.departments_table} "
+                           f"WHERE code = {mark}", [department])
+            known = cursor.fetchone()
+        return ScorecardFacts(
+            position=position, department_name=known["name"] if known else None,
+            hourly_rate_cents=int(known["hourly_rate_cents"]) if known else 0, cases=cases,
+            targets=targets, transfers_made=made, transfers_received=received)
+
+    def _case_facts(self, row: Any) -> CaseFacts:
+        values = {column: row[column] for column in CASE_FACTS}
+        values["id"] = self.id_out(values["id"])
+        for flag in ("debriefed", "at_first_contact"):
+            values[flag] = bool(values[flag])
+        for number in COUNTERS:
+            values[number] = int(values[number])
+        for seconds in ("first_response_seconds", "resolved_seconds"):
+            if values[seconds] is not None:
+                values[seconds] = int(values[seconds])
+        return CaseFacts(**values)
+
+
+class SQLiteScorecardView(ScorecardView, SQLiteView):
+    pass
+
+
+class PostgresScorecardView(ScorecardView, PostgresView):
+    pass
+
+
+SCORECARD = ProjectionSpec(projection=ScorecardProjection, sqlite_view=SQLiteScorecardView,
+                           postgres_view=PostgresScorecardView)

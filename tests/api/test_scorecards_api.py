@@ -1,0 +1,216 @@
+"""`GET /api/v1/scorecards` over HTTP: JSON and CSV, read-your-writes, who sees what, errors.
+
+The module shares one desk per database (see conftest); each test that records cases does so
+in a month of its own, so its scorecard holds only its cases.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from httpx import Response
+from litestar.testing import TestClient
+
+from api import scorecards as scorecard_route
+from api.app import create_app
+from infrastructure.bootstrap import build_desk, seed_catalogue
+from infrastructure.settings import Settings
+
+SCORECARDS = "/api/v1/scorecards"
+POSITION = "X-Civicdesk-Position"
+HOME, AWAY = "public-works", "planning"
+TORONTO = ZoneInfo("America/Toronto")
+
+
+@pytest.fixture(scope="module")
+def settings(settings: Settings) -> Settings:
+    """The API conftest's databases, with the projection runners on: this is a read model."""
+    return dataclasses.replace(settings, run_projections=True)
+
+
+def local(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=TORONTO).astimezone(UTC)
+
+
+def post(api: Any, path: str, body: dict[str, Any]) -> int:
+    response = api.client.post(path, json=body, headers=api.headers("director"))
+    assert response.status_code in {200, 201}, response.text
+    return int(response.headers[POSITION])
+
+
+def get(api: Any, role: str = "manager", departments: list[str] | None = None,
+        **params: Any) -> Response:
+    response: Response = api.client.get(SCORECARDS, params=params,
+                                        headers=api.headers(role, departments))
+    return response
+
+
+def email_resolved_in(api: Any, clock: Any, month: int) -> int:
+    """An email received Tue 10:00 in the first full week of `month`, answered at 12:00 (30 min
+    of effort), resolved Wed 10:00 and rated; the position the last command answered."""
+    day = next(d for d in range(1, 8) if datetime(2026, month, d).weekday() == 1)
+    clock.now = local(month, day, 10)
+    case_id = api.receive()["id"]
+    clock.now = local(month, day, 12)
+    post(api, f"{api.cases}/{case_id}/interactions", {
+        "channel": "email", "direction": "outbound", "summary": "Replied",
+        "effort_minutes": 30})
+    clock.now = local(month, day + 1, 10)
+    post(api, f"{api.cases}/{case_id}/resolve", {"resolution": "Filled",
+                                                  "at_first_contact": False})
+    return post(api, f"{api.cases}/{case_id}/survey", {"csat": 4, "nps": 9, "ces": 3,
+                                                        "comment": ""})
+
+
+class TestJson:
+    def test_the_scorecard_includes_a_command_at_the_position_it_answered(
+            self, api: Any, clock: Any) -> None:
+        # Given an email to public works answered after 2 business hours and resolved after
+        # 8 (Tue 10:00-16:30 = 6.5 h, Wed 08:30-10:00 = 1.5 h), with 30 minutes of effort
+        position = email_resolved_in(api, clock, month=5)
+        # when its manager asks for May at the position the survey answered
+        response = get(api, department=HOME, period="2026-05", min_position=position)
+        # then every figure counts it
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/json")
+        assert int(response.headers[POSITION]) >= position
+        card = response.json()
+        assert (card["department"], card["department_name"], card["period"]) == (
+            HOME, "Public Works", {"label": "2026-05", "first_day": "2026-05-01",
+                                   "last_day": "2026-05-31"})
+        assert card["cases"] == 1 and card["by_channel"]["email"] == 1
+        assert card["by_purpose"]["tangible_service"] == 1
+        assert card["standards"] == [{"code": "email-acknowledge", "met_on_time": 1,
+                                      "met_late": 0, "breached": 0, "open": 0,
+                                      "share_met": "100.0"}]
+        assert card["time_to_acknowledge"] == {
+            "cases": 1, "median_seconds": 7200, "p90_seconds": 7200,
+            "median_hours": "2.00", "p90_hours": "2.00"}
+        assert card["time_to_resolve"]["median_hours"] == "8.00"
+        assert card["first_contact"] == {"resolved": 1, "at_first_contact": 0, "rate": "0.0"}
+        # 30 min at $55/h = $27.50
+        assert card["effort"] == {"interactions": 1, "minutes": 30, "hours": "0.50",
+                                  "hourly_rate": "55.00", "cost": "27.50"}
+        assert card["satisfaction"]["nps"] == "100.0"  # one promoter, no detractors
+        assert card["satisfaction"]["ces_average"] == "3.00"
+        assert card["transfers"]["per_case"] == "0.00"
+        assert card["complaints"]["escalations"] == {
+            "department_manager": 0, "director": 0, "cao": 0, "ombudsman": 0}
+
+    @pytest.mark.parametrize(("period", "first", "last"), [
+        ("2026-Q3", "2026-07-01", "2026-09-30"), ("2026", "2026-01-01", "2026-12-31"),
+        ("2026-02", "2026-02-01", "2026-02-28")])
+    def test_a_period_is_a_month_a_quarter_or_a_year(self, api: Any, period: str, first: str,
+                                                     last: str) -> None:
+        response = get(api, department=HOME, period=period)
+        assert response.status_code == 200, response.text
+        assert response.json()["period"] == {"label": period, "first_day": first,
+                                             "last_day": last}
+
+
+class TestCsv:
+    def test_csv_is_one_long_table_of_section_metric_dimension_value(
+            self, api: Any, clock: Any) -> None:
+        position = email_resolved_in(api, clock, month=6)
+        response = get(api, department=HOME, period="2026-06", format="csv",
+                       min_position=position)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/csv")
+        assert response.headers["content-disposition"] == (
+            'attachment; filename="scorecard-public-works-2026-06.csv"')
+        table = list(csv.reader(io.StringIO(response.text)))
+        assert table[0] == ["section", "metric", "dimension", "value"]
+        found = {(section, metric, dimension): value for section, metric, dimension, value
+                 in table[1:]}
+        assert len(found) == len(table) - 1  # each figure once
+        assert found[("scorecard", "period", "")] == "2026-06"
+        assert found[("volumes", "cases", "")] == "1"
+        assert found[("volumes", "cases_by_channel", "email")] == "1"
+        assert found[("volumes", "cases_by_channel", "telephone")] == "0"
+        assert found[("standards", "share_met_percent", "email-acknowledge")] == "100.0"
+        assert found[("time_to_resolve", "median_business_seconds", "")] == "28800"
+        assert found[("complaints", "escalations", "director")] == "0"
+        assert found[("effort", "cost_dollars", "")] == "27.50"
+        assert found[("satisfaction", "csat_average", "")] == "4.00"
+
+    def test_a_figure_with_no_value_is_an_empty_cell(self, api: Any) -> None:
+        response = get(api, department=HOME, period="2025-01", format="csv")
+        assert response.status_code == 200, response.text
+        rows = {(s, m, d): v for s, m, d, v in csv.reader(io.StringIO(response.text))}
+        assert rows[("volumes", "cases", "")] == "0"
+        assert rows[("satisfaction", "nps", "")] == ""
+        assert rows[("time_to_acknowledge", "median_business_hours", "")] == ""
+
+
+class TestWhoSeesWhat:
+    @pytest.mark.parametrize("role", ["csr", "director", "clerk", "auditor", "admin"])
+    def test_roles_beyond_the_departments_see_every_scorecard(self, api: Any,
+                                                             role: str) -> None:
+        assert get(api, role, department=AWAY, period="2026").status_code == 200
+
+    @pytest.mark.parametrize("role", ["staff", "manager"])
+    def test_staff_and_managers_see_only_their_departments(self, api: Any, role: str) -> None:
+        assert get(api, role, department=HOME, period="2026").status_code == 200
+        api.problem(get(api, role, department=AWAY, period="2026"), 403)
+        assert get(api, role, [AWAY], department=AWAY, period="2026").status_code == 200
+
+    def test_the_scorecard_requires_a_bearer_token(self, api: Any) -> None:
+        response = api.client.get(SCORECARDS, params={"department": HOME, "period": "2026"})
+        api.problem(response, 401)
+
+
+class TestErrors:
+    @pytest.mark.parametrize(("params", "status", "field"), [
+        ({"department": HOME, "period": "2026-13"}, 422, "period"),
+        ({"department": HOME, "period": "2026-Q5"}, 422, "period"),
+        ({"department": HOME, "period": "Q3-2026"}, 422, "period"),
+        ({"department": HOME}, 400, "period"),
+        ({"period": "2026"}, 400, "department"),
+        ({"department": HOME, "period": "2026", "format": "xml"}, 400, "format"),
+        ({"department": HOME, "period": "2026", "min_position": -1}, 400, "min_position"),
+        ({"department": HOME, "period": "2026", "min_position": 10**9}, 422, "min_position"),
+    ])
+    def test_bad_parameters_are_problems_naming_the_parameter(
+            self, api: Any, params: dict[str, Any], status: int, field: str) -> None:
+        api.problem(get(api, **params), status, field=field)
+
+    def test_an_unknown_department_is_a_problem_naming_it(self, api: Any) -> None:
+        api.problem(get(api, "director", department="no-such-dept", period="2026"), 422,
+                    field="department")
+
+    def test_the_operation_is_documented(self, api: Any) -> None:
+        schema = api.client.get("/schema/openapi.json").json()
+        operation = schema["paths"][SCORECARDS]["get"]
+        assert operation["operationId"] == "scorecard"
+        assert {"200", "400", "401", "403", "422", "503"} <= set(operation["responses"])
+        assert {"application/json", "text/csv"} <= set(operation["responses"]["200"]["content"])
+
+
+@pytest.fixture
+def idle_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient[Any]]:
+    """An app whose projections run in another process that is not running."""
+    monkeypatch.setattr(scorecard_route, "WAIT_SECONDS", 0.05)
+    idle = Settings(data_dir=tmp_path, run_scheduler=False, run_projections=False)
+    desk = build_desk(idle)
+    seed_catalogue(desk)
+    with TestClient(create_app(idle, desk=desk)) as client:
+        yield client
+    desk.close()
+
+
+def test_a_scorecard_that_does_not_reach_the_position_answers_503(
+        idle_client: TestClient[Any], api: Any) -> None:
+    created = idle_client.post(api.cases, json=api.new_case_body(), headers=api.headers("csr"))
+    assert created.status_code == 201, created.text
+    response = idle_client.get(SCORECARDS, headers=api.headers("director"), params={
+        "department": HOME, "period": "2026", "min_position": created.headers[POSITION]})
+    api.problem(response, 503)
+    assert response.headers["Retry-After"] == "1"
