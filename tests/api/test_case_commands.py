@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 # The clock stands at Wednesday 2026-03-04 15:00 UTC (10:00 Toronto); cases in these tests were
 # received on the Monday, so commands can be dated anywhere in between.
 RECEIVED = "2026-03-02T14:30:00Z"
