@@ -27,7 +27,7 @@ unit: install
 	$(BIN)/pytest tests/unit -q
 
 test: lint typecheck browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # Debian's chromium, for the status page's accessibility test and the accountability report's
 # rendering test (tests/e2e). Needs root; left to those tests to report when it cannot be
