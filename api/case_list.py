@@ -9,30 +9,25 @@ import anyio
 import msgspec
 from litestar import Request, get
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import ServiceUnavailableException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 
 from api.auth import authenticated, current_actor
 from api.problems import Problem as Problem  # re-exported: some routes import it from here
 from api.problems import problem_doc
+from api.read_your_writes import WAIT_SECONDS, wait_for
 from api.schemas import ChannelName
-from application.desk import ServiceDesk
 from application.queries import (
     CASE_INDEX_NAME,
     DEFAULT_PAGE,
     MAX_PAGE,
     CaseIndexQuery,
     CaseSummary,
-    ReadPositions,
     visible_departments,
 )
 from domain.actors import Actor
-from domain.errors import InvalidValue
 
 StatusName = Literal["open", "waiting_on_customer", "resolved", "closed"]
-WAIT_SECONDS = 5.0  # how long `min_position` may hold a request before 503
-RETRY_AFTER = "1"
 
 
 class CaseListItem(msgspec.Struct):
@@ -73,22 +68,6 @@ def item(row: CaseSummary) -> CaseListItem:
         transfers=row.transfers)
 
 
-def wait_for_position(request: Request[Any, Any, Any], position: int) -> None:
-    """Read your writes: hold the request until the index reflects `position`, or 503."""
-    desk: ServiceDesk = request.app.state.desk
-    head = desk.log_position()
-    if position > head:
-        raise InvalidValue(f"min_position {position} is beyond the last recorded position "
-                           f"{head}", "min_position")
-    positions: ReadPositions = request.app.state.read_positions
-    try:
-        positions.wait_for(position, WAIT_SECONDS, names=[CASE_INDEX_NAME])
-    except TimeoutError:
-        raise ServiceUnavailableException(
-            detail=f"the case index has not reached position {position} yet; retry shortly",
-            headers={"Retry-After": RETRY_AFTER}) from None
-
-
 @get("/api/v1/cases", operation_id="case_list", tags=["cases"], summary="List cases",
      guards=[authenticated],
      dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
@@ -122,7 +101,7 @@ async def case_list(
     # 2.25 wraps a sync_to_thread handler twice when another handler joins its path later.
     def page() -> CaseList:
         if min_position is not None:
-            wait_for_position(request, min_position)
+            wait_for(request, min_position, CASE_INDEX_NAME)
         index: CaseIndexQuery = request.app.state.case_index
         rows, next_cursor = index.list_cases(
             visible_departments(actor), department=department, status=status,

@@ -16,11 +16,11 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import ServiceUnavailableException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.auth import authenticated, current_actor
 from api.problems import problem_doc
+from api.read_your_writes import wait_for
 from api.schemas import Escalation, TargetView, target_view, utc
 from application.complaint_register import (
     COMPLAINT_REGISTER_NAME,
@@ -29,7 +29,7 @@ from application.complaint_register import (
     received_between,
 )
 from application.desk import ServiceDesk
-from application.queries import DEFAULT_PAGE, MAX_PAGE, ReadPositions, visible_departments
+from application.queries import DEFAULT_PAGE, MAX_PAGE, visible_departments
 from application.work_queues import (
     QUEUES_NAME,
     QueueEntry,
@@ -41,8 +41,6 @@ from domain.actors import Actor
 from domain.errors import InvalidValue, NotFound
 from domain.values import Channel
 
-WAIT_SECONDS = 5.0  # how long `min_position` may hold a request before 503
-RETRY_AFTER = "1"
 LevelName = Literal["front_line", "department_manager", "director", "cao", "ombudsman"]
 StatusName = Literal["open", "waiting_on_customer", "resolved", "closed"]
 OutcomeName = Literal["open", "resolved", "closed"]
@@ -173,23 +171,6 @@ def complaint_item(entry: ComplaintEntry) -> ComplaintItem:
 def _desk(request: Request[Any, Any, Any]) -> ServiceDesk:
     desk: ServiceDesk = request.app.state.desk
     return desk
-
-
-def wait_for(request: Request[Any, Any, Any], position: int | None, name: str) -> None:
-    """Read your writes: hold the request until read model `name` reflects `position`."""
-    if position is None:
-        return
-    head = _desk(request).log_position()
-    if position > head:
-        raise InvalidValue(f"min_position {position} is beyond the last recorded position "
-                           f"{head}", "min_position")
-    positions: ReadPositions = request.app.state.read_positions
-    try:
-        positions.wait_for(position, WAIT_SECONDS, names=[name])
-    except TimeoutError:
-        raise ServiceUnavailableException(
-            detail=f"the {name} read model has not reached position {position} yet; retry "
-                   "shortly", headers={"Retry-After": RETRY_AFTER}) from None
 
 
 def check_department(request: Request[Any, Any, Any], actor: Actor, department: str,

@@ -20,18 +20,16 @@ import anyio
 import msgspec
 from litestar import MediaType, Request, Response, get
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import ServiceUnavailableException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromQuery, QueryParameter
 
 from api.auth import authenticated, current_actor
-from api.case_list import RETRY_AFTER, WAIT_SECONDS
 from api.problems import PROBLEM_JSON, Problem
+from api.read_your_writes import WAIT_SECONDS, wait_for
 from application.accountability import parse_period
 from application.desk import ServiceDesk
-from application.queries import ReadPositions
 from application.scorecards import (
     SCORECARD_NAME,
     BusinessTimes,
@@ -41,7 +39,6 @@ from application.scorecards import (
     department_scorecard,
 )
 from domain.actors import Actor
-from domain.errors import InvalidValue
 
 Format = Literal["json", "csv"]
 CSV = "text/csv; charset=utf-8"
@@ -143,22 +140,6 @@ class ScorecardOperation(Operation):
                                   "(format=csv)")
 
 
-def _wait_for(request: Request[Any, Any, Any], position: int) -> None:
-    """Read your writes: hold the request until the scorecard reflects `position`, or 503."""
-    desk: ServiceDesk = request.app.state.desk
-    head = desk.log_position()
-    if position > head:
-        raise InvalidValue(f"min_position {position} is beyond the last recorded position "
-                           f"{head}", "min_position")
-    positions: ReadPositions = request.app.state.read_positions
-    try:
-        positions.wait_for(position, WAIT_SECONDS, names=[SCORECARD_NAME])
-    except TimeoutError:
-        raise ServiceUnavailableException(
-            detail=f"the scorecard has not reached position {position} yet; retry shortly",
-            headers={"Retry-After": RETRY_AFTER}) from None
-
-
 @get("/api/v1/scorecards", operation_id="scorecard", tags=["reports"],
      summary="A department's scorecard for a month, quarter or year",
      guards=[authenticated],
@@ -205,7 +186,7 @@ async def scorecard(
         check_may_see_scorecard(actor, department)
         parse_period(period)  # refuse a bad period before waiting for anything
         if min_position is not None:
-            _wait_for(request, min_position)
+            wait_for(request, min_position, SCORECARD_NAME)
         card = department_scorecard(query, actor, department=department, period=period,
                                     now=desk.clock())
         return card, to_csv(card) if format == "csv" else msgspec.json.encode(card)

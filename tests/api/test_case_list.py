@@ -15,7 +15,7 @@ import pytest
 from httpx import Response
 from litestar.testing import TestClient
 
-from api import case_list as case_list_route
+from api import read_your_writes
 from api.app import create_app
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
@@ -161,7 +161,7 @@ class TestPages:
 @pytest.fixture
 def idle_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient[Any]]:
     """An app whose projections run in another process that is not running."""
-    monkeypatch.setattr(case_list_route, "WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(read_your_writes, "WAIT_SECONDS", 0.05)
     idle = Settings(data_dir=tmp_path, run_scheduler=False, run_projections=False)
     desk = build_desk(idle)
     seed_catalogue(desk)
