@@ -33,14 +33,15 @@ class MovableClock:
         self.now += timedelta(**delta)
 
 
-def _postgres_schema() -> Iterator[str]:
+def fresh_postgres_schema(prefix: str = "t") -> Iterator[str]:
+    """A new empty schema on the test server, dropped after use; skips or fails without one."""
     import psycopg
 
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
             pytest.fail("CIVICDESK_REQUIRE_POSTGRES=1 but CIVICDESK_TEST_DATABASE_URL is unset")
         pytest.skip("PostgreSQL not configured (set CIVICDESK_TEST_DATABASE_URL)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {schema}")
@@ -59,7 +60,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     if request.param == "sqlite":
         yield Settings(data_dir=tmp_path, run_scheduler=False)
         return
-    schema_gen = _postgres_schema()
+    schema_gen = fresh_postgres_schema()
     schema = next(schema_gen)
     yield Settings(data_dir=tmp_path, database_url=POSTGRES_URL, database_schema=schema,
                    run_scheduler=False)

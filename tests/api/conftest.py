@@ -10,7 +10,6 @@ fixture points the shared desk at.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +26,7 @@ from api.auth import issue_token
 from application.desk import ServiceDesk
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
+from tests.conftest import fresh_postgres_schema
 
 POSTGRES_URL = os.environ.get("CIVICDESK_TEST_DATABASE_URL")
 REQUIRE_POSTGRES = os.environ.get("CIVICDESK_REQUIRE_POSTGRES") == "1"
@@ -176,26 +176,6 @@ class DeskClient:
         return problem
 
 
-def _postgres_schema() -> Iterator[str]:
-    import psycopg
-
-    if not POSTGRES_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail("CIVICDESK_REQUIRE_POSTGRES=1 but CIVICDESK_TEST_DATABASE_URL is unset")
-        pytest.skip("PostgreSQL not configured (set CIVICDESK_TEST_DATABASE_URL)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    try:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    except psycopg.OperationalError as error:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL is required but not reachable: {error}")
-        pytest.skip(f"PostgreSQL not reachable: {error}")
-    yield schema
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 @pytest.fixture(scope="module",
                 params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def settings(request: pytest.FixtureRequest,
@@ -206,7 +186,7 @@ def settings(request: pytest.FixtureRequest,
     if request.param == "sqlite":
         yield Settings(data_dir=data_dir, run_scheduler=False, run_projections=False)
         return
-    schemas = _postgres_schema()
+    schemas = fresh_postgres_schema()
     yield Settings(data_dir=data_dir, database_url=POSTGRES_URL, database_schema=next(schemas),
                    run_scheduler=False, run_projections=False)
     next(schemas, None)

@@ -17,13 +17,14 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.conftest import fresh_postgres_schema
 
 pytestmark = pytest.mark.e2e
 
@@ -109,23 +110,7 @@ class ServerProcess:
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
     """A fresh schema for one server, dropped afterwards."""
-    import psycopg
-
-    if not POSTGRES_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail("CIVICDESK_REQUIRE_POSTGRES=1 but CIVICDESK_TEST_DATABASE_URL is unset")
-        pytest.skip("PostgreSQL not configured (set CIVICDESK_TEST_DATABASE_URL)")
-    schema = f"e2e_{uuid.uuid4().hex[:12]}"
-    try:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    except psycopg.OperationalError as error:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL is required but not reachable: {error}")
-        pytest.skip(f"PostgreSQL not reachable: {error}")
-    yield schema
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    yield from fresh_postgres_schema("e2e")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

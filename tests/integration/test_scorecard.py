@@ -60,7 +60,7 @@ from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 from projections.runner import ProjectionSet
 from projections.scorecard import SCORECARD
-from tests.conftest import POSTGRES_URL, MovableClock, _postgres_schema
+from tests.conftest import POSTGRES_URL, MovableClock, fresh_postgres_schema
 
 TORONTO = ZoneInfo("America/Toronto")
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
@@ -201,7 +201,7 @@ def history(request: pytest.FixtureRequest,
     if request.param == "sqlite":
         settings = Settings(data_dir=data_dir, run_scheduler=False)
     else:
-        schemas = _postgres_schema()
+        schemas = fresh_postgres_schema()
         settings = Settings(data_dir=data_dir, database_url=POSTGRES_URL,
                             database_schema=next(schemas), run_scheduler=False)
     clock = MovableClock(local(3, 4, 9))
