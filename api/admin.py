@@ -21,6 +21,7 @@ class ProjectionStatus(msgspec.Struct):
     lag: int
     running: bool
     error: str | None
+    generation: int = 0  # which generation of its tables is live (a rebuild adds one)
 
 
 class ProjectionsReport(msgspec.Struct):
@@ -52,7 +53,8 @@ class AdminController(Controller):
         return ProjectionsReport(
             head=request.app.state.desk.log_position(),
             projections=[ProjectionStatus(name=p.name, position=p.position, lag=p.lag,
-                                          running=p.running, error=p.error)
+                                          running=p.running, error=p.error,
+                                          generation=p.generation)
                          for p in positions.positions()])
 
     @get("/scheduler", operation_id="admin_scheduler", sync_to_thread=True,

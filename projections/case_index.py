@@ -109,9 +109,9 @@ class CaseIndexView(View):
             f"escalation_level TEXT, received_at {self.time_type} NOT NULL, "
             f"updated_at {self.time_type} NOT NULL, version BIGINT NOT NULL, "
             "transfers INTEGER NOT NULL DEFAULT 0)",
-            f"CREATE INDEX IF NOT EXISTS {NAME}_newest ON {table} "
+            f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_newest')} ON {table} "
             "(received_at DESC, id DESC)",
-            f"CREATE INDEX IF NOT EXISTS {NAME}_by_department ON {table} "
+            f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_by_department')} ON {table} "
             "(department, received_at DESC, id DESC)",
         ]
 
@@ -180,11 +180,11 @@ class CaseIndexView(View):
             received_at, case_id = decode_cursor(after)
             where.append(f"(received_at, id) < ({mark}, {mark})")
             parameters += [self.time_in(received_at), self.id_in(case_id)]
-        statement = (f"SELECT {', '.join(COLUMNS)} FROM {self.table(NAME)} "
-                     + (f"WHERE {' AND '.join(where)} " if where else "")
-                     + f"ORDER BY received_at DESC, id DESC LIMIT {mark}")
-        with self.reading() as cursor:
-            cursor.execute(statement, [*parameters, limit + 1])
+        with self.reading() as cursor:  # names resolve to the live generation inside
+            cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM {self.table(NAME)} "
+                           + (f"WHERE {' AND '.join(where)} " if where else "")
+                           + f"ORDER BY received_at DESC, id DESC LIMIT {mark}",
+                           [*parameters, limit + 1])
             rows = [self._summary(row) for row in cursor.fetchall()]
         if len(rows) <= limit:
             return rows, None

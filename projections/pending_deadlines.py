@@ -79,16 +79,16 @@ class PendingDeadlinesView:
             f"CREATE TABLE IF NOT EXISTS {table} (case_id {self.uuid_type} NOT NULL, "
             f"target TEXT NOT NULL, due_at {self.time_type} NOT NULL, "
             "pausable BOOLEAN NOT NULL, PRIMARY KEY (case_id, target))",
-            f"CREATE INDEX IF NOT EXISTS {NAME}_by_due ON {table} (due_at)",
+            f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_by_due')} ON {table} (due_at)",
         ]
 
     def apply(self, tracking: Tracking, case_id: UUID | None, *, replace_all: bool = False,
               upsert: list[Target] = (), drop: frozenset[str] = frozenset(),  # type: ignore[assignment]
               drop_pausable: bool = False) -> None:
-        table, mark = self.table(NAME), self.placeholder
         with self.writing(tracking) as cursor:
             if case_id is None:
                 return
+            table, mark = self.table(NAME), self.placeholder
             key = self.id_in(case_id)
             if replace_all:
                 cursor.execute(f"DELETE FROM {table} WHERE case_id = {mark}", [key])

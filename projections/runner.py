@@ -1,189 +1,34 @@
-"""Runs the read models beside a desk: view base classes for both databases, and `ProjectionSet`.
+"""Runs the read models beside a desk: `ProjectionSpec` and `ProjectionSet`.
 
 A read model is a `ProjectionSpec`: an eventsourcing `Projection` and its view class on each
-database. A view class mixes the read model's SQL (a `View` subclass) into `SQLiteView` or
-`PostgresView`, both tracking recorders, so eventsourcing's `ProjectionRunner` builds it from
-the desk's environment and every `writing(tracking)` commits rows and position together.
-
-Placement. PostgreSQL: the view tables and `<name>_tracking` live in the desk's database and
-schema (the library's factory already names the tracking table after the projection). SQLite:
-the view tables live in the events' file, not a file per projection, so one file is the whole
-desk (one backup, one `data_dir`), a rebuild can swap tables in one transaction, and readers
-and the runner share WAL mode's many-readers/one-writer rules with the commands. The price is
-that projection writes queue behind command writes for the one write lock (short
-transactions, SQLITE_LOCK_TIMEOUT bounds the wait). The library's SQLite tracking table is one
-table named `tracking` keyed by application name, so two projections of the desk in one file
-would share one position; `SQLiteView` gives each projection its own `<name>_tracking`.
+database (see projections.views, whose classes are re-exported here). `ProjectionSet` keeps
+one read view per projection for queries and, when started, one eventsourcing
+`ProjectionRunner` thread per projection following the desk's notification log, plus a
+supervisor thread that moves a runner onto the new tables when a rebuild (in this process or
+another) switches its projection to a new generation.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from time import monotonic, sleep
-from typing import Any, ClassVar
-from uuid import UUID
+from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
-from psycopg.sql import SQL, Composed
 
 from application.desk import ServiceDesk
 from infrastructure.settings import Settings
+from projections.views import GenerationChanged, PostgresView, SQLiteView, View
+
+__all__ = ["GenerationChanged", "PostgresView", "ProjectionNotReady", "ProjectionPosition",
+           "ProjectionSet", "ProjectionSpec", "SQLiteView", "View"]
 
 log = logging.getLogger("civicdesk.projections")
-
-
-class View(TrackingRecorder):
-    """What a read model's SQL may rely on, on either database.
-
-    A read model subclasses this with its tables (`view_statements`), writes and queries,
-    then mixes that class into `SQLiteView` and `PostgresView`. Writes go through
-    `writing(tracking)`, which commits them with the position or not at all.
-    """
-
-    name: ClassVar[str] = ""  # the projection's name: prefix of the view's tables
-    placeholder: ClassVar[str]  # the driver's parameter mark
-    uuid_type: ClassVar[str]
-    time_type: ClassVar[str]
-
-    def view_statements(self) -> list[str]:
-        """CREATE statements of the view's own tables and indexes (IF NOT EXISTS)."""
-        return []
-
-    def table(self, name: str) -> str:
-        """`name` as SQL refers to it (schema-qualified and quoted on PostgreSQL)."""
-        raise NotImplementedError
-
-    @property
-    def tracking_table(self) -> str:
-        """The view's tracking table, as SQL refers to it."""
-        return self.table(f"{self.name}_tracking")
-
-    def writing(self, tracking: Tracking) -> AbstractContextManager[Any]:
-        """A cursor whose writes commit together with `tracking`, or not at all."""
-        raise NotImplementedError
-
-    def reading(self) -> AbstractContextManager[Any]:
-        raise NotImplementedError
-
-    def time_in(self, moment: datetime) -> Any:
-        raise NotImplementedError
-
-    def time_out(self, value: Any) -> datetime:
-        raise NotImplementedError
-
-    def id_in(self, value: UUID) -> Any:
-        raise NotImplementedError
-
-    def id_out(self, value: Any) -> UUID:
-        raise NotImplementedError
-
-
-class SQLiteView(View, SQLiteTrackingRecorder):
-    """A view in the events' SQLite file, tracked in its own `<name>_tracking` table."""
-
-    placeholder: ClassVar[str] = "?"
-    uuid_type: ClassVar[str] = "TEXT"
-    time_type: ClassVar[str] = "TEXT"
-
-    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
-        if not datastore.single_row_tracking:
-            raise ValueError("civicdesk views need single-row tracking")
-        super().__init__(datastore, **kwargs)
-        tracking = self.tracking_table
-        self.insert_tracking_statement = (
-            f"INSERT INTO {tracking} VALUES (:application_name, :notification_id) "
-            "ON CONFLICT (application_name) DO UPDATE SET notification_id = :notification_id "
-            f"WHERE {tracking}.notification_id < :notification_id RETURNING notification_id")
-        self.select_max_tracking_id_statement = (
-            f"SELECT MAX(notification_id) FROM {tracking} WHERE application_name=?")
-
-    def construct_create_table_statements(self) -> list[str]:
-        return [f"CREATE TABLE IF NOT EXISTS {self.tracking_table} (application_name TEXT, "
-                "notification_id INTEGER, PRIMARY KEY (application_name)) WITHOUT ROWID",
-                *self.view_statements()]
-
-    def table(self, name: str) -> str:
-        return name
-
-    def writing(self, tracking: Tracking) -> AbstractContextManager[Any]:
-        # The body should begin with a write: a deferred SQLite transaction that reads first
-        # cannot wait for the write lock if a command commits meanwhile (SQLITE_BUSY_SNAPSHOT).
-        return _writing(self.datastore.transaction(commit=True), self, tracking)
-
-    def reading(self) -> AbstractContextManager[Any]:
-        return self.datastore.transaction(commit=False)
-
-    def time_in(self, moment: datetime) -> Any:
-        # Fixed-width UTC text, so text order is time order.
-        return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-    def time_out(self, value: Any) -> datetime:
-        return datetime.fromisoformat(value).astimezone(UTC)
-
-    def id_in(self, value: UUID) -> Any:
-        return str(value)
-
-    def id_out(self, value: Any) -> UUID:
-        return UUID(value)
-
-
-class PostgresView(View, PostgresTrackingRecorder):
-    """A view in the desk's PostgreSQL schema, tracked in `<name>_tracking`."""
-
-    placeholder: ClassVar[str] = "%s"
-    uuid_type: ClassVar[str] = "uuid"
-    time_type: ClassVar[str] = "timestamptz"
-
-    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
-        if not datastore.single_row_tracking:
-            raise ValueError("civicdesk views need single-row tracking")
-        kwargs.setdefault("tracking_table_name", f"{self.name}_tracking")
-        super().__init__(datastore, **kwargs)
-        self.sql_create_statements += [Composed([SQL(s)]) for s in self.view_statements()]
-
-    def table(self, name: str) -> str:
-        return ".".join('"' + part.replace('"', '""') + '"'
-                        for part in (self.datastore.schema, name))
-
-    @property
-    def tracking_table(self) -> str:
-        return self.table(self.tracking_table_name)
-
-    def writing(self, tracking: Tracking) -> AbstractContextManager[Any]:
-        return _writing(self.datastore.transaction(commit=True), self, tracking)
-
-    def reading(self) -> AbstractContextManager[Any]:
-        return self.datastore.transaction(commit=False)
-
-    def time_in(self, moment: datetime) -> Any:
-        return moment
-
-    def time_out(self, value: Any) -> datetime:
-        assert isinstance(value, datetime)
-        return value.astimezone(UTC)
-
-    def id_in(self, value: UUID) -> Any:
-        return value
-
-    def id_out(self, value: Any) -> UUID:
-        return value if isinstance(value, UUID) else UUID(str(value))
-
-
-@contextmanager
-def _writing(transaction: AbstractContextManager[Any], view: SQLiteView | PostgresView,
-             tracking: Tracking) -> Iterator[Any]:
-    with transaction as cursor:
-        yield cursor
-        view._insert_tracking(cursor, tracking)
 
 
 @dataclass(frozen=True)
@@ -218,6 +63,7 @@ class ProjectionPosition:
     lag: int  # notifications behind the head of the log (an upper bound: ids may have gaps)
     running: bool
     error: str | None = None
+    generation: int = 0  # which generation of its tables is live (see projections.views)
 
 
 class ProjectionSet:
@@ -228,6 +74,8 @@ class ProjectionSet:
     Without it another process runs them, and `wait_for` only watches their positions.
     """
 
+    SUPERVISE_SECONDS = 0.5  # how soon a runner moves after another process's rebuild
+
     def __init__(self, settings: Settings, desk: ServiceDesk,
                  specs: Sequence[ProjectionSpec]) -> None:
         self.settings = settings
@@ -235,14 +83,18 @@ class ProjectionSet:
         self.specs = {spec.name: spec for spec in specs}
         self._env = settings.eventsourcing_env()
         if settings.is_postgres:
-            # Each view and each runner's desk has its own pool: keep them small. A runner
-            # holds one connection to LISTEN and takes one to read; a view writes from one
-            # thread; the read views grow on demand for concurrent requests.
-            self._env.update(POSTGRES_POOL_SIZE="2", POSTGRES_MAX_OVERFLOW="8")
-        self._lock = threading.Lock()
+            # Each view and each runner's desk has its own pool: keep them small (five read
+            # models hold about twenty connections idle). A runner holds one connection to
+            # LISTEN and takes one to read; a view writes from one thread; the read views
+            # grow on demand for concurrent requests.
+            self._env.update(POSTGRES_POOL_SIZE="1", POSTGRES_MAX_OVERFLOW="9")
+        self._lock = threading.RLock()
         self._runners: dict[str, ProjectionRunner[Any, Any]] = {}
         self._errors: dict[str, BaseException] = {}
         self._factories: list[InfrastructureFactory[Any]] = []
+        self._halt = threading.Event()
+        self._halt.set()
+        self._supervisor: threading.Thread | None = None
         self.views: dict[str, Any] = {}
         for spec in specs:
             factory = InfrastructureFactory[Any].construct(Environment(spec.name, self._env))
@@ -253,29 +105,46 @@ class ProjectionSet:
         """The read view of projection `name`, for queries."""
         return self.views[name]
 
+    # -- runners ------------------------------------------------------------------------------
+
     def start(self) -> None:
         """Start a runner for every projection not running (again, if one had failed)."""
         with self._lock:
-            for name, spec in self.specs.items():
+            for name in self.specs:
                 runner = self._runners.get(name)
                 if runner is not None and not runner.is_interrupted.is_set():
                     continue
-                if runner is not None:
-                    self._close_runner(name, runner)
-                self._errors.pop(name, None)
-                runner = ProjectionRunner(
-                    application_class=type(self.desk), projection_class=spec.projection,
-                    view_class=spec.view_class(self.settings), env=self._env)
-                self._runners[name] = runner.__enter__()
+                self._start_runner(name)
+            if self._halt.is_set():
+                self._halt = halt = threading.Event()
+                self._supervisor = threading.Thread(
+                    target=self._supervise, args=(halt,), daemon=True,
+                    name="civicdesk-projections-supervisor")
+                self._supervisor.start()
+
+    def _start_runner(self, name: str) -> None:
+        runner = self._runners.pop(name, None)
+        if runner is not None:
+            self._close_runner(name, runner)
+        self._errors.pop(name, None)
+        spec = self.specs[name]
+        self._runners[name] = ProjectionRunner(
+            application_class=type(self.desk), projection_class=spec.projection,
+            view_class=spec.view_class(self.settings), env=self._env).__enter__()
 
     def stop(self, wait: bool = True) -> None:
         """Tell every runner to stop, then (with `wait`) join them. A runner finishes the
         event in hand first: its transaction commits whole or not at all."""
         with self._lock:
+            self._halt.set()
+            supervisor, self._supervisor = self._supervisor, None
             for runner in self._runners.values():
                 runner.stop()
-            if not wait:
-                return
+        if supervisor is not None and supervisor is not threading.current_thread():
+            supervisor.join()  # before anyone closes the views it reads
+        if not wait:
+            return
+        with self._lock:
             for name, runner in list(self._runners.items()):
                 self._close_runner(name, runner)
             self._runners.clear()
@@ -289,6 +158,8 @@ class ProjectionSet:
     def _close_runner(self, name: str, runner: ProjectionRunner[Any, Any]) -> None:
         try:
             runner.__exit__(None, None, None)
+        except GenerationChanged:
+            pass  # retired by a rebuild: not a failure
         except Exception as error:
             self._record_failure(name, error)
         finally:
@@ -299,21 +170,69 @@ class ProjectionSet:
         self._errors[name] = error
 
     def is_running(self, name: str) -> bool:
-        runner = self._runners.get(name)
-        if runner is None:
+        """Whether projection `name` has a live runner here. A runner a rebuild retired is
+        replaced on the spot, so it counts as running."""
+        with self._lock:
+            runner = self._runners.get(name)
+            if runner is None:
+                return False
+            if not runner.is_interrupted.is_set():
+                return True
+            try:  # A stopped runner hands over the error that stopped it, once.
+                runner.run_forever(timeout=0)
+            except GenerationChanged:
+                if self._halt.is_set():
+                    return False
+                log.info("projection %s: a rebuild switched its tables; following them",
+                         name)
+                self._start_runner(name)
+                return True
+            except Exception as error:
+                self._record_failure(name, error)
             return False
-        if not runner.is_interrupted.is_set():
-            return True
-        try:  # A stopped runner hands over the error that stopped it, once.
-            runner.run_forever(timeout=0)
-        except Exception as error:
-            self._record_failure(name, error)
-        return False
+
+    def _supervise(self, halt: threading.Event) -> None:
+        """Move runners onto the live generation when a rebuild elsewhere switched it."""
+        while not halt.wait(self.SUPERVISE_SECONDS):
+            for name in list(self.specs):
+                if halt.is_set():
+                    return
+                try:
+                    live = self.views[name].current_generation()
+                    with self._lock:
+                        runner = self._runners.get(name)
+                        if halt.is_set() or runner is None or not self.is_running(name):
+                            continue
+                        if self._runners[name].view.generation != live:
+                            log.info("projection %s: generation %d is live; following it",
+                                     name, live)
+                            self._start_runner(name)
+                except Exception as error:  # a database hiccup: try again next round
+                    log.warning("projection %s: supervisor: %r", name, error)
 
     def error(self, name: str) -> BaseException | None:
         """What stopped projection `name`, if it failed."""
         self.is_running(name)
         return self._errors.get(name)
+
+    # -- rebuilds -----------------------------------------------------------------------------
+
+    def rebuild(self, name: str, **options: Any) -> Any:
+        """Rebuild projection `name` into new tables while the old ones serve reads, switch
+        them in, and move this set's runner onto them. `options` go to
+        `projections.rebuild.rebuild` (batch_size, progress, grace, on_batch)."""
+        from projections.rebuild import rebuild
+
+        def switched(_: Any) -> None:
+            self.views[name].refresh()
+            with self._lock:
+                if name in self._runners and not self._halt.is_set():
+                    self._start_runner(name)
+
+        return rebuild(self.settings, self.desk, self.specs[name], env=self._env,
+                       on_switch=switched, **options)
+
+    # -- positions ----------------------------------------------------------------------------
 
     def position(self, name: str) -> int:
         return int(self.views[name].max_tracking_id(self.desk.name) or 0)
@@ -353,5 +272,6 @@ class ProjectionSet:
             error = self._errors.get(name)
             report.append(ProjectionPosition(name=name, position=position,
                                              lag=max(head - position, 0), running=running,
-                                             error=None if error is None else repr(error)))
+                                             error=None if error is None else repr(error),
+                                             generation=self.views[name].seen_generation))
         return report

@@ -1,0 +1,86 @@
+"""`civicdesk project [NAME...]` and `civicdesk rebuild NAME`: the read models' operator tools."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import signal
+import sys
+import threading
+
+from infrastructure.bootstrap import build_desk
+from infrastructure.settings import Settings
+from projections.rebuild import BATCH_SIZE, GRACE_SECONDS, rebuild
+from projections.registry import specs_named
+from projections.runner import ProjectionSet
+
+
+def run_projections(settings: Settings, names: list[str]) -> int:
+    """Run the named projections (default: every one) until SIGTERM or SIGINT. Exits 1 as soon
+    as one fails, so a process supervisor restarts it (it resumes from its tracked position).
+
+    On PostgreSQL this lets the read models run in their own process: serve the API with
+    CIVICDESK_RUN_PROJECTIONS=false beside it. Never run one projection in two processes:
+    the second runner's first write collides on the tracking row and it stops.
+    """
+    try:
+        specs = specs_named(names)
+    except KeyError as error:
+        print(f"civicdesk: {error.args[0]}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stopping.set()
+
+    previous = {number: signal.signal(number, on_signal)
+                for number in (signal.SIGTERM, signal.SIGINT)}
+    desk = build_desk(settings)
+    projections = ProjectionSet(dataclasses.replace(settings, run_projections=True), desk,
+                                specs)
+    status = 0
+    try:
+        projections.start()
+        print(f"projecting: {', '.join(spec.name for spec in specs)}", flush=True)
+        while not stopping.wait(0.5):
+            failed = [spec.name for spec in specs if projections.error(spec.name)]
+            if failed:
+                for name in failed:
+                    print(f"civicdesk: projection {name} failed: "
+                          f"{projections.error(name)!r}", file=sys.stderr)
+                status = 1
+                break
+    finally:
+        projections.stop()
+        for report in projections.positions():
+            print(f"{report.name}: position {report.position}, lag {report.lag}, "
+                  f"generation {report.generation}", flush=True)
+        projections.close()
+        desk.close()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    return status
+
+
+def rebuild_projection(settings: Settings, name: str, *, batch_size: int = BATCH_SIZE,
+                       grace: float = GRACE_SECONDS, progress: bool = True) -> int:
+    """Replay the whole log into new tables of projection `name`, with a progress bar, and
+    switch them in once caught up; a running server reads the old tables until then and
+    follows the new ones after."""
+    try:
+        [spec] = specs_named([name])
+    except KeyError as error:
+        print(f"civicdesk: {error.args[0]}", file=sys.stderr)
+        return 2
+    desk = build_desk(settings)
+    try:
+        done = rebuild(settings, desk, spec, batch_size=batch_size, grace=grace,
+                       progress=progress)
+    finally:
+        desk.close()
+    print(f"Rebuilt {done.name}: generation {done.generation} replaces {done.replaced}; "
+          f"{done.events} events to position {done.position} in {done.seconds:.1f} s "
+          f"({done.events_per_second:,.0f} events/s)")
+    return 0

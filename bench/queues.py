@@ -1,0 +1,228 @@
+"""Benchmark: `GET /api/v1/queues/{department}` with 100,000 open cases, through HTTP.
+
+1. Records `--cases` open cases in bulk (not over HTTP): `Case.receive` and `plan_targets`, as
+   `ServiceDesk.receive` does, numbered from the year's reference book, received over the last
+   four weeks across the departments and channels in the demo's proportions, a third of them
+   assigned; saved a thousand per call.
+2. Builds every read model with `projections.rebuild.rebuild` (what `civicdesk rebuild` runs),
+   so the server starts caught up instead of replaying the log one event at a time.
+3. Starts a real `civicdesk serve` process (scheduler off: this measures the read side) and
+   waits until /api/v1/admin/projections reports no lag.
+4. Asks each department's manager's queue in turn (first page, the default size) over one
+   keep-alive connection, after a warm-up, and prints p50 and p99 beside their ceilings.
+   Exits 1 if a ceiling is exceeded.
+
+SQLite runs in a temporary file; PostgreSQL (CIVICDESK_DATABASE_URL, else
+CIVICDESK_TEST_DATABASE_URL, with `--database postgres`) in a fresh schema dropped afterwards.
+
+    .venv/bin/python bench/queues.py [--cases 100000] [--requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from tqdm import tqdm  # type: ignore[import-untyped]
+
+from api.auth import issue_token
+from application.desk import TOWN_TIME, ServiceDesk
+from domain.actors import Actor, Role
+from domain.cases import Case
+from domain.references import ReferenceBook
+from infrastructure.bootstrap import build_desk, seed_catalogue
+from infrastructure.demo import CHANNELS, DEPARTMENT_WEIGHT, TEAMS
+from infrastructure.settings import Settings
+from projections.rebuild import rebuild
+from projections.registry import all_specs
+
+P50_CEILING_MS = 50.0
+P99_CEILING_MS = 250.0
+BATCH = 1000
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CSR = Actor(id="bench-csr", role=Role.CSR)
+PURPOSES = ("information", "issue_or_complaint", "tangible_service", "payment", "approval")
+
+
+def postgres_url() -> str | None:
+    return (os.environ.get("CIVICDESK_DATABASE_URL")
+            or os.environ.get("CIVICDESK_TEST_DATABASE_URL") or None)
+
+
+@contextmanager
+def database(kind: str) -> Iterator[Settings]:
+    data_dir = Path(tempfile.mkdtemp(prefix="civicdesk-bench-"))
+    try:
+        if kind == "sqlite":
+            yield Settings(data_dir=data_dir, run_scheduler=False)
+            return
+        import psycopg
+
+        url = postgres_url()
+        assert url is not None
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield Settings(data_dir=data_dir, database_url=url, database_schema=schema,
+                           run_scheduler=False)
+        finally:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# -- 1. open cases --------------------------------------------------------------------------------
+
+def record_open_cases(desk: ServiceDesk, cases: int, rng: random.Random) -> None:
+    now = desk.clock()
+    standards = desk.standards()
+    in_force, version = standards.in_force(), standards.current_version
+    calendars = {}
+    book = ReferenceBook(year=now.astimezone(TOWN_TIME).year)
+    departments, weights = zip(*DEPARTMENT_WEIGHT.items(), strict=True)
+    channels, channel_weights = zip(*CHANNELS.items(), strict=True)
+    batch: list[Case] = []
+    with tqdm(total=cases, unit="case", desc="open cases", file=sys.stderr) as bar:
+        for _ in range(cases):
+            entered = now - timedelta(seconds=rng.uniform(0, 28 * 86400))
+            day = entered.date()
+            if day not in calendars:
+                calendars[day] = desk.calendar(entered)
+            department = rng.choices(departments, weights)[0]
+            case = Case.receive(
+                reference=book.issue(), channel=rng.choices(channels, channel_weights)[0],
+                occurred_at=entered, purpose=rng.choice(PURPOSES), service_code=None,
+                department=department, subject="Benchmark case", description="",
+                contact={"name": "Bench"}, accessibility_needs=None, actor=CSR, now=entered)
+            case.plan_targets(in_force, version, calendars[day], reason="received",
+                              actor=CSR, occurred_at=entered)
+            if rng.random() < 1 / 3:
+                case.assign(assignee=rng.choice(TEAMS[department][0]), actor=CSR,
+                            occurred_at=entered, now=entered)
+            batch.append(case)
+            if len(batch) == BATCH:
+                desk.save(*batch, book)
+                bar.update(len(batch))
+                batch = []
+        desk.save(*batch, book)
+        bar.update(len(batch))
+
+
+# -- 3. the server --------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(settings: Settings, log: Path) -> Iterator[str]:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CIVICDESK_")}
+    env.update(CIVICDESK_DATA_DIR=str(settings.data_dir), CIVICDESK_RUN_SCHEDULER="false",
+               CIVICDESK_JWT_SECRET=settings.jwt_secret, CIVICDESK_LOG_LEVEL="WARNING")
+    if settings.database_url:
+        env.update(CIVICDESK_DATABASE_URL=settings.database_url,
+                   CIVICDESK_DATABASE_SCHEMA=settings.database_schema or "")
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+            cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def wait_until_caught_up(client: httpx.Client, admin: str, limit: float = 600.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            reply = client.get("/api/v1/admin/projections",
+                               headers={"Authorization": f"Bearer {admin}"})
+            if reply.status_code == 200 and all(
+                    p["lag"] == 0 and p["running"] for p in reply.json()["projections"]):
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError("the server's read models did not catch up")
+
+
+# -- 4. the measurement ---------------------------------------------------------------------------
+
+def measure(client: httpx.Client, tokens: dict[str, str], requests: int) -> list[float]:
+    departments = sorted(tokens)
+    timings = []
+    for number in range(requests):
+        department = departments[number % len(departments)]
+        started = time.perf_counter()
+        reply = client.get(f"/api/v1/queues/{department}",
+                           headers={"Authorization": f"Bearer {tokens[department]}"})
+        timings.append((time.perf_counter() - started) * 1000)
+        if reply.status_code != 200 or not reply.json()["items"]:
+            raise RuntimeError(f"queue {department}: {reply.status_code} {reply.text[:300]}")
+    return timings
+
+
+def percentile(values: list[float], share: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    args = parser.parse_args(argv)
+    if args.database == "postgres" and postgres_url() is None:
+        parser.error("set CIVICDESK_DATABASE_URL (or CIVICDESK_TEST_DATABASE_URL)")
+    with database(args.database) as base:
+        settings = Settings(**{**base.__dict__, "jwt_secret": secrets.token_hex(32)})
+        desk = build_desk(settings)
+        try:
+            seed_catalogue(desk)
+            record_open_cases(desk, args.cases, random.Random(2026))
+            for spec in all_specs().values():
+                rebuild(settings, desk, spec, grace=0, progress=True)
+        finally:
+            desk.close()
+        admin = issue_token(settings, sub="bench-admin", role="admin", departments=[])
+        tokens = {department: issue_token(settings, sub=f"bench-{department}",
+                                          role="manager", departments=[department])
+                  for department in DEPARTMENT_WEIGHT}
+        with (server(settings, settings.data_dir / "serve.log") as url,
+              httpx.Client(base_url=url, timeout=30) as client):
+            wait_until_caught_up(client, admin)
+            measure(client, tokens, 100)  # warm-up: connections, caches, prepared statements
+            timings = measure(client, tokens, args.requests)
+    p50, p99 = percentile(timings, 0.50), percentile(timings, 0.99)
+    print(f"GET /api/v1/queues/{{department}} on {args.database}, {args.cases:,} open cases, "
+          f"{args.requests:,} requests over HTTP to `civicdesk serve`")
+    print(f"  p50 {p50:8.1f} ms   (ceiling {P50_CEILING_MS:g} ms)")
+    print(f"  p99 {p99:8.1f} ms   (ceiling {P99_CEILING_MS:g} ms)")
+    return 0 if p50 <= P50_CEILING_MS and p99 <= P99_CEILING_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,489 @@
+"""View base classes: a read model's tables and tracking, on SQLite or PostgreSQL, by generation.
+
+A read model subclasses `View` with its SQL and mixes that class into `SQLiteView` or
+`PostgresView`, both eventsourcing tracking recorders: every `writing(tracking)` commits the
+rows and the log position together, or neither.
+
+Generations. A view's tables are named by `table(name)`: `name` itself in generation 0 and
+`name__g<N>` in generation N. `projection_generations` records each projection's live
+generation; a rebuild (projections.rebuild) fills generation N+1 beside the live one, then
+switches the row in one transaction. So every read and write resolves the generation inside
+its own transaction, and SQL must take its names from `table()` inside `reading()` or
+`writing()`:
+- a read uses the generation live when it begins (on PostgreSQL it holds a shared advisory
+  lock, which the switch takes exclusively, so no read straddles the switch; on SQLite its
+  snapshot does the same);
+- a write is bound to the generation its view was built for: once another is live it raises
+  `GenerationChanged` and writes nothing, and `ProjectionSet` restarts the runner on the new
+  generation's tables from their own position.
+A view built for a rebuild is pinned to its generation and ignores the row.
+
+Placement. PostgreSQL: the view tables live in the desk's database and schema. SQLite: in the
+events' file, so one file is the whole desk (one backup), a switch is one transaction, and the
+runner shares WAL mode's many-readers/one-writer rules with the commands; its writes begin
+with BEGIN IMMEDIATE, so they wait for the write lock instead of failing when a command
+commits between a read and a write. The library's SQLite tracking table is one table keyed by
+application name, so each view has its own `<name>_tracking` instead.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import UTC, datetime
+from time import monotonic
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder, SQLiteTransaction
+
+GENERATIONS = "projection_generations"
+_NAME = r'((?:"(?:[^"]|"")*"|[\w$]+)(?:\.(?:"(?:[^"]|"")*"|[\w$]+))?)'
+_CREATED = re.compile(r"^\s*CREATE\s+(TABLE|(?:UNIQUE\s+)?INDEX)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+                      + _NAME, re.IGNORECASE)
+_PG_INDEX_SCHEMA = re.compile(r'^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)'
+                              r'"(?:[^"]|"")*"\.', re.IGNORECASE)
+
+
+class GenerationChanged(RuntimeError):
+    """A rebuild made another generation of a view's tables live: this writer's are retired."""
+
+
+def generation_name(name: str, generation: int) -> str:
+    return name if generation == 0 else f"{name}__g{generation}"
+
+
+def _unquoted(name: str) -> str:
+    """The last part of a possibly qualified, possibly quoted SQL name, unquoted."""
+    match = re.search(r'(?:"((?:[^"]|"")*)"|([\w$]+))$', name)
+    assert match is not None, name
+    return match[2] if match[1] is None else match[1].replace('""', '"')
+
+
+class View(TrackingRecorder):
+    """What a read model's SQL may rely on, on either database.
+
+    A read model subclasses this with its tables (`view_statements`), writes and queries.
+    Names come from `table()` inside `reading()`/`writing()`, which resolve the generation.
+    """
+
+    name: ClassVar[str] = ""  # the projection's name: prefix of the view's tables
+    REFRESH_SECONDS: ClassVar[float] = 0.5  # see `table()`
+    placeholder: ClassVar[str]  # the driver's parameter mark
+    uuid_type: ClassVar[str]
+    time_type: ClassVar[str]
+
+    def _init_generation(self, generation: int | None) -> None:
+        self._local = threading.local()
+        self._pinned = generation is not None
+        self._seen_at = monotonic()
+        self._create_generations_table()
+        self._generation = generation if generation is not None else self.current_generation()
+        self._seen = self._generation
+
+    # -- what a read model defines ------------------------------------------------------------
+
+    def view_statements(self) -> list[str]:
+        """CREATE statements of the view's own tables and indexes (IF NOT EXISTS), every name
+        from `table()`."""
+        return []
+
+    # -- names --------------------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        """The generation this view writes."""
+        return self._generation
+
+    @property
+    def seen_generation(self) -> int:
+        """The live generation as of this view's latest transaction."""
+        return self._seen
+
+    def _active_generation(self) -> int:
+        active = getattr(self._local, "generation", None)
+        if active is not None:
+            return int(active)
+        if not self._pinned and monotonic() - self._seen_at > self.REFRESH_SECONDS:
+            self._seen = self.current_generation()
+        return self._seen
+
+    def table(self, name: str) -> str:
+        """`name` in the generation at hand, as SQL refers to it.
+
+        Inside `reading()`/`writing()` that is the transaction's generation. Outside, it is
+        the generation live at most REFRESH_SECONDS ago: a rebuild waits longer than that
+        (its `grace`) before it drops the tables it replaced, so a statement named before
+        its transaction began still finds them, unless it is held up that long in between.
+        """
+        return self._qualify(generation_name(name, self._active_generation()))
+
+    @property
+    def tracking_table(self) -> str:
+        """The view's tracking table, as SQL refers to it."""
+        return self.table(f"{self.name}_tracking")
+
+    def _qualify(self, name: str) -> str:
+        raise NotImplementedError
+
+    def statements_of(self, generation: int) -> list[str]:
+        """Every CREATE statement of `generation`: the tracking table first."""
+        with self._generation_at(generation):
+            return [self._create_tracking_statement(), *map(self._dialect_statement,
+                                                             self.view_statements())]
+
+    def tables_of(self, generation: int) -> list[str]:
+        """The tables of `generation` (as SQL refers to them), the tracking table first."""
+        return [match[2] for match in map(_CREATED.match, self.statements_of(generation))
+                if match and match[1].upper() == "TABLE"]
+
+    @contextmanager
+    def _generation_at(self, generation: int) -> Iterator[None]:
+        previous = getattr(self._local, "generation", None)
+        self._local.generation = generation
+        try:
+            yield
+        finally:
+            self._local.generation = previous
+
+    def _check_names(self, generation: int, statements: list[str]) -> None:
+        marker = re.compile(rf"__g{generation}(?!\d)")
+        for statement in statements:
+            match = _CREATED.match(statement)
+            if match and not marker.search(_unquoted(match[2])):
+                raise ValueError(f"view {self.name}: {match[1].lower()} {match[2]} is not named "
+                                 "by table(), so a rebuild would share it with the live tables")
+
+    def _dialect_statement(self, statement: str) -> str:
+        return statement
+
+    # -- transactions -------------------------------------------------------------------------
+
+    def writing(self, tracking: Tracking) -> AbstractContextManager[Any]:
+        """A cursor whose writes commit together with `tracking`, or not at all."""
+        return self._transaction(write=True, tracking=tracking)
+
+    def reading(self) -> AbstractContextManager[Any]:
+        """A cursor reading the live generation (or, in a batch, the batch's transaction)."""
+        return self._transaction(write=False, tracking=None)
+
+    @contextmanager
+    def batch(self, last: Tracking) -> Iterator[Any]:
+        """One transaction for many events: every `writing()` and `reading()` inside shares
+        it and `last`, the position of the batch's last notification, is tracked once at the
+        end. For rebuilds, where a transaction per event is too slow."""
+        with (self._transaction(write=True, tracking=None) as cursor, self.joined(cursor),
+              self._pipelined(cursor)):
+            yield cursor
+            self._insert_tracking(cursor, last)
+
+    def _pipelined(self, cursor: Any) -> AbstractContextManager[Any]:
+        """Statements sent without waiting for each one's answer, where the driver can."""
+        return nullcontext()
+
+    @contextmanager
+    def joined(self, cursor: Any) -> Iterator[None]:
+        """Run `writing()` and `reading()` inside the transaction of `cursor`, untracked."""
+        previous = getattr(self._local, "batch", None)
+        self._local.batch = cursor
+        try:
+            yield
+        finally:
+            self._local.batch = previous
+
+    @contextmanager
+    def _transaction(self, *, write: bool, tracking: Tracking | None) -> Iterator[Any]:
+        joined = getattr(self._local, "batch", None)
+        if joined is not None:
+            yield joined
+            return
+        with self._begin(write=write) as cursor:
+            generation = self._generation if self._pinned else self._live_generation(cursor)
+            if write and generation != self._generation:
+                raise GenerationChanged(f"projection {self.name} now reads generation "
+                                        f"{generation}, not {self._generation}")
+            self._seen, self._seen_at = generation, monotonic()
+            with self._generation_at(generation):
+                yield cursor
+                if tracking is not None:
+                    self._insert_tracking(cursor, tracking)
+
+    def _begin(self, *, write: bool) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    # -- the generations table ----------------------------------------------------------------
+
+    def _live_generation(self, cursor: Any) -> int:
+        """The live generation, read in the transaction of `cursor` (which it then holds)."""
+        cursor.execute(f"SELECT generation FROM {self._qualify(GENERATIONS)} "
+                       f"WHERE projection = {self.placeholder}", [self.name])
+        row = cursor.fetchone()
+        return 0 if row is None else int(row["generation"])
+
+    def current_generation(self) -> int:
+        with self._begin(write=False) as cursor:
+            generation = self._live_generation(cursor)
+        self._seen_at = monotonic()
+        return generation
+
+    def refresh(self) -> None:
+        """Bind this view's writes to the live generation (after a rebuild in this process)."""
+        if not self._pinned:
+            self._generation = self._seen = self.current_generation()
+
+    def claim_generation(self) -> tuple[int, int]:
+        """Claim the next generation for a rebuild: returns (live, claimed). Drops the tables
+        of an earlier rebuild that never switched (it crashed, or this one supersedes it)."""
+        generations, mark = self._qualify(GENERATIONS), self.placeholder
+        with self._begin(write=True) as cursor:
+            cursor.execute(f"INSERT INTO {generations} (projection, generation) VALUES "
+                           f"({mark}, 0) ON CONFLICT (projection) DO NOTHING", [self.name])
+            cursor.execute(f"SELECT generation, building FROM {generations} "
+                           f"WHERE projection = {mark}{self._for_update}", [self.name])
+            row = cursor.fetchone()
+            live, building = int(row["generation"]), row["building"]
+            claimed = max(live, building or 0) + 1
+            cursor.execute(f"UPDATE {generations} SET building = {mark} "
+                           f"WHERE projection = {mark}", [claimed, self.name])
+        if building is not None and building != live:
+            self.drop_generation(int(building))
+        return live, claimed
+
+    @contextmanager
+    def switching(self) -> Iterator[Any]:
+        """The transaction that makes this (pinned) view's generation live, once the body,
+        which runs joined to it, has applied the last events. It holds off every reader and
+        writer of the projection meanwhile (see `lock_switch`). Raises GenerationChanged if
+        another rebuild claimed a later generation since."""
+        generations, mark = self._qualify(GENERATIONS), self.placeholder
+        assert self._pinned, "only a rebuild's view switches"
+        with self._begin(write=True) as cursor:
+            self.lock_switch(cursor)
+            cursor.execute(f"SELECT building FROM {generations} "
+                           f"WHERE projection = {mark}{self._for_update}", [self.name])
+            row = cursor.fetchone()
+            if row is None or row["building"] != self._generation:
+                raise GenerationChanged(f"another rebuild of {self.name} superseded "
+                                        f"generation {self._generation}")
+            with self._generation_at(self._generation), self.joined(cursor):
+                yield cursor
+            cursor.execute(f"UPDATE {generations} SET generation = {mark}, building = NULL "
+                           f"WHERE projection = {mark}", [self._generation, self.name])
+
+    _for_update: ClassVar[str] = ""
+
+    def lock_switch(self, cursor: Any) -> None:
+        """Hold off the projection's readers and writers until the transaction ends."""
+
+    def _create_generations_table(self) -> None:
+        for attempt in range(3):
+            try:
+                with self._begin(write=True) as cursor:
+                    cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._qualify(GENERATIONS)} "
+                                   "(projection TEXT PRIMARY KEY, generation INTEGER NOT NULL, "
+                                   "building INTEGER)")
+                return
+            except Exception:
+                # PostgreSQL: two processes starting at once may race to create it, and the
+                # loser's IF NOT EXISTS fails on the catalogue; the next try finds it.
+                if attempt == 2:
+                    raise
+
+    # -- tracking -----------------------------------------------------------------------------
+
+    def _create_tracking_statement(self) -> str:
+        return (f"CREATE TABLE IF NOT EXISTS {self.tracking_table} (application_name TEXT, "
+                "notification_id BIGINT, PRIMARY KEY (application_name))")
+
+    def create_table(self) -> None:
+        """Create this view's generation of tables (if missing)."""
+        statements = self.statements_of(self._generation)
+        if self._generation:
+            self._check_names(self._generation, statements)
+        with self._begin(write=True) as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+    def drop_generation(self, generation: int) -> None:
+        """Drop every table of `generation` (their indexes go with them)."""
+        with self._begin(write=True) as cursor:
+            for table in reversed(self.tables_of(generation)):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None:
+        mark, table = self.placeholder, self.tracking_table
+        cursor.execute(f"INSERT INTO {table} AS tracking (application_name, notification_id) "
+                       f"VALUES ({mark}, {mark}) ON CONFLICT (application_name) DO UPDATE "
+                       "SET notification_id = excluded.notification_id "
+                       "WHERE tracking.notification_id < excluded.notification_id "
+                       "RETURNING notification_id",
+                       [tracking.application_name, tracking.notification_id])
+        if cursor.fetchone() is None:
+            raise IntegrityError(f"projection {self.name} has already tracked "
+                                 f"{tracking.application_name} {tracking.notification_id}")
+
+    def _max_tracking_id(self, application_name: str, cursor: Any) -> int | None:
+        cursor.execute(f"SELECT MAX(notification_id) AS position FROM {self.tracking_table} "
+                       f"WHERE application_name = {self.placeholder}", [application_name])
+        row = cursor.fetchone()
+        return None if row is None or row["position"] is None else int(row["position"])
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        with self.reading() as cursor:
+            return self._max_tracking_id(application_name, cursor)
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of the view's own tables in the live generation (tracking aside), by
+        table name without the generation, in a stable order: what a rebuild must reproduce."""
+        with self.reading() as cursor:
+            generation = self._active_generation()
+            found = {}
+            for table in self.tables_of(generation)[1:]:
+                cursor.execute(f"SELECT * FROM {table}")
+                rows = [tuple(row.values() if isinstance(row, dict) else row)
+                        for row in cursor.fetchall()]
+                base = re.sub(rf"__g{generation}$", "", _unquoted(table))
+                found[base] = sorted(rows, key=repr)
+        return found
+
+    # -- values -------------------------------------------------------------------------------
+
+    def time_in(self, moment: datetime) -> Any:
+        raise NotImplementedError
+
+    def time_out(self, value: Any) -> datetime:
+        raise NotImplementedError
+
+    def id_in(self, value: UUID) -> Any:
+        raise NotImplementedError
+
+    def id_out(self, value: Any) -> UUID:
+        raise NotImplementedError
+
+
+class _ImmediateTransaction(SQLiteTransaction):
+    def __enter__(self) -> Any:
+        cursor = self.connection.cursor()
+        # A view's commit need not wait for the disk (WAL, synchronous=NORMAL): a power cut
+        # may lose its last transactions, rows and position together, and the runner then
+        # replays them from the log, which commits with a full sync.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("BEGIN IMMEDIATE")
+        return cursor
+
+
+class SQLiteView(View, SQLiteTrackingRecorder):
+    """A view in the events' SQLite file, tracked in its own `<name>_tracking` table."""
+
+    placeholder: ClassVar[str] = "?"
+    uuid_type: ClassVar[str] = "TEXT"
+    time_type: ClassVar[str] = "TEXT"
+
+    def __init__(self, datastore: SQLiteDatastore, *, generation: int | None = None,
+                 **kwargs: Any) -> None:
+        if not datastore.single_row_tracking:
+            raise ValueError("civicdesk views need single-row tracking")
+        super().__init__(datastore, **kwargs)
+        self._init_generation(generation)
+
+    BATCH_CACHE_KIB: ClassVar[int] = 65536  # page cache of a rebuild's connection
+
+    def _qualify(self, name: str) -> str:
+        return name
+
+    def _create_tracking_statement(self) -> str:
+        return super()._create_tracking_statement() + " WITHOUT ROWID"
+
+    def _pipelined(self, cursor: Any) -> AbstractContextManager[Any]:
+        # A rebuild touches every row of tables that outgrow the default 2 MB page cache.
+        cursor.execute(f"PRAGMA cache_size = -{self.BATCH_CACHE_KIB}")
+        return nullcontext()
+
+    @contextmanager
+    def _begin(self, *, write: bool) -> Iterator[Any]:
+        if not write:
+            with self.datastore.transaction(commit=False) as cursor:
+                yield cursor
+            return
+        with (self.datastore.get_connection(commit=True) as connection,
+              _ImmediateTransaction(connection, commit=True) as cursor, cursor):
+            yield cursor
+
+    def time_in(self, moment: datetime) -> Any:
+        # Fixed-width UTC text, so text order is time order.
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def time_out(self, value: Any) -> datetime:
+        return datetime.fromisoformat(value).astimezone(UTC)
+
+    def id_in(self, value: UUID) -> Any:
+        return str(value)
+
+    def id_out(self, value: Any) -> UUID:
+        return UUID(value)
+
+
+class PostgresView(View, PostgresTrackingRecorder):
+    """A view in the desk's PostgreSQL schema, tracked in `<name>_tracking`."""
+
+    placeholder: ClassVar[str] = "%s"
+    uuid_type: ClassVar[str] = "uuid"
+    time_type: ClassVar[str] = "timestamptz"
+    _for_update: ClassVar[str] = " FOR UPDATE"
+    LOCK_CLASS: ClassVar[int] = 0x6364  # advisory lock class of generation switches ("cd")
+
+    def __init__(self, datastore: PostgresDatastore, *, generation: int | None = None,
+                 **kwargs: Any) -> None:
+        if not datastore.single_row_tracking:
+            raise ValueError("civicdesk views need single-row tracking")
+        kwargs.setdefault("tracking_table_name", f"{self.name}_tracking")
+        super().__init__(datastore, **kwargs)
+        self.switch_lock = (self.LOCK_CLASS, zlib.crc32(
+            f"{datastore.schema}.{self.name}".encode()) - 2**31)
+        self._init_generation(generation)
+
+    def _qualify(self, name: str) -> str:
+        return ".".join('"' + part.replace('"', '""') + '"'
+                        for part in (self.datastore.schema, name))
+
+    def _dialect_statement(self, statement: str) -> str:
+        # PostgreSQL puts an index in its table's schema and refuses a qualified index name.
+        return _PG_INDEX_SCHEMA.sub(r"\1", statement)
+
+    @contextmanager
+    def _begin(self, *, write: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=write) as cursor:
+            yield cursor
+
+    def _live_generation(self, cursor: Any) -> int:
+        # Its own statement: a READ COMMITTED statement's snapshot predates a lock it waits for.
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", self.switch_lock)
+        return super()._live_generation(cursor)
+
+    def _pipelined(self, cursor: Any) -> AbstractContextManager[Any]:
+        # A batch's statements go out without a round trip each; a fetch still waits.
+        return cursor.connection.pipeline()
+
+    def lock_switch(self, cursor: Any) -> None:
+        # Waits for every transaction that read the live generation (each holds the lock
+        # shared), and holds off new ones until this transaction ends. On SQLite the switch's
+        # BEGIN IMMEDIATE holds the one write lock, and readers keep their snapshots.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", self.switch_lock)
+
+    def time_in(self, moment: datetime) -> Any:
+        return moment
+
+    def time_out(self, value: Any) -> datetime:
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+
+    def id_in(self, value: UUID) -> Any:
+        return value
+
+    def id_out(self, value: Any) -> UUID:
+        return value if isinstance(value, UUID) else UUID(str(value))
