@@ -171,16 +171,16 @@ class TestCrashSafety:
         specs = list(SPECS.values())
         live = ProjectionSet(settings, desk, specs)
         live.start()
-        writing_done = threading.Event()
+        keep_writing = threading.Event()
+        keep_writing.set()
 
         def write() -> None:
-            try:
-                for seed in range(6):
-                    load_demo(desk, cases=10, seed=100 + seed)
-                    for _ in range(3):
-                        receive(desk)
-            finally:
-                writing_done.set()
+            # Writes until told to stop (bounded), so events surely arrive around the stop.
+            for seed in range(200):
+                if not keep_writing.is_set():
+                    return
+                load_demo(desk, cases=5, seed=100 + seed)
+                receive(desk)
 
         writer = threading.Thread(target=write)
         writer.start()
@@ -192,8 +192,9 @@ class TestCrashSafety:
                 time.sleep(0.01)
             live.stop()
             stopped_at = {spec.name: live.position(spec.name) for spec in specs}
-            assert not writing_done.is_set(), "stopped while events were still arriving"
+            assert writer.is_alive(), "the writer ran out before the runners were stopped"
             live.start()
+            keep_writing.clear()
             writer.join()
             head = desk.log_position()
             assert min(stopped_at.values()) < head
@@ -205,6 +206,7 @@ class TestCrashSafety:
                 assert live.view(spec.name).snapshot() == followed, spec.name
                 assert live.error(spec.name) is None
         finally:
+            keep_writing.clear()
             writer.join()
             live.close()
 
