@@ -5,7 +5,9 @@
    thousand cases per call, until the log holds `--events` notifications (or
    `--generate-seconds` have passed: the figures then say how many it holds).
 2. Scan: a plain `SELECT` of the events table, in keyset pages of `--batch-size` rows, read
-   into Python tuples and nothing more. This is the ceiling a rebuild is compared with.
+   into Python tuples and nothing more. This is the ceiling a rebuild is compared with. Then
+   the replay's own reading without a projection (the recorder's pages, each notification
+   decoded into its domain event), which shows how much of a rebuild is the read model's SQL.
 3. Rebuild the queues and scorecard read models with `projections.rebuild.rebuild` (exactly
    what `civicdesk rebuild NAME` runs; the case index and pending deadlines stand in if those
    are missing), and print each one's events per second beside the scan's.
@@ -132,6 +134,19 @@ def scan(settings: Settings, desk: ServiceDesk, batch: int) -> tuple[int, float]
     return rows, time.monotonic() - started
 
 
+def decode(desk: ServiceDesk, batch: int) -> tuple[int, float]:
+    """The replay's own reading: notifications in pages, each decoded into its domain event,
+    and no projection: (events, seconds)."""
+    events = last = 0
+    started = time.monotonic()
+    while page := desk.recorder.select_notifications(start=last + 1, limit=batch):
+        for notification in page:
+            desk.mapper.to_domain_event(notification)
+        events += len(page)
+        last = page[-1].id
+    return events, time.monotonic() - started
+
+
 def bench(kind: str, args: argparse.Namespace) -> list[str]:
     lines = []
     with database(kind, args.data_dir, args.schema) as settings:
@@ -147,6 +162,9 @@ def bench(kind: str, args: argparse.Namespace) -> list[str]:
             ceiling = rows / seconds
             lines.append(f"  {'plain SELECT scan of the events table':<40}"
                          f"{ceiling:>12,.0f} events/s  (the ceiling; {seconds:.1f} s)")
+            events, seconds = decode(desk, args.batch_size)
+            lines.append(f"  {'read and decode, no projection':<40}"
+                         f"{events / seconds:>12,.0f} events/s  ({seconds:.1f} s)")
             specs = all_specs()
             names = [n for n in PREFERRED if n in specs] or [n for n in FALLBACK if n in specs]
             for name in names:

@@ -56,7 +56,14 @@ class Rebuilt:
 
 
 class Replay:
-    """Applies the log to a projection, a batch of notifications per transaction."""
+    """Applies the log to a projection, a batch of notifications per transaction.
+
+    The new tables' planner statistics are refreshed whenever the replay has doubled the
+    events behind them (from ANALYZE_FROM on) and once before the switch: a few ANALYZEs in
+    all, instead of statements planned for empty tables scanning ever larger ones.
+    """
+
+    ANALYZE_FROM = 10_000
 
     def __init__(self, desk: ServiceDesk, projection: Any, view: Any, batch_size: int) -> None:
         self.desk = desk
@@ -66,9 +73,11 @@ class Replay:
         self.topics = list(projection.topics)
         self.position = 0
         self.events = 0
+        self.analyze_at = self.ANALYZE_FROM
 
-    def step(self) -> int:
-        """Apply the next batch; returns how many notifications it held (0 at the head)."""
+    def step(self, *, analyze: bool = True) -> int:
+        """Apply the next batch; returns how many notifications it held (0 at the head).
+        Inside the switch `analyze` is off: ANALYZE takes a transaction of its own."""
         notifications = self.desk.recorder.select_notifications(
             start=self.position + 1, limit=self.batch_size, topics=self.topics)
         if not notifications:
@@ -80,6 +89,9 @@ class Replay:
                                               Tracking(name, notification.id))
         self.position = notifications[-1].id
         self.events += len(notifications)
+        if analyze and self.events >= self.analyze_at:
+            self.view.analyze()
+            self.analyze_at = 2 * self.events
         return len(notifications)
 
 
@@ -114,8 +126,9 @@ def rebuild(settings: Settings, desk: ServiceDesk, spec: ProjectionSpec, *,
                     on_batch(replay.position)
             if applied and on_batch is not None:
                 on_batch(replay.position)
+            view.analyze()
             with view.switching():
-                while replay.step():
+                while replay.step(analyze=False):
                     pass
             bar.total = max(bar.total, replay.position)
             bar.update(replay.position - bar.n)

@@ -177,14 +177,15 @@ class View(TrackingRecorder):
         """One transaction for many events: every `writing()` and `reading()` inside shares
         it and `last`, the position of the batch's last notification, is tracked once at the
         end. For rebuilds, where a transaction per event is too slow."""
-        with (self._transaction(write=True, tracking=None) as cursor, self.joined(cursor),
-              self._pipelined(cursor)):
-            yield cursor
-            self._insert_tracking(cursor, last)
+        with (self._transaction(write=True, tracking=None) as cursor,
+              self._pipelined(cursor) as batched, self.joined(batched)):
+            yield batched
+            self._insert_tracking(batched, last)
 
     def _pipelined(self, cursor: Any) -> AbstractContextManager[Any]:
-        """Statements sent without waiting for each one's answer, where the driver can."""
-        return nullcontext()
+        """`cursor`, or one that sends statements without waiting for each one's answer,
+        where the driver can."""
+        return nullcontext(cursor)
 
     @contextmanager
     def joined(self, cursor: Any) -> Iterator[None]:
@@ -309,6 +310,17 @@ class View(TrackingRecorder):
             for statement in statements:
                 cursor.execute(statement)
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics of this view's tables. A rebuild's tables grow
+        from nothing within minutes, faster than autovacuum (if it runs at all) notices, and a
+        plan made for an empty table (a scan) stays in the prepared statements of the batch."""
+        with self._begin(write=True) as cursor, self._generation_at(self._generation):
+            for statement in self._analyze_statements(self.tables_of(self._generation)):
+                cursor.execute(statement)
+
+    def _analyze_statements(self, tables: list[str]) -> list[str]:
+        return [f"ANALYZE {table}" for table in tables]
+
     def drop_generation(self, generation: int) -> None:
         """Drop every table of `generation` (their indexes go with them)."""
         with self._begin(write=True) as cursor:
@@ -399,10 +411,14 @@ class SQLiteView(View, SQLiteTrackingRecorder):
     def _create_tracking_statement(self) -> str:
         return super()._create_tracking_statement() + " WITHOUT ROWID"
 
+    def _analyze_statements(self, tables: list[str]) -> list[str]:
+        # Sampled, not a full scan of every index each time.
+        return ["PRAGMA analysis_limit = 1000", *super()._analyze_statements(tables)]
+
     def _pipelined(self, cursor: Any) -> AbstractContextManager[Any]:
         # A rebuild touches every row of tables that outgrow the default 2 MB page cache.
         cursor.execute(f"PRAGMA cache_size = -{self.BATCH_CACHE_KIB}")
-        return nullcontext()
+        return nullcontext(cursor)
 
     @contextmanager
     def _begin(self, *, write: bool) -> Iterator[Any]:
@@ -410,9 +426,13 @@ class SQLiteView(View, SQLiteTrackingRecorder):
             with self.datastore.transaction(commit=False) as cursor:
                 yield cursor
             return
-        with (self.datastore.get_connection(commit=True) as connection,
-              _ImmediateTransaction(connection, commit=True) as cursor, cursor):
-            yield cursor
+        with self.datastore.get_connection(commit=True) as connection:
+            # A view's commits need not wait for the disk: in WAL mode NORMAL loses nothing
+            # on a crash of the process, and a power cut at worst rolls a view back to an
+            # earlier position it replays from. The event log's own connections stay FULL.
+            connection.cursor().execute("PRAGMA synchronous = NORMAL")
+            with _ImmediateTransaction(connection, commit=True) as cursor, cursor:
+                yield cursor
 
     def time_in(self, moment: datetime) -> Any:
         # Fixed-width UTC text, so text order is time order.
@@ -426,6 +446,47 @@ class SQLiteView(View, SQLiteTrackingRecorder):
 
     def id_out(self, value: Any) -> UUID:
         return UUID(value)
+
+
+class _PipelineCursor:
+    """A psycopg cursor for pipeline mode that gives each statement a cursor of its own.
+
+    In a pipeline a cursor reused for a second statement may still hold the first one's
+    result when the second is fetched (psycopg then returns the stale one, or raises "the last
+    operation didn't produce records"). Fetches read the latest statement's own cursor; any
+    other attribute (rowcount, statusmessage...) waits for every answer first.
+    """
+
+    def __init__(self, connection: Any, pipeline: Any) -> None:
+        self.connection = connection
+        self._pipeline = pipeline
+        self._current = connection.cursor()
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> _PipelineCursor:
+        self._current = self.connection.cursor()
+        self._current.execute(query, params, **kwargs)
+        return self
+
+    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> _PipelineCursor:
+        self._current = self.connection.cursor()
+        self._current.executemany(query, params_seq, **kwargs)
+        return self
+
+    def fetchone(self) -> Any:
+        return self._current.fetchone()
+
+    def fetchmany(self, size: int = 0) -> list[Any]:
+        return list(self._current.fetchmany(size))
+
+    def fetchall(self) -> list[Any]:
+        return list(self._current.fetchall())
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+    def __getattr__(self, name: str) -> Any:
+        self._pipeline.sync()
+        return getattr(self._current, name)
 
 
 class PostgresView(View, PostgresTrackingRecorder):
@@ -465,9 +526,14 @@ class PostgresView(View, PostgresTrackingRecorder):
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", self.switch_lock)
         return super()._live_generation(cursor)
 
-    def _pipelined(self, cursor: Any) -> AbstractContextManager[Any]:
+    @contextmanager
+    def _pipelined(self, cursor: Any) -> Iterator[Any]:
         # A batch's statements go out without a round trip each; a fetch still waits.
-        return cursor.connection.pipeline()
+        if isinstance(cursor, _PipelineCursor):
+            yield cursor
+            return
+        with cursor.connection.pipeline() as pipeline:
+            yield _PipelineCursor(cursor.connection, pipeline)
 
     def lock_switch(self, cursor: Any) -> None:
         # Waits for every transaction that read the live generation (each holds the lock
