@@ -81,10 +81,10 @@ def database(kind: str, data_dir: str | None, schema: str | None) -> Iterator[Se
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def generate(desk: ServiceDesk, events: int, seconds: float | None) -> float:
-    """Load demo cases until the log holds `events` notifications. Returns the seconds spent."""
+def generate(desk: ServiceDesk, events: int, seconds: float | None) -> str:
+    """Load demo cases until the log holds `events` notifications. Says what it did."""
     started = time.monotonic()
-    head = desk.log_position()
+    head = first = desk.log_position()
     seed = 1 + head  # a reused log gets new cases, not the same ones again
     with tqdm(total=events, initial=min(head, events), unit="event", unit_scale=True,
               desc="generate", file=sys.stderr) as bar:
@@ -99,7 +99,9 @@ def generate(desk: ServiceDesk, events: int, seconds: float | None) -> float:
             now = desk.log_position()
             bar.update(min(now, events) - min(head, events))
             head = now
-    return time.monotonic() - started
+    if head == first:
+        return "reused"
+    return f"{head - first:,} generated in {time.monotonic() - started:,.0f} s"
 
 
 def scan(settings: Settings, desk: ServiceDesk, batch: int) -> tuple[int, float]:
@@ -156,8 +158,7 @@ def bench(kind: str, args: argparse.Namespace) -> list[str]:
             generated = generate(desk, args.events, args.generate_seconds)
             head = desk.log_position()
             label = "PostgreSQL" if settings.is_postgres else "SQLite"
-            lines.append(f"{label}: {head:,} events in the log "
-                         f"(generated in {generated:,.0f} s)")
+            lines.append(f"{label}: {head:,} events in the log ({generated})")
             rows, seconds = scan(settings, desk, args.batch_size)
             ceiling = rows / seconds
             lines.append(f"  {'plain SELECT scan of the events table':<40}"

@@ -1,11 +1,11 @@
 """Runs the read models beside a desk: `ProjectionSpec` and `ProjectionSet`.
 
 A read model is a `ProjectionSpec`: an eventsourcing `Projection` and its view class on each
-database (see projections.views, whose classes are re-exported here). `ProjectionSet` keeps
-one read view per projection for queries and, when started, one eventsourcing
-`ProjectionRunner` thread per projection following the desk's notification log, plus a
-supervisor thread that moves a runner onto the new tables when a rebuild (in this process or
-another) switches its projection to a new generation.
+database (projections.views and projections.dialects, whose classes are re-exported here).
+`ProjectionSet` keeps one read view per projection for queries and, when started, one
+eventsourcing `ProjectionRunner` thread per projection following the desk's notification log,
+plus a supervisor thread that moves a runner onto the new tables when a rebuild (in this
+process or another) switches its projection to a new generation.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from eventsourcing.utils import Environment
 
 from application.desk import ServiceDesk
 from infrastructure.settings import Settings
-from projections.views import GenerationChanged, PostgresView, SQLiteView, View
+from projections.dialects import PostgresView, SQLiteView
+from projections.views import GenerationChanged, View
 
 __all__ = ["GenerationChanged", "PostgresView", "ProjectionNotReady", "ProjectionPosition",
            "ProjectionSet", "ProjectionSpec", "SQLiteView", "View"]

@@ -1,0 +1,205 @@
+"""The view base classes on each database: `SQLiteView` and `PostgresView`.
+
+See projections.views for what a view is. SQLite: the view tables live in the events' file,
+so one file is the whole desk (one backup), a switch is one transaction, and the runner shares
+WAL mode's many-readers/one-writer rules with the commands; its writes begin with BEGIN
+IMMEDIATE, so they wait for the write lock instead of failing when a command commits between a
+read and a write. The library's SQLite tracking table is one table keyed by application name,
+so each view has its own `<name>_tracking` instead. PostgreSQL: the view tables live in the
+desk's schema; a switch of generations takes an advisory lock each transaction holds shared.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder, SQLiteTransaction
+
+from projections.views import View
+
+_PG_INDEX_SCHEMA = re.compile(r'^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)'
+                              r'"(?:[^"]|"")*"\.', re.IGNORECASE)
+
+
+class _ImmediateTransaction(SQLiteTransaction):
+    def __enter__(self) -> Any:
+        cursor = self.connection.cursor()
+        # A view's commit need not wait for the disk (WAL, synchronous=NORMAL): a power cut
+        # may lose its last transactions, rows and position together, and the runner then
+        # replays them from the log, which commits with a full sync.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("BEGIN IMMEDIATE")
+        return cursor
+
+
+class SQLiteView(View, SQLiteTrackingRecorder):
+    """A view in the events' SQLite file, tracked in its own `<name>_tracking` table."""
+
+    placeholder: ClassVar[str] = "?"
+    uuid_type: ClassVar[str] = "TEXT"
+    time_type: ClassVar[str] = "TEXT"
+
+    def __init__(self, datastore: SQLiteDatastore, *, generation: int | None = None,
+                 **kwargs: Any) -> None:
+        if not datastore.single_row_tracking:
+            raise ValueError("civicdesk views need single-row tracking")
+        super().__init__(datastore, **kwargs)
+        self._init_generation(generation)
+
+    BATCH_CACHE_KIB: ClassVar[int] = 65536  # page cache of a rebuild's connection
+
+    def _qualify(self, name: str) -> str:
+        return name
+
+    def _create_tracking_statement(self) -> str:
+        return super()._create_tracking_statement() + " WITHOUT ROWID"
+
+    def _analyze_statements(self, tables: list[str]) -> list[str]:
+        # Sampled, not a full scan of every index each time.
+        return ["PRAGMA analysis_limit = 1000", *super()._analyze_statements(tables)]
+
+    def _pipelined(self, cursor: Any) -> AbstractContextManager[Any]:
+        # A rebuild touches every row of tables that outgrow the default 2 MB page cache.
+        cursor.execute(f"PRAGMA cache_size = -{self.BATCH_CACHE_KIB}")
+        return nullcontext(cursor)
+
+    @contextmanager
+    def _begin(self, *, write: bool) -> Iterator[Any]:
+        if not write:
+            with self.datastore.transaction(commit=False) as cursor:
+                yield cursor
+            return
+        with self.datastore.get_connection(commit=True) as connection:
+            # A view's commits need not wait for the disk: in WAL mode NORMAL loses nothing
+            # on a crash of the process, and a power cut at worst rolls a view back to an
+            # earlier position it replays from. The event log's own connections stay FULL.
+            connection.cursor().execute("PRAGMA synchronous = NORMAL")
+            with _ImmediateTransaction(connection, commit=True) as cursor, cursor:
+                yield cursor
+
+    def time_in(self, moment: datetime) -> Any:
+        # Fixed-width UTC text, so text order is time order.
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def time_out(self, value: Any) -> datetime:
+        return datetime.fromisoformat(value).astimezone(UTC)
+
+    def id_in(self, value: UUID) -> Any:
+        return str(value)
+
+    def id_out(self, value: Any) -> UUID:
+        return UUID(value)
+
+
+class _PipelineCursor:
+    """A psycopg cursor for pipeline mode that gives each statement a cursor of its own.
+
+    In a pipeline a cursor reused for a second statement may still hold the first one's
+    result when the second is fetched (psycopg then returns the stale one, or raises "the last
+    operation didn't produce records"). Fetches read the latest statement's own cursor; any
+    other attribute (rowcount, statusmessage...) waits for every answer first.
+    """
+
+    def __init__(self, connection: Any, pipeline: Any) -> None:
+        self.connection = connection
+        self._pipeline = pipeline
+        self._current = connection.cursor()
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> _PipelineCursor:
+        self._current = self.connection.cursor()
+        self._current.execute(query, params, **kwargs)
+        return self
+
+    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> _PipelineCursor:
+        self._current = self.connection.cursor()
+        self._current.executemany(query, params_seq, **kwargs)
+        return self
+
+    def fetchone(self) -> Any:
+        return self._current.fetchone()
+
+    def fetchmany(self, size: int = 0) -> list[Any]:
+        return list(self._current.fetchmany(size))
+
+    def fetchall(self) -> list[Any]:
+        return list(self._current.fetchall())
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+    def __getattr__(self, name: str) -> Any:
+        self._pipeline.sync()
+        return getattr(self._current, name)
+
+
+class PostgresView(View, PostgresTrackingRecorder):
+    """A view in the desk's PostgreSQL schema, tracked in `<name>_tracking`."""
+
+    placeholder: ClassVar[str] = "%s"
+    uuid_type: ClassVar[str] = "uuid"
+    time_type: ClassVar[str] = "timestamptz"
+    _for_update: ClassVar[str] = " FOR UPDATE"
+    LOCK_CLASS: ClassVar[int] = 0x6364  # advisory lock class of generation switches ("cd")
+
+    def __init__(self, datastore: PostgresDatastore, *, generation: int | None = None,
+                 **kwargs: Any) -> None:
+        if not datastore.single_row_tracking:
+            raise ValueError("civicdesk views need single-row tracking")
+        kwargs.setdefault("tracking_table_name", f"{self.name}_tracking")
+        super().__init__(datastore, **kwargs)
+        self.switch_lock = (self.LOCK_CLASS, zlib.crc32(
+            f"{datastore.schema}.{self.name}".encode()) - 2**31)
+        self._init_generation(generation)
+
+    def _qualify(self, name: str) -> str:
+        return ".".join('"' + part.replace('"', '""') + '"'
+                        for part in (self.datastore.schema, name))
+
+    def _dialect_statement(self, statement: str) -> str:
+        # PostgreSQL puts an index in its table's schema and refuses a qualified index name.
+        return _PG_INDEX_SCHEMA.sub(r"\1", statement)
+
+    @contextmanager
+    def _begin(self, *, write: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=write) as cursor:
+            yield cursor
+
+    def _live_generation(self, cursor: Any) -> int:
+        # Its own statement: a READ COMMITTED statement's snapshot predates a lock it waits for.
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", self.switch_lock)
+        return super()._live_generation(cursor)
+
+    @contextmanager
+    def _pipelined(self, cursor: Any) -> Iterator[Any]:
+        # A batch's statements go out without a round trip each; a fetch still waits.
+        if isinstance(cursor, _PipelineCursor):
+            yield cursor
+            return
+        with cursor.connection.pipeline() as pipeline:
+            yield _PipelineCursor(cursor.connection, pipeline)
+
+    def lock_switch(self, cursor: Any) -> None:
+        # Waits for every transaction that read the live generation (each holds the lock
+        # shared), and holds off new ones until this transaction ends. On SQLite the switch's
+        # BEGIN IMMEDIATE holds the one write lock, and readers keep their snapshots.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", self.switch_lock)
+
+    def time_in(self, moment: datetime) -> Any:
+        return moment
+
+    def time_out(self, value: Any) -> datetime:
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+
+    def id_in(self, value: UUID) -> Any:
+        return value
+
+    def id_out(self, value: Any) -> UUID:
+        return value if isinstance(value, UUID) else UUID(str(value))
