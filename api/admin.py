@@ -22,6 +22,10 @@ class ProjectionStatus(msgspec.Struct):
     running: bool
     error: str | None
     generation: int = 0  # which generation of its tables is live (a rebuild adds one)
+    # running (here), rebuilding (here), standby (another process holds it; PostgreSQL),
+    # elsewhere (this process runs no read models), stopped or failed
+    role: str = "running"
+    ready: bool = True  # its tables are this version's, so it answers queries
 
 
 class ProjectionsReport(msgspec.Struct):
@@ -54,7 +58,8 @@ class AdminController(Controller):
             head=request.app.state.desk.log_position(),
             projections=[ProjectionStatus(name=p.name, position=p.position, lag=p.lag,
                                           running=p.running, error=p.error,
-                                          generation=p.generation)
+                                          generation=p.generation, role=p.role,
+                                          ready=p.ready)
                          for p in positions.positions()])
 
     @get("/scheduler", operation_id="admin_scheduler", sync_to_thread=True,

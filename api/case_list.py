@@ -9,14 +9,14 @@ import anyio
 import msgspec
 from litestar import Request, get
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 
 from api.auth import authenticated, current_actor
 from api.problems import Problem as Problem  # re-exported: some routes import it from here
 from api.problems import problem_doc
 from api.read_your_writes import WAIT_SECONDS, wait_for
-from api.schemas import ChannelName
+from api.schemas import ChannelName, utc
+from application.desk import ServiceDesk
 from application.queries import (
     CASE_INDEX_NAME,
     DEFAULT_PAGE,
@@ -28,6 +28,10 @@ from application.queries import (
 from domain.actors import Actor
 
 StatusName = Literal["open", "waiting_on_customer", "resolved", "closed"]
+TargetName = Literal["acknowledge", "interim_response", "respond", "resolve", "answer_wait",
+                     "serve_wait"]
+TargetStateName = Literal["pending", "at_risk", "met", "breached", "met_late"]
+OrderName = Literal["received", "next_due"]
 
 
 class CaseListItem(msgspec.Struct):
@@ -47,15 +51,14 @@ class CaseListItem(msgspec.Struct):
     updated_at: datetime
     version: int
     transfers: int
+    next_due_at: datetime | None  # soonest due time of a live, running target (None: none)
+    next_target: str | None
 
 
 class CaseList(msgspec.Struct):
+    as_of: datetime  # the moment target states were judged at
     items: list[CaseListItem]
     next_cursor: str | None
-
-
-def _problem(description: str) -> ResponseSpec:
-    return problem_doc(description)
 
 
 def item(row: CaseSummary) -> CaseListItem:
@@ -65,23 +68,28 @@ def item(row: CaseSummary) -> CaseListItem:
         subject=row.subject, assignee=row.assignee, classification=row.classification,
         complaint=row.complaint, escalation_level=row.escalation_level,
         received_at=row.received_at, updated_at=row.updated_at, version=row.version,
-        transfers=row.transfers)
+        transfers=row.transfers, next_due_at=row.next_due_at, next_target=row.next_target)
 
 
 @get("/api/v1/cases", operation_id="case_list", tags=["cases"], summary="List cases",
      guards=[authenticated],
      dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
      description=(
-         "Cases newest received first (ties by id), from the case index. Staff and managers "
-         "see their departments' cases; other roles see all. Pass `next_cursor` as `after` "
-         "for the next page. `min_position` (an `X-Civicdesk-Position` a command answered) "
+         "Cases from the case index, newest received first (ties by id), or with "
+         "`order=next_due` the soonest due first: overdue work first, cases with nothing "
+         "due (met, paused or without targets) last. `target_state` keeps the cases with a "
+         "target in that state now (judged on its desk's business calendar as of `as_of`), "
+         "`target` narrows it to one target (alone: the cases that have it). Staff and "
+         "managers see their departments' cases; other roles see all. Pass `next_cursor` as "
+         "`after` for the next page, with the same `order`. `min_position` (an "
+         "`X-Civicdesk-Position` a command answered) "
          f"waits up to {WAIT_SECONDS:g} s for the index to include that command. Errors: 400 "
          "(malformed parameter), 401, 422 (bad cursor, position beyond the log), 503 "
          "(index not there yet; see Retry-After), as application/problem+json."),
-     responses={400: _problem("A parameter is malformed"),
-                401: _problem("No valid bearer token"),
-                422: _problem("The cursor or position is not valid"),
-                503: _problem("The case index has not reached `min_position` yet")})
+     responses={400: problem_doc("A parameter is malformed"),
+                401: problem_doc("No valid bearer token"),
+                422: problem_doc("The cursor or position is not valid"),
+                503: problem_doc("The case index has not reached `min_position` yet")})
 async def case_list(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
@@ -91,6 +99,9 @@ async def case_list(
     assignee: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
     complaint: Annotated[bool | None, QueryParameter(
         description="only complaints (true), or only other cases (false)")] = None,
+    target: FromQuery[TargetName | None] = None,
+    target_state: FromQuery[TargetStateName | None] = None,
+    order: FromQuery[OrderName] = "received",
     after: Annotated[str | None, QueryParameter(
         max_length=512, description="the `next_cursor` of the previous page")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
@@ -103,9 +114,14 @@ async def case_list(
         if min_position is not None:
             wait_for(request, min_position, CASE_INDEX_NAME)
         index: CaseIndexQuery = request.app.state.case_index
+        desk: ServiceDesk = request.app.state.desk
+        now = utc(desk.clock())
+        assert now is not None
         rows, next_cursor = index.list_cases(
             visible_departments(actor), department=department, status=status,
-            channel=channel, assignee=assignee, complaint=complaint, after=after, limit=limit)
-        return CaseList(items=[item(row) for row in rows], next_cursor=next_cursor)
+            channel=channel, assignee=assignee, complaint=complaint, target=target,
+            target_state=target_state, order=order, now=now, calendars=desk.calendars(now),
+            after=after, limit=limit)
+        return CaseList(as_of=now, items=[item(row) for row in rows], next_cursor=next_cursor)
 
     return await anyio.to_thread.run_sync(page)

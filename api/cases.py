@@ -140,7 +140,7 @@ def _receive(request: Request[Any, Any, Any], data: schemas.NewCase,
         service_code=data.service_code, department=data.department, subject=data.subject,
         description=data.description, contact=contact,
         accessibility_needs=data.accessibility_needs, wait_seconds=data.wait_seconds,
-        idempotency=idempotency(request, data))
+        idempotency=idempotency(request, data), desk=data.desk)
     return answer(request, actor, outcome, 201)
 
 

@@ -1,4 +1,5 @@
-"""Catalogue routes: the department directory, the service catalogue and the service desks.
+"""Catalogue routes: the department directory, the service catalogue and the service desks
+with their opening hours.
 
 Every signed-in role may read the catalogue; only administrators change it.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
@@ -25,6 +27,7 @@ from application.access import check_admin
 from application.desk import ServiceDesk
 from application.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.actors import Actor
+from domain.calendar import OpeningHours
 from domain.catalogue import Department, Desk, Service
 from domain.errors import InvalidValue
 
@@ -35,6 +38,12 @@ BusinessUnits = Annotated[dict[Code, Short], msgspec.Meta(max_length=100)]
 Cents = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
 ServiceType = Literal["service_delivery", "service_support", "internal"]
 SubType = Literal["individual", "cross_functional", "sub_contracted", "not_applicable"]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday",
+                                 "saturday", "sunday")
+WallClock = Annotated[str, msgspec.Meta(
+    pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+    description="local wall-clock time, HH:MM (24-hour)", examples=["08:30"])]
 
 
 # -- wire types -----------------------------------------------------------------------------------
@@ -73,10 +82,29 @@ class ServiceList(msgspec.Struct):
     next_cursor: str | None
 
 
+class HoursView(msgspec.Struct):
+    """Weekly opening hours in local wall-clock time."""
+
+    opens: str
+    closes: str
+    weekdays: list[str]
+    timezone: str
+
+
+class HoursChangeView(msgspec.Struct):
+    effective_from: date
+    hours: HoursView
+    reason: str
+    recorded_at: datetime
+
+
 class DeskView(msgspec.Struct):
     code: str
     name: str
     central: bool
+    hours: HoursView  # in force today
+    scheduled_changes: list[HoursChangeView]  # recorded, effective after today
+    version: int
 
 
 class DeskList(msgspec.Struct):
@@ -112,6 +140,19 @@ class NewService(Body, kw_only=True):
     keywords: Keywords = msgspec.field(default_factory=list)
 
 
+class HoursChange(Body, kw_only=True):
+    """New opening hours from `effective_from` (today or later, the desk's local date) on."""
+
+    opens: WallClock
+    closes: WallClock
+    weekdays: Annotated[list[Weekday], msgspec.Meta(min_length=1, max_length=7)]
+    effective_from: date
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    timezone: Annotated[str, msgspec.Meta(
+        min_length=1, max_length=64, description="an IANA time zone; default the desk's",
+        examples=["America/Toronto"])] | None = None
+
+
 class ServiceRevision(Body, kw_only=True):
     """Only the fields given change; at least one must be given."""
 
@@ -136,8 +177,24 @@ def service_view(service: Service) -> ServiceView:
                        active=service.active, public=service.is_public, version=service.version)
 
 
-def desk_view(desk: Desk) -> DeskView:
-    return DeskView(code=desk.code, name=desk.name, central=desk.central)
+def hours_view(hours: OpeningHours) -> HoursView:
+    return HoursView(opens=hours.opens.isoformat("minutes"),
+                     closes=hours.closes.isoformat("minutes"),
+                     weekdays=[WEEKDAYS[day] for day in sorted(hours.weekdays)],
+                     timezone=hours.timezone)
+
+
+def desk_view(desk: Desk, now: datetime) -> DeskView:
+    today = desk.today(now)
+    scheduled = sorted((c for c in desk.hours_changes if c.effective_from > today),
+                       key=lambda c: (c.effective_from, c.recorded_at))
+    return DeskView(code=desk.code, name=desk.name, central=desk.central,
+                    hours=hours_view(desk.hours_on(today)),
+                    scheduled_changes=[HoursChangeView(
+                        effective_from=c.effective_from, hours=hours_view(c.hours),
+                        reason=c.reason, recorded_at=c.recorded_at.astimezone(UTC))
+                        for c in scheduled],
+                    version=desk.version)
 
 
 # -- paging, access and documentation -------------------------------------------------------------
@@ -299,6 +356,30 @@ class CatalogueController(Controller):
                      "desks, in code order.")
     def list_desks(self, request: Request[Any, Any, Any], actor: Actor,
                    after: str | None = AFTER, limit: int = LIMIT) -> DeskList:
-        items, cursor = page(catalogue.list_desks(_desk(request)), lambda d: d.code, after,
-                             limit)
-        return DeskList(items=[desk_view(d) for d in items], next_cursor=cursor)
+        desk = _desk(request)
+        items, cursor = page(catalogue.list_desks(desk), lambda d: d.code, after, limit)
+        now = desk.clock()
+        return DeskList(items=[desk_view(d, now) for d in items], next_cursor=cursor)
+
+    @get("/desks/{code:str}", operation_id="desk_get", sync_to_thread=True,
+         summary="One service desk, with its opening hours", responses=READ_ONE_ERRORS)
+    def get_desk(self, request: Request[Any, Any, Any], actor: Actor, code: str) -> DeskView:
+        desk = _desk(request)
+        return desk_view(catalogue.get_desk(desk, code), desk.clock())
+
+    @post("/desks/{code:str}/hours", operation_id="desk_hours_change", sync_to_thread=True,
+          status_code=201, guards=[admin_only], responses=REVISE_ERRORS,
+          summary="Change a desk's opening hours from a date on (administrators)",
+          description="Records new weekly hours from `effective_from` (today or later, in the "
+                      "desk's local date; never retroactive). Deadlines computed from now on "
+                      "follow them; deadlines already fixed do not move. Of two changes from "
+                      "the same date, the later one stands.")
+    def change_hours(self, request: Request[Any, Any, Any], actor: Actor, code: str,
+                     data: HoursChange) -> DeskView:
+        desk = _desk(request)
+        changed = catalogue.change_desk_hours(
+            desk, actor, code, opens=time.fromisoformat(data.opens),
+            closes=time.fromisoformat(data.closes),
+            weekdays=[WEEKDAYS.index(day) for day in data.weekdays], timezone=data.timezone,
+            effective_from=data.effective_from, reason=data.reason)
+        return desk_view(changed, desk.clock())

@@ -166,8 +166,8 @@ def scheduler(args: argparse.Namespace, settings: Settings) -> int:
     "scheduler: leader" or "scheduler: standby", once at start and at every change.
 
     The leader also runs the pending deadlines projection (unless CIVICDESK_RUN_PROJECTIONS
-    =false); standbys do not: two runners of one projection on PostgreSQL collide on its
-    tracking row, and the loser's runner stops with an IntegrityError.
+    =false), where no other process holds that read model's own advisory lock; standbys
+    leave it to the leader.
     """
     import logging
     import signal

@@ -41,7 +41,7 @@ from application.open311 import PublicRequest, RequestForm
 from application.queries import CaseIndexQuery
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.open311 import Location, location_problems
-from projections.case_index import encode_cursor
+from projections.keyset import encode_cursor
 
 log = logging.getLogger("civicdesk.open311")
 

@@ -26,10 +26,12 @@ from domain.errors import (
     RuleViolated,
     VersionConflict,
 )
+from projections.views import ProjectionNotReady
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://civicdesk.example/problems/"
 log = logging.getLogger("civicdesk.api")
+NOT_READY_RETRY_AFTER = "5"  # seconds: a rebuild or a lagging read model catches up in that
 
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: tuple[tuple[type[DomainError], int, str], ...] = (
@@ -173,6 +175,14 @@ def http_error_handler(request: Request[Any, Any, Any], error: Exception) -> Res
                    headers=headers or None)
 
 
+def not_ready_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    # A read model that lags, is rebuilding, or whose tables another version of civicdesk
+    # made (projections.views.TablesOfAnotherVersion) answers once it has caught up.
+    return problem(503, f"{error}; retry shortly", kind="read-model-not-ready",
+                   title="Read model not ready", instance=request.url.path,
+                   headers={"Retry-After": NOT_READY_RETRY_AFTER})
+
+
 def unexpected_error_handler(request: Request[Any, Any, Any],
                              error: Exception) -> Response[Any]:
     log.exception("unexpected error on %s %s", request.method, request.url.path,
@@ -183,6 +193,7 @@ def unexpected_error_handler(request: Request[Any, Any, Any],
 
 EXCEPTION_HANDLERS = {
     DomainError: domain_error_handler,
+    ProjectionNotReady: not_ready_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     Exception: unexpected_error_handler,

@@ -20,8 +20,8 @@ def run_projections(settings: Settings, names: list[str]) -> int:
     as one fails, so a process supervisor restarts it (it resumes from its tracked position).
 
     On PostgreSQL this lets the read models run in their own process: serve the API with
-    CIVICDESK_RUN_PROJECTIONS=false beside it. Never run one projection in two processes:
-    the second runner's first write collides on the tracking row and it stops.
+    CIVICDESK_RUN_PROJECTIONS=false beside it. Several such processes may run: each read
+    model runs in whichever holds its advisory lock, and the others stand by to take over.
     """
     try:
         specs = specs_named(names)

@@ -196,7 +196,7 @@ class ReadModelController(Controller):
         assert now is not None
         view: QueueQuery = request.app.state.queues
         entries, cursor = view.queue(visible_departments(actor), now=now,
-                                     calendar=desk.calendar(now), after=after, limit=limit,
+                                     calendars=desk.calendars(now), after=after, limit=limit,
                                      **queue)
         return QueuePage(as_of=now, items=[queue_item(e) for e in entries], next_cursor=cursor)
 
@@ -259,7 +259,7 @@ class ReadModelController(Controller):
         now = utc(desk.clock())
         assert now is not None
         view: SlaBoardQuery = request.app.state.sla_board
-        board = view.sla_board(visible_departments(actor), now=now, calendar=desk.calendar(now),
+        board = view.sla_board(visible_departments(actor), now=now, calendars=desk.calendars(now),
                                department=department, after=after, limit=limit)
         return SlaBoardPage(
             as_of=now, next_cursor=board.next_cursor,

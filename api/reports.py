@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import anyio
 from litestar import MediaType, Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
-from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import QueryParameter
 
 from api.auth import current_actor
+from api.media_forms import operation_with_forms
 from api.problems import problem_doc
 from api.report_formats import file_name, to_csv_zip, to_json
 from application.accountability import AccountabilityReport
@@ -38,19 +36,10 @@ def render(report: AccountabilityReport, kind: str) -> bytes:
     return to_json(report)
 
 
-@dataclass
-class ReportOperation(Operation):
-    """The generated operation, with the zip and HTML forms of the report beside the JSON."""
-
-    def __post_init__(self) -> None:
-        answer = (self.responses or {}).get("200")
-        if isinstance(answer, OpenAPIResponse) and answer.content is not None:
-            answer.content[MEDIA_TYPES["csv"]] = OpenAPIMediaType(
-                schema=Schema(type=OpenAPIType.STRING, description="a zip of CSV tables"))
-            answer.content["text/html"] = OpenAPIMediaType(
-                schema=Schema(type=OpenAPIType.STRING, description="a self-contained page"))
-            answer.description = ("The report: JSON (format=json), a zip with one CSV per table "
-                                  "(format=csv) or a self-contained HTML page (format=html)")
+ReportOperation = operation_with_forms(
+    "The report: JSON (format=json), a zip with one CSV per table (format=csv) or a "
+    "self-contained HTML page (format=html)",
+    {MEDIA_TYPES["csv"]: "a zip of CSV tables", "text/html": "a self-contained page"})
 
 
 @get("/api/v1/reports/accountability", operation_id="accountability_report",

@@ -45,6 +45,8 @@ class NewCase(Body, kw_only=True):
     contact: Contact | None = None
     accessibility_needs: Text | None = None
     wait_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | None = None
+    # The service desk a walk-in came in at (a desk's code); by default the central desk.
+    desk: Code | None = None
 
 
 class Command(Body, kw_only=True):
@@ -155,6 +157,7 @@ class TargetView(msgspec.Struct):
     paused: bool
     standard_code: str
     standard_version: int
+    desk: str | None = None  # whose opening hours its business time runs on; null: central
 
 
 def target_view(target: TargetStatus) -> TargetView:
@@ -164,7 +167,7 @@ def target_view(target: TargetStatus) -> TargetView:
                       due_at=due, met_at=utc(target.met_at), breached_at=utc(target.breached_at),
                       remaining_seconds=target.remaining_seconds, paused=target.paused,
                       standard_code=target.standard_code,
-                      standard_version=target.standard_version)
+                      standard_version=target.standard_version, desk=target.desk)
 
 
 class CaseView(msgspec.Struct):
@@ -196,6 +199,7 @@ class CaseView(msgspec.Struct):
     version: int
     standards_version: int | None
     targets: list[TargetView]
+    desk: str | None = None  # the service desk it was received at; null: before desks were kept
 
 
 def utc(moment: datetime | None) -> datetime | None:
@@ -220,7 +224,8 @@ def case_view(case: Case, targets: list[TargetStatus]) -> CaseView:
         closed_at=utc(case.closed_at), transfers=len(case.transfers),
         interactions=case.interactions, effort_minutes=case.effort_minutes,
         debriefed=case.debrief is not None, recorded_by=case.recorded_by, version=case.version,
-        standards_version=case.standards_version, targets=[target_view(t) for t in targets])
+        standards_version=case.standards_version, targets=[target_view(t) for t in targets],
+        desk=case.desk)
 
 
 def command_arguments(body: Command) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -20,13 +19,11 @@ import anyio
 import msgspec
 from litestar import MediaType, Request, Response, get
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
-from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromQuery, QueryParameter
 
 from api.auth import authenticated, current_actor
-from api.problems import PROBLEM_JSON, Problem
+from api.media_forms import operation_with_forms
+from api.problems import problem_doc
 from api.read_your_writes import WAIT_SECONDS, wait_for
 from application.accountability import parse_period
 from application.desk import ServiceDesk
@@ -121,23 +118,9 @@ def to_csv(card: Scorecard) -> bytes:
     return text.getvalue().encode("utf-8")
 
 
-def _problem(description: str) -> ResponseSpec:
-    return ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON,
-                        description=description, generate_examples=False)
-
-
-@dataclass
-class ScorecardOperation(Operation):
-    """The generated operation, with the CSV form beside the JSON."""
-
-    def __post_init__(self) -> None:
-        answer = (self.responses or {}).get("200")
-        if isinstance(answer, OpenAPIResponse) and answer.content is not None:
-            answer.content["text/csv"] = OpenAPIMediaType(schema=Schema(
-                type=OpenAPIType.STRING,
-                description="one table: section,metric,dimension,value"))
-            answer.description = ("The scorecard: JSON (format=json) or one long CSV table "
-                                  "(format=csv)")
+ScorecardOperation = operation_with_forms(
+    "The scorecard: JSON (format=json) or one long CSV table (format=csv)",
+    {"text/csv": "one table: section,metric,dimension,value"})
 
 
 @get("/api/v1/scorecards", operation_id="scorecard", tags=["reports"],
@@ -160,11 +143,11 @@ class ScorecardOperation(Operation):
          "(malformed or missing parameter, unknown format), 401, 403 (another department), "
          "422 (bad period, unknown department, position beyond the log), 503 (not there yet; "
          "see Retry-After), as application/problem+json naming the parameter."),
-     responses={400: _problem("A parameter is malformed or missing"),
-                401: _problem("No valid bearer token"),
-                403: _problem("The department is not one of the caller's"),
-                422: _problem("The period, department or position is not valid"),
-                503: _problem("The scorecard has not reached `min_position` yet")},
+     responses={400: problem_doc("A parameter is malformed or missing"),
+                401: problem_doc("No valid bearer token"),
+                403: problem_doc("The department is not one of the caller's"),
+                422: problem_doc("The period, department or position is not valid"),
+                503: problem_doc("The scorecard has not reached `min_position` yet")},
      media_type=MediaType.JSON, operation_class=ScorecardOperation)
 async def scorecard(
     request: Request[Any, Any, Any],

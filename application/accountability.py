@@ -43,10 +43,9 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor, Role
-from domain.calendar import BusinessCalendar
 from domain.cases import WAIT_TARGETS, Case
-from domain.catalogue import Department
-from domain.closures import CalendarBook
+from domain.catalogue import Department, Desk
+from domain.closures import CalendarBook, DeskCalendars
 from domain.errors import Forbidden, InvalidValue
 from domain.standards import ServiceStandards
 from domain.targets import Target, TargetState, status
@@ -412,7 +411,8 @@ class ReportBuilder:
                 self.cases[event.originator_id] = _Followed(event.mutate(None))
         elif isinstance(event, Case.Event):
             self._follow(kind, event)
-        elif isinstance(event, Department.Event | ServiceStandards.Event | CalendarBook.Event):
+        elif isinstance(event, Department.Event | ServiceStandards.Event | CalendarBook.Event
+                        | Desk.Event):
             aggregate = event.mutate(self.catalogue.get(event.originator_id))
             assert isinstance(aggregate, Aggregate)
             self.catalogue[event.originator_id] = aggregate
@@ -453,8 +453,10 @@ class _Report:
         standards = [s for s in catalogue if isinstance(s, ServiceStandards)]
         self.standards = standards[0] if standards else None
         books = [b for b in catalogue if isinstance(b, CalendarBook)]
-        self.calendar = (books[0].calendar() if books else BusinessCalendar()).as_known_at(
-            self.as_of)
+        # Each target is judged on the hours of its own desk, as known at as_of.
+        self.calendars = DeskCalendars.of_desks(
+            (d for d in catalogue if isinstance(d, Desk)),
+            books[0].closures if books else ()).as_known_at(self.as_of)
         wanted = self.request.department
         self.followed = sorted((f for f in builder.cases.values()
                                 if wanted is None or f.case.department == wanted),
@@ -463,7 +465,7 @@ class _Report:
                        for t in sorted(f.case.targets.values(), key=lambda t: t.standard_code)]
 
     def _judge(self, followed: _Followed, target: Target) -> _Judged:
-        seen = status(target, self.as_of, self.calendar)
+        seen = status(target, self.as_of, self.calendars.of(target.desk))
         outcome, late = STATE_OUTCOME[seen.state], 0
         if outcome in {"met_late", "breached"}:
             measured = followed.waits.get(target.name) if target.name in WAIT_TARGETS else None

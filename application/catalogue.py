@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, time
 from threading import Lock
 from typing import TypeVar
 from uuid import UUID
@@ -17,6 +18,7 @@ from eventsourcing.utils import get_topic
 from application.access import check_admin
 from application.desk import ServiceDesk
 from domain.actors import Actor
+from domain.calendar import OpeningHours
 from domain.catalogue import Department, Desk, Service
 from domain.errors import AlreadyExists, InvalidValue, NotFound, RuleViolated, VersionConflict
 
@@ -50,6 +52,7 @@ class DeskSpec:
     code: str
     name: str
     central: bool
+    hours: OpeningHours | None = None  # None: Monday to Friday 08:30-16:30 Toronto
 
 
 def register_department(desk: ServiceDesk, actor: Actor, spec: DepartmentSpec) -> Department:
@@ -115,6 +118,21 @@ def revise_service(desk: ServiceDesk, actor: Actor, code: str, *, name: str | No
     return service
 
 
+def change_desk_hours(desk: ServiceDesk, actor: Actor, code: str, *, opens: time, closes: time,
+                      weekdays: Iterable[int], timezone: str | None, effective_from: date,
+                      reason: str) -> Desk:
+    """Schedule new opening hours for a desk from a date on (today or later); deadlines
+    computed from now on follow them, deadlines already fixed stay. `timezone` None keeps the
+    desk's. Raises Forbidden, NotFound, InvalidValue, RuleViolated, VersionConflict."""
+    check_admin(actor)
+    found = get_desk(desk, code)
+    found.change_hours(opens=opens, closes=closes, weekdays=weekdays, timezone=timezone,
+                       effective_from=effective_from, reason=reason, actor=actor,
+                       now=desk.clock())
+    _save_revision(desk, found)
+    return found
+
+
 def _save_new(desk: ServiceDesk, aggregate: Aggregate, duplicate: str) -> None:
     # Two administrators registering the same code at once: the loser's version 1 conflicts.
     try:
@@ -156,8 +174,8 @@ def seed(desk: ServiceDesk, actor: Actor, departments: Iterable[DepartmentSpec],
         try:
             desk.repository.get(Desk.create_id(spec.code))
         except AggregateNotFoundError:
-            added.append(Desk(code=spec.code, name=spec.name, central=spec.central,
-                              actor_id=actor.id, actor_role=actor.role.value))
+            added.append(Desk.open(code=spec.code, name=spec.name, central=spec.central,
+                                   hours=spec.hours, actor=actor))
     if added:
         desk.save(*added)
     return len(added)
@@ -170,7 +188,7 @@ A = TypeVar("A", bound=Aggregate)
 # "domain.catalogue:Department.Registered"), named through the classes so a rename follows.
 CATALOGUE_TOPICS = tuple(f"{get_topic(kind)}.{name}" for kind, name in (
     (Department, "Registered"), (Department, "Revised"), (Service, "Registered"),
-    (Service, "Revised"), (Desk, "Opened")))
+    (Service, "Revised"), (Desk, "Opened"), (Desk, "HoursChanged")))
 _BATCH = 500
 
 
@@ -241,6 +259,17 @@ def list_services(desk: ServiceDesk, *, department: str | None = None,
 def list_desks(desk: ServiceDesk) -> list[Desk]:
     """Service desks in code order."""
     return sorted(catalogue_index(desk).current(desk, Desk), key=lambda d: d.code)
+
+
+def get_desk(desk: ServiceDesk, code: str) -> Desk:
+    """The desk as recorded now (a fresh copy, safe to change). Raises NotFound (`code`)."""
+    try:
+        found: Aggregate = desk.repository.get(Desk.create_id(code))
+    except AggregateNotFoundError:
+        raise NotFound(f"no service desk {code}", "code") from None
+    if not isinstance(found, Desk):
+        raise NotFound(f"no service desk {code}", "code")
+    return found
 
 
 def get_department(desk: ServiceDesk, code: str) -> Department:

@@ -18,7 +18,7 @@ from domain.actors import SCHEDULER, Actor
 from domain.calendar import BusinessCalendar
 from domain.cases import WAIT_TIMED_CHANNELS, Case
 from domain.catalogue import Department, Desk, Service
-from domain.closures import CalendarBook
+from domain.closures import CalendarBook, DeskCalendars
 from domain.errors import InvalidValue, NotFound, RuleViolated, VersionConflict
 from domain.receipts import CommandReceipt
 from domain.references import ReferenceBook
@@ -150,14 +150,19 @@ class ServiceDesk(Application[UUID]):
                 purpose: str, service_code: str | None, department: str | None, subject: str,
                 description: str, contact: dict[str, str], accessibility_needs: str | None,
                 wait_seconds: int | None = None,
-                idempotency: IdempotencyKey | None = None) -> Outcome:
-        """Record a new contact. Raises InvalidValue, Forbidden, IdempotencyKeyReused."""
+                idempotency: IdempotencyKey | None = None, desk: str | None = None) -> Outcome:
+        """Record a new contact at `desk` (a desk's code; default the central desk), its targets
+        running on that desk's hours. Raises InvalidValue, Forbidden, IdempotencyKeyReused."""
         replay = self._replay(actor, idempotency)
         if replay is not None:
             return replay
         now = self.clock()
         department = self._department_for(service_code, department)
         check_may(actor, "receive", department)
+        calendars = self.calendars(now)
+        if desk is not None and desk not in calendars.by_desk:
+            raise InvalidValue(f"no service desk {desk!r}", "desk")
+        standards = self.standards()
         for attempt in range(5):
             # The Town's year, not UTC's: a call at 19:30 on Dec 31 belongs to the old year.
             book = self._reference_book(now.astimezone(TOWN_TIME).year)
@@ -165,16 +170,14 @@ class ServiceDesk(Application[UUID]):
                 reference=book.issue(), channel=channel, occurred_at=received_at or now,
                 purpose=purpose, service_code=service_code, department=department,
                 subject=subject, description=description, contact=contact,
-                accessibility_needs=accessibility_needs, actor=actor, now=now)
-            standards = self.standards()
-            case.plan_targets(standards.in_force(), standards.current_version,
-                              self.calendar(now), reason="received", actor=actor,
-                              occurred_at=now)
-            if wait_seconds is not None:
-                if channel not in WAIT_TIMED_CHANNELS:
-                    raise InvalidValue("wait_seconds is measured only for telephone and "
-                                       "in-person contacts", "wait_seconds")
-                self._measure_wait(case, actor, wait_seconds, case.received_at)
+                accessibility_needs=accessibility_needs, actor=actor, now=now,
+                desk=desk or calendars.central_code)
+            if wait_seconds is not None and channel not in WAIT_TIMED_CHANNELS:
+                raise InvalidValue("wait_seconds is measured only for telephone and in-person "
+                                   "contacts", "wait_seconds")
+            self.follow_standards(case, "receive", actor=actor, occurred_at=now,
+                                  standards=standards, calendars=calendars,
+                                  wait_seconds=wait_seconds)
             try:
                 return self._save_with_receipt(actor, idempotency, case, 201, book)
             except VersionConflict:
@@ -227,8 +230,11 @@ class ServiceDesk(Application[UUID]):
         was_resolved = case.status == "resolved"
         getattr(case, CASE_METHODS[command])(actor=actor, occurred_at=occurred_at, now=now,
                                              **arguments)
-        self._follow_standards(case, command, actor, occurred_at, now, arguments,
-                               reopened=was_resolved and case.status == "open")
+        if command in FOLLOWED_BY_STANDARDS:
+            self.follow_standards(case, command, actor=actor, occurred_at=occurred_at,
+                                  standards=self.standards(), calendars=self.calendars(now),
+                                  wait_seconds=arguments.get("wait_seconds"),
+                                  reopened=was_resolved and case.status == "open")
         try:
             return self._save_with_receipt(actor, idempotency, case, 200)
         except VersionConflict as conflict:
@@ -237,30 +243,42 @@ class ServiceDesk(Application[UUID]):
             current = self._get(Case, case_id, "case").version
             raise VersionConflict(conflict.detail, current) from conflict
 
-    def _follow_standards(self, case: Case, command: str, actor: Actor, occurred_at: datetime,
-                          now: datetime, arguments: dict[str, Any],
-                          reopened: bool = False) -> None:
-        """Recompute what the standards say a command changes, each as an explaining event."""
-        if command == "log_interaction" and arguments.get("wait_seconds") is not None:
-            self._measure_wait(case, actor, arguments["wait_seconds"], occurred_at)
+    def follow_standards(self, case: Case, command: str, *, actor: Actor,
+                         occurred_at: datetime, standards: ServiceStandards,
+                         calendars: DeskCalendars, wait_seconds: int | None = None,
+                         reopened: bool = False) -> None:
+        """Record, each as an explaining event, what the standards say `command` (a case
+        command, or "receive") changes on the case's targets: plan them at receipt, replan on
+        transfer, classification and reopening, measure a wait, resume after a pause.
+
+        Business time runs on the hours of the case's desk in `calendars`, which should be as
+        known when the command is recorded. Takes the standards and calendars rather than
+        reading them, so a bulk load (the demo) reads them once for every case.
+        """
+        version = case.standards_version or standards.current_version
+        if command == "receive":
+            case.plan_targets(standards.in_force(version), version, calendars,
+                              reason="received", actor=actor, occurred_at=occurred_at)
+        if command in {"receive", "log_interaction"} and wait_seconds is not None:
+            self._measure_wait(case, actor, wait_seconds,
+                               case.received_at if command == "receive" else occurred_at,
+                               standards)
         elif command == "customer_responded":
-            case.resume_targets(self.calendar(now), actor=actor, occurred_at=occurred_at)
+            case.resume_targets(calendars, actor=actor, occurred_at=occurred_at)
         elif command in {"transfer", "classify", "reopen"} or (
                 command == "escalate" and reopened):
-            version = case.standards_version or self.standards().current_version
             reason = {"transfer": f"transferred to {case.department}",
                       "classify": f"classified as {case.classification}",
                       "reopen": "reopened",
                       "escalate": "an escalation reopened the resolved complaint"}[command]
-            case.plan_targets(self.standards().in_force(version), version, self.calendar(now),
+            case.plan_targets(standards.in_force(version), version, calendars,
                               reason=reason, actor=actor, occurred_at=occurred_at,
                               restart=command in {"reopen", "escalate"})
 
     def _measure_wait(self, case: Case, actor: Actor, wait_seconds: int,
-                      arrived_at: datetime) -> None:
+                      arrived_at: datetime, standards: ServiceStandards) -> None:
         if case.channel not in WAIT_TIMED_CHANNELS:
             return
-        standards = self.standards()
         version = case.standards_version or standards.current_version
         for standard in standards.in_force(version):
             if standard.target in {TargetKind.ANSWER_WAIT, TargetKind.SERVE_WAIT} and \
@@ -290,8 +308,8 @@ class ServiceDesk(Application[UUID]):
     def target_statuses(self, case: Case, at: datetime | None = None) -> list[TargetStatus]:
         """Every target of the case as staff see it at `at` (default now), soonest due first."""
         now = at or self.clock()
-        calendar = self.calendar(now)
-        return sorted((status(t, now, calendar) for t in case.targets.values()),
+        calendars = self.calendars(now)
+        return sorted((status(t, now, calendars.of(t.desk)) for t in case.targets.values()),
                       key=lambda s: (s.due_at, s.name))
 
     # -- standards and calendar --------------------------------------------------------------
@@ -303,8 +321,17 @@ class ServiceDesk(Application[UUID]):
         return self._get(CalendarBook, CalendarBook.create_id(), "calendar")
 
     def calendar(self, as_known_at: datetime | None = None) -> BusinessCalendar:
-        """The business calendar as it was known at a moment (default: now)."""
-        return self.calendar_book().calendar().as_known_at(as_known_at or self.clock())
+        """The central desk's business calendar as it was known at a moment (default: now)."""
+        return self.calendars(as_known_at).central
+
+    def calendars(self, as_known_at: datetime | None = None) -> DeskCalendars:
+        """Every desk's business calendar as it was known at a moment (default: now)."""
+        # Imported here: the catalogue index sits beside the catalogue commands, which build
+        # on this module.
+        from application.catalogue import list_desks
+
+        return DeskCalendars.of_desks(list_desks(self), self.calendar_book().closures
+                                      ).as_known_at(as_known_at or self.clock())
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -325,6 +352,10 @@ class ServiceDesk(Application[UUID]):
     def __repr__(self) -> str:
         return f"ServiceDesk({self.factory.__class__.__name__})"
 
+
+# The commands whose effect on the targets the standards decide (see `follow_standards`).
+FOLLOWED_BY_STANDARDS = frozenset({"log_interaction", "customer_responded", "transfer",
+                                   "classify", "reopen", "escalate"})
 
 CASE_METHODS = {
     "log_interaction": "log_interaction",

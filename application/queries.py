@@ -5,16 +5,23 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
 from application.access import EVERY_DEPARTMENT
 from domain.actors import Actor
+from domain.closures import DeskCalendars
 from domain.values import Classification
 
 CASE_INDEX_NAME = "case_index"  # the read model behind CaseIndexQuery, by name
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
+
+
+class CaseOrder(StrEnum):
+    RECEIVED = "received"  # newest received first
+    NEXT_DUE = "next_due"  # soonest due first (overdue first); nothing due last
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,8 @@ class CaseSummary:
     updated_at: datetime
     version: int
     transfers: int
+    next_due_at: datetime | None  # the soonest due time of a live, running target
+    next_target: str | None  # ... and that target's name
 
     @property
     def complaint(self) -> bool:
@@ -46,13 +55,21 @@ class CaseIndexQuery(Protocol):
     def list_cases(self, visible_departments: frozenset[str] | None, *,
                    department: str | None = None, status: str | None = None,
                    channel: str | None = None, assignee: str | None = None,
-                   complaint: bool | None = None, after: str | None = None,
+                   complaint: bool | None = None, target: str | None = None,
+                   target_state: str | None = None, order: str = CaseOrder.RECEIVED,
+                   now: datetime | None = None, calendars: DeskCalendars | None = None,
+                   after: str | None = None,
                    limit: int = DEFAULT_PAGE) -> tuple[list[CaseSummary], str | None]:
-        """One page of cases, newest received first (then by id, descending), and the
-        opaque cursor of the next page (None on the last page).
+        """One page of cases and the opaque cursor of the next page (None on the last page).
 
+        `order` received: newest received first (then by id, descending); next_due: soonest
+        `next_due_at` first (then by id), cases with nothing due last. `target_state` keeps
+        the cases with a target (named `target`, if given) in that state at `now`, each judged
+        on its desk's calendar of `calendars` (both then required); `target` alone keeps the
+        cases with that target.
         `visible_departments` None means every department. Raises InvalidValue (field
-        `after`, `limit`, `status` or `channel`) for a bad cursor, limit or filter value.
+        `after`, `limit`, `status`, `channel`, `target`, `target_state` or `order`) for a bad
+        cursor, limit or filter value.
         """
         ...
 

@@ -11,7 +11,8 @@ submitted by the public (an Open311 app), not yet assigned to anyone and never t
 
 SLA states at risk and breached depend on the moment and the business calendar, so the read
 models store each target's inputs and the queries judge them (`domain.targets.status`) at the
-`now` and on the `calendar` the caller passes: the desk's own, closures included.
+`now`, each on its own desk's calendar of the `calendars` the caller passes (closures
+included); a case's age is business time on the calendar of the desk it was received at.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from uuid import UUID
 from application.access import can_see_department
 from application.queries import DEFAULT_PAGE
 from domain.actors import Actor
-from domain.calendar import BusinessCalendar
+from domain.closures import DeskCalendars
 from domain.errors import Forbidden
 from domain.targets import TargetState, TargetStatus
 
@@ -45,7 +46,7 @@ class QueueEntry:
     channel: str
     complaint: bool
     received_at: datetime  # the age basis: a letter's Received stamp, not its entry
-    age_business_seconds: int  # business time since received_at, on the query's calendar
+    age_business_seconds: int  # business time since received_at, on its desk's calendar
     transfers: int
     version: int
     next_target: str | None
@@ -56,7 +57,7 @@ class QueueEntry:
 
 class QueueQuery(Protocol):
     def queue(self, visible_departments: frozenset[str] | None, *, now: datetime,
-              calendar: BusinessCalendar, department: str | None = None,
+              calendars: DeskCalendars, department: str | None = None,
               assignee: str | None = None, channel: str | None = None, intake: bool = False,
               after: str | None = None,
               limit: int = DEFAULT_PAGE) -> tuple[list[QueueEntry], str | None]:
@@ -103,7 +104,7 @@ class SlaBoard:
 
 class SlaBoardQuery(Protocol):
     def sla_board(self, visible_departments: frozenset[str] | None, *, now: datetime,
-                  calendar: BusinessCalendar, department: str | None = None,
+                  calendars: DeskCalendars, department: str | None = None,
                   after: str | None = None, limit: int = DEFAULT_PAGE) -> SlaBoard:
         """Counts of live targets pending, at risk and breached at `now` per department (every
         department with a live target, and `department` if named, even at zero), and one page

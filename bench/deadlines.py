@@ -4,12 +4,14 @@
    hold the requested number of pending deadlines, and fills the pending deadlines view with
    exactly the rows the projection makes from them (in one bulk transaction; `--project`
    runs the real projection runner instead, which is much slower).
-2. Load: the time `DeadlineScheduler.start()` takes to read the view and schedule every
-   deadline (APScheduler, paused while loading, as in production).
+2. Load: the time `DeadlineScheduler.start()` takes to read the view, index every deadline
+   and arm its one APScheduler job for the earliest (APScheduler paused while loading, as in
+   production).
 3. Breach delay: with that scheduler running and following the log, a few cases are received
    whose deadlines fall a few hundred milliseconds later on the real clock (a 2-second
    calendar-time standard); for each, the delay from its due time to the recorded
-   DeadlineMissed (the event's own timestamp).
+   DeadlineMissed (the event's own timestamp). The probes are the earliest deadlines, so each
+   one re-arms the job (after each run, as a new APScheduler job).
 
 Runs on a temporary SQLite file, or on PostgreSQL in a fresh schema (dropped afterwards) when
 CIVICDESK_DATABASE_URL is set. Prints each figure with the ceiling it is held to and exits 1
@@ -47,7 +49,10 @@ from infrastructure.settings import Settings
 from projections.pending_deadlines import NAME, PENDING_DEADLINES
 from projections.runner import ProjectionSet
 
-LOAD_CEILING_SECONDS = 30.0
+# Measured 1.3 s (SQLite) and 2.4 s (PostgreSQL) with 100,000 deadlines, on 2 shared cores at
+# load average 4: most of it reading the view. 30 s while each deadline was its own APScheduler
+# job (13 s of CPU in add_job alone).
+LOAD_CEILING_SECONDS = 10.0
 BREACH_DELAY_CEILING_SECONDS = 2.0
 BATCH = 1000
 CSR = Actor(id="bench-csr", role=Role.CSR)
@@ -233,12 +238,13 @@ def main(argv: list[str] | None = None) -> int:
         started, cpu = time.perf_counter(), time.process_time()
         scheduler.start(follow=True)
         load, cpu = time.perf_counter() - started, time.process_time() - cpu
-        scheduled = len(scheduler.scheduler.get_jobs())
-        print(f"{'jobs scheduled at start':<44} {scheduled:10d}   {cpu:.1f} s of CPU, "
-              f"{scheduled / load:.0f} deadlines/s; load average {os.getloadavg()[0]:.1f} "
-              f"on {os.cpu_count()} CPUs")
-        ok = scheduled == deadlines
-        ok &= verdict("load and schedule every deadline at start", load, LOAD_CEILING_SECONDS)
+        scheduled = scheduler.status()["scheduled"]
+        apscheduler_jobs = len(scheduler.scheduler.get_jobs())
+        print(f"{'deadlines indexed at start':<44} {scheduled:10d}   {cpu:.2f} s of CPU, "
+              f"{scheduled / load:.0f} deadlines/s, {apscheduler_jobs} APScheduler job; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        ok = scheduled == deadlines and apscheduler_jobs == 1
+        ok &= verdict("load and index every deadline at start", load, LOAD_CEILING_SECONDS)
 
         revise_standards(desk, ADMIN, [*desk.standards().in_force(), PROBE],
                          reason="benchmark probe")

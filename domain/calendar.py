@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -66,6 +67,25 @@ class OpeningHours:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {self.timezone!r}") from None
+
+
+@dataclass(frozen=True)
+class HoursChange:
+    """New opening hours from a local date on, until the next change scheduled after it.
+
+    Like a closure, it counts only for computations made at or after `recorded_at`, so a
+    deadline fixed before it was recorded does not move. Of two changes from the same date,
+    the one recorded later stands.
+    """
+
+    effective_from: date
+    hours: OpeningHours
+    recorded_at: datetime
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        _plain_date(self.effective_from)
+        _utc(self.recorded_at, "recorded_at")
 
 
 @dataclass(frozen=True)
@@ -141,13 +161,23 @@ class BusinessCalendar:
         hours: OpeningHours = OpeningHours(),
         closures: Iterable[Closure] = (),
         province: str = "ON",
+        changes: Iterable[HoursChange] = (),
     ) -> None:
         if province not in Canada.subdivisions:
             raise ValueError(f"unknown Canadian province or territory {province!r}")
-        self.hours = hours
+        self.hours = hours  # the hours before any change, as the desk opened with
         self.closures: tuple[Closure, ...] = tuple(closures)
+        self.changes: tuple[HoursChange, ...] = tuple(changes)
         self.province = province
-        self._zone = ZoneInfo(hours.timezone)
+        # The schedule in force: by effective date, the later recorded of one date winning.
+        latest: dict[date, HoursChange] = {}
+        for change in sorted(self.changes, key=lambda c: (c.effective_from, c.recorded_at)):
+            latest[change.effective_from] = change
+        self._change_days = sorted(latest)
+        self._change_hours = [latest[day].hours for day in self._change_days]
+        # Local days are read in every zone the schedule uses (normally just one).
+        self._zones = tuple(ZoneInfo(zone) for zone in sorted(
+            {hours.timezone, *(h.timezone for h in self._change_hours)}))
         self._closures_by_day: dict[date, list[Closure]] = {}
         for closure in self.closures:
             self._closures_by_day.setdefault(closure.day, []).append(closure)
@@ -156,15 +186,27 @@ class BusinessCalendar:
         self._day_cache: dict[date, tuple[Interval, ...]] = {}
 
     def as_known_at(self, moment: datetime) -> BusinessCalendar:
-        """This calendar with only the closures recorded at or before `moment`."""
+        """This calendar with only the closures and hours changes recorded at or before
+        `moment`."""
         cutoff = _utc(moment, "moment")
         known = tuple(closure for closure in self.closures if closure.recorded_at <= cutoff)
-        if len(known) == len(self.closures):
+        changes = tuple(change for change in self.changes if change.recorded_at <= cutoff)
+        if len(known) == len(self.closures) and len(changes) == len(self.changes):
             return self  # keeps the warm day cache
-        return BusinessCalendar(self.hours, known, self.province)
+        return BusinessCalendar(self.hours, known, self.province, changes)
 
     def with_closure(self, closure: Closure) -> BusinessCalendar:
-        return BusinessCalendar(self.hours, (*self.closures, closure), self.province)
+        return BusinessCalendar(self.hours, (*self.closures, closure), self.province,
+                                self.changes)
+
+    def with_hours_change(self, change: HoursChange) -> BusinessCalendar:
+        return BusinessCalendar(self.hours, self.closures, self.province,
+                                (*self.changes, change))
+
+    def hours_on(self, day: date) -> OpeningHours:
+        """The opening hours in force on the local `day`."""
+        index = bisect_right(self._change_days, _plain_date(day))
+        return self._change_hours[index - 1] if index else self.hours
 
     def holiday_name(self, day: date) -> str | None:
         """The public holiday (or observed day) on `day`, if any; closures are not holidays."""
@@ -178,7 +220,8 @@ class BusinessCalendar:
     def is_open(self, moment: datetime) -> bool:
         """Open from opening time inclusive to closing time exclusive."""
         at = _utc(moment, "moment")
-        return any(start <= at < end for start, end in self._open_intervals(self._local_day(at)))
+        return any(start <= at < end for day in {at.astimezone(z).date() for z in self._zones}
+                   for start, end in self._open_intervals(day))
 
     def next_opening(self, moment: datetime) -> datetime:
         """`moment` itself if the desk is open then, else the next time it opens."""
@@ -218,20 +261,27 @@ class BusinessCalendar:
         return total
 
     def _local_day(self, moment: datetime) -> date:
-        return moment.astimezone(self._zone).date()
+        return min(moment.astimezone(zone).date() for zone in self._zones)
 
     def _intervals_ending_after(self, moment: datetime) -> Iterator[Interval]:
         """Open intervals (UTC) that end after `moment`, in order, without end."""
         day = self._local_day(moment)
         closed_run = 0
+        # Only hours that move to another time zone can make one day's hours overlap the
+        # next's; trimming each interval to start after the last keeps the order either way.
+        given: datetime | None = None  # the end of the last interval given
         while True:
             intervals = self._open_intervals(day)
             closed_run = 0 if intervals else closed_run + 1
             if closed_run > _MAX_CLOSED_DAYS:
                 raise ValueError(f"the desk does not open within a year of {moment.isoformat()}")
-            for interval in intervals:
-                if interval[1] > moment:
-                    yield interval
+            for start, end in intervals:
+                if given is None and end > moment:
+                    yield start, end
+                    given = end
+                elif given is not None and end > given:
+                    yield max(start, given), end
+                    given = end
             day += _ONE_DAY
 
     def _open_intervals(self, day: date) -> tuple[Interval, ...]:
@@ -241,7 +291,7 @@ class BusinessCalendar:
         return intervals
 
     def _compute_open_intervals(self, day: date) -> tuple[Interval, ...]:
-        hours = self.hours
+        hours = self.hours_on(day)
         if day.weekday() not in hours.weekdays or self.holiday_name(day) is not None:
             return ()
         # Cut in wall-clock time, then convert: each piece keeps its local meaning across DST.
@@ -255,7 +305,9 @@ class BusinessCalendar:
                 for piece in ((opens, min(closes, cut_from)), (max(opens, cut_until), closes))
                 if piece[0] < piece[1]
             ]
-        return tuple((self._at(day, opens), self._at(day, closes)) for opens, closes in spans)
+        zone = ZoneInfo(hours.timezone)
+        return tuple((_at(day, opens, zone), _at(day, closes, zone)) for opens, closes in spans)
 
-    def _at(self, day: date, wall_clock: time) -> datetime:
-        return datetime.combine(day, wall_clock, tzinfo=self._zone).astimezone(UTC)
+
+def _at(day: date, wall_clock: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, wall_clock, tzinfo=zone).astimezone(UTC)

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor
 from domain.calendar import BusinessCalendar
+from domain.closures import DeskCalendars
 from domain.errors import CaseIsClosed, InvalidValue, NotAComplaint, RuleViolated
 from domain.standards import ServiceStandard, TargetKind
 from domain.targets import (
@@ -55,6 +56,29 @@ def _required(value: str, field: str) -> str:
 class Case(Aggregate):
     """A customer matter. Public methods check the desk's rules, then record one event."""
 
+    class Received(Aggregate.Created):
+        """Version 2 added `desk`, the service desk the case was received at (None: received
+        before desks were recorded, so the central desk's hours)."""
+
+        reference: str
+        channel: str
+        occurred_at: datetime
+        purpose: str
+        service_code: str | None
+        department: str
+        subject: str
+        description: str
+        contact: dict[str, str]
+        accessibility_needs: str | None
+        actor_id: str
+        actor_role: str
+        desk: str | None
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["desk"] = None
+
     @staticmethod
     def create_id(reference: str) -> UUID:
         """Derived from the reference, so a reference finds its case without an index."""
@@ -64,8 +88,9 @@ class Case(Aggregate):
     def receive(cls, *, reference: str, channel: str, occurred_at: datetime, purpose: str,
                 service_code: str | None, department: str, subject: str, description: str,
                 contact: dict[str, str], accessibility_needs: str | None, actor: Actor,
-                now: datetime) -> Case:
-        """Record a new contact. A letter's Received stamp may be earlier than its entry."""
+                now: datetime, desk: str | None = None) -> Case:
+        """Record a new contact at `desk` (its code; None: no desk recorded, the central one's
+        hours). A letter's Received stamp may be earlier than its entry."""
         parse_enum(Channel, channel, "channel")
         parse_enum(Purpose, purpose, "purpose")
         check_aware(occurred_at, "received_at")
@@ -78,9 +103,10 @@ class Case(Aggregate):
         return cls(reference=reference, channel=channel, occurred_at=occurred_at,
                    purpose=purpose, service_code=service_code, department=department,
                    subject=_required(subject, "subject"), description=description,
-                   contact=contact, accessibility_needs=accessibility_needs, **_who(actor))
+                   contact=contact, accessibility_needs=accessibility_needs, desk=desk,
+                   **_who(actor))
 
-    @event("Received")
+    @event(Received)
     def __init__(
         self,
         *,
@@ -96,8 +122,10 @@ class Case(Aggregate):
         accessibility_needs: str | None,
         actor_id: str,
         actor_role: str,
+        desk: str | None = None,
     ) -> None:
         self.reference = reference
+        self.desk = desk
         self.channel = channel
         self.received_at = occurred_at
         self.purpose = purpose
@@ -467,21 +495,30 @@ class Case(Aggregate):
     def open_targets(self) -> list[Target]:
         return [t for t in self.targets.values() if t.met_at is None]
 
+    def calendar_of(self, calendars: BusinessCalendar | DeskCalendars) -> BusinessCalendar:
+        """The calendar this case's targets run on: its desk's."""
+        return calendars if isinstance(calendars, BusinessCalendar) else calendars.of(self.desk)
+
     def plan_targets(self, standards: tuple[ServiceStandard, ...], version: int,
-                     calendar: BusinessCalendar, *, reason: str, actor: Actor,
+                     calendars: BusinessCalendar | DeskCalendars, *, reason: str, actor: Actor,
                      occurred_at: datetime, restart: bool = False) -> bool:
         """Fix (or refix) the targets the standards promise for this case as it now stands.
+
+        Business time runs on the hours of the desk the case was received at (given the
+        desks' calendars) or on the one calendar given.
 
         Clocks start at receipt: an internal transfer does not restart the customer's wait.
         Decided targets stay as they were. A reopening (`restart`) starts the response and
         resolution clocks again from now. Records nothing if nothing changes; returns whether
         it recorded a change.
         """
+        calendar = self.calendar_of(calendars)
+
         def planned_from(start: datetime) -> dict[str, Target]:
             return plan(standards, version, channel=self.channel, department=self.department,
                         service_code=self.service_code,
                         is_complaint=self.classification == Classification.COMPLAINT.value,
-                        start=start, calendar=calendar)
+                        start=start, calendar=calendar, desk=self.desk)
 
         fresh, current = planned_from(self.received_at), self.targets
         if restart:
@@ -518,7 +555,7 @@ class Case(Aggregate):
         """Judge a telephone or in-person wait against its standard (once per case)."""
         if standard.target.value in self.targets:
             return
-        target = measured_wait(standard, version, occurred_at, wait_seconds)
+        target = measured_wait(standard, version, occurred_at, wait_seconds, desk=self.desk)
         self._wait_measured(target=target.as_data(), wait_seconds=wait_seconds,
                             occurred_at=occurred_at, **_who(actor))
 
@@ -528,10 +565,16 @@ class Case(Aggregate):
         measured = Target.from_data(target)
         self.targets = {**self.targets, measured.name: measured}
 
-    def resume_targets(self, calendar: BusinessCalendar, *, actor: Actor,
+    def resume_targets(self, calendars: BusinessCalendar | DeskCalendars, *, actor: Actor,
                        occurred_at: datetime) -> None:
-        """Move paused targets' due times on by exactly the business time they were paused."""
-        resumed = {name: resume(t, occurred_at, calendar) for name, t in self.targets.items()
+        """Move paused targets' due times on by exactly the business time they were paused,
+        each on its own desk's hours (given the desks' calendars) or on the one given."""
+        def calendar(target: Target) -> BusinessCalendar:
+            if isinstance(calendars, BusinessCalendar):
+                return calendars
+            return calendars.of(target.desk)
+
+        resumed = {name: resume(t, occurred_at, calendar(t)) for name, t in self.targets.items()
                    if t.paused_at is not None and t.met_at is None}
         if resumed:
             self._targets_rescheduled(

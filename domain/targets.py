@@ -52,6 +52,9 @@ class Target:
     paused_at: datetime | None = None
     met_at: datetime | None = None
     breached_at: datetime | None = None
+    # The desk whose opening hours its business time runs on; None (targets set before desks
+    # had hours) is the central desk.
+    desk: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -89,27 +92,29 @@ def _measure(basis: str, calendar: BusinessCalendar, start: datetime, end: datet
 
 
 def target_for(standard: ServiceStandard, version: int, start: datetime,
-               calendar: BusinessCalendar, paused_seconds: int = 0) -> Target:
+               calendar: BusinessCalendar, paused_seconds: int = 0,
+               desk: str | None = None) -> Target:
     return Target(
         name=standard.target.value, standard_code=standard.code, standard_version=version,
         title=standard.title, started_at=start.astimezone(UTC),
         due_at=_shift(standard.basis.value, calendar, start, standard.seconds + paused_seconds),
         seconds=standard.seconds, basis=standard.basis.value, pausable=standard.pausable,
-        at_risk_share=standard.at_risk_share, paused_seconds=paused_seconds)
+        at_risk_share=standard.at_risk_share, paused_seconds=paused_seconds, desk=desk)
 
 
 def plan(standards: Iterable[ServiceStandard], version: int, *, channel: str, department: str,
          service_code: str | None, is_complaint: bool, start: datetime,
-         calendar: BusinessCalendar) -> dict[str, Target]:
-    """One target per kind that applies. Where several standards promise the same thing, the
-    soonest due wins: the corporate standards are a floor departments may only improve on."""
+         calendar: BusinessCalendar, desk: str | None = None) -> dict[str, Target]:
+    """One target per kind that applies, on `calendar`, the hours of `desk`. Where several
+    standards promise the same thing, the soonest due wins: the corporate standards are a floor
+    departments may only improve on."""
     planned: dict[str, Target] = {}
     for standard in standards:
         if standard.target.is_wait or not standard.applies_to(
                 channel=channel, department=department, service_code=service_code,
                 is_complaint=is_complaint):
             continue
-        candidate = target_for(standard, version, start, calendar)
+        candidate = target_for(standard, version, start, calendar, desk=desk)
         current = planned.get(candidate.name)
         if current is None or (candidate.due_at, candidate.standard_code) < (
                 current.due_at, current.standard_code):
@@ -137,7 +142,7 @@ def replan(current: dict[str, Target], fresh: dict[str, Target],
 
 
 def measured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
-                  wait_seconds: int) -> Target:
+                  wait_seconds: int, desk: str | None = None) -> Target:
     """A wait-time promise is decided the moment the wait is recorded: met, or breached."""
     start = arrived_at.astimezone(UTC)
     due = start + timedelta(seconds=standard.seconds)
@@ -147,7 +152,7 @@ def measured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
         title=standard.title, started_at=start, due_at=due, seconds=standard.seconds,
         basis=TimeBasis.CALENDAR.value, pausable=False, at_risk_share=standard.at_risk_share,
         met_at=start + timedelta(seconds=wait_seconds) if kept else None,
-        breached_at=None if kept else due)
+        breached_at=None if kept else due, desk=desk)
 
 
 def pause(target: Target, at: datetime) -> Target:
@@ -178,6 +183,7 @@ class TargetStatus:
     paused: bool
     standard_code: str
     standard_version: int
+    desk: str | None = None
 
 
 def status(target: Target, now: datetime, calendar: BusinessCalendar) -> TargetStatus:
@@ -206,4 +212,5 @@ def status(target: Target, now: datetime, calendar: BusinessCalendar) -> TargetS
         name=target.name, title=target.title, state=state, due_at=target.due_at,
         met_at=target.met_at, breached_at=target.breached_at, remaining_seconds=remaining,
         paused=target.paused_at is not None and target.met_at is None,
-        standard_code=target.standard_code, standard_version=target.standard_version)
+        standard_code=target.standard_code, standard_version=target.standard_version,
+        desk=target.desk)

@@ -34,5 +34,5 @@ def seed_catalogue(desk: ServiceDesk) -> int:
                      sub_type=s.sub_type, purpose=s.purpose,
                      description=f"{s.business_unit_name}: {s.name}")
          for s in services],
-        [DeskSpec(code=d.code, name=d.name, central=d.central) for d in desks],
+        [DeskSpec(code=d.code, name=d.name, central=d.central, hours=d.hours) for d in desks],
     )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import time
 from importlib import resources
 from typing import Any
+
+from domain.calendar import OpeningHours
 
 _PACKAGE = "infrastructure"
 _RESOURCE = "catalogue_appendix_iv.json"
@@ -36,11 +39,16 @@ class SeedDepartment:
 
 @dataclass(frozen=True)
 class SeedDesk:
-    """A physical service desk; the central one is Service Cobourg at Victoria Hall."""
+    """A physical service desk; the central one is Service Cobourg at Victoria Hall.
+
+    The strategy gives no desk's hours: those seeded are a starting point administrators
+    change (the Marina and Campground's longer, seven-day hours stand for its summer season).
+    """
 
     code: str
     name: str
     central: bool
+    hours: OpeningHours | None = None  # None: Monday to Friday 08:30-16:30 Toronto
 
 
 def _text(record: dict[str, Any], key: str) -> str:
@@ -62,6 +70,16 @@ def _flag(record: dict[str, Any], key: str) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{key!r} must be a boolean, got {value!r}")
     return value
+
+
+def _hours(record: dict[str, Any]) -> OpeningHours | None:
+    hours = record.get("hours")
+    if hours is None:
+        return None
+    return OpeningHours(opens=time.fromisoformat(_text(hours, "opens")),
+                        closes=time.fromisoformat(_text(hours, "closes")),
+                        weekdays=frozenset(int(day) for day in hours["weekdays"]),
+                        timezone=_text(hours, "timezone"))
 
 
 def load_appendix_iv() -> tuple[
@@ -102,7 +120,8 @@ def load_appendix_iv() -> tuple[
         )
 
     desks = tuple(
-        SeedDesk(code=_text(desk, "code"), name=_text(desk, "name"), central=_flag(desk, "central"))
+        SeedDesk(code=_text(desk, "code"), name=_text(desk, "name"),
+                 central=_flag(desk, "central"), hours=_hours(desk))
         for desk in document["desks"]
     )
     return tuple(departments), tuple(services), desks

@@ -1,11 +1,12 @@
 """The demo: a reproducible, realistic year of Service Cobourg cases, loaded in bulk.
 
 Every case is built with the domain's own commands, as the desk would have recorded them, and
-follows the service standards the way `ServiceDesk` does (targets planned at receipt and replanned
-on transfer, classification and reopening; waits measured; pauses resumed; a breach recorded when
-its deadline passed). Cases are saved a hundred at a time together with the reference books they
-were numbered from. Each event's `occurred_at` is historical; its `timestamp` is when it was
-loaded, which is the honest recording time.
+follows the service standards through `ServiceDesk.follow_standards` (targets planned at receipt
+on the hours of the desk it came in at, replanned on transfer, classification and reopening;
+waits measured; pauses resumed), with a breach recorded when its deadline passed. Walk-ins come
+in at every desk, each while that desk is open. Cases are saved a hundred at a time together
+with the reference books they were numbered from. Each event's `occurred_at` is historical; its
+`timestamp` is when it was loaded, which is the honest recording time.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 from application.catalogue import list_departments, list_services
 from application.desk import ServiceDesk
 from domain.actors import SCHEDULER, Actor, Role
-from domain.calendar import BusinessCalendar
 from domain.cases import WAIT_TIMED_CHANNELS, Case
 from domain.catalogue import Service
+from domain.closures import DeskCalendars
 from domain.errors import NotFound
 from domain.references import ReferenceBook
-from domain.standards import ServiceStandard, TargetKind
+from domain.standards import ServiceStandards
 from domain.values import Classification, EscalationLevel
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -51,6 +52,9 @@ DEPARTMENT_WEIGHT = {"public-works": 3.0, "community": 2.0, "legislative": 1.6,
 MONTH_WEIGHT = {1: 0.85, 2: 0.85, 3: 0.95, 4: 1.1, 5: 1.2, 6: 1.2, 7: 1.15, 8: 1.1, 9: 1.05,
                 10: 1.0, 11: 0.9, 12: 0.8}
 WEEKDAY_WEIGHT = {0: 1.25, 1: 1.1, 2: 1.0, 3: 1.0, 4: 0.85}
+# Where walk-ins come in: most at Service Cobourg, the rest at the satellite desks.
+WALK_IN_DESKS = {"victoria-hall": 0.55, "community-centre": 0.2, "marina-campground": 0.15,
+                 "venture-13": 0.1}
 # Local opening-hours slots (minutes after midnight) and how busy each is.
 SLOTS = ((510, 540, 0.8), (540, 600, 1.3), (600, 660, 1.4), (660, 720, 1.2), (720, 780, 0.9),
          (780, 840, 1.2), (840, 900, 1.2), (900, 960, 1.0), (960, 990, 0.5))
@@ -214,6 +218,7 @@ class Plan:
     channel: str
     received_at: datetime
     entered_at: datetime
+    desk: str | None = None  # where a walk-in came in; None: the central desk
     purpose: str = ""
     service: Service | None = None
     classification: str | None = None
@@ -234,50 +239,29 @@ class Plan:
 
 
 class Promises:
-    """Follows the service standards as `ServiceDesk` does, with one standards and calendar
-    lookup for the whole load instead of one per command."""
+    """Follows the service standards through `ServiceDesk.follow_standards`, with the standards
+    and the desks' calendars (as known at the end) read once for the whole load."""
 
     def __init__(self, desk: ServiceDesk, end: datetime) -> None:
+        self.desk = desk
         try:
-            standards = desk.standards()
-            self.version: int | None = standards.current_version
-            self.standards = standards
+            self.standards: ServiceStandards | None = desk.standards()
         except NotFound:
-            self.version = None
+            self.standards = None
         try:
-            self.calendar = desk.calendar(end)
+            self.calendars = desk.calendars(end)
         except NotFound:
-            self.calendar = BusinessCalendar()
+            self.calendars = DeskCalendars()
+        self.calendar = self.calendars.central
         self.end = end
 
-    def in_force(self, case: Case) -> tuple[int, tuple[ServiceStandard, ...]] | None:
-        if self.version is None:
-            return None
-        version = case.standards_version or self.version
-        return version, self.standards.in_force(version)
-
-    def plan(self, case: Case, actor: Actor, at: datetime, reason: str,
-             restart: bool = False) -> None:
-        found = self.in_force(case)
-        if found is not None:
-            case.plan_targets(found[1], found[0], self.calendar, reason=reason, actor=actor,
-                              occurred_at=at, restart=restart)
-
-    def measure_wait(self, case: Case, actor: Actor, wait_seconds: int, at: datetime) -> None:
-        found = self.in_force(case)
-        if found is None or case.channel not in WAIT_TIMED_CHANNELS:
-            return
-        for standard in found[1]:
-            if standard.target in {TargetKind.ANSWER_WAIT, TargetKind.SERVE_WAIT} and \
-                    standard.applies_to(channel=case.channel, department=case.department,
-                                        service_code=case.service_code,
-                                        is_complaint=case.classification == "complaint"):
-                case.measure_wait(standard, found[0], wait_seconds=wait_seconds, actor=actor,
-                                  occurred_at=at)
-
-    def resume(self, case: Case, actor: Actor, at: datetime) -> None:
-        if self.version is not None:
-            case.resume_targets(self.calendar, actor=actor, occurred_at=at)
+    def follow(self, case: Case, command: str, actor: Actor, at: datetime, *,
+               wait_seconds: int | None = None, reopened: bool = False) -> None:
+        """What the desk records on the targets after `command` ("receive" at entry)."""
+        if self.standards is not None:
+            self.desk.follow_standards(case, command, actor=actor, occurred_at=at,
+                                       standards=self.standards, calendars=self.calendars,
+                                       wait_seconds=wait_seconds, reopened=reopened)
 
     def record_breaches(self, case: Case, since: datetime, until: datetime) -> None:
         """What the scheduler would have recorded: each deadline that passed in [since, until).
@@ -301,6 +285,10 @@ class World:
         self.start = end - timedelta(days=365)
         self.promises = Promises(desk, end)
         self.calendar = self.promises.calendar
+        calendars = self.promises.calendars
+        self.central_desk = calendars.central_code
+        self.walk_in_desks = {code: weight for code, weight in WALK_IN_DESKS.items()
+                              if code in calendars.by_desk} or {"": 1.0}
         departments = [d.code for d in list_departments(desk)]
         self.departments = departments
         self.services = [s for s in list_services(desk) if s.department in departments]
@@ -351,7 +339,22 @@ def _after_hours_moment(world: World, day: date) -> datetime:
     return _at_local(day, world.rng.uniform(low, high))
 
 
-def _arrivals(world: World, cases: int) -> list[tuple[str, datetime]]:
+def _walk_in_moment(world: World, desk: str, days: list[date],
+                    weights: list[float]) -> datetime:
+    """A moment the desk is open, on a day drawn by the season."""
+    calendar = world.promises.calendars.of(desk)
+    while True:
+        day = world.rng.choices(days, weights)[0]
+        if not calendar.is_business_day(day):
+            continue
+        hours = calendar.hours_on(day)
+        opens, closes = (t.hour * 60 + t.minute for t in (hours.opens, hours.closes))
+        moment = _at_local(day, world.rng.uniform(opens, closes - 1))
+        if calendar.is_open(moment):
+            return moment
+
+
+def _arrivals(world: World, cases: int) -> list[tuple[str, datetime, str | None]]:
     days = _local_days(world)
     open_days = [d for d in days if world.calendar.is_business_day(d)]
     open_weights = [MONTH_WEIGHT[d.month] * WEEKDAY_WEIGHT.get(d.weekday(), 1.0)
@@ -360,14 +363,17 @@ def _arrivals(world: World, cases: int) -> list[tuple[str, datetime]]:
     arrivals = []
     for _ in range(cases):
         channel = world.pick(CHANNELS)
+        desk = world.pick(world.walk_in_desks) if channel == "in_person" else ""
         while True:
-            if world.rng.random() < AFTER_HOURS.get(channel, 0.0):
+            if desk and desk != world.central_desk:
+                moment = _walk_in_moment(world, desk, days, any_weights)
+            elif world.rng.random() < AFTER_HOURS.get(channel, 0.0):
                 moment = _after_hours_moment(world, world.rng.choices(days, any_weights)[0])
             else:
                 moment = _business_moment(world, world.rng.choices(open_days, open_weights)[0])
             if world.start < moment <= world.end:
                 break
-        arrivals.append((channel, moment))
+        arrivals.append((channel, moment, desk or None))
     arrivals.sort(key=lambda a: a[1])
     return arrivals
 
@@ -377,23 +383,25 @@ def _plans(world: World, cases: int) -> list[Plan]:
     showcase_at = {int((k + 0.5) * 0.4 * cases / len(SHOWCASES)): story
                    for k, story in enumerate(SHOWCASES[:cases])}
     plans = []
-    for index, (channel, received_at) in enumerate(arrivals):
+    for index, (channel, received_at, desk) in enumerate(arrivals):
         story = showcase_at.get(index, {})
         if story:
-            channel = story["channel"]
+            channel, desk = story["channel"], None
             day = world.calendar.next_opening(received_at).astimezone(TORONTO).date()
             received_at = min(_business_moment(world, day), world.end)
-        plans.append(_plan(world, channel, received_at, story))
+        plans.append(_plan(world, channel, received_at, story, desk))
     plans.sort(key=lambda p: p.entered_at)
     return plans
 
 
-def _plan(world: World, channel: str, received_at: datetime, story: dict[str, Any]) -> Plan:
+def _plan(world: World, channel: str, received_at: datetime, story: dict[str, Any],
+          desk: str | None = None) -> Plan:
     rng = world.rng
     entered_at = received_at
     if channel == "written":
         entered_at = world.calendar.add(received_at, _hours(rng, 0.5, 12))
-    plan = Plan(channel=channel, received_at=received_at, entered_at=min(entered_at, world.end))
+    plan = Plan(channel=channel, received_at=received_at, entered_at=min(entered_at, world.end),
+                desk=desk or world.central_desk)
     plan.purpose = story.get("purpose") or world.pick(PURPOSES)
     plan.service = world.service_for(plan.purpose)
     complaint_share = 0.7 if plan.purpose == "issue_or_complaint" else 0.03
@@ -479,7 +487,7 @@ class Story:
             description=self._description(plan.service), contact=self._contact(),
             accessibility_needs=(ACCOMMODATIONS[plan.accommodation][0]
                                  if plan.accommodation is not None else None),
-            actor=self.csr, now=world.end)
+            actor=self.csr, now=world.end, desk=plan.desk)
 
     # -- time --------------------------------------------------------------------------------
 
@@ -505,7 +513,7 @@ class Story:
     def tell(self) -> Case:
         plan = self.plan
         try:
-            self.w.promises.plan(self.case, self.csr, self.at(plan.entered_at), "received")
+            self.w.promises.follow(self.case, "receive", self.csr, self.at(plan.entered_at))
             self._first_contact()
             self._request_accommodation()
             if plan.first_contact:
@@ -529,7 +537,8 @@ class Story:
             case.log_interaction(channel=channel, direction="inbound", summary=how,
                                  effort_minutes=rng.randint(3, 18), wait_seconds=wait,
                                  actor=self.csr, occurred_at=self.at(self.t), now=self.w.end)
-            self.w.promises.measure_wait(case, self.csr, wait, self.t)
+            self.w.promises.follow(case, "log_interaction", self.csr, self.t,
+                                   wait_seconds=wait)
             self.at(self.minutes(wait / 60 + 3, wait / 60 + 15))
             self._classify()
             if not self.plan.first_contact:
@@ -581,7 +590,7 @@ class Story:
                           reason="Customer expressed dissatisfaction" if
                           plan.classification == "complaint" else "Suggestion or compliment",
                           actor=self.csr, occurred_at=self.at(self.t), now=self.w.end)
-            self.w.promises.plan(case, self.csr, self.t, f"classified as {plan.classification}")
+            self.w.promises.follow(case, "classify", self.csr, self.t)
 
     def _request_accommodation(self) -> None:
         plan, case = self.plan, self.case
@@ -624,7 +633,7 @@ class Story:
         self.case.transfer(to_department=target, warm=warm, handover_note=note,
                            customer_informed=warm or self.rng.random() < 0.3, actor=actor,
                            occurred_at=self.at(when), now=self.w.end)
-        self.w.promises.plan(self.case, actor, self.t, f"transferred to {target}")
+        self.w.promises.follow(self.case, "transfer", actor, self.t)
         self.team = self.w.teams[target]
 
     def _work(self) -> None:
@@ -673,7 +682,7 @@ class Story:
             return False
         case.record_customer_response(summary="Customer sent what was asked for.", actor=actor,
                                       occurred_at=self.at(self.later(4, 60)), now=self.w.end)
-        self.w.promises.resume(case, actor, self.t)
+        self.w.promises.follow(case, "customer_responded", actor, self.t)
         return True
 
     def _resolve(self, actor: Actor, when: datetime, *, first: bool,
@@ -698,11 +707,14 @@ class Story:
         for rung in range(self.plan.ladder):
             level = list(EscalationLevel)[rung + 1]
             owner = owners[rung]
+            was_resolved = self.case.status == "resolved"
             self.case.escalate(to_level=level.value,
                                reason=self.rng.choice(ESCALATION_REASONS[level.value]),
                                owner=OMBUDSMAN if level is EscalationLevel.OMBUDSMAN else owner.id,
                                actor=escalators[rung],
                                occurred_at=self.at(self.later(4, 40)), now=self.w.end)
+            self.w.promises.follow(self.case, "escalate", escalators[rung], self.t,
+                                   reopened=was_resolved and self.case.status == "open")
             if level is EscalationLevel.OMBUDSMAN:
                 self._resolve(CAO, self.later(120, 320), first=False,
                               resolution="The Ombudsman closed its review; the Town "
@@ -736,7 +748,7 @@ class Story:
             case.reopen(reason="Customer called back: the problem has come back.",
                         actor=self.csr, occurred_at=self.at(self.later(16, 160)),
                         now=self.w.end)
-            self.w.promises.plan(case, self.csr, self.t, "reopened", restart=True)
+            self.w.promises.follow(case, "reopen", self.csr, self.t)
             self._resolve(self.handler, self.later(4, 40), first=False)
             if plan.close:
                 case.close(actor=closer, occurred_at=self.at(self.later(1, 16)),

@@ -4,13 +4,14 @@ Rows change only by single write statements (an UPDATE computes counters and con
 status in SQL), so a projection transaction never reads before it writes. `updated_at` is
 the recording time of the case's latest event (monotonic per case and identical on replay);
 `received_at` is when the desk received the contact, which a letter may backdate.
+
+The index keeps each case's SLA targets too (`case_index_targets`, see
+`projections.target_rows`), so the list can be filtered by target state and ordered by what is
+due next (`due_key`, the soonest due time among the case's live, running targets).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -19,24 +20,39 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
-from application.queries import CASE_INDEX_NAME, DEFAULT_PAGE, MAX_PAGE, CaseSummary
+from application.queries import (
+    CASE_INDEX_NAME,
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    CaseOrder,
+    CaseSummary,
+)
 from domain.cases import Case
+from domain.closures import DeskCalendars
 from domain.errors import InvalidValue
+from domain.standards import TargetKind
+from domain.targets import TargetState, status
 from domain.values import Channel, Classification, EscalationLevel, Status, parse_enum
-from projections.runner import PostgresView, ProjectionSpec, SQLiteView, View
+from projections.keyset import decode_cursor, encode_cursor
+from projections.runner import PostgresView, ProjectionSpec, SQLiteView
+from projections.target_rows import (
+    NEVER,
+    TARGET_TIMES,
+    TargetRows,
+    target_change_of,
+)
+from projections.views import Sql
 
 NAME = CASE_INDEX_NAME
+TARGETS = f"{NAME}_targets"
 COLUMNS = ("id", "reference", "status", "channel", "department", "service_code", "purpose",
            "subject", "assignee", "classification", "escalation_level", "received_at",
-           "updated_at", "version", "transfers")
+           "updated_at", "version", "transfers", "due_key", "next_target")
 COMPLAINT = Classification.COMPLAINT.value
+BATCH = 100  # rows read at a time while a page is filtered by a judged target state
 # The case's event classes (Events.Received, ...) are made by @event at import time, so a type
 # checker cannot see them on `Case`; this alias says so once.
 Events: Any = Case
-
-
-class Sql(str):
-    """A column's new value as an SQL expression over the row, not a parameter."""
 
 
 def changes_of(event: Any) -> dict[str, Any]:
@@ -85,19 +101,22 @@ class CaseIndexProjection(Projection["CaseIndexView"]):
             "purpose": event.purpose, "subject": event.subject, "assignee": None,
             "classification": None, "escalation_level": None,
             "received_at": event.occurred_at, "updated_at": event.timestamp,
-            "version": event.originator_version, "transfers": 0})
+            "version": event.originator_version, "transfers": 0, "due_key": NEVER,
+            "next_target": None})
 
     @process_event.register(Events.Event)
     def _changed(self, event: Any, tracking: Tracking) -> None:
         self.view.update_case(tracking, event.originator_id, {
             **changes_of(event), "updated_at": event.timestamp,
-            "version": event.originator_version})
+            "version": event.originator_version}, event)
 
 
-class CaseIndexView(View):
+class CaseIndexView(TargetRows):
     """The case index's tables, writes and query, on either database."""
 
     name = NAME
+    CASES, TARGETS = NAME, TARGETS
+    TIME_COLUMNS = frozenset({"received_at", "updated_at", "due_key", *TARGET_TIMES})
 
     def view_statements(self) -> list[str]:
         table = self.table(NAME)
@@ -108,113 +127,171 @@ class CaseIndexView(View):
             "subject TEXT NOT NULL, assignee TEXT, classification TEXT, "
             f"escalation_level TEXT, received_at {self.time_type} NOT NULL, "
             f"updated_at {self.time_type} NOT NULL, version BIGINT NOT NULL, "
-            "transfers INTEGER NOT NULL DEFAULT 0)",
+            f"transfers INTEGER NOT NULL DEFAULT 0, due_key {self.time_type} NOT NULL, "
+            "next_target TEXT)",
             f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_newest')} ON {table} "
             "(received_at DESC, id DESC)",
             f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_by_department')} ON {table} "
             "(department, received_at DESC, id DESC)",
+            f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_next_due')} ON {table} "
+            "(due_key, id)",
+            *self.target_statements(),
         ]
-
-    def _db(self, column: str, value: Any) -> Any:
-        if value is None:
-            return None
-        if column == "id":
-            return self.id_in(value)
-        if column in {"received_at", "updated_at"}:
-            return self.time_in(value)
-        return value
 
     def track(self, tracking: Tracking) -> None:
         with self.writing(tracking):
             pass
 
     def insert_case(self, tracking: Tracking, row: dict[str, Any]) -> None:
-        marks = ", ".join(self.placeholder for _ in COLUMNS)
         with self.writing(tracking) as cursor:
-            cursor.execute(f"INSERT INTO {self.table(NAME)} ({', '.join(COLUMNS)}) "
-                           f"VALUES ({marks})", [self._db(c, row[c]) for c in COLUMNS])
+            self.insert_row(cursor, NAME, COLUMNS, row)
 
-    def update_case(self, tracking: Tracking, case_id: UUID, values: dict[str, Any]) -> None:
-        assignments, parameters = [], []
-        for column, value in values.items():
-            assert column in COLUMNS
-            if isinstance(value, Sql):
-                assignments.append(f"{column} = {value}")
-            else:
-                assignments.append(f"{column} = {self.placeholder}")
-                parameters.append(self._db(column, value))
+    def update_case(self, tracking: Tracking, case_id: UUID, values: dict[str, Any],
+                    event: Any = None) -> None:
+        """Change the case's row, and its targets as `event` changes them."""
+        assert set(values) <= set(COLUMNS)
         with self.writing(tracking) as cursor:
-            cursor.execute(f"UPDATE {self.table(NAME)} SET {', '.join(assignments)} "
-                           f"WHERE id = {self.placeholder}",
-                           [*parameters, self.id_in(case_id)])
+            self.update_row(cursor, NAME, case_id, values)
+            if event is not None:
+                self.change_targets(cursor, case_id, target_change_of(event))
 
     def list_cases(self, visible_departments: frozenset[str] | None, *,
                    department: str | None = None, status: str | None = None,
                    channel: str | None = None, assignee: str | None = None,
-                   complaint: bool | None = None, after: str | None = None,
+                   complaint: bool | None = None, target: str | None = None,
+                   target_state: str | None = None, order: str = CaseOrder.RECEIVED,
+                   now: datetime | None = None, calendars: DeskCalendars | None = None,
+                   after: str | None = None,
                    limit: int = DEFAULT_PAGE) -> tuple[list[CaseSummary], str | None]:
         """See `application.queries.CaseIndexQuery.list_cases`."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidValue(f"limit must be between 1 and {MAX_PAGE}", "limit")
+        by_due = parse_enum(CaseOrder, order, "order") is CaseOrder.NEXT_DUE
         mark = self.placeholder
         where: list[str] = []
         parameters: list[Any] = []
         if visible_departments is not None:
             if not visible_departments:
                 return [], None
-            where.append(f"department IN ({', '.join(mark for _ in visible_departments)})")
+            where.append(f"c.department IN ({', '.join(mark for _ in visible_departments)})")
             parameters += sorted(visible_departments)
         if status is not None:
             parse_enum(Status, status, "status")
         if channel is not None:
             parse_enum(Channel, channel, "channel")
+        if target is not None:
+            parse_enum(TargetKind, target, "target")
         for column, value in (("department", department), ("status", status),
                               ("channel", channel), ("assignee", assignee)):
             if value is not None:
-                where.append(f"{column} = {mark}")
+                where.append(f"c.{column} = {mark}")
                 parameters.append(value)
         if complaint is not None:
-            where.append(f"COALESCE(classification, '') {'=' if complaint else '<>'} {mark}")
+            where.append(f"COALESCE(c.classification, '') {'=' if complaint else '<>'} {mark}")
             parameters.append(COMPLAINT)
-        if after is not None:
-            received_at, case_id = decode_cursor(after)
-            where.append(f"(received_at, id) < ({mark}, {mark})")
-            parameters += [self.time_in(received_at), self.id_in(case_id)]
+        judged: TargetState | None = None
         with self.reading() as cursor:  # names resolve to the live generation inside
-            cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM {self.table(NAME)} "
-                           + (f"WHERE {' AND '.join(where)} " if where else "")
-                           + f"ORDER BY received_at DESC, id DESC LIMIT {mark}",
-                           [*parameters, limit + 1])
-            rows = [self._summary(row) for row in cursor.fetchall()]
+            if target_state is not None or target is not None:
+                judged = self._where_targets(cursor, where, parameters, target, target_state,
+                                             now, calendars)
+            key = ("c.due_key, c.id" if by_due else "c.received_at, c.id")
+            start = self._start_after(after, by_due)
+            rows: list[CaseSummary] = []
+            while len(rows) <= limit:
+                batch = max(limit + 1 - len(rows), BATCH if judged else 0)
+                found = self._page(cursor, key, by_due, where, parameters, start, batch)
+                if not found:
+                    break
+                start = self._key_of(found[-1], by_due)
+                if judged is not None:
+                    found = self._judged(cursor, found, judged, target, now, calendars)
+                rows += found
+                if len(found) < batch and judged is None:
+                    break
         if len(rows) <= limit:
             return rows, None
         rows = rows[:limit]
-        return rows, encode_cursor(rows[-1].received_at, rows[-1].id)
+        last = self._key_of(rows[-1], by_due)
+        return rows, encode_cursor(*(["next_due", *last] if by_due else last))
+
+    def _start_after(self, after: str | None, by_due: bool) -> tuple[Any, ...] | None:
+        if after is None:
+            return None
+        if not by_due:
+            return decode_cursor(after, datetime, UUID)
+        tag, due_key, case_id = decode_cursor(after, str, datetime, UUID)
+        if tag != "next_due":
+            raise InvalidValue("after is not a cursor this list handed out", "after")
+        return due_key, case_id
+
+    @staticmethod
+    def _key_of(row: CaseSummary, by_due: bool) -> tuple[datetime, UUID]:
+        return (row.next_due_at or NEVER, row.id) if by_due else (row.received_at, row.id)
+
+    def _page(self, cursor: Any, key: str, by_due: bool, where: list[str],
+              parameters: list[Any], start: tuple[Any, ...] | None,
+              size: int) -> list[CaseSummary]:
+        mark = self.placeholder
+        where = list(where)
+        parameters = list(parameters)
+        if start is not None:
+            where.append(f"({key}) {'>' if by_due else '<'} ({mark}, {mark})")
+            parameters += [self.time_in(start[0]), self.id_in(start[1])]
+        direction = "" if by_due else " DESC"
+        cursor.execute(f"SELECT {', '.join(f'c.{column}' for column in COLUMNS)} "
+                       f"FROM {self.table(NAME)} c "
+                       + (f"WHERE {' AND '.join(where)} " if where else "")
+                       + f"ORDER BY {key.replace(',', direction + ',')}{direction} "
+                       f"LIMIT {mark}", [*parameters, size])
+        return [self._summary(row) for row in cursor.fetchall()]
+
+    def _where_targets(self, cursor: Any, where: list[str], parameters: list[Any],
+                       target: str | None, target_state: str | None, now: datetime | None,
+                       calendars: DeskCalendars | None) -> TargetState | None:
+        """Add to `where` the cases with a target (named `target`, if given) in
+        `target_state` (if given); returns the state still to judge row by row, if any."""
+        mark = self.placeholder
+        conditions, condition_parameters = ["t.case_id = c.id"], []
+        if target is not None:
+            conditions.append(f"t.target = {mark}")
+            condition_parameters.append(target)
+        judged = None
+        if target_state is not None:
+            state = parse_enum(TargetState, target_state, "target_state")
+            if now is None or calendars is None:
+                raise ValueError("a target state is judged at a moment on the desks' calendars")
+            condition, values, exact = self.state_condition(state, now)
+            conditions.append(condition)
+            condition_parameters += values
+            if not exact:
+                judged = state
+            if state is TargetState.AT_RISK:
+                near, near_values = self.may_be_at_risk(cursor, now, calendars)
+                conditions.append(near)
+                condition_parameters += near_values
+        where.append(f"EXISTS (SELECT 1 FROM {self.table(TARGETS)} t "
+                     f"WHERE {' AND '.join(conditions)})")
+        parameters += condition_parameters
+        return judged
+
+    def _judged(self, cursor: Any, rows: list[CaseSummary], state: TargetState,
+                target: str | None, now: datetime | None,
+                calendars: DeskCalendars | None) -> list[CaseSummary]:
+        """The rows with a target (named `target`, if given) in `state` at `now`."""
+        assert now is not None and calendars is not None
+        targets = self.targets_of(cursor, [self.id_in(row.id) for row in rows])
+        return [row for row in rows if any(
+            status(t, now, calendars.of(t.desk)).state is state
+            for t in targets.get(row.id, []) if target is None or t.name == target)]
 
     def _summary(self, row: Any) -> CaseSummary:
         values = {column: row[column] for column in COLUMNS}
         values["id"] = self.id_out(values["id"])
         values["received_at"] = self.time_out(values["received_at"])
         values["updated_at"] = self.time_out(values["updated_at"])
+        due = self.time_out(values.pop("due_key"))
+        values["next_due_at"] = None if due == NEVER else due
         return CaseSummary(**values)
-
-
-def encode_cursor(received_at: datetime, case_id: UUID) -> str:
-    key = json.dumps([received_at.isoformat(timespec="microseconds"), str(case_id)])
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """The sort key a cursor carries. Raises InvalidValue (field `after`) for any other text."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        received_at, case_id = json.loads(text)
-        moment = datetime.fromisoformat(received_at)
-        if moment.tzinfo is None:
-            raise ValueError("naive time")
-        return moment, UUID(case_id)
-    except (ValueError, TypeError, AttributeError, binascii.Error):
-        raise InvalidValue("after is not a cursor this list handed out", "after") from None
 
 
 class SQLiteCaseIndexView(CaseIndexView, SQLiteView):

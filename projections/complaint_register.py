@@ -29,10 +29,10 @@ from application.queries import DEFAULT_PAGE
 from domain.cases import Case
 from domain.errors import InvalidValue
 from domain.values import Classification, EscalationLevel, Status, parse_enum
-from projections.case_index import Sql
 from projections.keyset import decode_cursor, encode_cursor
 from projections.runner import PostgresView, ProjectionSpec, SQLiteView, View
 from projections.sla_board import check_limit
+from projections.views import Sql
 
 NAME = COMPLAINT_REGISTER_NAME
 STEPS = f"{NAME}_escalations"
@@ -41,7 +41,6 @@ COLUMNS = ("id", "reference", "department", "received_at", "status", "assignee",
            "debrief_actions", "debrief_edi_findings", "debrief_accessibility_findings",
            "debriefed_at", "version")
 STEP_COLUMNS = ("case_id", "step", "from_level", "to_level", "reason", "owner", "at")
-TIMES = {"received_at", "classified_at", "resolved_at", "closed_at", "debriefed_at", "at"}
 Events: Any = Case  # the event classes are made at import time; see projections.case_index
 OPEN, RESOLVED = Status.OPEN.value, Status.RESOLVED.value
 
@@ -116,6 +115,8 @@ class ComplaintRegisterView(View):
     """The register's tables, writes and query, on either database."""
 
     name = NAME
+    TIME_COLUMNS = frozenset({"received_at", "classified_at", "resolved_at", "closed_at",
+                              "debriefed_at", "at"})
 
     def view_statements(self) -> list[str]:
         table, steps, t = self.table(NAME), self.table(STEPS), self.time_type
@@ -136,22 +137,9 @@ class ComplaintRegisterView(View):
             "(department, received_at, id) WHERE complaint",
         ]
 
-    def _db(self, column: str, value: Any) -> Any:
-        if value is None or isinstance(value, Sql):
-            return value
-        if column in {"id", "case_id"}:
-            return self.id_in(value)
-        return self.time_in(value) if column in TIMES else value
-
-    def _insert(self, cursor: Any, table: str, columns: tuple[str, ...],
-                row: dict[str, Any]) -> None:
-        cursor.execute(f"INSERT INTO {self.table(table)} ({', '.join(columns)}) VALUES "
-                       f"({', '.join(self.placeholder for _ in columns)})",
-                       [self._db(column, row[column]) for column in columns])
-
     def insert_case(self, tracking: Tracking, row: dict[str, Any]) -> None:
         with self.writing(tracking) as cursor:
-            self._insert(cursor, NAME, COLUMNS, row)
+            self.insert_row(cursor, NAME, COLUMNS, row)
 
     def update(self, tracking: Tracking, case_id: UUID | None, values: dict[str, Any],
                step: dict[str, Any] | None = None) -> None:
@@ -159,16 +147,10 @@ class ComplaintRegisterView(View):
         with self.writing(tracking) as cursor:
             if case_id is None or not values:
                 return
-            mark = self.placeholder
             assert set(values) <= set(COLUMNS)
-            cursor.execute(
-                f"UPDATE {self.table(NAME)} SET " + ", ".join(
-                    f"{c} = {v}" if isinstance(v, Sql) else f"{c} = {mark}"
-                    for c, v in values.items()) + f" WHERE id = {mark}",
-                [*(self._db(c, v) for c, v in values.items() if not isinstance(v, Sql)),
-                 self.id_in(case_id)])
+            self.update_row(cursor, NAME, case_id, values)
             if step is not None:
-                self._insert(cursor, STEPS, STEP_COLUMNS, step)
+                self.insert_row(cursor, STEPS, STEP_COLUMNS, step)
 
     def complaints(self, visible_departments: frozenset[str] | None, *,
                    department: str | None = None, level: str | None = None,

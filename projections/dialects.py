@@ -6,7 +6,8 @@ WAL mode's many-readers/one-writer rules with the commands; its writes begin wit
 IMMEDIATE, so they wait for the write lock instead of failing when a command commits between a
 read and a write. The library's SQLite tracking table is one table keyed by application name,
 so each view has its own `<name>_tracking` instead. PostgreSQL: the view tables live in the
-desk's schema; a switch of generations takes an advisory lock each transaction holds shared.
+desk's schema; a switch of generations (and `create_table`, which checks the fingerprint of
+the live generation first) takes an advisory lock each transaction holds shared.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder, SQLiteTransaction
 
-from projections.views import View
+from projections.views import View, _unquoted
 
 _PG_INDEX_SCHEMA = re.compile(r'^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)'
                               r'"(?:[^"]|"")*"\.', re.IGNORECASE)
@@ -57,6 +58,11 @@ class SQLiteView(View, SQLiteTrackingRecorder):
 
     def _qualify(self, name: str) -> str:
         return name
+
+    def _table_exists(self, cursor: Any, table: str) -> bool:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                       [_unquoted(table)])
+        return cursor.fetchone() is not None
 
     def _create_tracking_statement(self) -> str:
         return super()._create_tracking_statement() + " WITHOUT ROWID"
@@ -161,6 +167,13 @@ class PostgresView(View, PostgresTrackingRecorder):
     def _qualify(self, name: str) -> str:
         return ".".join('"' + part.replace('"', '""') + '"'
                         for part in (self.datastore.schema, name))
+
+    def _neutral(self, statement: str) -> str:
+        return statement.replace(self._qualify("")[:-2], "")
+
+    def _table_exists(self, cursor: Any, table: str) -> bool:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS found", [table])
+        return bool(cursor.fetchone()["found"])
 
     def _dialect_statement(self, statement: str) -> str:
         # PostgreSQL puts an index in its table's schema and refuses a qualified index name.

@@ -1,7 +1,8 @@
 """Rebuild a read model from the whole log into new tables, then switch them in.
 
 1. Claim generation N+1 of the projection's tables (projection_generations.building), drop
-   whatever an unfinished rebuild left, and create the new tables beside the live ones.
+   whatever an unfinished rebuild left, and create the new tables beside the live ones,
+   recording this code's fingerprint for N+1 (projection_schemas; see projections.views).
 2. Replay the log from the start in batches of `batch_size` notifications, each applied in one
    transaction and tracked once (`View.batch`): a transaction per event, as the live runner
    does, is far too slow for a million events. Meanwhile the live generation keeps serving
@@ -10,11 +11,15 @@
    writers (PostgreSQL: an exclusive advisory lock that waits for the transactions already
    reading the live generation; SQLite: the write lock), apply the events recorded since the
    last batch, track them, and mark N+1 live.
-4. After `grace` seconds, drop generation N's tables. A live runner still bound to N raises
-   `GenerationChanged` at its next write, without writing, and `ProjectionSet` restarts it on
-   N+1 from N+1's own position, so no event is lost or applied twice.
+4. After `grace` seconds, drop generation N's tables (and its fingerprint). A live runner
+   still bound to N raises `GenerationChanged` at its next write, without writing, and
+   `ProjectionSet` restarts it on N+1 from N+1's own position, so no event is lost or
+   applied twice.
 
 A crash before the switch leaves N live and untouched; the next rebuild drops the leftovers.
+`ProjectionSet` also calls this when it finds the live tables made by another version of
+civicdesk (another fingerprint), so an upgrade needs no operator to know which read model
+changed.
 """
 
 from __future__ import annotations
@@ -108,7 +113,7 @@ def rebuild(settings: Settings, desk: ServiceDesk, spec: ProjectionSpec, *,
     commits (`ProjectionSet` moves its runner then). Raises GenerationChanged if another rebuild
     of the same projection claimed a later generation meanwhile.
     """
-    factory = InfrastructureFactory[Any].construct(
+    factory: Any = InfrastructureFactory[Any].construct(
         Environment(spec.name, env or settings.eventsourcing_env()))
     try:
         view_class: Any = spec.view_class(settings)

@@ -2,10 +2,25 @@
 
 A read model is a `ProjectionSpec`: an eventsourcing `Projection` and its view class on each
 database (projections.views and projections.dialects, whose classes are re-exported here).
-`ProjectionSet` keeps one read view per projection for queries and, when started, one
-eventsourcing `ProjectionRunner` thread per projection following the desk's notification log,
-plus a supervisor thread that moves a runner onto the new tables when a rebuild (in this
+`ProjectionSet` keeps one read view per projection for queries and, when started, runs each
+projection it leads: one eventsourcing `ProjectionRunner` following the desk's notification
+log, plus a supervisor thread that moves a runner onto the new tables when a rebuild (in this
 process or another) switches its projection to a new generation.
+
+Leading. On PostgreSQL each projection has an advisory lock (infrastructure.leadership; the
+locks of one set share one connection): the process holding it runs the projection, the
+others stand by, serve reads from its tables, and try the lock every ELECTION_SECONDS, so a
+standby takes over within seconds of the holder stopping or dying. Two runners of one
+projection would collide on its tracking row. On SQLite (one process per file) every started
+set leads every projection.
+
+Upgrades. Before it runs a projection, the leader compares the live generation's fingerprint
+(projections.views) with its own code's: tables another version of civicdesk made (another
+fingerprint, or none) are rebuilt from the log into a new generation and switched in (logged
+at WARNING), in a thread of their own; meanwhile that read model answers "not ready". A fresh
+database just gets its tables. Processes that do not lead (standbys, and those with
+`settings.run_projections` false) never rebuild: their views refuse tables of another version
+(`TablesOfAnotherVersion`, a `ProjectionNotReady`) until the leader has replaced them.
 """
 
 from __future__ import annotations
@@ -14,20 +29,27 @@ import logging
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import partial
 from time import monotonic, sleep
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
-from eventsourcing.projection import Projection, ProjectionRunner
+from eventsourcing.projection import BaseProjectionRunner, Projection, ProjectionRunner
 from eventsourcing.utils import Environment
 
 from application.desk import ServiceDesk
+from infrastructure.leadership import AdvisoryLock, Election, LockSession
 from infrastructure.settings import Settings
 from projections.dialects import PostgresView, SQLiteView
-from projections.views import GenerationChanged, View
+from projections.views import (
+    GenerationChanged,
+    ProjectionNotReady,
+    TablesOfAnotherVersion,
+    View,
+)
 
 __all__ = ["GenerationChanged", "PostgresView", "ProjectionNotReady", "ProjectionPosition",
-           "ProjectionSet", "ProjectionSpec", "SQLiteView", "View"]
+           "ProjectionSet", "ProjectionSpec", "SQLiteView", "TablesOfAnotherVersion", "View"]
 
 log = logging.getLogger("civicdesk.projections")
 
@@ -53,8 +75,13 @@ class ProjectionSpec:
         return self.postgres_view if settings.is_postgres else self.sqlite_view
 
 
-class ProjectionNotReady(TimeoutError):
-    """A read model has not reached a log position: it lags, is stopped, or failed."""
+# What this process does with a projection (`ProjectionSet.role`).
+RUNNING = "running"  # runs it
+REBUILDING = "rebuilding"  # rebuilds its tables, made by another version, then runs it
+STANDBY = "standby"  # stands by: another process holds its lock and runs it (PostgreSQL)
+ELSEWHERE = "elsewhere"  # runs no projections (settings.run_projections false)
+STOPPED = "stopped"  # should run it, but is not started
+FAILED = "failed"  # ran it until it failed (see `error`)
 
 
 @dataclass(frozen=True)
@@ -62,20 +89,45 @@ class ProjectionPosition:
     name: str
     position: int
     lag: int  # notifications behind the head of the log (an upper bound: ids may have gaps)
-    running: bool
-    error: str | None = None
+    running: bool  # this process runs it
+    error: str | None = None  # what stopped it, or why its tables are not ready
     generation: int = 0  # which generation of its tables is live (see projections.views)
+    role: str = RUNNING  # RUNNING, REBUILDING, STANDBY, ELSEWHERE, STOPPED or FAILED
+    ready: bool = True  # its live tables are this version's, so it can be queried
+
+
+class _Runner(ProjectionRunner[Any, Any]):
+    """A ProjectionRunner on a view made by the caller: it shares the read view's connections
+    instead of a pool of its own."""
+
+    def __init__(self, *, application_class: type[ServiceDesk],
+                 projection_class: type[Projection[Any]], view: View,
+                 env: dict[str, str]) -> None:
+        self.view = view
+        self.projection = projection_class(view=view)
+        BaseProjectionRunner.__init__(
+            self, projection=self.projection, application_class=application_class,
+            tracking_recorder=view, topics=self.projection.topics, env=env)
+
+
+class _Abandoned(Exception):
+    """A rebuild this process no longer wants (it stops, or lost the projection's lock)."""
 
 
 class ProjectionSet:
     """The read models of one desk: read views for queries, and runners that keep them fresh.
 
-    With `settings.run_projections` the runners are expected in this process: `wait_for`
-    then fails at once when one is stopped or failed, instead of waiting for its timeout.
-    Without it another process runs them, and `wait_for` only watches their positions.
+    With `settings.run_projections` the runners are expected in this process or, on
+    PostgreSQL, in another that holds a projection's lock: `wait_for` fails at once when a
+    projection is neither running nor standing by here (not started, or failed), instead of
+    waiting for its timeout. Without it another process runs them, and `wait_for` only
+    watches their positions. Either way it fails at once for tables another version made.
     """
 
     SUPERVISE_SECONDS = 0.5  # how soon a runner moves after another process's rebuild
+    ELECTION_SECONDS = 2.0  # how often a standby tries a projection's lock (and a leader checks)
+    SUPERSEDED_WAIT_SECONDS = 600.0  # how long a superseded rebuild waits for the other one
+    REBUILD_ATTEMPTS = 3
 
     def __init__(self, settings: Settings, desk: ServiceDesk,
                  specs: Sequence[ProjectionSpec]) -> None:
@@ -84,14 +136,16 @@ class ProjectionSet:
         self.specs = {spec.name: spec for spec in specs}
         self._env = settings.eventsourcing_env()
         if settings.is_postgres:
-            # Each view and each runner's desk has its own pool: keep them small (five read
-            # models hold about twenty connections idle). A runner holds one connection to
-            # LISTEN and takes one to read; a view writes from one thread; the read views
-            # grow on demand for concurrent requests.
+            # Each view and each runner's desk has its own pool: keep them small. A runner's
+            # desk holds one connection to LISTEN and takes one to read; its view writes
+            # through the read view's pool, which grows on demand for concurrent requests.
             self._env.update(POSTGRES_POOL_SIZE="1", POSTGRES_MAX_OVERFLOW="9")
         self._lock = threading.RLock()
         self._runners: dict[str, ProjectionRunner[Any, Any]] = {}
         self._errors: dict[str, BaseException] = {}
+        self._elections: dict[str, Election] = {}
+        self._rebuilding: dict[str, tuple[threading.Thread, threading.Event]] = {}
+        self._session: LockSession | None = None
         self._factories: list[InfrastructureFactory[Any]] = []
         self._halt = threading.Event()
         self._halt.set()
@@ -100,28 +154,87 @@ class ProjectionSet:
         for spec in specs:
             factory = InfrastructureFactory[Any].construct(Environment(spec.name, self._env))
             self._factories.append(factory)
+            if settings.is_postgres:
+                # Open the pool, and wait for its connection, before the first query: a query
+                # that waits for it makes psycopg_pool open a second, idle for ten minutes.
+                factory.datastore.pool.open(wait=True, timeout=30)  # type: ignore[attr-defined]
+            # Makes the tables on a fresh database; leaves those of another version alone.
             self.views[spec.name] = factory.tracking_recorder(spec.view_class(settings))
 
     def view(self, name: str) -> Any:
         """The read view of projection `name`, for queries."""
         return self.views[name]
 
-    # -- runners ------------------------------------------------------------------------------
+    # -- leading ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start a runner for every projection not running (again, if one had failed)."""
+        """Contend for every projection (PostgreSQL) and run those this process leads; start
+        again any that had failed or been stopped. Returns once each projection's first
+        contest is decided: those it won are running, or rebuilding in the background."""
+        contests = []
         with self._lock:
-            for name in self.specs:
-                runner = self._runners.get(name)
-                if runner is not None and not runner.is_interrupted.is_set():
-                    continue
-                self._start_runner(name)
             if self._halt.is_set():
                 self._halt = halt = threading.Event()
                 self._supervisor = threading.Thread(
                     target=self._supervise, args=(halt,), daemon=True,
                     name="civicdesk-projections-supervisor")
                 self._supervisor.start()
+            if self.settings.database_url and self._session is None:
+                self._session = LockSession(self.settings.database_url)
+            for name in self.specs:
+                election = self._elections.get(name)
+                if election is None:
+                    lock = None if self._session is None else AdvisoryLock(
+                        self.settings.database_url or "",
+                        self.settings.database_schema or "public", name=name,
+                        session=self._session)
+                    self._elections[name] = election = Election(
+                        lock, lead=partial(self._lead, name),
+                        stand_down=partial(self._stand_down, name),
+                        interval=self.ELECTION_SECONDS, what=f"read model {name}")
+                    contests.append(election)
+                elif election.is_leader and not self.is_running(name) \
+                        and name not in self._rebuilding:
+                    self._activate(name)
+        for election in contests:
+            election.start(first_attempt_here=True)
+
+    def _lead(self, name: str) -> None:
+        with self._lock:
+            if not self._halt.is_set():
+                self._activate(name)
+
+    def _leads(self, name: str) -> bool:
+        election = self._elections.get(name)
+        return election is not None and election.is_leader
+
+    def _stand_down(self, name: str) -> None:
+        """Lost the lock of `name` (or stopping): stop its runner and any rebuild of it."""
+        with self._lock:
+            runner = self._runners.pop(name, None)
+            rebuilding = self._rebuilding.get(name)
+            if rebuilding is not None:
+                rebuilding[1].set()
+        if runner is not None:
+            log.warning("projection %s: lost its lock; standing by", name)
+            self._close_runner(name, runner)
+
+    def _activate(self, name: str) -> None:
+        """Run projection `name` here (the lock held): on the live generation if its tables
+        are this version's, else after rebuilding them. A failure is recorded, not raised."""
+        if name in self._rebuilding:
+            return
+        try:
+            misfit = self.views[name].misfit()
+            if misfit is None:
+                try:
+                    self._start_runner(name)
+                    return
+                except TablesOfAnotherVersion as error:  # switched in meanwhile
+                    misfit = str(error)
+            self._start_rebuild(name, misfit)
+        except Exception as error:
+            self._record_failure(name, error)
 
     def _start_runner(self, name: str) -> None:
         runner = self._runners.pop(name, None)
@@ -129,26 +242,95 @@ class ProjectionSet:
             self._close_runner(name, runner)
         self._errors.pop(name, None)
         spec = self.specs[name]
-        self._runners[name] = ProjectionRunner(
-            application_class=type(self.desk), projection_class=spec.projection,
-            view_class=spec.view_class(self.settings), env=self._env).__enter__()
+        view_class: Any = spec.view_class(self.settings)
+        view = view_class(datastore=self.views[name].datastore)
+        view.create_table()
+        view.max_tracking_id(self.desk.name)  # raises TablesOfAnotherVersion before the desk
+        self._runners[name] = _Runner(
+            application_class=type(self.desk), projection_class=spec.projection, view=view,
+            env=self._env).__enter__()
+
+    # -- upgrading ----------------------------------------------------------------------------
+
+    def _start_rebuild(self, name: str, misfit: str) -> None:
+        log.warning("%s; rebuilding from the log", misfit)
+        abandon = threading.Event()
+        thread = threading.Thread(target=self._rebuild_then_run, args=(name, abandon),
+                                  daemon=True, name=f"civicdesk-rebuild-{name}")
+        self._rebuilding[name] = (thread, abandon)
+        self._errors.pop(name, None)
+        thread.start()
+
+    def _rebuild_then_run(self, name: str, abandon: threading.Event) -> None:
+        def on_batch(position: int) -> None:
+            if abandon.is_set():
+                raise _Abandoned(f"rebuild of {name} abandoned at position {position}")
+
+        view = self.views[name]
+        try:
+            for attempt in range(1, self.REBUILD_ATTEMPTS + 1):
+                try:
+                    done = self.rebuild(name, on_batch=on_batch)
+                    log.warning("read model %s: rebuilt into generation %d (%d events in "
+                                "%.1f s)", name, done.generation, done.events, done.seconds)
+                    break
+                except GenerationChanged:
+                    # Another rebuild (`civicdesk rebuild`) claimed a later generation: let it
+                    # finish, then look again instead of superseding it in turn.
+                    live, deadline = view.current_generation(), \
+                        monotonic() + self.SUPERSEDED_WAIT_SECONDS
+                    while view.current_generation() == live and monotonic() < deadline:
+                        if abandon.wait(1.0):
+                            return
+                    if view.misfit() is None:
+                        break
+                    if attempt == self.REBUILD_ATTEMPTS:
+                        raise
+        except _Abandoned:
+            return
+        except Exception as error:
+            with self._lock:
+                self._record_failure(name, error)
+            return
+        finally:
+            with self._lock:
+                if self._rebuilding.get(name, (None, None))[1] is abandon:
+                    del self._rebuilding[name]
+        with self._lock:
+            if not abandon.is_set() and not self._halt.is_set() and self._leads(name) \
+                    and not self.is_running(name):
+                self._activate(name)
+
+    # -- running ------------------------------------------------------------------------------
 
     def stop(self, wait: bool = True) -> None:
-        """Tell every runner to stop, then (with `wait`) join them. A runner finishes the
-        event in hand first: its transaction commits whole or not at all."""
+        """Tell every runner (and rebuild) to stop, then (with `wait`) join them and give up
+        the projections' locks. A runner finishes the event in hand first: its transaction
+        commits whole or not at all. Locks go last, so no successor starts meanwhile."""
         with self._lock:
             self._halt.set()
             supervisor, self._supervisor = self._supervisor, None
             for runner in self._runners.values():
                 runner.stop()
+            rebuilds = list(self._rebuilding.values())
+            for _, abandon in rebuilds:
+                abandon.set()
         if supervisor is not None and supervisor is not threading.current_thread():
             supervisor.join()  # before anyone closes the views it reads
         if not wait:
             return
+        for thread, _ in rebuilds:
+            thread.join(timeout=60)  # past its last batch it switches, then drops the old
         with self._lock:
             for name, runner in list(self._runners.items()):
                 self._close_runner(name, runner)
             self._runners.clear()
+            elections, self._elections = list(self._elections.values()), {}
+            session, self._session = self._session, None
+        for election in elections:  # outside the lock: its thread may be waiting for it
+            election.stop()
+        if session is not None:
+            session.close()
 
     def close(self) -> None:
         self.stop()
@@ -163,8 +345,6 @@ class ProjectionSet:
             pass  # retired by a rebuild: not a failure
         except Exception as error:
             self._record_failure(name, error)
-        finally:
-            runner.view.datastore.close()
 
     def _record_failure(self, name: str, error: BaseException) -> None:
         log.error("projection %s failed: %r", name, error, exc_info=error)
@@ -186,11 +366,27 @@ class ProjectionSet:
                     return False
                 log.info("projection %s: a rebuild switched its tables; following them",
                          name)
-                self._start_runner(name)
-                return True
+                self._activate(name)
+                runner = self._runners.get(name)
+                return runner is not None and not runner.is_interrupted.is_set()
             except Exception as error:
                 self._record_failure(name, error)
             return False
+
+    def role(self, name: str) -> str:
+        """What this process does with projection `name`: RUNNING, REBUILDING, STANDBY,
+        ELSEWHERE, STOPPED or FAILED (see their definitions)."""
+        with self._lock:
+            if self.is_running(name):
+                return RUNNING
+            if name in self._rebuilding:
+                return REBUILDING
+            if name in self._errors:
+                return FAILED
+            election = self._elections.get(name)
+            if election is not None and not election.is_leader and not self._halt.is_set():
+                return STANDBY
+            return STOPPED if self.settings.run_projections else ELSEWHERE
 
     def _supervise(self, halt: threading.Event) -> None:
         """Move runners onto the live generation when a rebuild elsewhere switched it."""
@@ -207,7 +403,7 @@ class ProjectionSet:
                         if self._runners[name].view.generation != live:
                             log.info("projection %s: generation %d is live; following it",
                                      name, live)
-                            self._start_runner(name)
+                            self._activate(name)
                 except Exception as error:  # a database hiccup: try again next round
                     log.warning("projection %s: supervisor: %r", name, error)
 
@@ -236,6 +432,8 @@ class ProjectionSet:
     # -- positions ----------------------------------------------------------------------------
 
     def position(self, name: str) -> int:
+        """How far projection `name` has followed the log. Raises TablesOfAnotherVersion if
+        its live tables are another version's."""
         return int(self.views[name].max_tracking_id(self.desk.name) or 0)
 
     def wait_for(self, position: int, timeout: float = 5.0,
@@ -244,7 +442,9 @@ class ProjectionSet:
         `position`.
 
         Raises ProjectionNotReady after `timeout` seconds, or at once if a projection this
-        process should run is not running. Raises KeyError for an unknown name.
+        process should run is neither running nor standing by (not started, or failed), or
+        if its tables are another version's (TablesOfAnotherVersion). Raises KeyError for an
+        unknown name.
         """
         names = list(self.specs) if names is None else [self.specs[n].name for n in names]
         deadline = monotonic() + timeout
@@ -253,7 +453,7 @@ class ProjectionSet:
             behind = [name for name in names if self.position(name) < position]
             if not behind:
                 return
-            stopped = [name for name in behind if not self.is_running(name)]
+            stopped = [name for name in behind if self.role(name) in (STOPPED, FAILED)]
             if self.settings.run_projections and stopped:
                 raise ProjectionNotReady(f"projection {', '.join(stopped)} is not running"
                                          ) from self._errors.get(stopped[0])
@@ -268,11 +468,16 @@ class ProjectionSet:
         head = self.desk.log_position()
         report = []
         for name in self.specs:
-            position = self.position(name)
-            running = self.is_running(name)
+            role = self.role(name)
             error = self._errors.get(name)
+            detail = None if error is None else repr(error)
+            try:
+                position, ready = self.position(name), True
+            except TablesOfAnotherVersion as misfit:
+                position, ready, detail = 0, False, detail or str(misfit)
             report.append(ProjectionPosition(name=name, position=position,
-                                             lag=max(head - position, 0), running=running,
-                                             error=None if error is None else repr(error),
-                                             generation=self.views[name].seen_generation))
+                                             lag=max(head - position, 0),
+                                             running=role == RUNNING, error=detail,
+                                             generation=self.views[name].seen_generation,
+                                             role=role, ready=ready))
         return report

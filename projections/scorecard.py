@@ -10,8 +10,11 @@ derived from their table's name, so each generation a rebuild makes has its own)
   breached times), judged when the scorecard is read;
 - `scorecard_transfers`: every transfer, with the departments on both sides;
 - `scorecard_departments`: each department's name and hourly rate (Registered, Revised);
-- `scorecard_closures`: the calendar's closures, so business time is counted on the calendar
-  as the log knew it when a response or resolution was recorded (replays agree).
+- `scorecard_closures`: the calendar's closures, and `scorecard_desk_hours`: each desk's
+  opening hours as it opened and every change of them since, so business time is counted on
+  the calendar of the desk the case was received at (the central desk's for cases recorded
+  before desks were), as the log knew it when a response or resolution was recorded
+  (replays agree).
 
 Business seconds are computed here, when the event is projected, with
 `BusinessCalendar.elapsed`, and stored; a write that needs the case's received time gets it
@@ -20,6 +23,7 @@ from its own UPDATE ... RETURNING. Nothing here reads a clock, so a replay gives
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from typing import Any
@@ -37,9 +41,9 @@ from application.scorecards import (
     TargetFacts,
     TransferFacts,
 )
-from domain.calendar import BusinessCalendar, Closure, OpeningHours
+from domain.calendar import BusinessCalendar, Closure, HoursChange, OpeningHours
 from domain.cases import Case
-from domain.catalogue import Department
+from domain.catalogue import Department, Desk, hours_data, hours_from_data
 from domain.closures import CalendarBook
 from domain.standards import TargetKind
 from domain.targets import MET_BY, Target
@@ -50,6 +54,7 @@ NAME = SCORECARD_NAME
 # Event classes are made by @event at import time; a type checker cannot see them.
 Events: Any = Case
 Departments: Any = Department
+Desks: Any = Desk
 Calendars: Any = CalendarBook
 ACKNOWLEDGING = MET_BY["Acknowledged"]  # what a first response meets
 CASE_FACTS = ("id", "channel", "purpose", "status", "classification", "escalation_level",
@@ -59,6 +64,7 @@ CASE_FACTS = ("id", "channel", "purpose", "status", "classification", "escalatio
 COUNTERS = ("debriefed", "at_first_contact", "interactions", "effort_minutes", "csat_sum",
             "csat_responses", "nps_responses", "nps_promoters", "nps_detractors", "ces_sum",
             "ces_responses")
+NO_DESK = UUID(int=0)  # a case recorded before desks were: the central desk's hours
 REOPENED = {"status": Status.OPEN.value, "resolved_at": None, "resolved_seconds": None,
             "at_first_contact": 0}
 
@@ -79,7 +85,7 @@ class ScorecardProjection(Projection["ScorecardView"]):
     def _received(self, event: Any, tracking: Tracking) -> None:
         self.view.add_case(tracking, event.originator_id, department=event.department,
                            channel=event.channel, purpose=event.purpose,
-                           received_at=event.occurred_at)
+                           received_at=event.occurred_at, desk=event.desk)
 
     @process_event.register(Events.InteractionLogged)
     def _interaction(self, event: Any, tracking: Tracking) -> None:
@@ -172,6 +178,20 @@ class ScorecardProjection(Projection["ScorecardView"]):
         self.view.revise_department(tracking, event.originator_id, event.name,
                                     event.hourly_rate_cents)
 
+    @process_event.register(Desks.Opened)
+    def _desk_opened(self, event: Any, tracking: Tracking) -> None:
+        self.view.add_desk_hours(tracking, event.originator_id, event.originator_version,
+                                 hours_from_data(event.hours), central=event.central)
+
+    @process_event.register(Desks.HoursChanged)
+    def _desk_hours(self, event: Any, tracking: Tracking) -> None:
+        self.view.add_desk_hours(tracking, event.originator_id, event.originator_version,
+                                 hours_from_data({"opens": event.opens, "closes": event.closes,
+                                                  "weekdays": event.weekdays,
+                                                  "timezone": event.timezone}),
+                                 effective_from=date.fromisoformat(event.effective_from),
+                                 recorded_at=event.recorded_at)
+
     @process_event.register(Calendars.ClosureAdded)
     def _closure(self, event: Any, tracking: Tracking) -> None:
         self.view.add_closure(tracking, event.originator_version, Closure(
@@ -185,8 +205,9 @@ class ScorecardView(View):
     """The scorecard's tables, writes and query, on either database."""
 
     name = NAME
-    # The business calendar of the closures last read, and those closures.
-    _calendar: tuple[tuple[Closure, ...], BusinessCalendar] | None = None
+    # The business calendar last built, and what it was built from (kept while those stand,
+    # so the calendar's day cache stays warm).
+    _calendar: tuple[tuple[Any, ...], BusinessCalendar] | None = None
 
     # -- names ------------------------------------------------------------------------------
 
@@ -210,6 +231,10 @@ class ScorecardView(View):
     def closures_table(self) -> str:
         return self.table(f"{NAME}_closures")
 
+    @property
+    def desk_hours_table(self) -> str:
+        return self.table(f"{NAME}_desk_hours")
+
     @staticmethod
     def index_name(table: str, suffix: str) -> str:
         """An index name derived from its table's name as SQL spells it (last part, unquoted)."""
@@ -224,6 +249,7 @@ class ScorecardView(View):
             f"CREATE TABLE IF NOT EXISTS {cases} (id {uuid} PRIMARY KEY, "
             "department TEXT NOT NULL, channel TEXT NOT NULL, purpose TEXT NOT NULL, "
             f"received_at {moment} NOT NULL, received_day TEXT NOT NULL, status TEXT NOT NULL, "
+            "desk TEXT, "
             "classification TEXT, escalation_level TEXT, "
             f"first_response_at {moment}, first_response_seconds BIGINT, "
             f"resolved_at {moment}, resolved_seconds BIGINT, {counters})",
@@ -245,6 +271,10 @@ class ScorecardView(View):
             f"CREATE TABLE IF NOT EXISTS {self.closures_table} (version BIGINT PRIMARY KEY, "
             "day TEXT NOT NULL, from_time TEXT, until_time TEXT, reason TEXT NOT NULL, "
             f"recorded_at {moment} NOT NULL)",
+            # A desk's hours as it opened (effective_from NULL), then each change.
+            f"CREATE TABLE IF NOT EXISTS {self.desk_hours_table} (desk_id {uuid} NOT NULL, "
+            "version BIGINT NOT NULL, central INTEGER NOT NULL, effective_from TEXT, "
+            f"hours TEXT NOT NULL, recorded_at {moment}, PRIMARY KEY (desk_id, version))",
         ]
 
     # -- writes -----------------------------------------------------------------------------
@@ -260,14 +290,14 @@ class ScorecardView(View):
             pass
 
     def add_case(self, tracking: Tracking, case_id: UUID, *, department: str, channel: str,
-                 purpose: str, received_at: datetime) -> None:
+                 purpose: str, received_at: datetime, desk: str | None) -> None:
         mark = self.placeholder
         with self.writing(tracking) as cursor:
             cursor.execute(
                 f"INSERT INTO {self.cases_table} (id, department, channel, purpose, "
-                f"received_at, received_day, status) VALUES ({', '.join([mark] * 7)})",
+                f"received_at, received_day, status, desk) VALUES ({', '.join([mark] * 8)})",
                 [self._id(case_id), department, channel, purpose, self._time(received_at),
-                 local_day(received_at).isoformat(), Status.OPEN.value])
+                 local_day(received_at).isoformat(), Status.OPEN.value, desk])
 
     def _set(self, cursor: Any, case_id: UUID, values: dict[str, Any]) -> None:
         mark = self.placeholder
@@ -319,7 +349,7 @@ class ScorecardView(View):
             [row] = cursor.fetchall()
             received_at = self.time_out(row["received_at"])
             self._set(cursor, case_id, {"resolved_seconds": self._business_seconds(
-                cursor, received_at, at)})
+                cursor, case_id, received_at, at)})
             self._first_response(cursor, case_id, at)
             self._meet(cursor, case_id, _kinds(MET_BY["Resolved"]), at)
 
@@ -333,7 +363,7 @@ class ScorecardView(View):
         for row in cursor.fetchall():
             received_at = self.time_out(row["received_at"])
             self._set(cursor, case_id, {"first_response_seconds": self._business_seconds(
-                cursor, received_at, at)})
+                cursor, case_id, received_at, at)})
 
     def _meet(self, cursor: Any, case_id: UUID, kinds: list[str], at: datetime) -> None:
         mark = self.placeholder
@@ -429,9 +459,27 @@ class ScorecardView(View):
                             closure.until_time.isoformat() if closure.until_time else None,
                             closure.reason, self._time(closure.recorded_at)])
 
-    def _business_seconds(self, cursor: Any, start: datetime, end: datetime) -> int:
-        """Business seconds from `start` to `end` on the calendar with every closure projected
-        so far (the calendar the log knew when the event was recorded)."""
+    def add_desk_hours(self, tracking: Tracking, desk_id: UUID, version: int,
+                       hours: OpeningHours, *, central: bool = False,
+                       effective_from: date | None = None,
+                       recorded_at: datetime | None = None) -> None:
+        """A desk's hours as it opened (no `effective_from`), or a change of them."""
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            cursor.execute(f"INSERT INTO {self.desk_hours_table} (desk_id, version, central, "
+                           "effective_from, hours, recorded_at) VALUES "
+                           f"({', '.join([mark] * 6)})",
+                           [self._id(desk_id), version, int(central),
+                            effective_from.isoformat() if effective_from else None,
+                            json.dumps(hours_data(hours), sort_keys=True),
+                            self._time(recorded_at)])
+
+    def _business_seconds(self, cursor: Any, case_id: UUID, start: datetime,
+                          end: datetime) -> int:
+        """Business seconds from `start` to `end` on the calendar of the case's desk, with every
+        closure and hours change projected so far (as the log knew it when the event was
+        recorded)."""
+        mark = self.placeholder
         cursor.execute(f"SELECT day, from_time, until_time, reason, recorded_at "
                        f"FROM {self.closures_table} ORDER BY version")
         closures = tuple(Closure(
@@ -441,11 +489,36 @@ class ScorecardView(View):
             from_time=time.fromisoformat(row["from_time"]) if row["from_time"] else None,
             until_time=time.fromisoformat(row["until_time"]) if row["until_time"] else None)
             for row in cursor.fetchall())
+        # The case's desk, or (none recorded, or not in the catalogue) the central desk.
+        cursor.execute(f"SELECT h.effective_from AS effective_from, h.hours AS hours, "
+                       f"h.recorded_at AS recorded_at FROM {self.desk_hours_table} h "
+                       f"WHERE h.desk_id = COALESCE((SELECT o.desk_id FROM "
+                       f"{self.desk_hours_table} o WHERE o.version = 1 AND o.desk_id = "
+                       f"{mark}), (SELECT o.desk_id FROM {self.desk_hours_table} o "
+                       "WHERE o.version = 1 AND o.central = 1 ORDER BY o.desk_id LIMIT 1)) "
+                       "ORDER BY h.version", [self._id(self._desk_id_of(cursor, case_id))])
+        hours = OpeningHours()
+        changes: list[HoursChange] = []
+        for row in cursor.fetchall():
+            opening = hours_from_data(json.loads(row["hours"]))
+            if row["effective_from"] is None:
+                hours = opening
+            else:
+                changes.append(HoursChange(
+                    effective_from=date.fromisoformat(row["effective_from"]), hours=opening,
+                    recorded_at=self.time_out(row["recorded_at"])))
+        key = (closures, hours, tuple(changes))
         cached = self._calendar
-        if cached is None or cached[0] != closures:
-            # Kept while the closures stand, so the calendar's day cache stays warm.
-            cached = self._calendar = (closures, BusinessCalendar(OpeningHours(), closures))
+        if cached is None or cached[0] != key:
+            cached = self._calendar = (key, BusinessCalendar(hours, closures, changes=changes))
         return round(cached[1].elapsed(start, end).total_seconds())
+
+    def _desk_id_of(self, cursor: Any, case_id: UUID) -> UUID:
+        cursor.execute(f"SELECT desk FROM {self.cases_table} WHERE id = {self.placeholder}",
+                       [self._id(case_id)])
+        row = cursor.fetchone()
+        code = None if row is None else row["desk"]
+        return Desk.create_id(code) if code else NO_DESK
 
     # -- the query --------------------------------------------------------------------------
 

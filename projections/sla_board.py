@@ -7,7 +7,7 @@ customer), it is not met, and it is not a wait-time promise (decided when measur
 target keeps the state it had when its clock stopped.
 
 At risk and breached depend on the moment and the calendar, so the query judges targets at the
-caller's `now` on the caller's calendar (`domain.targets.status`), and SQL spares it most of
+caller's `now`, each on its desk's calendar (`domain.targets.status`), and SQL spares it most of
 the work. A running target recorded as breached, or past its due time, is breached whatever
 the calendar: SQL counts those, and only the page listed is judged (for its overdue time). A
 running target is at risk when less than `at_risk_share * seconds` of its time is left, so one
@@ -19,29 +19,20 @@ catalogue. So only paused targets and those due within their threshold are judge
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from application.queries import DEFAULT_PAGE, MAX_PAGE
 from application.work_queues import QUEUES_NAME, BoardCount, BoardEntry, SlaBoard
-from domain.calendar import BusinessCalendar, add_calendar_time
-from domain.cases import WAIT_TARGETS
+from domain.closures import DeskCalendars
 from domain.errors import InvalidValue
-from domain.standards import TimeBasis
-from domain.targets import Target, TargetState, status
+from domain.targets import TargetState, status
 from projections.keyset import decode_cursor, encode_cursor
-from projections.runner import View
+from projections.target_rows import TargetRows, live
 
 CASES, TARGETS = QUEUES_NAME, f"{QUEUES_NAME}_targets"  # the queues projection's tables
 FLAGGED = (TargetState.AT_RISK, TargetState.BREACHED)
-_WAITS = ", ".join(f"'{name}'" for name in sorted(WAIT_TARGETS))
-
-
-def live(alias: str = "") -> str:
-    """SQL: the target (of table alias `alias`) is neither met nor a wait-time promise."""
-    prefix = f"{alias}." if alias else ""
-    return f"{prefix}met_at IS NULL AND {prefix}target NOT IN ({_WAITS})"
 
 
 def check_limit(limit: int) -> None:
@@ -49,26 +40,13 @@ def check_limit(limit: int) -> None:
         raise InvalidValue(f"limit must be between 1 and {MAX_PAGE}", "limit")
 
 
-class SlaBoardView(View):
-    """Targets as `domain.targets.Target`, and the board's query; mixed into the queues view."""
+class SlaBoardView(TargetRows):
+    """The board's query over the queues' tables; mixed into the queues view."""
 
-    def target_of(self, row: Any) -> Target:
-        def moment(column: str) -> datetime | None:
-            value = row[column]
-            return None if value is None else self.time_out(value)
-
-        started, due = moment("started_at"), moment("due_at")
-        assert started is not None and due is not None
-        return Target(
-            name=row["target"], standard_code=row["standard_code"],
-            standard_version=int(row["standard_version"]), title=row["title"],
-            started_at=started, due_at=due, seconds=int(row["seconds"]), basis=row["basis"],
-            pausable=bool(row["pausable"]), at_risk_share=float(row["at_risk_share"]),
-            paused_seconds=int(row["paused_seconds"]), paused_at=moment("paused_at"),
-            met_at=moment("met_at"), breached_at=moment("breached_at"))
+    CASES, TARGETS = CASES, TARGETS
 
     def sla_board(self, visible_departments: frozenset[str] | None, *, now: datetime,
-                  calendar: BusinessCalendar, department: str | None = None,
+                  calendars: DeskCalendars, department: str | None = None,
                   after: str | None = None, limit: int = DEFAULT_PAGE) -> SlaBoard:
         """See `application.work_queues.SlaBoardQuery.sla_board`."""
         check_limit(limit)
@@ -95,7 +73,7 @@ class SlaBoardView(View):
             totals = {row["department"]: (int(row["n"]), int(row["overdue"] or 0))
                       for row in cursor.fetchall()}
             judged = self._judged_near_due(cursor, source, f"{scope} AND NOT ({overdue})",
-                                           [*parameters, at], now, calendar)
+                                           [*parameters, at], now, calendars)
             cursor.execute(
                 f"SELECT q.reference AS reference, q.department AS department, "
                 f"q.assignee AS assignee, t.* FROM {source} WHERE {scope} AND {overdue}"
@@ -104,7 +82,7 @@ class SlaBoardView(View):
                 + f" ORDER BY t.due_at, t.case_id, t.target LIMIT {mark}",
                 [*parameters, at, *([] if start is None else [
                     self.time_in(start[0]), self.id_in(start[1]), start[2]]), limit + 1])
-            late = [self._board_entry(row, now, calendar) for row in cursor.fetchall()]
+            late = [self._board_entry(row, now, calendars) for row in cursor.fetchall()]
         flagged = Counter((e.department, e.target.state) for e in judged)
         if department is not None:
             totals.setdefault(department, (0, 0))
@@ -122,42 +100,23 @@ class SlaBoardView(View):
         return SlaBoard(counts, page, encode_cursor(*_board_key(page[-1])))
 
     def _judged_near_due(self, cursor: Any, source: str, scope: str, parameters: list[Any],
-                         now: datetime, calendar: BusinessCalendar) -> list[BoardEntry]:
+                         now: datetime, calendars: DeskCalendars) -> list[BoardEntry]:
         """The targets in `scope` at risk or breached at `now`, judged by `status`, of those
         that may be: every paused one, and every running one due before its kind's
-        `_certainly_pending_from`."""
-        mark = self.placeholder
-        cursor.execute("SELECT DISTINCT t.basis AS basis, t.seconds AS seconds, "
-                       f"t.at_risk_share AS share FROM {source} WHERE {scope}", parameters)
-        near, near_parameters = ["t.paused_at IS NOT NULL"], []
-        for row in cursor.fetchall():
-            near.append(f"(t.basis = {mark} AND t.seconds = {mark} AND "
-                        f"t.at_risk_share = {mark} AND t.due_at < {mark})")
-            cutoff = _certainly_pending_from(row["basis"], int(row["seconds"]),
-                                             float(row["share"]), now, calendar)
-            near_parameters += [row["basis"], row["seconds"], row["share"],
-                                self.time_in(cutoff)]
+        `certainly_pending_from`."""
+        near, near_parameters = self.may_be_at_risk(cursor, now, calendars)
         cursor.execute(f"SELECT q.reference AS reference, q.department AS department, "
                        f"q.assignee AS assignee, t.* FROM {source} WHERE {scope} "
-                       f"AND ({' OR '.join(near)})", [*parameters, *near_parameters])
-        entries = (self._board_entry(row, now, calendar) for row in cursor.fetchall())
+                       f"AND {near}", [*parameters, *near_parameters])
+        entries = (self._board_entry(row, now, calendars) for row in cursor.fetchall())
         return [entry for entry in entries if entry.target.state in FLAGGED]
 
-    def _board_entry(self, row: Any, now: datetime, calendar: BusinessCalendar) -> BoardEntry:
+    def _board_entry(self, row: Any, now: datetime, calendars: DeskCalendars) -> BoardEntry:
         target = self.target_of(row)
         return BoardEntry(case_id=self.id_out(row["case_id"]), reference=row["reference"],
                           department=row["department"], assignee=row["assignee"],
-                          basis=target.basis, target=status(target, now, calendar))
+                          basis=target.basis, target=status(target, now, calendars.of(target.desk)))
 
 
 def _board_key(entry: BoardEntry) -> tuple[datetime, UUID, str]:
     return entry.target.due_at, entry.case_id, entry.target.name
-
-
-def _certainly_pending_from(basis: str, seconds: int, share: float, now: datetime,
-                            calendar: BusinessCalendar) -> datetime:
-    """The due time from which a target of this kind is certainly pending at `now`."""
-    margin = timedelta(seconds=share * seconds + 1)
-    if basis == TimeBasis.CALENDAR.value:
-        return add_calendar_time(now, margin)
-    return calendar.add(now, margin)

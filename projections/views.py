@@ -16,10 +16,21 @@ its own transaction, and SQL takes its names from `table()` inside `reading()` o
   `GenerationChanged` and writes nothing, and `ProjectionSet` restarts the runner on the new
   generation's tables from their own position.
 A view built for a rebuild is pinned to its generation and ignores the row.
+
+Fingerprints. A view's `fingerprint` is a hash of its CREATE statements (generation 0's, with
+the schema left out and whitespace folded, so every generation and schema of one version of
+the code agree), plus `REVISION` when a read model sets one. `projection_schemas` records the
+fingerprint of each (projection, generation) whose tables this code made. A live generation
+with another fingerprint, or with tables but no row (made before fingerprints existed), was
+made by another version of civicdesk: `create_table()` leaves such tables alone, and every
+`reading()`/`writing()` of them raises `TablesOfAnotherVersion` (a `ProjectionNotReady`)
+instead of running SQL against tables of the wrong shape, until the process that runs the
+projection (projections.runner) has rebuilt it into a new generation and switched that in.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Iterator
@@ -32,6 +43,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
 GENERATIONS = "projection_generations"
+SCHEMAS = "projection_schemas"  # (projection, generation) -> fingerprint
 _NAME = r'((?:"(?:[^"]|"")*"|[\w$]+)(?:\.(?:"(?:[^"]|"")*"|[\w$]+))?)'
 _CREATED = re.compile(r"^\s*CREATE\s+(TABLE|(?:UNIQUE\s+)?INDEX)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
                       + _NAME, re.IGNORECASE)
@@ -39,6 +51,15 @@ _CREATED = re.compile(r"^\s*CREATE\s+(TABLE|(?:UNIQUE\s+)?INDEX)\s+(?:IF\s+NOT\s
 
 class GenerationChanged(RuntimeError):
     """A rebuild made another generation of a view's tables live: this writer's are retired."""
+
+
+class ProjectionNotReady(TimeoutError):
+    """A read model has not reached a log position: it lags, is stopped, or failed."""
+
+
+class TablesOfAnotherVersion(ProjectionNotReady):
+    """The live tables of a read model were made by another version of civicdesk (another
+    fingerprint, or none): nothing reads or writes them until a rebuild replaces them."""
 
 
 def generation_name(name: str, generation: int) -> str:
@@ -61,6 +82,9 @@ class View(TrackingRecorder):
 
     name: ClassVar[str] = ""  # the projection's name: prefix of the view's tables
     REFRESH_SECONDS: ClassVar[float] = 0.5  # see `table()`
+    # Set (or change) it when what the projection writes changes but its tables do not: the
+    # fingerprint changes with it, so the tables are rebuilt from the log at the next start.
+    REVISION: ClassVar[str] = ""
     placeholder: ClassVar[str]  # the driver's parameter mark
     uuid_type: ClassVar[str]
     time_type: ClassVar[str]
@@ -69,6 +93,8 @@ class View(TrackingRecorder):
         self._local = threading.local()
         self._pinned = generation is not None
         self._seen_at = monotonic()
+        self._fits: set[int] = set()  # generations whose fingerprint is this code's
+        self._fingerprint: str | None = None
         self._create_generations_table()
         self._generation = generation if generation is not None else self.current_generation()
         self._seen = self._generation
@@ -149,6 +175,67 @@ class View(TrackingRecorder):
     def _dialect_statement(self, statement: str) -> str:
         return statement
 
+    # -- fingerprints -------------------------------------------------------------------------
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of this code's CREATE statements, the same for every generation and schema."""
+        if self._fingerprint is None:
+            lines = [" ".join(self._neutral(statement).split())
+                     for statement in self.statements_of(0)]
+            if self.REVISION:
+                lines.append(f"-- revision {self.REVISION}")
+            self._fingerprint = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        return self._fingerprint
+
+    def _neutral(self, statement: str) -> str:
+        """`statement` without the names of where the view lives (its schema)."""
+        return statement
+
+    def _table_exists(self, cursor: Any, table: str) -> bool:
+        raise NotImplementedError
+
+    def _recorded_fingerprint(self, cursor: Any, generation: int) -> str | None:
+        cursor.execute(f"SELECT fingerprint FROM {self._qualify(SCHEMAS)} WHERE projection = "
+                       f"{self.placeholder} AND generation = {self.placeholder}",
+                       [self.name, generation])
+        row = cursor.fetchone()
+        return None if row is None else str(row["fingerprint"])
+
+    def _record_fingerprint(self, cursor: Any, generation: int) -> None:
+        mark = self.placeholder
+        cursor.execute(f"INSERT INTO {self._qualify(SCHEMAS)} (projection, generation, "
+                       f"fingerprint) VALUES ({mark}, {mark}, {mark}) ON CONFLICT (projection, "
+                       "generation) DO UPDATE SET fingerprint = excluded.fingerprint",
+                       [self.name, generation, self.fingerprint])
+
+    def _misfit(self, cursor: Any, generation: int, *, look: bool) -> str | None:
+        """Why the tables of `generation` are not this code's (None if they are). With
+        `look`, a generation with no fingerprint counts as this code's if it has no tables
+        either (the caller is about to make them); without, it does not."""
+        if generation in self._fits:
+            return None
+        recorded = self._recorded_fingerprint(cursor, generation)
+        if recorded == self.fingerprint:
+            self._fits.add(generation)
+            return None
+        if recorded is not None:
+            return (f"read model {self.name}: tables made by another version of civicdesk "
+                    f"(generation {generation}, fingerprint {recorded[:12]}, this version's "
+                    f"{self.fingerprint[:12]})")
+        tables = self.tables_of(generation)
+        if look and not any(self._table_exists(cursor, table) for table in tables):
+            return None
+        return (f"read model {self.name}: tables made by another version of civicdesk "
+                f"(generation {generation} has no fingerprint)")
+
+    def misfit(self) -> str | None:
+        """Why the live generation's tables are not this code's, or None if they are (or
+        there are none yet). Another process may rebuild them: ask again to know."""
+        with self._begin(write=False) as cursor:
+            live = self._generation if self._pinned else self._live_generation(cursor)
+            return self._misfit(cursor, live, look=True)
+
     # -- transactions -------------------------------------------------------------------------
 
     def writing(self, tracking: Tracking) -> AbstractContextManager[Any]:
@@ -196,6 +283,8 @@ class View(TrackingRecorder):
                 raise GenerationChanged(f"projection {self.name} now reads generation "
                                         f"{generation}, not {self._generation}")
             self._seen, self._seen_at = generation, monotonic()
+            if not self._pinned and (misfit := self._misfit(cursor, generation, look=False)):
+                raise TablesOfAnotherVersion(f"{misfit}; not ready until it is rebuilt")
             with self._generation_at(generation):
                 yield cursor
                 if tracking is not None:
@@ -275,6 +364,10 @@ class View(TrackingRecorder):
                     cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._qualify(GENERATIONS)} "
                                    "(projection TEXT PRIMARY KEY, generation INTEGER NOT NULL, "
                                    "building INTEGER)")
+                    cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._qualify(SCHEMAS)} "
+                                   "(projection TEXT NOT NULL, generation INTEGER NOT NULL, "
+                                   "fingerprint TEXT NOT NULL, "
+                                   "PRIMARY KEY (projection, generation))")
                 return
             except Exception:
                 # PostgreSQL: two processes starting at once may race to create it, and the
@@ -289,13 +382,28 @@ class View(TrackingRecorder):
                 "notification_id BIGINT, PRIMARY KEY (application_name))")
 
     def create_table(self) -> None:
-        """Create this view's generation of tables (if missing)."""
-        statements = self.statements_of(self._generation)
-        if self._generation:
-            self._check_names(self._generation, statements)
+        """Create this view's generation of tables (if missing) and record its fingerprint.
+
+        A rebuild's (pinned) view makes its new generation. Any other view first binds to the
+        live generation, and leaves it alone if another version of civicdesk made its tables
+        (see `misfit`): then `reading()` and `writing()` refuse them until they are rebuilt.
+        On PostgreSQL it holds off switches and other processes' creations meanwhile.
+        """
         with self._begin(write=True) as cursor:
+            if not self._pinned:
+                self.lock_switch(cursor)
+                self._generation = self._seen = self._live_generation(cursor)
+                self._seen_at = monotonic()
+                if self._misfit(cursor, self._generation, look=True):
+                    return
+            statements = self.statements_of(self._generation)
+            if self._generation:
+                self._check_names(self._generation, statements)
             for statement in statements:
                 cursor.execute(statement)
+            if self._generation not in self._fits:
+                self._record_fingerprint(cursor, self._generation)
+        self._fits.add(self._generation)
 
     def analyze(self) -> None:
         """Refresh the planner's statistics of this view's tables. A rebuild's tables grow
@@ -309,10 +417,14 @@ class View(TrackingRecorder):
         return [f"ANALYZE {table}" for table in tables]
 
     def drop_generation(self, generation: int) -> None:
-        """Drop every table of `generation` (their indexes go with them)."""
+        """Drop every table of `generation` (their indexes go with them), and its fingerprint."""
         with self._begin(write=True) as cursor:
             for table in reversed(self.tables_of(generation)):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"DELETE FROM {self._qualify(SCHEMAS)} WHERE projection = "
+                           f"{self.placeholder} AND generation = {self.placeholder}",
+                           [self.name, generation])
+        self._fits.discard(generation)
 
     def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None:
         mark, table = self.placeholder, self.tracking_table
@@ -363,3 +475,36 @@ class View(TrackingRecorder):
 
     def id_out(self, value: Any) -> UUID:
         raise NotImplementedError
+
+    # -- rows ---------------------------------------------------------------------------------
+
+    ID_COLUMNS: ClassVar[frozenset[str]] = frozenset({"id", "case_id"})
+    TIME_COLUMNS: ClassVar[frozenset[str]] = frozenset()  # a read model names its own
+
+    def to_db(self, column: str, value: Any) -> Any:
+        """`value` of `column` as the driver takes it (ids and times by the dialect)."""
+        if value is None or isinstance(value, Sql):
+            return value
+        if column in self.ID_COLUMNS:
+            return self.id_in(value)
+        return self.time_in(value) if column in self.TIME_COLUMNS else value
+
+    def insert_row(self, cursor: Any, table: str, columns: tuple[str, ...],
+                   row: dict[str, Any]) -> None:
+        """Insert `row`'s `columns` into `table` (a name `table()` resolves)."""
+        cursor.execute(f"INSERT INTO {self.table(table)} ({', '.join(columns)}) VALUES "
+                       f"({', '.join(self.placeholder for _ in columns)})",
+                       [self.to_db(column, row[column]) for column in columns])
+
+    def update_row(self, cursor: Any, table: str, key: UUID, values: dict[str, Any]) -> None:
+        """Set `values` (each a value, or `Sql` over the row) in `table`'s row of id `key`."""
+        mark = self.placeholder
+        cursor.execute(f"UPDATE {self.table(table)} SET " + ", ".join(
+            f"{column} = {value}" if isinstance(value, Sql) else f"{column} = {mark}"
+            for column, value in values.items()) + f" WHERE id = {mark}",
+            [*(self.to_db(c, v) for c, v in values.items() if not isinstance(v, Sql)),
+             self.id_in(key)])
+
+
+class Sql(str):
+    """A column's new value as an SQL expression over the row, not a parameter."""

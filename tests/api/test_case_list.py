@@ -7,21 +7,16 @@ cases in the list rather than expecting the list to hold only them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from httpx import Response
-from litestar.testing import TestClient
 
-from api import read_your_writes
-from api.app import create_app
-from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
+from tests.api import read_back
+from tests.api.read_back import command, receive
 
 CASES = "/api/v1/cases"
-POSITION = "X-Civicdesk-Position"
 HOME, AWAY = "public-works", "planning"
 
 
@@ -31,39 +26,14 @@ def settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, run_projections=True)
 
 
-def receive(api: Any, **overrides: Any) -> tuple[dict[str, Any], int]:
-    response = api.client.post(CASES, json=api.new_case_body(**overrides),
-                               headers=api.headers("csr"))
-    assert response.status_code == 201, response.text
-    return response.json(), int(response.headers[POSITION])
-
-
-def command(api: Any, case_id: str, route: str, body: dict[str, Any]) -> int:
-    response = api.post(case_id, route, body)
-    assert response.status_code == 200, response.text
-    return int(response.headers[POSITION])
-
-
 def listing(api: Any, role: str = "csr", departments: list[str] | None = None,
             **params: Any) -> Response:
     return api.client.get(CASES, params=params, headers=api.headers(role, departments))
 
 
 def every_item(api: Any, position: int, role: str = "csr", **params: Any) -> list[Any]:
-    """Every listed case, page by page, once the index has reached `position`."""
-    items: list[Any] = []
-    after = None
-    while True:
-        query = {**params, "limit": 7, "min_position": position}
-        if after is not None:
-            query["after"] = after
-        response = listing(api, role, **query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items += page["items"]
-        after = page["next_cursor"]
-        if after is None:
-            return items
+    """Every listed case, seven at a time, once the index has reached `position`."""
+    return read_back.every_item(api, CASES, position, role, page=7, **params)
 
 
 class TestReadYourWrites:
@@ -78,7 +48,8 @@ class TestReadYourWrites:
             "purpose": "tangible_service", "subject": "Pothole on King St W",
             "assignee": None, "classification": None, "complaint": False,
             "escalation_level": None, "received_at": case["received_at"],
-            "updated_at": item["updated_at"], "version": case["version"], "transfers": 0}
+            "updated_at": item["updated_at"], "version": case["version"], "transfers": 0,
+            "next_due_at": case["targets"][0]["due_at"], "next_target": "acknowledge"}
 
     def test_a_command_is_visible_at_the_position_it_answered(self, api: Any) -> None:
         case, _ = receive(api)
@@ -156,26 +127,3 @@ class TestPages:
         operation = document["paths"][CASES]["get"]
         assert operation["operationId"] == "case_list"
         assert {"200", "400", "401", "422", "503"} <= set(operation["responses"])
-
-
-@pytest.fixture
-def idle_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient[Any]]:
-    """An app whose projections run in another process that is not running."""
-    monkeypatch.setattr(read_your_writes, "WAIT_SECONDS", 0.05)
-    idle = Settings(data_dir=tmp_path, run_scheduler=False, run_projections=False)
-    desk = build_desk(idle)
-    seed_catalogue(desk)
-    with TestClient(create_app(idle, desk=desk)) as client:
-        yield client
-    desk.close()
-
-
-def test_an_index_that_does_not_reach_the_position_answers_503(
-        idle_client: TestClient[Any], api: Any) -> None:
-    headers = api.headers("csr")
-    created = idle_client.post(CASES, json=api.new_case_body(), headers=headers)
-    assert created.status_code == 201, created.text
-    response = idle_client.get(CASES, params={"min_position": created.headers[POSITION]},
-                               headers=headers)
-    api.problem(response, 503)
-    assert response.headers["Retry-After"] == "1"

@@ -8,24 +8,19 @@ cases out of the list. Each test starts on Wednesday 2026-03-04 10:00 Toronto (1
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
 from httpx import Response
-from litestar.testing import TestClient
 
-from api import read_your_writes
-from api.app import create_app
-from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
+from tests.api import read_back
+from tests.api.read_back import command
 
 QUEUES, BOARD, COMPLAINTS = "/api/v1/queues", "/api/v1/sla-board", "/api/v1/complaints"
-POSITION = "X-Civicdesk-Position"
 HOME, AWAY = "public-works", "planning"
 ROLES = ["csr", "staff", "manager", "director", "admin", "clerk", "auditor"]
 SEES_EVERY_DEPARTMENT = {"csr", "director", "admin", "clerk", "auditor"}
@@ -47,16 +42,8 @@ def stamp(moment: datetime) -> str:
 
 
 def receive(api: Any, department: str, **overrides: Any) -> tuple[dict[str, Any], int]:
-    body = api.new_case_body(service_code=None, department=department, **overrides)
-    response = api.client.post(api.cases, json=body, headers=api.headers("csr"))
-    assert response.status_code == 201, response.text
-    return response.json(), int(response.headers[POSITION])
-
-
-def command(api: Any, case_id: str, route: str, body: dict[str, Any]) -> int:
-    response = api.post(case_id, route, body)
-    assert response.status_code == 200, response.text
-    return int(response.headers[POSITION])
+    """A new case for `department` (no service code), and the position its creation answered."""
+    return read_back.receive(api, service_code=None, department=department, **overrides)
 
 
 def read(api: Any, path: str, role: str = "csr", departments: list[str] | None = None,
@@ -66,20 +53,8 @@ def read(api: Any, path: str, role: str = "csr", departments: list[str] | None =
 
 def every_item(api: Any, path: str, position: int, role: str = "csr",
                **params: Any) -> list[dict[str, Any]]:
-    """Every item of a list, page by page, once its read model has reached `position`."""
-    items: list[dict[str, Any]] = []
-    after = None
-    while True:
-        query = {**params, "limit": 2, "min_position": position}
-        if after is not None:
-            query["after"] = after
-        response = read(api, path, role, **query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items += page["items"]
-        after = page["next_cursor"]
-        if after is None:
-            return items
+    """Every item of a list, two at a time, once its read model has reached `position`."""
+    return read_back.every_item(api, path, position, role, page=2, **params)
 
 
 ROUTES = [f"{QUEUES}/{HOME}", f"{QUEUES}/intake", f"{QUEUES}/assignee/staff-1",
@@ -257,27 +232,3 @@ class TestContract:
                 {"404"} if "{" in path else set()) | (
                 {"403"} if "department" in path or path in (BOARD, COMPLAINTS) else set())
             assert expected <= set(operation["responses"]), path
-
-
-@pytest.fixture
-def idle_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient[Any]]:
-    """An app whose projections run in another process that is not running."""
-    monkeypatch.setattr(read_your_writes, "WAIT_SECONDS", 0.05)
-    idle = Settings(data_dir=tmp_path, run_scheduler=False, run_projections=False)
-    desk = build_desk(idle)
-    seed_catalogue(desk)
-    with TestClient(create_app(idle, desk=desk)) as client:
-        yield client
-    desk.close()
-
-
-@pytest.mark.parametrize("path", [f"{QUEUES}/intake", BOARD, COMPLAINTS])
-def test_a_read_model_that_does_not_reach_the_position_answers_503(
-        idle_client: TestClient[Any], api: Any, path: str) -> None:
-    headers = api.headers("csr")
-    created = idle_client.post(api.cases, json=api.new_case_body(), headers=headers)
-    assert created.status_code == 201, created.text
-    response = idle_client.get(path, params={"min_position": created.headers[POSITION]},
-                               headers=headers)
-    api.problem(response, 503)
-    assert response.headers["Retry-After"] == "1"

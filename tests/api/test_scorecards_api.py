@@ -9,19 +9,13 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from httpx import Response
-from litestar.testing import TestClient
 
-from api import read_your_writes
-from api.app import create_app
-from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 
 SCORECARDS = "/api/v1/scorecards"
@@ -192,25 +186,3 @@ class TestErrors:
         assert operation["operationId"] == "scorecard"
         assert {"200", "400", "401", "403", "422", "503"} <= set(operation["responses"])
         assert {"application/json", "text/csv"} <= set(operation["responses"]["200"]["content"])
-
-
-@pytest.fixture
-def idle_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient[Any]]:
-    """An app whose projections run in another process that is not running."""
-    monkeypatch.setattr(read_your_writes, "WAIT_SECONDS", 0.05)
-    idle = Settings(data_dir=tmp_path, run_scheduler=False, run_projections=False)
-    desk = build_desk(idle)
-    seed_catalogue(desk)
-    with TestClient(create_app(idle, desk=desk)) as client:
-        yield client
-    desk.close()
-
-
-def test_a_scorecard_that_does_not_reach_the_position_answers_503(
-        idle_client: TestClient[Any], api: Any) -> None:
-    created = idle_client.post(api.cases, json=api.new_case_body(), headers=api.headers("csr"))
-    assert created.status_code == 201, created.text
-    response = idle_client.get(SCORECARDS, headers=api.headers("director"), params={
-        "department": HOME, "period": "2026", "min_position": created.headers[POSITION]})
-    api.problem(response, 503)
-    assert response.headers["Retry-After"] == "1"

@@ -4,30 +4,25 @@ chain hash, and the proof that the live log still extends an earlier export unch
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import psycopg
 import pytest
 
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.audit_export import FIELDS, audit_records, verify_against, write_export
-from infrastructure.chain import link
 from infrastructure.ledger import chain_rows, verify_log
 from infrastructure.settings import Settings
+from tests.command_line import civicdesk
+from tests.tampering import Dba
 
 if TYPE_CHECKING:
     from tests.conftest import MovableClock  # the `clock` fixture
 
-ROOT = Path(__file__).resolve().parents[2]
 CSR = Actor(id="csr-1", role=Role.CSR)
 
 
@@ -37,60 +32,6 @@ class Recorded:
     permit: UUID  # received and acknowledged between the pothole's events
     export: Path  # the whole log, exported once all of it was recorded
     lines: list[dict[str, Any]]
-
-
-class Dba:
-    """The desk's tables reached directly, as a DBA (or an intruder with their password) would."""
-
-    def __init__(self, settings: Settings, desk: ServiceDesk) -> None:
-        self.postgres = settings.is_postgres
-        table = desk.recorder.events_table_name  # type: ignore[attr-defined]
-        if self.postgres:
-            self.connection: Any = psycopg.connect(str(settings.database_url), autocommit=True)
-            self.events, self.id = f"{settings.database_schema}.{table}", "notification_id"
-        else:
-            self.connection = sqlite3.connect(settings.sqlite_path, isolation_level=None)
-            self.events, self.id = table, "rowid"
-        self.chain = f"{self.events}_chain"
-
-    def run(self, sql: str, *params: Any) -> list[Any]:
-        cursor = self.connection.execute(sql.replace("?", "%s") if self.postgres else sql, params)
-        return list(cursor.fetchall()) if cursor.description else []
-
-    def drop_guard(self) -> None:
-        if self.postgres:
-            for name, table in self.run(
-                    "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE tgrelid IN "
-                    "(?::regclass, ?::regclass) AND NOT tgisinternal", self.events, self.chain):
-                self.run(f"DROP TRIGGER {name} ON {table}")
-        else:
-            for (name,) in self.run("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
-                self.run(f"DROP TRIGGER {name}")
-
-    def state(self, position: int) -> bytes:
-        [(state,)] = self.run(f"SELECT state FROM {self.events} WHERE {self.id} = ?", position)
-        return bytes(state)
-
-    def rewrite(self, position: int, old: bytes, new: bytes) -> None:
-        state = self.state(position)
-        assert old in state
-        self.run(f"UPDATE {self.events} SET state = ? WHERE {self.id} = ?",
-                 state.replace(old, new), position)
-
-    def rechain_from(self, position: int) -> None:
-        """Recompute every link from `position` on with the public formula."""
-        links = dict(self.run(f"SELECT notification_id, link FROM {self.chain}"))
-        previous = bytes(links[position - 1])
-        for n in sorted(p for p in links if p >= position):
-            [(originator_id, version, topic, state)] = self.run(
-                f"SELECT originator_id, originator_version, topic, state FROM {self.events} "
-                f"WHERE {self.id} = ?", n)
-            previous = link(previous, n, UUID(str(originator_id)), version, topic, bytes(state))
-            self.run(f"UPDATE {self.chain} SET link = ? WHERE notification_id = ?", previous, n)
-
-    def delete(self, position: int) -> None:
-        self.run(f"DELETE FROM {self.events} WHERE {self.id} = ?", position)
-        self.run(f"DELETE FROM {self.chain} WHERE notification_id = ?", position)
 
 
 def receive(desk: ServiceDesk, subject: str) -> UUID:
@@ -132,9 +73,8 @@ def recorded(desk: ServiceDesk, clock: MovableClock, tmp_path: Path) -> Recorded
 
 @pytest.fixture
 def dba(settings: Settings, desk: ServiceDesk) -> Iterator[Dba]:
-    database = Dba(settings, desk)
-    yield database
-    database.connection.close()
+    with Dba(settings, desk) as database:
+        yield database
 
 
 # -- the export ---------------------------------------------------------------------------------
@@ -312,16 +252,6 @@ def test_an_export_that_is_not_json_lines_is_refused(
 
 
 # -- the command line ----------------------------------------------------------------------------
-
-
-def civicdesk(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
-    env["CIVICDESK_DATA_DIR"] = str(settings.data_dir)
-    if settings.is_postgres:
-        env["CIVICDESK_DATABASE_URL"] = str(settings.database_url)
-        env["CIVICDESK_DATABASE_SCHEMA"] = str(settings.database_schema)
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_the_export_and_verify_against_commands_catch_a_later_alteration(

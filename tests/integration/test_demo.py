@@ -228,3 +228,19 @@ class TestTime:
             assert BusinessCalendar().is_open(stamp)
             assert entry.summary.startswith("Letter date-stamped Received")
             assert entry.occurred_at > stamp
+
+
+class TestDesks:
+    def test_walk_ins_come_in_at_every_desk_and_other_contacts_at_the_central_one(
+            self, year: Year) -> None:
+        # given the demo year
+        walk_ins = Counter(r.case.desk for r in year.cases if r.case.channel == "in_person")
+        others = {r.case.desk for r in year.cases if r.case.channel != "in_person"}
+        # then walk-ins came in at each of the four desks, most at Victoria Hall
+        assert set(walk_ins) == {"victoria-hall", "community-centre", "venture-13",
+                                 "marina-campground"}
+        assert walk_ins.most_common(1)[0][0] == "victoria-hall"
+        # and every other contact came to Service Cobourg
+        assert others == {"victoria-hall"}
+        # and every business-time target runs on the hours of the desk its case came in at
+        assert all(t.desk == r.case.desk for r in year.cases for t in r.case.targets.values())

@@ -74,7 +74,7 @@ def every_entry(desk: ServiceDesk, projections: ProjectionSet,
                 **queue: Any) -> list[QueueEntry]:
     view, entries, after = caught_up(desk, projections), [], None
     while True:
-        page, after = view.queue(visible, now=now, calendar=desk.calendar(now), after=after,
+        page, after = view.queue(visible, now=now, calendars=desk.calendars(now), after=after,
                                  limit=limit, **queue)
         entries += page
         if after is None:
@@ -83,7 +83,7 @@ def every_entry(desk: ServiceDesk, projections: ProjectionSet,
 
 def board(desk: ServiceDesk, projections: ProjectionSet, now: datetime = NOW,
           **arguments: Any) -> Any:
-    return caught_up(desk, projections).sla_board(None, now=now, calendar=desk.calendar(now),
+    return caught_up(desk, projections).sla_board(None, now=now, calendars=desk.calendars(now),
                                                   **arguments)
 
 
@@ -162,7 +162,7 @@ class TestDepartmentQueue:
 
     def test_bad_parameters_are_refused_by_name(self, desk: ServiceDesk,
                                                 queues: ProjectionSet) -> None:
-        view, calendar = queues.view("queues"), desk.calendar(NOW)
+        view, calendars = queues.view("queues"), desk.calendars(NOW)
         bad: list[tuple[dict[str, Any], str]] = [
             ({"department": HOME, "limit": 0}, "limit"),
             ({"department": HOME, "limit": 201}, "limit"),
@@ -171,14 +171,14 @@ class TestDepartmentQueue:
         ]
         for arguments, field in bad:
             with pytest.raises(InvalidValue) as refused:
-                view.queue(None, now=NOW, calendar=calendar, **arguments)
+                view.queue(None, now=NOW, calendars=calendars, **arguments)
             assert refused.value.field == field, arguments
         with pytest.raises(InvalidValue) as refused:
-            view.sla_board(None, now=NOW, calendar=calendar, after="bm90LWEtY3Vyc29y")
+            view.sla_board(None, now=NOW, calendars=calendars, after="bm90LWEtY3Vyc29y")
         assert refused.value.field == "after"
         for ambiguous in ({}, {"department": HOME, "intake": True}):
             with pytest.raises(ValueError, match="exactly one queue"):
-                view.queue(None, now=NOW, calendar=calendar, **ambiguous)
+                view.queue(None, now=NOW, calendars=calendars, **ambiguous)
 
     def test_a_queue_built_after_the_fact_catches_up_from_the_first_event(
             self, settings: Settings, desk: ServiceDesk, history: dict[str, Any]) -> None:
@@ -311,7 +311,8 @@ class TestSlaBoard:
         assert board(desk, queues, department=AWAY).counts == (BoardCount(AWAY, 0, 0, 0),)
         assert board(desk, queues, department=HOME).counts == (BoardCount(HOME, 1, 1, 1),)
         view = caught_up(desk, queues)
-        assert view.sla_board(frozenset({AWAY}), now=NOW, calendar=desk.calendar(NOW)).counts == ()
+        assert view.sla_board(frozenset({AWAY}), now=NOW,
+                              calendars=desk.calendars(NOW)).counts == ()
 
     def test_a_paused_target_keeps_the_state_it_had_when_paused(
             self, desk: ServiceDesk, queues: ProjectionSet, history: dict[str, Any]) -> None:

@@ -435,6 +435,30 @@ class TestFollowingChanges:
         finally:
             projections.close()
 
+    def test_business_time_runs_on_the_hours_of_the_desk_the_case_was_received_at(
+            self, settings: Settings, desk: ServiceDesk, clock: MovableClock) -> None:
+        projections = ProjectionSet(settings, desk, [SCORECARD])
+        projections.start()
+        try:
+            # Given a walk-in at the Marina (seeded open every day 10:00-18:00) on Saturday
+            # Mar 7 at 11:00, resolved at 15:00 the same day
+            clock.now = local(3, 7, 11)
+            case = desk.receive(ADMIN, channel="in_person", received_at=None,
+                                purpose="consultation", service_code=None, department=PW,
+                                subject="Slip rental", description="", contact={},
+                                accessibility_needs=None, wait_seconds=60,
+                                desk="marina-campground").case.id
+            clock.now = local(3, 7, 15)
+            change(desk, case, "resolve", resolution="Booked", at_first_contact=True)
+            projections.wait_for(desk.log_position())
+            # then it took Sat 11:00-15:00 = 4 h of the Marina's business time (Victoria Hall,
+            # closed on Saturdays, would count none)
+            card = department_scorecard(projections.view(SCORECARD.name), ADMIN,
+                                        department=PW, period="2026-03", now=clock())
+            assert card.time_to_resolve.median_seconds == 4 * HOUR
+        finally:
+            projections.close()
+
     def test_a_reopened_case_leaves_the_resolution_figures_until_resolved_again(
             self, settings: Settings, desk: ServiceDesk, clock: MovableClock) -> None:
         projections = ProjectionSet(settings, desk, [SCORECARD])

@@ -3,13 +3,9 @@ catches what a database administrator who drops them can still do."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
@@ -22,11 +18,12 @@ from infrastructure.chain import GENESIS, Verdict, link
 from infrastructure.ledger import chain_rows, verify_log
 from infrastructure.recorders import APPEND_ONLY_MESSAGE
 from infrastructure.settings import Settings
+from tests.command_line import civicdesk
+from tests.tampering import Dba
 
 if TYPE_CHECKING:
     from tests.conftest import MovableClock  # the `clock` fixture
 
-ROOT = Path(__file__).resolve().parents[2]
 CSR = Actor(id="csr-1", role=Role.CSR)
 ROADS_MANAGER = Actor(id="mgr-roads", role=Role.MANAGER, departments=frozenset({"public-works"}))
 REFUSED = (sqlite3.IntegrityError, psycopg.errors.RaiseException)
@@ -39,74 +36,6 @@ class History:
     acknowledged: int  # the log positions of three events in the middle of the log
     transferred: int
     escalated: int
-
-
-class Database:
-    """The desk's tables reached directly, as a DBA (or an intruder with their password) would."""
-
-    def __init__(self, settings: Settings, desk: ServiceDesk) -> None:
-        self.postgres = settings.is_postgres
-        table = desk.recorder.events_table_name  # type: ignore[attr-defined]
-        if self.postgres:
-            self.connection: Any = psycopg.connect(str(settings.database_url), autocommit=True)
-            self.events, self.id = f"{settings.database_schema}.{table}", "notification_id"
-        else:
-            self.connection = sqlite3.connect(settings.sqlite_path, isolation_level=None)
-            self.events, self.id = table, "rowid"
-        self.chain = f"{self.events}_chain"
-
-    def run(self, sql: str, *params: Any) -> list[Any]:
-        cursor = self.connection.execute(sql.replace("?", "%s") if self.postgres else sql, params)
-        return list(cursor.fetchall()) if cursor.description else []
-
-    def event(self, position: int) -> tuple[UUID, int, str, bytes]:
-        [(originator_id, version, topic, state)] = self.run(
-            f"SELECT originator_id, originator_version, topic, state FROM {self.events} "
-            f"WHERE {self.id} = ?", position)
-        return UUID(str(originator_id)), version, topic, bytes(state)
-
-    def set(self, position: int, column: str, value: Any) -> None:
-        self.run(f"UPDATE {self.events} SET {column} = ? WHERE {self.id} = ?", value, position)
-
-    def insert_event(self, position: int, originator_id: UUID, version: int, topic: str,
-                     state: bytes) -> None:
-        self.run(f"INSERT INTO {self.events} ({self.id}, originator_id, originator_version, "
-                 "topic, state) VALUES (?, ?, ?, ?, ?)", position,
-                 originator_id if self.postgres else originator_id.hex, version, topic, state)
-
-    def links(self) -> dict[int, bytes]:
-        return {n: bytes(value) for n, value in self.run(
-            f"SELECT notification_id, link FROM {self.chain} ORDER BY notification_id")}
-
-    def triggers(self) -> list[tuple[str, str]]:
-        if self.postgres:
-            return self.run("SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE "
-                            "tgrelid IN (?::regclass, ?::regclass) AND NOT tgisinternal",
-                            self.events, self.chain)
-        return self.run("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'")
-
-    def drop_guard(self) -> None:
-        for name, table in self.triggers():
-            self.run(f"DROP TRIGGER {name} ON {table}" if self.postgres else f"DROP TRIGGER {name}")
-
-    def sabotage_delete_guard(self, how: str) -> str:
-        """Drop, neuter or disable the trigger refusing deletes of events; return its name."""
-        if not self.postgres:
-            name = f"{self.events}_refuse_delete"
-            self.run(f"DROP TRIGGER {name}")
-            if how == "neutered":
-                self.run(f"CREATE TRIGGER {name} BEFORE DELETE ON {self.events} "
-                         "BEGIN SELECT 1; END")
-            return name
-        name = "refuse_update_delete"
-        self.run({"dropped": f"DROP TRIGGER {name} ON {self.events}",
-                  "neutered": f"CREATE OR REPLACE FUNCTION {self.events}_refuse() RETURNS "
-                              "trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$",
-                  "disabled": f"ALTER TABLE {self.events} DISABLE TRIGGER {name}"}[how])
-        return name
-
-    def close(self) -> None:
-        self.connection.close()
 
 
 def record_history(desk: ServiceDesk, clock: MovableClock) -> History:
@@ -150,17 +79,16 @@ def history(desk: ServiceDesk, clock: MovableClock) -> History:
 
 
 @pytest.fixture
-def db(settings: Settings, desk: ServiceDesk) -> Iterator[Database]:
-    database = Database(settings, desk)
-    yield database
-    database.close()
+def db(settings: Settings, desk: ServiceDesk) -> Iterator[Dba]:
+    with Dba(settings, desk) as database:
+        yield database
 
 
 # -- the intact log and the guard ---------------------------------------------------------------
 
 
 def test_an_intact_log_verifies_with_the_last_link_as_its_head(
-        desk: ServiceDesk, history: History, db: Database) -> None:
+        desk: ServiceDesk, history: History, db: Dba) -> None:
     # given a realistic history, when the log is verified
     verdict = verify_log(desk)
     # then every event checks out, and the head is the last link stored
@@ -174,7 +102,7 @@ def test_an_intact_log_verifies_with_the_last_link_as_its_head(
 @pytest.mark.parametrize("statement", ["UPDATE {table} SET {column} = {column}",
                                        "DELETE FROM {table}"])
 def test_the_guard_refuses_updates_and_deletes(
-        desk: ServiceDesk, history: History, db: Database, table: str, statement: str) -> None:
+        desk: ServiceDesk, history: History, db: Dba, table: str, statement: str) -> None:
     # given a recorded history
     column = "topic" if table == "events" else "link"
     # when anyone updates or deletes a row of the log or of its chain
@@ -186,7 +114,7 @@ def test_the_guard_refuses_updates_and_deletes(
 
 @pytest.mark.parametrize("table", ["events", "chain"])
 def test_postgres_refuses_truncate(desk: ServiceDesk, settings: Settings, history: History,
-                                   db: Database, table: str) -> None:
+                                   db: Dba, table: str) -> None:
     if not settings.is_postgres:
         pytest.skip("SQLite has no TRUNCATE (its DELETE is refused above)")
     with pytest.raises(REFUSED, match=APPEND_ONLY_MESSAGE):
@@ -197,7 +125,7 @@ def test_postgres_refuses_truncate(desk: ServiceDesk, settings: Settings, histor
 @pytest.mark.parametrize("table", ["events", "chain"])
 def test_the_guard_refuses_a_replacing_insert(
         request: pytest.FixtureRequest, desk: ServiceDesk, settings: Settings,
-        history: History, db: Database, table: str) -> None:
+        history: History, db: Dba, table: str) -> None:
     # given a recorded history
     key, columns, changed = {
         "events": ("originator_id, originator_version",
@@ -216,11 +144,10 @@ def test_the_guard_refuses_a_replacing_insert(
 
 
 def test_the_walk_reads_window_by_window_and_jumps_gaps_in_the_ids(
-        desk: ServiceDesk, history: History, db: Database) -> None:
+        desk: ServiceDesk, history: History, db: Dba) -> None:
     # given a log with a hole in its ids (an event and its link removed behind the guard)
     db.drop_guard()
-    db.run(f"DELETE FROM {db.events} WHERE {db.id} = ?", history.transferred)
-    db.run(f"DELETE FROM {db.chain} WHERE notification_id = ?", history.transferred)
+    db.delete(history.transferred)
     head = history.published.head_position
     # when it is walked seven ids at a time, whole and between two positions
     whole = [row.notification_id for row in chain_rows(desk, window=7)]
@@ -234,14 +161,11 @@ def test_the_walk_reads_window_by_window_and_jumps_gaps_in_the_ids(
 
 
 def test_an_altered_state_is_caught_at_that_event(
-        desk: ServiceDesk, history: History, db: Database) -> None:
+        desk: ServiceDesk, history: History, db: Dba) -> None:
     # given a DBA who dropped the triggers
     db.drop_guard()
     # when the acknowledgement's message is rewritten
-    state = db.event(history.acknowledged)[3]
-    forged = state.replace(b"We have your report", b"We fixed it already")
-    assert forged != state
-    db.set(history.acknowledged, "state", forged)
+    db.rewrite(history.acknowledged, b"We have your report", b"We fixed it already")
     # then verification stops at that event
     verdict = verify_log(desk)
     assert not verdict.ok
@@ -249,7 +173,7 @@ def test_an_altered_state_is_caught_at_that_event(
 
 
 def test_an_altered_topic_is_caught_at_that_event(
-        desk: ServiceDesk, history: History, db: Database) -> None:
+        desk: ServiceDesk, history: History, db: Dba) -> None:
     # given a DBA who dropped the triggers, when an escalation is relabelled as an interim reply
     db.drop_guard()
     db.set(history.escalated, "topic", "domain.cases:Case.InterimResponseSent")
@@ -258,10 +182,10 @@ def test_an_altered_topic_is_caught_at_that_event(
 
 
 def test_a_deleted_event_whose_link_remains_is_caught_as_missing(
-        desk: ServiceDesk, history: History, db: Database) -> None:
+        desk: ServiceDesk, history: History, db: Dba) -> None:
     # given a DBA who dropped the triggers, when a transfer is deleted but its link is not
     db.drop_guard()
-    db.run(f"DELETE FROM {db.events} WHERE {db.id} = ?", history.transferred)
+    db.delete(history.transferred, link_too=False)
     # then the outer join shows a link without its event
     verdict = verify_log(desk)
     assert verdict.first_bad_position == history.transferred
@@ -269,11 +193,10 @@ def test_a_deleted_event_whose_link_remains_is_caught_as_missing(
 
 
 def test_a_deleted_event_and_link_are_caught_at_the_next_event(
-        desk: ServiceDesk, history: History, db: Database) -> None:
+        desk: ServiceDesk, history: History, db: Dba) -> None:
     # given a DBA who dropped the triggers, when a transfer and its link are both deleted
     db.drop_guard()
-    db.run(f"DELETE FROM {db.events} WHERE {db.id} = ?", history.transferred)
-    db.run(f"DELETE FROM {db.chain} WHERE notification_id = ?", history.transferred)
+    db.delete(history.transferred)
     # then the next link no longer follows from the one before the gap
     verdict = verify_log(desk)
     assert verdict.first_bad_position == history.transferred + 1
@@ -281,7 +204,7 @@ def test_a_deleted_event_and_link_are_caught_at_the_next_event(
 
 
 def test_two_swapped_events_are_caught_at_the_earlier_one(
-        desk: ServiceDesk, history: History, db: Database) -> None:
+        desk: ServiceDesk, history: History, db: Dba) -> None:
     # given a DBA who dropped the triggers
     db.drop_guard()
     # when the acknowledgement and the escalation exchange their topics and states
@@ -297,7 +220,7 @@ def test_two_swapped_events_are_caught_at_the_earlier_one(
 
 @pytest.mark.parametrize("forged_link", ["from the genesis", "none"])
 def test_a_forged_event_appended_at_the_end_is_caught_there(
-        desk: ServiceDesk, history: History, db: Database, forged_link: str) -> None:
+        desk: ServiceDesk, history: History, db: Dba, forged_link: str) -> None:
     # given a DBA who dropped the triggers (on PostgreSQL, the one that links inserts too)
     db.drop_guard()
     # when they append an event with a link computed wrongly, or with none
@@ -314,17 +237,12 @@ def test_a_forged_event_appended_at_the_end_is_caught_there(
 
 
 def test_a_rechained_log_passes_the_walk_but_no_longer_matches_the_published_head(
-        desk: ServiceDesk, history: History, db: Database) -> None:
+        desk: ServiceDesk, history: History, db: Dba) -> None:
     # given a DBA who dropped the triggers and rewrote the acknowledgement
     db.drop_guard()
-    forged = db.event(history.acknowledged)[3].replace(b"We have your report", b"Fixed")
-    db.set(history.acknowledged, "state", forged)
+    db.rewrite(history.acknowledged, b"We have your report", b"Fixed")
     # when they recompute every later link with the public formula
-    links = db.links()
-    previous = links[history.acknowledged - 1]
-    for position in sorted(p for p in links if p >= history.acknowledged):
-        previous = link(previous, position, *db.event(position))
-        db.run(f"UPDATE {db.chain} SET link = ? WHERE notification_id = ?", previous, position)
+    db.rechain_from(history.acknowledged)
     # then the walk alone passes, but the head differs from the one published before
     verdict = verify_log(desk)
     assert verdict.ok and verdict.head_position == history.published.head_position
@@ -332,12 +250,11 @@ def test_a_rechained_log_passes_the_walk_but_no_longer_matches_the_published_hea
 
 
 def test_a_truncated_tail_passes_the_walk_but_no_longer_matches_the_published_head(
-        desk: ServiceDesk, history: History, db: Database) -> None:
+        desk: ServiceDesk, history: History, db: Dba) -> None:
     # given a DBA who dropped the triggers, when the last event and its link are deleted
     db.drop_guard()
     last = history.published.head_position
-    db.run(f"DELETE FROM {db.events} WHERE {db.id} = ?", last)
-    db.run(f"DELETE FROM {db.chain} WHERE notification_id = ?", last)
+    db.delete(last)
     # then the shorter log verifies, but its head is not the one published
     verdict = verify_log(desk)
     assert verdict.ok and verdict.head_position == last - 1
@@ -346,7 +263,7 @@ def test_a_truncated_tail_passes_the_walk_but_no_longer_matches_the_published_he
 
 @pytest.mark.parametrize("sabotage", ["dropped", "neutered", "disabled"])
 def test_the_guard_check_reports_a_sabotaged_trigger(
-        desk: ServiceDesk, settings: Settings, db: Database, sabotage: str) -> None:
+        desk: ServiceDesk, settings: Settings, db: Dba, sabotage: str) -> None:
     if sabotage == "disabled" and not settings.is_postgres:
         pytest.skip("SQLite cannot disable a trigger")
     # given a DBA who drops, neuters or disables the trigger refusing deletes of events
@@ -361,20 +278,10 @@ def test_the_guard_check_reports_a_sabotaged_trigger(
 # -- the command line ----------------------------------------------------------------------------
 
 
-def run_verify_command(settings: Settings) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
-    env["CIVICDESK_DATA_DIR"] = str(settings.data_dir)
-    if settings.is_postgres:
-        env["CIVICDESK_DATABASE_URL"] = str(settings.database_url)
-        env["CIVICDESK_DATABASE_SCHEMA"] = str(settings.database_schema)
-    return subprocess.run([sys.executable, "-m", "api.cli", "verify"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-
-
 def test_the_verify_command_prints_the_head_of_an_intact_log(
         settings: Settings, history: History) -> None:
     # given a recorded history, when `civicdesk verify` runs in its own process
-    result = run_verify_command(settings)
+    result = civicdesk(settings, "verify")
     # then it succeeds and prints the head an auditor publishes
     published = history.published
     assert result.returncode == 0, result.stderr
@@ -384,12 +291,12 @@ def test_the_verify_command_prints_the_head_of_an_intact_log(
 
 
 def test_the_verify_command_fails_at_the_first_tampered_event(
-        settings: Settings, history: History, db: Database) -> None:
+        settings: Settings, history: History, db: Dba) -> None:
     # given a DBA who dropped the triggers and relabelled the transfer
     db.drop_guard()
     db.set(history.transferred, "topic", "domain.cases:Case.Closed")
     # when `civicdesk verify` runs
-    result = run_verify_command(settings)
+    result = civicdesk(settings, "verify")
     # then it fails, naming the event
     assert result.returncode == 1, result.stdout
     assert result.stderr.strip().splitlines()[-1] == (

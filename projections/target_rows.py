@@ -1,0 +1,236 @@
+"""A case's SLA targets as table rows, for the read models that list cases by what is due.
+
+The queues (and so the SLA board) and the case index keep one row per target of every case,
+holding the inputs of `domain.targets.status`, and on the case's own row the soonest due time
+among its live, running targets (`due_key`, NEVER when nothing is due) and that target's name.
+Events change the rows exactly as the `Case` aggregate changes its targets (planned,
+rescheduled, measured, paused, met, breached), by single write statements, so no projection
+transaction reads before it writes.
+
+States depend on the moment and the calendar, so queries judge targets at the caller's `now`
+(`domain.targets.status`), each on the calendar of its own desk (`DeskCalendars.of`, from
+the desks' calendars the caller passes); SQL narrows the rows to judge. Met, met late and
+breached depend on the stored times and `now` alone, so SQL decides them exactly; at risk
+and pending need the calendar, and SQL can only rule out (`certainly_pending_from`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from uuid import UUID
+
+from domain.calendar import BusinessCalendar, add_calendar_time
+from domain.cases import WAIT_TARGETS, Case
+from domain.closures import DeskCalendars
+from domain.standards import TimeBasis
+from domain.targets import MET_BY, Target, TargetState
+from domain.values import Direction
+from projections.views import View
+
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # the due key of a case with nothing due: last
+TARGET_COLUMNS = ("case_id", "target", "standard_code", "standard_version", "title",
+                  "started_at", "due_at", "seconds", "basis", "pausable", "at_risk_share",
+                  "paused_seconds", "paused_at", "met_at", "breached_at", "desk")
+TARGET_TIMES = frozenset({"started_at", "due_at", "paused_at", "met_at", "breached_at"})
+Events: Any = Case  # the event classes are made at import time; see projections.case_index
+_WAITS = ", ".join(f"'{name}'" for name in sorted(WAIT_TARGETS))
+
+
+def live(alias: str = "") -> str:
+    """SQL: the target (of table alias `alias`) is neither met nor a wait-time promise."""
+    prefix = f"{alias}." if alias else ""
+    return f"{prefix}met_at IS NULL AND {prefix}target NOT IN ({_WAITS})"
+
+
+@dataclass(frozen=True)
+class TargetChange:
+    """What one case event does to the case's targets."""
+
+    targets: tuple[Target, ...] | None = None  # these replace the targets of the same names
+    replace_all: bool = False  # ... or every target of the case
+    paused_at: datetime | None = None
+    met: frozenset[str] = frozenset()
+    at: datetime | None = None  # when the targets in `met` were met
+    breached: str | None = None
+    breached_at: datetime | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.targets is not None or self.paused_at or self.met or self.breached)
+
+
+def _met(fact: str, at: datetime) -> TargetChange:
+    return TargetChange(met=frozenset(kind.value for kind in MET_BY[fact]), at=at)
+
+
+def target_change_of(event: Any) -> TargetChange:
+    """What a case event changes in its targets; mirrors the `Case` aggregate."""
+    match event:
+        case Events.TargetsSet():
+            return TargetChange(targets=tuple(map(Target.from_data, event.targets)),
+                                replace_all=True)
+        case Events.TargetsRescheduled():
+            return TargetChange(targets=tuple(map(Target.from_data, event.targets)))
+        case Events.WaitMeasured():
+            return TargetChange(targets=(Target.from_data(event.target),))
+        case Events.WaitingOnCustomer():
+            return TargetChange(paused_at=event.occurred_at)
+        case Events.DeadlineMissed():
+            return TargetChange(breached=event.target, breached_at=event.due_at)
+        case Events.Acknowledged() | Events.InterimResponseSent():
+            return _met(type(event).__name__, event.occurred_at)
+        case Events.InteractionLogged() if event.direction == Direction.OUTBOUND.value:
+            return _met("OutboundContact", event.occurred_at)
+        case Events.Resolved():
+            return _met("Resolved", event.occurred_at)
+    return TargetChange()
+
+
+def certainly_pending_from(basis: str, seconds: int, share: float, now: datetime,
+                           calendar: BusinessCalendar) -> datetime:
+    """The due time from which a running target of this kind is certainly pending at `now`:
+    at least `share * seconds` left, plus a second for `status`'s rounding."""
+    margin = timedelta(seconds=share * seconds + 1)
+    if basis == TimeBasis.CALENDAR.value:
+        return add_calendar_time(now, margin)
+    return calendar.add(now, margin)
+
+
+class TargetRows(View):
+    """A view with a table of targets (`TARGETS`) beside its table of cases (`CASES`), whose
+    rows carry `due_key` and `next_target`."""
+
+    CASES: ClassVar[str]
+    TARGETS: ClassVar[str]
+
+    def target_statements(self) -> list[str]:
+        """The CREATE statements of the targets table, its index, and its kinds: every
+        (basis, seconds, at-risk share, desk) a target has had, a few dozen at most, so a
+        query need not scan the targets to find them (`may_be_at_risk`)."""
+        targets, t = self.table(self.TARGETS), self.time_type
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.table(f'{self.TARGETS}_kinds')} ("
+            "basis TEXT NOT NULL, seconds BIGINT NOT NULL, "
+            "at_risk_share DOUBLE PRECISION NOT NULL, desk TEXT NOT NULL, "
+            "PRIMARY KEY (basis, seconds, at_risk_share, desk))",
+            f"CREATE TABLE IF NOT EXISTS {targets} (case_id {self.uuid_type} NOT NULL, "
+            "target TEXT NOT NULL, standard_code TEXT NOT NULL, "
+            f"standard_version INTEGER NOT NULL, title TEXT NOT NULL, started_at {t} NOT NULL, "
+            f"due_at {t} NOT NULL, seconds BIGINT NOT NULL, basis TEXT NOT NULL, "
+            "pausable BOOLEAN NOT NULL, at_risk_share DOUBLE PRECISION NOT NULL, "
+            f"paused_seconds BIGINT NOT NULL, paused_at {t}, met_at {t}, breached_at {t}, "
+            "desk TEXT, PRIMARY KEY (case_id, target))",
+            f"CREATE INDEX IF NOT EXISTS {self.table(f'{self.TARGETS}_open_by_due')} "
+            f"ON {targets} (due_at) WHERE met_at IS NULL",
+        ]
+
+    def change_targets(self, cursor: Any, case_id: UUID, change: TargetChange) -> None:
+        """Apply `change` to the case's target rows, then refresh its due key."""
+        if not change:
+            return
+        table, mark, key = self.table(self.TARGETS), self.placeholder, self.id_in(case_id)
+        if change.targets is not None:
+            if change.replace_all:
+                cursor.execute(f"DELETE FROM {table} WHERE case_id = {mark}", [key])
+            for target in change.targets:
+                if not change.replace_all:
+                    cursor.execute(f"DELETE FROM {table} WHERE case_id = {mark} AND target = "
+                                   f"{mark}", [key, target.name])
+                self.insert_row(cursor, self.TARGETS, TARGET_COLUMNS,
+                                {**target.as_data(), "case_id": case_id, "target": target.name})
+                cursor.execute(f"INSERT INTO {self.table(f'{self.TARGETS}_kinds')} "
+                               f"VALUES ({mark}, {mark}, {mark}, {mark}) "
+                               "ON CONFLICT DO NOTHING",
+                               [target.basis, target.seconds, target.at_risk_share,
+                                target.desk or ""])
+        if change.paused_at is not None:  # `domain.targets.pause`, row by row
+            cursor.execute(f"UPDATE {table} SET paused_at = {mark} WHERE case_id = {mark} "
+                           "AND pausable AND met_at IS NULL AND breached_at IS NULL "
+                           f"AND paused_at IS NULL AND due_at >= {mark}",
+                           [self.time_in(change.paused_at), key,
+                            self.time_in(change.paused_at)])
+        if change.met and change.at is not None:
+            names = sorted(change.met)
+            cursor.execute(f"UPDATE {table} SET met_at = {mark} WHERE case_id = {mark} AND "
+                           f"met_at IS NULL AND target IN ({', '.join(mark for _ in names)})",
+                           [self.time_in(change.at), key, *names])
+        if change.breached is not None and change.breached_at is not None:
+            cursor.execute(f"UPDATE {table} SET breached_at = {mark} WHERE case_id = {mark} "
+                           f"AND target = {mark}",
+                           [self.time_in(change.breached_at), key, change.breached])
+        self._refresh_due_key(cursor, key)
+
+    def _refresh_due_key(self, cursor: Any, key: Any) -> None:
+        targets, mark = self.table(self.TARGETS), self.placeholder
+        due = f"FROM {targets} WHERE case_id = {mark} AND {live()} AND paused_at IS NULL"
+        cursor.execute(f"UPDATE {self.table(self.CASES)} SET "
+                       f"due_key = COALESCE((SELECT MIN(due_at) {due}), {mark}), "
+                       f"next_target = (SELECT target {due} ORDER BY due_at, target LIMIT 1) "
+                       f"WHERE id = {mark}", [key, self.time_in(NEVER), key, key])
+
+    def target_of(self, row: Any) -> Target:
+        def moment(column: str) -> datetime | None:
+            value = row[column]
+            return None if value is None else self.time_out(value)
+
+        started, due = moment("started_at"), moment("due_at")
+        assert started is not None and due is not None
+        return Target(
+            name=row["target"], standard_code=row["standard_code"],
+            standard_version=int(row["standard_version"]), title=row["title"],
+            started_at=started, due_at=due, seconds=int(row["seconds"]), basis=row["basis"],
+            pausable=bool(row["pausable"]), at_risk_share=float(row["at_risk_share"]),
+            paused_seconds=int(row["paused_seconds"]), paused_at=moment("paused_at"),
+            met_at=moment("met_at"), breached_at=moment("breached_at"), desk=row["desk"])
+
+    def targets_of(self, cursor: Any, keys: list[Any]) -> dict[UUID, list[Target]]:
+        """The targets of the cases of ids `keys` (as the database holds them)."""
+        found: dict[UUID, list[Target]] = {}
+        if not keys:
+            return found
+        cursor.execute(f"SELECT {', '.join(TARGET_COLUMNS)} FROM {self.table(self.TARGETS)} "
+                       f"WHERE case_id IN ({', '.join(self.placeholder for _ in keys)})", keys)
+        for row in cursor.fetchall():
+            found.setdefault(self.id_out(row["case_id"]), []).append(self.target_of(row))
+        return found
+
+    def may_be_at_risk(self, cursor: Any, now: datetime, calendars: DeskCalendars,
+                       alias: str = "t") -> tuple[str, list[Any]]:
+        """SQL over the target rows of alias `alias` that may be at risk at `now` unless met
+        or overdue: every paused one, and every running one due before its kind's
+        `certainly_pending_from`; and its parameters."""
+        t, mark = f"{alias}.", self.placeholder
+        cursor.execute("SELECT basis, seconds, at_risk_share AS share, desk "
+                       f"FROM {self.table(f'{self.TARGETS}_kinds')}")
+        near, parameters = [f"{t}paused_at IS NOT NULL"], []
+        for row in cursor.fetchall():
+            near.append(f"({t}basis = {mark} AND {t}seconds = {mark} AND "
+                        f"{t}at_risk_share = {mark} AND COALESCE({t}desk, '') = {mark} AND "
+                        f"{t}due_at < {mark})")
+            cutoff = certainly_pending_from(row["basis"], int(row["seconds"]),
+                                            float(row["share"]), now,
+                                            calendars.of(row["desk"] or None))
+            parameters += [row["basis"], row["seconds"], row["share"], row["desk"],
+                           self.time_in(cutoff)]
+        return f"({' OR '.join(near)})", parameters
+
+    def state_condition(self, state: TargetState, now: datetime,
+                        alias: str = "t") -> tuple[str, list[Any], bool]:
+        """SQL over the target rows of alias `alias` for targets in `state` at `now`: the
+        condition, its parameters, and whether it is exact. At risk and pending depend on
+        the calendar, so their conditions only narrow the rows `status` must judge."""
+        t, mark, at = f"{alias}.", self.placeholder, self.time_in(now)
+        # As `status`: a target is judged where its clock stopped (paused, or met), or now.
+        on_time = f"{t}breached_at IS NULL AND COALESCE({t}paused_at, {t}met_at) <= {t}due_at"
+        overdue = (f"({t}breached_at IS NOT NULL OR "
+                   f"COALESCE({t}paused_at, {mark}) > {t}due_at)")
+        match state:
+            case TargetState.MET:
+                return f"{t}met_at IS NOT NULL AND {on_time}", [], True
+            case TargetState.MET_LATE:
+                return f"{t}met_at IS NOT NULL AND NOT ({on_time})", [], True
+            case TargetState.BREACHED:
+                return f"{t}met_at IS NULL AND {overdue}", [at], True
+            case _:
+                return f"{t}met_at IS NULL AND NOT {overdue}", [at], False

@@ -1,0 +1,24 @@
+"""The `civicdesk` command run in a process of its own against a test's database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from infrastructure.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def civicdesk(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """`civicdesk ARGS…` on the database of `settings`, with no other CIVICDESK_ setting of
+    the environment leaking in; its exit code and text output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
+    env["CIVICDESK_DATA_DIR"] = str(settings.data_dir)
+    if settings.is_postgres:
+        env["CIVICDESK_DATABASE_URL"] = str(settings.database_url)
+        env["CIVICDESK_DATABASE_SCHEMA"] = str(settings.database_schema)
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
