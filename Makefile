@@ -36,8 +36,13 @@ browser:
 	-@command -v chromium >/dev/null 2>&1 || { apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
+# Every benchmark, on SQLite (export CIVICDESK_DATABASE_URL for the deadline benchmark on
+# PostgreSQL; bench/queues.py --database postgres and bench/rebuild.py --database postgres
+# take theirs from it too). About 20 minutes; bench/README.md has the figures and options.
 bench: install
 	$(BIN)/python bench/deadlines.py
+	$(BIN)/python bench/queues.py
+	$(BIN)/python bench/rebuild.py --database sqlite
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
