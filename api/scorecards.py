@@ -19,12 +19,13 @@ import anyio
 import msgspec
 from litestar import MediaType, Request, Response, get
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ServiceUnavailableException
 from litestar.params import FromQuery, QueryParameter
 
 from api.auth import authenticated, current_actor
 from api.media_forms import operation_with_forms
 from api.problems import problem_doc
-from api.read_your_writes import WAIT_SECONDS, wait_for
+from api.read_your_writes import RETRY_AFTER, WAIT_SECONDS, wait_for
 from application.accountability import parse_period
 from application.desk import ServiceDesk
 from application.scorecards import (
@@ -36,6 +37,7 @@ from application.scorecards import (
     department_scorecard,
 )
 from domain.actors import Actor
+from domain.errors import InvalidValue
 
 Format = Literal["json", "csv"]
 CSV = "text/csv; charset=utf-8"
@@ -147,7 +149,8 @@ ScorecardOperation = operation_with_forms(
                 401: problem_doc("No valid bearer token"),
                 403: problem_doc("The department is not one of the caller's"),
                 422: problem_doc("The period, department or position is not valid"),
-                503: problem_doc("The scorecard has not reached `min_position` yet")},
+                503: problem_doc("The scorecard has not reached `min_position` yet, or does "
+                                 "not know the department yet")},
      media_type=MediaType.JSON, operation_class=ScorecardOperation)
 async def scorecard(
     request: Request[Any, Any, Any],
@@ -170,8 +173,16 @@ async def scorecard(
         parse_period(period)  # refuse a bad period before waiting for anything
         if min_position is not None:
             wait_for(request, min_position, SCORECARD_NAME)
-        card = department_scorecard(query, actor, department=department, period=period,
-                                    now=desk.clock())
+        try:
+            card = department_scorecard(query, actor, department=department, period=period,
+                                        now=desk.clock())
+        except InvalidValue as error:
+            if error.field != "department" or desk.find_department(department) is None:
+                raise
+            # The catalogue has it, the read model not yet (it is catching up after a start).
+            raise ServiceUnavailableException(
+                detail=f"the scorecard read model does not know department {department!r} "
+                       "yet; retry shortly", headers={"Retry-After": RETRY_AFTER}) from None
         return card, to_csv(card) if format == "csv" else msgspec.json.encode(card)
 
     card, body = await anyio.to_thread.run_sync(produce)

@@ -135,6 +135,8 @@ class CaseIndexView(TargetRows):
             "(department, received_at DESC, id DESC)",
             f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_next_due')} ON {table} "
             "(due_key, id)",
+            f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_next_due_by_department')} "
+            f"ON {table} (department, due_key, id)",
             *self.target_statements(),
         ]
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from application.desk import ServiceDesk
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
+from projections.runner import ProjectionSet, ProjectionSpec
 
 POSTGRES_URL = os.environ.get("CIVICDESK_TEST_DATABASE_URL")
 REQUIRE_POSTGRES = os.environ.get("CIVICDESK_REQUIRE_POSTGRES") == "1"
@@ -33,6 +36,7 @@ class MovableClock:
         self.now += timedelta(**delta)
 
 
+@contextmanager
 def fresh_postgres_schema(prefix: str = "t") -> Iterator[str]:
     """A new empty schema on the test server, dropped after use; skips or fails without one."""
     import psycopg
@@ -49,22 +53,34 @@ def fresh_postgres_schema(prefix: str = "t") -> Iterator[str]:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL is required but not reachable: {error}")
         pytest.skip(f"PostgreSQL not reachable: {error}")
-    yield schema
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+# Every database a test runs on: `@pytest.fixture(params=DATABASES)`, then `fresh_database`.
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def fresh_database(kind: str, data_dir: Path, **options: Any) -> Iterator[Settings]:
+    """Settings (no scheduler, then `options`) for a fresh, empty database of `kind`, "sqlite"
+    in `data_dir` or "postgres" in a schema of its own, dropped after use."""
+    if kind == "sqlite":
+        yield Settings(data_dir=data_dir, run_scheduler=False, **options)
+        return
+    with fresh_postgres_schema() as schema:
+        yield Settings(data_dir=data_dir, database_url=POSTGRES_URL, database_schema=schema,
+                       run_scheduler=False, **options)
+
+
+@pytest.fixture(params=DATABASES)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Settings for a fresh, empty database of each kind."""
-    if request.param == "sqlite":
-        yield Settings(data_dir=tmp_path, run_scheduler=False)
-        return
-    schema_gen = fresh_postgres_schema()
-    schema = next(schema_gen)
-    yield Settings(data_dir=tmp_path, database_url=POSTGRES_URL, database_schema=schema,
-                   run_scheduler=False)
-    next(schema_gen, None)
+    with fresh_database(request.param, tmp_path) as settings:
+        yield settings
 
 
 @pytest.fixture
@@ -79,3 +95,16 @@ def desk(settings: Settings, clock: MovableClock) -> Iterator[ServiceDesk]:
     seed_catalogue(app)
     yield app
     app.close()
+
+
+@contextmanager
+def running_projections(settings: Settings, desk: ServiceDesk,
+                        *specs: ProjectionSpec) -> Iterator[ProjectionSet]:
+    """The read models of `specs`, followed by their runners in this process until the block
+    ends, then closed."""
+    projections = ProjectionSet(settings, desk, specs)
+    try:
+        projections.start()
+        yield projections
+    finally:
+        projections.close()

@@ -9,10 +9,8 @@ fixture points the shared desk at.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -26,10 +24,7 @@ from api.auth import issue_token
 from application.desk import ServiceDesk
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
-from tests.conftest import fresh_postgres_schema
-
-POSTGRES_URL = os.environ.get("CIVICDESK_TEST_DATABASE_URL")
-REQUIRE_POSTGRES = os.environ.get("CIVICDESK_REQUIRE_POSTGRES") == "1"
+from tests.conftest import DATABASES, fresh_database
 
 CASES = "/api/v1/cases"
 HOME = "public-works"  # the department of the staff and managers the tests sign in as
@@ -176,20 +171,14 @@ class DeskClient:
         return problem
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def settings(request: pytest.FixtureRequest,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A fresh, empty database of each kind for the module (the case routes need no
     projection runners)."""
-    data_dir: Path = tmp_path_factory.mktemp("api")
-    if request.param == "sqlite":
-        yield Settings(data_dir=data_dir, run_scheduler=False, run_projections=False)
-        return
-    schemas = fresh_postgres_schema()
-    yield Settings(data_dir=data_dir, database_url=POSTGRES_URL, database_schema=next(schemas),
-                   run_scheduler=False, run_projections=False)
-    next(schemas, None)
+    with fresh_database(request.param, tmp_path_factory.mktemp("api"),
+                        run_projections=False) as settings:
+        yield settings
 
 
 @pytest.fixture(scope="module")

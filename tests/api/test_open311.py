@@ -21,7 +21,7 @@ from litestar import Litestar
 from api.open311 import RateLimiter
 from application import open311
 from application.access import check_may
-from application.open311 import issue_api_key, publish_note, revoke_api_key
+from application.open311 import issue_api_key, public_requests, publish_note, revoke_api_key
 from application.queries import CASE_INDEX_NAME
 from application.service_levels import revise_standards
 from domain.actors import Actor, Role
@@ -531,7 +531,7 @@ class TestListingRequests:
             references.append(submit(api, key)[1])
             api.desk.clock.advance(minutes=1)
         caught_up(app, api)
-        monkeypatch.setattr(open311, "MAX_RESULTS", 2)
+        monkeypatch.setattr(public_requests, "MAX_RESULTS", 2)
         # Then the two newest are listed, newest first
         listed = [r["service_request_id"] for r in api.client.get(
             f"{V2}/requests.json", params={"start_date": "2026-03-04T15:00:00Z"}).json()]

@@ -11,12 +11,12 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import pytest
 from httpx import Response
 
 from infrastructure.settings import Settings
+from tests import toronto_time
 from tests.api import read_back
 from tests.api.read_back import command
 
@@ -24,7 +24,6 @@ QUEUES, BOARD, COMPLAINTS = "/api/v1/queues", "/api/v1/sla-board", "/api/v1/comp
 HOME, AWAY = "public-works", "planning"
 ROLES = ["csr", "staff", "manager", "director", "admin", "clerk", "auditor"]
 SEES_EVERY_DEPARTMENT = {"csr", "director", "admin", "clerk", "auditor"}
-TORONTO = ZoneInfo("America/Toronto")
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +33,8 @@ def settings(settings: Settings) -> Settings:
 
 
 def toronto(day: int, hour: int) -> datetime:
-    return datetime(2026, 3, day, hour, tzinfo=TORONTO).astimezone(UTC)
+    """A Toronto wall-clock time in March 2026, as UTC."""
+    return toronto_time.toronto(2026, 3, day, hour)
 
 
 def stamp(moment: datetime) -> str:

@@ -98,3 +98,19 @@ def test_a_read_model_whose_tables_another_version_made_answers_503(
     problem = idle.problem(response, 503, "read-model-not-ready")
     assert "another version" in problem["detail"]
     assert response.headers["Retry-After"] == "5"
+
+
+def test_a_scorecard_that_does_not_know_a_catalogued_department_yet_answers_503(
+        idle: DeskClient) -> None:
+    # Given an app whose scorecard read model has not followed the catalogue's events
+    # When a department the catalogue has is asked for, without any position to wait for
+    response = idle.client.get("/api/v1/scorecards",
+                               params={"department": "public-works", "period": "2026"},
+                               headers=idle.headers("director"))
+    # Then it is not there yet (503, try again), not an unknown department (422)
+    idle.problem(response, 503)
+    assert response.headers["Retry-After"] == "1"
+    unknown = idle.client.get("/api/v1/scorecards",
+                              params={"department": "no-such-department", "period": "2026"},
+                              headers=idle.headers("director"))
+    idle.problem(unknown, 422, field="department")

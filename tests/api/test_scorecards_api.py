@@ -9,19 +9,18 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from httpx import Response
 
 from infrastructure.settings import Settings
+from tests import toronto_time
 
 SCORECARDS = "/api/v1/scorecards"
 POSITION = "X-Civicdesk-Position"
 HOME, AWAY = "public-works", "planning"
-TORONTO = ZoneInfo("America/Toronto")
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +29,9 @@ def settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, run_projections=True)
 
 
-def local(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=TORONTO).astimezone(UTC)
+def toronto(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    """A Toronto wall-clock time in 2026, as UTC."""
+    return toronto_time.toronto(2026, month, day, hour, minute)
 
 
 def post(api: Any, path: str, body: dict[str, Any]) -> int:
@@ -51,13 +51,13 @@ def email_resolved_in(api: Any, clock: Any, month: int) -> int:
     """An email received Tue 10:00 in the first full week of `month`, answered at 12:00 (30 min
     of effort), resolved Wed 10:00 and rated; the position the last command answered."""
     day = next(d for d in range(1, 8) if datetime(2026, month, d).weekday() == 1)
-    clock.now = local(month, day, 10)
+    clock.now = toronto(month, day, 10)
     case_id = api.receive()["id"]
-    clock.now = local(month, day, 12)
+    clock.now = toronto(month, day, 12)
     post(api, f"{api.cases}/{case_id}/interactions", {
         "channel": "email", "direction": "outbound", "summary": "Replied",
         "effort_minutes": 30})
-    clock.now = local(month, day + 1, 10)
+    clock.now = toronto(month, day + 1, 10)
     post(api, f"{api.cases}/{case_id}/resolve", {"resolution": "Filled",
                                                   "at_first_contact": False})
     return post(api, f"{api.cases}/{case_id}/survey", {"csat": 4, "nps": 9, "ces": 3,

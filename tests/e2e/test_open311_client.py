@@ -11,11 +11,6 @@ by a time limit; nothing sleeps to wait for a deadline.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,21 +21,16 @@ import httpx
 import pytest
 from georeport import GeoReport
 
+from infrastructure.settings import Settings
+from tests.e2e.civicdesk_server import ServerProcess, serving
+
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 LIMIT_SECONDS = 60.0
 SERVICE = "public-works-engineering-02"
 PERSONAL = {"email": "smit333@example.org", "device_id": "tt222111", "account_id": "123456",
             "first_name": "John", "last_name": "Smithers", "phone": "9055550188"}
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def within_limit(attempt: Callable[[], T | None], what: str) -> T:
@@ -54,63 +44,10 @@ def within_limit(attempt: Callable[[], T | None], what: str) -> T:
     pytest.fail(f"{what} did not happen within {LIMIT_SECONDS}s")
 
 
-class Server:
-    """`civicdesk serve` on a free port, and the `civicdesk` command line beside it."""
-
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
-        self.env = {name: value for name, value in os.environ.items()
-                    if not name.startswith("CIVICDESK_")}
-        self.env.update(CIVICDESK_DATA_DIR=str(data_dir),
-                        CIVICDESK_JWT_SECRET=secrets.token_urlsafe(32))
-        self.log_path = log_path
-        self.base_url = f"http://127.0.0.1:{free_port()}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def cli(self, *arguments: str) -> str:
-        result = subprocess.run([sys.executable, "-m", "api.cli", *arguments], env=self.env,
-                                cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
-                                check=False)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
-
-    def start(self) -> None:
-        port = self.base_url.rsplit(":", 1)[1]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve", "--port", port], env=self.env,
-                cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-
-        def healthy() -> bool | None:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                pytest.fail(f"the server exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                return httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200 \
-                    or None
-            except httpx.TransportError:
-                return None
-
-        within_limit(healthy, "the server answering /health")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=20)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    server = Server(tmp_path / "data", tmp_path / "server.log")
-    server.start()
-    yield server
-    server.stop()
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    with serving(Settings(data_dir=tmp_path / "data"), tmp_path / "server.log") as server:
+        yield server
 
 
 def posted_exactly_as_the_specification_shows(root: str, api_key: str) -> httpx.Response:
@@ -134,7 +71,7 @@ def assert_nothing_personal(*documents: Any) -> None:
 
 class TestOpen311Client:
     def test_an_unmodified_client_discovers_submits_and_tracks_a_request(
-            self, server: Server) -> None:
+            self, server: ServerProcess) -> None:
         # Given an administrator issued the app its key with the command line
         api_key = server.cli("apikey", "create", "--name", "Cobourg Fixit")
         assert "Cobourg Fixit\tactive" in server.cli("apikey", "list")

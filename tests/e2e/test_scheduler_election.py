@@ -9,14 +9,12 @@ sleeps for a fixed time.
 
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -30,12 +28,11 @@ from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.runner import ProjectionSet
+from tests.command_line import ROOT, environment
+from tests.conftest import POSTGRES_URL, fresh_postgres_schema
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-POSTGRES_URL = os.environ.get("CIVICDESK_TEST_DATABASE_URL")
-REQUIRE_POSTGRES = os.environ.get("CIVICDESK_REQUIRE_POSTGRES") == "1"
 LEADER, STANDBY = "scheduler: leader", "scheduler: standby"
 START_LIMIT_SECONDS = 60.0  # the first role line, including the interpreter's start
 TAKEOVER_LIMIT_SECONDS = 10.0
@@ -51,7 +48,7 @@ class SchedulerProcess:
         self.log_path = log_dir / f"{name}.stderr"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "scheduler"], cwd=REPO_ROOT, env=env,
+            [sys.executable, "-m", "api.cli", "scheduler"], cwd=ROOT, env=env,
             stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, name=f"{name}-stdout", daemon=True)
@@ -102,25 +99,8 @@ class SchedulerProcess:
 @pytest.fixture
 def settings(tmp_path: Path) -> Iterator[Settings]:
     """A fresh schema, dropped afterwards."""
-    import psycopg
-
-    if not POSTGRES_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail("CIVICDESK_REQUIRE_POSTGRES=1 but CIVICDESK_TEST_DATABASE_URL is unset")
-        pytest.skip("PostgreSQL not configured (set CIVICDESK_TEST_DATABASE_URL)")
-    schema = f"e2e_sched_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    except psycopg.OperationalError as error:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL is required but not reachable: {error}")
-        pytest.skip(f"PostgreSQL not reachable: {error}")
-    try:
+    with fresh_postgres_schema("e2e_sched") as schema:
         yield Settings(data_dir=tmp_path, database_url=POSTGRES_URL, database_schema=schema)
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
@@ -138,10 +118,7 @@ def desk(settings: Settings) -> Iterator[ServiceDesk]:
 def start_scheduler(settings: Settings,
                     tmp_path: Path) -> Iterator[Callable[[str], SchedulerProcess]]:
     started: list[SchedulerProcess] = []
-    env = {**os.environ, "CIVICDESK_DATABASE_URL": str(settings.database_url),
-           "CIVICDESK_DATABASE_SCHEMA": str(settings.database_schema),
-           "CIVICDESK_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
-    env.pop("CIVICDESK_RUN_PROJECTIONS", None)
+    env = environment(settings, PYTHONUNBUFFERED="1")
 
     def start(name: str) -> SchedulerProcess:
         process = SchedulerProcess(name, env, tmp_path)

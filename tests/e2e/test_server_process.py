@@ -9,14 +9,7 @@ wait for a deadline.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,110 +17,31 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import fresh_postgres_schema
+from infrastructure.settings import Settings
+from tests.conftest import POSTGRES_URL, fresh_postgres_schema
+from tests.e2e.civicdesk_server import ServerProcess, serving
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-POSTGRES_URL = os.environ.get("CIVICDESK_TEST_DATABASE_URL")
-REQUIRE_POSTGRES = os.environ.get("CIVICDESK_REQUIRE_POSTGRES") == "1"
-START_LIMIT_SECONDS = 60.0
-STOP_LIMIT_SECONDS = 20.0
 REFERENCE = re.compile(r"^SC-\d{4}-\d{6}$")
-# uvicorn re-raises the signal it stopped on once the shutdown hooks have run.
-CLEAN_EXITS = {0, -signal.SIGTERM}
-SHUTDOWN_COMPLETE = "Application shutdown complete."
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class ServerProcess:
-    """One `civicdesk serve` process, its log, and the tokens its secret signs."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
-        self.log_path = log_path
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def cli(self, *arguments: str) -> str:
-        result = subprocess.run([sys.executable, "-m", "api.cli", *arguments], env=self.env,
-                                cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
-                                check=False)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
-
-    def token(self, role: str, sub: str, *departments: str) -> dict[str, str]:
-        flags = [item for department in departments for item in ("--department", department)]
-        token = self.cli("token", "--role", role, "--sub", sub, *flags)
-        return {"Authorization": f"Bearer {token}"}
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
-                env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-        limit = time.monotonic() + START_LIMIT_SECONDS
-        while time.monotonic() < limit:
-            if self.process.poll() is not None:
-                pytest.fail(f"the server exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass  # not listening yet
-            time.sleep(0.1)  # polling interval, not a deadline
-        self.kill()
-        pytest.fail(f"no answer on /health within {START_LIMIT_SECONDS}s:\n{self.log()}")
-
-    def stop(self) -> None:
-        """SIGTERM, as an orchestrator stops it: the shutdown hooks run, then the process ends."""
-        assert self.process is not None
-        self.process.terminate()
-        try:
-            status = self.process.wait(timeout=STOP_LIMIT_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            pytest.fail(f"the server did not stop within {STOP_LIMIT_SECONDS}s:\n{self.log()}")
-        log = self.log()
-        assert status in CLEAN_EXITS and SHUTDOWN_COMPLETE in log, f"exit {status}:\n{log}"
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=STOP_LIMIT_SECONDS)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
 
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
     """A fresh schema for one server, dropped afterwards."""
-    yield from fresh_postgres_schema("e2e")
+    with fresh_postgres_schema("e2e") as schema:
+        yield schema
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerProcess]:
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith("CIVICDESK_")}
-    env.update(CIVICDESK_DATA_DIR=str(tmp_path / "data"),
-               CIVICDESK_JWT_SECRET=secrets.token_urlsafe(32),
-               CIVICDESK_LOG_LEVEL="INFO")
+    settings = Settings(data_dir=tmp_path / "data")
     if request.param == "postgres":
         schema = request.getfixturevalue("postgres_schema")  # skips unless configured
-        env.update(CIVICDESK_DATABASE_URL=POSTGRES_URL or "",
-                   CIVICDESK_DATABASE_SCHEMA=schema)
-    server = ServerProcess(env, tmp_path / "server.log")
-    server.start()
-    yield server
-    server.kill()
+        settings = Settings(data_dir=settings.data_dir, database_url=POSTGRES_URL,
+                            database_schema=schema)
+    with serving(settings, tmp_path / "server.log", CIVICDESK_LOG_LEVEL="INFO") as server:
+        yield server
 
 
 COMMAND_EVENTS = {"Case.Received", "Case.InteractionLogged", "Case.Assigned",

@@ -19,7 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
-from test_open311_client import Server  # the sibling e2e module's `civicdesk serve` helper
+
+from infrastructure.settings import Settings
+from tests.e2e.civicdesk_server import ServerProcess, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -91,11 +93,9 @@ def browser() -> tuple[str, str, Path]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    server = Server(tmp_path / "data", tmp_path / "server.log")
-    server.start()
-    yield server
-    server.stop()
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    with serving(Settings(data_dir=tmp_path / "data"), tmp_path / "server.log") as server:
+        yield server
 
 
 def audited(browser: tuple[str, str, Path], *urls: str) -> list[dict[str, Any]]:
@@ -109,7 +109,7 @@ def audited(browser: tuple[str, str, Path], *urls: str) -> list[dict[str, Any]]:
     return results
 
 
-def a_request_with_promises_and_notes(server: Server) -> str:
+def a_request_with_promises_and_notes(server: ServerProcess) -> str:
     """An email acknowledged at once (a kept promise) with a note published; its reference."""
     token = server.cli("token", "--role", "csr", "--sub", "csr-axe")
     headers = {"Authorization": f"Bearer {token}"}
@@ -130,7 +130,7 @@ def a_request_with_promises_and_notes(server: Server) -> str:
 
 class TestStatusPageAccessibility:
     def test_the_status_lookup_and_not_found_pages_have_no_wcag_21_aa_violations(
-            self, browser: tuple[str, str, Path], server: Server) -> None:
+            self, browser: tuple[str, str, Path], server: ServerProcess) -> None:
         # Given a request with a kept promise, a pending one and a published note
         reference = a_request_with_promises_and_notes(server)
         pages = [f"{server.base_url}/status/{reference}", f"{server.base_url}/status",

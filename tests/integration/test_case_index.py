@@ -27,6 +27,8 @@ from projections.case_index import (
     SQLiteCaseIndexView,
 )
 from projections.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
+from tests.conftest import running_projections
+from tests.receiving import receive
 
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 CSR = Actor(id="csr-ana", role=Role.CSR)
@@ -35,15 +37,6 @@ ROADS = Actor(id="staff-bo", role=Role.STAFF, departments=frozenset({"public-wor
 
 def b64(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
-
-
-def receive(desk: ServiceDesk, **overrides: Any) -> Any:
-    fields: dict[str, Any] = dict(
-        channel="email", received_at=None, purpose="issue_or_complaint", service_code=None,
-        department="public-works", subject="Pothole", description="Deep hole on King St",
-        contact={}, accessibility_needs=None)
-    fields.update(overrides)
-    return desk.receive(CSR, **fields)
 
 
 def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> Any:
@@ -72,10 +65,8 @@ def assert_index_matches_desk(desk: ServiceDesk, projections: ProjectionSet,
 
 @pytest.fixture
 def projections(settings: Settings, desk: ServiceDesk) -> Iterator[ProjectionSet]:
-    running = ProjectionSet(settings, desk, [CASE_INDEX])
-    running.start()
-    yield running
-    running.close()
+    with running_projections(settings, desk, CASE_INDEX) as running:
+        yield running
 
 
 class TestFollowingTheLog:
@@ -243,23 +234,17 @@ class TestCrashSafety:
             start=1, limit=1000, topics=[get_topic(Case.Received)])
         faulty = faulty_spec(fail_at=received[5].id)
 
-        crashing = ProjectionSet(settings, desk, [faulty])
-        crashing.start()
-        with pytest.raises(ProjectionNotReady):
-            crashing.wait_for(desk.log_position())
-        assert isinstance(crashing.error("case_index"), InjectedCrash)
-        # The row written before the crash was rolled back with its tracking position.
-        assert crashing.position("case_index") < received[5].id
-        assert {row.id for row in every_row(crashing)} == {case.id for case in cases[:5]}
-        crashing.close()
+        with running_projections(settings, desk, faulty) as crashing:
+            with pytest.raises(ProjectionNotReady):
+                crashing.wait_for(desk.log_position())
+            assert isinstance(crashing.error("case_index"), InjectedCrash)
+            # The row written before the crash was rolled back with its tracking position.
+            assert crashing.position("case_index") < received[5].id
+            assert {row.id for row in every_row(crashing)} == {case.id for case in cases[:5]}
 
-        restarted = ProjectionSet(settings, desk, [CASE_INDEX])
-        restarted.start()
-        try:
+        with running_projections(settings, desk, CASE_INDEX) as restarted:
             restarted.wait_for(desk.log_position())
             assert_index_matches_desk(desk, restarted, 10)
-        finally:
-            restarted.close()
 
     def test_stopping_mid_stream_and_restarting_resumes_where_it_stopped(
             self, settings: Settings, desk: ServiceDesk) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,15 +20,15 @@ from domain.errors import InvalidValue
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from projections.runner import ProjectionSet
+from tests import toronto_time
 
-TORONTO = ZoneInfo("America/Toronto")
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 CSR = Actor(id="csr-ana", role=Role.CSR)
 
 
 def toronto(day: int, hour: int, minute: int = 0) -> datetime:
     """A Toronto wall-clock time in March 2026, as UTC."""
-    return datetime(2026, 3, day, hour, minute, tzinfo=TORONTO).astimezone(UTC)
+    return toronto_time.toronto(2026, 3, day, hour, minute)
 
 
 NOW = toronto(5, 14)  # Thursday 14:00

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,27 +20,25 @@ from domain.errors import InvalidValue
 from infrastructure.settings import Settings
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.runner import ProjectionSet
+from tests import receiving, toronto_time
+from tests.conftest import running_projections
 
-TORONTO = ZoneInfo("America/Toronto")
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 CSR = Actor(id="csr-ana", role=Role.CSR)
 HOME, AWAY = "public-works", "planning"
 
 
 def toronto(month: int, day: int, hour: int = 10) -> datetime:
-    return datetime(2026, month, day, hour, tzinfo=TORONTO).astimezone(UTC)
+    """A Toronto wall-clock time in 2026 (10:00 unless told), as UTC."""
+    return toronto_time.toronto(2026, month, day, hour)
 
 
 NOW = toronto(3, 5, 14)  # Thursday 2026-03-05 14:00
 
 
 def receive(desk: ServiceDesk, received_at: datetime, **overrides: Any) -> Any:
-    fields: dict[str, Any] = dict(
-        channel="email", received_at=received_at, purpose="issue_or_complaint",
-        service_code=None, department=HOME, subject="Rude reply", description="",
-        contact={}, accessibility_needs=None)
-    fields.update(overrides)
-    return desk.receive(CSR, **fields).case
+    return receiving.receive(desk, received_at=received_at,
+                             **{"subject": "Rude reply", "description": "", **overrides}).case
 
 
 def change(desk: ServiceDesk, case: Any, command: str, at: datetime | None = None,
@@ -57,10 +54,8 @@ def classify(desk: ServiceDesk, case: Any, kind: str = "complaint",
 
 @pytest.fixture
 def register(settings: Settings, desk: ServiceDesk) -> Iterator[ProjectionSet]:
-    running = ProjectionSet(settings, desk, [COMPLAINT_REGISTER])
-    running.start()
-    yield running
-    running.close()
+    with running_projections(settings, desk, COMPLAINT_REGISTER) as running:
+        yield running
 
 
 def entries(desk: ServiceDesk, register: ProjectionSet, visible: frozenset[str] | None = None,

@@ -14,6 +14,7 @@ days" is N x 8 hours of open time. Every case here is received on Wed 2026-03-04
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 import time
@@ -30,17 +31,15 @@ from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.errors import DomainError
 from domain.standards import CORPORATE_STANDARDS, ServiceStandard, TargetKind
-from infrastructure.scheduler import (
-    NEXT_DEADLINE_JOB,
-    RETRY_SECONDS,
-    DeadlineScheduler,
-    Pending,
-    PendingDeadline,
-    pending_deadlines,
-)
+from infrastructure.deadline_index import PendingDeadline
+from infrastructure.deadline_job import NEXT_DEADLINE_JOB
+from infrastructure.deadline_retries import RETRY_MAX_SECONDS, RETRY_SECONDS
+from infrastructure.deadline_scheduler import DeadlineScheduler, Pending
+from infrastructure.scheduler import pending_deadlines
 from infrastructure.settings import Settings
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.runner import ProjectionSet
+from tests.receiving import receive_at
 
 if TYPE_CHECKING:
     from tests.conftest import MovableClock  # the `clock` fixture
@@ -91,13 +90,7 @@ def scheduler(projections: ProjectionSet, desk: ServiceDesk) -> Iterator[Deadlin
 
 def receive(desk: ServiceDesk, clock: MovableClock, at: datetime = WEDNESDAY_10_EST,
             **overrides: Any) -> Case:
-    clock.now = at
-    fields: dict[str, Any] = dict(
-        channel="email", received_at=None, purpose="issue_or_complaint", service_code=None,
-        department="public-works", subject="Pothole", description="Deep hole on King St",
-        contact={"name": "Ann"}, accessibility_needs=None)
-    fields.update(overrides)
-    return desk.receive(CSR, **fields).case
+    return receive_at(desk, clock, at, **overrides)
 
 
 def change(desk: ServiceDesk, clock: MovableClock, case_id: UUID, command: str,
@@ -571,6 +564,140 @@ def test_a_catch_up_firing_that_fails_at_start_keeps_the_deadline(
     assert scheduler.fire_due() == 1
     assert [e.occurred_at for e in breaches(desk, email.id)] == [due]
     assert jobs(scheduler) == {}
+
+
+class CaseGone:
+    """A desk's `record_deadline_missed` that always fails for one case (it no longer loads)."""
+
+    def __init__(self, desk: ServiceDesk, case_id: UUID) -> None:
+        self.record, self.case_id, self.calls = desk.record_deadline_missed, case_id, 0
+
+    def __call__(self, case_id: UUID, target: str, due_at: datetime) -> bool:
+        if case_id != self.case_id:
+            return self.record(case_id, target, due_at)
+        self.calls += 1
+        raise ValueError(f"case {case_id} cannot be loaded")
+
+
+def run_job_until(deadlines: DeadlineScheduler, clock: MovableClock,
+                  until: datetime) -> list[datetime]:
+    """What APScheduler does by `until`: run the job at each time it is armed for, the clock
+    moved there. Returns the times it ran."""
+    runs = []
+    while (run_at := armed(deadlines)) is not None and run_at <= until:
+        clock.now = run_at
+        deadlines.fire_due()
+        runs.append(run_at)
+    return runs
+
+
+def seconds_after(start: datetime, times: list[datetime]) -> list[float]:
+    return [(t - start).total_seconds() for t in times]
+
+
+def test_while_one_deadline_keeps_failing_another_due_meanwhile_fires_on_time(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given two missed calls received Wed 10:00 and 10:01 EST, each due 1 business day on
+    # (Wed 6.5 h + Thu 1.5 h): Thu 03-05 10:00 and 10:01 EST
+    broken = receive(desk, clock, channel="missed_call")
+    other = receive(desk, clock, utc(2026, 3, 4, 15, 1), channel="missed_call")
+    scheduler.load()
+    due, other_due = utc(2026, 3, 5, 15, 0), utc(2026, 3, 5, 15, 1)
+    # And a desk that can never judge the first (its case no longer loads)
+    gone = CaseGone(desk, broken.id)
+    monkeypatch.setattr(desk, "record_deadline_missed", gone)
+
+    # When the job runs each time it is armed for, until 10:01:15
+    runs = run_job_until(scheduler, clock, due + timedelta(seconds=75))
+
+    # Then the broken deadline is tried at 10:00:00, then 5, 10, 20 s after each failure
+    # (:05, :15, :35), the other one at its due time 10:01:00 in between, and the broken one
+    # again 40 s after :35, at 10:01:15
+    assert seconds_after(due, runs) == [0, 5, 15, 35, 60, 75]
+    assert gone.calls == 5
+    assert [(e.target, e.occurred_at) for e in breaches(desk, other.id)] == [(ACK, other_due)]
+    assert breaches(desk, broken.id) == [] and scheduler.recorded == 1
+    # And the broken one is still watched, to be tried 80 s later, at 10:02:35
+    assert scheduler.deadlines() == {(broken.id, ACK): due}
+    assert armed(scheduler) == due + timedelta(seconds=75 + 80)
+
+
+def test_a_deadline_that_always_fails_backs_off_to_a_cap_with_one_traceback(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # Given an email due Fri 03-06 10:00 EST whose case no longer loads
+    email = receive(desk, clock)
+    scheduler.load()
+    due = utc(2026, 3, 6, 15, 0)
+    monkeypatch.setattr(desk, "record_deadline_missed", CaseGone(desk, email.id))
+    caplog.set_level(logging.INFO, logger="civicdesk.scheduler")
+
+    # When the job runs each time it is armed for, for 20 minutes
+    runs = run_job_until(scheduler, clock, due + timedelta(minutes=20))
+
+    # Then the wait doubles after each failure, from RETRY_SECONDS (5 s) up to
+    # RETRY_MAX_SECONDS (300 s): waits of 5, 10, 20, 40, 80, 160, 300, 300 s, so it is tried
+    # at 0, 5, 15, 35, 75, 155, 315, 615 and 915 s after the due time
+    assert (RETRY_SECONDS, RETRY_MAX_SECONDS) == (5, 300)
+    assert seconds_after(due, runs) == [0, 5, 15, 35, 75, 155, 315, 615, 915]
+    # And the next try is RETRY_MAX_SECONDS on, 1215 s after the due time
+    assert armed(scheduler) == due + timedelta(seconds=915 + RETRY_MAX_SECONDS)
+    assert scheduler.deadlines() == {(email.id, ACK): due}
+    assert breaches(desk, email.id) == []
+    # And each failure logged one warning, with the traceback the first time only
+    failures = [r for r in caplog.records if r.getMessage().startswith("could not judge")]
+    assert [r.levelno for r in failures] == [logging.WARNING] * len(runs)
+    assert [r.exc_info is not None for r in failures] == [True] + [False] * (len(runs) - 1)
+    assert "cannot be loaded" in failures[-1].getMessage()
+
+
+def test_a_retry_that_succeeds_records_the_breach_at_its_due_time_and_clears_the_backoff(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an email due Fri 03-06 10:00 EST, on a database that fails the next three calls
+    email = receive(desk, clock)
+    scheduler.load()
+    due = utc(2026, 3, 6, 15, 0)
+    gone = DatabaseGone(desk, failures=3)
+    monkeypatch.setattr(desk, "record_deadline_missed", gone)
+
+    # When the job runs each time it is armed for, for an hour
+    runs = run_job_until(scheduler, clock, due + timedelta(hours=1))
+
+    # Then it failed at 0, 5 and 15 s, and at 35 s recorded the breach, stamped with the due
+    # time, not the time of the try
+    assert seconds_after(due, runs) == [0, 5, 15, 35]
+    [missed] = breaches(desk, email.id)
+    assert (missed.target, missed.occurred_at, missed.due_at) == (ACK, due, due)
+    assert jobs(scheduler) == {}
+    # And the backoff is cleared: a repeated firing of that deadline that fails (as a stale
+    # run might) waits RETRY_SECONDS again, not the 40 s a fourth failure in a row would
+    gone.failures = gone.calls + 1
+    assert not scheduler.fire(email.id, ACK, due)
+    assert armed(scheduler) == clock.now + timedelta(seconds=RETRY_SECONDS)
+
+
+def test_syncing_a_case_does_not_retry_its_failed_deadline_before_its_time(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an email due Fri 03-06 10:00 EST whose firing failed then, to be tried 5 s later
+    email = receive(desk, clock)
+    scheduler.load()
+    due = utc(2026, 3, 6, 15, 0)
+    gone = DatabaseGone(desk, failures=10)
+    monkeypatch.setattr(desk, "record_deadline_missed", gone)
+    clock.now = due
+    scheduler.fire_due()
+    assert (gone.calls, armed(scheduler)) == (1, due + timedelta(seconds=RETRY_SECONDS))
+
+    # When the case is synced 1 s later (the follower read it again)
+    clock.advance(seconds=1)
+    scheduler.sync_case(email.id)
+
+    # Then it is not tried at once: it waits for its retry time
+    assert (gone.calls, armed(scheduler)) == (1, due + timedelta(seconds=RETRY_SECONDS))
+    assert scheduler.deadlines() == {(email.id, ACK): due}
 
 
 def eventually(condition: Any, limit: float = 10.0) -> bool:

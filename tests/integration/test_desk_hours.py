@@ -12,7 +12,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 import pytest
 from eventsourcing.persistence import StoredEvent
@@ -24,26 +23,22 @@ from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.errors import Forbidden, InvalidValue, RuleViolated
 from domain.standards import CORPORATE_STANDARDS, ServiceStandard, TargetKind
+from tests.receiving import receive_at
+from tests.toronto_time import local, utc
 
 if TYPE_CHECKING:
     from tests.conftest import MovableClock  # the `clock` fixture
 
-TORONTO = ZoneInfo("America/Toronto")
 CSR = Actor(id="csr-ana", role=Role.CSR)
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 MARINA, CENTRAL = "marina-campground", "victoria-hall"
 ACK, RESOLVE = "acknowledge", "resolve"
 HOUR = 3600
+SLIP_RENTAL: dict[str, Any] = dict(channel="written", purpose="tangible_service",
+                                   department="community", subject="Slip rental",
+                                   description="", contact={})
 WALK_IN_RESOLVE = ServiceStandard("walk-in-resolve", "Walk-ins resolved within 1 business day",
                                   TargetKind.RESOLVE, 8 * HOUR, channel="in_person")
-
-
-def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=TORONTO)
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def at(clock: MovableClock, moment: datetime) -> None:
@@ -52,13 +47,7 @@ def at(clock: MovableClock, moment: datetime) -> None:
 
 def receive(app: ServiceDesk, clock: MovableClock, moment: datetime, **overrides: Any) -> Case:
     """Receive a case at `moment`; `desk=` names the service desk (`app` is the application)."""
-    at(clock, moment)
-    fields: dict[str, Any] = dict(
-        channel="written", received_at=None, purpose="tangible_service", service_code=None,
-        department="community", subject="Slip rental", description="", contact={},
-        accessibility_needs=None)
-    fields.update(overrides)
-    return app.receive(CSR, **fields).case
+    return receive_at(app, clock, moment, **{**SLIP_RENTAL, **overrides})
 
 
 def marina_in_summer(desk: ServiceDesk, clock: MovableClock) -> None:

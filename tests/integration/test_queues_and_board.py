@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,8 +23,9 @@ from domain.targets import TargetState
 from infrastructure.settings import Settings
 from projections.queues import QUEUES
 from projections.runner import ProjectionSet
+from tests import receiving, toronto_time
+from tests.conftest import running_projections
 
-TORONTO = ZoneInfo("America/Toronto")
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 CSR = Actor(id="csr-ana", role=Role.CSR)
 ROADS = Actor(id="staff-bo", role=Role.STAFF, departments=frozenset({"public-works"}))
@@ -35,7 +35,7 @@ PENDING, AT_RISK, BREACHED = TargetState.PENDING, TargetState.AT_RISK, TargetSta
 
 def toronto(day: int, hour: int, minute: int = 0) -> datetime:
     """A Toronto wall-clock time in March 2026, as UTC."""
-    return datetime(2026, 3, day, hour, minute, tzinfo=TORONTO).astimezone(UTC)
+    return toronto_time.toronto(2026, 3, day, hour, minute)
 
 
 NOW = toronto(5, 14)  # Thursday 14:00 (19:00 UTC)
@@ -43,12 +43,7 @@ NOW = toronto(5, 14)  # Thursday 14:00 (19:00 UTC)
 
 def receive(desk: ServiceDesk, received_at: datetime | None = None, actor: Actor = CSR,
             **overrides: Any) -> Any:
-    fields: dict[str, Any] = dict(
-        channel="email", received_at=received_at, purpose="issue_or_complaint",
-        service_code=None, department=HOME, subject="Pothole", description="Deep hole",
-        contact={}, accessibility_needs=None)
-    fields.update(overrides)
-    return desk.receive(actor, **fields).case
+    return receiving.receive(desk, actor, received_at=received_at, **overrides).case
 
 
 def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> int:
@@ -58,10 +53,8 @@ def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> int:
 
 @pytest.fixture
 def queues(settings: Settings, desk: ServiceDesk) -> Iterator[ProjectionSet]:
-    running = ProjectionSet(settings, desk, [QUEUES])
-    running.start()
-    yield running
-    running.close()
+    with running_projections(settings, desk, QUEUES) as running:
+        yield running
 
 
 def caught_up(desk: ServiceDesk, projections: ProjectionSet) -> Any:
@@ -182,13 +175,9 @@ class TestDepartmentQueue:
 
     def test_a_queue_built_after_the_fact_catches_up_from_the_first_event(
             self, settings: Settings, desk: ServiceDesk, history: dict[str, Any]) -> None:
-        late = ProjectionSet(settings, desk, [QUEUES])
-        late.start()
-        try:
+        with running_projections(settings, desk, QUEUES) as late:
             entries = every_entry(desk, late, department=HOME)
             assert names(history, entries) == ["late", "soon", "fresh", "met"]
-        finally:
-            late.close()
 
 
 class TestLeavingAndReturning:

@@ -8,7 +8,6 @@ is every row of every table of the live generation, in a stable order.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -21,7 +20,6 @@ from typing import Any
 import pytest
 
 from application.desk import ServiceDesk
-from domain.actors import Actor, Role
 from infrastructure.bootstrap import build_desk
 from infrastructure.demo import load_demo
 from infrastructure.settings import Settings
@@ -30,10 +28,11 @@ from projections.pending_deadlines import PENDING_DEADLINES
 from projections.rebuild import rebuild
 from projections.registry import all_specs
 from projections.runner import ProjectionSet, ProjectionSpec
+from tests.command_line import ROOT, civicdesk, environment
+from tests.conftest import running_projections
+from tests.receiving import receive
 
 SPECS = all_specs()
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CSR = Actor(id="csr-ana", role=Role.CSR)
 HISTORY_CASES = 60  # about 700 events: every kind of event, and quick on both databases
 CATCH_UP_SECONDS = 120.0
 
@@ -44,13 +43,6 @@ def record_history(desk: ServiceDesk, cases: int = HISTORY_CASES, seed: int = 11
     for channel in ("email", "telephone", "written"):
         receive(desk, channel=channel)
     return desk.log_position()
-
-
-def receive(desk: ServiceDesk, channel: str = "email") -> Any:
-    return desk.receive(CSR, channel=channel, received_at=None, purpose="issue_or_complaint",
-                        service_code=None, department="public-works", subject="Pothole",
-                        description="Deep hole on King St", contact={},
-                        accessibility_needs=None)
 
 
 def case_ids(projections: ProjectionSet) -> set[Any]:
@@ -72,10 +64,8 @@ def table_exists(view: Any, table: str) -> bool:
 @pytest.fixture
 def following(settings: Settings, desk: ServiceDesk) -> Iterator[ProjectionSet]:
     """The case index, followed incrementally from an empty log."""
-    running = ProjectionSet(settings, desk, [CASE_INDEX])
-    running.start()
-    yield running
-    running.close()
+    with running_projections(settings, desk, CASE_INDEX) as running:
+        yield running
 
 
 class InjectedCrash(RuntimeError):
@@ -87,9 +77,7 @@ class TestRebuildEqualsIncremental:
     def test_a_rebuilt_projection_equals_the_one_built_event_by_event(
             self, settings: Settings, desk: ServiceDesk, name: str) -> None:
         # Given a read model that followed a realistic history one event at a time
-        live = ProjectionSet(settings, desk, [SPECS[name]])
-        live.start()
-        try:
+        with running_projections(settings, desk, SPECS[name]) as live:
             live.wait_for(record_history(desk), timeout=CATCH_UP_SECONDS)
             incremental, position = live.view(name).snapshot(), live.position(name)
             assert any(incremental.values()), "the history reached this read model"
@@ -99,8 +87,6 @@ class TestRebuildEqualsIncremental:
             assert (report.generation, report.replaced, report.position) == (1, 0, position)
             assert live.view(name).snapshot() == incremental
             assert live.position(name) == position
-        finally:
-            live.close()
 
 
 class TestServingDuringARebuild:
@@ -169,8 +155,6 @@ class TestCrashSafety:
             self, settings: Settings, desk: ServiceDesk) -> None:
         # Given every read model following a log that commands keep writing to
         specs = list(SPECS.values())
-        live = ProjectionSet(settings, desk, specs)
-        live.start()
         keep_writing = threading.Event()
         keep_writing.set()
 
@@ -182,33 +166,33 @@ class TestCrashSafety:
                 load_demo(desk, cases=5, seed=100 + seed)
                 receive(desk)
 
-        writer = threading.Thread(target=write)
-        writer.start()
-        try:
-            # When the runners are stopped in mid-stream, and started again
-            deadline = time.monotonic() + CATCH_UP_SECONDS
-            while min(live.position(spec.name) for spec in specs) < 100:
-                assert time.monotonic() < deadline
-                time.sleep(0.01)
-            live.stop()
-            stopped_at = {spec.name: live.position(spec.name) for spec in specs}
-            assert writer.is_alive(), "the writer ran out before the runners were stopped"
-            live.start()
-            keep_writing.clear()
-            writer.join()
-            head = desk.log_position()
-            assert min(stopped_at.values()) < head
-            live.wait_for(head, timeout=CATCH_UP_SECONDS)
-            # Then every read model equals a fresh rebuild of it, and none failed
-            for spec in specs:
-                followed = live.view(spec.name).snapshot()
-                live.rebuild(spec.name, grace=0)
-                assert live.view(spec.name).snapshot() == followed, spec.name
-                assert live.error(spec.name) is None
-        finally:
-            keep_writing.clear()
-            writer.join()
-            live.close()
+        with running_projections(settings, desk, *specs) as live:
+            writer = threading.Thread(target=write)
+            writer.start()
+            try:
+                # When the runners are stopped in mid-stream, and started again
+                deadline = time.monotonic() + CATCH_UP_SECONDS
+                while min(live.position(spec.name) for spec in specs) < 100:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.01)
+                live.stop()
+                stopped_at = {spec.name: live.position(spec.name) for spec in specs}
+                assert writer.is_alive(), "the writer ran out before the runners were stopped"
+                live.start()
+                keep_writing.clear()
+                writer.join()
+                head = desk.log_position()
+                assert min(stopped_at.values()) < head
+                live.wait_for(head, timeout=CATCH_UP_SECONDS)
+                # Then every read model equals a fresh rebuild of it, and none failed
+                for spec in specs:
+                    followed = live.view(spec.name).snapshot()
+                    live.rebuild(spec.name, grace=0)
+                    assert live.view(spec.name).snapshot() == followed, spec.name
+                    assert live.error(spec.name) is None
+            finally:
+                keep_writing.clear()
+                writer.join()
 
     def test_a_killed_projection_process_resumes_without_losing_or_doubling(
             self, settings: Settings, desk: ServiceDesk, tmp_path: Path) -> None:
@@ -241,7 +225,7 @@ class TestCrashSafety:
             # Then each read model equals a fresh rebuild (by `civicdesk rebuild`)
             followed = {name: watcher.view(name).snapshot() for name in names}
             for name in names:
-                done = run_cli(settings, "rebuild", name, "--quiet", "--grace", "0")
+                done = civicdesk(settings, "rebuild", name, "--quiet", "--grace", "0")
                 assert done.returncode == 0, done.stderr
                 assert f"Rebuilt {name}: generation 1 replaces 0" in done.stdout
                 assert watcher.view(name).snapshot() == followed[name], name
@@ -325,26 +309,12 @@ class TestNaming:
 
 # -- a `civicdesk project` process ------------------------------------------------------------
 
-def cli_env(settings: Settings) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CIVICDESK_")}
-    env["CIVICDESK_DATA_DIR"] = str(settings.data_dir)
-    if settings.database_url:
-        env["CIVICDESK_DATABASE_URL"] = settings.database_url
-        env["CIVICDESK_DATABASE_SCHEMA"] = settings.database_schema or ""
-    return env
-
-
-def run_cli(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "api.cli", *arguments], env=cli_env(settings),
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
-
-
 class ProjectionProcess:
     def __init__(self, settings: Settings, names: list[str], log: Path) -> None:
         self.log = log
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "project", *names], env=cli_env(settings),
-            cwd=REPO_ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "api.cli", "project", *names], env=environment(settings),
+            cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
     def output(self) -> str:
         return self.log.read_text()

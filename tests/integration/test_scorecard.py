@@ -31,13 +31,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -60,9 +58,9 @@ from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 from projections.runner import ProjectionSet
 from projections.scorecard import SCORECARD
-from tests.conftest import POSTGRES_URL, MovableClock, fresh_postgres_schema
+from tests import toronto_time
+from tests.conftest import DATABASES, MovableClock, fresh_database, running_projections
 
-TORONTO = ZoneInfo("America/Toronto")
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 HOUR = 3600
 PW, PLANNING, COMMUNITY = "public-works", "planning", "community"
@@ -71,9 +69,9 @@ STATE = {TargetState.MET: "met", TargetState.MET_LATE: "met_late",
          TargetState.AT_RISK: "open"}
 
 
-def local(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+def toronto(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     """A Toronto wall-clock time in 2026, as UTC."""
-    return datetime(2026, month, day, hour, minute, tzinfo=TORONTO).astimezone(UTC)
+    return toronto_time.toronto(2026, month, day, hour, minute)
 
 
 def receive(desk: ServiceDesk, channel: str, purpose: str, department: str = PW,
@@ -108,72 +106,72 @@ def survey(desk: ServiceDesk, case_id: UUID, csat: int | None, nps: int | None,
 def record_history(desk: ServiceDesk, clock: MovableClock) -> dict[str, UUID]:
     """The history of the module docstring, in the order it happened."""
     cases: dict[str, UUID] = {}
-    clock.now = local(3, 4, 9)
-    cases["D"] = receive(desk, "written", "approval", received_at=local(3, 2, 9))
+    clock.now = toronto(3, 4, 9)
+    cases["D"] = receive(desk, "written", "approval", received_at=toronto(3, 2, 9))
     interaction(desk, cases["D"], "written", 40)
     transfer(desk, cases["D"], PLANNING, warm=False)
-    clock.now = local(3, 4, 10)
+    clock.now = toronto(3, 4, 10)
     cases["A"] = receive(desk, "email", "information")
-    clock.now = local(3, 4, 11)
+    clock.now = toronto(3, 4, 11)
     cases["B"] = receive(desk, "telephone", "payment", wait_seconds=45)
-    clock.now = local(3, 4, 11, 5)
+    clock.now = toronto(3, 4, 11, 5)
     interaction(desk, cases["B"], "telephone", 15)
-    clock.now = local(3, 4, 11, 10)
+    clock.now = toronto(3, 4, 11, 10)
     change(desk, cases["B"], "resolve", resolution="Paid", at_first_contact=True)
-    clock.now = local(3, 4, 12)
+    clock.now = toronto(3, 4, 12)
     interaction(desk, cases["A"], "email", 30, direction="outbound")
-    clock.now = local(3, 4, 13)
+    clock.now = toronto(3, 4, 13)
     cases["E"] = receive(desk, "social_media", "tangible_service", department=PLANNING)
-    clock.now = local(3, 4, 14)
+    clock.now = toronto(3, 4, 14)
     transfer(desk, cases["E"], PW, warm=True)
     cases["F"] = receive(desk, "in_person", "consultation", wait_seconds=900)
     transfer(desk, cases["F"], COMMUNITY, warm=True)
-    clock.now = local(3, 5, 9)
+    clock.now = toronto(3, 5, 9)
     change(desk, cases["D"], "acknowledge", message="Received your letter")
     change(desk, cases["E"], "wait", reason="Which sign?")
-    clock.now = local(3, 5, 10)
+    clock.now = toronto(3, 5, 10)
     change(desk, cases["A"], "resolve", resolution="Answered", at_first_contact=False)
-    clock.now = local(3, 5, 15)
+    clock.now = toronto(3, 5, 15)
     cases["C"] = receive(desk, "email", "issue_or_complaint")
-    clock.now = local(3, 9, 9)
+    clock.now = toronto(3, 9, 9)
     change(desk, cases["E"], "customer_responded", summary="The one on King St")
     # C's acknowledgement: 2 business days = 16 h from Thu 15:00: Thu 1.5 h + Fri 8 h = 9.5 h,
     # the other 6.5 h run Mon 08:30-15:00.
-    clock.now = local(3, 9, 15)
+    clock.now = toronto(3, 9, 15)
     due = desk.get_case(ADMIN, cases["C"]).targets["acknowledge"].due_at
-    assert due == local(3, 9, 15)
+    assert due == toronto(3, 9, 15)
     assert desk.record_deadline_missed(cases["C"], "acknowledge", due)
-    clock.now = local(3, 10, 9, 30)
+    clock.now = toronto(3, 10, 9, 30)
     change(desk, cases["C"], "acknowledge", message="Sorry for the delay")
     change(desk, cases["C"], "classify", classification="complaint", reason="Repeated")
     interaction(desk, cases["C"], "telephone", 20)
     interaction(desk, cases["E"], "social_media", 10)
     change(desk, cases["C"], "escalate", to_level="department_manager", reason="Unhappy",
            owner="manager-1")
-    clock.now = local(3, 11, 10)
+    clock.now = toronto(3, 11, 10)
     change(desk, cases["C"], "resolve", resolution="Repaired", at_first_contact=False)
-    clock.now = local(3, 11, 11)
+    clock.now = toronto(3, 11, 11)
     change(desk, cases["C"], "escalate", to_level="director", reason="Still unhappy",
            owner="director-1")
-    clock.now = local(3, 12, 10)
+    clock.now = toronto(3, 12, 10)
     change(desk, cases["C"], "resolve", resolution="Repaired again", at_first_contact=False)
-    clock.now = local(3, 12, 11)
+    clock.now = toronto(3, 12, 11)
     change(desk, cases["C"], "debrief", cause="Crew sent to wrong street",
            actions="Addresses confirmed", edi_findings="None", accessibility_findings="None")
-    clock.now = local(3, 13, 10)
+    clock.now = toronto(3, 13, 10)
     change(desk, cases["D"], "resolve", resolution="Approved", at_first_contact=False)
-    clock.now = local(3, 16, 9)
+    clock.now = toronto(3, 16, 9)
     survey(desk, cases["A"], 5, 10, 2)
     survey(desk, cases["B"], 4, 9, 1)
     survey(desk, cases["C"], 2, 3, None)
     survey(desk, cases["E"], None, 7, 6)
     revise_department(desk, ADMIN, PW, hourly_rate_cents=6000)
-    clock.now = local(4, 1, 9)
-    cases["H"] = receive(desk, "email", "information", received_at=local(3, 31, 21))
-    cases["I"] = receive(desk, "email", "information", received_at=local(4, 1, 0, 30))
-    clock.now = local(4, 1, 10)
+    clock.now = toronto(4, 1, 9)
+    cases["H"] = receive(desk, "email", "information", received_at=toronto(3, 31, 21))
+    cases["I"] = receive(desk, "email", "information", received_at=toronto(4, 1, 0, 30))
+    clock.now = toronto(4, 1, 10)
     change(desk, cases["I"], "wait", reason="Which address?")
-    clock.now = local(4, 2, 12)
+    clock.now = toronto(4, 2, 12)
     return cases
 
 
@@ -191,33 +189,21 @@ class History:
                                     now=now or self.clock())
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def history(request: pytest.FixtureRequest,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
     """The module's history, recorded once per database while the projection follows it."""
-    data_dir: Path = tmp_path_factory.mktemp("scorecard")
-    schemas = None
-    if request.param == "sqlite":
-        settings = Settings(data_dir=data_dir, run_scheduler=False)
-    else:
-        schemas = fresh_postgres_schema()
-        settings = Settings(data_dir=data_dir, database_url=POSTGRES_URL,
-                            database_schema=next(schemas), run_scheduler=False)
-    clock = MovableClock(local(3, 4, 9))
-    desk = build_desk(settings, clock=clock)
-    seed_catalogue(desk)
-    projections = ProjectionSet(settings, desk, [SCORECARD])
-    projections.start()
-    try:
-        cases = record_history(desk, clock)
-        projections.wait_for(desk.log_position(), timeout=30)
-        yield History(desk, projections, clock, cases)
-    finally:
-        projections.close()
-        desk.close()
-        if schemas is not None:
-            next(schemas, None)
+    with fresh_database(request.param, tmp_path_factory.mktemp("scorecard")) as settings:
+        clock = MovableClock(toronto(3, 4, 9))
+        desk = build_desk(settings, clock=clock)
+        try:
+            seed_catalogue(desk)
+            with running_projections(settings, desk, SCORECARD) as projections:
+                cases = record_history(desk, clock)
+                projections.wait_for(desk.log_position(), timeout=30)
+                yield History(desk, projections, clock, cases)
+        finally:
+            desk.close()
 
 
 class TestVolumes:
@@ -271,7 +257,7 @@ class TestStandards:
     def test_an_open_target_counts_as_breached_once_its_due_time_passes(
             self, history: History) -> None:
         # Given H's acknowledgement due Thu Apr 2 16:30, when read at 16:31 (no event since)
-        card = history.scorecard(now=local(4, 2, 16, 31))
+        card = history.scorecard(now=toronto(4, 2, 16, 31))
         # then it is breached, not open
         assert card.standards[0] == StandardFigures("email-acknowledge", 1, 1, 1, 0,
                                                     Decimal("33.3"))
@@ -279,10 +265,10 @@ class TestStandards:
     def test_a_target_paused_for_the_customer_does_not_fall_due(self, history: History) -> None:
         # Given I, due the same Thu Apr 2 16:30 as H, but waiting on the customer since Apr 1
         # 10:00, when read at 16:31, then its acknowledgement is still open
-        card = history.scorecard(period="2026-04", now=local(4, 2, 16, 31))
+        card = history.scorecard(period="2026-04", now=toronto(4, 2, 16, 31))
         assert card.standards == [StandardFigures("email-acknowledge", 0, 0, 0, 1, None)]
 
-    @pytest.mark.parametrize("moment", [local(4, 2, 12), local(4, 2, 16, 31)])
+    @pytest.mark.parametrize("moment", [toronto(4, 2, 12), toronto(4, 2, 16, 31)])
     def test_outcomes_agree_with_the_cases_own_target_states(self, history: History,
                                                              moment: datetime) -> None:
         # Given every case of the history, when the year's scorecards of its departments are
@@ -407,97 +393,89 @@ class TestAskingForAScorecard:
         assert refused.value.field == "department"
 
 
-class TestFollowingChanges:
-    """Histories of their own, on the shared per-test desk."""
-
-    def test_business_time_counts_the_closures_known_when_the_response_was_recorded(
-            self, settings: Settings, desk: ServiceDesk, clock: MovableClock) -> None:
-        projections = ProjectionSet(settings, desk, [SCORECARD])
-        projections.start()
-        try:
-            # Given an email received Wed Mar 4 10:00 and the whole of Thu Mar 5 closed
-            clock.now = local(3, 4, 10)
-            case = receive(desk, "email", "information")
-            clock.now = local(3, 4, 11)
-            add_closure(desk, ADMIN, day=date(2026, 3, 5), from_time=None, until_time=None,
-                        reason="Storm")
-            # when it is acknowledged Fri 10:00, then Fri afternoon is closed after the fact
-            clock.now = local(3, 6, 10)
-            change(desk, case, "acknowledge", message="Thanks")
-            clock.now = local(3, 6, 11)
-            add_closure(desk, ADMIN, day=date(2026, 3, 6), from_time=time(8, 30),
-                        until_time=None, reason="Power cut")
-            projections.wait_for(desk.log_position())
-            # then it took Wed 6.5 h + Thu 0 h + Fri 1.5 h = 8 h, and keeps that figure
-            card = department_scorecard(projections.view(SCORECARD.name), ADMIN,
-                                        department=PW, period="2026-03", now=clock())
-            assert card.time_to_acknowledge.median_seconds == 8 * HOUR
-        finally:
-            projections.close()
-
-    def test_business_time_runs_on_the_hours_of_the_desk_the_case_was_received_at(
-            self, settings: Settings, desk: ServiceDesk, clock: MovableClock) -> None:
-        projections = ProjectionSet(settings, desk, [SCORECARD])
-        projections.start()
-        try:
-            # Given a walk-in at the Marina (seeded open every day 10:00-18:00) on Saturday
-            # Mar 7 at 11:00, resolved at 15:00 the same day
-            clock.now = local(3, 7, 11)
-            case = desk.receive(ADMIN, channel="in_person", received_at=None,
-                                purpose="consultation", service_code=None, department=PW,
-                                subject="Slip rental", description="", contact={},
-                                accessibility_needs=None, wait_seconds=60,
-                                desk="marina-campground").case.id
-            clock.now = local(3, 7, 15)
-            change(desk, case, "resolve", resolution="Booked", at_first_contact=True)
-            projections.wait_for(desk.log_position())
-            # then it took Sat 11:00-15:00 = 4 h of the Marina's business time (Victoria Hall,
-            # closed on Saturdays, would count none)
-            card = department_scorecard(projections.view(SCORECARD.name), ADMIN,
-                                        department=PW, period="2026-03", now=clock())
-            assert card.time_to_resolve.median_seconds == 4 * HOUR
-        finally:
-            projections.close()
-
-    def test_a_reopened_case_leaves_the_resolution_figures_until_resolved_again(
-            self, settings: Settings, desk: ServiceDesk, clock: MovableClock) -> None:
-        projections = ProjectionSet(settings, desk, [SCORECARD])
-        projections.start()
+@pytest.fixture
+def march_scorecard(settings: Settings, desk: ServiceDesk,
+                    clock: MovableClock) -> Iterator[Callable[[], Scorecard]]:
+    """Public works' March scorecard on the test's own desk, read once the projection (running
+    for the test) has followed the whole log."""
+    with running_projections(settings, desk, SCORECARD) as projections:
 
         def scorecard() -> Scorecard:
             projections.wait_for(desk.log_position())
             return department_scorecard(projections.view(SCORECARD.name), ADMIN,
                                         department=PW, period="2026-03", now=clock())
-        try:
-            # Given a call resolved at first contact 10 minutes after it came in
-            clock.now = local(3, 4, 10)
-            case = receive(desk, "telephone", "information")
-            clock.now = local(3, 4, 10, 10)
-            change(desk, case, "resolve", resolution="Told", at_first_contact=True)
-            assert scorecard().first_contact.rate == Decimal("100.0")
-            # when it is reopened, then it is not resolved
-            clock.now = local(3, 5, 9)
-            change(desk, case, "reopen", reason="Wrong answer")
-            card = scorecard()
-            assert (card.first_contact.resolved, card.time_to_resolve.cases) == (0, 0)
-            # and resolved again Thu 09:30, it took Wed 6.5 h + Thu 1 h = 7.5 h, not at first
-            # contact; its first response stays the first resolution, 10 minutes in
-            clock.now = local(3, 5, 9, 30)
-            change(desk, case, "resolve", resolution="Corrected", at_first_contact=False)
-            card = scorecard()
-            assert (card.first_contact.resolved, card.first_contact.rate) == (1, Decimal("0.0"))
-            assert card.time_to_resolve.median_seconds == int(7.5 * HOUR)
-            assert card.time_to_acknowledge.median_seconds == 600
-        finally:
-            projections.close()
+
+        yield scorecard
+
+
+class TestFollowingChanges:
+    """Histories of their own, on the shared per-test desk."""
+
+    def test_business_time_counts_the_closures_known_when_the_response_was_recorded(
+            self, desk: ServiceDesk, clock: MovableClock,
+            march_scorecard: Callable[[], Scorecard]) -> None:
+        # Given an email received Wed Mar 4 10:00 and the whole of Thu Mar 5 closed
+        clock.now = toronto(3, 4, 10)
+        case = receive(desk, "email", "information")
+        clock.now = toronto(3, 4, 11)
+        add_closure(desk, ADMIN, day=date(2026, 3, 5), from_time=None, until_time=None,
+                    reason="Storm")
+        # when it is acknowledged Fri 10:00, then Fri afternoon is closed after the fact
+        clock.now = toronto(3, 6, 10)
+        change(desk, case, "acknowledge", message="Thanks")
+        clock.now = toronto(3, 6, 11)
+        add_closure(desk, ADMIN, day=date(2026, 3, 6), from_time=time(8, 30),
+                    until_time=None, reason="Power cut")
+        # then it took Wed 6.5 h + Thu 0 h + Fri 1.5 h = 8 h, and keeps that figure
+        card = march_scorecard()
+        assert card.time_to_acknowledge.median_seconds == 8 * HOUR
+
+    def test_business_time_runs_on_the_hours_of_the_desk_the_case_was_received_at(
+            self, desk: ServiceDesk, clock: MovableClock,
+            march_scorecard: Callable[[], Scorecard]) -> None:
+        # Given a walk-in at the Marina (seeded open every day 10:00-18:00) on Saturday
+        # Mar 7 at 11:00, resolved at 15:00 the same day
+        clock.now = toronto(3, 7, 11)
+        case = desk.receive(ADMIN, channel="in_person", received_at=None,
+                            purpose="consultation", service_code=None, department=PW,
+                            subject="Slip rental", description="", contact={},
+                            accessibility_needs=None, wait_seconds=60,
+                            desk="marina-campground").case.id
+        clock.now = toronto(3, 7, 15)
+        change(desk, case, "resolve", resolution="Booked", at_first_contact=True)
+        # then it took Sat 11:00-15:00 = 4 h of the Marina's business time (Victoria Hall,
+        # closed on Saturdays, would count none)
+        card = march_scorecard()
+        assert card.time_to_resolve.median_seconds == 4 * HOUR
+
+    def test_a_reopened_case_leaves_the_resolution_figures_until_resolved_again(
+            self, desk: ServiceDesk, clock: MovableClock,
+            march_scorecard: Callable[[], Scorecard]) -> None:
+        # Given a call resolved at first contact 10 minutes after it came in
+        clock.now = toronto(3, 4, 10)
+        case = receive(desk, "telephone", "information")
+        clock.now = toronto(3, 4, 10, 10)
+        change(desk, case, "resolve", resolution="Told", at_first_contact=True)
+        assert march_scorecard().first_contact.rate == Decimal("100.0")
+        # when it is reopened, then it is not resolved
+        clock.now = toronto(3, 5, 9)
+        change(desk, case, "reopen", reason="Wrong answer")
+        card = march_scorecard()
+        assert (card.first_contact.resolved, card.time_to_resolve.cases) == (0, 0)
+        # and resolved again Thu 09:30, it took Wed 6.5 h + Thu 1 h = 7.5 h, not at first
+        # contact; its first response stays the first resolution, 10 minutes in
+        clock.now = toronto(3, 5, 9, 30)
+        change(desk, case, "resolve", resolution="Corrected", at_first_contact=False)
+        card = march_scorecard()
+        assert (card.first_contact.resolved, card.first_contact.rate) == (1, Decimal("0.0"))
+        assert card.time_to_resolve.median_seconds == int(7.5 * HOUR)
+        assert card.time_to_acknowledge.median_seconds == 600
 
 
 class TestRebuilding:
     def test_a_rebuilt_scorecard_equals_the_one_built_as_the_log_was_followed(
             self, settings: Settings, desk: ServiceDesk, clock: MovableClock) -> None:
-        projections = ProjectionSet(settings, desk, [SCORECARD])
-        projections.start()
-        try:
+        with running_projections(settings, desk, SCORECARD) as projections:
             # Given the module's history, followed event by event
             record_history(desk, clock)
             projections.wait_for(desk.log_position(), timeout=30)
@@ -511,12 +489,10 @@ class TestRebuilding:
             assert view.snapshot() == followed
             assert department_scorecard(view, ADMIN, department=PW, period="2026",
                                         now=clock()) == card
-            receive(desk, "email", "information", received_at=local(4, 2, 11))
+            receive(desk, "email", "information", received_at=toronto(4, 2, 11))
             projections.wait_for(desk.log_position(), timeout=30)
             assert department_scorecard(view, ADMIN, department=PW, period="2026-04",
                                         now=clock()).cases == 2
-        finally:
-            projections.close()
 
 
 class TestFigures:
@@ -529,7 +505,7 @@ class TestFigures:
         assert nearest_rank(list(range(1, 11)), 90) == 9
 
     def test_a_target_met_while_paused_is_judged_where_its_clock_stopped(self) -> None:
-        due = local(3, 6, 12)
+        due = toronto(3, 6, 12)
         paused = TargetFacts("s", due, paused_at=due - timedelta(hours=1),
                              met_at=due + timedelta(days=3), breached_at=None)
         assert outcome(paused, now=due + timedelta(days=9)) == "met"

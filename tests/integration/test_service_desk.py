@@ -11,20 +11,12 @@ from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidValue, NotFound, VersionConflict
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
+from tests.receiving import receive
 
 CSR = Actor(id="csr-ana", role=Role.CSR)
 ROADS = Actor(id="staff-bo", role=Role.STAFF, departments=frozenset({"public-works"}))
 PLANNER = Actor(id="staff-cy", role=Role.STAFF, departments=frozenset({"planning"}))
 AUDITOR = Actor(id="aud-di", role=Role.AUDITOR)
-
-
-def receive(desk: ServiceDesk, actor: Actor = CSR, **overrides: Any) -> Any:
-    fields: dict[str, Any] = dict(
-        channel="email", received_at=None, purpose="issue_or_complaint",
-        service_code=None, department="public-works", subject="Pothole",
-        description="Deep hole on King St", contact={"name": "Ann"}, accessibility_needs=None)
-    fields.update(overrides)
-    return desk.receive(actor, **fields)
 
 
 def test_references_are_issued_in_order_and_never_reused(desk: ServiceDesk) -> None:

@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,39 +20,20 @@ from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.standards import CORPORATE_STANDARDS, ServiceStandard, TargetKind
 from domain.targets import TargetState, TargetStatus
+from tests.receiving import receive_at
+from tests.toronto_time import local, utc
 
 if TYPE_CHECKING:
     from tests.conftest import MovableClock  # the `clock` fixture
 
-TORONTO = ZoneInfo("America/Toronto")
 CSR = Actor(id="csr-ana", role=Role.CSR)
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 ACK, RESPOND, RESOLVE = "acknowledge", "respond", "resolve"
 HOUR = 3600
 
 
-def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
-          second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=TORONTO)
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
-        second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-
-
 def set_clock(clock: MovableClock, moment: datetime) -> None:
     clock.now = moment.astimezone(UTC)
-
-
-def receive(desk: ServiceDesk, clock: MovableClock, at: datetime, **overrides: Any) -> Case:
-    set_clock(clock, at)
-    fields: dict[str, Any] = dict(
-        channel="email", received_at=None, purpose="issue_or_complaint", service_code=None,
-        department="public-works", subject="Pothole", description="Deep hole on King St",
-        contact={"name": "Ann"}, accessibility_needs=None)
-    fields.update(overrides)
-    return desk.receive(CSR, **fields).case
 
 
 def change(desk: ServiceDesk, clock: MovableClock, case_id: UUID, command: str,
@@ -99,7 +79,7 @@ PLANNING_RESOLVE = ServiceStandard(
 def test_targets_are_fixed_at_receipt_and_recorded_with_the_standards_version(
         desk: ServiceDesk, clock: MovableClock) -> None:
     # Given an email received Wed 2026-05-06 10:00 EDT
-    case = receive(desk, clock, local(2026, 5, 6, 10, 0))
+    case = receive_at(desk, clock, local(2026, 5, 6, 10, 0))
     # Then its acknowledgement is due Wed 6.5 h + Thu 8 h + Fri 1.5 h = Fri 10:00 EDT
     # = 14:00 UTC, recorded on the case as a TargetsSet event with version 1
     stored = reload(desk, case.id)
@@ -116,7 +96,7 @@ def test_targets_are_fixed_at_receipt_and_recorded_with_the_standards_version(
 def test_a_letters_targets_run_from_its_received_stamp(
         desk: ServiceDesk, clock: MovableClock) -> None:
     # Given a letter stamped Received Fri 2026-05-08 18:00 EDT, entered Mon 05-11 09:00
-    case = receive(desk, clock, local(2026, 5, 11, 9, 0), channel="written",
+    case = receive_at(desk, clock, local(2026, 5, 11, 9, 0), channel="written",
                    received_at=local(2026, 5, 8, 18, 0).astimezone(UTC))
     stored = reload(desk, case.id)
     # Then the clock started at Mon 08:30 (the desk was closed when it arrived), not at entry:
@@ -130,14 +110,14 @@ def test_a_standards_revision_applies_to_later_cases_only_even_on_transfer(
         desk: ServiceDesk, clock: MovableClock) -> None:
     # Given an email received Mon 2026-05-04 10:00 EDT under version 1: due 6.5 + 8 + 1.5 h
     # = Wed 05-06 10:00 EDT = 14:00 UTC
-    earlier = receive(desk, clock, local(2026, 5, 4, 10, 0))
+    earlier = receive_at(desk, clock, local(2026, 5, 4, 10, 0))
     # When at 11:00 an administrator publishes version 2: email in 1 day, and a Planning
     # resolution standard
     set_clock(clock, local(2026, 5, 4, 11, 0))
     assert revise_standards(desk, ADMIN, revised(PLANNING_RESOLVE, email_days=1),
                             reason="faster email replies") == 2
     # Then an email received at 12:00 follows version 2: Mon 4.5 h + Tue 3.5 h = Tue 12:00 EDT
-    later = receive(desk, clock, local(2026, 5, 4, 12, 0))
+    later = receive_at(desk, clock, local(2026, 5, 4, 12, 0))
     assert reload(desk, later.id).targets[ACK].due_at == utc(2026, 5, 5, 16, 0)
     assert reload(desk, later.id).targets[ACK].standard_version == 2
     # And the earlier case keeps its version 1 deadline
@@ -158,7 +138,7 @@ def test_a_standards_revision_applies_to_later_cases_only_even_on_transfer(
 def test_a_web_form_classified_as_a_complaint_gains_the_two_day_acknowledgement(
         desk: ServiceDesk, clock: MovableClock) -> None:
     # Given web-form feedback received Thu 2026-05-07 16:00 EDT: no promise applies yet
-    case = receive(desk, clock, local(2026, 5, 7, 16, 0), channel="web_form")
+    case = receive_at(desk, clock, local(2026, 5, 7, 16, 0), channel="web_form")
     assert reload(desk, case.id).targets == {}
     # When it is classified as a complaint on Fri 09:00
     classified = change(desk, clock, case.id, "classify", local(2026, 5, 8, 9, 0),
@@ -178,7 +158,7 @@ def test_a_transfer_to_a_department_with_its_own_standard_gains_it_from_receipt(
     # Mon 2026-05-04 10:00 EDT, which only has its acknowledgement
     set_clock(clock, local(2026, 5, 4, 8, 0))
     revise_standards(desk, ADMIN, revised(PLANNING_RESOLVE), reason="recommendation 2C")
-    case = receive(desk, clock, local(2026, 5, 4, 10, 0))
+    case = receive_at(desk, clock, local(2026, 5, 4, 10, 0))
     assert set(reload(desk, case.id).targets) == {ACK}
     # When it is transferred to Planning on Tue 14:00
     moved = change(desk, clock, case.id, "transfer", local(2026, 5, 5, 14, 0),
@@ -199,7 +179,7 @@ def test_a_transfer_to_a_department_with_its_own_standard_gains_it_from_receipt(
 def test_reopening_restarts_the_response_clock_and_keeps_what_was_met(
         desk: ServiceDesk, clock: MovableClock) -> None:
     # Given a letter received Mon 2026-05-04 09:00 EDT, resolved Tue 10:00 (meets both targets)
-    case = receive(desk, clock, local(2026, 5, 4, 9, 0), channel="written")
+    case = receive_at(desk, clock, local(2026, 5, 4, 9, 0), channel="written")
     change(desk, clock, case.id, "resolve", local(2026, 5, 5, 10, 0),
            resolution="answered by letter", at_first_contact=False)
     # When the customer disputes it and it is reopened Wed 05-06 11:00 EDT
@@ -223,7 +203,7 @@ def test_waiting_on_the_customer_moves_due_times_by_exactly_the_business_time_pa
     # Given a letter received Wed 2026-05-06 10:00 EDT: acknowledge due Wed 05-13 10:00 EDT
     # (6.5 + 8 + 8 + 8 + 8 + 1.5 h), respond due Thu 05-28 10:00 EDT (6.5 + 16 + 40, Victoria
     # Day, 32 + 24 -> 118.5 h, Thu + 1.5 h)
-    case = receive(desk, clock, local(2026, 5, 6, 10, 0), channel="written")
+    case = receive_at(desk, clock, local(2026, 5, 6, 10, 0), channel="written")
     assert reload(desk, case.id).targets[ACK].due_at == utc(2026, 5, 13, 14, 0)
     assert reload(desk, case.id).targets[RESPOND].due_at == utc(2026, 5, 28, 14, 0)
     # When the desk waits on the customer from Thu 05-07 15:30 until the customer responds
@@ -253,7 +233,7 @@ EMAIL_DUE = utc(2026, 5, 8, 14, 0)
 
 def test_a_missed_deadline_is_recorded_exactly_once_stamped_with_its_due_time(
         desk: ServiceDesk, clock: MovableClock) -> None:
-    case = receive(desk, clock, EMAIL_AT)
+    case = receive_at(desk, clock, EMAIL_AT)
     # When the job fires at the due time, and then fires again
     assert fire(desk, clock, case.id, ACK, EMAIL_DUE, at=EMAIL_DUE)
     assert not fire(desk, clock, case.id, ACK, EMAIL_DUE, at=EMAIL_DUE + timedelta(minutes=5))
@@ -267,7 +247,7 @@ def test_a_missed_deadline_is_recorded_exactly_once_stamped_with_its_due_time(
 
 def test_a_deadline_job_firing_early_records_nothing(
         desk: ServiceDesk, clock: MovableClock) -> None:
-    case = receive(desk, clock, EMAIL_AT)
+    case = receive_at(desk, clock, EMAIL_AT)
     position = desk.log_position()
     # When the job fires one second before the due time
     assert not fire(desk, clock, case.id, ACK, EMAIL_DUE, at=EMAIL_DUE - timedelta(seconds=1))
@@ -278,7 +258,7 @@ def test_a_deadline_job_firing_early_records_nothing(
 
 def test_a_deadline_job_firing_late_still_stamps_the_due_time(
         desk: ServiceDesk, clock: MovableClock) -> None:
-    case = receive(desk, clock, EMAIL_AT)
+    case = receive_at(desk, clock, EMAIL_AT)
     # When the server was down and the job only fires a week later
     assert fire(desk, clock, case.id, ACK, EMAIL_DUE, at=EMAIL_DUE + timedelta(days=7))
     # Then the breach happened at the due time, not when it was noticed
@@ -290,7 +270,7 @@ def test_a_deadline_job_firing_late_still_stamps_the_due_time(
 def test_an_old_due_time_moved_by_a_pause_records_nothing(
         desk: ServiceDesk, clock: MovableClock) -> None:
     # Given the email paused Thu 05-07 15:30 (2.5 h left) while its old due time passes
-    case = receive(desk, clock, EMAIL_AT)
+    case = receive_at(desk, clock, EMAIL_AT)
     change(desk, clock, case.id, "wait", local(2026, 5, 7, 15, 30), reason="need a photo")
     assert not fire(desk, clock, case.id, ACK, EMAIL_DUE, at=EMAIL_DUE)
     # When the customer responds Mon 05-11 10:00: new due Mon 10:00 + 2.5 h = 12:30 EDT
@@ -309,7 +289,7 @@ def test_an_old_due_time_moved_by_a_pause_records_nothing(
 
 def test_a_met_target_is_never_breached(desk: ServiceDesk, clock: MovableClock) -> None:
     # Given the email acknowledged Thu 05-07 11:00, before its due time
-    case = receive(desk, clock, EMAIL_AT)
+    case = receive_at(desk, clock, EMAIL_AT)
     change(desk, clock, case.id, "acknowledge", local(2026, 5, 7, 11, 0), message="Received")
     # When its deadline job fires at the due time, and late
     assert not fire(desk, clock, case.id, ACK, EMAIL_DUE, at=EMAIL_DUE)
@@ -323,7 +303,7 @@ def test_a_met_target_is_never_breached(desk: ServiceDesk, clock: MovableClock) 
 
 def test_a_target_met_after_its_breach_is_met_late(
         desk: ServiceDesk, clock: MovableClock) -> None:
-    case = receive(desk, clock, EMAIL_AT)
+    case = receive_at(desk, clock, EMAIL_AT)
     assert fire(desk, clock, case.id, ACK, EMAIL_DUE, at=EMAIL_DUE)
     # When the customer gets a call back on Mon 05-11 09:00 (an outbound contact)
     change(desk, clock, case.id, "log_interaction", local(2026, 5, 11, 9, 0),
@@ -338,7 +318,7 @@ def test_a_target_met_after_its_breach_is_met_late(
 def test_a_breach_missed_while_the_scheduler_was_down_survives_a_later_pause(
         desk: ServiceDesk, clock: MovableClock) -> None:
     # Given the email due Fri 05-08 10:00 EDT, unmet, and the scheduler down over the weekend
-    case = receive(desk, clock, EMAIL_AT)
+    case = receive_at(desk, clock, EMAIL_AT)
     # When staff put the case on hold Mon 05-11 09:00, after the due time had passed
     change(desk, clock, case.id, "wait", local(2026, 5, 11, 9, 0), reason="need a photo")
     # Then the target is not paused: its time had run out, so its due time stays
@@ -364,7 +344,7 @@ def test_a_wait_recorded_at_receipt_is_judged_immediately(
         desk: ServiceDesk, clock: MovableClock, channel: str, wait: int, name: str,
         state: TargetState, decided_at: datetime, due_at: datetime) -> None:
     # Given a contact arriving Wed 05-06 10:00 EDT with the wait it had
-    case = receive(desk, clock, EMAIL_AT, channel=channel, wait_seconds=wait)
+    case = receive_at(desk, clock, EMAIL_AT, channel=channel, wait_seconds=wait)
     # Then its wait target is decided at once, recorded as WaitMeasured
     judged = state_of(desk, case.id, name, EMAIL_AT)
     assert judged.state == state
@@ -381,7 +361,7 @@ def test_a_wait_recorded_at_receipt_is_judged_immediately(
 def test_a_closure_moves_deadlines_of_later_cases_but_not_those_already_fixed(
         desk: ServiceDesk, clock: MovableClock) -> None:
     # Given an email received Mon 2026-05-04 10:00 EDT: due Wed 05-06 10:00 EDT (6.5 + 8 + 1.5)
-    earlier = receive(desk, clock, local(2026, 5, 4, 10, 0))
+    earlier = receive_at(desk, clock, local(2026, 5, 4, 10, 0))
     # When at 11:00 an administrator closes the desk all of Tue 05-05, and part of Thu 05-07
     # (from 12:00 to closing)
     set_clock(clock, local(2026, 5, 4, 11, 0))
@@ -391,7 +371,7 @@ def test_a_closure_moves_deadlines_of_later_cases_but_not_those_already_fixed(
                 until_time=None, reason="council meeting")
     # Then an email received at 12:00 skips them: Mon 4.5 h; Tue closed; Wed 8 h -> 12.5;
     # Thu 08:30-12:00 3.5 h -> 16 h exactly at Thu 12:00 EDT = 16:00 UTC
-    later = receive(desk, clock, local(2026, 5, 4, 12, 0))
+    later = receive_at(desk, clock, local(2026, 5, 4, 12, 0))
     assert reload(desk, later.id).targets[ACK].due_at == utc(2026, 5, 7, 16, 0)
     # And the earlier case keeps the deadline fixed before the closures were known
     assert reload(desk, earlier.id).targets[ACK].due_at == utc(2026, 5, 6, 14, 0)

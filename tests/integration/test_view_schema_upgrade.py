@@ -30,7 +30,9 @@ from projections.runner import (
     TablesOfAnotherVersion,
 )
 from projections.views import SCHEMAS
-from tests.integration.test_rebuild import CATCH_UP_SECONDS, case_ids, receive, record_history
+from tests.conftest import running_projections
+from tests.integration.test_rebuild import CATCH_UP_SECONDS, case_ids, record_history
+from tests.receiving import receive
 
 NAME = CASE_INDEX.name
 WARNING = "read model case_index: tables made by another version of civicdesk"
@@ -74,13 +76,9 @@ def fingerprints(view: Any) -> dict[int, str]:
 
 def followed(settings: Settings, desk: ServiceDesk, spec: ProjectionSpec) -> dict[str, Any]:
     """Run `spec` until it has followed the whole log; its rows."""
-    projections = ProjectionSet(settings, desk, [spec])
-    projections.start()
-    try:
+    with running_projections(settings, desk, spec) as projections:
         projections.wait_for(desk.log_position(), timeout=CATCH_UP_SECONDS)
         return projections.view(NAME).snapshot()
-    finally:
-        projections.close()
 
 
 def running_and_caught_up(projections: ProjectionSet, head: int) -> None:
@@ -139,9 +137,7 @@ class TestUpgrade:
         receive(desk)  # and an event it never saw
         head = desk.log_position()
         # When this version starts
-        projections = ProjectionSet(settings, desk, [CASE_INDEX])
-        try:
-            projections.start()
+        with running_projections(settings, desk, CASE_INDEX) as projections:
             running_and_caught_up(projections, head)
             view = projections.view(NAME)
             # Then it was rebuilt from the log, said why, and has this version's shape
@@ -155,8 +151,6 @@ class TestUpgrade:
             assert len(late) == 1 and len(rebuilt[NAME]) == len(old[NAME]) + 1
             # with this version's fingerprint recorded for the new generation only
             assert fingerprints(view) == {1: view.fingerprint}
-        finally:
-            projections.close()
 
     def test_tables_made_before_fingerprints_are_rebuilt_with_every_row(
             self, settings: Settings, desk: ServiceDesk, warnings: list[str]) -> None:
@@ -164,9 +158,7 @@ class TestUpgrade:
         record_history(desk)
         expected = made_before_fingerprints(settings, desk)
         # When this version starts
-        projections = ProjectionSet(settings, desk, [CASE_INDEX])
-        try:
-            projections.start()
+        with running_projections(settings, desk, CASE_INDEX) as projections:
             running_and_caught_up(projections, desk.log_position())
             view = projections.view(NAME)
             # Then the rebuilt case index has the new column and equals a clean projection
@@ -178,46 +170,32 @@ class TestUpgrade:
             outcome = receive(desk)
             projections.wait_for(outcome.position)
             assert outcome.case.id in case_ids(projections)
-        finally:
-            projections.close()
 
     def test_a_second_start_does_not_rebuild(
             self, settings: Settings, desk: ServiceDesk, warnings: list[str]) -> None:
         # Given a case index rebuilt by this version at its first start
         record_history(desk)
         made_before_fingerprints(settings, desk)
-        first = ProjectionSet(settings, desk, [CASE_INDEX])
-        first.start()
-        try:
+        with running_projections(settings, desk, CASE_INDEX) as first:
             running_and_caught_up(first, desk.log_position())
-        finally:
-            first.close()
         warnings.clear()
         # When it starts again
-        again = ProjectionSet(settings, desk, [CASE_INDEX])
-        try:
-            again.start()
+        with running_projections(settings, desk, CASE_INDEX) as again:
             # Then it runs at once on the same generation, without a rebuild
             assert again.role(NAME) == RUNNING
             again.wait_for(desk.log_position(), timeout=CATCH_UP_SECONDS)
             assert again.view(NAME).current_generation() == 1
             assert warnings == []
-        finally:
-            again.close()
 
     def test_a_fresh_database_gets_its_tables_and_fingerprint_without_a_rebuild(
             self, settings: Settings, desk: ServiceDesk, warnings: list[str]) -> None:
-        projections = ProjectionSet(settings, desk, [CASE_INDEX])
-        try:
-            projections.start()
+        with running_projections(settings, desk, CASE_INDEX) as projections:
             assert projections.role(NAME) == RUNNING
             projections.wait_for(receive(desk).position)
             view = projections.view(NAME)
             assert view.current_generation() == 0
             assert fingerprints(view) == {0: view.fingerprint}
             assert warnings == []
-        finally:
-            projections.close()
 
 
 class TestReadersThatDoNotRunProjections:
@@ -239,16 +217,12 @@ class TestReadersThatDoNotRunProjections:
             assert report.error is not None and "another version" in report.error
             assert reader.view(NAME).current_generation() == 0
             # When a process that runs projections starts, it rebuilds them
-            runner = ProjectionSet(settings, desk, [CASE_INDEX])
-            runner.start()
-            try:
+            with running_projections(settings, desk, CASE_INDEX) as runner:
                 running_and_caught_up(runner, desk.log_position())
                 # and the reader serves the new tables, without a restart
                 assert case_ids(reader) == case_ids(runner)
                 reader.wait_for(desk.log_position())
                 [report] = reader.positions()
                 assert (report.ready, report.generation, report.error) == (True, 1, None)
-            finally:
-                runner.close()
         finally:
             reader.close()

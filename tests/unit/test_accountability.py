@@ -28,7 +28,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
@@ -49,8 +48,8 @@ from domain.catalogue import Department
 from domain.closures import CalendarBook
 from domain.errors import Forbidden, InvalidValue
 from domain.standards import CORPORATE_STANDARDS, ServiceStandards, TargetKind
+from tests.toronto_time import local
 
-EDT = ZoneInfo("America/Toronto")
 CSR = Actor(id="csr-ana", role=Role.CSR)
 MANAGER = Actor(id="mgr-karen", role=Role.MANAGER, departments=frozenset({"public-works"}))
 PORTAL = Actor(id="survey-portal", role=Role.SYSTEM)
@@ -65,7 +64,8 @@ PERSONAL = ("Jane Roe", "jane.roe@example.ca", "905-555-0199", "12 King Street W
 
 
 def edt(day: int, hour: int, minute: int = 0, month: int = 7) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=EDT)
+    """A Toronto wall-clock time in 2026 (July unless told): EDT."""
+    return local(2026, month, day, hour, minute)
 
 
 class Log:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
@@ -21,25 +20,13 @@ from domain.calendar import (
     add_calendar_time,
     business_days,
 )
+from tests.toronto_time import local, utc
 
-TORONTO = ZoneInfo("America/Toronto")
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
 SECOND = timedelta(seconds=1)
 # Closures in the tables are recorded long before the contacts they affect.
 LONG_AGO = datetime(2025, 1, 1, tzinfo=UTC)
-
-
-def local(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=TORONTO)
-
-
-def utc(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def closed(day: date, from_time: time | None = None, until_time: time | None = None) -> Closure:

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.calendar import BusinessCalendar, Closure, OpeningHours, business_days
+from tests.toronto_time import TORONTO
 
-TORONTO = ZoneInfo("America/Toronto")
 HOURS = OpeningHours()
 DEFAULT = BusinessCalendar()
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)

@@ -8,8 +8,7 @@ full open day there. No holiday falls in the weeks used (June 8-19 and Oct 26 - 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -21,8 +20,8 @@ from domain.closures import DeskCalendars
 from domain.errors import InvalidValue, RuleViolated
 from domain.standards import CORPORATE_STANDARDS, ServiceStandard, TargetKind
 from domain.targets import Target, status
+from tests.toronto_time import local, utc
 
-TORONTO = ZoneInfo("America/Toronto")
 CSR = Actor(id="csr-ana", role=Role.CSR)
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 HOUR = 3600
@@ -32,14 +31,6 @@ ACK, RESOLVE = TargetKind.ACKNOWLEDGE.value, TargetKind.RESOLVE.value
 # A department's promise for walk-ins: resolved within one business day.
 WALK_IN_RESOLVE = ServiceStandard("walk-in-resolve", "Walk-ins resolved within 1 business day",
                                   TargetKind.RESOLVE, 8 * HOUR, channel="in_person")
-
-
-def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=TORONTO)
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def desks(marina_hours: OpeningHours = SUMMER) -> tuple[Desk, Desk]:

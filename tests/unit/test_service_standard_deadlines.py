@@ -11,8 +11,7 @@ is exactly one full open day, and "N business days" is N x 8 hours of open time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -21,21 +20,11 @@ from domain.calendar import BusinessCalendar, Closure
 from domain.cases import Case
 from domain.standards import CORPORATE_STANDARDS, ServiceStandard, TargetKind
 from domain.targets import TargetState, status
+from tests.toronto_time import local, utc
 
-TORONTO = ZoneInfo("America/Toronto")
 CSR = Actor(id="csr-ana", role=Role.CSR)
 ADMIN_CLOSURE = "administrator closure"
 HOUR = 3600
-
-
-def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
-          second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=TORONTO)
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
-        second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

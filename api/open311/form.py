@@ -1,0 +1,125 @@
+"""POST Service Request's form: read, then every field checked and every problem told at once."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+from litestar import Request
+from litestar.datastructures import UploadFile
+
+from api.open311.errors import Open311Error
+from api.open311.formats import NOT_XML
+from application.open311 import RequestForm
+from domain.open311 import Location, location_problems
+
+CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # a service code
+ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,64})\](\[\])?$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9().\-\s]{7,30}(?:\s*(?:x|ext\.?)\s*[0-9]{1,6})?$")
+HTML = re.compile(r"<\s*/?\s*[A-Za-z!?]")
+DESCRIPTION_LIMIT = 4000  # GeoReport v2
+FIELD_LIMITS = {"first_name": 100, "last_name": 100, "email": 254, "phone": 40,
+                "device_id": 200, "account_id": 200, "media_url": 2000,
+                "address_string": 500, "address_id": 100, "service_code": 64, "lat": 40,
+                "long": 40, "description": DESCRIPTION_LIMIT, "api_key": 200,
+                "jurisdiction_id": 200}
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def read_form(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(FORM_TYPES):
+        raise Open311Error(400, "POST Service Request takes "
+                                "Content-Type: application/x-www-form-urlencoded")
+    form = await request.form()
+    fields: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            raise Open311Error(400, f"{key}: files are not accepted; send media_url")
+        fields.setdefault(key, []).append(value)
+    return fields
+
+
+def single(fields: dict[str, list[str]], name: str) -> str | None:
+    """A field sent at most once; empty counts as absent ("Optional Arguments")."""
+    values = [v.strip() for v in fields.get(name, []) if v.strip()]
+    if len(values) > 1:
+        raise Open311Error(400, f"{name} was sent more than once")
+    return values[0] if values else None
+
+
+def parse_request(fields: dict[str, list[str]]) -> RequestForm:
+    """Every field checked; every problem reported at once."""
+    problems: list[str] = []
+    attributes: dict[str, list[str]] = {}
+    for key, sent in fields.items():
+        attribute = ATTRIBUTE.match(key)
+        if attribute:
+            attributes.setdefault(attribute[1], []).extend(v.strip() for v in sent)
+        elif key not in FIELD_LIMITS:
+            problems.append(f"{key} is not a field of POST Service Request")
+
+    def text(name: str) -> str | None:
+        try:
+            value = single(fields, name)
+        except Open311Error as error:
+            problems.extend(error.descriptions)
+            return None
+        if value is None:
+            return None
+        if len(value) > FIELD_LIMITS[name]:
+            problems.append(f"{name} is at most {FIELD_LIMITS[name]} characters")
+        elif NOT_XML.search(value) or (name != "description" and not value.isprintable()):
+            problems.append(f"{name} contains control characters")
+        return value
+
+    unreadable: list[str] = []
+
+    def number(name: str) -> float | None:
+        value = text(name)
+        if value is None:
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            problems.append(f"{name} must be a decimal number (WGS84); got {value!r}")
+            unreadable.append(name)
+            return None
+
+    given = {name: text(name) for name in ("service_code", "address_string", "address_id",
+                                            "email", "first_name", "last_name", "phone",
+                                            "device_id", "account_id", "media_url",
+                                            "description")}
+    lat, long = number("lat"), number("long")
+    code = given["service_code"]
+    if code is None:
+        problems.append("service_code was not provided")
+    elif not CODE.match(code):
+        problems.append(f"service_code {code!r} is not a service code")
+    if not unreadable:
+        problems += [p.detail if (p.field or "") in p.detail else f"{p.field}: {p.detail}"
+                     for p in location_problems(lat, long, given["address_string"],
+                                                given["address_id"])]
+    if given["email"] and not EMAIL.match(given["email"]):
+        problems.append("email is not an email address")
+    if given["phone"] and not PHONE.match(given["phone"]):
+        problems.append("phone is not a phone number")
+    if given["media_url"]:
+        url = urlparse(given["media_url"])
+        if url.scheme not in {"http", "https"} or not url.netloc:
+            problems.append("media_url must be an http or https URL")
+    if given["description"] and HTML.search(given["description"]):
+        problems.append("description may contain line breaks, but not HTML or code")
+    if problems:
+        raise Open311Error(400, *problems)
+    assert code is not None
+    return RequestForm(
+        service_code=code,
+        location=Location(lat=lat, long=long, address_string=given["address_string"],
+                          address_id=given["address_id"]),
+        description=given["description"] or "", media_url=given["media_url"],
+        attributes=attributes, first_name=given["first_name"],
+        last_name=given["last_name"], email=given["email"], phone=given["phone"],
+        device_id=given["device_id"], account_id=given["account_id"])

@@ -1,0 +1,141 @@
+"""The GeoReport v2 routes under /open311/v2, and the router that answers their errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar import HttpMethod, Request, Response, Router, get, post, route
+from litestar.exceptions import HTTPException, ValidationException
+
+from api.open311.errors import Open311Error
+from api.open311.filters import find_requests
+from api.open311.form import parse_request, read_form, single
+from api.open311.formats import (
+    error_response,
+    exception_handler,
+    format_of,
+    respond,
+    split_format,
+)
+from api.open311.payloads import BASE, discovery_payload, request_payload, service_payload
+from api.open311.rate_limit import limiter_of
+from application import open311
+from application.desk import ServiceDesk
+from domain.errors import DomainError
+
+
+def check_jurisdiction(value: str | None) -> None:
+    if value and value != open311.JURISDICTION_ID:
+        raise Open311Error(404, f"jurisdiction_id {value} was not found; this endpoint serves "
+                                f"{open311.JURISDICTION_ID} only")
+
+
+def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
+    desk: ServiceDesk = request.app.state.desk
+    return desk
+
+
+async def answer(request: Request[Any, Any, Any], segment: str,
+                 produce: Callable[[str], tuple[str, Any]]) -> Response[bytes]:
+    """GET `segment` (a name and its format): `produce(name)` once the jurisdiction is checked,
+    rendered in that format."""
+    def checked() -> tuple[str, Any]:
+        name, _ = split_format(segment)
+        check_jurisdiction(request.query_params.get("jurisdiction_id"))
+        return produce(name)
+
+    return await respond(format_of(segment), checked)
+
+
+@get("/{document:str}", operation_id="open311_document", include_in_schema=False)
+async def document(request: Request[Any, Any, Any], document: str) -> Response[bytes]:
+    """discovery, services and requests (GET Service Requests), each .json or .xml."""
+    desk = desk_of(request)
+
+    def produce(name: str) -> tuple[str, Any]:
+        if name == "discovery":
+            return "discovery", discovery_payload(request, desk)
+        if name == "services":
+            return "services", [service_payload(s) for s in open311.public_services(desk)]
+        if name == "requests":
+            found = find_requests(request, desk)
+            return "service_requests", [request_payload(item) for item in found]
+        raise Open311Error(404, f"{document} is not a resource of this endpoint")
+
+    return await answer(request, document, produce)
+
+
+@get("/services/{name:str}", operation_id="open311_service_definition",
+     include_in_schema=False)
+async def service_definition(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+    def produce(code: str) -> tuple[str, Any]:
+        service = open311.public_service(desk_of(request), code)
+        # No service of the catalogue asks for extra fields, so every definition is empty.
+        return "service_definition", {"service_code": service.code, "attributes": []}
+
+    return await answer(request, name, produce)
+
+
+@get("/requests/{name:str}", operation_id="open311_request", include_in_schema=False)
+async def one_request(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+    def produce(reference: str) -> tuple[str, Any]:
+        item = open311.request_view(desk_of(request), reference)
+        return "service_requests", [request_payload(item)]
+
+    return await answer(request, name, produce)
+
+
+@get("/tokens/{name:str}", operation_id="open311_token", include_in_schema=False)
+async def token(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+    def produce(value: str) -> tuple[str, Any]:
+        reference = open311.token_reference(desk_of(request), value)
+        return "service_requests", [{"service_request_id": reference, "token": value}]
+
+    return await answer(request, name, produce)
+
+
+@post("/{document:str}", operation_id="open311_create_request", include_in_schema=False,
+      status_code=200)
+async def create_request(request: Request[Any, Any, Any], document: str) -> Response[bytes]:
+    fmt = format_of(document)
+    limiter = limiter_of(request)
+    try:
+        name, fmt = split_format(document)
+        if name != "requests":
+            raise Open311Error(404, f"POST {document} is not a resource of this endpoint")
+        limiter.admit(f"address:{request.client.host if request.client else '?'}",
+                      limiter.per_address)
+        fields = await read_form(request)
+    except Exception as error:
+        return error_response(fmt, error)
+    desk = desk_of(request)
+
+    def produce() -> tuple[str, Any]:
+        client = open311.authenticate(desk, single(fields, "api_key"))
+        limiter.admit(f"key:{client.key_id}", limiter.per_key)
+        check_jurisdiction(single(fields, "jurisdiction_id"))
+        submitted = open311.submit_request(desk, client, parse_request(fields))
+        return "service_requests", [{"token": submitted.token,
+                                     "service_notice": submitted.service_notice,
+                                     "account_id": None}]
+
+    return await respond(fmt, produce)
+
+
+@route(["/services", "/requests", "/tokens"], http_method=[HttpMethod.GET, HttpMethod.POST],
+       operation_id="open311_no_format", include_in_schema=False)
+async def no_format(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """These words are also folders of the tree, so without a format they would miss the
+    `/{document}` route and get the desk's own 404."""
+    return error_response("json", Open311Error(404, f"{request.url.path} is not a resource of "
+                                                    "this endpoint: add .json or .xml"))
+
+
+OPEN311_HANDLERS = {HTTPException: exception_handler, ValidationException: exception_handler,
+                    DomainError: exception_handler, Exception: exception_handler}
+
+open311_router = Router(
+    path=BASE, tags=["open311"], exception_handlers=OPEN311_HANDLERS,  # type: ignore[arg-type]
+    route_handlers=[document, service_definition, one_request, token, create_request,
+                    no_format])

@@ -1,0 +1,74 @@
+"""How customers fared: transfers, resolution at first contact, and what their surveys said."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from application.accountability.arithmetic import CENT, average, percent
+from application.accountability.replay import Replayed
+from domain.values import Status
+
+
+@dataclass(frozen=True)
+class Transfers:
+    transfers: int
+    warm: int
+    cold: int
+    warm_share: Decimal | None
+    cases_transferred: int
+    per_case: Decimal | None
+
+
+@dataclass(frozen=True)
+class FirstContact:
+    resolved: int
+    at_first_contact: int
+    rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    csat_responses: int
+    csat_average: Decimal | None  # 1-5
+    nps_responses: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: Decimal | None  # -100 to 100
+    ces_responses: int
+    ces_average: Decimal | None  # 1-7
+
+
+def transfers(seen: Replayed) -> Transfers:
+    moves = [t for f in seen.followed for t in f.case.transfers]
+    warm = sum(1 for t in moves if t["warm"])
+    cases = len(seen.followed)
+    return Transfers(
+        transfers=len(moves), warm=warm, cold=len(moves) - warm,
+        warm_share=percent(warm, len(moves)),
+        cases_transferred=sum(1 for f in seen.followed if f.case.transfers),
+        per_case=(Decimal(len(moves)) / cases).quantize(CENT, ROUND_HALF_UP)
+        if cases else None)
+
+
+def first_contact(seen: Replayed) -> FirstContact:
+    resolved = [f.case for f in seen.followed
+                if f.case.status in {Status.RESOLVED.value, Status.CLOSED.value}]
+    first = sum(1 for c in resolved if c.resolved_at_first_contact)
+    return FirstContact(resolved=len(resolved), at_first_contact=first,
+                        rate=percent(first, len(resolved)))
+
+
+def satisfaction(seen: Replayed) -> Satisfaction:
+    answers = [s for f in seen.followed for s in f.case.surveys]
+    csat = [s["csat"] for s in answers if s["csat"] is not None]
+    nps = [s["nps"] for s in answers if s["nps"] is not None]
+    ces = [s["ces"] for s in answers if s["ces"] is not None]
+    promoters = sum(1 for n in nps if n >= 9)
+    detractors = sum(1 for n in nps if n <= 6)
+    return Satisfaction(
+        csat_responses=len(csat), csat_average=average(csat), nps_responses=len(nps),
+        promoters=promoters, passives=len(nps) - promoters - detractors,
+        detractors=detractors, nps=percent(promoters - detractors, len(nps)),
+        ces_responses=len(ces), ces_average=average(ces))

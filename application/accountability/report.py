@@ -1,0 +1,84 @@
+"""The accountability report as a whole, and `build_report`, which figures it from the log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from application.accountability import complaints as complaint_figures
+from application.accountability import experience, standards, volumes
+from application.accountability.complaints import ComplaintRow, LevelRow
+from application.accountability.experience import FirstContact, Satisfaction, Transfers
+from application.accountability.replay import ReportBuilder
+from application.accountability.request import Period, ReportRequest
+from application.accountability.standards import (
+    BreachRow,
+    StandardChannelRow,
+    StandardMonthRow,
+    StandardRow,
+)
+from application.accountability.volumes import ChannelRow, DepartmentRow, Effort
+
+TOWN = "Town of Cobourg"
+
+
+@dataclass(frozen=True)
+class Chain:
+    head_position: int
+    head_hash: str
+
+
+@dataclass(frozen=True)
+class AccountabilityReport:
+    town: str
+    period: Period
+    department: str | None
+    department_name: str | None
+    as_of: datetime
+    standards_version: int | None
+    cases: int
+    standards: list[StandardRow]
+    standards_by_channel: list[StandardChannelRow]
+    standards_by_month: list[StandardMonthRow]
+    breaches: list[BreachRow]
+    channels: list[ChannelRow]
+    departments: list[DepartmentRow]
+    complaints: list[ComplaintRow]
+    complaint_levels: list[LevelRow]
+    transfers: Transfers
+    first_contact: FirstContact
+    satisfaction: Satisfaction
+    effort: Effort
+    chain: Chain
+
+
+def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
+                 link_at: Callable[[int], str]) -> AccountabilityReport:
+    """The report for `request` from the log's (position, event) pairs, in position order.
+
+    `link_at(position)` gives the hex chain link stored at a position (or the genesis link for
+    position 0, an empty log).
+    """
+    builder = ReportBuilder(request)
+    for position, event in events:
+        builder.add(position, event)
+    seen = builder.replayed()
+    judged = standards.judge_targets(seen)
+    wanted = request.department
+    return AccountabilityReport(
+        town=TOWN, period=request.period, department=wanted,
+        department_name=seen.departments[wanted].name if wanted in seen.departments else None,
+        as_of=seen.as_of,
+        standards_version=seen.standards.current_version if seen.standards else None,
+        cases=len(seen.followed), standards=standards.standard_rows(seen, judged),
+        standards_by_channel=standards.by_channel(judged),
+        standards_by_month=standards.by_month(seen, judged),
+        breaches=standards.breaches(judged), channels=volumes.channels(seen),
+        departments=volumes.departments(seen, judged),
+        complaints=complaint_figures.complaints(seen),
+        complaint_levels=complaint_figures.levels(seen),
+        transfers=experience.transfers(seen), first_contact=experience.first_contact(seen),
+        satisfaction=experience.satisfaction(seen), effort=volumes.effort(seen),
+        chain=Chain(seen.head, link_at(seen.head)))

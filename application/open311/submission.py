@@ -1,0 +1,76 @@
+"""A POST Service Request, recorded as a web-channel case with its place and media beside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from application.desk import ServiceDesk
+from application.open311.keys import Client
+from application.open311.notice import Names, service_notice
+from application.open311.services import offered
+from domain.errors import InvalidValue
+from domain.open311 import Location, ServiceRequestRecord
+from domain.values import Channel, Purpose
+
+# Most services in Appendix IV name the customer's purpose; a report about a place without one
+# is someone addressing an issue.
+DEFAULT_PURPOSE = Purpose.ISSUE_OR_COMPLAINT.value
+SUBJECT_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    """A POST Service Request as the API parsed it (each field already within its limits)."""
+
+    service_code: str
+    location: Location
+    description: str = ""
+    media_url: str | None = None
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+
+    def contact(self) -> dict[str, str]:
+        """The personal information, for the case's contact and nowhere public."""
+        name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        details = {"name": name, "first_name": self.first_name, "last_name": self.last_name,
+                   "email": self.email, "phone": self.phone, "device_id": self.device_id,
+                   "account_id": self.account_id}
+        return {key: value for key, value in details.items() if value}
+
+
+@dataclass(frozen=True)
+class Submitted:
+    token: str
+    reference: str
+    service_notice: str
+
+
+def submit_request(desk: ServiceDesk, client: Client, form: RequestForm) -> Submitted:
+    """Record the request as a web-channel case. Raises NotFound (service), InvalidValue."""
+    service = offered(desk, form.service_code)
+    if form.attributes:  # no service of the catalogue defines attributes (yet)
+        code = next(iter(form.attributes))
+        raise InvalidValue(f"service {service.code} asks for no attribute {code!r}",
+                           f"attribute[{code}]")
+    form.location.check()
+    subject = f"{service.name} at {form.location.describe()}"
+    if len(subject) > SUBJECT_LIMIT:
+        subject = subject[:SUBJECT_LIMIT - 1] + "…"
+    outcome = desk.receive(
+        client.actor, channel=Channel.WEB_FORM.value, received_at=None,
+        purpose=service.purpose or DEFAULT_PURPOSE, service_code=service.code, department=None,
+        subject=subject, description=form.description, contact=form.contact(),
+        accessibility_needs=None)
+    case = outcome.case
+    # A second save: should it fail, the case stands (staff see the place in its subject) and
+    # the public views show the request without its place.
+    desk.save(ServiceRequestRecord.submit(
+        reference=case.reference, app=client.name, location=form.location,
+        media_url=form.media_url, attributes=form.attributes, actor=client.actor))
+    return Submitted(token=str(case.id), reference=case.reference,
+                     service_notice=service_notice(case, Names.of(desk)))
