@@ -13,13 +13,12 @@ import anyio
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from api.auth import current_actor
 from api.cases import desk_of
-from api.problems import PROBLEM_JSON, Problem
+from api.problems import problem_doc
 from application.access import check_auditor
 from application.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.actors import Actor
@@ -33,13 +32,8 @@ LINES_PER_CHUNK = 500  # lines read and sent together: one worker-thread hop per
 ERRORS = "401 (no valid token), 403 (not an auditor or administrator)"
 
 
-def _problem(description: str) -> ResponseSpec:
-    return ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON,
-                        description=description, generate_examples=False)
-
-
-AUDIT_ERRORS = {401: _problem("No valid bearer token"),
-                403: _problem("Only auditors and administrators read the audit trail")}
+AUDIT_ERRORS = {401: problem_doc("No valid bearer token"),
+                403: problem_doc("Only auditors and administrators read the audit trail")}
 
 # Positions are 64-bit in both databases; larger numbers are refused, not overflowed.
 MAX_POSITION = 2**63 - 1
@@ -87,9 +81,9 @@ class AuditController(Controller):
              "whose events are sent is written to the access log. Errors: 400 (malformed "
              f"parameter), {ERRORS}, 404 (no such case), 422 (both after and from_position), "
              "as application/problem+json."),
-         responses={**AUDIT_ERRORS, 400: _problem("A parameter is malformed"),
-                    404: _problem("No such case"),
-                    422: _problem("after and from_position were both given")})
+         responses={**AUDIT_ERRORS, 400: problem_doc("A parameter is malformed"),
+                    404: problem_doc("No such case"),
+                    422: problem_doc("after and from_position were both given")})
     def events(
         self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
         after: Annotated[int | None, QueryParameter(ge=0, le=MAX_POSITION)] = None,
@@ -143,8 +137,8 @@ class AuditController(Controller):
              "when, which case, and the route. Pass `next_cursor` as `after` for the next "
              f"page. Errors: 400 (malformed parameter), {ERRORS}, 422 (bad cursor), as "
              "application/problem+json."),
-         responses={**AUDIT_ERRORS, 400: _problem("A parameter is malformed"),
-                    422: _problem("The cursor is not valid")})
+         responses={**AUDIT_ERRORS, 400: problem_doc("A parameter is malformed"),
+                    422: problem_doc("The cursor is not valid")})
     def access(
         self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
         case_id: UUID | None = None,

@@ -16,11 +16,10 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from api.auth import authenticated, current_actor
-from api.problems import PROBLEM_JSON, Problem
+from api.problems import described_problems
 from api.schemas import Body, Code, PurposeName, Short, Text
 from application import catalogue
 from application.access import check_admin
@@ -231,23 +230,18 @@ def _desk(request: Request[Any, Any, Any]) -> ServiceDesk:
     return desk
 
 
-def _problems(**described: str) -> dict[int, ResponseSpec]:
-    return {int(status.removeprefix("e")): ResponseSpec(
-        data_container=Problem, media_type=PROBLEM_JSON, description=description,
-        generate_examples=False) for status, description in described.items()}
-
-
 UNAUTHENTICATED = "No valid bearer token"
-READ_LIST_ERRORS = _problems(e400="A parameter is malformed", e401=UNAUTHENTICATED,
+READ_LIST_ERRORS = described_problems(e400="A parameter is malformed", e401=UNAUTHENTICATED,
                              e422="The cursor or a filter value is not valid")
-READ_ONE_ERRORS = _problems(e400="The code is malformed", e401=UNAUTHENTICATED,
+READ_ONE_ERRORS = described_problems(e400="The code is malformed", e401=UNAUTHENTICATED,
                             e404="No entry with this code")
 WRITE_ERRORS = {"e400": "The body is malformed or has unknown fields", "e401": UNAUTHENTICATED,
                 "e403": "Only administrators change the catalogue",
                 "e409": "The code is taken, or the entry changed meanwhile",
+                "e413": "The body is larger than CIVICDESK_MAX_BODY_BYTES",
                 "e422": "A value breaks a rule of the catalogue"}
-CREATE_ERRORS = _problems(**WRITE_ERRORS)
-REVISE_ERRORS = _problems(**WRITE_ERRORS, e404="No entry with this code")
+CREATE_ERRORS = described_problems(**WRITE_ERRORS)
+REVISE_ERRORS = described_problems(**WRITE_ERRORS, e404="No entry with this code")
 AFTER = Parameter(query="after", default=None, max_length=512,
                   description="the `next_cursor` of the previous page")
 LIMIT = Parameter(query="limit", default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)

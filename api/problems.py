@@ -67,6 +67,12 @@ def problem_doc(description: str) -> ResponseSpec:
                         description=description, generate_examples=False)
 
 
+def described_problems(**described: str) -> dict[int, ResponseSpec]:
+    """Problem responses, each with its own description: `e404="No such case"`, ..."""
+    return {int(status.removeprefix("e")): problem_doc(description)
+            for status, description in described.items()}
+
+
 def problem_docs(*statuses: int) -> dict[int, ResponseSpec]:
     """The documented error responses of a route, by status."""
     return {status: problem_doc(ERROR_DESCRIPTIONS[status]) for status in statuses}

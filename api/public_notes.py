@@ -12,12 +12,11 @@ from uuid import UUID
 import msgspec
 from litestar import Request, Response, post
 from litestar.di import Provide
-from litestar.openapi.datastructures import ResponseSpec
 
 from api import schemas
 from api.auth import current_actor
 from api.cases import answer, desk_of, idempotency
-from api.problems import PROBLEM_JSON, Problem
+from api.problems import described_problems
 from application.open311 import publish_note
 from domain.actors import Actor
 from domain.cases import PUBLIC_NOTE_LIMIT
@@ -27,23 +26,18 @@ class PublicNoteBody(schemas.Command, kw_only=True):
     note: Annotated[str, msgspec.Meta(min_length=1, max_length=PUBLIC_NOTE_LIMIT)]
 
 
-def _problems(**described: str) -> dict[int, ResponseSpec]:
-    return {int(status.removeprefix("e")): ResponseSpec(
-        data_container=Problem, media_type=PROBLEM_JSON, description=description,
-        generate_examples=False) for status, description in described.items()}
-
-
 @post("/api/v1/cases/{case_id:uuid}/public-notes", operation_id="case_publish_note",
       tags=["case commands"], status_code=200, sync_to_thread=True,
       dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
       summary="Publish a note the public may read",
       description="The note becomes the request's Open311 `status_notes` and shows on its "
                   "status page: write it for everyone, naming no one.",
-      responses=_problems(
+      responses=described_problems(
           e400="The body is malformed or has unknown fields", e401="No valid bearer token",
           e403="The role may not publish notes on this department's cases",
           e404="No such case, or not one the caller may see",
           e409="expected_version is not the case's version",
+          e413="The body is larger than CIVICDESK_MAX_BODY_BYTES",
           e422="The note or occurred_at breaks a rule of the desk"))
 def publish_public_note(request: Request[Any, Any, Any], case_id: UUID, data: PublicNoteBody,
                         actor: Actor) -> Response[schemas.CaseView]:

@@ -17,11 +17,10 @@ from zoneinfo import ZoneInfo
 import anyio
 import msgspec
 from litestar import MediaType, Request, Response, get
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Operation
 from litestar.response import Redirect
 
-from api.problems import PROBLEM_JSON, Problem
+from api.problems import problem_doc
 from application.desk import ServiceDesk
 from application.open311 import PublicStatus, public_status
 from domain.errors import NotFound
@@ -107,19 +106,14 @@ class PublicOperation(Operation):
         return schema
 
 
-def _problem(description: str) -> ResponseSpec:
-    return ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON,
-                        description=description, generate_examples=False)
-
-
 @get("/api/v1/public/requests/{reference:str}", operation_id="public_request_status",
      tags=["public"], operation_class=PublicOperation,
      summary="A request's public status, by its reference",
      description="No sign-in. Status, department, service, the promises that apply and "
                  "whether each was kept, and the notes staff published; no personal "
                  "information. Errors: 404 as application/problem+json.",
-     responses={400: _problem("The request is malformed"),
-                404: _problem("No request has this reference")})
+     responses={400: problem_doc("The request is malformed"),
+                404: problem_doc("No request has this reference")})
 async def public_request_status(request: Request[Any, Any, Any],
                                 reference: str) -> PublicRequestStatus:
     found = await anyio.to_thread.run_sync(public_status, desk_of(request),
