@@ -173,12 +173,9 @@ class Election:
     def start(self, *, first_attempt_here: bool = False) -> None:
         """Contend for the lock in a thread of its own; with `first_attempt_here`, the first
         attempt (and `lead()` if it wins) runs in the caller's thread before `start` returns."""
-        if self.lock is None:
-            self._become_leader()
-            self._announce()
-            return
-        if first_attempt_here:
+        if first_attempt_here or self.lock is None:
             self._attempt()
+            first_attempt_here = True
         self._thread = threading.Thread(
             target=self._contend, args=(first_attempt_here,), daemon=True,
             name=f"election: {self.what}")
@@ -189,9 +186,13 @@ class Election:
         log.info("this process runs %s", self.what)
         try:
             self.lead()
-        except Exception:
-            # Holding the lock without running it would starve every standby.
-            log.exception("could not start %s; giving up the lock", self.what)
+        except Exception as error:
+            # Holding the lock without running it would starve every standby; the next
+            # attempt (every `interval`) tries again, here or in another process.
+            if isinstance(error, TimeoutError):  # e.g. a read model it needs is rebuilding
+                log.warning("cannot start %s yet (%s); trying again", self.what, error)
+            else:
+                log.exception("could not start %s; giving up the lock", self.what)
             self.is_leader = False
             self._safely(self.stand_down)
             if self.lock is not None:
@@ -218,8 +219,8 @@ class Election:
             attempted = True
 
     def _attempt(self) -> None:
-        assert self.lock is not None
-        held = self.lock.try_acquire()
+        # Without a lock (SQLite: one process per file) this process always leads.
+        held = True if self.lock is None else self.lock.try_acquire()
         if self._stopping.is_set():
             return
         if held and not self.is_leader:
