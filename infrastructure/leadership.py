@@ -183,9 +183,9 @@ class Election:
 
     def _become_leader(self) -> None:
         self.is_leader = True
-        log.info("this process runs %s", self.what)
         try:
             self.lead()
+            log.info("this process runs %s", self.what)
         except Exception as error:
             # Holding the lock without running it would starve every standby; the next
             # attempt (every `interval`) tries again, here or in another process.

@@ -42,6 +42,9 @@ def post(api: Any, path: str, body: dict[str, Any]) -> int:
 
 def get(api: Any, role: str = "manager", departments: list[str] | None = None,
         **params: Any) -> Response:
+    """The scorecard, once its read model has caught up with everything recorded so far (the
+    module's app starts its projections afresh, and they may still be following the log)."""
+    params.setdefault("min_position", api.desk.log_position())
     response: Response = api.client.get(SCORECARDS, params=params,
                                         headers=api.headers(role, departments))
     return response
