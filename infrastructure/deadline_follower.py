@@ -23,7 +23,8 @@ from domain.cases import Case
 from domain.standards import TargetKind
 
 log = logging.getLogger("civicdesk.scheduler")
-RESUBSCRIBE_SECONDS = 2.0
+RESUBSCRIBE_SECONDS = 2.0  # after a failure; doubling while the failures go on ...
+RESUBSCRIBE_MAX_SECONDS = 60.0  # ... up to this
 
 # Events after which a case's watched due times may differ.
 TARGET_EVENTS = ("TargetsSet", "TargetsRescheduled", "WaitingOnCustomer", "Acknowledged",
@@ -78,10 +79,13 @@ class DeadlineFollower:
         return ApplicationSubscription(app=self.desk, gt=self.position, topics=topics)
 
     def _follow(self) -> None:
-        """Sync every case whose targets may have changed. If reading the log fails (the
-        database went away), follow again from the last position synced: a follower that
-        died quietly would leave new and moved deadlines unscheduled."""
+        """Sync every case whose targets may have changed. If reading the log or syncing a
+        case fails (the database went away), follow again from the last position synced: a
+        follower that died quietly would leave new and moved deadlines unscheduled. Failures
+        in a row wait longer each time (up to RESUBSCRIBE_MAX_SECONDS) and log the traceback
+        once, so a failure that does not go away neither spins nor floods the log."""
         subscription = self._subscription
+        failures, failed_at = 0, self.position
         while not self._stopping.is_set():
             try:
                 if subscription is None:
@@ -93,11 +97,18 @@ class DeadlineFollower:
                     self.position = tracking.notification_id
                 return  # stopped
             except Exception:
-                log.exception("the deadline follower failed; following again from %s",
-                              self.position)
+                failures = failures + 1 if self.position == failed_at else 1
+                failed_at = self.position
+                wait = min(RESUBSCRIBE_SECONDS * 2 ** (failures - 1), RESUBSCRIBE_MAX_SECONDS)
+                if failures == 1:
+                    log.exception("the deadline follower failed; following again from %s",
+                                  self.position)
+                else:
+                    log.warning("the deadline follower failed again at %s (%d in a row); "
+                                "trying again in %g s", self.position, failures, wait)
             if subscription is not None:
                 with contextlib.suppress(Exception):
                     subscription.stop()
             subscription = None
-            if self._stopping.wait(RESUBSCRIBE_SECONDS):
+            if self._stopping.wait(wait):
                 return
