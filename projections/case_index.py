@@ -262,15 +262,18 @@ class CaseIndexView(TargetRows):
             state = parse_enum(TargetState, target_state, "target_state")
             if now is None or calendars is None:
                 raise ValueError("a target state is judged at a moment on the desks' calendars")
+            if state is TargetState.AT_RISK:
+                # Few cases may be at risk: find them from their targets (by index), rather
+                # than testing every case in page order, most of them overdue or far off.
+                candidates, values = self.at_risk_candidates(cursor, now, calendars, target)
+                where.append(f"c.id IN ({candidates})")
+                parameters += values
+                return state
             condition, values, exact = self.state_condition(state, now)
             conditions.append(condition)
             condition_parameters += values
             if not exact:
                 judged = state
-            if state is TargetState.AT_RISK:
-                near, near_values = self.may_be_at_risk(cursor, now, calendars)
-                conditions.append(near)
-                condition_parameters += near_values
         where.append(f"EXISTS (SELECT 1 FROM {self.table(TARGETS)} t "
                      f"WHERE {' AND '.join(conditions)})")
         parameters += condition_parameters

@@ -104,7 +104,7 @@ class QueuesView(SlaBoardView):
     def view_statements(self) -> list[str]:
         cases, t, u = self.table(CASES), self.time_type, self.uuid_type
         order = "due_key, received_at, id"
-        kinds, targets, targets_index = self.target_statements()
+        kinds, targets, *targets_indexes = self.target_statements()
         return [
             f"CREATE TABLE IF NOT EXISTS {cases} (id {u} PRIMARY KEY, reference TEXT NOT NULL, "
             "status TEXT NOT NULL, department TEXT NOT NULL, assignee TEXT, "
@@ -118,7 +118,7 @@ class QueuesView(SlaBoardView):
               for column in ("department", "assignee", "channel")),
             f"CREATE INDEX IF NOT EXISTS {self.table(f'{CASES}_intake')} ON {cases} ({order}) "
             "WHERE in_queue AND intake",
-            targets_index,
+            *targets_indexes,
         ]
 
     def insert_case(self, tracking: Tracking, row: dict[str, Any]) -> None:

@@ -123,6 +123,8 @@ class TargetRows(View):
             "desk TEXT, PRIMARY KEY (case_id, target))",
             f"CREATE INDEX IF NOT EXISTS {self.table(f'{self.TARGETS}_open_by_due')} "
             f"ON {targets} (due_at) WHERE met_at IS NULL",
+            f"CREATE INDEX IF NOT EXISTS {self.table(f'{self.TARGETS}_paused')} "
+            f"ON {targets} (case_id) WHERE paused_at IS NOT NULL AND met_at IS NULL",
         ]
 
     def change_targets(self, cursor: Any, case_id: UUID, change: TargetChange) -> None:
@@ -195,25 +197,54 @@ class TargetRows(View):
             found.setdefault(self.id_out(row["case_id"]), []).append(self.target_of(row))
         return found
 
+    def _kind_cutoffs(self, cursor: Any, now: datetime,
+                      calendars: DeskCalendars) -> list[tuple[Any, ...]]:
+        """Each target kind's parameters and the due time from which a running target of
+        that kind is certainly pending at `now`."""
+        cursor.execute("SELECT basis, seconds, at_risk_share AS share, desk "
+                       f"FROM {self.table(f'{self.TARGETS}_kinds')}")
+        return [(row["basis"], row["seconds"], row["share"], row["desk"], self.time_in(
+            certainly_pending_from(row["basis"], int(row["seconds"]), float(row["share"]),
+                                   now, calendars.of(row["desk"] or None))))
+            for row in cursor.fetchall()]
+
+    def _kind_is_near_due(self, t: str) -> str:
+        mark = self.placeholder
+        return (f"({t}basis = {mark} AND {t}seconds = {mark} AND {t}at_risk_share = {mark} "
+                f"AND COALESCE({t}desk, '') = {mark} AND {t}due_at < {mark})")
+
     def may_be_at_risk(self, cursor: Any, now: datetime, calendars: DeskCalendars,
                        alias: str = "t") -> tuple[str, list[Any]]:
         """SQL over the target rows of alias `alias` that may be at risk at `now` unless met
         or overdue: every paused one, and every running one due before its kind's
         `certainly_pending_from`; and its parameters."""
-        t, mark = f"{alias}.", self.placeholder
-        cursor.execute("SELECT basis, seconds, at_risk_share AS share, desk "
-                       f"FROM {self.table(f'{self.TARGETS}_kinds')}")
-        near, parameters = [f"{t}paused_at IS NOT NULL"], []
-        for row in cursor.fetchall():
-            near.append(f"({t}basis = {mark} AND {t}seconds = {mark} AND "
-                        f"{t}at_risk_share = {mark} AND COALESCE({t}desk, '') = {mark} AND "
-                        f"{t}due_at < {mark})")
-            cutoff = certainly_pending_from(row["basis"], int(row["seconds"]),
-                                            float(row["share"]), now,
-                                            calendars.of(row["desk"] or None))
-            parameters += [row["basis"], row["seconds"], row["share"], row["desk"],
-                           self.time_in(cutoff)]
-        return f"({' OR '.join(near)})", parameters
+        t = f"{alias}."
+        kinds = self._kind_cutoffs(cursor, now, calendars)
+        near = [f"{t}paused_at IS NOT NULL", *(self._kind_is_near_due(t) for _ in kinds)]
+        return f"({' OR '.join(near)})", [value for kind in kinds for value in kind]
+
+    def at_risk_candidates(self, cursor: Any, now: datetime, calendars: DeskCalendars,
+                           target: str | None = None) -> tuple[str, list[Any]]:
+        """SQL selecting the ids of the cases with a target (named `target`, if given) that
+        may be at risk at `now`, and its parameters: running targets not yet due and due
+        before their kind's `certainly_pending_from` (a range of the open-by-due index), and
+        paused ones not overdue (the paused index). Few, however many cases there are."""
+        mark, table = self.placeholder, self.table(self.TARGETS)
+        kinds = self._kind_cutoffs(cursor, now, calendars)
+        named, names = (f" AND t.target = {mark}", [target]) if target else ("", [])
+        if kinds:
+            running = (f"SELECT t.case_id FROM {table} t WHERE t.met_at IS NULL "
+                       "AND t.breached_at IS NULL AND t.paused_at IS NULL "
+                       f"AND t.due_at >= {mark} AND t.due_at < {mark}{named} AND ("
+                       + " OR ".join(self._kind_is_near_due("t.") for _ in kinds) + ") UNION ALL ")
+            values = [self.time_in(now), max(kind[-1] for kind in kinds), *names,
+                      *(value for kind in kinds for value in kind)]
+        else:
+            running, values = "", []
+        paused = (f"SELECT t.case_id FROM {table} t WHERE t.met_at IS NULL "
+                  "AND t.breached_at IS NULL AND t.paused_at IS NOT NULL "
+                  f"AND t.paused_at <= t.due_at{named}")
+        return running + paused, [*values, *names]
 
     def state_condition(self, state: TargetState, now: datetime,
                         alias: str = "t") -> tuple[str, list[Any], bool]:
