@@ -21,6 +21,7 @@ from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from projections.runner import ProjectionSet
 from tests import toronto_time
+from tests.conftest import running_projections
 
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 CSR = Actor(id="csr-ana", role=Role.CSR)
@@ -49,10 +50,8 @@ def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> None
 
 @pytest.fixture
 def index(settings: Settings, desk: ServiceDesk) -> Iterator[ProjectionSet]:
-    running = ProjectionSet(settings, desk, [CASE_INDEX])
-    running.start()
-    yield running
-    running.close()
+    with running_projections(settings, desk, CASE_INDEX) as running:
+        yield running
 
 
 @pytest.fixture

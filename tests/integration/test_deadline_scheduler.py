@@ -39,6 +39,7 @@ from infrastructure.scheduler import pending_deadlines
 from infrastructure.settings import Settings
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.runner import ProjectionSet
+from tests.conftest import running_projections
 from tests.receiving import receive_at
 
 if TYPE_CHECKING:
@@ -62,10 +63,8 @@ WEDNESDAY_10_EST = utc(2026, 3, 4, 15, 0)
 @pytest.fixture
 def projections(settings: Settings, desk: ServiceDesk) -> Iterator[ProjectionSet]:
     """The pending deadlines view, kept up to date by its projection runner."""
-    read_models = ProjectionSet(settings, desk, [PENDING_DEADLINES])
-    read_models.start()
-    yield read_models
-    read_models.close()
+    with running_projections(settings, desk, PENDING_DEADLINES) as read_models:
+        yield read_models
 
 
 def from_view(projections: ProjectionSet, desk: ServiceDesk, timeout: float = 60.0) -> Pending:
