@@ -16,11 +16,12 @@ OUTER_LAYERS = {"api", "infrastructure", "projections", "litestar", "msgspec", "
 def imports_of(package: str) -> list[tuple[str, str]]:
     found = []
     for path in sorted((ROOT / package).rglob("*.py")):
+        name = path.relative_to(ROOT / package).as_posix()  # a package's __init__.py by its path
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
-                found += [(path.name, alias.name) for alias in node.names]
+                found += [(name, alias.name) for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.append((path.name, node.module))
+                found.append((name, node.module))
     return found
 
 
