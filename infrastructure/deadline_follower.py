@@ -21,6 +21,7 @@ from eventsourcing.projection import ApplicationSubscription
 from application.desk import ServiceDesk
 from domain.cases import Case
 from domain.standards import TargetKind
+from infrastructure.deadline_retries import retry_delay
 
 log = logging.getLogger("civicdesk.scheduler")
 RESUBSCRIBE_SECONDS = 2.0  # after a failure; doubling while the failures go on ...
@@ -99,7 +100,8 @@ class DeadlineFollower:
             except Exception:
                 failures = failures + 1 if self.position == failed_at else 1
                 failed_at = self.position
-                wait = min(RESUBSCRIBE_SECONDS * 2 ** (failures - 1), RESUBSCRIBE_MAX_SECONDS)
+                wait = retry_delay(failures, RESUBSCRIBE_SECONDS,
+                                   RESUBSCRIBE_MAX_SECONDS).total_seconds()
                 if failures == 1:
                     log.exception("the deadline follower failed; following again from %s",
                                   self.position)

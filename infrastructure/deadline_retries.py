@@ -19,10 +19,12 @@ RETRY_MAX_SECONDS = 300.0
 _MAX_DOUBLINGS = 16  # enough to reach the cap; keeps 2 ** n small for a deadline failing for days
 
 
-def retry_delay(failures: int) -> timedelta:
-    """The wait before the next try after `failures` failures in a row (at least one)."""
-    seconds = RETRY_SECONDS * 2 ** min(max(failures - 1, 0), _MAX_DOUBLINGS)
-    return timedelta(seconds=min(seconds, RETRY_MAX_SECONDS))
+def retry_delay(failures: int, first: float = RETRY_SECONDS,
+                most: float = RETRY_MAX_SECONDS) -> timedelta:
+    """The wait before the next try after `failures` failures in a row (at least one): `first`
+    seconds, doubling with each failure, at most `most`."""
+    seconds = first * 2 ** min(max(failures - 1, 0), _MAX_DOUBLINGS)
+    return timedelta(seconds=min(seconds, most))
 
 
 class Retries:
