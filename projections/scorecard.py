@@ -64,7 +64,6 @@ CASE_FACTS = ("id", "channel", "purpose", "status", "classification", "escalatio
 COUNTERS = ("debriefed", "at_first_contact", "interactions", "effort_minutes", "csat_sum",
             "csat_responses", "nps_responses", "nps_promoters", "nps_detractors", "ces_sum",
             "ces_responses")
-NO_DESK = UUID(int=0)  # a case recorded before desks were: the central desk's hours
 REOPENED = {"status": Status.OPEN.value, "resolved_at": None, "resolved_seconds": None,
             "at_first_contact": 0}
 
@@ -343,13 +342,14 @@ class ScorecardView(View):
         mark = self.placeholder
         with self.writing(tracking) as cursor:
             cursor.execute(f"UPDATE {self.cases_table} SET status = {mark}, resolved_at = {mark}, "
-                           f"at_first_contact = {mark} WHERE id = {mark} RETURNING received_at",
+                           f"at_first_contact = {mark} WHERE id = {mark} "
+                           "RETURNING received_at, desk",
                            [Status.RESOLVED.value, self._time(at), int(at_first_contact),
                             self._id(case_id)])
             [row] = cursor.fetchall()
             received_at = self.time_out(row["received_at"])
             self._set(cursor, case_id, {"resolved_seconds": self._business_seconds(
-                cursor, case_id, received_at, at)})
+                cursor, row["desk"], received_at, at)})
             self._first_response(cursor, case_id, at)
             self._meet(cursor, case_id, _kinds(MET_BY["Resolved"]), at)
 
@@ -358,12 +358,12 @@ class ScorecardView(View):
         mark = self.placeholder
         cursor.execute(f"UPDATE {self.cases_table} SET first_response_at = {mark} "
                        f"WHERE id = {mark} AND (first_response_at IS NULL OR "
-                       f"first_response_at > {mark}) RETURNING received_at",
+                       f"first_response_at > {mark}) RETURNING received_at, desk",
                        [self._time(at), self._id(case_id), self._time(at)])
         for row in cursor.fetchall():
             received_at = self.time_out(row["received_at"])
             self._set(cursor, case_id, {"first_response_seconds": self._business_seconds(
-                cursor, case_id, received_at, at)})
+                cursor, row["desk"], received_at, at)})
 
     def _meet(self, cursor: Any, case_id: UUID, kinds: list[str], at: datetime) -> None:
         mark = self.placeholder
@@ -474,12 +474,11 @@ class ScorecardView(View):
                             json.dumps(hours_data(hours), sort_keys=True),
                             self._time(recorded_at)])
 
-    def _business_seconds(self, cursor: Any, case_id: UUID, start: datetime,
+    def _business_seconds(self, cursor: Any, desk: str | None, start: datetime,
                           end: datetime) -> int:
-        """Business seconds from `start` to `end` on the calendar of the case's desk, with every
-        closure and hours change projected so far (as the log knew it when the event was
-        recorded)."""
-        mark = self.placeholder
+        """Business seconds from `start` to `end` on the calendar of `desk` (a case's desk code;
+        None, or a desk not in the catalogue: the central desk's), with every closure and hours
+        change projected so far (as the log knew it when the event was recorded)."""
         cursor.execute(f"SELECT day, from_time, until_time, reason, recorded_at "
                        f"FROM {self.closures_table} ORDER BY version")
         closures = tuple(Closure(
@@ -489,17 +488,22 @@ class ScorecardView(View):
             from_time=time.fromisoformat(row["from_time"]) if row["from_time"] else None,
             until_time=time.fromisoformat(row["until_time"]) if row["until_time"] else None)
             for row in cursor.fetchall())
-        # The case's desk, or (none recorded, or not in the catalogue) the central desk.
-        cursor.execute(f"SELECT h.effective_from AS effective_from, h.hours AS hours, "
-                       f"h.recorded_at AS recorded_at FROM {self.desk_hours_table} h "
-                       f"WHERE h.desk_id = COALESCE((SELECT o.desk_id FROM "
-                       f"{self.desk_hours_table} o WHERE o.version = 1 AND o.desk_id = "
-                       f"{mark}), (SELECT o.desk_id FROM {self.desk_hours_table} o "
-                       "WHERE o.version = 1 AND o.central = 1 ORDER BY o.desk_id LIMIT 1)) "
-                       "ORDER BY h.version", [self._id(self._desk_id_of(cursor, case_id))])
+        # Every desk's rows: a handful of desks, each with its opening and a few changes.
+        cursor.execute(f"SELECT desk_id, central, effective_from, hours, recorded_at "
+                       f"FROM {self.desk_hours_table} ORDER BY version")
+        by_desk: dict[UUID, list[Any]] = {}
+        central: UUID | None = None
+        for row in cursor.fetchall():
+            desk_id = self.id_out(row["desk_id"])
+            by_desk.setdefault(desk_id, []).append(row)
+            if row["effective_from"] is None and row["central"]:
+                central = desk_id
+        rows = by_desk.get(Desk.create_id(desk)) if desk else None
+        if rows is None:
+            rows = by_desk.get(central, []) if central is not None else []
         hours = OpeningHours()
         changes: list[HoursChange] = []
-        for row in cursor.fetchall():
+        for row in rows:
             opening = hours_from_data(json.loads(row["hours"]))
             if row["effective_from"] is None:
                 hours = opening
@@ -512,13 +516,6 @@ class ScorecardView(View):
         if cached is None or cached[0] != key:
             cached = self._calendar = (key, BusinessCalendar(hours, closures, changes=changes))
         return round(cached[1].elapsed(start, end).total_seconds())
-
-    def _desk_id_of(self, cursor: Any, case_id: UUID) -> UUID:
-        cursor.execute(f"SELECT desk FROM {self.cases_table} WHERE id = {self.placeholder}",
-                       [self._id(case_id)])
-        row = cursor.fetchone()
-        code = None if row is None else row["desk"]
-        return Desk.create_id(code) if code else NO_DESK
 
     # -- the query --------------------------------------------------------------------------
 
