@@ -176,6 +176,8 @@ class Election:
         if first_attempt_here or self.lock is None:
             self._attempt()
             first_attempt_here = True
+        if self.lock is None and self.is_leader:
+            return  # nobody to contend with, and it runs: no thread needed
         self._thread = threading.Thread(
             target=self._contend, args=(first_attempt_here,), daemon=True,
             name=f"election: {self.what}")
@@ -217,6 +219,8 @@ class Election:
                 return
             self._attempt()
             attempted = True
+            if self.lock is None and self.is_leader:
+                return  # without a lock, once it runs nothing can take it away
 
     def _attempt(self) -> None:
         # Without a lock (SQLite: one process per file) this process always leads.
