@@ -352,3 +352,28 @@ class TestSlaBoard:
             assert [(e.case_id, e.target) for e in seen.entries] == [
                 (case_id, target) for _, case_id, target in sorted(
                     flagged, key=lambda f: (f[0], f[1], f[2].name))], moment
+
+
+class TestDeskHours:
+    """A case runs on the hours of the desk it was received at (the seed opens the Marina and
+    Campground every day 10:00-18:00; Victoria Hall keeps weekdays 08:30-16:30)."""
+
+    def test_queue_and_board_judge_a_satellite_desks_case_on_that_desks_hours(
+            self, desk: ServiceDesk, queues: ProjectionSet, clock: Any) -> None:
+        # Given an email taken at the Marina on Saturday Mar 7 at 11:00: 16 business hours on
+        # its hours are Sat 7 h (to 18:00), Sun 8 h (15 h), Mon 1 h -> due Mon 11:00 (EDT)
+        clock.now = toronto(7, 11)
+        case = receiving.receive(desk, CSR, desk="marina-campground").case
+        # When the queue is read on Saturday at 12:00
+        saturday_noon = toronto(7, 12)
+        [entry] = [e for e in every_entry(desk, queues, now=saturday_noon, department=HOME)
+                   if e.id == case.id]
+        # Then 6 h (Sat) + 8 h (Sun) + 1 h (Mon) = 15 h are left on the Marina's hours, 4 h
+        # or more: pending. (On Victoria Hall's, closed all weekend, only Mon 08:30-11:00 =
+        # 2.5 h would be left: at risk.)
+        assert entry.next_due_at == toronto_time.toronto(2026, 3, 9, 11)
+        assert entry.targets[0].remaining_seconds == 15 * 3600
+        assert entry.sla_state is PENDING
+        # and the board counts it pending, not at risk
+        assert board(desk, queues, now=saturday_noon, department=HOME).counts == (
+            BoardCount(HOME, 1, 0, 0),)
