@@ -35,7 +35,7 @@ def toronto(day: int, hour: int, minute: int = 0) -> datetime:
 NOW = toronto(5, 14)  # Thursday 14:00
 
 
-def receive(desk: ServiceDesk, received_at: datetime, **overrides: Any) -> Any:
+def receive(desk: ServiceDesk, received_at: datetime, /, **overrides: Any) -> Any:
     fields: dict[str, Any] = dict(
         channel="email", received_at=received_at, purpose="issue_or_complaint",
         service_code=None, department="public-works", subject="Pothole",
@@ -180,3 +180,24 @@ class TestOrderByNextDue:
         # Thu 15:00 deadline moves 6 h on: Thu 1.5 h, Fri 4.5 h -> Fri 13:00.
         [row] = [r for r in rows(desk, index) if r.id == history["waiting"].id]
         assert (row.next_target, row.next_due_at) == ("acknowledge", toronto(6, 13))
+
+
+class TestDeskHours:
+    def test_a_satellite_desks_case_is_judged_on_that_desks_hours(
+            self, desk: ServiceDesk, index: ProjectionSet, clock: Any) -> None:
+        # Given an email taken at the Marina (seeded open every day 10:00-18:00) on Saturday
+        # Mar 7 at 11:00: Sat 7 h, Sun 8 h (15 h), Mon 1 h -> due Mon Mar 9 11:00
+        clock.now = toronto(7, 11)
+        case = receive(desk, toronto(7, 11), desk="marina-campground")
+        index.wait_for(desk.log_position())
+        view, noon = index.view("case_index"), toronto(7, 12)
+
+        def listed(state: str) -> bool:
+            rows, _ = view.list_cases(None, target_state=state, now=noon,
+                                      calendars=desk.calendars(noon), limit=200)
+            return case.id in {row.id for row in rows}
+
+        # When it is listed on Saturday at 12:00, 15 h of the Marina's hours are left, 4 h or
+        # more: pending, not at risk (on Victoria Hall's, only Mon 08:30-11:00 = 2.5 h)
+        assert listed("pending")
+        assert not listed("at_risk")
