@@ -21,6 +21,7 @@ from api.problems import EXCEPTION_HANDLERS
 from api.public_notes import publish_public_note
 from api.public_status import public_request_status, status_lookup, status_page_route
 from api.read_models import ReadModelController
+from api.read_your_writes import lag_header_middleware
 from api.reports import accountability_report
 from api.request_log import request_id_middleware
 from api.scorecards import scorecard
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard],
         before_request=decode_strictly,
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, lag_header_middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,

@@ -23,6 +23,7 @@ from projections.case_index import CASE_INDEX
 from projections.queues import QUEUES
 from projections.rebuild import rebuild
 from projections.runner import FAILED, RUNNING, ProjectionSet, ProjectionSpec, ReadModelFailed
+from tests.command_line import civicdesk
 from tests.conftest import running_projections
 from tests.receiving import receive
 
@@ -187,3 +188,38 @@ def test_a_nul_in_a_cases_text_no_longer_stops_a_read_model_on_postgresql(
         projections.wait_for(head, timeout=SECONDS)
         assert "Pot\ufffdhole" in indexed_subjects(projections)
         assert projections.failure(NAME) is None and projections.unready() == []
+
+
+class TestTheOperatorsSkipCommand:
+    def test_records_the_skip_and_the_read_model_passes_over_that_event(
+            self, settings: Settings, desk: ServiceDesk) -> None:
+        # Given the buggy case index failed on the poison, and stopped
+        poison, head, _ = poisoned_log(desk)
+        with running_projections(settings, desk, BUGGY) as projections:
+            eventually(lambda: projections.failure(NAME), "a recorded failure")
+        # When the operator runs `civicdesk project --skip POSITION case_index --reason ...`
+        done = civicdesk(settings, "project", "--skip", str(poison), NAME,
+                         "--reason", "bug 123")
+        # Then it says what it skipped, and the same version goes past it when started again
+        assert done.returncode == 0, done.stderr
+        assert f"Skipped event {poison}" in done.stdout and "bug 123" in done.stdout
+        with running_projections(settings, desk, BUGGY) as projections:
+            projections.wait_for(head, timeout=SECONDS)
+            assert POISON not in indexed_subjects(projections)
+            [record] = projections.skipped(NAME)
+            assert record.skip_reason == "bug 123" and record.skipped_by
+
+    def test_refuses_an_event_that_did_not_fail_and_a_skip_without_a_reason(
+            self, settings: Settings, desk: ServiceDesk) -> None:
+        # Given a read model that failed on nothing
+        receive(desk, subject="Fine")
+        with running_projections(settings, desk, CASE_INDEX) as projections:
+            projections.wait_for(desk.log_position(), timeout=SECONDS)
+        # When an operator skips an event anyway, or gives no reason
+        unknown = civicdesk(settings, "project", "--skip", "1", NAME, "--reason", "why not")
+        silent = civicdesk(settings, "project", "--skip", "1", NAME)
+        # Then both exit 2, saying why, and nothing is recorded
+        assert unknown.returncode == 2 and "no failure recorded at position 1" in unknown.stderr
+        assert silent.returncode == 2 and "--reason is required" in silent.stderr
+        with running_projections(settings, desk, CASE_INDEX) as projections:
+            assert failures.history(projections.view(NAME)) == []
