@@ -35,6 +35,7 @@ class EventNotApplied(Exception):
                  cause: BaseException) -> None:
         self.projection, self.position, self.event_id, self.topic = (projection, position,
                                                                      event_id, topic)
+        self.cause = cause  # also its __cause__, but the runner re-raises `from None`
         self.error = describe(cause)
         super().__init__(f"read model {projection} could not apply event {position} "
                          f"({topic} {event_id}): {self.error}")
