@@ -24,6 +24,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
+from projections.views import ProjectionNotReady
+
 UNMATCHED = "unmatched"  # a request no route took: its raw path is never a label
 
 
@@ -55,11 +57,16 @@ class DeskCollector(Collector):
             failed.add_metric([report.name], 0 if report.failure is None else 1)
         yield from (position, lag, failed)
         deadlines = self.state.pending_deadlines
-        yield GaugeMetricFamily("civicdesk_deadlines_pending", "Service-level deadlines not "
-                                "yet met or missed", value=deadlines.count())
-        yield GaugeMetricFamily("civicdesk_deadlines_overdue", "Pending deadlines already "
-                                "past due (the scheduler records each as missed at once)",
-                                value=deadlines.count_due_before(desk.clock()))
+        try:
+            pending, overdue = deadlines.count(), deadlines.count_due_before(desk.clock())
+        except ProjectionNotReady:
+            pass  # its tables are being rebuilt: left out of this scrape, not failing it
+        else:
+            yield GaugeMetricFamily("civicdesk_deadlines_pending", "Service-level deadlines "
+                                    "not yet met or missed", value=pending)
+            yield GaugeMetricFamily("civicdesk_deadlines_overdue", "Pending deadlines already "
+                                    "past due (the scheduler records each as missed at once)",
+                                    value=overdue)
         scheduler = self.state.scheduler
         status = scheduler.status() if scheduler is not None else None
         yield CounterMetricFamily("civicdesk_deadlines_missed", "Missed deadlines this "
