@@ -24,6 +24,7 @@ from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from tests.api.conftest import DeskClient
+from tests.api.test_read_your_writes import READ_MODEL_ROUTES
 from tests.conftest import DATABASES, fresh_database, running_projections
 from tests.integration.test_projection_failures import (
     BUGGY,
@@ -157,3 +158,17 @@ def test_a_read_model_answer_says_how_far_behind_its_read_model_is(
         listed = client.get("/api/v1/cases", headers=idle.headers("director"),
                             params={"min_position": desk.log_position()})
         assert listed.headers["X-Civicdesk-Lag"] == "0"
+
+
+def test_every_read_model_route_says_its_lag(settings: Settings, desk: ServiceDesk) -> None:
+    # Given a server whose read models have caught up with a case
+    receive(desk)
+    with client_of(settings, desk) as client:
+        http = DeskClient(client, settings, desk)
+        head = desk.log_position()
+        client.app.state.read_positions.wait_for(head, timeout=SECONDS)
+        # When each read-model route is asked, Then each answer carries its lag: none
+        for operation, (path, params) in READ_MODEL_ROUTES.items():
+            response = client.get(path, params=params, headers=http.headers("director"))
+            assert response.status_code == 200, (operation, response.text)
+            assert response.headers.get("X-Civicdesk-Lag") == "0", operation
