@@ -13,6 +13,27 @@ from api.auth import authenticated, current_actor
 from api.problems import problem_docs
 from application.access import check_operator
 from domain.actors import Actor
+from projections.failures import Failure
+
+
+class FailureView(msgspec.Struct):
+    """An event a read model could not apply (and, if skipped, who skipped it and why)."""
+
+    position: int
+    event_id: str  # the aggregate's id @ its version
+    topic: str
+    error: str
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    skipped_by: str | None = None
+    skipped_at: datetime | None = None
+    skip_reason: str | None = None
+
+
+def failure_view(failure: Failure) -> FailureView:
+    return FailureView(**{field: getattr(failure, field)
+                          for field in FailureView.__struct_fields__})
 
 
 class ProjectionStatus(msgspec.Struct):
@@ -26,6 +47,8 @@ class ProjectionStatus(msgspec.Struct):
     # elsewhere (this process runs no read models), stopped or failed
     role: str = "running"
     ready: bool = True  # its tables are this version's, so it answers queries
+    failure: FailureView | None = None  # the event it failed on and has not got past
+    skipped: list[FailureView] = []  # events an operator let it pass over
 
 
 class ProjectionsReport(msgspec.Struct):
@@ -59,7 +82,10 @@ class AdminController(Controller):
             projections=[ProjectionStatus(name=p.name, position=p.position, lag=p.lag,
                                           running=p.running, error=p.error,
                                           generation=p.generation, role=p.role,
-                                          ready=p.ready)
+                                          ready=p.ready,
+                                          failure=p.failure and failure_view(p.failure),
+                                          skipped=[failure_view(f)
+                                                   for f in positions.skipped(p.name)])
                          for p in positions.positions()])
 
     @get("/scheduler", operation_id="admin_scheduler", sync_to_thread=True,

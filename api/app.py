@@ -16,11 +16,13 @@ from api.case_list import case_list
 from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
 from api.health import health, ready
+from api.metrics import Metrics, metrics
 from api.open311 import open311_router
 from api.problems import EXCEPTION_HANDLERS
 from api.public_notes import publish_public_note
 from api.public_status import public_request_status, status_lookup, status_page_route
 from api.read_models import ReadModelController
+from api.read_your_writes import lag_header_middleware
 from api.reports import accountability_report
 from api.request_log import request_id_middleware
 from api.scorecards import scorecard
@@ -60,14 +62,16 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
             "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
         security=[{"bearer": []}],
     )
+    collected = Metrics()
     app = Litestar(
-        route_handlers=[health, ready, receive_case, CaseController, command_router, case_list,
+        route_handlers=[health, ready, metrics, receive_case, CaseController, command_router,
+                        case_list,
                         ServiceLevelController, CatalogueController, AdminController,
                         AuditController, publish_public_note, open311_router,
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard],
         before_request=decode_strictly,
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, collected.middleware, lag_header_middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
@@ -76,6 +80,8 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
         on_shutdown=[*([scheduler.stop] if scheduler else []), projections.close,
                      *([desk.close] if owns_desk else [])],
     )
+    app.state.metrics = collected.bind(app.state)
+    app.state.pending_deadlines = projections.view(PENDING_DEADLINES.name)
     app.state.settings = settings
     app.state.desk = desk
     app.state.access_log = AccessLog(desk)

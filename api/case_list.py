@@ -111,8 +111,7 @@ async def case_list(
     # Async with an explicit worker thread, like `receive_case` on the same path: Litestar
     # 2.25 wraps a sync_to_thread handler twice when another handler joins its path later.
     def page() -> CaseList:
-        if min_position is not None:
-            wait_for(request, min_position, CASE_INDEX_NAME)
+        wait_for(request, min_position, CASE_INDEX_NAME)
         index: CaseIndexQuery = request.app.state.case_index
         desk: ServiceDesk = request.app.state.desk
         now = utc(desk.clock())

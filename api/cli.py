@@ -273,8 +273,14 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("project")
 def project(args: argparse.Namespace, settings: Settings) -> int:
-    from api.projection_commands import run_projections
+    from api.projection_commands import run_projections, skip_event
 
+    if args.skip is not None:
+        if len(args.names) != 1:
+            print("civicdesk: --skip POSITION takes exactly one read model NAME",
+                  file=sys.stderr)
+            return 2
+        return skip_event(settings, args.names[0], args.skip, args.reason or "")
     return run_projections(settings, args.names)
 
 
@@ -350,6 +356,10 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("project", help="run read models alone until SIGTERM or SIGINT")
     p.add_argument("names", nargs="*", metavar="NAME", help="a projection (default: all)")
+    p.add_argument("--skip", type=int, metavar="POSITION",
+                   help="instead of running: let read model NAME pass over the event at "
+                        "POSITION on which it failed (recorded, with --reason)")
+    p.add_argument("--reason", help="why the event may be skipped (required with --skip)")
 
     p = sub.add_parser("rebuild", help="replay the log into new tables of a read model and "
                        "switch them in when caught up")

@@ -1,4 +1,11 @@
-"""Liveness and readiness probes for load balancers and the Docker healthcheck."""
+"""Liveness and readiness probes for load balancers and the Docker healthcheck.
+
+`/health` says only that the process answers. `/ready` says whether its answers are worth
+having: the database answers, every read model has caught up with the head of the log as it
+was when the process started, and none has failed on an event (projections.failures). In a
+process that runs no read models (CIVICDESK_RUN_PROJECTIONS=false) the same holds of the
+tracking tables and failure records the processes that run them write.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +24,11 @@ class Health(msgspec.Struct):
 
 
 class Readiness(msgspec.Struct):
-    status: str
+    status: str  # ok, unavailable (the database) or not_ready (the read models)
     database: str
     position: int | None = None
     detail: str | None = None
+    read_models: list[str] = []  # why the read models are not ready, one line each
 
 
 @get("/health", operation_id="health", tags=["operations"], summary="Liveness",
@@ -30,16 +38,24 @@ async def health() -> Health:
 
 
 @get("/ready", operation_id="ready", tags=["operations"], sync_to_thread=True,
-     summary="Readiness: the database answers", operation_class=PublicOperation,
+     summary="Readiness: the database answers and the read models are caught up",
+     operation_class=PublicOperation,
      responses={503: ResponseSpec(data_container=Readiness, description="The database does "
-                                  "not answer", generate_examples=False)})
+                                  "not answer, a read model is still catching up with the log "
+                                  "as it was at start, or has failed on an event",
+                                  generate_examples=False)})
 def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
     desk: ServiceDesk = request.app.state.desk
     kind = "postgresql" if request.app.state.settings.is_postgres else "sqlite"
     try:
         position = desk.log_position()
+        unready = request.app.state.read_positions.unready()
     except Exception as error:  # any database failure means "not ready", never a 500
         detail = f"{type(error).__name__}: {error}"
         return Response(Readiness(status="unavailable", database=kind, detail=detail),
+                        status_code=503)
+    if unready:
+        return Response(Readiness(status="not_ready", database=kind, position=position,
+                                  detail="; ".join(unready), read_models=unready),
                         status_code=503)
     return Response(Readiness(status="ok", database=kind, position=position))

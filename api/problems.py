@@ -26,12 +26,13 @@ from domain.errors import (
     RuleViolated,
     VersionConflict,
 )
-from projections.views import ProjectionNotReady
+from projections.views import ProjectionNotReady, ReadModelFailed
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://civicdesk.example/problems/"
 log = logging.getLogger("civicdesk.api")
 NOT_READY_RETRY_AFTER = "5"  # seconds: a rebuild or a lagging read model catches up in that
+FAILED_RETRY_AFTER = "30"  # seconds: a failed read model is retried with backoff
 
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: tuple[tuple[type[DomainError], int, str], ...] = (
@@ -189,6 +190,16 @@ def not_ready_handler(request: Request[Any, Any, Any], error: Exception) -> Resp
                    headers={"Retry-After": NOT_READY_RETRY_AFTER})
 
 
+def failed_read_model_handler(request: Request[Any, Any, Any],
+                              error: Exception) -> Response[Any]:
+    # A read model stopped on an event it cannot apply (projections.failures): it stays
+    # behind until a fixed version runs or an operator skips that event.
+    return problem(503, f"{error}; its answers would be stale until an operator fixes it or "
+                   "skips that event (see GET /api/v1/admin/projections)",
+                   kind="read-model-failed", title="Read model failed",
+                   instance=request.url.path, headers={"Retry-After": FAILED_RETRY_AFTER})
+
+
 def unexpected_error_handler(request: Request[Any, Any, Any],
                              error: Exception) -> Response[Any]:
     log.exception("unexpected error on %s %s", request.method, request.url.path,
@@ -199,6 +210,7 @@ def unexpected_error_handler(request: Request[Any, Any, Any],
 
 EXCEPTION_HANDLERS = {
     DomainError: domain_error_handler,
+    ReadModelFailed: failed_read_model_handler,
     ProjectionNotReady: not_ready_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,

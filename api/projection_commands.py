@@ -7,17 +7,23 @@ import logging
 import signal
 import sys
 import threading
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
 
 from infrastructure.bootstrap import build_desk
 from infrastructure.settings import Settings
+from projections import failures
 from projections.rebuild import BATCH_SIZE, GRACE_SECONDS, rebuild
 from projections.registry import specs_named
 from projections.runner import ProjectionSet
 
 
 def run_projections(settings: Settings, names: list[str]) -> int:
-    """Run the named projections (default: every one) until SIGTERM or SIGINT. Exits 1 as soon
-    as one fails, so a process supervisor restarts it (it resumes from its tracked position).
+    """Run the named projections (default: every one) until SIGTERM or SIGINT. A read model
+    that fails is reported on standard error and tried again with backoff while the others
+    go on (projections.failures); `civicdesk project --skip` is the way past a poison event.
 
     On PostgreSQL this lets the read models run in their own process: serve the API with
     CIVICDESK_RUN_PROJECTIONS=false beside it. Several such processes may run: each read
@@ -41,17 +47,17 @@ def run_projections(settings: Settings, names: list[str]) -> int:
     projections = ProjectionSet(dataclasses.replace(settings, run_projections=True), desk,
                                 specs)
     status = 0
+    reported: dict[str, object] = {}
     try:
         projections.start()
         print(f"projecting: {', '.join(spec.name for spec in specs)}", flush=True)
         while not stopping.wait(0.5):
-            failed = [spec.name for spec in specs if projections.error(spec.name)]
-            if failed:
-                for name in failed:
-                    print(f"civicdesk: projection {name} failed: "
-                          f"{projections.error(name)!r}", file=sys.stderr)
-                status = 1
-                break
+            for spec in specs:
+                failed = projections.error(spec.name)
+                if failed is not None and reported.get(spec.name) is not failed:
+                    reported[spec.name] = failed
+                    print(f"civicdesk: projection {spec.name} failed (trying it again): "
+                          f"{failed}", file=sys.stderr, flush=True)
     finally:
         projections.stop()
         for report in projections.positions():
@@ -83,4 +89,34 @@ def rebuild_projection(settings: Settings, name: str, *, batch_size: int = BATCH
     print(f"Rebuilt {done.name}: generation {done.generation} replaces {done.replaced}; "
           f"{done.events} events to position {done.position} in {done.seconds:.1f} s "
           f"({done.events_per_second:,.0f} events/s)")
+    return 0
+
+
+def skip_event(settings: Settings, name: str, position: int, reason: str) -> int:
+    """Let read model `name` pass over the event at `position`, on which it failed: the skip
+    is recorded (who, when, why) beside the failure, and the runner, wherever it runs, tracks
+    that event without applying it at its next attempt. Exits 2 if no failure is recorded
+    there (only an event that failed may be skipped)."""
+    try:
+        [spec] = specs_named([name])
+    except KeyError as error:
+        print(f"civicdesk: {error.args[0]}", file=sys.stderr)
+        return 2
+    if not reason.strip():
+        print("civicdesk: --reason is required: say why the event may be skipped",
+              file=sys.stderr)
+        return 2
+    factory: Any = InfrastructureFactory[Any].construct(
+        Environment(spec.name, settings.eventsourcing_env()))
+    try:
+        view = factory.tracking_recorder(spec.view_class(settings))
+        skipped = failures.skip(view, position, reason.strip())
+    finally:
+        factory.close()
+    if skipped is None:
+        print(f"civicdesk: read model {name} has no failure recorded at position {position}; "
+              "nothing skipped", file=sys.stderr)
+        return 2
+    print(f"Skipped event {position} ({skipped.topic} {skipped.event_id}) for read model "
+          f"{name}, by {skipped.skipped_by}: {skipped.skip_reason}")
     return 0

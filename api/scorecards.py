@@ -171,8 +171,7 @@ async def scorecard(
     def produce() -> tuple[Scorecard, bytes]:
         check_may_see_scorecard(actor, department)
         parse_period(period)  # refuse a bad period before waiting for anything
-        if min_position is not None:
-            wait_for(request, min_position, SCORECARD_NAME)
+        wait_for(request, min_position, SCORECARD_NAME)
         try:
             card = department_scorecard(query, actor, department=department, period=period,
                                         now=desk.clock())

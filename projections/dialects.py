@@ -22,6 +22,8 @@ from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder, SQLiteTransaction
+from psycopg.abc import Buffer
+from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
 
 from projections.views import View, _unquoted
 
@@ -145,6 +147,27 @@ class _PipelineCursor:
         return getattr(self._current, name)
 
 
+class _NulFreeText(StrDumperUnknown):
+    """Text parameters of a view's statements, U+0000 replaced by U+FFFD.
+
+    PostgreSQL `text` cannot hold U+0000, SQLite's can, and the event log (JSON in bytes) holds
+    whatever a command was given. A NUL in a subject or a note would otherwise fail the read
+    model's INSERT on every retry and stop it for good. A read model shows text, it is not the
+    record: the event keeps the original, and the replacement character marks where it was.
+    Only the views' own pools get this dumper; the event log's connections are untouched.
+    """
+
+    def dump(self, obj: str) -> Buffer | None:
+        return super().dump(obj.replace("\x00", "\ufffd"))
+
+
+class _NulFreeBinaryText(StrBinaryDumper):
+    """`_NulFreeText` for binary parameters."""
+
+    def dump(self, obj: str) -> Buffer | None:
+        return super().dump(obj.replace("\x00", "\ufffd"))
+
+
 class PostgresView(View, PostgresTrackingRecorder):
     """A view in the desk's PostgreSQL schema, tracked in `<name>_tracking`."""
 
@@ -182,6 +205,9 @@ class PostgresView(View, PostgresTrackingRecorder):
     @contextmanager
     def _begin(self, *, write: bool) -> Iterator[Any]:
         with self.datastore.transaction(commit=write) as cursor:
+            for adapters in (cursor.connection.adapters, cursor.adapters):
+                adapters.register_dumper(str, _NulFreeText)
+                adapters.register_dumper(str, _NulFreeBinaryText)
             yield cursor
 
     def _live_generation(self, cursor: Any) -> int:

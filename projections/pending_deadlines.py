@@ -122,6 +122,15 @@ class PendingDeadlinesView:
             row = cursor.fetchone()
         return int(row["n"])
 
+    def count_due_before(self, moment: datetime) -> int:
+        """How many pending deadlines fell due before `moment`: the scheduler records each as
+        missed at once, so more than a few for long means no scheduler is running."""
+        with self.reading() as cursor:
+            cursor.execute(f"SELECT COUNT(*) AS n FROM {self.table(NAME)} "
+                           f"WHERE due_at < {self.placeholder}", [self.time_in(moment)])
+            row = cursor.fetchone()
+        return int(row["n"])
+
 
 class SQLitePendingDeadlinesView(PendingDeadlinesView, SQLiteView):
     pass

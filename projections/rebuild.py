@@ -36,6 +36,8 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 from application.desk import ServiceDesk
 from infrastructure.settings import Settings
+from projections import failures
+from projections.failures import EventNotApplied
 
 if TYPE_CHECKING:
     from projections.runner import ProjectionSpec
@@ -76,6 +78,7 @@ class Replay:
         self.view = view
         self.batch_size = batch_size
         self.topics = list(projection.topics)
+        self.skipped = failures.skipped_positions(view)  # operators' skips (failures)
         self.position = 0
         self.events = 0
         self.analyze_at = self.ANALYZE_FROM
@@ -90,8 +93,16 @@ class Replay:
         name, to_event = self.desk.name, self.desk.mapper.to_domain_event
         with self.view.batch(Tracking(name, notifications[-1].id)):
             for notification in notifications:
-                self.projection.process_event(to_event(notification),
-                                              Tracking(name, notification.id))
+                if notification.id in self.skipped:
+                    continue
+                event = to_event(notification)
+                try:
+                    self.projection.process_event(event, Tracking(name, notification.id))
+                except Exception as error:
+                    raise EventNotApplied(
+                        self.view.name, notification.id,
+                        f"{notification.originator_id}@{notification.originator_version}",
+                        notification.topic, error) from error
         self.position = notifications[-1].id
         self.events += len(notifications)
         if analyze and self.events >= self.analyze_at:

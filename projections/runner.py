@@ -29,27 +29,32 @@ import logging
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from time import monotonic, sleep
 from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
+from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
 from eventsourcing.projection import BaseProjectionRunner, Projection, ProjectionRunner
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 
 from application.desk import ServiceDesk
 from infrastructure.leadership import AdvisoryLock, Election, LockSession
 from infrastructure.settings import Settings
+from projections import failures
 from projections.dialects import PostgresView, SQLiteView
+from projections.failures import EventNotApplied, Failure
 from projections.views import (
     GenerationChanged,
     ProjectionNotReady,
+    ReadModelFailed,
     TablesOfAnotherVersion,
     View,
 )
 
 __all__ = ["GenerationChanged", "PostgresView", "ProjectionNotReady", "ProjectionPosition",
-           "ProjectionSet", "ProjectionSpec", "SQLiteView", "TablesOfAnotherVersion", "View"]
+           "ProjectionSet", "ProjectionSpec", "ReadModelFailed", "SQLiteView",
+           "TablesOfAnotherVersion", "View"]
 
 log = logging.getLogger("civicdesk.projections")
 
@@ -94,6 +99,32 @@ class ProjectionPosition:
     generation: int = 0  # which generation of its tables is live (see projections.views)
     role: str = RUNNING  # RUNNING, REBUILDING, STANDBY, ELSEWHERE, STOPPED or FAILED
     ready: bool = True  # its live tables are this version's, so it can be queried
+    failure: Failure | None = None  # the event it cannot apply (projections.failures)
+
+
+class _Guarded:
+    """A projection whose failure on an event names the event (`EventNotApplied`), and which
+    passes over an event an operator skipped after it failed (projections.failures)."""
+
+    def __init__(self, projection: Projection[Any], view: View) -> None:
+        self.projection, self.view = projection, view
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        try:
+            self.projection.process_event(domain_event, tracking)
+        except (GenerationChanged, TablesOfAnotherVersion):
+            raise  # the tables moved, not the event's fault: ProjectionSet follows them
+        except Exception as error:
+            position = tracking.notification_id
+            if position in failures.skipped_positions(self.view):
+                with self.view.writing(tracking):
+                    pass  # tracked, not applied: the operator's recorded decision
+                log.warning("projection %s: passed over event %d, skipped by an operator",
+                            self.view.name, position)
+                return
+            event_id = f"{domain_event.originator_id}@{domain_event.originator_version}"
+            raise EventNotApplied(self.view.name, position, event_id,
+                                  get_topic(type(domain_event)), error) from error
 
 
 class _Runner(ProjectionRunner[Any, Any]):
@@ -106,8 +137,9 @@ class _Runner(ProjectionRunner[Any, Any]):
         self.view = view
         self.projection = projection_class(view=view)
         BaseProjectionRunner.__init__(
-            self, projection=self.projection, application_class=application_class,
-            tracking_recorder=view, topics=self.projection.topics, env=env)
+            self, projection=_Guarded(self.projection, view),  # type: ignore[arg-type]
+            application_class=application_class, tracking_recorder=view,
+            topics=self.projection.topics, env=env)
 
 
 class _Abandoned(Exception):
@@ -128,6 +160,9 @@ class ProjectionSet:
     ELECTION_SECONDS = 2.0  # how often a standby tries a projection's lock (and a leader checks)
     SUPERSEDED_WAIT_SECONDS = 600.0  # how long a superseded rebuild waits for the other one
     REBUILD_ATTEMPTS = 3
+    RETRY_SECONDS = 1.0  # a failed read model is tried again after this, doubled each time,
+    RETRY_MAX_SECONDS = 60.0  # up to this
+    FAILURE_CACHE_SECONDS = 1.0  # how long `failure` trusts its last look at the table
 
     def __init__(self, settings: Settings, desk: ServiceDesk,
                  specs: Sequence[ProjectionSpec]) -> None:
@@ -143,6 +178,12 @@ class ProjectionSet:
         self._lock = threading.RLock()
         self._runners: dict[str, ProjectionRunner[Any, Any]] = {}
         self._errors: dict[str, BaseException] = {}
+        self._failing: dict[str, EventNotApplied] = {}  # until it passes that position
+        self._attempts: dict[str, int] = {}  # failures in a row, for the backoff
+        self._retry_at: dict[str, float] = {}
+        self._failures_seen: dict[str, tuple[float, Failure | None]] = {}
+        self.start_head = desk.log_position()  # readiness: every read model gets here first
+        self._caught_up = False
         self._elections: dict[str, Election] = {}
         self._rebuilding: dict[str, tuple[threading.Thread, threading.Event]] = {}
         self._session: LockSession | None = None
@@ -347,8 +388,47 @@ class ProjectionSet:
             self._record_failure(name, error)
 
     def _record_failure(self, name: str, error: BaseException) -> None:
+        """Remember why `name` stopped, record an event it could not apply, and try it
+        again after a backoff (see `_retry_failed`)."""
         log.error("projection %s failed: %r", name, error, exc_info=error)
         self._errors[name] = error
+        attempts = self._attempts[name] = self._attempts.get(name, 0) + 1
+        self._retry_at[name] = monotonic() + min(self.RETRY_MAX_SECONDS,
+                                                 self.RETRY_SECONDS * 2 ** (attempts - 1))
+        if isinstance(error, EventNotApplied):
+            self._failing[name] = error
+            self._failures_seen.pop(name, None)
+            try:
+                failures.record(self.views[name], error)
+            except Exception as trouble:  # the database is away: the memory still says it
+                log.error("projection %s: could not record its failure: %r", name, trouble)
+
+    def _retry_failed(self, halt: threading.Event) -> None:
+        """Start again each failed read model this process leads once its backoff is over,
+        and forget a failure once its read model has applied (or passed over) that event."""
+        with self._lock:
+            for name in self.specs:
+                if halt.is_set():
+                    return
+                running = self.is_running(name)  # collects a failure that just happened
+                failing = self._failing.get(name)
+                if running and failing is not None \
+                        and self.position(name) >= failing.position:
+                    log.warning("projection %s: went past position %d; running again", name,
+                                failing.position)
+                    del self._failing[name]
+                    self._failures_seen.pop(name, None)
+                    failing = None
+                if running and failing is None:
+                    self._attempts.pop(name, None)
+                due = self._retry_at.get(name)
+                if running or due is None or due > monotonic() or not self._leads(name) \
+                        or name in self._rebuilding:
+                    continue
+                del self._retry_at[name]
+                log.warning("projection %s: trying again after %d failure(s)", name,
+                            self._attempts.get(name, 0))
+                self._activate(name)
 
     def is_running(self, name: str) -> bool:
         """Whether projection `name` has a live runner here. A runner a rebuild retired is
@@ -377,7 +457,10 @@ class ProjectionSet:
         """What this process does with projection `name`: RUNNING, REBUILDING, STANDBY,
         ELSEWHERE, STOPPED or FAILED (see their definitions)."""
         with self._lock:
-            if self.is_running(name):
+            running = self.is_running(name)
+            if name in self._failing:
+                return FAILED  # even while a retry runs: until it gets past that event
+            if running:
                 return RUNNING
             if name in self._rebuilding:
                 return REBUILDING
@@ -391,6 +474,10 @@ class ProjectionSet:
     def _supervise(self, halt: threading.Event) -> None:
         """Move runners onto the live generation when a rebuild elsewhere switched it."""
         while not halt.wait(self.SUPERVISE_SECONDS):
+            try:
+                self._retry_failed(halt)
+            except Exception as error:  # a database hiccup: try again next round
+                log.warning("projections: supervisor: %r", error)
             for name in list(self.specs):
                 if halt.is_set():
                     return
@@ -453,6 +540,10 @@ class ProjectionSet:
             behind = [name for name in names if self.position(name) < position]
             if not behind:
                 return
+            failed = [found for name in behind if (found := self.failure(name)) is not None
+                      and found.position <= position]
+            if failed:
+                raise ReadModelFailed(failed[0].summary())
             stopped = [name for name in behind if self.role(name) in (STOPPED, FAILED)]
             if self.settings.run_projections and stopped:
                 raise ProjectionNotReady(f"projection {', '.join(stopped)} is not running"
@@ -471,13 +562,70 @@ class ProjectionSet:
             role = self.role(name)
             error = self._errors.get(name)
             detail = None if error is None else repr(error)
+            failure = None
             try:
                 position, ready = self.position(name), True
+                failure = self.failure(name)
             except TablesOfAnotherVersion as misfit:
                 position, ready, detail = 0, False, detail or str(misfit)
+            if failure is not None:
+                role, detail = FAILED, failure.summary()
             report.append(ProjectionPosition(name=name, position=position,
                                              lag=max(head - position, 0),
                                              running=role == RUNNING, error=detail,
                                              generation=self.views[name].seen_generation,
-                                             role=role, ready=ready))
+                                             role=role, ready=ready, failure=failure))
         return report
+
+    # -- failures and readiness ---------------------------------------------------------------
+
+    def failure(self, name: str) -> Failure | None:
+        """The event read model `name` has failed on and not yet got past, in any process
+        (from `projection_failures`, looked at most FAILURE_CACHE_SECONDS ago), or None.
+        Where this process leads it, only a failure its own runner met counts: a version
+        started after a fix gets the chance to go past the event first."""
+        if self._leads(name) and name not in self._failing:
+            return None
+        seen = self._failures_seen.get(name)
+        if seen is not None and monotonic() - seen[0] < self.FAILURE_CACHE_SECONDS:
+            return seen[1]
+        found = failures.open_failure(self.views[name], self.position(name))
+        failing = self._failing.get(name)
+        if found is None and failing is not None \
+                and failing.position not in failures.skipped_positions(self.views[name]):
+            # Failed here, but the database did not take the record of it.
+            now = datetime.now(UTC)
+            found = Failure(name, failing.position, failing.event_id, failing.topic,
+                            failing.error, self._attempts.get(name, 1), now, now)
+        self._failures_seen[name] = (monotonic(), found)
+        return found
+
+    def skipped(self, name: str) -> list[Failure]:
+        """The failures of `name` an operator skipped: the audit record of each skip."""
+        return [f for f in failures.history(self.views[name]) if f.skipped_at is not None]
+
+    def unready(self) -> list[str]:
+        """Why the read models cannot serve yet, or [] when they can: each has caught up to
+        the head of the log as it was when this set was made (once all have, that holds), and
+        none has failed (on an event, or, for one this process runs, at all) or has tables of
+        another version."""
+        reasons, behind = [], []
+        for name in self.specs:
+            try:
+                position = self.position(name)
+                failure = self.failure(name)
+            except TablesOfAnotherVersion as misfit:
+                reasons.append(str(misfit))
+                continue
+            if failure is not None:
+                reasons.append(failure.summary())
+            elif self.settings.run_projections and self.role(name) in (FAILED, STOPPED):
+                error = self._errors.get(name)
+                reasons.append(f"read model {name} is not running"
+                               + ("" if error is None else f": {failures.describe(error)}"))
+            if position < self.start_head:
+                behind.append(f"read model {name} is at position {position}, catching up "
+                              f"to {self.start_head}")
+        if not behind:
+            self._caught_up = True
+        return reasons + ([] if self._caught_up else behind)

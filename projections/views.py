@@ -42,6 +42,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
+from projections import failures
+
 GENERATIONS = "projection_generations"
 SCHEMAS = "projection_schemas"  # (projection, generation) -> fingerprint
 _NAME = r'((?:"(?:[^"]|"")*"|[\w$]+)(?:\.(?:"(?:[^"]|"")*"|[\w$]+))?)'
@@ -55,6 +57,10 @@ class GenerationChanged(RuntimeError):
 
 class ProjectionNotReady(TimeoutError):
     """A read model has not reached a log position: it lags, is stopped, or failed."""
+
+
+class ReadModelFailed(ProjectionNotReady):
+    """A read model has failed on an event and not got past it (projections.failures)."""
 
 
 class TablesOfAnotherVersion(ProjectionNotReady):
@@ -368,6 +374,7 @@ class View(TrackingRecorder):
                                    "(projection TEXT NOT NULL, generation INTEGER NOT NULL, "
                                    "fingerprint TEXT NOT NULL, "
                                    "PRIMARY KEY (projection, generation))")
+                    cursor.execute(failures.create_statement(self))
                 return
             except Exception:
                 # PostgreSQL: two processes starting at once may race to create it, and the

@@ -1,7 +1,8 @@
 """`civicdesk serve` as a real process for the end-to-end tests: started as an operator starts it
 (`python -m api.cli serve --port N`, configured only by `CIVICDESK_*` environment variables) on
-a free port, with the `civicdesk` command line beside it. Waiting for it polls /health in a loop
-bounded by a time limit; nothing sleeps to wait for a deadline."""
+a free port, with the `civicdesk` command line beside it. Waiting for it polls /ready (as a load
+balancer would: the read models have caught up with the log) in a loop bounded by a time limit;
+nothing sleeps to wait for a deadline."""
 
 from __future__ import annotations
 
@@ -68,13 +69,13 @@ class ServerProcess:
             if self.process.poll() is not None:
                 pytest.fail(f"the server exited with {self.process.returncode}:\n{self.log()}")
             try:
-                if httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200:
+                if httpx.get(f"{self.base_url}/ready", timeout=1.0).status_code == 200:
                     return
             except httpx.TransportError:
                 pass  # not listening yet
             time.sleep(0.1)  # polling interval, not a deadline
         self.kill()
-        pytest.fail(f"no answer on /health within {START_LIMIT_SECONDS}s:\n{self.log()}")
+        pytest.fail(f"not ready (/ready) within {START_LIMIT_SECONDS}s:\n{self.log()}")
 
     def stop(self) -> None:
         """SIGTERM, as an orchestrator stops it: the shutdown hooks run, then the process ends."""

@@ -3,7 +3,7 @@
 The server is started exactly as an operator starts it (`python -m api.cli serve --port N`),
 configured only by `CIVICDESK_*` environment variables, on SQLite and (when configured) on
 PostgreSQL in a schema of its own. Tokens come from `civicdesk token` with the same secret.
-Waiting for the server polls /health in a loop bounded by a time limit; nothing sleeps to
+Waiting for the server polls /ready in a loop bounded by a time limit; nothing sleeps to
 wait for a deadline.
 """
 
@@ -161,3 +161,28 @@ class TestServerProcess:
             assert ok(http.get("/ready"))["status"] == "ok"
         server.stop()
         assert "Traceback" not in server.log(), server.log()
+
+
+def test_a_running_server_serves_its_metrics_to_a_scraper_without_a_token(
+        server: ServerProcess) -> None:
+    # Given a server that received a case
+    csr = server.token("csr", "ana")
+    with httpx.Client(base_url=server.base_url, timeout=30.0) as http:
+        received = http.post("/api/v1/cases", headers=csr, json={
+            "channel": "email", "purpose": "information", "department": "planning",
+            "subject": "Fence permit"})
+        assert received.status_code == 201, received.text
+        # When Prometheus scrapes it, asking for OpenMetrics
+        scraped = http.get("/metrics",
+                           headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    server.stop()
+    # Then it answers in that format, counting the request under its route template, and
+    # knows the log and the read models
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("application/openmetrics-text")
+    text = scraped.text
+    assert 'civicdesk_http_requests_total{method="POST",route="/api/v1/cases",status="201"} ' \
+        '1.0' in text
+    assert re.search(r"^civicdesk_events_appended_total \d+", text, re.MULTILINE)
+    assert 'civicdesk_projection_failed{read_model="case_index"} 0.0' in text
+    assert text.rstrip().endswith("# EOF")

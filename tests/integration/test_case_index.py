@@ -26,6 +26,7 @@ from projections.case_index import (
     PostgresCaseIndexView,
     SQLiteCaseIndexView,
 )
+from projections.failures import EventNotApplied
 from projections.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
 from tests.conftest import running_projections
 from tests.receiving import receive
@@ -237,7 +238,10 @@ class TestCrashSafety:
         with running_projections(settings, desk, faulty) as crashing:
             with pytest.raises(ProjectionNotReady):
                 crashing.wait_for(desk.log_position())
-            assert isinstance(crashing.error("case_index"), InjectedCrash)
+            error = crashing.error("case_index")
+            # It failed on that event, and says so (projections.failures)
+            assert isinstance(error, EventNotApplied) and error.position == received[5].id
+            assert isinstance(error.cause, InjectedCrash)
             # The row written before the crash was rolled back with its tracking position.
             assert crashing.position("case_index") < received[5].id
             assert {row.id for row in every_row(crashing)} == {case.id for case in cases[:5]}

@@ -1,0 +1,131 @@
+"""Prometheus metrics at `/metrics`, with prometheus-client: requests by route template, the
+event log, each read model's position, lag and failure, deadlines, and scheduler leadership.
+
+Labels carry route templates (`/api/v1/cases/{case_id}`), methods, status codes and read
+model names only: never a raw path, an id or anything about a person. Request metrics are
+counted as requests end; the rest is read from the database when Prometheus scrapes, so every
+process reports the same log and read models whichever runs them. Each app has its own
+registry (tests build many apps in one process).
+
+`/metrics` needs no token, like `/health` and `/ready`: serve it on a private network or
+behind a proxy that keeps it from the public (see README, "Operating it").
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
+
+from projections.views import ProjectionNotReady
+
+UNMATCHED = "unmatched"  # a request no route took: its raw path is never a label
+
+
+class DeskCollector(Collector):
+    """What the database says at scrape time, for the app's `state` once bound."""
+
+    def __init__(self) -> None:
+        self.state: Any = None
+
+    def collect(self) -> Iterator[Metric]:
+        if self.state is None:
+            return
+        desk, projections = self.state.desk, self.state.read_positions
+        head = desk.log_position()
+        yield CounterMetricFamily(
+            "civicdesk_events_appended", "Events appended to the log, by every process (the "
+            "head of the notification log; PostgreSQL ids may skip after a rollback)",
+            value=head)
+        position = GaugeMetricFamily("civicdesk_projection_position",
+                                     "Last log position the read model applied",
+                                     labels=["read_model"])
+        lag = GaugeMetricFamily("civicdesk_projection_lag_events", "Log positions the read "
+                                "model has not applied yet", labels=["read_model"])
+        failed = GaugeMetricFamily("civicdesk_projection_failed", "1 while the read model is "
+                                   "stopped on an event it cannot apply", labels=["read_model"])
+        for report in projections.positions():
+            position.add_metric([report.name], report.position)
+            lag.add_metric([report.name], max(head - report.position, 0))
+            failed.add_metric([report.name], 0 if report.failure is None else 1)
+        yield from (position, lag, failed)
+        deadlines = self.state.pending_deadlines
+        try:
+            pending, overdue = deadlines.count(), deadlines.count_due_before(desk.clock())
+        except ProjectionNotReady:
+            pass  # its tables are being rebuilt: left out of this scrape, not failing it
+        else:
+            yield GaugeMetricFamily("civicdesk_deadlines_pending", "Service-level deadlines "
+                                    "not yet met or missed", value=pending)
+            yield GaugeMetricFamily("civicdesk_deadlines_overdue", "Pending deadlines already "
+                                    "past due (the scheduler records each as missed at once)",
+                                    value=overdue)
+        scheduler = self.state.scheduler
+        status = scheduler.status() if scheduler is not None else None
+        yield CounterMetricFamily("civicdesk_deadlines_missed", "Missed deadlines this "
+                                  "process's scheduler recorded since it became leader",
+                                  value=status["recorded"] if status else 0)
+        yield GaugeMetricFamily("civicdesk_scheduler_leader", "1 if this process leads the "
+                                "deadline scheduler", value=1 if status and
+                                status["role"] == "leader" else 0)
+
+
+class Metrics:
+    """One app's registry and its request metrics."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("civicdesk_http_requests", "HTTP requests answered",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("civicdesk_http_request_duration_seconds", "Time to answer "
+                                 "an HTTP request", ["method", "route"], registry=self.registry)
+        self.collector = DeskCollector()
+        self.registry.register(self.collector)
+
+    def bind(self, state: Any) -> Metrics:
+        """Read the desk, read models and scheduler of the app whose `state` this is."""
+        self.collector.state = state
+        return self
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """Counts and times each request under its route's template."""
+
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":  # (websockets: none here)
+                await app(scope, receive, send)
+                return
+            started, status = time.perf_counter(), 500
+
+            async def send_status(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, send_status)
+            finally:
+                route = scope.get("path_template") or UNMATCHED
+                method = str(scope.get("method", ""))
+                self.requests.labels(method, route, str(status)).inc()
+                self.latency.labels(method, route).observe(time.perf_counter() - started)
+
+        return middleware
+
+
+@get("/metrics", operation_id="metrics", include_in_schema=False, sync_to_thread=True)
+def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The app's metrics, in the format the scraper's Accept asks for (Prometheus text by
+    default, OpenMetrics on request), as prometheus-client negotiates it."""
+    collected: Metrics = request.app.state.metrics
+    encoder, content_type = choose_encoder(request.headers.get("accept", ""))
+    # Litestar adds the charset to a text/* media type itself.
+    return Response(encoder(collected.registry),
+                    media_type=content_type.replace("; charset=utf-8", ""))
