@@ -120,6 +120,9 @@ class ServiceDesk(Application[UUID]):
         if receipt.fingerprint != idempotency.fingerprint:
             raise IdempotencyKeyReused("this Idempotency-Key was already used for a different "
                                        "request", "Idempotency-Key")
+        # Access is judged on the case as it is now, as a plain read would: a case that moved
+        # to a department the actor does not act for is not found, its answer not replayed.
+        self.get_case(actor, receipt.subject_id)
         case = self._get(Case, receipt.subject_id, "case", version=receipt.subject_version)
         return Outcome(case=case, position=self.log_position(), replayed=True)
 
