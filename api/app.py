@@ -25,7 +25,7 @@ from api.read_models import ReadModelController
 from api.reports import accountability_report
 from api.request_log import request_id_middleware
 from api.scorecards import scorecard
-from api.security_headers import schema_page_policy, security_headers_middleware
+from api.security_headers import schema_page_policy, security_headers
 from api.service_levels import ServiceLevelController
 from api.strict_body import decode_strictly
 from application.desk import ServiceDesk, utc_now
@@ -70,8 +70,8 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard],
         before_request=decode_strictly,
-        middleware=[request_id_middleware,
-                    security_headers_middleware(schema_page_policy(render_plugins))],
+        middleware=[request_id_middleware],
+        before_send=[security_headers(schema_page_policy(render_plugins))],
         # Off unless origins are configured: the desk's own clients are not browsers on other
         # sites, and a browser app of the Town's must be named to be let in.
         cors_config=(CORSConfig(allow_origins=list(settings.cors_origins),

@@ -16,8 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 NO_STORE_PREFIXES = ("/api/", "/status", "/open311/")
 PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -42,32 +41,23 @@ def schema_page_policy(render_plugins: Iterable[object]) -> str:
             "base-uri 'none'; frame-ancestors 'none'")
 
 
-def security_headers_middleware(schema_policy: str) -> Callable[[ASGIApp], ASGIApp]:
-    """An ASGI middleware factory (Litestar's `middleware=[...]`) adding the headers above."""
+def security_headers(schema_policy: str) -> Callable[[Message, Scope], None]:
+    """A `before_send` hook (it sees every response, also the 404 and 405 of paths no route
+    matches, which route middleware never sees) adding the headers above."""
 
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
-                await app(scope, receive, send)
-                return
-            path: str = scope["path"]
+    def hook(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        path: str = scope["path"]
+        headers = MutableScopeHeaders.from_message(message)
+        headers["X-Content-Type-Options"] = "nosniff"
+        if "referrer-policy" not in headers:
+            headers["Referrer-Policy"] = "no-referrer"
+        if path.startswith(NO_STORE_PREFIXES):
+            headers["Cache-Control"] = "no-store"
+        if (headers.get("content-type", "").startswith("text/html")
+                and "content-security-policy" not in headers):
+            headers["Content-Security-Policy"] = (
+                schema_policy if path.startswith(SCHEMA_PREFIX) else PAGE_POLICY)
 
-            async def send_with_headers(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    headers = MutableScopeHeaders.from_message(message)
-                    headers["X-Content-Type-Options"] = "nosniff"
-                    if "referrer-policy" not in headers:
-                        headers["Referrer-Policy"] = "no-referrer"
-                    if path.startswith(NO_STORE_PREFIXES):
-                        headers["Cache-Control"] = "no-store"
-                    if (headers.get("content-type", "").startswith("text/html")
-                            and "content-security-policy" not in headers):
-                        headers["Content-Security-Policy"] = (
-                            schema_policy if path.startswith(SCHEMA_PREFIX) else PAGE_POLICY)
-                await send(message)
-
-            await app(scope, receive, send_with_headers)
-
-        return wrapped
-
-    return middleware
+    return hook

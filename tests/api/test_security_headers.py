@@ -40,14 +40,16 @@ def test_a_case_and_its_errors_are_never_cached_nor_sniffed(api: DeskClient) -> 
 
 
 def test_every_response_is_not_sniffed_and_refers_nowhere(api: DeskClient) -> None:
-    for path in ("/health", "/schema/openapi.json", "/open311/v2/services.json"):
+    for path in ("/health", "/schema/openapi.json", "/open311/v2/services.json",
+                 "/no-such-page", "/api/v1/no-such-route"):
         response = api.client.get(path)
         assert response.headers["x-content-type-options"] == "nosniff", path
         assert response.headers["referrer-policy"] == "no-referrer", path
 
 
 def test_the_open311_and_public_answers_are_never_cached(api: DeskClient) -> None:
-    for path in ("/open311/v2/services.json", "/status", "/api/v1/public/requests/SC-1999-1"):
+    for path in ("/open311/v2/services.json", "/status", "/api/v1/public/requests/SC-1999-1",
+                 "/api/v1/no-such-route"):
         assert api.client.get(path).headers["cache-control"] == "no-store", path
 
 
