@@ -9,7 +9,6 @@ import pytest
 
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
-from infrastructure.access_log import TABLE
 from infrastructure.settings import Settings
 from tests.api.conftest import DeskClient
 from tests.tampering import Dba
@@ -27,20 +26,11 @@ def disclosures(api: DeskClient, case_id: str) -> list[tuple[str, str, str]]:
 def access_log_down(settings: Settings, desk: ServiceDesk) -> Iterator[None]:
     """The access log refuses rows for the test (a full disk, a revoked grant), then recovers."""
     with Dba(settings, desk) as dba:
-        schema = settings.database_schema
-        if settings.is_postgres:
-            dba.run(f"CREATE FUNCTION {schema}.access_log_down() RETURNS trigger LANGUAGE "
-                    "plpgsql AS $$ BEGIN RAISE EXCEPTION 'access log down'; END $$")
-            dba.run(f"CREATE TRIGGER access_log_down BEFORE INSERT ON {schema}.{TABLE} "
-                    f"FOR EACH ROW EXECUTE FUNCTION {schema}.access_log_down()")
-        else:
-            dba.run(f"CREATE TRIGGER access_log_down BEFORE INSERT ON {TABLE} "
-                    "BEGIN SELECT RAISE(ABORT, 'access log down'); END")
+        dba.break_access_log()
         try:
             yield
         finally:
-            dba.run(f"DROP TRIGGER access_log_down ON {schema}.{TABLE}" if settings.is_postgres
-                    else "DROP TRIGGER access_log_down")
+            dba.mend_access_log()
 
 
 def test_a_receipt_and_a_command_are_logged_with_the_fields_they_answered(

@@ -42,18 +42,6 @@ def table(settings: Settings) -> str:
     return f"{settings.database_schema}.{TABLE}" if settings.is_postgres else TABLE
 
 
-def refuse_inserts(dba: Dba, settings: Settings) -> None:
-    """The access log stops taking rows (a full disk, a revoked grant, a broken table)."""
-    if settings.is_postgres:
-        dba.run(f"CREATE FUNCTION {settings.database_schema}.access_log_down() RETURNS trigger "
-                "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'access log down'; END $$")
-        dba.run(f"CREATE TRIGGER access_log_down BEFORE INSERT ON {table(settings)} FOR EACH "
-                f"ROW EXECUTE FUNCTION {settings.database_schema}.access_log_down()")
-    else:
-        dba.run(f"CREATE TRIGGER access_log_down BEFORE INSERT ON {TABLE} "
-                "BEGIN SELECT RAISE(ABORT, 'access log down'); END")
-
-
 class TestTheFieldsColumn:
     def test_a_table_made_before_fields_gets_the_column_and_keeps_its_rows(
             self, desk: ServiceDesk, settings: Settings, dba: Dba) -> None:
@@ -94,7 +82,7 @@ class TestDisclosuresOfWrites:
         # given a case, and an access log that refuses rows
         log = AccessLog(desk)
         case_id = receive(desk)
-        refuse_inserts(dba, settings)
+        dba.break_access_log()
         position, version = desk.log_position(), desk.get_case(CSR, case_id).version
         # when a command whose answer discloses the case runs
         with pytest.raises(DisclosureNotRecorded), \
@@ -158,7 +146,7 @@ class TestTheReadingCommands:
             clock: MovableClock) -> None:
         receive(desk)
         AccessLog(desk)
-        refuse_inserts(dba, settings)
+        dba.break_access_log()
         path = tmp_path / "log.jsonl"
         exported = civicdesk(settings, "export", "-o", str(path), "--quiet")
         assert exported.returncode == 1 and not path.exists()
