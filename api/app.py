@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -26,6 +27,7 @@ from api.read_your_writes import lag_header_middleware
 from api.reports import accountability_report
 from api.request_log import request_id_middleware
 from api.scorecards import scorecard
+from api.security_headers import schema_page_policy, security_headers
 from api.service_levels import ServiceLevelController
 from api.strict_body import decode_strictly
 from application.desk import ServiceDesk, utc_now
@@ -52,12 +54,13 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                                                  COMPLAINT_REGISTER, SCORECARD])
     scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name))
                  if settings.run_scheduler else None)
+    render_plugins = [ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")]
     openapi = OpenAPIConfig(
         title="civicdesk",
         version="1.0.0",
         description="Event-sourced, audit-first municipal service desk.",
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=render_plugins,
         components=Components(security_schemes={
             "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
         security=[{"bearer": []}],
@@ -72,6 +75,15 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         accountability_report, ReadModelController, scorecard],
         before_request=decode_strictly,
         middleware=[request_id_middleware, collected.middleware, lag_header_middleware],
+        before_send=[security_headers(schema_page_policy(render_plugins))],
+        # Off unless origins are configured: the desk's own clients are not browsers on other
+        # sites, and a browser app of the Town's must be named to be let in.
+        cors_config=(CORSConfig(allow_origins=list(settings.cors_origins),
+                                allow_headers=["Authorization", "Content-Type",
+                                               "Idempotency-Key", "X-Request-Id"],
+                                expose_headers=["X-Civicdesk-Position", "Idempotent-Replayed",
+                                                "X-Request-Id", "Retry-After", "X-Civicdesk-Lag"])
+                     if settings.cors_origins else None),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,

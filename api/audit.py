@@ -51,6 +51,9 @@ class ChainReport(msgspec.Struct):
     guard_ok: bool
     guard_problem: str | None
 
+# A case's events, sent whole: every field they hold.
+EVENT_FIELDS = ("events",)
+
 
 class Disclosure(msgspec.Struct):
     at: datetime
@@ -58,6 +61,10 @@ class Disclosure(msgspec.Struct):
     actor_role: str
     case_id: str
     route: str
+    # The personal fields disclosed, comma-separated (e.g. "subject,description,contact,
+    # accessibility_needs"; "events": the case's events, every field); "" before fields were
+    # logged.
+    fields: str
 
 
 class DisclosurePage(msgspec.Struct):
@@ -112,7 +119,7 @@ class AuditController(Controller):
             case = record["originator_id"]
             if (record["type"] or "").startswith("Case.") and case not in disclosed:
                 disclosed.add(case)
-                access_log.record(actor, UUID(case), route)
+                access_log.record(actor, UUID(case), route, EVENT_FIELDS)
 
         return Stream(_in_worker_thread(_chunks(records, disclose)), media_type=NDJSON)
 
@@ -155,7 +162,8 @@ class AuditController(Controller):
         rows = rows[:limit]
         return DisclosurePage(
             items=[Disclosure(at=d.at, actor_id=d.actor_id, actor_role=d.actor_role,
-                              case_id=str(d.case_id), route=d.route) for _, d in rows],
+                              case_id=str(d.case_id), route=d.route, fields=d.fields)
+                   for _, d in rows],
             next_cursor=f"a{rows[-1][0]}" if more else None)
 
 

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 
 from api.auth import authenticated, current_actor
+from api.cases import disclose
 from api.problems import Problem as Problem  # re-exported: some routes import it from here
 from api.problems import problem_doc
 from api.read_your_writes import WAIT_SECONDS, wait_for
@@ -60,6 +61,8 @@ class CaseList(msgspec.Struct):
     items: list[CaseListItem]
     next_cursor: str | None
 
+
+LIST_FIELDS = ("subject",)  # the one personal member of a listed case
 
 def item(row: CaseSummary) -> CaseListItem:
     return CaseListItem(
@@ -121,6 +124,8 @@ async def case_list(
             channel=channel, assignee=assignee, complaint=complaint, target=target,
             target_state=target_state, order=order, now=now, calendars=desk.calendars(now),
             after=after, limit=limit)
+        # A case's subject may name a person or an address: the listed cases are logged.
+        disclose(request, actor, [row.id for row in rows], LIST_FIELDS)
         return CaseList(as_of=now, items=[item(row) for row in rows], next_cursor=next_cursor)
 
     return await anyio.to_thread.run_sync(page)

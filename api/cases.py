@@ -1,6 +1,7 @@
 """Case routes: receive a case, run each command on it, read it and its history."""
 
 import hashlib
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -37,24 +38,47 @@ def idempotency(request: Request[Any, Any, Any], body: msgspec.Struct) -> Idempo
     return IdempotencyKey(key=key, fingerprint=fingerprint)
 
 
-def answer(request: Request[Any, Any, Any], actor: Actor, outcome: Outcome,
-           status_code: int) -> Response[schemas.CaseView]:
+# The personal members of a case view, and of a history (which adds every event's fields).
+CASE_FIELDS = ("subject", "description", "contact", "accessibility_needs")
+HISTORY_FIELDS = (*CASE_FIELDS, "events")
+
+
+def answered_command(request: Request[Any, Any, Any], actor: Actor,
+                     command: Callable[[], Outcome], status_code: int
+                     ) -> Response[schemas.CaseView]:
+    """Run a command whose answer is the case, its disclosure logged in the transaction that
+    saves it; a replay (nothing saved) logs it before answering, as a read does."""
+    with access_log_of(request).disclosing_writes(actor, route_of(request),
+                                                   CASE_FIELDS) as pending:
+        outcome = command()
+    if outcome.replayed or outcome.case.id not in pending.written:
+        disclose(request, actor, outcome.case.id, CASE_FIELDS)
     headers = {POSITION_HEADER: str(outcome.position)}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return Response(view_of(request, actor, outcome.case), status_code=status_code,
-                    headers=headers)
+    view = schemas.case_view(outcome.case, desk_of(request).target_statuses(outcome.case))
+    return Response(view, status_code=status_code, headers=headers)
 
 
 def view_of(request: Request[Any, Any, Any], actor: Actor, case: Case) -> schemas.CaseView:
-    disclose(request, actor, case.id)
+    disclose(request, actor, case.id, CASE_FIELDS)
     return schemas.case_view(case, desk_of(request).target_statuses(case))
 
 
-def disclose(request: Request[Any, Any, Any], actor: Actor, case_id: UUID) -> None:
-    """Every response that carries a case's contact details or description is logged."""
+def disclose(request: Request[Any, Any, Any], actor: Actor, case_id: UUID | list[UUID],
+             fields: tuple[str, ...]) -> None:
+    """Every response that carries a case's personal fields is logged, with which, before it
+    is sent. Raises DisclosureNotRecorded (answered 503, disclosing nothing)."""
+    access_log_of(request).record(actor, case_id, route_of(request), fields)
+
+
+def access_log_of(request: Request[Any, Any, Any]) -> AccessLog:
     access_log: AccessLog = request.app.state.access_log
-    access_log.record(actor, case_id, f"{request.method} {request.url.path}")
+    return access_log
+
+
+def route_of(request: Request[Any, Any, Any]) -> str:
+    return f"{request.method} {request.url.path}"
 
 
 def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
@@ -70,10 +94,10 @@ def _command_handler(command: str, body_type: type[schemas.Command], path: str,
         name = command
         if isinstance(data, schemas.AccommodationBody):
             name, arguments = _accommodation(data, arguments)
-        outcome = desk_of(request).change_case(
-            actor, case_id, name, expected_version=data.expected_version,
-            idempotency=idempotency(request, data), **arguments)
-        return answer(request, actor, outcome, 200)
+        return answered_command(request, actor, partial(
+            desk_of(request).change_case, actor, case_id, name,
+            expected_version=data.expected_version, idempotency=idempotency(request, data),
+            **arguments), 200)
 
     handler.__name__ = f"case_{command}"
     return post(path, operation_id=f"case_{command}", summary=summary,
@@ -135,13 +159,13 @@ def _receive(request: Request[Any, Any, Any], data: schemas.NewCase,
              actor: Actor) -> Response[schemas.CaseView]:
     contact = {k: v for k, v in msgspec.structs.asdict(data.contact).items()
                if v is not None} if data.contact else {}
-    outcome = desk_of(request).receive(
+    return answered_command(request, actor, partial(
+        desk_of(request).receive,
         actor, channel=data.channel, received_at=data.received_at, purpose=data.purpose,
         service_code=data.service_code, department=data.department, subject=data.subject,
         description=data.description, contact=contact,
         accessibility_needs=data.accessibility_needs, wait_seconds=data.wait_seconds,
-        idempotency=idempotency(request, data), desk=data.desk)
-    return answer(request, actor, outcome, 201)
+        idempotency=idempotency(request, data), desk=data.desk), 201)
 
 
 class CaseController(Controller):
@@ -164,7 +188,7 @@ class CaseController(Controller):
                 as_of: str | None = Parameter(query="as_of", default=None),
                 ) -> CaseHistory:
         record = case_history(desk_of(request), actor, case_id, version=version, as_of=as_of)
-        disclose(request, actor, case_id)
+        disclose(request, actor, case_id, HISTORY_FIELDS)
         return record
 
 

@@ -77,16 +77,33 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
 def history(args: argparse.Namespace, settings: Settings) -> int:
     import msgspec
 
+    from api.cases import HISTORY_FIELDS
     from api.history import case_history
     from domain.actors import Actor, Role
+    from infrastructure.access_log import AccessLog, DisclosureNotRecorded
     from infrastructure.bootstrap import build_desk
 
     desk = build_desk(settings)
-    auditor = Actor(id="civicdesk-cli", role=Role.AUDITOR)
-    record = case_history(desk, auditor, desk.case_id_for(args.reference), version=args.version,
-                          as_of=args.as_of)
+    auditor = Actor(id=cli_actor_id(), role=Role.AUDITOR)
+    case_id = desk.case_id_for(args.reference)
+    record = case_history(desk, auditor, case_id, version=args.version, as_of=args.as_of)
+    try:
+        AccessLog(desk).record(auditor, case_id, "civicdesk history", HISTORY_FIELDS)
+    except DisclosureNotRecorded as error:
+        print(f"civicdesk: {error}", file=sys.stderr)
+        return 1
     print(msgspec.json.format(msgspec.json.encode(record)).decode())
     return 0
+
+
+def cli_actor_id() -> str:
+    """Who ran a reading command, for the access log: the operating-system account."""
+    import getpass
+
+    try:
+        return f"civicdesk-cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        return "civicdesk-cli"
 
 
 @command("verify")
@@ -133,28 +150,55 @@ def verify_export(desk: ServiceDesk, path: str) -> int:
 @command("export")
 def export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the event log, or one case's events, as JSON lines (infrastructure.audit_export)."""
+    from pathlib import Path
+    from typing import Any
+    from uuid import UUID
+
     from tqdm import tqdm  # type: ignore[import-untyped]
 
+    from api.audit import EVENT_FIELDS
     from application.desk import ServiceDesk
     from domain.actors import Actor, Role
     from domain.errors import NotFound
+    from infrastructure.access_log import AccessLog, DisclosureNotRecorded
     from infrastructure.audit_export import write_export
 
-    # Reads only: like `verify`, it sets nothing up, so it exports the tables as they are.
+    # Reads only: like `verify`, it sets nothing up, so it exports the tables as they are;
+    # it writes only to the access log (set up by the server), one row per case exported.
     desk = ServiceDesk(env={**settings.eventsourcing_env(), "CREATE_TABLE": "no"})
+    auditor = Actor(id=cli_actor_id(), role=Role.AUDITOR)
+    access_log = AccessLog(desk, create=False)
     case_id = None
     if args.case:
         try:
-            case_id = desk.get_case(Actor(id="civicdesk-cli", role=Role.AUDITOR),
-                                    desk.case_id_for(args.case)).id
+            case_id = desk.get_case(auditor, desk.case_id_for(args.case)).id
         except NotFound:
             print(f"civicdesk: no case {args.case}", file=sys.stderr)
             return 2
     total = None if case_id else desk.log_position()
+    exported: set[str] = set()
+
+    def disclose(record: dict[str, Any]) -> None:
+        # Logged as each case's first event is written, before the file is complete (it
+        # appears under its name only at the end, so nothing unlogged is ever disclosed).
+        case = record["originator_id"]
+        if (record["type"] or "").startswith("Case.") and case not in exported:
+            access_log.record(auditor, UUID(case), "civicdesk export", EVENT_FIELDS)
+            exported.add(case)
+
+    def on_record(record: dict[str, Any]) -> None:
+        disclose(record)
+        bar.update(1 if case_id else record["position"] - bar.n)
+
     with tqdm(total=total, unit="event", desc="export", file=sys.stderr,
               disable=args.quiet) as bar:
-        summary = write_export(desk, args.output, case_id=case_id, on_record=lambda record: (
-            bar.update(1) if case_id else bar.update(record["position"] - bar.n)))
+        try:
+            summary = write_export(desk, args.output, case_id=case_id, on_record=on_record)
+        except DisclosureNotRecorded as error:
+            output = Path(args.output)
+            output.with_name(f".{output.name}.partial").unlink(missing_ok=True)
+            print(f"civicdesk: {error}; nothing was exported", file=sys.stderr)
+            return 1
     print(f"Exported {summary.events} events to {args.output}; head position "
           f"{summary.head_position}; head hash {summary.head_hash}")
     return 0

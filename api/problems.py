@@ -26,6 +26,7 @@ from domain.errors import (
     RuleViolated,
     VersionConflict,
 )
+from infrastructure.access_log import DisclosureNotRecorded
 from projections.views import ProjectionNotReady, ReadModelFailed
 
 PROBLEM_JSON = "application/problem+json"
@@ -200,6 +201,15 @@ def failed_read_model_handler(request: Request[Any, Any, Any],
                    instance=request.url.path, headers={"Retry-After": FAILED_RETRY_AFTER})
 
 
+def access_log_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    # Nothing personal was disclosed and nothing saved: the client may simply retry.
+    log.error("access log not written on %s %s: %s", request.method, request.url.path,
+              error.__cause__ or error)
+    return problem(503, str(error), kind="access-log-unavailable",
+                   title="Access log unavailable", instance=request.url.path,
+                   headers={"Retry-After": NOT_READY_RETRY_AFTER})
+
+
 def unexpected_error_handler(request: Request[Any, Any, Any],
                              error: Exception) -> Response[Any]:
     log.exception("unexpected error on %s %s", request.method, request.url.path,
@@ -212,6 +222,7 @@ EXCEPTION_HANDLERS = {
     DomainError: domain_error_handler,
     ReadModelFailed: failed_read_model_handler,
     ProjectionNotReady: not_ready_handler,
+    DisclosureNotRecorded: access_log_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     Exception: unexpected_error_handler,

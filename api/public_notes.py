@@ -6,6 +6,7 @@ so they must name no one. Like every case command it records one event and answe
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from litestar.di import Provide
 
 from api import schemas
 from api.auth import current_actor
-from api.cases import answer, desk_of, idempotency
+from api.cases import answered_command, desk_of, idempotency
 from api.problems import described_problems
 from application.open311 import publish_note
 from domain.actors import Actor
@@ -41,8 +42,7 @@ class PublicNoteBody(schemas.Command, kw_only=True):
           e422="The note or occurred_at breaks a rule of the desk"))
 def publish_public_note(request: Request[Any, Any, Any], case_id: UUID, data: PublicNoteBody,
                         actor: Actor) -> Response[schemas.CaseView]:
-    outcome = publish_note(desk_of(request), actor, case_id, data.note,
-                           expected_version=data.expected_version,
-                           occurred_at=data.occurred_at,
-                           idempotency=idempotency(request, data))
-    return answer(request, actor, outcome, 200)
+    return answered_command(request, actor, partial(
+        publish_note, desk_of(request), actor, case_id, data.note,
+        expected_version=data.expected_version, occurred_at=data.occurred_at,
+        idempotency=idempotency(request, data)), 200)

@@ -1,16 +1,19 @@
-"""What a resident may see of their request, by its reference: `GET /api/v1/public/requests/
-{reference}` (JSON) and the page `/status/{reference}` (HTML, WCAG 2.1 AA).
+"""What a resident may see of their request, by its reference and public token:
+`GET /api/v1/public/requests/{reference}?token=...` (JSON) and the page
+`/status/{reference}?token=...` (HTML, WCAG 2.1 AA).
 
 Both show the request's status, its department and service, the promises that apply and
 whether each was kept, and the notes staff published. Neither shows personal information
-(contact details, description, subject, assignee): anyone who knows a reference may look.
+(contact details, description, subject, assignee). References are sequential, so the token
+(given to the customer at receipt) is required: a wrong or missing token is answered exactly as
+an unknown reference. The token travels in the query string, which the request log leaves out.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from html import escape
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -18,6 +21,7 @@ import anyio
 import msgspec
 from litestar import MediaType, Request, Response, get
 from litestar.openapi.spec import Operation
+from litestar.params import QueryParameter
 from litestar.response import Redirect
 
 from api.problems import problem_doc
@@ -108,16 +112,20 @@ class PublicOperation(Operation):
 
 @get("/api/v1/public/requests/{reference:str}", operation_id="public_request_status",
      tags=["public"], operation_class=PublicOperation,
-     summary="A request's public status, by its reference",
+     summary="A request's public status, by its reference and public token",
      description="No sign-in. Status, department, service, the promises that apply and "
                  "whether each was kept, and the notes staff published; no personal "
-                 "information. Errors: 404 as application/problem+json.",
+                 "information. `token` is the request's public token (in the case view and "
+                 "the customer's confirmation). Errors: 404 (no request with this reference "
+                 "and token) as application/problem+json.",
      responses={400: problem_doc("The request is malformed"),
-                404: problem_doc("No request has this reference")})
-async def public_request_status(request: Request[Any, Any, Any],
-                                reference: str) -> PublicRequestStatus:
+                404: problem_doc("No request has this reference and token")})
+async def public_request_status(
+        request: Request[Any, Any, Any], reference: str,
+        token: Annotated[str | None, QueryParameter(
+            description="the request's public token")] = None) -> PublicRequestStatus:
     found = await anyio.to_thread.run_sync(public_status, desk_of(request),
-                                           normalized(reference))
+                                           normalized(reference), token)
     return status_view(found)
 
 
@@ -181,10 +189,13 @@ def kept_text(state: str, met_at: datetime | None) -> str:
 def lookup_form(value: str = "") -> str:
     return ('<h2 id="lookup">Look up a request</h2>'
             '<form method="get" action="/status" aria-labelledby="lookup">'
-            '<label for="reference">Reference number (for example SC-2026-000123)</label>'
+            '<p><label for="reference">Reference number (for example SC-2026-000123)</label>'
             f'<input id="reference" name="reference" type="text" value="{escape(value)}" '
-            'autocomplete="off" spellcheck="false" required>'
-            '<button type="submit">Look up</button></form>')
+            'autocomplete="off" spellcheck="false" required></p>'
+            '<p><label for="token">Access code (from your confirmation)</label>'
+            '<input id="token" name="token" type="text" autocomplete="off" '
+            'spellcheck="false" required>'
+            '<button type="submit">Look up</button></p></form>')
 
 
 def page(title: str, body: str) -> str:
@@ -233,21 +244,28 @@ def html(text: str, status: int = 200) -> Response[str]:
 
 
 @get("/status/{reference:str}", operation_id="public_status_page", include_in_schema=False)
-async def status_page_route(request: Request[Any, Any, Any], reference: str) -> Response[str]:
+async def status_page_route(request: Request[Any, Any, Any], reference: str,
+                            token: Annotated[str | None, QueryParameter()] = None,
+                            ) -> Response[str]:
     wanted = normalized(reference)
     try:
-        found = await anyio.to_thread.run_sync(public_status, desk_of(request), wanted)
+        found = await anyio.to_thread.run_sync(public_status, desk_of(request), wanted, token)
     except NotFound:
         body = (f"<h1>Request {escape(wanted)} was not found</h1><p>Check the reference "
-                "number on your confirmation, then try again.</p>" + lookup_form(wanted))
+                "number and the access code on your confirmation, then try again.</p>"
+                + lookup_form(wanted))
         return html(page("Request not found", body), 404)
     return html(status_page(found))
 
 
 @get("/status", operation_id="public_status_lookup", include_in_schema=False)
-async def status_lookup(reference: str | None = None) -> Response[Any]:
+async def status_lookup(reference: Annotated[str | None, QueryParameter()] = None,
+                        token: Annotated[str | None, QueryParameter()] = None,
+                        ) -> Response[Any]:
     if reference and reference.strip():
-        return Redirect(f"/status/{quote(normalized(reference), safe='')}", status_code=303)
+        query = f"?token={quote(token.strip(), safe='')}" if token and token.strip() else ""
+        return Redirect(f"/status/{quote(normalized(reference), safe='')}{query}",
+                        status_code=303)
     body = ("<h1>Follow your request</h1><p>Enter the reference number the Town gave you "
             "to see your request's status and the Town's updates.</p>" + lookup_form())
     return html(page("Follow your request", body))

@@ -381,5 +381,9 @@ def render_html(report: AccountabilityReport) -> str:
     return ("<!DOCTYPE html>\n"
             f'<html lang="en-CA"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            # In the page itself, so a report saved to a file keeps its policy: inline style
+            # and the charts' data: images, nothing fetched, nothing run.
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+            'style-src \'unsafe-inline\'; img-src data:">'
             f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
             f"<body>{body}</body></html>\n")

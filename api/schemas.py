@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from application.public_tokens import status_page_path
 from domain.cases import Case
 from domain.targets import TargetStatus
 
@@ -200,6 +201,10 @@ class CaseView(msgspec.Struct):
     standards_version: int | None
     targets: list[TargetView]
     desk: str | None = None  # the service desk it was received at; null: before desks were kept
+    # The secret that, with the reference, shows the public status: staff give the customer
+    # `status_page` (its path, token included). Null for cases received before tokens.
+    public_token: str | None = None
+    status_page: str | None = None
 
 
 def utc(moment: datetime | None) -> datetime | None:
@@ -225,7 +230,7 @@ def case_view(case: Case, targets: list[TargetStatus]) -> CaseView:
         interactions=case.interactions, effort_minutes=case.effort_minutes,
         debriefed=case.debrief is not None, recorded_by=case.recorded_by, version=case.version,
         standards_version=case.standards_version, targets=[target_view(t) for t in targets],
-        desk=case.desk)
+        desk=case.desk, public_token=case.public_token, status_page=status_page_path(case))
 
 
 def command_arguments(body: Command) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from application.access import can_see_department, check_may
+from application.public_tokens import new_public_token
 from domain.actors import SCHEDULER, Actor
 from domain.calendar import BusinessCalendar
 from domain.cases import WAIT_TIMED_CHANNELS, Case
@@ -120,6 +121,9 @@ class ServiceDesk(Application[UUID]):
         if receipt.fingerprint != idempotency.fingerprint:
             raise IdempotencyKeyReused("this Idempotency-Key was already used for a different "
                                        "request", "Idempotency-Key")
+        # Access is judged on the case as it is now, as a plain read would: a case that moved
+        # to a department the actor does not act for is not found, its answer not replayed.
+        self.get_case(actor, receipt.subject_id)
         case = self._get(Case, receipt.subject_id, "case", version=receipt.subject_version)
         return Outcome(case=case, position=self.log_position(), replayed=True)
 
@@ -171,7 +175,7 @@ class ServiceDesk(Application[UUID]):
                 purpose=purpose, service_code=service_code, department=department,
                 subject=subject, description=description, contact=contact,
                 accessibility_needs=accessibility_needs, actor=actor, now=now,
-                desk=desk or calendars.central_code)
+                desk=desk or calendars.central_code, public_token=new_public_token())
             if wait_seconds is not None and channel not in WAIT_TIMED_CHANNELS:
                 raise InvalidValue("wait_seconds is measured only for telephone and in-person "
                                    "contacts", "wait_seconds")

@@ -58,7 +58,9 @@ class Case(Aggregate):
 
     class Received(Aggregate.Created):
         """Version 2 added `desk`, the service desk the case was received at (None: received
-        before desks were recorded, so the central desk's hours)."""
+        before desks were recorded, so the central desk's hours). Version 3 added
+        `public_token`, the unguessable secret that, with the reference, shows the case's
+        public status (None: received before tokens were issued; no public status page)."""
 
         reference: str
         channel: str
@@ -73,11 +75,16 @@ class Case(Aggregate):
         actor_id: str
         actor_role: str
         desk: str | None
-        class_version = 2
+        public_token: str | None
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["desk"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["public_token"] = None
 
     @staticmethod
     def create_id(reference: str) -> UUID:
@@ -88,9 +95,11 @@ class Case(Aggregate):
     def receive(cls, *, reference: str, channel: str, occurred_at: datetime, purpose: str,
                 service_code: str | None, department: str, subject: str, description: str,
                 contact: dict[str, str], accessibility_needs: str | None, actor: Actor,
-                now: datetime, desk: str | None = None) -> Case:
+                now: datetime, desk: str | None = None,
+                public_token: str | None = None) -> Case:
         """Record a new contact at `desk` (its code; None: no desk recorded, the central one's
-        hours). A letter's Received stamp may be earlier than its entry."""
+        hours). A letter's Received stamp may be earlier than its entry. `public_token` is
+        made by the caller (the domain draws no randomness)."""
         parse_enum(Channel, channel, "channel")
         parse_enum(Purpose, purpose, "purpose")
         check_aware(occurred_at, "received_at")
@@ -104,7 +113,7 @@ class Case(Aggregate):
                    purpose=purpose, service_code=service_code, department=department,
                    subject=_required(subject, "subject"), description=description,
                    contact=contact, accessibility_needs=accessibility_needs, desk=desk,
-                   **_who(actor))
+                   public_token=public_token, **_who(actor))
 
     @event(Received)
     def __init__(
@@ -123,9 +132,11 @@ class Case(Aggregate):
         actor_id: str,
         actor_role: str,
         desk: str | None = None,
+        public_token: str | None = None,
     ) -> None:
         self.reference = reference
         self.desk = desk
+        self.public_token = public_token
         self.channel = channel
         self.received_at = occurred_at
         self.purpose = purpose

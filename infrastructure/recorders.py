@@ -19,6 +19,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg.sql import SQL, Identifier
 
+from infrastructure.access_log import write_pending_disclosures
 from infrastructure.chain import GENESIS, link
 
 # "civicset": the key of the lock that serialises table set-up across processes.
@@ -74,6 +75,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             links.append((notification_id, previous))
         c.executemany(f"INSERT INTO {self.chain_table_name} (notification_id, link) "
                       "VALUES (?, ?)", links)
+        write_pending_disclosures(c, [e.originator_id for e in stored_events],
+                                  [e.topic for e in stored_events])
         return notification_ids
 
     def subscribe(self, gt: int | None = None,
@@ -176,6 +179,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         statements.append(
             "ALTER TABLE {schema}.{events} ENABLE ALWAYS TRIGGER link_into_chain")
         self.sql_create_statements += [SQL(s).format(**names) for s in statements]  # type: ignore[arg-type]
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> None:
+        # In the transaction (and pipeline) that inserts the events; synced at once, so a
+        # failure is known as the access log's and rolls the events back with it.
+        super()._insert_events(curs, stored_events, **kwargs)
+        with curs.connection.pipeline() as pipeline:
+            write_pending_disclosures(curs, [e.originator_id for e in stored_events],
+                                      [e.topic for e in stored_events], flush=pipeline.sync)
 
     def _create_table(self, curs: Any) -> None:
         # Every process sets the tables up at start; two doing it at once would deadlock on

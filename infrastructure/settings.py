@@ -27,6 +27,8 @@ class Settings:
     run_scheduler: bool = True
     run_projections: bool = True
     log_level: str = "INFO"
+    # Browser origins allowed to call the API cross-site (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -51,6 +53,9 @@ class Settings:
             run_scheduler=flag("CIVICDESK_RUN_SCHEDULER", True),
             run_projections=flag("CIVICDESK_RUN_PROJECTIONS", True),
             log_level=env.get("CIVICDESK_LOG_LEVEL", "INFO").upper(),
+            cors_origins=tuple(origin.strip().rstrip("/") for origin in
+                               env.get("CIVICDESK_CORS_ORIGINS", "").split(",")
+                               if origin.strip()),
         )
 
     @property

@@ -11,6 +11,7 @@ from uuid import UUID
 import psycopg
 
 from application.desk import ServiceDesk
+from infrastructure.access_log import TABLE as ACCESS_LOG
 from infrastructure.chain import link
 from infrastructure.settings import Settings
 
@@ -28,6 +29,7 @@ class Dba:
             self.connection = sqlite3.connect(settings.sqlite_path, isolation_level=None)
             self.events, self.id = table, "rowid"
         self.chain = f"{self.events}_chain"
+        self.schema = settings.database_schema
 
     def __enter__(self) -> Dba:
         return self
@@ -85,6 +87,24 @@ class Dba:
         return name
 
     # -- altering, deleting, forging (with the guard dropped) ----------------------------------
+
+    def break_access_log(self) -> None:
+        """The access log refuses rows from now on (a full disk, a revoked grant)."""
+        if self.postgres:
+            self.run(f"CREATE FUNCTION {self.schema}.access_log_down() RETURNS trigger "
+                     "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'access log down'; END $$")
+            self.run(f"CREATE TRIGGER access_log_down BEFORE INSERT ON {self.schema}."
+                     f"{ACCESS_LOG} FOR EACH ROW EXECUTE FUNCTION "
+                     f"{self.schema}.access_log_down()")
+        else:
+            self.run(f"CREATE TRIGGER access_log_down BEFORE INSERT ON {ACCESS_LOG} "
+                     "BEGIN SELECT RAISE(ABORT, 'access log down'); END")
+
+    def mend_access_log(self) -> None:
+        self.run(f"DROP TRIGGER access_log_down ON {self.schema}.{ACCESS_LOG}" if self.postgres
+                 else "DROP TRIGGER access_log_down")
+        if self.postgres:
+            self.run(f"DROP FUNCTION {self.schema}.access_log_down()")
 
     def set(self, position: int, column: str, value: Any) -> None:
         self.run(f"UPDATE {self.events} SET {column} = ? WHERE {self.id} = ?", value, position)

@@ -116,9 +116,12 @@ async def create_request(request: Request[Any, Any, Any], document: str) -> Resp
         limiter.admit(f"key:{client.key_id}", limiter.per_key)
         check_jurisdiction(single(fields, "jurisdiction_id"))
         submitted = open311.submit_request(desk, client, parse_request(fields))
+        # `status_url` is ours, not GeoReport's: the page (with the request's public token)
+        # where the app's user can follow the request. GeoReport's `token` keeps its meaning.
+        status_url = str(request.base_url).rstrip("/") + submitted.status_path
         return "service_requests", [{"token": submitted.token,
                                      "service_notice": submitted.service_notice,
-                                     "account_id": None}]
+                                     "account_id": None, "status_url": status_url}]
 
     return await respond(fmt, produce)
 

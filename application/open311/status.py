@@ -1,4 +1,5 @@
-"""What anyone holding a reference may know of its case, and the notes staff publish for them."""
+"""What anyone holding a reference and its public token may know of its case, and the notes
+staff publish for them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from uuid import UUID
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from application.open311.aggregates import load
 from application.open311.public_requests import OPEN311_STATUS
+from application.public_tokens import token_matches
 from domain.actors import Actor
 from domain.cases import Case
 from domain.errors import NotFound
@@ -45,12 +47,18 @@ class PublicStatus:
     notes: list[PublicNote]
 
 
-def public_status(desk: ServiceDesk, reference: str) -> PublicStatus:
-    """What anyone holding a reference may know of its case. Raises NotFound."""
+def public_status(desk: ServiceDesk, reference: str, token: str | None) -> PublicStatus:
+    """What anyone holding a reference and its public token may know of its case.
+
+    Raises NotFound, the same for an unknown reference, a missing or wrong token, and a case
+    received before tokens were issued: none of them says whether the reference exists.
+    """
     try:
-        case = load(desk, Case, Case.create_id(reference), f"no request {reference}")
+        case: Case | None = load(desk, Case, Case.create_id(reference), "no request")
     except NotFound:
-        raise NotFound(f"no request {reference}", "reference") from None
+        case = None
+    if not token_matches(case, token) or case is None:
+        raise NotFound(f"no request {reference}", "reference")
     service = desk.find_service(case.service_code) if case.service_code else None
     public = service if service is not None and service.service_type != "internal" else None
     promises = []

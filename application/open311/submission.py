@@ -8,6 +8,7 @@ from application.desk import ServiceDesk
 from application.open311.keys import Client
 from application.open311.notice import Names, service_notice
 from application.open311.services import offered
+from application.public_tokens import status_page_path
 from domain.errors import InvalidValue
 from domain.open311 import Location, ServiceRequestRecord
 from domain.values import Channel, Purpose
@@ -48,6 +49,7 @@ class Submitted:
     token: str
     reference: str
     service_notice: str
+    status_path: str  # the public status page, with the case's public token
 
 
 def submit_request(desk: ServiceDesk, client: Client, form: RequestForm) -> Submitted:
@@ -73,4 +75,5 @@ def submit_request(desk: ServiceDesk, client: Client, form: RequestForm) -> Subm
         reference=case.reference, app=client.name, location=form.location,
         media_url=form.media_url, attributes=form.attributes, actor=client.actor))
     return Submitted(token=str(case.id), reference=case.reference,
-                     service_notice=service_notice(case, Names.of(desk)))
+                     service_notice=service_notice(case, Names.of(desk)),
+                     status_path=status_page_path(case) or "")

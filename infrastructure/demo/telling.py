@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from application.public_tokens import new_public_token
 from domain.actors import Actor
 from domain.cases import Case
 from domain.catalogue import Service
@@ -46,7 +47,7 @@ class Telling:
             description=self._description(plan.service), contact=self._contact(),
             accessibility_needs=(ACCOMMODATIONS[plan.accommodation][0]
                                  if plan.accommodation is not None else None),
-            actor=self.csr, now=world.end, desk=plan.desk)
+            actor=self.csr, now=world.end, desk=plan.desk, public_token=new_public_token())
 
     # -- time --------------------------------------------------------------------------------
 

@@ -178,7 +178,8 @@ def test_a_staff_read_of_a_case_shows_in_the_access_log_with_who_when_which_and_
     [entry] = access_log(api, case_id=case_id, actor_id="staff-42")["items"]
     assert {k: v for k, v in entry.items() if k != "at"} == {
         "actor_id": "staff-42", "actor_role": "staff", "case_id": case_id,
-        "route": f"GET {api.cases}/{case_id}"}
+        "route": f"GET {api.cases}/{case_id}",
+        "fields": "subject,description,contact,accessibility_needs"}
     assert before <= datetime.fromisoformat(entry["at"]) <= after
     # and the case's whole record of disclosures starts with the receipt
     routes = [i["route"] for i in access_log(api, case_id=case_id)["items"]]

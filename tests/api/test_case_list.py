@@ -127,3 +127,26 @@ class TestPages:
         operation = document["paths"][CASES]["get"]
         assert operation["operationId"] == "case_list"
         assert {"200", "400", "401", "422", "503"} <= set(operation["responses"])
+
+
+class TestTheAccessLog:
+    def test_a_listing_logs_each_listed_case_with_its_subject(self, api: Any) -> None:
+        # given a case in the index; when a staff member lists their department's cases
+        case, position = receive(api)
+        response = api.client.get(CASES, params={"min_position": position, "limit": 200},
+                                  headers=api.headers("staff", sub="staff-lister"))
+        assert response.status_code == 200, response.text
+        listed = {item["id"] for item in response.json()["items"]}
+        # then each listed case is in the access log, with the subject it disclosed
+        rows: list[dict[str, Any]] = []
+        after = None
+        while True:
+            page = api.client.get("/api/v1/audit/access", params={
+                "actor_id": "staff-lister", **({"after": after} if after else {})},
+                headers=api.headers("auditor")).json()
+            rows += page["items"]
+            if not (after := page["next_cursor"]):
+                break
+        assert {row["case_id"] for row in rows} == listed and case["id"] in listed
+        assert {(row["route"], row["fields"]) for row in rows} == {
+            ("GET /api/v1/cases", "subject")}

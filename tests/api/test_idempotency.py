@@ -151,3 +151,31 @@ def test_an_idempotency_key_is_1_to_200_printable_characters(api: Any) -> None:
         api.problem(response, 422, "invalid-value", "Idempotency-Key")
     accepted = api.post(case_id, "acknowledge", {}, **{"Idempotency-Key": "k" * 200})
     assert accepted.status_code == 200, accepted.text
+
+
+def test_a_replay_after_the_case_left_the_actors_department_is_not_found_like_a_read(
+        api: Any) -> None:
+    # given a Public Works manager who acknowledged a case with a key
+    case = api.receive(contact={"name": "Grace Hopper", "email": "grace@example.org"})
+    case_id = case["id"]
+    first = api.post(case_id, "acknowledge", {"message": "On it"}, role="manager",
+                     **{"Idempotency-Key": "ack-moved"})
+    assert first.status_code == 200, first.text
+    # and the case then transferred to another department
+    api.run(case_id, ("transfer", {"to_department": "community", "warm": True,
+                                   "handover_note": "Parks", "customer_informed": True}))
+    plain_read = api.client.get(f"{api.cases}/{case_id}", headers=api.headers("manager"))
+    disclosures_before = api.client.get("/api/v1/audit/access", params={"case_id": case_id},
+                                        headers=api.headers("auditor")).json()["items"]
+    # when the manager replays the old request
+    with api.nothing_recorded(case_id):
+        again = api.post(case_id, "acknowledge", {"message": "On it"}, role="manager",
+                         **{"Idempotency-Key": "ack-moved"})
+    # then the answer is the plain read's 404, disclosing nothing and logging no disclosure
+    api.problem(plain_read, 404)
+    api.problem(again, 404)
+    assert again.json()["type"] == plain_read.json()["type"]
+    assert "Grace" not in again.text and "grace@" not in again.text
+    disclosures_after = api.client.get("/api/v1/audit/access", params={"case_id": case_id},
+                                       headers=api.headers("auditor")).json()["items"]
+    assert disclosures_after == disclosures_before

@@ -129,6 +129,12 @@ def submit(api: Any, key: str, **overrides: str | None) -> tuple[str, str]:
     return answer["token"], reference
 
 
+def public_token(api: Any, case_id: str) -> str:
+    """The case's public token, as staff see it in the case view."""
+    token: str = api.case(case_id)["public_token"]
+    return token
+
+
 def caught_up(app: Litestar, api: Any) -> None:
     """Waits (bounded) until the case index has everything recorded so far."""
     app.state.read_positions.wait_for(api.desk.log_position(), 10.0, names=[CASE_INDEX_NAME])
@@ -217,7 +223,7 @@ class TestSubmitting:
         # Then it answers a token (type batch), a service notice, and no request id
         assert response.status_code == 200, response.text
         [answer] = parsed(response, "json")
-        assert set(answer) == {"token", "service_notice", "account_id"}
+        assert set(answer) == {"token", "service_notice", "account_id", "status_url"}
         assert answer["account_id"] is None
         assert answer["service_notice"].startswith("Public Works is responsible")
         # And the case is on the web channel, with the service's purpose and department,
@@ -595,7 +601,8 @@ class TestPublicStatus:
         api.client.post(f"/api/v1/cases/{token}/public-notes",
                         json={"note": "Crew booked."}, headers=api.headers())
         # When anyone looks it up, without signing in
-        response = api.client.get(f"/api/v1/public/requests/{reference.lower()}")
+        response = api.client.get(f"/api/v1/public/requests/{reference.lower()}",
+                                  params={"token": public_token(api, token)})
         # Then it shows the public facts only
         assert response.status_code == 200, response.text
         status = response.json()
@@ -612,14 +619,16 @@ class TestPublicStatus:
         # Given an email, promised acknowledgement in 2 business days, acknowledged at once
         case = api.receive()
         api.run(case["id"], ("acknowledge", {"message": "We have your email"}))
-        status = api.client.get(f"/api/v1/public/requests/{case['reference']}").json()
+        status = api.client.get(f"/api/v1/public/requests/{case['reference']}",
+                                params={"token": case["public_token"]}).json()
         [promise] = status["promises"]
         assert (promise["state"], promise["kept"]) == ("met", True)
         assert promise["title"] == "Email acknowledged within 2 business days"
 
     def test_an_internal_service_is_not_named(self, api: Any) -> None:
         case = api.receive(service_code=INTERNAL)
-        status = api.client.get(f"/api/v1/public/requests/{case['reference']}").json()
+        status = api.client.get(f"/api/v1/public/requests/{case['reference']}",
+                                params={"token": case["public_token"]}).json()
         assert status["service"] is None
         assert status["department"]["name"] == "Public Works"
 
@@ -628,8 +637,9 @@ class TestPublicStatus:
 
     def test_the_page_is_accessible_html_without_personal_information(self, api: Any,
                                                                       key: str) -> None:
-        _, reference = submit(api, key)
-        response = api.client.get(f"/status/{reference}")
+        case_id, reference = submit(api, key)
+        response = api.client.get(f"/status/{reference}",
+                                  params={"token": public_token(api, case_id)})
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/html")
         page = response.text
@@ -643,8 +653,26 @@ class TestPublicStatus:
                                                                       key: str) -> None:
         missing = api.client.get("/status/SC-1999-000001")
         assert missing.status_code == 404 and "was not found" in missing.text
-        _, reference = submit(api, key)
-        found = api.client.get("/status", params={"reference": f" {reference.lower()} "},
+        case_id, reference = submit(api, key)
+        token = public_token(api, case_id)
+        found = api.client.get("/status", params={"reference": f" {reference.lower()} ",
+                                                  "token": f" {token} "},
                                follow_redirects=False)
-        assert (found.status_code, found.headers["location"]) == (303, f"/status/{reference}")
+        assert (found.status_code, found.headers["location"]) == (
+            303, f"/status/{reference}?token={token}")
+        assert api.client.get(found.headers["location"]).status_code == 200
         assert api.client.get("/status").status_code == 200
+
+    def test_a_post_answers_the_status_page_link_with_the_public_token(
+            self, api: Any, key: str) -> None:
+        # Given an app posts a request; when it reads the answer
+        response = post(api, form(key))
+        [answer] = response.json()
+        case = api.case(answer["token"])
+        # Then it has the status page's link, which carries the case's public token
+        assert answer["status_url"] == (f"http://testserver.local/status/{case['reference']}"
+                                        f"?token={case['public_token']}")
+        assert api.client.get(answer["status_url"]).status_code == 200
+        # and GeoReport's own token still finds the service_request_id
+        [found] = api.client.get(f"/open311/v2/tokens/{answer['token']}.json").json()
+        assert found["service_request_id"] == case["reference"]

@@ -130,9 +130,13 @@ class TestOpen311Client:
         assert closed == []
 
         # And no GET shows the personal information posted; the status page neither
-        status_page = httpx.get(f"{server.base_url}/status/{reference}")
+        # (the page is the POST's status_url, which carries the request's public token)
+        assert answer["status_url"].startswith(f"{server.base_url}/status/{reference}?token=")
+        status_page = httpx.get(answer["status_url"])
         assert status_page.status_code == 200 and reference in status_page.text
-        public = httpx.get(f"{server.base_url}/api/v1/public/requests/{reference}").json()
+        public_token = answer["status_url"].split("token=", 1)[1]
+        public = httpx.get(f"{server.base_url}/api/v1/public/requests/{reference}",
+                           params={"token": public_token}).json()
         assert_nothing_personal(services, request, xml_request, by_filters, by_id, xml_listed,
                                 token_lookup.json(), status_page.text, public)
 

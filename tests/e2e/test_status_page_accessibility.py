@@ -110,7 +110,8 @@ def audited(browser: tuple[str, str, Path], *urls: str) -> list[dict[str, Any]]:
 
 
 def a_request_with_promises_and_notes(server: ServerProcess) -> str:
-    """An email acknowledged at once (a kept promise) with a note published; its reference."""
+    """An email acknowledged at once (a kept promise) with a note published; its status page's
+    path (reference and public token)."""
     token = server.cli("token", "--role", "csr", "--sub", "csr-axe")
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=server.base_url, headers=headers, timeout=30.0) as http:
@@ -119,21 +120,21 @@ def a_request_with_promises_and_notes(server: ServerProcess) -> str:
             "service_code": "public-works-engineering-02", "subject": "Streetlight out",
             "contact": {"name": "Ada Lovelace", "email": "ada@example.org"}})
         assert case.status_code == 201, case.text
-        case_id, reference = case.json()["id"], case.json()["reference"]
+        case_id, status_page = case.json()["id"], case.json()["status_page"]
         for route, body in (("acknowledge", {"message": "We have your email"}),
                             ("public-notes", {"note": "A crew will replace the lamp."})):
             answered = http.post(f"/api/v1/cases/{case_id}/{route}", json=body)
             assert answered.status_code == 200, answered.text
-    reference_text: str = reference
-    return reference_text
+    path: str = status_page
+    return path
 
 
 class TestStatusPageAccessibility:
     def test_the_status_lookup_and_not_found_pages_have_no_wcag_21_aa_violations(
             self, browser: tuple[str, str, Path], server: ServerProcess) -> None:
         # Given a request with a kept promise, a pending one and a published note
-        reference = a_request_with_promises_and_notes(server)
-        pages = [f"{server.base_url}/status/{reference}", f"{server.base_url}/status",
+        status_page = a_request_with_promises_and_notes(server)
+        pages = [f"{server.base_url}{status_page}", f"{server.base_url}/status",
                  f"{server.base_url}/status/SC-1999-000001"]
         # When axe-core audits each page in headless Chromium
         results = audited(browser, *pages)

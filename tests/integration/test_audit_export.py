@@ -14,6 +14,7 @@ import pytest
 
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
+from infrastructure.access_log import AccessLog
 from infrastructure.audit_export import FIELDS, audit_records, verify_against, write_export
 from infrastructure.ledger import chain_rows, verify_log
 from infrastructure.settings import Settings
@@ -257,7 +258,8 @@ def test_an_export_that_is_not_json_lines_is_refused(
 def test_the_export_and_verify_against_commands_catch_a_later_alteration(
         desk: ServiceDesk, settings: Settings, recorded: Recorded, dba: Dba,
         tmp_path: Path) -> None:
-    # given `civicdesk export` run on a recorded history
+    # given `civicdesk export` run on a recorded history (and the access log the server sets up)
+    AccessLog(desk)
     path = tmp_path / "cli.jsonl"
     exported = civicdesk(settings, "export", "-o", str(path), "--quiet")
     assert exported.returncode == 0, exported.stderr
@@ -286,6 +288,7 @@ def test_the_export_and_verify_against_commands_catch_a_later_alteration(
 def test_the_export_command_writes_one_case_by_its_reference(
         desk: ServiceDesk, settings: Settings, recorded: Recorded, tmp_path: Path) -> None:
     reference = desk.get_case(CSR, recorded.pothole).reference
+    AccessLog(desk)  # as the server sets it up
     path = tmp_path / "case.jsonl"
     result = civicdesk(settings, "export", "-o", str(path), "--case", reference, "--quiet")
     assert result.returncode == 0, result.stderr
