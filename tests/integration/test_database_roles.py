@@ -4,12 +4,10 @@ read models, and unable to change or unguard the record in any other way."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import psycopg
 import pytest
@@ -21,52 +19,21 @@ from infrastructure.access_log import TABLE as ACCESS_LOG
 from infrastructure.access_log import AccessLog
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.database_roles import owner_level_reasons
-from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from projections.registry import all_specs
 from projections.runner import ProjectionSet
 from tests.command_line import civicdesk
-from tests.conftest import fresh_database
+from tests.database_roles import TwoRoles, migrated_for_two_roles
 from tests.receiving import receive
 
 pytestmark = pytest.mark.postgres
 CATCH_UP_SECONDS = 30.0
 
 
-@dataclasses.dataclass(frozen=True)
-class TwoRoles:
-    owner: Settings  # the test server's superuser, who runs `civicdesk migrate`
-    runtime: Settings  # the role `serve` would use
-    role: str
-    migrated: str  # what `civicdesk migrate` printed
-
-
-def as_role(settings: Settings, role: str) -> Settings:
-    url = urlparse(str(settings.database_url))
-    return dataclasses.replace(settings, database_url=url._replace(
-        netloc=f"{role}@{url.hostname}:{url.port or 5432}").geturl())
-
-
 @pytest.fixture
 def two_roles(tmp_path: Path) -> Iterator[TwoRoles]:
-    """A fresh schema, migrated by the owner, and a fresh login role granted the runtime
-    privileges (trust authentication: no password); both dropped afterwards."""
-    role = f"civicdesk_app_{uuid.uuid4().hex[:10]}"
-    with fresh_database("postgres", tmp_path) as owner:
-        with psycopg.connect(str(owner.database_url), autocommit=True) as conn:
-            conn.execute(f"CREATE ROLE {role} LOGIN")
-        try:
-            migrated = civicdesk(owner, "migrate", "--grant-to", role)
-            assert migrated.returncode == 0, migrated.stderr
-            yield TwoRoles(owner=owner, runtime=as_role(owner, role), role=role,
-                           migrated=migrated.stdout)
-        finally:
-            with psycopg.connect(str(owner.database_url), autocommit=True) as conn:
-                # its read-model tables go first, then what it was granted, then the role
-                conn.execute(f"DROP SCHEMA {owner.database_schema} CASCADE")
-                conn.execute(f"CREATE SCHEMA {owner.database_schema}")  # fresh_database drops it
-                conn.execute(f"DROP OWNED BY {role}")
-                conn.execute(f"DROP ROLE {role}")
+    with migrated_for_two_roles(tmp_path) as roles:
+        yield roles
 
 
 @pytest.fixture
