@@ -71,11 +71,9 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Create (or upgrade) the event log, its chain, the access log and their append-only
     triggers, seed the catalogue, and on PostgreSQL grant the runtime role what `serve` needs.
     Run it as the owner role; `serve` then runs as the runtime role."""
-    import psycopg
-
     from infrastructure.access_log import AccessLog
     from infrastructure.bootstrap import build_desk, seed_catalogue
-    from infrastructure.database_roles import grant_runtime_role
+    from infrastructure.database_roles import NoSuchRole, grant_runtime_role
 
     if args.grant_to and not settings.is_postgres:
         print("civicdesk: --grant-to needs PostgreSQL (CIVICDESK_DATABASE_URL); SQLite has "
@@ -88,7 +86,7 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
         if args.grant_to:
             try:
                 grant_runtime_role(desk, args.grant_to)
-            except psycopg.errors.UndefinedObject:
+            except NoSuchRole:
                 print(f"civicdesk: no database role {args.grant_to}; create it first "
                       "(README, Operating it)", file=sys.stderr)
                 return 2

@@ -42,6 +42,10 @@ class RecordTables:
         return ".".join('"' + part.replace('"', '""') + '"' for part in (self.schema, table))
 
 
+class NoSuchRole(LookupError):
+    """The runtime role to grant to does not exist (create it first: README, Operating it)."""
+
+
 def record_tables(desk: Any) -> RecordTables:
     return RecordTables(schema=desk.recorder.datastore.schema,
                         events=desk.recorder.events_table_name)
@@ -60,7 +64,7 @@ def set_up_by_another_role(cursor: Any, qualified_table: str) -> bool:
 def grant_runtime_role(desk: Any, role: str) -> None:
     """Give `role` exactly what `serve` needs (and revoke anything else it had on the record).
 
-    Raises psycopg.errors.UndefinedObject if `role` does not exist."""
+    Raises NoSuchRole if `role` does not exist."""
     tables = record_tables(desk)
     names = {
         "schema": Identifier(tables.schema), "role": Identifier(role),
@@ -77,6 +81,9 @@ def grant_runtime_role(desk: Any, role: str) -> None:
         "GRANT EXECUTE ON FUNCTION {lock}() TO {role}",
     ]
     with desk.recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone() is None:
+            raise NoSuchRole(role)
         for statement in statements:
             cursor.execute(SQL(statement).format(**names))  # type: ignore[arg-type]
         for table, column in ((tables.events, "notification_id"), (tables.access_log, "id")):
