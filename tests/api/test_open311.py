@@ -352,6 +352,20 @@ class TestCharsets:
                 [description] = errors(response, 400, fmt)
             assert "not valid utf-8" in description
 
+    def test_a_multipart_part_that_is_not_utf8_is_refused_and_records_nothing(
+            self, api: Any, key: str) -> None:
+        parts = [(name, value.encode("latin-1"))
+                 for name, value in form(key, description="Caf\xe9").items()]
+        body = b"".join(b'--b0undary\r\nContent-Disposition: form-data; name="'
+                        + name.encode() + b'"\r\n\r\n' + value + b"\r\n"
+                        for name, value in parts) + b"--b0undary--\r\n"
+        with api.nothing_recorded():
+            response = api.client.post(
+                f"{V2}/requests.json", content=body,
+                headers={"content-type": "multipart/form-data; boundary=b0undary"})
+            [description] = errors(response, 400)
+        assert "not valid in its charset" in description
+
     @pytest.mark.parametrize("charset", ["klingon", "utf-16", "rot13"])
     def test_an_unknown_or_not_ascii_compatible_charset_is_415(self, api: Any, key: str,
                                                               charset: str) -> None:
