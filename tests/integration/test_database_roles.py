@@ -175,6 +175,31 @@ class TestServingAsTheRuntimeRole:
             projections.close()
 
 
+class TestAnOwnerRoleThatIsNoSuperuser:
+    def test_it_migrates_and_the_runtime_role_receives_a_case(self, tmp_path: Path) -> None:
+        # given the roles as README "Operating it" creates them: the owner owns the schema
+        with migrated_for_two_roles(tmp_path, owner_role=True) as roles:
+            desk = build_desk(roles.runtime)
+            try:
+                # when the runtime role receives a case
+                outcome = receive(desk)
+                # then it is recorded, the record verifies, and only the owner is owner-level
+                assert outcome.position > 0
+                assert owner_level_reasons(desk) == []
+            finally:
+                desk.close()
+            owner_desk = ServiceDesk(env={**roles.owner.eventsourcing_env(),
+                                          "CREATE_TABLE": "no"})
+            try:
+                assert [reason for reason in owner_level_reasons(owner_desk)
+                        if "superuser" not in reason] == owner_level_reasons(owner_desk)
+                assert any("owns the event log" in r for r in owner_level_reasons(owner_desk))
+            finally:
+                owner_desk.close()
+            verified = civicdesk(roles.runtime, "verify")
+            assert verified.returncode == 0, verified.stderr
+
+
 class TestOwnerLevelRoles:
     def test_the_runtime_role_is_not_owner_level_and_the_owner_is(
             self, two_roles: TwoRoles, runtime_desk: ServiceDesk) -> None:
