@@ -15,7 +15,11 @@ from uuid import UUID
 
 from application.desk import ServiceDesk
 from domain.actors import Actor
-from infrastructure.database_roles import ACCESS_LOG_TABLE, set_up_by_another_role
+from infrastructure.database_roles import (
+    ACCESS_LOG_TABLE,
+    qualified,
+    set_up_by_another_role,
+)
 
 TABLE = ACCESS_LOG_TABLE
 MESSAGE = "the civicdesk access log is append-only"
@@ -66,7 +70,7 @@ class AccessLog:
             ]
         with self.datastore.transaction(commit=True) as cursor:
             if self.postgres and set_up_by_another_role(
-                    cursor, f'"{self.datastore.schema}"."{TABLE}"'):
+                    cursor, qualified(self.datastore.schema, TABLE)):
                 return  # the owner made it (`civicdesk migrate`); this role may only append
             for statement in statements:
                 cursor.execute(statement)

@@ -38,8 +38,12 @@ class RecordTables:
         return f"{self.events}_lock"
 
     def qualified(self, table: str) -> str:
-        """`table` as a quoted, schema-qualified name (for to_regclass and friends)."""
-        return ".".join('"' + part.replace('"', '""') + '"' for part in (self.schema, table))
+        return qualified(self.schema, table)
+
+
+def qualified(schema: str, table: str) -> str:
+    """`table` of `schema` as a quoted, schema-qualified name (for to_regclass and friends)."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in (schema, table))
 
 
 class NoSuchRole(LookupError):
