@@ -19,6 +19,7 @@ from api.catalogue import CatalogueController
 from api.health import health, ready
 from api.metrics import Metrics, metrics
 from api.open311 import open311_router
+from api.open311.routing_errors import with_open311_routing_errors
 from api.problems import EXCEPTION_HANDLERS
 from api.public_notes import publish_public_note
 from api.public_status import public_request_status, status_lookup, status_page_route
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                                 expose_headers=["X-Civicdesk-Position", "Idempotent-Replayed",
                                                 "X-Request-Id", "Retry-After", "X-Civicdesk-Lag"])
                      if settings.cors_origins else None),
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=with_open311_routing_errors(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         on_startup=[*([projections.start] if settings.run_projections else []),

@@ -44,11 +44,57 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             load_demo(desk, progress=True)
     app = create_app(settings, desk=desk)
     configure_logging(settings.log_level)
+    warn_if_owner_level(settings, desk)
     try:
         uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
                     log_level=settings.log_level.lower(), log_config=None)
     finally:
         desk.close()
+    return 0
+
+
+def warn_if_owner_level(settings: Settings, desk: ServiceDesk) -> None:
+    """Log a warning when `serve` connects to PostgreSQL as more than the runtime role."""
+    import logging
+
+    from infrastructure.database_roles import owner_level_reasons
+
+    if settings.is_postgres and (reasons := owner_level_reasons(desk)):
+        logging.getLogger("civicdesk.database").warning(
+            "serving as an owner-level database role (%s): it could rewrite the record; "
+            "serve as the runtime role that `civicdesk migrate --grant-to` names (README, "
+            "Operating it)", "; ".join(reasons))
+
+
+@command("migrate")
+def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Create (or upgrade) the event log, its chain, the access log and their append-only
+    triggers, seed the catalogue, and on PostgreSQL grant the runtime role what `serve` needs.
+    Run it as the owner role; `serve` then runs as the runtime role."""
+    from infrastructure.access_log import AccessLog
+    from infrastructure.bootstrap import build_desk, seed_catalogue
+    from infrastructure.database_roles import NoSuchRole, grant_runtime_role
+
+    if args.grant_to and not settings.is_postgres:
+        print("civicdesk: --grant-to needs PostgreSQL (CIVICDESK_DATABASE_URL); SQLite has "
+              "no roles", file=sys.stderr)
+        return 2
+    desk = build_desk(settings)
+    try:
+        AccessLog(desk)
+        added = seed_catalogue(desk)
+        if args.grant_to:
+            try:
+                grant_runtime_role(desk, args.grant_to)
+            except NoSuchRole:
+                print(f"civicdesk: no database role {args.grant_to}; create it first "
+                      "(README, Operating it)", file=sys.stderr)
+                return 2
+    finally:
+        desk.close()
+    granted = f"; granted {args.grant_to} the runtime privileges" if args.grant_to else ""
+    print(f"migrated: the event log, its chain and the access log are set up; "
+          f"{added} catalogue records added{granted}")
     return 0
 
 
@@ -345,6 +391,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--demo-if-empty", action="store_true",
                    help="load the demo data first if the database has no cases")
+
+    p = sub.add_parser("migrate", help="create or upgrade the tables and triggers as the owner, "
+                       "and grant the runtime role")
+    p.add_argument("--grant-to", dest="grant_to", metavar="ROLE",
+                   help="the PostgreSQL role `serve` runs as, for example civicdesk_app")
 
     p = sub.add_parser("token", help="issue a development bearer token")
     p.add_argument("--role", required=True,

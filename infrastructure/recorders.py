@@ -21,6 +21,7 @@ from psycopg.sql import SQL, Identifier
 
 from infrastructure.access_log import write_pending_disclosures
 from infrastructure.chain import GENESIS, link
+from infrastructure.database_roles import RecordTables, set_up_by_another_role
 
 # "civicset": the key of the lock that serialises table set-up across processes.
 SETUP_LOCK_KEY = 0x6369766963736574
@@ -140,14 +141,19 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "events": Identifier(events_table_name),
             "chain": Identifier(self.chain_table_name),
             "link_fn": Identifier(f"{events_table_name}_link"),
+            "lock_fn": Identifier(f"{events_table_name}_lock"),
             "refuse_fn": Identifier(f"{events_table_name}_refuse"),
             "message": SQL(APPEND_ONLY_MESSAGE),
         }
         statements = [
             "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
             "notification_id bigint PRIMARY KEY, link bytea NOT NULL)",
+            # SECURITY DEFINER: the link is written as the owner, so the runtime role needs no
+            # INSERT on the chain (and cannot forge a link); search_path pinned against
+            # look-alike functions in a schema it may create in.
             "CREATE OR REPLACE FUNCTION {schema}.{link_fn}() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ DECLARE previous bytea; BEGIN "
+            "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp "
+            "AS $$ DECLARE previous bytea; BEGIN "
             # Serialise chain appenders here too, not only by the library's table lock.
             "LOCK TABLE {schema}.{chain} IN EXCLUSIVE MODE; "
             "SELECT c.link INTO previous FROM {schema}.{chain} c "
@@ -160,6 +166,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "RETURN NULL; END $$",
             "CREATE OR REPLACE TRIGGER link_into_chain AFTER INSERT ON {schema}.{events} "
             "FOR EACH ROW EXECUTE FUNCTION {schema}.{link_fn}()",
+            # The library locks the event table IN EXCLUSIVE MODE before each insert, which
+            # needs UPDATE, DELETE or TRUNCATE on it; the runtime role has none, so it locks
+            # through this function, which runs as the owner and may be granted alone.
+            "CREATE OR REPLACE FUNCTION {schema}.{lock_fn}() RETURNS void "
+            "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp "
+            "AS $$ BEGIN LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE; END $$",
+            "REVOKE ALL ON FUNCTION {schema}.{lock_fn}() FROM PUBLIC",
             "CREATE OR REPLACE FUNCTION {schema}.{refuse_fn}() RETURNS trigger "
             "LANGUAGE plpgsql AS $$ BEGIN "
             "RAISE EXCEPTION '{message}: % on % refused', TG_OP, TG_TABLE_NAME; END $$",
@@ -179,6 +192,21 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         statements.append(
             "ALTER TABLE {schema}.{events} ENABLE ALWAYS TRIGGER link_into_chain")
         self.sql_create_statements += [SQL(s).format(**names) for s in statements]  # type: ignore[arg-type]
+        self.lock_table_statements = [
+            self.lock_table_statements[0],  # SET LOCAL lock_timeout
+            SQL("SELECT {schema}.{lock_fn}()").format(**names),  # type: ignore[arg-type]
+        ]
+
+    def create_table(self) -> None:
+        # Once the owner has set the tables up (`civicdesk migrate`), the runtime role leaves
+        # them alone: it may not replace the owner's functions and triggers.
+        with self.datastore.transaction(commit=False) as cursor:
+            tables = RecordTables(schema=self.datastore.schema, events=self.events_table_name)
+            owned_elsewhere = set_up_by_another_role(cursor, tables.qualified(tables.events))
+        if owned_elsewhere:
+            self.datastore.register_type_adapters()
+            return
+        super().create_table()
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> None:

@@ -13,7 +13,8 @@ only (several server processes each allow the full rate).
 
 The modules: `routes` (the router), `formats` and `errors` (how every answer is written),
 `payloads` (what GET answers hold), `filters` (GET Service Requests' query), `form` (POST
-Service Request's fields), `rate_limit`.
+Service Request's fields, in the charset the form declares), `rate_limit`, `routing_errors`
+(Litestar's own 404 and 405 under /open311/v2, in GeoReport's format).
 """
 
 from api.open311.rate_limit import RateLimiter

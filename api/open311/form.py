@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
 from litestar import Request
 from litestar.datastructures import UploadFile
@@ -29,17 +29,55 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 async def read_form(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith(FORM_TYPES):
+    media_type, options = request.content_type
+    if media_type == FORM_TYPES[0]:
+        return decode_urlencoded(await request.body(), options.get("charset") or "utf-8")
+    if media_type != FORM_TYPES[1]:
         raise Open311Error(400, "POST Service Request takes "
                                 "Content-Type: application/x-www-form-urlencoded")
-    form = await request.form()
+    try:
+        form = await request.form()
+    except (UnicodeDecodeError, LookupError):
+        # Litestar decodes each part by its own charset (UTF-8 if none), strictly.
+        raise Open311Error(400, "a field of the multipart form is not valid in its charset "
+                                "(UTF-8 unless the part declares another)") from None
     fields: dict[str, list[str]] = {}
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
             raise Open311Error(400, f"{key}: files are not accepted; send media_url")
         fields.setdefault(key, []).append(value)
     return fields
+
+
+def decode_urlencoded(body: bytes, charset: str) -> dict[str, list[str]]:
+    """The fields of a urlencoded form, decoded by the charset its Content-Type declares
+    (UTF-8 if none): its raw bytes and its %-escapes alike. Litestar's own parser reads raw
+    bytes as Latin-1 and escapes as UTF-8 with replacement characters, so a form in another
+    charset than UTF-8 would be stored garbled. Undecodable text is refused, never stored."""
+    if not _ascii_compatible(charset):
+        raise Open311Error(415, f"charset {charset} is not supported: send the form in UTF-8 "
+                                "(or another ASCII-compatible charset, such as ISO-8859-1)")
+    try:
+        pairs = parse_qsl(body.decode(charset), keep_blank_values=True, encoding=charset,
+                          errors="strict")
+    except UnicodeDecodeError:
+        raise Open311Error(400, f"the form is not valid {charset}: send it in the charset its "
+                                "Content-Type declares (charset=utf-8 if none)") from None
+    fields: dict[str, list[str]] = {}
+    for key, value in pairs:
+        fields.setdefault(key, []).append(value)
+    return fields
+
+
+def _ascii_compatible(charset: str) -> bool:
+    """A text encoding in which the form's own characters ("=", "&", "%", "+" and ASCII
+    names) are their ASCII bytes (not UTF-16, not a codec such as rot13 or base64)."""
+    probe = "service_code=a-1&x=%2B+"
+    try:
+        return probe.encode(charset) == probe.encode("ascii") and \
+            probe.encode("ascii").decode(charset) == probe
+    except (LookupError, UnicodeError):
+        return False
 
 
 def single(fields: dict[str, list[str]], name: str) -> str | None:

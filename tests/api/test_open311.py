@@ -321,6 +321,111 @@ class TestSubmitting:
         assert "application/x-www-form-urlencoded" in description
 
 
+class TestCharsets:
+    """A form is decoded by the charset its Content-Type declares, or refused: never stored
+    with replacement characters or mojibake."""
+
+    LATIN_1 = {"content-type": "application/x-www-form-urlencoded; charset=ISO-8859-1"}
+
+    @pytest.mark.parametrize("escaped", [True, False], ids=["percent-escaped", "raw-bytes"])
+    def test_a_latin1_form_is_read_in_latin1(self, api: Any, key: str, escaped: bool) -> None:
+        # given a form written in ISO-8859-1 (é is the one byte E9), escaped or not
+        body = form(key, description="Caf\xe9 sign fell; na\xefve \xfcber fix",
+                    first_name="Ren\xe9e")
+        content = urlencode(body, encoding="latin-1").encode("ascii") if escaped else \
+            "&".join(f"{k}={v}" for k, v in body.items()).encode("latin-1")
+        # when it is posted saying so
+        response = api.client.post(f"{V2}/requests.json", content=content,
+                                   headers=self.LATIN_1)
+        # then the case holds the text as written
+        assert response.status_code == 200, response.text
+        case = api.case(response.json()[0]["token"])
+        assert case["description"] == "Caf\xe9 sign fell; na\xefve \xfcber fix"
+        assert case["contact"]["first_name"] == "Ren\xe9e"
+
+    @pytest.mark.parametrize("fmt", ["json", "xml"])
+    @pytest.mark.parametrize("content_type", [
+        "application/x-www-form-urlencoded; charset=utf-8",
+        "application/x-www-form-urlencoded"])
+    def test_latin1_bytes_declared_as_utf8_or_undeclared_are_refused_and_record_nothing(
+            self, api: Any, key: str, fmt: str, content_type: str) -> None:
+        for content in (urlencode(form(key, description="Caf\xe9"), encoding="latin-1"),
+                        "&".join(f"{k}={v}" for k, v in form(
+                            key, description="Caf\xe9").items()).encode("latin-1")):
+            with api.nothing_recorded():
+                response = api.client.post(f"{V2}/requests.{fmt}", content=content,
+                                           headers={"content-type": content_type})
+                [description] = errors(response, 400, fmt)
+            assert "not valid utf-8" in description
+
+    def test_a_multipart_part_that_is_not_utf8_is_refused_and_records_nothing(
+            self, api: Any, key: str) -> None:
+        parts = [(name, value.encode("latin-1"))
+                 for name, value in form(key, description="Caf\xe9").items()]
+        body = b"".join(b'--b0undary\r\nContent-Disposition: form-data; name="'
+                        + name.encode() + b'"\r\n\r\n' + value + b"\r\n"
+                        for name, value in parts) + b"--b0undary--\r\n"
+        with api.nothing_recorded():
+            response = api.client.post(
+                f"{V2}/requests.json", content=body,
+                headers={"content-type": "multipart/form-data; boundary=b0undary"})
+            [description] = errors(response, 400)
+        assert "not valid in its charset" in description
+
+    @pytest.mark.parametrize("charset", ["klingon", "utf-16", "rot13"])
+    def test_an_unknown_or_not_ascii_compatible_charset_is_415(self, api: Any, key: str,
+                                                              charset: str) -> None:
+        with api.nothing_recorded():
+            response = api.client.post(
+                f"{V2}/requests.xml", content=urlencode(form(key)),
+                headers={"content-type": f"application/x-www-form-urlencoded; charset={charset}"})
+            [description] = errors(response, 415, "xml")
+        assert f"charset {charset} is not supported" in description
+
+
+class TestRoutingErrors:
+    """Every method and path under /open311/v2 answers in GeoReport's error format."""
+
+    @pytest.mark.parametrize(("method", "path", "allowed"), [
+        ("PUT", "requests.json", {"GET", "POST", "OPTIONS"}),
+        ("DELETE", "services.xml", {"GET", "POST", "OPTIONS"}),
+        ("PATCH", "requests/SC-2026-000001.json", {"GET", "OPTIONS"}),
+        ("POST", "services/public-works-roads-01.xml", {"GET", "OPTIONS"}),
+        ("DELETE", "tokens/abc.json", {"GET", "OPTIONS"}),
+        ("PUT", "services", {"GET", "POST", "OPTIONS"}),
+        ("TRACE", "discovery.json", {"GET", "POST", "OPTIONS"}),
+        ("PROPFIND", "requests.xml", {"GET", "POST", "OPTIONS"}),
+    ])
+    def test_an_unsupported_method_is_405_with_allow(self, api: Any, method: str, path: str,
+                                                     allowed: set[str]) -> None:
+        fmt = "xml" if path.endswith(".xml") else "json"
+        with api.nothing_recorded():
+            response = api.client.request(method, f"{V2}/{path}")
+            [description] = errors(response, 405, fmt)
+        assert {m.strip() for m in response.headers["allow"].split(",")} == allowed
+        assert description.startswith(f"{method} is not allowed")
+
+    def test_head_is_405_with_allow_and_no_body(self, api: Any) -> None:
+        response = api.client.head(f"{V2}/services.json")
+        assert response.status_code == 405
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
+        assert "GET" in response.headers["allow"]
+
+    @pytest.mark.parametrize(("method", "path"), [
+        ("GET", ""), ("GET", "/"), ("GET", "/nothing/here.json"), ("GET", "/a/b/c.xml"),
+        ("GET", "/services/a/b.json"), ("POST", "/requests/x/y.xml"),
+        ("DELETE", "/nothing/x.xml"), ("OPTIONS", "/zz/y.json")])
+    def test_an_unknown_path_is_404(self, api: Any, method: str, path: str) -> None:
+        fmt = "xml" if path.endswith(".xml") else "json"
+        [description] = errors(api.client.request(method, f"{V2}{path}"), 404, fmt)
+        assert "is not a resource of this endpoint" in description
+
+    def test_paths_outside_open311_keep_the_desks_problem_details(self, api: Any) -> None:
+        response = api.client.put("/api/v1/nothing-here")
+        assert response.status_code in {404, 405}
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
 class TestApiKeys:
     @pytest.mark.parametrize("fmt", ["json", "xml"])
     @pytest.mark.parametrize(("presented", "expected"), [
