@@ -120,6 +120,8 @@ class AccessLog:
                 f"{self.table} FOR EACH ROW EXECUTE FUNCTION {guard}()",
             ]
             with self.datastore.transaction(commit=True) as cursor:
+                if set_up_by_another_role(cursor, qualified(self.datastore.schema, TABLE)):
+                    return  # the owner made it (`civicdesk migrate`); this role only appends
                 for statement in statements:
                     cursor.execute(statement)
             return
@@ -133,9 +135,6 @@ class AccessLog:
               for op in ("UPDATE", "DELETE")),
         ]
         with self.datastore.transaction(commit=True) as cursor:
-            if self.postgres and set_up_by_another_role(
-                    cursor, qualified(self.datastore.schema, TABLE)):
-                return  # the owner made it (`civicdesk migrate`); this role may only append
             for statement in statements:
                 cursor.execute(statement)
             # SQLite has no ADD COLUMN IF NOT EXISTS: tables made before fields get it here.

@@ -141,7 +141,7 @@ class TestServingAsTheRuntimeRole:
             # when a case is received, and someone sees its contact details
             outcome = receive(runtime_desk)
             AccessLog(runtime_desk).record(Actor(id="aud", role=Role.AUDITOR),
-                                           outcome.case.id, "test")
+                                           outcome.case.id, "test", ["contact"])
             # then every read model follows it
             projections.wait_for(outcome.position, timeout=CATCH_UP_SECONDS)
             rows, _ = projections.view(CASE_INDEX.name).list_cases(None, limit=10)
