@@ -4,18 +4,28 @@ tools."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infrastructure.settings import Settings
+from infrastructure.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from application.desk import ServiceDesk
 
 Command = Callable[[argparse.Namespace, Settings], int]
 COMMANDS: dict[str, Command] = {}
+NO_DATABASE = {"token"}  # every other command is told at once when PostgreSQL does not answer
+# Exit codes: 0 done; 1 the command ran and found a fault (`verify`); 2 it could not run as
+# asked (a setting, an argument, a file or the database to fix first).
+UNUSABLE = 2
+
+
+class OperatorMistake(Exception):
+    """The command cannot run as asked; the message says what to change."""
 
 
 def command(name: str) -> Callable[[Command], Command]:
@@ -33,7 +43,15 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from api.app import create_app
     from api.request_log import configure_logging
     from infrastructure.bootstrap import build_desk, seed_catalogue
+    from infrastructure.signing_keys import check_serving
 
+    settings = dataclasses.replace(settings, dev=args.dev or settings.dev,
+                                   host=args.host or settings.host,
+                                   port=args.port or settings.port)
+    check_serving(settings, settings.host)
+    if settings.dev and not (settings.jwt_secret or settings.jwt_public_key):
+        print("civicdesk: development mode: tokens signed with the published development "
+              f"secret are accepted; serving on {settings.host} only", file=sys.stderr)
     desk = build_desk(settings)
     seed_catalogue(desk)
     if args.demo_if_empty:
@@ -45,7 +63,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings, desk=desk)
     configure_logging(settings.log_level)
     try:
-        uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
+        uvicorn.run(app, host=settings.host, port=settings.port,
                     log_level=settings.log_level.lower(), log_config=None)
     finally:
         desk.close()
@@ -56,6 +74,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 def token(args: argparse.Namespace, settings: Settings) -> int:
     from api.auth import issue_token
 
+    settings = dataclasses.replace(settings, dev=args.dev or settings.dev)
     print(issue_token(settings, sub=args.sub, role=args.role, departments=args.department,
                       lifetime_seconds=args.hours * 3600))
     return 0
@@ -79,9 +98,9 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.history import case_history
     from domain.actors import Actor, Role
-    from infrastructure.bootstrap import build_desk
+    from infrastructure.database_check import open_for_reading
 
-    desk = build_desk(settings)
+    desk = open_for_reading(settings)
     auditor = Actor(id="civicdesk-cli", role=Role.AUDITOR)
     record = case_history(desk, auditor, desk.case_id_for(args.reference), version=args.version,
                           as_of=args.as_of)
@@ -91,11 +110,10 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("verify")
 def verify(args: argparse.Namespace, settings: Settings) -> int:
-    from application.desk import ServiceDesk
+    from infrastructure.database_check import open_for_reading
     from infrastructure.ledger import verify_log
 
-    # CREATE_TABLE=no: setting the tables up would quietly restore a dropped guard first.
-    desk = ServiceDesk(env={**settings.eventsourcing_env(), "CREATE_TABLE": "no"})
+    desk = open_for_reading(settings)
     verdict = verify_log(desk)
     status = 1
     if verdict.ok and not verdict.guard_ok:
@@ -135,13 +153,13 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the event log, or one case's events, as JSON lines (infrastructure.audit_export)."""
     from tqdm import tqdm  # type: ignore[import-untyped]
 
-    from application.desk import ServiceDesk
     from domain.actors import Actor, Role
     from domain.errors import NotFound
     from infrastructure.audit_export import write_export
+    from infrastructure.database_check import open_for_reading
 
-    # Reads only: like `verify`, it sets nothing up, so it exports the tables as they are.
-    desk = ServiceDesk(env={**settings.eventsourcing_env(), "CREATE_TABLE": "no"})
+    check_output(args.output)
+    desk = open_for_reading(settings)  # it exports the tables as they are
     case_id = None
     if args.case:
         try:
@@ -246,17 +264,22 @@ def apikey(args: argparse.Namespace, settings: Settings) -> int:
 def report(args: argparse.Namespace, settings: Settings) -> int:
     """Write the accountability report (api.reports) as JSON, zipped CSV or HTML."""
     from api.reports import EXTENSIONS, render
-    from application.desk import ServiceDesk
     from domain.actors import Actor, Role
     from infrastructure.accountability_source import produce_report
+    from infrastructure.database_check import open_for_reading
 
-    # Reads only, like `verify` and `export`: it sets nothing up.
-    desk = ServiceDesk(env={**settings.eventsourcing_env(), "CREATE_TABLE": "no"})
+    to_stdout = args.output in (None, "-")
+    if to_stdout and args.format == "csv" and sys.stdout.isatty():
+        raise OperatorMistake("report --format csv is a zip archive, not text for a terminal: "
+                              "write it to a file with -o FILE (or redirect standard output)")
+    if not to_stdout:
+        check_output(args.output)
+    desk = open_for_reading(settings)
     clerk = Actor(id="civicdesk-cli", role=Role.CLERK)
     produced = produce_report(desk, clerk, period=args.period, first=args.first,
                               last=args.last, department=args.department, as_of=args.as_of)
     body = render(produced, args.format)
-    if args.output in (None, "-"):
+    if to_stdout:
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
     else:
@@ -286,32 +309,64 @@ def rebuild(args: argparse.Namespace, settings: Settings) -> int:
                               grace=args.grace, progress=not args.quiet)
 
 
+def port_number(text: str) -> int:
+    """argparse type of --port: a TCP port."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 65_535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number from 1 to 65535")
+    return number
+
+
+def installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("civicdesk")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+DEV_HELP = ("local development only: accept tokens signed with the published development "
+            "secret when CIVICDESK_JWT_SECRET is unset (also CIVICDESK_DEV=1)")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="civicdesk", description=__doc__)
+    root.add_argument("--version", action="version", version=f"civicdesk {installed_version()}",
+                      help="print civicdesk's version and exit")
     sub = root.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run the API, projections and scheduler")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--host", help="address to listen on (default: CIVICDESK_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=port_number,
+                   help="port to listen on (default: CIVICDESK_PORT, 8000)")
+    p.add_argument("--dev", action="store_true",
+                   help=f"{DEV_HELP}; refused unless listening on a loopback address")
     p.add_argument("--demo-if-empty", action="store_true",
                    help="load the demo data first if the database has no cases")
 
-    p = sub.add_parser("token", help="issue a development bearer token")
-    p.add_argument("--role", required=True,
+    p = sub.add_parser("token", help="issue a bearer token signed with CIVICDESK_JWT_SECRET")
+    p.add_argument("--role", required=True, help="the person's role",
                    choices=["csr", "staff", "manager", "director", "clerk", "auditor", "admin"])
     p.add_argument("--sub", required=True, help="the person's id")
     p.add_argument("--department", action="append", default=[],
                    help="a department the person acts for (repeatable)")
-    p.add_argument("--hours", type=int, default=8, help="lifetime in hours")
+    p.add_argument("--hours", type=int, default=8, help="lifetime in hours (default: 8)")
+    p.add_argument("--dev", action="store_true", help=DEV_HELP)
 
     p = sub.add_parser("demo", help="load the catalogue and a reproducible year of cases")
-    p.add_argument("--cases", type=int, default=3000)
-    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--cases", type=int, default=3000,
+                   help="how many cases to load (default: 3000)")
+    p.add_argument("--seed", type=int, default=2026,
+                   help="random seed: the same seed loads the same cases (default: 2026)")
 
     p = sub.add_parser("history", help="print a case's complete history")
     p.add_argument("reference", help="for example SC-2026-000123")
-    p.add_argument("--version", type=int)
-    p.add_argument("--as-of", dest="as_of", help="RFC 3339 moment")
+    p.add_argument("--version", type=int, help="the case as it was at this version")
+    p.add_argument("--as-of", dest="as_of", help="the case as it was at this RFC 3339 moment")
 
     p = sub.add_parser("verify", help="walk the hash chain over the event log")
     p.add_argument("--against", metavar="EXPORT",
@@ -319,7 +374,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write the event log (or one case's events) as JSON "
                        "lines, with positions and chain hashes")
-    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the file to write (replaced if it exists)")
     p.add_argument("--case", metavar="REFERENCE", help="only this case's events, for example "
                    "SC-2026-000123")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -335,8 +391,8 @@ def parser() -> argparse.ArgumentParser:
     a = actions.add_parser("create", help="issue an app its key (printed once)")
     a.add_argument("--name", required=True, help="the app's name, for example FixMyStreet")
     a = actions.add_parser("revoke", help="revoke an app's key")
-    a.add_argument("--name", required=True)
-    a.add_argument("--reason", required=True)
+    a.add_argument("--name", required=True, help="the app's name, as when it was created")
+    a.add_argument("--reason", required=True, help="why, for the record")
     actions.add_parser("list", help="every app's key, active or revoked")
 
     p = sub.add_parser("report", help="write the accountability report for a period")
@@ -345,7 +401,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="last", help="last day, 2026-09-30 (with --from)")
     p.add_argument("--department", help="a department code (default: all departments)")
     p.add_argument("--as-of", dest="as_of", help="RFC 3339 moment (default: now)")
-    p.add_argument("--format", choices=["json", "csv", "html"], default="html")
+    p.add_argument("--format", choices=["json", "csv", "html"], default="html",
+                   help="html (default), json, or csv (a zip archive of CSV files: needs -o "
+                   "or a redirect)")
     p.add_argument("-o", "--output", help="the file to write (default: standard output)")
 
     p = sub.add_parser("project", help="run read models alone until SIGTERM or SIGINT")
@@ -362,16 +420,49 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def check_output(path: str) -> None:
+    """Refuse, before any work, an output file whose folder is missing or that is a folder
+    (what cannot be written for other reasons is reported when writing, by `main`)."""
+    target = Path(path)
+    if target.is_dir():
+        raise OperatorMistake(f"cannot write {path}: it is a folder")
+    if not target.parent.is_dir():
+        raise OperatorMistake(f"cannot write {path}: the folder {target.parent} does not exist")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; an operator's mistake is a message on standard error naming what and
+    where, and exit code 2, never a traceback."""
     args = parser().parse_args(argv)
-    settings = Settings.from_environment()
+    from eventsourcing.persistence import OperationalError
+
     from domain.errors import DomainError
+    from infrastructure.database_check import DatabaseUnavailable, reach
+    from infrastructure.signing_keys import NoSigningKey
 
     try:
+        settings = Settings.from_environment()
+    except SettingsError as error:
+        print("civicdesk: the settings are not valid:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return UNUSABLE
+    try:
+        if args.command not in NO_DATABASE:
+            reach(settings)
         return COMMANDS[args.command](args, settings)
+    except (OperatorMistake, NoSigningKey, DatabaseUnavailable) as error:
+        print(f"civicdesk: {error}", file=sys.stderr)
     except DomainError as error:
         print(f"civicdesk: {error.detail}", file=sys.stderr)
-        return 2
+    except OperationalError as error:
+        print(f"civicdesk: the database failed ({settings.database_location}): {error}",
+              file=sys.stderr)
+    except OSError as error:
+        if error.filename is None:
+            raise
+        print(f"civicdesk: {error.filename}: {error.strerror}", file=sys.stderr)
+    return UNUSABLE
 
 
 if __name__ == "__main__":
