@@ -7,7 +7,8 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
 
 Command = Callable[[argparse.Namespace, Settings], int]
 COMMANDS: dict[str, Command] = {}
-NO_DATABASE = {"token"}  # every other command is told at once when PostgreSQL does not answer
+# Every other command is told at once when PostgreSQL does not answer (`serve` checks its
+# signing key first, then the database).
+REACHED_LATER = {"token", "serve"}
 # Exit codes: 0 done; 1 the command ran and found a fault (`verify`); 2 it could not run as
 # asked (a setting, an argument, a file or the database to fix first).
 UNUSABLE = 2
@@ -43,12 +46,14 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from api.app import create_app
     from api.request_log import configure_logging
     from infrastructure.bootstrap import build_desk, seed_catalogue
+    from infrastructure.database_check import reach
     from infrastructure.signing_keys import check_serving
 
     settings = dataclasses.replace(settings, dev=args.dev or settings.dev,
                                    host=args.host or settings.host,
                                    port=args.port or settings.port)
     check_serving(settings, settings.host)
+    reach(settings)
     if settings.dev and not (settings.jwt_secret or settings.jwt_public_key):
         print("civicdesk: development mode: tokens signed with the published development "
               f"secret are accepted; serving on {settings.host} only", file=sys.stderr)
@@ -169,8 +174,8 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
             print(f"civicdesk: no case {args.case}", file=sys.stderr)
             return 2
     total = None if case_id else desk.log_position()
-    with tqdm(total=total, unit="event", desc="export", file=sys.stderr,
-              disable=args.quiet) as bar:
+    with writing(args.output), tqdm(total=total, unit="event", desc="export",
+                                    file=sys.stderr, disable=args.quiet) as bar:
         summary = write_export(desk, args.output, case_id=case_id, on_record=lambda record: (
             bar.update(1) if case_id else bar.update(record["position"] - bar.n)))
     print(f"Exported {summary.events} events to {args.output}; head position "
@@ -283,7 +288,7 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
     else:
-        with open(args.output, "wb") as file:
+        with writing(args.output), open(args.output, "wb") as file:
             file.write(body)
     print(f"Accountability report {produced.period.label} "
           f"({produced.department or 'all departments'}) as of {produced.as_of.isoformat()}: "
@@ -430,6 +435,16 @@ def check_output(path: str) -> None:
         raise OperatorMistake(f"cannot write {path}: the folder {target.parent} does not exist")
 
 
+@contextmanager
+def writing(path: str) -> Iterator[None]:
+    """An OSError while writing `path` (or a temporary file beside it) becomes a message that
+    names `path`."""
+    try:
+        yield
+    except OSError as error:
+        raise OperatorMistake(f"cannot write {path}: {error.strerror or error}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; an operator's mistake is a message on standard error naming what and
     where, and exit code 2, never a traceback."""
@@ -448,7 +463,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {problem}", file=sys.stderr)
         return UNUSABLE
     try:
-        if args.command not in NO_DATABASE:
+        if args.command not in REACHED_LATER:
             reach(settings)
         return COMMANDS[args.command](args, settings)
     except (OperatorMistake, NoSigningKey, DatabaseUnavailable) as error:
