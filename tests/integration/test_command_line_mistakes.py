@@ -97,6 +97,15 @@ class TestReadOnlyCommands:
         refused(result, "cannot reach PostgreSQL at 127.0.0.1:1, database town")
         assert "pw" not in result.stderr
 
+    @pytest.mark.parametrize("command", [["serve", "--port", "8001"], ["demo", "--cases", "1"],
+                                         ["apikey", "list"]])
+    def test_a_command_that_writes_names_an_unreachable_postgresql_at_once(
+            self, tmp_path: Path, command: list[str]) -> None:
+        settings = Settings(data_dir=tmp_path / "data",
+                            database_url="postgresql://desk@127.0.0.1:1/town")
+        result = civicdesk(settings, *command, CIVICDESK_JWT_SECRET="k" * 32)
+        refused(result, "cannot reach PostgreSQL at 127.0.0.1:1, database town")
+
     @pytest.mark.postgres
     def test_a_postgresql_schema_without_an_event_log_is_refused(self, tmp_path: Path) -> None:
         with fresh_database("postgres", tmp_path) as settings:

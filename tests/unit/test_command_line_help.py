@@ -31,3 +31,14 @@ def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
         main(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out == f"civicdesk {version('civicdesk')}\n"
+
+
+def test_a_bad_setting_is_a_message_and_exit_2_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # given a port that is not a number
+    monkeypatch.setenv("CIVICDESK_PORT", "eighty")
+    # when any command runs; then it says which variable is wrong, and exits 2
+    assert main(["token", "--dev", "--role", "csr", "--sub", "ana"]) == 2
+    assert capsys.readouterr().err == (
+        "civicdesk: the settings are not valid:\n"
+        "  CIVICDESK_PORT: 'eighty' is not a whole number from 1 to 65535\n")
