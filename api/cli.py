@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -103,12 +104,16 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.history import case_history
     from domain.actors import Actor, Role
+    from domain.errors import NotFound
     from infrastructure.database_check import open_for_reading
 
     desk = open_for_reading(settings)
     auditor = Actor(id="civicdesk-cli", role=Role.AUDITOR)
-    record = case_history(desk, auditor, desk.case_id_for(args.reference), version=args.version,
-                          as_of=args.as_of)
+    try:
+        record = case_history(desk, auditor, desk.case_id_for(args.reference),
+                              version=args.version, as_of=args.as_of)
+    except NotFound:
+        raise OperatorMistake(f"no case {args.reference}") from None
     print(msgspec.json.format(msgspec.json.encode(record)).decode())
     return 0
 
@@ -325,6 +330,20 @@ def port_number(text: str) -> int:
     return number
 
 
+def at_least(minimum: float, kind: type[int] | type[float] = int) -> Callable[[str], float]:
+    """argparse type: a number of `kind` no smaller than `minimum`."""
+    def parse(text: str) -> float:
+        try:
+            number = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is less than {minimum}")
+        return number
+
+    return parse
+
+
 def installed_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -359,18 +378,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sub", required=True, help="the person's id")
     p.add_argument("--department", action="append", default=[],
                    help="a department the person acts for (repeatable)")
-    p.add_argument("--hours", type=int, default=8, help="lifetime in hours (default: 8)")
+    p.add_argument("--hours", type=at_least(1), default=8, help="lifetime in hours (default: 8)")
     p.add_argument("--dev", action="store_true", help=DEV_HELP)
 
     p = sub.add_parser("demo", help="load the catalogue and a reproducible year of cases")
-    p.add_argument("--cases", type=int, default=3000,
+    p.add_argument("--cases", type=at_least(0), default=3000,
                    help="how many cases to load (default: 3000)")
     p.add_argument("--seed", type=int, default=2026,
                    help="random seed: the same seed loads the same cases (default: 2026)")
 
     p = sub.add_parser("history", help="print a case's complete history")
     p.add_argument("reference", help="for example SC-2026-000123")
-    p.add_argument("--version", type=int, help="the case as it was at this version")
+    p.add_argument("--version", type=at_least(1), help="the case as it was at this version")
     p.add_argument("--as-of", dest="as_of", help="the case as it was at this RFC 3339 moment")
 
     p = sub.add_parser("verify", help="walk the hash chain over the event log")
@@ -387,7 +406,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scheduler", help="run the deadline scheduler alone (elected on "
                        "PostgreSQL)")
-    p.add_argument("--election-seconds", dest="election_seconds", type=float, default=2.0,
+    p.add_argument("--election-seconds", dest="election_seconds", type=at_least(0.1, float),
+                   default=2.0,
                    help="how often a standby tries to take over, and the leader checks its "
                    "lock")
 
@@ -417,9 +437,9 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rebuild", help="replay the log into new tables of a read model and "
                        "switch them in when caught up")
     p.add_argument("name", metavar="NAME", help="the projection, for example case_index")
-    p.add_argument("--batch-size", dest="batch_size", type=int, default=2000,
+    p.add_argument("--batch-size", dest="batch_size", type=at_least(1), default=2000,
                    help="notifications applied per transaction")
-    p.add_argument("--grace", type=float, default=2.0,
+    p.add_argument("--grace", type=at_least(0, float), default=2.0,
                    help="seconds between the switch and dropping the old tables")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return root
@@ -473,6 +493,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OperationalError as error:
         print(f"civicdesk: the database failed ({settings.database_location}): {error}",
               file=sys.stderr)
+    except BrokenPipeError:
+        # The reader went away (`civicdesk history ... | head`): not an error to report.
+        # Python's advice: point stdout at devnull so the flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as error:
         if error.filename is None:
             raise

@@ -160,6 +160,35 @@ class TestOutputFiles:
         assert result.stdout.startswith(b"PK")  # a zip archive
 
 
+class TestArguments:
+    @pytest.mark.parametrize("arguments", [
+        ["demo", "--cases", "-1"], ["token", "--dev", "--role", "csr", "--sub", "a", "--hours",
+                                    "0"],
+        ["rebuild", "case_index", "--batch-size", "0"], ["history", "SC-2026-000001",
+                                                         "--version", "0"]])
+    def test_a_count_out_of_range_is_refused_by_its_option(
+            self, tmp_path: Path, arguments: list[str]) -> None:
+        result = civicdesk(Settings(data_dir=tmp_path / "data"), *arguments)
+        refused(result, "error: argument", "is less than")
+        assert not (tmp_path / "data").exists()
+
+    def test_an_unknown_reference_is_named(self, sqlite_desk: Settings) -> None:
+        refused(civicdesk(sqlite_desk, "history", "SC-2026-999999"),
+                "civicdesk: no case SC-2026-999999")
+
+    def test_a_reader_that_stops_early_causes_no_traceback(self, sqlite_desk: Settings) -> None:
+        # given a reader that closes the pipe before civicdesk writes (`... | head -0`)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "report", "--period", "2026", "--format",
+             "json"], cwd=ROOT, env=environment(sqlite_desk), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        process.stdout.close()
+        _, err = process.communicate(timeout=120)
+        # then civicdesk stops quietly
+        assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
 class TestToken:
     def test_a_token_without_a_key_is_refused(self, tmp_path: Path) -> None:
         result = civicdesk(Settings(data_dir=tmp_path), "token", "--role", "admin", "--sub", "x")
