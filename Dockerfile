@@ -1,7 +1,16 @@
 # civicdesk: the API, projection runners and deadline scheduler in one unprivileged process.
 # Build: docker build -t civicdesk .
 # Run:   docker run -p 8000:8000 -v civicdesk-data:/var/lib/civicdesk \
-#          -e CIVICDESK_JWT_SECRET=... civicdesk
+#          -e CIVICDESK_JWT_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')" \
+#          civicdesk
+#
+# Required: a token key. Either CIVICDESK_JWT_SECRET (at least 32 bytes; civicdesk token signs
+# with it) or CIVICDESK_JWT_PUBLIC_KEY with CIVICDESK_JWT_ALGORITHM (your identity provider's
+# PEM public key, e.g. RS256). Without one the container exits at once with code 2 and says
+# so. Development mode (CIVICDESK_DEV) cannot work here: it is refused on 0.0.0.0.
+# For production also: CIVICDESK_DATABASE_URL (postgresql://...) and CIVICDESK_DATABASE_SCHEMA;
+# without them the data is a SQLite file in the volume. civicdesk speaks plain HTTP: put a
+# reverse proxy that terminates TLS in front of port 8000. README.md lists every setting.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -16,15 +25,22 @@ RUN groupadd --system --gid 10001 civicdesk \
     && mkdir -p /var/lib/civicdesk \
     && chown civicdesk:civicdesk /var/lib/civicdesk
 
-# Every dependency ships as a wheel for this platform (psycopg[binary] brings its own libpq),
-# so no compiler is needed. README.md is part of the package metadata.
+# The locked dependencies first, each checked against its hash, so an image built next year
+# runs (and renders reports with) exactly the versions tested; this layer is rebuilt only
+# when the lock changes. Every one ships as a wheel for this platform (psycopg[binary] brings
+# its own libpq), so no compiler is needed.
+COPY requirements.lock /tmp/civicdesk/
+RUN pip install --require-hashes -r /tmp/civicdesk/requirements.lock
+
+# Then civicdesk itself, with --no-deps: nothing outside the lock. README.md is part of the
+# package metadata.
 COPY pyproject.toml README.md /tmp/civicdesk/
 COPY domain /tmp/civicdesk/domain
 COPY application /tmp/civicdesk/application
 COPY projections /tmp/civicdesk/projections
 COPY api /tmp/civicdesk/api
 COPY infrastructure /tmp/civicdesk/infrastructure
-RUN pip install /tmp/civicdesk && rm -rf /tmp/civicdesk
+RUN pip install --no-deps /tmp/civicdesk && rm -rf /tmp/civicdesk
 
 # The embedded SQLite database lives in the volume; set CIVICDESK_DATABASE_URL for PostgreSQL.
 ENV CIVICDESK_DATA_DIR=/var/lib/civicdesk \

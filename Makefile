@@ -3,19 +3,43 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
+# The exact versions (and hashes) of every dependency: requirements.lock for running civicdesk
+# (the Docker image installs it), requirements-test.lock for it and the tests. `make lock`
+# writes both from pyproject.toml with uv.
+LOCK = requirements.lock
+TEST_LOCK = requirements-test.lock
+UV_VERSION = 0.13.9
+COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command 'make lock' --quiet
 
-.PHONY: install run test lint typecheck unit bench clean browser
+.PHONY: install run test lint typecheck unit bench clean browser lock lock-upgrade
 
-$(STAMP): pyproject.toml
+# Reinstalled whenever a lock (or pyproject.toml) changes: the locked dependencies first, then
+# civicdesk itself without letting pip pick any other version.
+$(STAMP): pyproject.toml $(TEST_LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(TEST_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# Development mode (--dev): tokens signed with the published development secret are accepted,
+# and the server listens on 127.0.0.1 only. Never use it for a real desk.
 run: install
-	$(BIN)/civicdesk serve --demo-if-empty
+	$(BIN)/civicdesk serve --dev --demo-if-empty
+
+# After changing the dependencies in pyproject.toml: pins what is new, keeps every other pin.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(COMPILE) $(UPGRADE) -o $(LOCK)
+	$(COMPILE) $(UPGRADE) --extra test --constraint $(LOCK) -o $(TEST_LOCK)
+
+# Every dependency to the newest version pyproject.toml allows (then run `make test`).
+lock-upgrade:
+	$(MAKE) lock UPGRADE=--upgrade
 
 lint: install
 	$(BIN)/ruff check .

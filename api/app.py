@@ -36,6 +36,7 @@ from infrastructure.access_log import AccessLog
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
+from infrastructure.signing_keys import verification_key
 from projections.case_index import CASE_INDEX
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.pending_deadlines import PENDING_DEADLINES
@@ -47,6 +48,8 @@ from projections.scorecard import SCORECARD
 def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = None,
                clock: Callable[[], datetime] = utc_now) -> Litestar:
     settings = settings or Settings.from_environment()
+    # NoSigningKey, not an API that could check no token (and would answer every one 500)
+    verification_key(settings)
     owns_desk = desk is None  # a desk handed in is closed by whoever made it
     if desk is None:
         desk = build_desk(settings, clock=clock)

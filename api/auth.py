@@ -13,6 +13,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from domain.actors import Actor, Role
 from infrastructure.settings import Settings
+from infrastructure.signing_keys import NoSigningKey, token_secret, verification_key
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="civicdesk"'}
 HUMAN_ROLES = [role for role in Role if role != Role.SYSTEM]
@@ -20,7 +21,12 @@ HUMAN_ROLES = [role for role in Role if role != Role.SYSTEM]
 
 def issue_token(settings: Settings, *, sub: str, role: str, departments: list[str],
                 lifetime_seconds: int = 8 * 3600) -> str:
-    """A development token signed with CIVICDESK_JWT_SECRET (HS256)."""
+    """A token signed with CIVICDESK_JWT_SECRET (or, in development mode, the published
+    development secret). NoSigningKey when there is neither, or when tokens are verified with
+    an identity provider's public key (it would be refused: the provider issues them)."""
+    if settings.jwt_public_key:
+        raise NoSigningKey("tokens are verified with CIVICDESK_JWT_PUBLIC_KEY: get them from "
+                           "your identity provider, not from civicdesk token")
     if Role(role) == Role.SYSTEM:
         raise ValueError("the system role is not issued to people")
     now = int(time.time())
@@ -30,11 +36,11 @@ def issue_token(settings: Settings, *, sub: str, role: str, departments: list[st
         claims["iss"] = settings.jwt_issuer
     if settings.jwt_audience:
         claims["aud"] = settings.jwt_audience
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    return jwt.encode(claims, token_secret(settings), algorithm=settings.jwt_algorithm)
 
 
 def decode_actor(settings: Settings, token: str) -> Actor:
-    key = settings.jwt_public_key or settings.jwt_secret
+    key = verification_key(settings)
     try:
         claims = jwt.decode(token, key, algorithms=[settings.jwt_algorithm],
                             issuer=settings.jwt_issuer, audience=settings.jwt_audience,

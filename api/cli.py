@@ -4,18 +4,32 @@ tools."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infrastructure.settings import Settings
+from infrastructure.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from application.desk import ServiceDesk
 
 Command = Callable[[argparse.Namespace, Settings], int]
 COMMANDS: dict[str, Command] = {}
+# Every other command is told at once when PostgreSQL does not answer (`serve` checks its
+# signing key first, then the database).
+REACHED_LATER = {"token", "serve"}
+# Exit codes: 0 done; 1 the command ran and found a fault (`verify`); 2 it could not run as
+# asked (a setting, an argument, a file or the database to fix first).
+UNUSABLE = 2
+
+
+class OperatorMistake(Exception):
+    """The command cannot run as asked; the message says what to change."""
 
 
 def command(name: str) -> Callable[[Command], Command]:
@@ -33,7 +47,17 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from api.app import create_app
     from api.request_log import configure_logging
     from infrastructure.bootstrap import build_desk, seed_catalogue
+    from infrastructure.database_check import reach
+    from infrastructure.signing_keys import check_serving
 
+    settings = dataclasses.replace(settings, dev=args.dev or settings.dev,
+                                   host=args.host or settings.host,
+                                   port=args.port or settings.port)
+    check_serving(settings, settings.host)
+    reach(settings)
+    if settings.dev and not (settings.jwt_secret or settings.jwt_public_key):
+        print("civicdesk: development mode: tokens signed with the published development "
+              f"secret are accepted; serving on {settings.host} only", file=sys.stderr)
     desk = build_desk(settings)
     seed_catalogue(desk)
     if args.demo_if_empty:
@@ -46,7 +70,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(settings.log_level)
     warn_if_owner_level(settings, desk)
     try:
-        uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
+        uvicorn.run(app, host=settings.host, port=settings.port,
                     log_level=settings.log_level.lower(), log_config=None)
     finally:
         desk.close()
@@ -102,6 +126,7 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
 def token(args: argparse.Namespace, settings: Settings) -> int:
     from api.auth import issue_token
 
+    settings = dataclasses.replace(settings, dev=args.dev or settings.dev)
     print(issue_token(settings, sub=args.sub, role=args.role, departments=args.department,
                       lifetime_seconds=args.hours * 3600))
     return 0
@@ -126,15 +151,21 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     from api.cases import HISTORY_FIELDS
     from api.history import case_history
     from domain.actors import Actor, Role
+    from domain.errors import NotFound
     from infrastructure.access_log import AccessLog, DisclosureNotRecorded
-    from infrastructure.bootstrap import build_desk
+    from infrastructure.database_check import open_for_reading
 
-    desk = build_desk(settings)
+    desk = open_for_reading(settings)
     auditor = Actor(id=cli_actor_id(), role=Role.AUDITOR)
-    case_id = desk.case_id_for(args.reference)
-    record = case_history(desk, auditor, case_id, version=args.version, as_of=args.as_of)
     try:
-        AccessLog(desk).record(auditor, case_id, "civicdesk history", HISTORY_FIELDS)
+        case_id = desk.case_id_for(args.reference)
+        record = case_history(desk, auditor, case_id, version=args.version, as_of=args.as_of)
+    except NotFound:
+        raise OperatorMistake(f"no case {args.reference}") from None
+    try:
+        # Set up by the server or `civicdesk migrate`; a reading command creates nothing.
+        AccessLog(desk, create=False).record(auditor, case_id, "civicdesk history",
+                                             HISTORY_FIELDS)
     except DisclosureNotRecorded as error:
         print(f"civicdesk: {error}", file=sys.stderr)
         return 1
@@ -154,11 +185,10 @@ def cli_actor_id() -> str:
 
 @command("verify")
 def verify(args: argparse.Namespace, settings: Settings) -> int:
-    from application.desk import ServiceDesk
+    from infrastructure.database_check import open_for_reading
     from infrastructure.ledger import verify_log
 
-    # CREATE_TABLE=no: setting the tables up would quietly restore a dropped guard first.
-    desk = ServiceDesk(env={**settings.eventsourcing_env(), "CREATE_TABLE": "no"})
+    desk = open_for_reading(settings)
     verdict = verify_log(desk)
     status = 1
     if verdict.ok and not verdict.guard_ok:
@@ -203,15 +233,15 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm  # type: ignore[import-untyped]
 
     from api.audit import EVENT_FIELDS
-    from application.desk import ServiceDesk
     from domain.actors import Actor, Role
     from domain.errors import NotFound
     from infrastructure.access_log import AccessLog, DisclosureNotRecorded
     from infrastructure.audit_export import write_export
+    from infrastructure.database_check import open_for_reading
 
-    # Reads only: like `verify`, it sets nothing up, so it exports the tables as they are;
-    # it writes only to the access log (set up by the server), one row per case exported.
-    desk = ServiceDesk(env={**settings.eventsourcing_env(), "CREATE_TABLE": "no"})
+    check_output(args.output)
+    desk = open_for_reading(settings)  # it exports the tables as they are
+    # It writes only to the access log (set up by the server), one row per case exported.
     auditor = Actor(id=cli_actor_id(), role=Role.AUDITOR)
     access_log = AccessLog(desk, create=False)
     case_id = None
@@ -236,8 +266,8 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
         disclose(record)
         bar.update(1 if case_id else record["position"] - bar.n)
 
-    with tqdm(total=total, unit="event", desc="export", file=sys.stderr,
-              disable=args.quiet) as bar:
+    with writing(args.output), tqdm(total=total, unit="event", desc="export",
+                                    file=sys.stderr, disable=args.quiet) as bar:
         try:
             summary = write_export(desk, args.output, case_id=case_id, on_record=on_record)
         except DisclosureNotRecorded as error:
@@ -336,21 +366,26 @@ def apikey(args: argparse.Namespace, settings: Settings) -> int:
 def report(args: argparse.Namespace, settings: Settings) -> int:
     """Write the accountability report (api.reports) as JSON, zipped CSV or HTML."""
     from api.reports import EXTENSIONS, render
-    from application.desk import ServiceDesk
     from domain.actors import Actor, Role
     from infrastructure.accountability_source import produce_report
+    from infrastructure.database_check import open_for_reading
 
-    # Reads only, like `verify` and `export`: it sets nothing up.
-    desk = ServiceDesk(env={**settings.eventsourcing_env(), "CREATE_TABLE": "no"})
+    to_stdout = args.output in (None, "-")
+    if to_stdout and args.format == "csv" and sys.stdout.isatty():
+        raise OperatorMistake("report --format csv is a zip archive, not text for a terminal: "
+                              "write it to a file with -o FILE (or redirect standard output)")
+    if not to_stdout:
+        check_output(args.output)
+    desk = open_for_reading(settings)
     clerk = Actor(id="civicdesk-cli", role=Role.CLERK)
     produced = produce_report(desk, clerk, period=args.period, first=args.first,
                               last=args.last, department=args.department, as_of=args.as_of)
     body = render(produced, args.format)
-    if args.output in (None, "-"):
+    if to_stdout:
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
     else:
-        with open(args.output, "wb") as file:
+        with writing(args.output), open(args.output, "wb") as file:
             file.write(body)
     print(f"Accountability report {produced.period.label} "
           f"({produced.department or 'all departments'}) as of {produced.as_of.isoformat()}: "
@@ -382,13 +417,56 @@ def rebuild(args: argparse.Namespace, settings: Settings) -> int:
                               grace=args.grace, progress=not args.quiet)
 
 
+def port_number(text: str) -> int:
+    """argparse type of --port: a TCP port."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 65_535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number from 1 to 65535")
+    return number
+
+
+def at_least(minimum: float, kind: type[int] | type[float] = int) -> Callable[[str], float]:
+    """argparse type: a number of `kind` no smaller than `minimum`."""
+    def parse(text: str) -> float:
+        try:
+            number = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is less than {minimum}")
+        return number
+
+    return parse
+
+
+def installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("civicdesk")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+DEV_HELP = ("local development only: accept tokens signed with the published development "
+            "secret when CIVICDESK_JWT_SECRET is unset (also CIVICDESK_DEV=1)")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="civicdesk", description=__doc__)
+    root.add_argument("--version", action="version", version=f"civicdesk {installed_version()}",
+                      help="print civicdesk's version and exit")
     sub = root.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run the API, projections and scheduler")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--host", help="address to listen on (default: CIVICDESK_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=port_number,
+                   help="port to listen on (default: CIVICDESK_PORT, 8000)")
+    p.add_argument("--dev", action="store_true",
+                   help=f"{DEV_HELP}; refused unless listening on a loopback address")
     p.add_argument("--demo-if-empty", action="store_true",
                    help="load the demo data first if the database has no cases")
 
@@ -397,22 +475,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--grant-to", dest="grant_to", metavar="ROLE",
                    help="the PostgreSQL role `serve` runs as, for example civicdesk_app")
 
-    p = sub.add_parser("token", help="issue a development bearer token")
-    p.add_argument("--role", required=True,
+    p = sub.add_parser("token", help="issue a bearer token signed with CIVICDESK_JWT_SECRET")
+    p.add_argument("--role", required=True, help="the person's role",
                    choices=["csr", "staff", "manager", "director", "clerk", "auditor", "admin"])
     p.add_argument("--sub", required=True, help="the person's id")
     p.add_argument("--department", action="append", default=[],
                    help="a department the person acts for (repeatable)")
-    p.add_argument("--hours", type=int, default=8, help="lifetime in hours")
+    p.add_argument("--hours", type=at_least(1), default=8, help="lifetime in hours (default: 8)")
+    p.add_argument("--dev", action="store_true", help=DEV_HELP)
 
     p = sub.add_parser("demo", help="load the catalogue and a reproducible year of cases")
-    p.add_argument("--cases", type=int, default=3000)
-    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--cases", type=at_least(0), default=3000,
+                   help="how many cases to load (default: 3000)")
+    p.add_argument("--seed", type=int, default=2026,
+                   help="random seed: the same seed loads the same cases (default: 2026)")
 
     p = sub.add_parser("history", help="print a case's complete history")
     p.add_argument("reference", help="for example SC-2026-000123")
-    p.add_argument("--version", type=int)
-    p.add_argument("--as-of", dest="as_of", help="RFC 3339 moment")
+    p.add_argument("--version", type=at_least(1), help="the case as it was at this version")
+    p.add_argument("--as-of", dest="as_of", help="the case as it was at this RFC 3339 moment")
 
     p = sub.add_parser("verify", help="walk the hash chain over the event log")
     p.add_argument("--against", metavar="EXPORT",
@@ -420,14 +501,16 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write the event log (or one case's events) as JSON "
                        "lines, with positions and chain hashes")
-    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the file to write (replaced if it exists)")
     p.add_argument("--case", metavar="REFERENCE", help="only this case's events, for example "
                    "SC-2026-000123")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("scheduler", help="run the deadline scheduler alone (elected on "
                        "PostgreSQL)")
-    p.add_argument("--election-seconds", dest="election_seconds", type=float, default=2.0,
+    p.add_argument("--election-seconds", dest="election_seconds", type=at_least(0.1, float),
+                   default=2.0,
                    help="how often a standby tries to take over, and the leader checks its "
                    "lock")
 
@@ -436,8 +519,8 @@ def parser() -> argparse.ArgumentParser:
     a = actions.add_parser("create", help="issue an app its key (printed once)")
     a.add_argument("--name", required=True, help="the app's name, for example FixMyStreet")
     a = actions.add_parser("revoke", help="revoke an app's key")
-    a.add_argument("--name", required=True)
-    a.add_argument("--reason", required=True)
+    a.add_argument("--name", required=True, help="the app's name, as when it was created")
+    a.add_argument("--reason", required=True, help="why, for the record")
     actions.add_parser("list", help="every app's key, active or revoked")
 
     p = sub.add_parser("report", help="write the accountability report for a period")
@@ -446,7 +529,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="last", help="last day, 2026-09-30 (with --from)")
     p.add_argument("--department", help="a department code (default: all departments)")
     p.add_argument("--as-of", dest="as_of", help="RFC 3339 moment (default: now)")
-    p.add_argument("--format", choices=["json", "csv", "html"], default="html")
+    p.add_argument("--format", choices=["json", "csv", "html"], default="html",
+                   help="html (default), json, or csv (a zip archive of CSV files: needs -o "
+                   "or a redirect)")
     p.add_argument("-o", "--output", help="the file to write (default: standard output)")
 
     p = sub.add_parser("project", help="run read models alone until SIGTERM or SIGINT")
@@ -459,24 +544,72 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rebuild", help="replay the log into new tables of a read model and "
                        "switch them in when caught up")
     p.add_argument("name", metavar="NAME", help="the projection, for example case_index")
-    p.add_argument("--batch-size", dest="batch_size", type=int, default=2000,
+    p.add_argument("--batch-size", dest="batch_size", type=at_least(1), default=2000,
                    help="notifications applied per transaction")
-    p.add_argument("--grace", type=float, default=2.0,
+    p.add_argument("--grace", type=at_least(0, float), default=2.0,
                    help="seconds between the switch and dropping the old tables")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return root
 
 
+def check_output(path: str) -> None:
+    """Refuse, before any work, an output file whose folder is missing or that is a folder
+    (what cannot be written for other reasons is reported when writing, by `main`)."""
+    target = Path(path)
+    if target.is_dir():
+        raise OperatorMistake(f"cannot write {path}: it is a folder")
+    if not target.parent.is_dir():
+        raise OperatorMistake(f"cannot write {path}: the folder {target.parent} does not exist")
+
+
+@contextmanager
+def writing(path: str) -> Iterator[None]:
+    """An OSError while writing `path` (or a temporary file beside it) becomes a message that
+    names `path`."""
+    try:
+        yield
+    except OSError as error:
+        raise OperatorMistake(f"cannot write {path}: {error.strerror or error}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; an operator's mistake is a message on standard error naming what and
+    where, and exit code 2, never a traceback."""
     args = parser().parse_args(argv)
-    settings = Settings.from_environment()
+    from eventsourcing.persistence import OperationalError
+
     from domain.errors import DomainError
+    from infrastructure.database_check import DatabaseUnavailable, reach
+    from infrastructure.signing_keys import NoSigningKey
 
     try:
+        settings = Settings.from_environment()
+    except SettingsError as error:
+        print("civicdesk: the settings are not valid:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return UNUSABLE
+    try:
+        if args.command not in REACHED_LATER:
+            reach(settings)
         return COMMANDS[args.command](args, settings)
+    except (OperatorMistake, NoSigningKey, DatabaseUnavailable) as error:
+        print(f"civicdesk: {error}", file=sys.stderr)
     except DomainError as error:
         print(f"civicdesk: {error.detail}", file=sys.stderr)
-        return 2
+    except OperationalError as error:
+        print(f"civicdesk: the database failed ({settings.database_location}): {error}",
+              file=sys.stderr)
+    except BrokenPipeError:
+        # The reader went away (`civicdesk history ... | head`): not an error to report.
+        # Python's advice: point stdout at devnull so the flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as error:
+        if error.filename is None:
+            raise
+        print(f"civicdesk: {error.filename}: {error.strerror}", file=sys.stderr)
+    return UNUSABLE
 
 
 if __name__ == "__main__":

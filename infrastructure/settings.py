@@ -1,4 +1,4 @@
-"""Settings: every `CIVICDESK_*` environment variable, read once into a frozen value."""
+"""Settings: every `CIVICDESK_*` environment variable, read and checked once into a frozen value."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-DEVELOPMENT_SECRET = "civicdesk-development-secret-change-me"
+from infrastructure.settings_reader import EnvironmentReader, SettingsError
+
+__all__ = ["Settings", "SettingsError"]
 
 
 @dataclass(frozen=True)
@@ -16,7 +18,9 @@ class Settings:
     data_dir: Path = Path("var")
     database_url: str | None = None
     database_schema: str | None = None
-    jwt_secret: str = DEVELOPMENT_SECRET
+    # No default secret: `civicdesk serve` refuses to start without one, a public key or
+    # development mode (infrastructure.signing_keys).
+    jwt_secret: str | None = None
     jwt_public_key: str | None = None
     jwt_algorithm: str = "HS256"
     jwt_issuer: str | None = None
@@ -27,36 +31,37 @@ class Settings:
     run_scheduler: bool = True
     run_projections: bool = True
     log_level: str = "INFO"
+    dev: bool = False  # local development: the published secret, on a loopback address only
     # Browser origins allowed to call the API cross-site (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-
-        def flag(name: str, default: bool) -> bool:
-            value = env.get(name)
-            return default if value is None else value.lower() in {"1", "true", "yes", "on"}
-
-        return cls(
-            data_dir=Path(env.get("CIVICDESK_DATA_DIR", "var")),
-            database_url=env.get("CIVICDESK_DATABASE_URL") or None,
-            database_schema=env.get("CIVICDESK_DATABASE_SCHEMA") or None,
-            jwt_secret=env.get("CIVICDESK_JWT_SECRET", DEVELOPMENT_SECRET),
-            jwt_public_key=env.get("CIVICDESK_JWT_PUBLIC_KEY") or None,
-            jwt_algorithm=env.get("CIVICDESK_JWT_ALGORITHM", "HS256"),
-            jwt_issuer=env.get("CIVICDESK_JWT_ISSUER") or None,
-            jwt_audience=env.get("CIVICDESK_JWT_AUDIENCE") or None,
-            host=env.get("CIVICDESK_HOST", "127.0.0.1"),
-            port=int(env.get("CIVICDESK_PORT", "8000")),
-            max_body_bytes=int(env.get("CIVICDESK_MAX_BODY_BYTES", "65536")),
-            run_scheduler=flag("CIVICDESK_RUN_SCHEDULER", True),
-            run_projections=flag("CIVICDESK_RUN_PROJECTIONS", True),
-            log_level=env.get("CIVICDESK_LOG_LEVEL", "INFO").upper(),
-            cors_origins=tuple(origin.strip().rstrip("/") for origin in
-                               env.get("CIVICDESK_CORS_ORIGINS", "").split(",")
-                               if origin.strip()),
+        """The settings the environment gives, every value checked; SettingsError lists every
+        variable at fault (by name, with what it must be) rather than the first."""
+        read = EnvironmentReader(os.environ if environ is None else environ)
+        settings = cls(
+            data_dir=Path(read.text("CIVICDESK_DATA_DIR", "var")),
+            database_url=read.database_url("CIVICDESK_DATABASE_URL"),
+            database_schema=read.identifier("CIVICDESK_DATABASE_SCHEMA"),
+            jwt_secret=read.secret("CIVICDESK_JWT_SECRET"),
+            jwt_public_key=read.optional("CIVICDESK_JWT_PUBLIC_KEY"),
+            jwt_algorithm=read.text("CIVICDESK_JWT_ALGORITHM", "HS256"),
+            jwt_issuer=read.optional("CIVICDESK_JWT_ISSUER"),
+            jwt_audience=read.optional("CIVICDESK_JWT_AUDIENCE"),
+            host=read.host("CIVICDESK_HOST", "127.0.0.1"),
+            port=read.integer("CIVICDESK_PORT", 8000, low=1, high=65_535),
+            max_body_bytes=read.integer("CIVICDESK_MAX_BODY_BYTES", 65_536, low=1_024,
+                                        high=64 * 1024 * 1024),
+            run_scheduler=read.flag("CIVICDESK_RUN_SCHEDULER", True),
+            run_projections=read.flag("CIVICDESK_RUN_PROJECTIONS", True),
+            log_level=read.log_level("CIVICDESK_LOG_LEVEL", "INFO"),
+            dev=read.flag("CIVICDESK_DEV", False),
+            cors_origins=read.origins("CIVICDESK_CORS_ORIGINS"),
         )
+        read.signing_algorithm(settings.jwt_algorithm, settings.jwt_public_key)
+        read.raise_problems()
+        return settings
 
     @property
     def is_postgres(self) -> bool:
@@ -65,6 +70,16 @@ class Settings:
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "civicdesk.sqlite3"
+
+    @property
+    def database_location(self) -> str:
+        """Where the database is, for messages (never the password)."""
+        if self.database_url is None:
+            return str(self.sqlite_path)
+        url = urlparse(self.database_url)
+        where = (f"PostgreSQL at {url.hostname or '127.0.0.1'}:{url.port or 5432}, "
+                 f"database {url.path.lstrip('/') or 'civicdesk'}")
+        return f"{where}, schema {self.database_schema}" if self.database_schema else where
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The environment that eventsourcing's infrastructure factory reads."""

@@ -23,8 +23,9 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def civicdesk(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """`civicdesk ARGS…` on the database of `settings`; its exit code and text output."""
+def civicdesk(settings: Settings, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """`civicdesk ARGS…` on the database of `settings` (and `extra` variables); its exit code
+    and text output."""
     return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT,
-                          env=environment(settings), capture_output=True, text=True,
+                          env=environment(settings, **extra), capture_output=True, text=True,
                           timeout=120, check=False)

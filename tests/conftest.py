@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,9 @@ from infrastructure.settings import Settings
 from projections.runner import ProjectionSet, ProjectionSpec
 
 POSTGRES_URL = os.environ.get("CIVICDESK_TEST_DATABASE_URL")
+# The secret every test's API verifies tokens with (Settings has no default: `civicdesk serve`
+# refuses to start without one). Fresh per run, so no token outlives the run that made it.
+TEST_SECRET = secrets.token_urlsafe(32)
 REQUIRE_POSTGRES = os.environ.get("CIVICDESK_REQUIRE_POSTGRES") == "1"
 
 
@@ -66,8 +70,10 @@ DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 @contextmanager
 def fresh_database(kind: str, data_dir: Path, **options: Any) -> Iterator[Settings]:
-    """Settings (no scheduler, then `options`) for a fresh, empty database of `kind`, "sqlite"
-    in `data_dir` or "postgres" in a schema of its own, dropped after use."""
+    """Settings (no scheduler, the test signing secret, then `options`) for a fresh, empty
+    database of `kind`, "sqlite" in `data_dir` or "postgres" in a schema of its own, dropped
+    after use."""
+    options = {"jwt_secret": TEST_SECRET, **options}
     if kind == "sqlite":
         yield Settings(data_dir=data_dir, run_scheduler=False, **options)
         return

@@ -20,6 +20,7 @@ from infrastructure.settings import Settings
 from projections.views import SCHEMAS
 from tests.api.conftest import DeskClient
 from tests.api.read_back import receive
+from tests.conftest import TEST_SECRET
 
 # Every operation that takes `min_position`: a path to it, and the parameters it needs besides.
 READ_MODEL_ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -38,7 +39,7 @@ READ_MODEL_ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
 def idle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeskClient]:
     """The desk over HTTP on an app whose projections never run, waiting briefly for them."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("idle"), run_scheduler=False,
-                        run_projections=False)
+                        run_projections=False, jwt_secret=TEST_SECRET)
     desk = build_desk(settings)
     seed_catalogue(desk)
     with pytest.MonkeyPatch.context() as patch:
@@ -81,7 +82,7 @@ def test_a_read_model_whose_tables_another_version_made_answers_503(
     # Given a case index whose recorded fingerprint is another version's (its rebuild falls
     # to a process that runs the read models; this app runs none)
     settings = Settings(data_dir=tmp_path_factory.mktemp("older"), run_scheduler=False,
-                        run_projections=False)
+                        run_projections=False, jwt_secret=TEST_SECRET)
     desk = build_desk(settings)
     seed_catalogue(desk)
     with TestClient(create_app(settings, desk=desk)) as client:

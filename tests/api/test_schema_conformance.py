@@ -35,6 +35,7 @@ from api.app import create_app
 from api.auth import issue_token
 from domain.actors import Actor, Role
 from infrastructure.settings import Settings
+from tests.conftest import TEST_SECRET
 
 EXAMPLES_PER_OPERATION = 25
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -49,7 +50,8 @@ SEEDER = Actor(id="schemathesis-seed", role=Role.ADMIN)
 PROBLEM_JSON = "application/problem+json"
 
 _DATA_DIR = tempfile.TemporaryDirectory(prefix="civicdesk-schemathesis-")
-APP = create_app(Settings(data_dir=Path(_DATA_DIR.name), run_scheduler=False))
+APP = create_app(Settings(data_dir=Path(_DATA_DIR.name), run_scheduler=False,
+                          jwt_secret=TEST_SECRET))
 
 
 async def app_without_lifespan(scope: Any, receive: Any, send: Any) -> None:

@@ -39,9 +39,10 @@ def free_port() -> int:
 class ServerProcess:
     """One `civicdesk serve` process, its log, and the tokens its secret signs."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, *options: str) -> None:
         self.env = env
         self.log_path = log_path
+        self.options = options  # for `serve` and `token`, such as --dev
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -56,13 +57,14 @@ class ServerProcess:
 
     def token(self, role: str, sub: str, *departments: str) -> dict[str, str]:
         flags = [item for department in departments for item in ("--department", department)]
-        token = self.cli("token", "--role", role, "--sub", sub, *flags)
+        token = self.cli("token", "--role", role, "--sub", sub, *flags, *self.options)
         return {"Authorization": f"Bearer {token}"}
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port),
+                 *self.options],
                 env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         limit = time.monotonic() + START_LIMIT_SECONDS
         while time.monotonic() < limit:
@@ -99,11 +101,17 @@ class ServerProcess:
 
 
 @contextmanager
-def serving(settings: Settings, log_path: Path, **extra: str) -> Iterator[ServerProcess]:
+def serving(settings: Settings, log_path: Path, *, dev: bool = False,
+            **extra: str) -> Iterator[ServerProcess]:
     """`civicdesk serve` on the database of `settings` (and `extra` variables), with a fresh
-    signing secret, until the block ends; then killed if it still runs."""
-    server = ServerProcess(
-        environment(settings, CIVICDESK_JWT_SECRET=secrets.token_urlsafe(32), **extra), log_path)
+    signing secret (or, with `dev`, none and --dev), until the block ends; then killed if it
+    still runs."""
+    if dev:
+        server = ServerProcess(environment(settings, **extra), log_path, "--dev")
+    else:
+        server = ServerProcess(
+            environment(settings, CIVICDESK_JWT_SECRET=secrets.token_urlsafe(32), **extra),
+            log_path)
     try:
         server.start()
         yield server
