@@ -100,14 +100,32 @@ class TestDisclosuresOfWrites:
 class TestTheReadingCommands:
     def test_history_is_logged_with_the_fields_it_shows(
             self, desk: ServiceDesk, settings: Settings) -> None:
+        # given a case, and the access log as the server sets it up
         case_id = receive(desk)
         reference = desk.get_case(CSR, case_id).reference
+        log = AccessLog(desk)
+        # when an operator reads its history on the command line
         shown = civicdesk(settings, "history", reference)
+        # then the disclosure is logged, with the operator and the fields shown
         assert shown.returncode == 0, shown.stderr
-        [(_, disclosure)] = AccessLog(desk).disclosures(case_id=case_id)
+        [(_, disclosure)] = log.disclosures(case_id=case_id)
         assert disclosure.actor_id.startswith("civicdesk-cli")
         assert (disclosure.actor_role, disclosure.route) == ("auditor", "civicdesk history")
         assert disclosure.fields == "subject,description,contact,accessibility_needs,events"
+
+    def test_history_without_an_access_log_shows_nothing_and_creates_no_table(
+            self, desk: ServiceDesk, settings: Settings, dba: Dba) -> None:
+        # given a database whose access log was never set up
+        reference = desk.get_case(CSR, receive(desk)).reference
+        # when an operator reads a case's history
+        shown = civicdesk(settings, "history", reference)
+        # then it refuses, shows nothing personal, and leaves the tables as they were
+        assert shown.returncode == 1 and shown.stdout == ""
+        assert "access log" in shown.stderr
+        if settings.is_postgres:
+            assert dba.run("SELECT to_regclass(?)", table(settings)) == [(None,)]
+        else:
+            assert dba.run("SELECT name FROM sqlite_master WHERE name = ?", TABLE) == []
 
     def test_export_logs_every_case_it_writes(self, desk: ServiceDesk, settings: Settings,
                                               tmp_path: Path) -> None:
