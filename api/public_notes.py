@@ -16,6 +16,7 @@ from litestar.di import Provide
 from api import schemas
 from api.auth import current_actor
 from api.cases import answer, desk_of, idempotency
+from api.plain_text import MULTI_LINE
 from api.problems import described_problems
 from application.open311 import publish_note
 from domain.actors import Actor
@@ -23,7 +24,7 @@ from domain.cases import PUBLIC_NOTE_LIMIT
 
 
 class PublicNoteBody(schemas.Command, kw_only=True):
-    note: Annotated[str, msgspec.Meta(min_length=1, max_length=PUBLIC_NOTE_LIMIT)]
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=PUBLIC_NOTE_LIMIT), MULTI_LINE]
 
 
 @post("/api/v1/cases/{case_id:uuid}/public-notes", operation_id="case_publish_note",

@@ -19,6 +19,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.auth import authenticated, current_actor
+from api.plain_text import PERIOD_CHARACTERS
 from api.problems import problem_doc
 from api.read_your_writes import wait_for
 from api.schemas import Escalation, TargetView, target_view, utc
@@ -289,12 +290,13 @@ class ReadModelController(Controller):
                    status: FromQuery[StatusName | None] = None,
                    outcome: FromQuery[OutcomeName | None] = None,
                    period: Annotated[str | None, QueryParameter(
-                       max_length=16, description="2026, 2026-Q3 or 2026-07")] = None,
+                       max_length=16, pattern=PERIOD_CHARACTERS,
+                       description="2026, 2026-Q3 or 2026-07")] = None,
                    first: Annotated[str | None, QueryParameter(
-                       name="from", max_length=10,
+                       name="from", max_length=10, pattern=PERIOD_CHARACTERS,
                        description="first day received, 2026-07-01 (with `to`)")] = None,
                    last: Annotated[str | None, QueryParameter(
-                       name="to", max_length=10,
+                       name="to", max_length=10, pattern=PERIOD_CHARACTERS,
                        description="last day received, 2026-09-30 (with `from`)")] = None,
                    after: After = None, limit: Limit = DEFAULT_PAGE,
                    min_position: MinPosition = None) -> ComplaintPage:

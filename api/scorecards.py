@@ -24,6 +24,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from api.auth import authenticated, current_actor
 from api.media_forms import operation_with_forms
+from api.plain_text import PERIOD_CHARACTERS
 from api.problems import problem_doc
 from api.read_your_writes import RETRY_AFTER, WAIT_SECONDS, wait_for
 from application.accountability import parse_period
@@ -158,7 +159,8 @@ async def scorecard(
     department: Annotated[str, QueryParameter(
         min_length=1, max_length=64, description="a department code")],
     period: Annotated[str, QueryParameter(
-        min_length=1, max_length=16, description="2026-07, 2026-Q3 or 2026")],
+        min_length=1, max_length=16, pattern=PERIOD_CHARACTERS,
+        description="2026-07, 2026-Q3 or 2026")],
     format: FromQuery[Format] = "json",
     min_position: Annotated[int | None, QueryParameter(
         ge=0, description="wait until the scorecard includes this log position")] = None,

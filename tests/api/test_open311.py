@@ -267,6 +267,8 @@ class TestSubmitting:
         ({"description": "x" * 4001}, "description is at most 4000 characters"),
         ({"media_url": "javascript:alert(1)"}, "media_url must be an http or https URL"),
         ({"first_name": "Ada\x00"}, "first_name contains control characters"),
+        # the JSON API's rule (api.plain_text): line breaks only, no DEL, in a description
+        ({"description": "Pothole\x7f"}, "description contains control characters"),
         ({"colour": "red"}, "colour is not a field of POST Service Request"),
         ({"attribute[WHISPAWN]": "123456"}, "asks for no attribute 'WHISPAWN'"),
         ({"service_code": "roads;drop"}, "is not a service code"),
