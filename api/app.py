@@ -7,10 +7,10 @@ from datetime import datetime
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.admin import AdminController
+from api.api_reference import reference_assets, reference_page
 from api.audit import AuditController
 from api.case_list import case_list
 from api.cases import CaseController, command_router, receive_case
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
         version="1.0.0",
         description="Event-sourced, audit-first municipal service desk.",
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=[reference_page()],
         components=Components(security_schemes={
             "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
         security=[{"bearer": []}],
@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         ServiceLevelController, CatalogueController, AdminController,
                         AuditController, publish_public_note, open311_router,
                         public_request_status, status_page_route, status_lookup,
-                        accountability_report, ReadModelController, scorecard],
+                        accountability_report, ReadModelController, scorecard,
+                        reference_assets()],
         before_request=decode_strictly,
         middleware=[request_id_middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
