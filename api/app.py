@@ -17,6 +17,7 @@ from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
 from api.health import health, ready
 from api.open311 import open311_router
+from api.openapi_contract import state_what_is_enforced
 from api.problems import EXCEPTION_HANDLERS
 from api.public_notes import publish_public_note
 from api.public_status import public_request_status, status_lookup, status_page_route
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
         on_shutdown=[*([scheduler.stop] if scheduler else []), projections.close,
                      *([desk.close] if owns_desk else [])],
     )
+    state_what_is_enforced(app)
     app.state.settings = settings
     app.state.desk = desk
     app.state.access_log = AccessLog(desk)

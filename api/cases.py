@@ -14,6 +14,7 @@ from litestar.params import Parameter
 from api import schemas
 from api.auth import authenticated, current_actor
 from api.history import CaseHistory, case_history
+from api.openapi_contract import IDEMPOTENT
 from api.problems import problem_docs
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
@@ -40,6 +41,8 @@ def idempotency(request: Request[Any, Any, Any], body: msgspec.Struct) -> Idempo
 def answer(request: Request[Any, Any, Any], actor: Actor, outcome: Outcome,
            status_code: int) -> Response[schemas.CaseView]:
     headers = {POSITION_HEADER: str(outcome.position)}
+    if status_code == 201:
+        headers["Location"] = f"/api/v1/cases/{outcome.case.id}"
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(view_of(request, actor, outcome.case), status_code=status_code,
@@ -76,7 +79,7 @@ def _command_handler(command: str, body_type: type[schemas.Command], path: str,
         return answer(request, actor, outcome, 200)
 
     handler.__name__ = f"case_{command}"
-    return post(path, operation_id=f"case_{command}", summary=summary,
+    return post(path, operation_id=f"case_{command}", summary=summary, opt={IDEMPOTENT: True},
                 responses=problem_docs(400, 401, 403, 404, 409, 413, 422),
                 description=f"Records one event on the case. Errors: {COMMAND_ERRORS}.",
                 status_code=200, sync_to_thread=True)(handler)
@@ -120,7 +123,7 @@ COMMANDS: list[tuple[str, type[schemas.Command], str, str]] = [
 
 
 @post("/api/v1/cases", operation_id="case_receive", tags=["cases"], status_code=201,
-      guards=[authenticated],
+      guards=[authenticated], opt={IDEMPOTENT: True},
       dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
       summary="Receive a new case", description=f"Errors: {COMMAND_ERRORS}.",
       responses=problem_docs(400, 401, 403, 409, 413, 422))

@@ -27,9 +27,16 @@ from msgspec import inspect
 PERIOD_CHARACTERS = r"^[0-9A-Za-z-]*$"
 # Free text whose line breaks are part of it: `Annotated[str, ..., MULTI_LINE]`.
 MULTI_LINE = msgspec.Meta(extra={"multi_line": True})
-_REFUSED_IN_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_REFUSED_IN_MULTI_LINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
-                                    "\ufffe\uffff]")
+# The characters refused, written once for Python's `re` and for the OpenAPI document's
+# JSON Schema `pattern` (ECMA-262): both read these \\u escapes.
+_ONE_LINE_REFUSED = "\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff"
+_MULTI_LINE_REFUSED = ("\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
+                       "\\ufffe\\uffff")
+ONE_LINE_PATTERN = f"^[^{_ONE_LINE_REFUSED}]*$"
+MULTI_LINE_PATTERN = f"^[^{_MULTI_LINE_REFUSED}]*$"
+# Lone surrogates too: no UTF-8 database stores one (JSON can carry one as an escape).
+_REFUSED_IN_ONE_LINE = re.compile(f"[{_ONE_LINE_REFUSED}\\ud800-\\udfff]")
+_REFUSED_IN_MULTI_LINE = re.compile(f"[{_MULTI_LINE_REFUSED}\\ud800-\\udfff]")
 
 
 def control_character(value: str, *, multi_line: bool = False) -> str | None:
@@ -44,7 +51,7 @@ def control_character(value: str, *, multi_line: bool = False) -> str | None:
             f"{found.start()}{allowed})")
 
 
-def _unwrapped(info: inspect.Type) -> tuple[inspect.Type, bool]:
+def unwrapped(info: inspect.Type) -> tuple[inspect.Type, bool]:
     """The type under its Annotated metadata, and whether that metadata marks it multi-line."""
     multi_line = False
     while isinstance(info, inspect.Metadata):
@@ -55,10 +62,10 @@ def _unwrapped(info: inspect.Type) -> tuple[inspect.Type, bool]:
 
 def _member_for(info: inspect.Type, value: Any) -> tuple[inspect.Type, bool]:
     """Of a union, the member a decoded JSON value stands for."""
-    info, multi_line = _unwrapped(info)
+    info, multi_line = unwrapped(info)
     if isinstance(info, inspect.UnionType):
         for member in info.types:
-            inner, marked = _unwrapped(member)
+            inner, marked = unwrapped(member)
             if isinstance(value, str) and isinstance(inner, inspect.StrType):
                 return inner, marked
             if isinstance(value, dict) and isinstance(inner, (inspect.StructType,

@@ -16,6 +16,7 @@ from litestar.di import Provide
 from api import schemas
 from api.auth import current_actor
 from api.cases import answer, desk_of, idempotency
+from api.openapi_contract import IDEMPOTENT
 from api.plain_text import MULTI_LINE
 from api.problems import described_problems
 from application.open311 import publish_note
@@ -28,7 +29,7 @@ class PublicNoteBody(schemas.Command, kw_only=True):
 
 
 @post("/api/v1/cases/{case_id:uuid}/public-notes", operation_id="case_publish_note",
-      tags=["case commands"], status_code=200, sync_to_thread=True,
+      tags=["case commands"], status_code=200, sync_to_thread=True, opt={IDEMPOTENT: True},
       dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
       summary="Publish a note the public may read",
       description="The note becomes the request's Open311 `status_notes` and shows on its "

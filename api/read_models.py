@@ -21,7 +21,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from api.auth import authenticated, current_actor
 from api.plain_text import PERIOD_CHARACTERS
 from api.problems import problem_doc
-from api.read_your_writes import wait_for
+from api.read_your_writes import LAST_POSITION, wait_for
 from api.schemas import Escalation, TargetView, target_view, utc
 from application.complaint_register import (
     COMPLAINT_REGISTER_NAME,
@@ -140,7 +140,7 @@ After = Annotated[str | None, QueryParameter(
     max_length=512, description="the `next_cursor` of the previous page")]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
 MinPosition = Annotated[int | None, QueryParameter(
-    ge=0, description="wait until the read model includes this log position")]
+    ge=0, le=LAST_POSITION, description="wait until the read model includes this log position")]
 Department = Annotated[str | None, QueryParameter(min_length=1, max_length=64)]
 
 

@@ -11,6 +11,7 @@ from application.desk import ServiceDesk
 from application.queries import ReadPositions
 from domain.errors import InvalidValue
 
+LAST_POSITION = 2**63 - 1  # a PostgreSQL bigint: no log position is larger
 WAIT_SECONDS = 5.0  # how long `min_position` may hold a request before 503
 RETRY_AFTER = "1"
 

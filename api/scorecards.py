@@ -26,7 +26,7 @@ from api.auth import authenticated, current_actor
 from api.media_forms import operation_with_forms
 from api.plain_text import PERIOD_CHARACTERS
 from api.problems import problem_doc
-from api.read_your_writes import RETRY_AFTER, WAIT_SECONDS, wait_for
+from api.read_your_writes import LAST_POSITION, RETRY_AFTER, WAIT_SECONDS, wait_for
 from application.accountability import parse_period
 from application.desk import ServiceDesk
 from application.scorecards import (
@@ -163,7 +163,8 @@ async def scorecard(
         description="2026-07, 2026-Q3 or 2026")],
     format: FromQuery[Format] = "json",
     min_position: Annotated[int | None, QueryParameter(
-        ge=0, description="wait until the scorecard includes this log position")] = None,
+        ge=0, le=LAST_POSITION,
+        description="wait until the scorecard includes this log position")] = None,
 ) -> Response[Scorecard]:
     desk: ServiceDesk = request.app.state.desk
     query: ScorecardQuery = request.app.state.scorecards

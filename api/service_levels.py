@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import Provide
 
 from api.auth import authenticated, current_actor
@@ -126,9 +126,11 @@ class ServiceLevelController(Controller):
          responses=problem_docs(400, 401, 403, 413, 422), sync_to_thread=True,
           status_code=201, summary="Close the desk for a day or part of one (administrators)")
     def add(self, request: Request[Any, Any, Any], actor: Actor,
-            data: ClosureBody) -> ClosureView:
+            data: ClosureBody) -> Response[ClosureView]:
         closure = add_closure(_desk(request), actor, day=data.day, from_time=data.from_time,
                               until_time=data.until_time, reason=data.reason)
-        return ClosureView(day=closure.day, reason=closure.reason, from_time=closure.from_time,
-                           until_time=closure.until_time,
-                           recorded_at=closure.recorded_at.astimezone(UTC))
+        # A closure has no address of its own: the list it joins is where it is read.
+        return Response(ClosureView(day=closure.day, reason=closure.reason,
+                                    from_time=closure.from_time, until_time=closure.until_time,
+                                    recorded_at=closure.recorded_at.astimezone(UTC)),
+                        status_code=201, headers={"Location": "/api/v1/admin/calendar/closures"})

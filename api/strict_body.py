@@ -6,8 +6,8 @@
 - A body nests at most MAX_DEPTH arrays and objects deep: a deeper one is refused before
   anything recurses over it (msgspec would raise RecursionError, a 500).
 - It is typed strictly: "2" is not a number, "false" is not a boolean, 1772636400 is not a
-  date. Litestar converts request bodies in msgspec's lax mode; a desk that records what it was
-  told must refuse what it was not told.
+  date (but 2.0 is the integer 2, as in JSON Schema). Litestar converts request bodies in
+  msgspec's lax mode; a desk that records what it was told must refuse what it was not told.
 - Its text holds no control characters, except line breaks and tabs in multi-line text.
 
 Malformed JSON is left to Litestar's usual 400.
@@ -76,6 +76,18 @@ def depth(document: Any) -> int:
     return deepest
 
 
+def integral_numbers(document: Any) -> Any:
+    """The document with 3.0 read as 3: JSON has one number type, and JSON Schema's `integer`
+    (what the OpenAPI document promises) includes 3.0. "3" stays a string."""
+    if isinstance(document, float) and document.is_integer():
+        return int(document)
+    if isinstance(document, dict):
+        return {key: integral_numbers(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [integral_numbers(value) for value in document]
+    return document
+
+
 def too_deep() -> ValidationException:
     reason = f"nested more than {MAX_DEPTH} arrays or objects deep"
     return ValidationException(reason, extra=[{"message": reason, "key": "data",
@@ -100,7 +112,7 @@ async def decode_strictly(request: Request[Any, Any, Any]) -> None:
     if depth(document) > MAX_DEPTH:
         raise too_deep()
     try:
-        msgspec.convert(document, type=field.annotation, strict=True)
+        msgspec.convert(integral_numbers(document), type=field.annotation, strict=True)
     except msgspec.ValidationError as error:
         # Shaped like Litestar's own, so api.problems names the field at fault the same way.
         raise ValidationException(str(error), extra=[{
