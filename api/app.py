@@ -10,6 +10,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.admin import AdminController
+from api.allowed_methods import allow_header_middleware
 from api.api_reference import reference_assets, reference_page
 from api.audit import AuditController
 from api.case_list import case_list
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         accountability_report, ReadModelController, scorecard,
                         reference_assets()],
         before_request=decode_strictly,
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, allow_header_middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,

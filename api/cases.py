@@ -16,6 +16,7 @@ from api.auth import authenticated, current_actor
 from api.history import CaseHistory, case_history
 from api.openapi_contract import IDEMPOTENT
 from api.problems import problem_docs
+from api.read_your_writes import LAST_POSITION
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
 from domain.cases import Case
@@ -163,7 +164,8 @@ class CaseController(Controller):
          responses=problem_docs(400, 401, 404, 422),
          summary="Every event of the case, and its state as of a time or version")
     def history(self, request: Request[Any, Any, Any], case_id: UUID, actor: Actor,
-                version: int | None = Parameter(query="version", ge=1, default=None),
+                version: int | None = Parameter(query="version", ge=1, le=LAST_POSITION,
+                                                default=None),
                 as_of: str | None = Parameter(query="as_of", default=None),
                 ) -> CaseHistory:
         record = case_history(desk_of(request), actor, case_id, version=version, as_of=as_of)

@@ -9,7 +9,7 @@ after every route is known, from the same definitions the server checks with:
 - `minimum`/`maximum` on every bounded integer, in a parameter or a body (Litestar drops a
   bound of 0);
 - the `Idempotency-Key` header on every operation that honours it (`opt={"idempotent": True}`);
-- the `Location` header on every 201 answer;
+- the `Location` header on every 201 answer, and 415 wherever a body is taken;
 - a `time` as the wall-clock time it is, not an ISO 8601 duration.
 """
 
@@ -88,9 +88,15 @@ def _complete(document: OpenAPI, handler: HTTPRouteHandler, operation: Operation
             _constrain(document, media.schema, inspect.type_info(data.annotation), set())
     if handler.opt.get(IDEMPOTENT):
         operation.parameters = [*(operation.parameters or []), IDEMPOTENCY_KEY]
-    created = (operation.responses or {}).get("201")
+    responses = operation.responses or {}
+    created = responses.get("201")
     if isinstance(created, OpenAPIResponse):
         created.headers = {**(created.headers or {}), "Location": LOCATION}
+    refused = responses.get("400")
+    if body is not None and "415" not in responses and isinstance(refused, OpenAPIResponse):
+        responses["415"] = OpenAPIResponse(
+            description="The body is not said to be JSON (Content-Type: application/json)",
+            content=refused.content)
 
 
 def _is_free_string(schema: Schema) -> bool:

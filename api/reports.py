@@ -21,8 +21,8 @@ from domain.actors import Actor
 from infrastructure.accountability_source import LedgerNotIntact, produce_report
 
 Format = Literal["json", "csv", "html"]
-MEDIA_TYPES = {"json": "application/json", "csv": "application/zip",
-               "html": "text/html; charset=utf-8"}
+# Litestar adds "; charset=utf-8" to a text/* type itself: naming it here sent it twice.
+MEDIA_TYPES = {"json": "application/json", "csv": "application/zip", "html": "text/html"}
 EXTENSIONS = {"json": "json", "csv": "zip", "html": "html"}
 
 

@@ -41,7 +41,7 @@ from domain.actors import Actor
 from domain.errors import InvalidValue
 
 Format = Literal["json", "csv"]
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar adds "; charset=utf-8" to a text/* type itself
 CSV_HEADER = ("section", "metric", "dimension", "value")
 Value = str | int | Decimal | date | datetime | None
 Row = tuple[str, str, str, Value]

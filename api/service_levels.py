@@ -8,9 +8,11 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import Provide
+from litestar.params import PathParameter
 
 from api.auth import authenticated, current_actor
 from api.problems import problem_docs
+from api.read_your_writes import LAST_POSITION
 from api.schemas import Body
 from application.desk import ServiceDesk
 from application.service_levels import add_closure, revise_standards
@@ -92,7 +94,7 @@ class ServiceLevelController(Controller):
          responses=problem_docs(400, 401, 404),
          sync_to_thread=True, summary="One published version of the service standards")
     def version(self, request: Request[Any, Any, Any], actor: Actor,
-                version: int) -> StandardsView:
+                version: Annotated[int, PathParameter(ge=1, le=LAST_POSITION)]) -> StandardsView:
         return _standards_view(_desk(request), version)
 
     @put("/admin/standards", operation_id="standards_revise",
