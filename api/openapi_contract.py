@@ -33,6 +33,7 @@ from litestar.routes import HTTPRoute
 from msgspec import inspect
 
 from api.plain_text import MULTI_LINE_PATTERN, ONE_LINE_PATTERN, unwrapped
+from api.problems import wire_names
 
 IDEMPOTENT = "idempotent"  # the `opt` key of a handler that honours Idempotency-Key
 IDEMPOTENCY_KEY = Parameter(
@@ -110,11 +111,9 @@ def _is_free_string(schema: Schema) -> bool:
 
 
 def _bound_parameters(handler: HTTPRouteHandler, operation: Operation) -> None:
-    arguments = {}
-    for argument, field in handler.parsed_fn_signature.parameters.items():
-        kwarg = field.kwarg_definition
-        wire = getattr(kwarg, "name", None) or getattr(kwarg, "query", None) or argument
-        arguments[wire] = kwarg
+    aliases = wire_names(handler)
+    arguments = {aliases.get(argument, argument): field.kwarg_definition
+                 for argument, field in handler.parsed_fn_signature.parameters.items()}
     for parameter in operation.parameters or []:
         if not isinstance(parameter, Parameter) or not isinstance(parameter.schema, Schema):
             continue

@@ -153,10 +153,9 @@ def invalid_param(item: dict[str, Any], fallback: str) -> dict[str, str]:
     return {"name": name or ("body" if from_body else "request"), "reason": reason}
 
 
-def wire_names(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """Handler argument -> its parameter's name on the wire (`first` -> `from`): Litestar
-    names a parameter at fault by the argument."""
-    handler = request.scope.get("route_handler")
+def wire_names(handler: Any) -> dict[str, str]:
+    """A route handler's arguments -> their parameters' names on the wire (`first` -> `from`),
+    where they differ: Litestar names a parameter at fault by the argument."""
     signature = getattr(handler, "parsed_fn_signature", None)
     names = {}
     for argument, field in (signature.parameters.items() if signature else ()):
@@ -173,7 +172,7 @@ def validation_error_handler(request: Request[Any, Any, Any],
     detail = error.detail or "the request is not valid"
     items = error.extra if isinstance(error.extra, list) else []
     fields = [invalid_param(item, detail) for item in items if isinstance(item, dict)]
-    aliases = wire_names(request)
+    aliases = wire_names(request.scope.get("route_handler"))
     fields = [{**f, "name": aliases.get(f["name"], f["name"])} for f in fields]
     if not fields and (missing := MISSING_PARAMETER.search(detail)):
         fields = [{"name": missing["name"], "reason": f"the {missing['kind']} parameter "
