@@ -10,7 +10,8 @@ after every route is known, from the same definitions the server checks with:
   bound of 0);
 - the `Idempotency-Key` header on every operation that honours it (`opt={"idempotent": True}`);
 - the `Location` header on every 201 answer, and 415 wherever a body is taken;
-- a `time` as the wall-clock time it is, not an ISO 8601 duration.
+- a `time` as the wall-clock time it is, not an ISO 8601 duration;
+- links from each 201 to the operations on what it created.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from litestar import Litestar
 from litestar.enums import ParamType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
+    Link,
     OpenAPI,
     OpenAPIFormat,
     OpenAPIHeader,
@@ -54,6 +56,7 @@ def state_what_is_enforced(app: Litestar) -> None:
     document = app.openapi_schema
     for schema in (document.components.schemas or {}).values():
         _times_as_times(schema)
+    _link_what_is_created(document)
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or document.paths is None:
             continue
@@ -187,3 +190,29 @@ def _constrain_mapping(document: OpenAPI, schema: Schema, info: inspect.DictType
     values = schema.additional_properties
     if isinstance(values, Schema | Reference):
         _constrain(document, values, info.value_type, seen)
+
+
+def _link_what_is_created(document: OpenAPI) -> None:
+    """OpenAPI links from each 201 to the operations on what it made: POST /api/v1/cases
+    answers a case whose `id` is the `{case_id}` of GET /api/v1/cases/{case_id}, its history
+    and every command; POST /api/v1/departments a `code` for /api/v1/departments/{code}.
+    Clients (and schemathesis' stateful phase) follow them."""
+    paths = document.paths or {}
+    for collection, item in paths.items():
+        created = item.post.responses.get("201") if item.post and item.post.responses else None
+        if not isinstance(created, OpenAPIResponse):
+            continue
+        links: dict[str, Link | Reference] = {}
+        for path, member in paths.items():
+            head, _, rest = path.partition(collection + "/{")
+            if head or not rest:
+                continue
+            parameter = rest.split("}", 1)[0]
+            field = "id" if parameter.endswith("_id") else parameter
+            for operation in (member.get, member.post, member.put, member.patch):
+                if operation is not None and operation.operation_id:
+                    links[operation.operation_id] = Link(
+                        operation_id=operation.operation_id,
+                        parameters={parameter: f"$response.body#/{field}"})
+        if links:
+            created.links = links

@@ -131,3 +131,14 @@ def test_options_and_405_name_the_same_allowed_methods(
     assert options.status_code == 204 and refused.status_code == 405
     assert options.headers["allow"] == methods
     assert sorted(refused.headers["allow"].split(", ")) == methods.split(", ")
+
+
+def test_a_new_case_links_to_every_operation_on_it(document: dict[str, Any]) -> None:
+    # the links schemathesis' stateful phase (and a client) follows from a 201
+    links = document["paths"]["/api/v1/cases"]["post"]["responses"]["201"]["links"]
+    on_a_case = {operation["operationId"] for path, item in document["paths"].items()
+                 if path.startswith("/api/v1/cases/{case_id}") for operation in item.values()}
+    assert set(links) == on_a_case
+    assert links["case_get"]["parameters"] == {"case_id": "$response.body#/id"}
+    department = document["paths"]["/api/v1/departments"]["post"]["responses"]["201"]["links"]
+    assert department["department_get"]["parameters"] == {"code": "$response.body#/code"}

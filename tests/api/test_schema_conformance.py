@@ -34,7 +34,7 @@ from tests.e2e.civicdesk_server import ServerProcess, serving
 pytestmark = pytest.mark.e2e
 
 SEED = 2026
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 25
 RUN_LIMIT_SECONDS = 480  # a hung run fails the test instead of the whole suite
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 DEPARTMENTS = ("community", "public-works")
