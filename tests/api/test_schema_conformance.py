@@ -68,21 +68,25 @@ def seed_cases(server: ServerProcess, bearer: dict[str, str]) -> dict[str, list[
             assert answer.status_code == 200, answer.text
         codes = {kind: [item["code"] for item in client.get(f"/api/v1/{kind}").json()["items"]]
                  for kind in ("departments", "services", "desks")}
-    return {"cases": ids, "references": references, "departments": codes["departments"],
-            "codes": [codes["departments"][0], codes["services"][0], codes["desks"][0]]}
+    return {"cases": ids, "references": references, **codes}
 
 
 def run_config(seeded: dict[str, list[str]]) -> str:
     """tests/api/schemathesis.toml, plus the seeded identifiers as dictionaries that path
     parameters draw from (about two requests in three; the rest are generated)."""
     bindings = {"path.case_id": "cases", "path.reference": "references",
-                "path.department": "departments", "path.code": "codes"}
+                "path.department": "departments"}
     lines = [CONFIG.read_text(), ""]
     for name, values in seeded.items():
         lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
     lines.append("[parameters]")
     lines += [f'"{key}" = {{ dictionary = "{name}", probability = 0.7 }}'
               for key, name in bindings.items()]
+    # `{code}` names a department, a service or a desk, by path.
+    for kind in ("departments", "services", "desks"):
+        lines += ["", "[[operations]]", f'include-path-regex = "^/api/v1/{kind}/"',
+                  f'parameters = {{ "path.code" = {{ dictionary = "{kind}", '
+                  'probability = 0.7 }}']
     return "\n".join(lines) + "\n"
 
 
