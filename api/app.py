@@ -8,10 +8,11 @@ from datetime import datetime
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.admin import AdminController
+from api.allowed_methods import allow_header_middleware
+from api.api_reference import reference_assets, reference_page
 from api.audit import AuditController
 from api.case_list import case_list
 from api.cases import CaseController, command_router, receive_case
@@ -20,6 +21,7 @@ from api.health import health, ready
 from api.metrics import Metrics, metrics
 from api.open311 import open311_router
 from api.open311.routing_errors import with_open311_routing_errors
+from api.openapi_contract import state_what_is_enforced
 from api.problems import EXCEPTION_HANDLERS
 from api.public_notes import publish_public_note
 from api.public_status import public_request_status, status_lookup, status_page_route
@@ -58,7 +60,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                                                  COMPLAINT_REGISTER, SCORECARD])
     scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name))
                  if settings.run_scheduler else None)
-    render_plugins = [ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")]
+    render_plugins = [reference_page()]
     openapi = OpenAPIConfig(
         title="civicdesk",
         version="1.0.0",
@@ -76,9 +78,11 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         ServiceLevelController, CatalogueController, AdminController,
                         AuditController, publish_public_note, open311_router,
                         public_request_status, status_page_route, status_lookup,
-                        accountability_report, ReadModelController, scorecard],
+                        accountability_report, ReadModelController, scorecard,
+                        reference_assets()],
         before_request=decode_strictly,
-        middleware=[request_id_middleware, collected.middleware, lag_header_middleware],
+        middleware=[request_id_middleware, allow_header_middleware, collected.middleware,
+                    lag_header_middleware],
         before_send=[security_headers(schema_page_policy(render_plugins))],
         # Off unless origins are configured: the desk's own clients are not browsers on other
         # sites, and a browser app of the Town's must be named to be let in.
@@ -98,6 +102,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
     )
     app.state.metrics = collected.bind(app.state)
     app.state.pending_deadlines = projections.view(PENDING_DEADLINES.name)
+    state_what_is_enforced(app)
     app.state.settings = settings
     app.state.desk = desk
     app.state.access_log = AccessLog(desk)

@@ -15,7 +15,7 @@ from api.auth import authenticated, current_actor
 from api.cases import disclose
 from api.problems import Problem as Problem  # re-exported: some routes import it from here
 from api.problems import problem_doc
-from api.read_your_writes import WAIT_SECONDS, wait_for
+from api.read_your_writes import LAST_POSITION, WAIT_SECONDS, wait_for
 from api.schemas import ChannelName, utc
 from application.desk import ServiceDesk
 from application.queries import (
@@ -109,7 +109,8 @@ async def case_list(
         max_length=512, description="the `next_cursor` of the previous page")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     min_position: Annotated[int | None, QueryParameter(
-        ge=0, description="wait until the index includes this log position")] = None,
+        ge=0, le=LAST_POSITION,
+        description="wait until the index includes this log position")] = None,
 ) -> CaseList:
     # Async with an explicit worker thread, like `receive_case` on the same path: Litestar
     # 2.25 wraps a sync_to_thread handler twice when another handler joins its path later.

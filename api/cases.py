@@ -15,7 +15,9 @@ from litestar.params import Parameter
 from api import schemas
 from api.auth import authenticated, current_actor
 from api.history import CaseHistory, case_history
+from api.openapi_contract import IDEMPOTENT
 from api.problems import problem_docs
+from api.read_your_writes import LAST_POSITION
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
 from domain.cases import Case
@@ -54,6 +56,8 @@ def answered_command(request: Request[Any, Any, Any], actor: Actor,
     if outcome.replayed or outcome.case.id not in pending.written:
         disclose(request, actor, outcome.case.id, CASE_FIELDS)
     headers = {POSITION_HEADER: str(outcome.position)}
+    if status_code == 201:
+        headers["Location"] = f"/api/v1/cases/{outcome.case.id}"
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
     view = schemas.case_view(outcome.case, desk_of(request).target_statuses(outcome.case))
@@ -100,7 +104,7 @@ def _command_handler(command: str, body_type: type[schemas.Command], path: str,
             **arguments), 200)
 
     handler.__name__ = f"case_{command}"
-    return post(path, operation_id=f"case_{command}", summary=summary,
+    return post(path, operation_id=f"case_{command}", summary=summary, opt={IDEMPOTENT: True},
                 responses=problem_docs(400, 401, 403, 404, 409, 413, 422),
                 description=f"Records one event on the case. Errors: {COMMAND_ERRORS}.",
                 status_code=200, sync_to_thread=True)(handler)
@@ -144,7 +148,7 @@ COMMANDS: list[tuple[str, type[schemas.Command], str, str]] = [
 
 
 @post("/api/v1/cases", operation_id="case_receive", tags=["cases"], status_code=201,
-      guards=[authenticated],
+      guards=[authenticated], opt={IDEMPOTENT: True},
       dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
       summary="Receive a new case", description=f"Errors: {COMMAND_ERRORS}.",
       responses=problem_docs(400, 401, 403, 409, 413, 422))
@@ -184,7 +188,8 @@ class CaseController(Controller):
          responses=problem_docs(400, 401, 404, 422),
          summary="Every event of the case, and its state as of a time or version")
     def history(self, request: Request[Any, Any, Any], case_id: UUID, actor: Actor,
-                version: int | None = Parameter(query="version", ge=1, default=None),
+                version: int | None = Parameter(query="version", ge=1, le=LAST_POSITION,
+                                                default=None),
                 as_of: str | None = Parameter(query="as_of", default=None),
                 ) -> CaseHistory:
         record = case_history(desk_of(request), actor, case_id, version=version, as_of=as_of)

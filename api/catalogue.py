@@ -369,11 +369,12 @@ class CatalogueController(Controller):
                       "follow them; deadlines already fixed do not move. Of two changes from "
                       "the same date, the later one stands.")
     def change_hours(self, request: Request[Any, Any, Any], actor: Actor, code: str,
-                     data: HoursChange) -> DeskView:
+                     data: HoursChange) -> Response[DeskView]:
         desk = _desk(request)
         changed = catalogue.change_desk_hours(
             desk, actor, code, opens=time.fromisoformat(data.opens),
             closes=time.fromisoformat(data.closes),
             weekdays=[WEEKDAYS.index(day) for day in data.weekdays], timezone=data.timezone,
             effective_from=data.effective_from, reason=data.reason)
-        return desk_view(changed, desk.clock())
+        return Response(desk_view(changed, desk.clock()), status_code=201,
+                        headers={"Location": f"/api/v1/desks/{changed.code}"})

@@ -66,7 +66,8 @@ def case_history(desk: ServiceDesk, actor: Actor, case_id: UUID, *, version: int
                  as_of: str | None) -> CaseHistory:
     """Events recorded up to the version or moment asked for, and the case as it then stood.
 
-    Raises NotFound (unknown or invisible case) and InvalidValue (a bad as_of).
+    Raises NotFound (unknown or invisible case) and InvalidValue (a bad as_of, or a version
+    the case has not reached: answering its latest state would pass it off as that version).
     """
     if version is not None and as_of is not None:
         raise InvalidValue("give either version or as_of, not both", "as_of")
@@ -75,6 +76,10 @@ def case_history(desk: ServiceDesk, actor: Actor, case_id: UUID, *, version: int
     if moment is not None:
         events = [e for e in events if e.timestamp <= moment]
     elif version is not None:
+        latest = events[-1].originator_version if events else 0
+        if version > latest:
+            raise InvalidValue(f"version {version} is beyond the case's latest version, "
+                               f"{latest}", "version")
         events = [e for e in events if e.originator_version <= version]
     # Replayed once, event by event: after each step the case is as it was at that version
     # (the repository would replay the same events), and its targets are judged at the moment

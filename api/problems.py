@@ -155,12 +155,27 @@ def invalid_param(item: dict[str, Any], fallback: str) -> dict[str, str]:
     return {"name": name or ("body" if from_body else "request"), "reason": reason}
 
 
+def wire_names(handler: Any) -> dict[str, str]:
+    """A route handler's arguments -> their parameters' names on the wire (`first` -> `from`),
+    where they differ: Litestar names a parameter at fault by the argument."""
+    signature = getattr(handler, "parsed_fn_signature", None)
+    names = {}
+    for argument, field in (signature.parameters.items() if signature else ()):
+        kwarg = field.kwarg_definition
+        alias = getattr(kwarg, "name", None) or getattr(kwarg, "query", None)
+        if isinstance(alias, str) and alias != argument:
+            names[argument] = alias
+    return names
+
+
 def validation_error_handler(request: Request[Any, Any, Any],
                              error: Exception) -> Response[Any]:
     assert isinstance(error, ValidationException)
     detail = error.detail or "the request is not valid"
     items = error.extra if isinstance(error.extra, list) else []
     fields = [invalid_param(item, detail) for item in items if isinstance(item, dict)]
+    aliases = wire_names(request.scope.get("route_handler"))
+    fields = [{**f, "name": aliases.get(f["name"], f["name"])} for f in fields]
     if not fields and (missing := MISSING_PARAMETER.search(detail)):
         fields = [{"name": missing["name"], "reason": f"the {missing['kind']} parameter "
                    "is required"}]

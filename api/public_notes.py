@@ -17,6 +17,8 @@ from litestar.di import Provide
 from api import schemas
 from api.auth import current_actor
 from api.cases import answered_command, desk_of, idempotency
+from api.openapi_contract import IDEMPOTENT
+from api.plain_text import MULTI_LINE
 from api.problems import described_problems
 from application.open311 import publish_note
 from domain.actors import Actor
@@ -24,11 +26,11 @@ from domain.cases import PUBLIC_NOTE_LIMIT
 
 
 class PublicNoteBody(schemas.Command, kw_only=True):
-    note: Annotated[str, msgspec.Meta(min_length=1, max_length=PUBLIC_NOTE_LIMIT)]
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=PUBLIC_NOTE_LIMIT), MULTI_LINE]
 
 
 @post("/api/v1/cases/{case_id:uuid}/public-notes", operation_id="case_publish_note",
-      tags=["case commands"], status_code=200, sync_to_thread=True,
+      tags=["case commands"], status_code=200, sync_to_thread=True, opt={IDEMPOTENT: True},
       dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
       summary="Publish a note the public may read",
       description="The note becomes the request's Open311 `status_notes` and shows on its "

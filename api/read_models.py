@@ -19,8 +19,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.auth import authenticated, current_actor
+from api.plain_text import PERIOD_CHARACTERS
 from api.problems import problem_doc
-from api.read_your_writes import wait_for
+from api.read_your_writes import LAST_POSITION, wait_for
 from api.schemas import Escalation, TargetView, target_view, utc
 from application.complaint_register import (
     COMPLAINT_REGISTER_NAME,
@@ -139,7 +140,7 @@ After = Annotated[str | None, QueryParameter(
     max_length=512, description="the `next_cursor` of the previous page")]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
 MinPosition = Annotated[int | None, QueryParameter(
-    ge=0, description="wait until the read model includes this log position")]
+    ge=0, le=LAST_POSITION, description="wait until the read model includes this log position")]
 Department = Annotated[str | None, QueryParameter(min_length=1, max_length=64)]
 
 
@@ -289,12 +290,13 @@ class ReadModelController(Controller):
                    status: FromQuery[StatusName | None] = None,
                    outcome: FromQuery[OutcomeName | None] = None,
                    period: Annotated[str | None, QueryParameter(
-                       max_length=16, description="2026, 2026-Q3 or 2026-07")] = None,
+                       max_length=16, pattern=PERIOD_CHARACTERS,
+                       description="2026, 2026-Q3 or 2026-07")] = None,
                    first: Annotated[str | None, QueryParameter(
-                       name="from", max_length=10,
+                       name="from", max_length=10, pattern=PERIOD_CHARACTERS,
                        description="first day received, 2026-07-01 (with `to`)")] = None,
                    last: Annotated[str | None, QueryParameter(
-                       name="to", max_length=10,
+                       name="to", max_length=10, pattern=PERIOD_CHARACTERS,
                        description="last day received, 2026-09-30 (with `from`)")] = None,
                    after: After = None, limit: Limit = DEFAULT_PAGE,
                    min_position: MinPosition = None) -> ComplaintPage:

@@ -14,6 +14,7 @@ from application.desk import ServiceDesk
 from domain.errors import InvalidValue
 from projections.runner import ProjectionSet, ReadModelFailed
 
+LAST_POSITION = 2**63 - 1  # a PostgreSQL bigint: no log position is larger
 WAIT_SECONDS = 5.0  # how long `min_position` may hold a request before 503
 RETRY_AFTER = "1"
 LAG_HEADER = "x-civicdesk-lag"  # log positions the read model has not applied yet

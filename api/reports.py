@@ -12,6 +12,7 @@ from litestar.params import QueryParameter
 
 from api.auth import current_actor
 from api.media_forms import operation_with_forms
+from api.plain_text import PERIOD_CHARACTERS
 from api.problems import problem_doc
 from api.report_formats import file_name, to_csv_zip, to_json
 from application.accountability import AccountabilityReport
@@ -20,8 +21,8 @@ from domain.actors import Actor
 from infrastructure.accountability_source import LedgerNotIntact, produce_report
 
 Format = Literal["json", "csv", "html"]
-MEDIA_TYPES = {"json": "application/json", "csv": "application/zip",
-               "html": "text/html; charset=utf-8"}
+# Litestar adds "; charset=utf-8" to a text/* type itself: naming it here sent it twice.
+MEDIA_TYPES = {"json": "application/json", "csv": "application/zip", "html": "text/html"}
 EXTENSIONS = {"json": "json", "csv": "zip", "html": "html"}
 
 
@@ -66,11 +67,14 @@ async def accountability_report(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
     period: Annotated[str | None, QueryParameter(
-        name="period", max_length=16, description="2026, 2026-Q3 or 2026-07")] = None,
+        name="period", max_length=16, pattern=PERIOD_CHARACTERS,
+        description="2026, 2026-Q3 or 2026-07")] = None,
     first: Annotated[str | None, QueryParameter(
-        name="from", max_length=10, description="first day, 2026-07-01 (with `to`)")] = None,
+        name="from", max_length=10, pattern=PERIOD_CHARACTERS,
+        description="first day, 2026-07-01 (with `to`)")] = None,
     last: Annotated[str | None, QueryParameter(
-        name="to", max_length=10, description="last day, 2026-09-30 (with `from`)")] = None,
+        name="to", max_length=10, pattern=PERIOD_CHARACTERS,
+        description="last day, 2026-09-30 (with `from`)")] = None,
     department: Annotated[str | None, QueryParameter(
         name="department", min_length=1, max_length=64,
         description="a department code; all departments if left out")] = None,

@@ -7,11 +7,13 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from api.plain_text import MULTI_LINE
 from application.public_tokens import status_page_path
 from domain.cases import Case
 from domain.targets import TargetStatus
 
-Text = Annotated[str, msgspec.Meta(max_length=10_000)]
+# Free text: the one kind of field whose line breaks (and tabs) are kept (api.plain_text).
+Text = Annotated[str, msgspec.Meta(max_length=10_000), MULTI_LINE]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Minutes = Annotated[int, msgspec.Meta(ge=0, le=100_000)]

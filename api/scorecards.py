@@ -24,8 +24,9 @@ from litestar.params import FromQuery, QueryParameter
 
 from api.auth import authenticated, current_actor
 from api.media_forms import operation_with_forms
+from api.plain_text import PERIOD_CHARACTERS
 from api.problems import problem_doc
-from api.read_your_writes import RETRY_AFTER, WAIT_SECONDS, wait_for
+from api.read_your_writes import LAST_POSITION, RETRY_AFTER, WAIT_SECONDS, wait_for
 from application.accountability import parse_period
 from application.desk import ServiceDesk
 from application.scorecards import (
@@ -40,7 +41,7 @@ from domain.actors import Actor
 from domain.errors import InvalidValue
 
 Format = Literal["json", "csv"]
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar adds "; charset=utf-8" to a text/* type itself
 CSV_HEADER = ("section", "metric", "dimension", "value")
 Value = str | int | Decimal | date | datetime | None
 Row = tuple[str, str, str, Value]
@@ -158,10 +159,12 @@ async def scorecard(
     department: Annotated[str, QueryParameter(
         min_length=1, max_length=64, description="a department code")],
     period: Annotated[str, QueryParameter(
-        min_length=1, max_length=16, description="2026-07, 2026-Q3 or 2026")],
+        min_length=1, max_length=16, pattern=PERIOD_CHARACTERS,
+        description="2026-07, 2026-Q3 or 2026")],
     format: FromQuery[Format] = "json",
     min_position: Annotated[int | None, QueryParameter(
-        ge=0, description="wait until the scorecard includes this log position")] = None,
+        ge=0, le=LAST_POSITION,
+        description="wait until the scorecard includes this log position")] = None,
 ) -> Response[Scorecard]:
     desk: ServiceDesk = request.app.state.desk
     query: ScorecardQuery = request.app.state.scorecards

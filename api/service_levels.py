@@ -6,11 +6,13 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import Provide
+from litestar.params import PathParameter
 
 from api.auth import authenticated, current_actor
 from api.problems import problem_docs
+from api.read_your_writes import LAST_POSITION
 from api.schemas import Body
 from application.desk import ServiceDesk
 from application.service_levels import add_closure, revise_standards
@@ -92,7 +94,7 @@ class ServiceLevelController(Controller):
          responses=problem_docs(400, 401, 404),
          sync_to_thread=True, summary="One published version of the service standards")
     def version(self, request: Request[Any, Any, Any], actor: Actor,
-                version: int) -> StandardsView:
+                version: Annotated[int, PathParameter(ge=1, le=LAST_POSITION)]) -> StandardsView:
         return _standards_view(_desk(request), version)
 
     @put("/admin/standards", operation_id="standards_revise",
@@ -126,9 +128,11 @@ class ServiceLevelController(Controller):
          responses=problem_docs(400, 401, 403, 413, 422), sync_to_thread=True,
           status_code=201, summary="Close the desk for a day or part of one (administrators)")
     def add(self, request: Request[Any, Any, Any], actor: Actor,
-            data: ClosureBody) -> ClosureView:
+            data: ClosureBody) -> Response[ClosureView]:
         closure = add_closure(_desk(request), actor, day=data.day, from_time=data.from_time,
                               until_time=data.until_time, reason=data.reason)
-        return ClosureView(day=closure.day, reason=closure.reason, from_time=closure.from_time,
-                           until_time=closure.until_time,
-                           recorded_at=closure.recorded_at.astimezone(UTC))
+        # A closure has no address of its own: the list it joins is where it is read.
+        return Response(ClosureView(day=closure.day, reason=closure.reason,
+                                    from_time=closure.from_time, until_time=closure.until_time,
+                                    recorded_at=closure.recorded_at.astimezone(UTC)),
+                        status_code=201, headers={"Location": "/api/v1/admin/calendar/closures"})

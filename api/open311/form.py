@@ -10,7 +10,7 @@ from litestar import Request
 from litestar.datastructures import UploadFile
 
 from api.open311.errors import Open311Error
-from api.open311.formats import NOT_XML
+from api.plain_text import control_character
 from application.open311 import RequestForm
 from domain.open311 import Location, location_problems
 
@@ -109,8 +109,8 @@ def parse_request(fields: dict[str, list[str]]) -> RequestForm:
             return None
         if len(value) > FIELD_LIMITS[name]:
             problems.append(f"{name} is at most {FIELD_LIMITS[name]} characters")
-        elif NOT_XML.search(value) or (name != "description" and not value.isprintable()):
-            problems.append(f"{name} contains control characters")
+        elif reason := control_character(value, multi_line=name == "description"):
+            problems.append(f"{name} {reason}")
         return value
 
     unreadable: list[str] = []

@@ -10,8 +10,10 @@ from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidValue
 
 REPORTING_ROLES = frozenset({Role.CLERK, Role.AUDITOR, Role.DIRECTOR, Role.ADMIN})
-YEAR, QUARTER = re.compile(r"^(\d{4})$"), re.compile(r"^(\d{4})-Q([1-4])$")
-MONTH, DAY = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"), re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# [0-9], not \d: \d and int() also accept other scripts' digits (fullwidth, Arabic-Indic).
+YEAR, QUARTER = re.compile(r"^([0-9]{4})$"), re.compile(r"^([0-9]{4})-Q([1-4])$")
+MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 

@@ -94,8 +94,18 @@ def test_history_at_a_version_shows_the_events_and_the_case_up_to_it(api: Any) -
     transferred = api.history(case_id, version=version_of["Case.Transferred"])["state"]
     assert (transferred["department"], transferred["transfers"]) == ("community", 1)
     assert (transferred["assignee"], transferred["status"]) == (None, "open")
-    # and a version past the last shows the whole history
-    assert api.history(case_id, version=len(events) + 10)["events"] == events
+
+
+def test_history_at_a_version_the_case_has_not_reached_is_refused(api: Any) -> None:
+    # given a lived case at its latest version
+    case_id = lived_case(api)
+    latest = len(api.history(case_id)["events"])
+    # when an auditor asks for it at the next version; then a 422 names the version, rather
+    # than the latest state passed off as that version
+    response = api.client.get(f"{api.cases}/{case_id}/history", params={"version": latest + 1},
+                              headers=api.headers("auditor"))
+    problem = api.problem(response, 422, "invalid-value", "version")
+    assert f"latest version, {latest}" in problem["detail"]
 
 
 def test_history_as_of_a_moment_shows_what_was_on_record_then(api: Any) -> None:

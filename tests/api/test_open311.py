@@ -192,6 +192,15 @@ class TestServiceList:
         [description] = errors(other, 404, "xml")
         assert "jurisdiction_id toronto.ca" in description
 
+    @pytest.mark.parametrize("fmt", ["json", "xml"])
+    def test_a_control_character_in_a_query_parameter_is_a_400_in_the_format_asked_for(
+            self, api: Any, fmt: str) -> None:
+        # Given the JSON API's one rule (api.plain_text) on every query parameter
+        response = api.client.get(f"{V2}/requests.{fmt}", params={"status": "open\x00"})
+        # Then a 400 in GeoReport v2's own format names the parameter
+        [description] = errors(response, 400, fmt)
+        assert "status" in description and "control characters" in description
+
     @pytest.mark.parametrize("path", ["services.csv", "services", "nothing.json"])
     def test_an_unknown_resource_or_format_is_not_found(self, api: Any, path: str) -> None:
         errors(api.client.get(f"{V2}/{path}"), 404)
@@ -273,6 +282,8 @@ class TestSubmitting:
         ({"description": "x" * 4001}, "description is at most 4000 characters"),
         ({"media_url": "javascript:alert(1)"}, "media_url must be an http or https URL"),
         ({"first_name": "Ada\x00"}, "first_name contains control characters"),
+        # the JSON API's rule (api.plain_text): line breaks only, no DEL, in a description
+        ({"description": "Pothole\x7f"}, "description contains control characters"),
         ({"colour": "red"}, "colour is not a field of POST Service Request"),
         ({"attribute[WHISPAWN]": "123456"}, "asks for no attribute 'WHISPAWN'"),
         ({"service_code": "roads;drop"}, "is not a service code"),

@@ -120,7 +120,7 @@ class TestCsv:
         response = get(api, department=HOME, period="2026-06", format="csv",
                        min_position=position)
         assert response.status_code == 200, response.text
-        assert response.headers["content-type"].startswith("text/csv")
+        assert response.headers["content-type"] == "text/csv; charset=utf-8"  # one charset
         assert response.headers["content-disposition"] == (
             'attachment; filename="scorecard-public-works-2026-06.csv"')
         table = list(csv.reader(io.StringIO(response.text)))
