@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from application.access import can_see_department, check_may
+from application.references import ReferenceNumbers
 from domain.actors import SCHEDULER, Actor
 from domain.calendar import BusinessCalendar
 from domain.cases import WAIT_TIMED_CHANNELS, Case
@@ -21,7 +22,6 @@ from domain.catalogue import Department, Desk, Service
 from domain.closures import CalendarBook, DeskCalendars
 from domain.errors import InvalidValue, NotFound, RuleViolated, VersionConflict
 from domain.receipts import CommandReceipt
-from domain.references import ReferenceBook
 from domain.standards import ServiceStandards, TargetKind
 from domain.targets import TargetStatus, status
 
@@ -64,6 +64,7 @@ class ServiceDesk(Application[UUID]):
                  clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__(env)
         self.clock = clock
+        self.references = ReferenceNumbers(self._is_recorded)
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -163,27 +164,37 @@ class ServiceDesk(Application[UUID]):
         if desk is not None and desk not in calendars.by_desk:
             raise InvalidValue(f"no service desk {desk!r}", "desk")
         standards = self.standards()
-        for attempt in range(5):
-            # The Town's year, not UTC's: a call at 19:30 on Dec 31 belongs to the old year.
-            book = self._reference_book(now.astimezone(TOWN_TIME).year)
-            case = Case.receive(
-                reference=book.issue(), channel=channel, occurred_at=received_at or now,
-                purpose=purpose, service_code=service_code, department=department,
-                subject=subject, description=description, contact=contact,
-                accessibility_needs=accessibility_needs, actor=actor, now=now,
-                desk=desk or calendars.central_code)
-            if wait_seconds is not None and channel not in WAIT_TIMED_CHANNELS:
-                raise InvalidValue("wait_seconds is measured only for telephone and in-person "
-                                   "contacts", "wait_seconds")
-            self.follow_standards(case, "receive", actor=actor, occurred_at=now,
-                                  standards=standards, calendars=calendars,
-                                  wait_seconds=wait_seconds)
-            try:
-                return self._save_with_receipt(actor, idempotency, case, 201, book)
-            except VersionConflict:
-                if attempt == 4:
+        if wait_seconds is not None and channel not in WAIT_TIMED_CHANNELS:
+            raise InvalidValue("wait_seconds is measured only for telephone and in-person "
+                               "contacts", "wait_seconds")
+        # The Town's year, not UTC's: a call at 19:30 on Dec 31 belongs to the old year.
+        with self.references.lane(now.astimezone(TOWN_TIME).year) as lane:
+            while True:
+                case = Case.receive(
+                    reference=lane.next_reference(), channel=channel,
+                    occurred_at=received_at or now, purpose=purpose, service_code=service_code,
+                    department=department, subject=subject, description=description,
+                    contact=contact, accessibility_needs=accessibility_needs, actor=actor,
+                    now=now, desk=desk or calendars.central_code)
+                self.follow_standards(case, "receive", actor=actor, occurred_at=now,
+                                      standards=standards, calendars=calendars,
+                                      wait_seconds=wait_seconds)
+                try:
+                    outcome = self._save_with_receipt(actor, idempotency, case, 201)
+                except VersionConflict:
+                    if not self._is_recorded(case.reference):
+                        lane.forget()
+                        raise
+                    # Another process took this number first (the case's id is the claim to
+                    # it): take the next one. Each turn, some receipt was recorded.
+                    lane.taken_elsewhere(case.reference)
+                    continue
+                except BaseException:
+                    lane.forget()
                     raise
-        raise AssertionError("unreachable")
+                if not outcome.replayed:
+                    lane.recorded(case.reference)
+                return outcome
 
     def _department_for(self, service_code: str | None, department: str | None) -> str:
         if service_code is not None:
@@ -198,13 +209,9 @@ class ServiceDesk(Application[UUID]):
             raise InvalidValue("department or service_code is required", "department")
         return self._active_department(department, "department").code
 
-    def _reference_book(self, year: int) -> ReferenceBook:
-        try:
-            book: Aggregate = self.repository.get(ReferenceBook.create_id(year))
-        except AggregateNotFoundError:
-            return ReferenceBook(year=year)
-        assert isinstance(book, ReferenceBook)
-        return book
+    def _is_recorded(self, reference: str) -> bool:
+        """Whether the case numbered `reference` is in the log (one indexed read)."""
+        return bool(self.recorder.select_events(Case.create_id(reference), limit=1))
 
     def change_case(self, actor: Actor, case_id: UUID, command: str, *,
                     expected_version: int | None,
