@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from application.access import can_see_department, check_may
+from application.catalogue_index import CatalogueIndex, Known
 from application.references import ReferenceNumbers
 from domain.actors import SCHEDULER, Actor
 from domain.calendar import BusinessCalendar
@@ -65,6 +66,7 @@ class ServiceDesk(Application[UUID]):
         super().__init__(env)
         self.clock = clock
         self.references = ReferenceNumbers(self._is_recorded)
+        self.catalogue = CatalogueIndex()
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -90,8 +92,12 @@ class ServiceDesk(Application[UUID]):
         except NotFound:
             return None
 
+    def known(self) -> Known:
+        """The catalogue, standards and calendar as now recorded (shared: never change them)."""
+        return self.catalogue.known(self)
+
     def _active_department(self, code: str, field: str) -> Department:
-        department = self.find_department(code)
+        department = self.known().department(code)
         if department is None or not department.active:
             raise InvalidValue(f"no active department {code!r}", field)
         return department
@@ -102,7 +108,9 @@ class ServiceDesk(Application[UUID]):
         except (RecordConflictError, IntegrityError) as conflict:
             raise VersionConflict("the case was changed by someone else; reload and retry"
                                   ) from conflict
-        return max((r.notification.id for r in recordings), default=self.log_position())
+        if not recordings:
+            return self.log_position()
+        return max(r.notification.id for r in recordings)
 
     def log_position(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -160,10 +168,11 @@ class ServiceDesk(Application[UUID]):
         now = self.clock()
         department = self._department_for(service_code, department)
         check_may(actor, "receive", department)
-        calendars = self.calendars(now)
+        known = self.known()
+        calendars = known.calendars(now)
         if desk is not None and desk not in calendars.by_desk:
             raise InvalidValue(f"no service desk {desk!r}", "desk")
-        standards = self.standards()
+        standards = known.standards
         if wait_seconds is not None and channel not in WAIT_TIMED_CHANNELS:
             raise InvalidValue("wait_seconds is measured only for telephone and in-person "
                                "contacts", "wait_seconds")
@@ -198,7 +207,7 @@ class ServiceDesk(Application[UUID]):
 
     def _department_for(self, service_code: str | None, department: str | None) -> str:
         if service_code is not None:
-            service = self.find_service(service_code)
+            service = self.known().service(service_code)
             if service is None or not service.active:
                 raise InvalidValue(f"no active service {service_code!r}", "service_code")
             if department is not None and department != service.department:
@@ -260,8 +269,9 @@ class ServiceDesk(Application[UUID]):
         getattr(case, CASE_METHODS[command])(actor=actor, occurred_at=occurred_at, now=now,
                                              **arguments)
         if command in FOLLOWED_BY_STANDARDS:
+            known = self.known()
             self.follow_standards(case, command, actor=actor, occurred_at=occurred_at,
-                                  standards=self.standards(), calendars=self.calendars(now),
+                                  standards=known.standards, calendars=known.calendars(now),
                                   wait_seconds=arguments.get("wait_seconds"),
                                   reopened=was_resolved and case.status == "open")
         return case
@@ -349,12 +359,7 @@ class ServiceDesk(Application[UUID]):
 
     def calendars(self, as_known_at: datetime | None = None) -> DeskCalendars:
         """Every desk's business calendar as it was known at a moment (default: now)."""
-        # Imported here: the catalogue index sits beside the catalogue commands, which build
-        # on this module.
-        from application.catalogue import list_desks
-
-        return DeskCalendars.of_desks(list_desks(self), self.calendar_book().closures
-                                      ).as_known_at(as_known_at or self.clock())
+        return self.known().calendars(as_known_at or self.clock())
 
     # -- queries -----------------------------------------------------------------------------
 
