@@ -138,11 +138,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(settings: Settings, log: Path) -> Iterator[str]:
+def server(settings: Settings, log: Path, **extra: str) -> Iterator[str]:
+    """`civicdesk serve` on `settings`' database, scheduler off unless `extra` (more
+    `CIVICDESK_*` variables) says otherwise, until the block ends."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("CIVICDESK_")}
     env.update(CIVICDESK_DATA_DIR=str(settings.data_dir), CIVICDESK_RUN_SCHEDULER="false",
                CIVICDESK_JWT_SECRET=settings.jwt_secret, CIVICDESK_LOG_LEVEL="WARNING")
+    env.update(extra)
     if settings.database_url:
         env.update(CIVICDESK_DATABASE_URL=settings.database_url,
                    CIVICDESK_DATABASE_SCHEMA=settings.database_schema or "")
