@@ -15,6 +15,7 @@ from api import schemas
 from api.auth import authenticated, current_actor
 from api.history import CaseHistory, case_history
 from api.problems import problem_docs
+from application import commands
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
 from domain.cases import Case
@@ -62,60 +63,66 @@ def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
     return desk
 
 
-def _command_handler(command: str, body_type: type[schemas.Command], path: str,
-                     summary: str) -> Any:
+def _command_handler(name: str, body_type: type[schemas.Command],
+                     kind: type[commands.CaseCommand] | None, path: str, summary: str) -> Any:
     def handler(request: Request[Any, Any, Any], case_id: UUID, data: body_type,  # type: ignore[valid-type]
                 actor: Actor) -> Response[schemas.CaseView]:
-        arguments = schemas.command_arguments(data)
-        name = command
-        if isinstance(data, schemas.AccommodationBody):
-            name, arguments = _accommodation(data, arguments)
-        outcome = desk_of(request).change_case(
-            actor, case_id, name, expected_version=data.expected_version,
-            idempotency=idempotency(request, data), **arguments)
+        command = (_accommodation(data, case_id) if kind is None
+                   else kind(case_id=case_id, **msgspec.structs.asdict(data)))
+        outcome = desk_of(request).handle(actor, command, idempotency(request, data))
         return answer(request, actor, outcome, 200)
 
-    handler.__name__ = f"case_{command}"
-    return post(path, operation_id=f"case_{command}", summary=summary,
+    handler.__name__ = f"case_{name}"
+    return post(path, operation_id=f"case_{name}", summary=summary,
                 responses=problem_docs(400, 401, 403, 404, 409, 413, 422),
                 description=f"Records one event on the case. Errors: {COMMAND_ERRORS}.",
                 status_code=200, sync_to_thread=True)(handler)
 
 
-def _accommodation(data: schemas.AccommodationBody,
-                   arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    arguments.pop("action")
+def _accommodation(data: schemas.AccommodationBody, case_id: UUID) -> commands.CaseCommand:
+    envelope = {"case_id": case_id, "expected_version": data.expected_version,
+                "occurred_at": data.occurred_at}
     if data.action == "request":
         if not data.need:
             raise InvalidValue("need is required to request an accommodation", "need")
-        return "request_accommodation", {"need": data.need,
-                                         "occurred_at": arguments["occurred_at"]}
+        return commands.RequestAccommodation(need=data.need, **envelope)  # type: ignore[arg-type]
     if data.number is None or not data.how:
         raise InvalidValue("number and how are required to record an accommodation provided",
                            "number" if data.number is None else "how")
-    return "provide_accommodation", {"number": data.number, "how": data.how,
-                                     "occurred_at": arguments["occurred_at"]}
+    return commands.ProvideAccommodation(number=data.number, how=data.how,
+                                         **envelope)  # type: ignore[arg-type]
 
 
-COMMANDS: list[tuple[str, type[schemas.Command], str, str]] = [
-    ("log_interaction", schemas.InteractionBody, "interactions", "Log an interaction"),
-    ("assign", schemas.AssignBody, "assign", "Assign to a staff member"),
-    ("transfer", schemas.TransferBody, "transfer", "Transfer to another department"),
-    ("acknowledge", schemas.AcknowledgeBody, "acknowledge", "Acknowledge the customer"),
-    ("interim_response", schemas.InterimResponseBody, "interim-response",
-     "Send an interim response"),
-    ("wait", schemas.WaitBody, "wait", "Wait on the customer (pauses pausable targets)"),
-    ("customer_responded", schemas.CustomerRespondedBody, "customer-responded",
-     "Record the customer's response"),
-    ("resolve", schemas.ResolveBody, "resolve", "Resolve"),
-    ("reopen", schemas.ReopenBody, "reopen", "Reopen"),
-    ("close", schemas.CloseBody, "close", "Close"),
-    ("classify", schemas.ClassifyBody, "classify", "Classify as complaint or feedback"),
-    ("escalate", schemas.EscalateBody, "escalate", "Escalate a complaint one level"),
-    ("debrief", schemas.DebriefBody, "debrief", "Debrief an escalated complaint"),
-    ("accommodation", schemas.AccommodationBody, "accommodations",
+# Each route: its operation id's suffix, its body, the command it builds (None: chosen by the
+# body), its path under the case, and its summary.
+COMMANDS: list[tuple[str, type[schemas.Command], type[commands.CaseCommand] | None, str,
+                     str]] = [
+    ("log_interaction", schemas.InteractionBody, commands.LogInteraction, "interactions",
+     "Log an interaction"),
+    ("assign", schemas.AssignBody, commands.AssignCase, "assign", "Assign to a staff member"),
+    ("transfer", schemas.TransferBody, commands.TransferCase, "transfer",
+     "Transfer to another department"),
+    ("acknowledge", schemas.AcknowledgeBody, commands.AcknowledgeCase, "acknowledge",
+     "Acknowledge the customer"),
+    ("interim_response", schemas.InterimResponseBody, commands.SendInterimResponse,
+     "interim-response", "Send an interim response"),
+    ("wait", schemas.WaitBody, commands.WaitOnCustomer, "wait",
+     "Wait on the customer (pauses pausable targets)"),
+    ("customer_responded", schemas.CustomerRespondedBody, commands.RecordCustomerResponse,
+     "customer-responded", "Record the customer's response"),
+    ("resolve", schemas.ResolveBody, commands.ResolveCase, "resolve", "Resolve"),
+    ("reopen", schemas.ReopenBody, commands.ReopenCase, "reopen", "Reopen"),
+    ("close", schemas.CloseBody, commands.CloseCase, "close", "Close"),
+    ("classify", schemas.ClassifyBody, commands.ClassifyCase, "classify",
+     "Classify as complaint or feedback"),
+    ("escalate", schemas.EscalateBody, commands.EscalateComplaint, "escalate",
+     "Escalate a complaint one level"),
+    ("debrief", schemas.DebriefBody, commands.DebriefComplaint, "debrief",
+     "Debrief an escalated complaint"),
+    ("accommodation", schemas.AccommodationBody, None, "accommodations",
      "Request or provide an accessibility accommodation"),
-    ("survey", schemas.SurveyBody, "survey", "Record a satisfaction survey answer"),
+    ("survey", schemas.SurveyBody, commands.AnswerSurvey, "survey",
+     "Record a satisfaction survey answer"),
 ]
 
 
@@ -173,6 +180,6 @@ command_router = Router(
     tags=["case commands"],
     guards=[authenticated],
     dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
-    route_handlers=[_command_handler(command, body, f"/{{case_id:uuid}}/{path}", summary)
-                    for command, body, path, summary in COMMANDS],
+    route_handlers=[_command_handler(name, body, kind, f"/{{case_id:uuid}}/{path}", summary)
+                    for name, body, kind, path, summary in COMMANDS],
 )

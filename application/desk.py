@@ -14,7 +14,9 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from application.access import can_see_department, check_may
+from application.case_handlers import HANDLERS, By
 from application.catalogue_index import CatalogueIndex, Known
+from application.commands import CaseCommand, LogInteraction, TransferCase
 from application.references import ReferenceNumbers
 from domain.actors import SCHEDULER, Actor
 from domain.calendar import BusinessCalendar
@@ -222,11 +224,9 @@ class ServiceDesk(Application[UUID]):
         """Whether the case numbered `reference` is in the log (one indexed read)."""
         return bool(self.recorder.select_events(Case.create_id(reference), limit=1))
 
-    def change_case(self, actor: Actor, case_id: UUID, command: str, *,
-                    expected_version: int | None,
-                    idempotency: IdempotencyKey | None = None,
-                    **arguments: Any) -> Outcome:
-        """Run one case command (a `Case` method) under the access policy.
+    def handle(self, actor: Actor, command: CaseCommand,
+               idempotency: IdempotencyKey | None = None) -> Outcome:
+        """Run one case command under the access policy.
 
         Without `expected_version`, a concurrent writer (another user, the deadline scheduler)
         is no reason to refuse: the command is run again on the case as that writer left it,
@@ -239,40 +239,37 @@ class ServiceDesk(Application[UUID]):
         replay = self._replay(actor, idempotency)
         if replay is not None:
             return replay
-        occurred_at = arguments.pop("occurred_at", None)
         for attempt in range(1, COMMAND_ATTEMPTS + 1):
-            case = self._run_case_command(actor, case_id, command, expected_version,
-                                          occurred_at, arguments)
+            case = self._run(actor, command)
             try:
                 return self._save_with_receipt(actor, idempotency, case, 200)
             except VersionConflict as conflict:
-                if expected_version is None and attempt < COMMAND_ATTEMPTS:
+                if command.expected_version is None and attempt < COMMAND_ATTEMPTS:
                     continue  # someone else wrote first: run it again on their version
-                current = self._get(Case, case_id, "case").version
+                current = self._get(Case, command.case_id, "case").version
                 raise VersionConflict(conflict.detail, current) from conflict
         raise AssertionError("unreachable")
 
-    def _run_case_command(self, actor: Actor, case_id: UUID, command: str,
-                          expected_version: int | None, occurred_at: datetime | None,
-                          arguments: dict[str, Any]) -> Case:
+    def _run(self, actor: Actor, command: CaseCommand) -> Case:
         """The case as it now stands, with the command's events triggered (not yet saved)."""
-        case = self.get_case(actor, case_id)
-        check_may(actor, command, case.department)
-        if expected_version is not None and expected_version != case.version:
-            raise VersionConflict(f"expected version {expected_version}, but the case is at "
+        case = self.get_case(actor, command.case_id)
+        check_may(actor, command.action, case.department)
+        expected = command.expected_version
+        if expected is not None and expected != case.version:
+            raise VersionConflict(f"expected version {expected}, but the case is at "
                                   f"version {case.version}", case.version)
-        if command == "transfer":
-            self._active_department(arguments["to_department"], "to_department")
+        if isinstance(command, TransferCase):
+            self._active_department(command.to_department, "to_department")
         now = self.clock()
-        occurred_at = occurred_at or now
+        occurred_at = command.occurred_at or now
         was_resolved = case.status == "resolved"
-        getattr(case, CASE_METHODS[command])(actor=actor, occurred_at=occurred_at, now=now,
-                                             **arguments)
-        if command in FOLLOWED_BY_STANDARDS:
+        HANDLERS[type(command)](case, command, By(actor=actor, occurred_at=occurred_at, now=now))
+        if command.action in FOLLOWED_BY_STANDARDS:
             known = self.known()
-            self.follow_standards(case, command, actor=actor, occurred_at=occurred_at,
+            self.follow_standards(case, command.action, actor=actor, occurred_at=occurred_at,
                                   standards=known.standards, calendars=known.calendars(now),
-                                  wait_seconds=arguments.get("wait_seconds"),
+                                  wait_seconds=command.wait_seconds
+                                  if isinstance(command, LogInteraction) else None,
                                   reopened=was_resolved and case.status == "open")
         return case
 
@@ -386,28 +383,10 @@ class ServiceDesk(Application[UUID]):
 # busy case, not the desk's throughput.
 COMMAND_ATTEMPTS = 20
 
-# The commands whose effect on the targets the standards decide (see `follow_standards`).
+# The commands (by `action`) whose effect on the targets the standards decide (see
+# `follow_standards`).
 FOLLOWED_BY_STANDARDS = frozenset({"log_interaction", "customer_responded", "transfer",
                                    "classify", "reopen", "escalate"})
 
-CASE_METHODS = {
-    "log_interaction": "log_interaction",
-    "assign": "assign",
-    "transfer": "transfer",
-    "acknowledge": "acknowledge",
-    "interim_response": "send_interim_response",
-    "wait": "wait_on_customer",
-    "customer_responded": "record_customer_response",
-    "resolve": "resolve",
-    "reopen": "reopen",
-    "close": "close",
-    "classify": "classify",
-    "escalate": "escalate",
-    "debrief": "debrief_complaint",
-    "request_accommodation": "request_accommodation",
-    "provide_accommodation": "provide_accommodation",
-    "survey": "answer_survey",
-    "publish_note": "publish_note",
-}
 
 __all__ = ["Department", "Desk", "IdempotencyKey", "Outcome", "Service", "ServiceDesk"]

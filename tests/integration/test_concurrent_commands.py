@@ -11,6 +11,7 @@ from datetime import timedelta
 from application.desk import Outcome, ServiceDesk
 from domain.actors import Actor, Role
 from domain.errors import RuleViolated, VersionConflict
+from tests.commanding import change_case
 from tests.conftest import MovableClock
 from tests.receiving import receive
 
@@ -39,7 +40,7 @@ def at_once(command: Callable[[int], Outcome]) -> list[Outcome | BaseException]:
 
 
 def interaction(desk: ServiceDesk, case_id: object, i: int, **extra: object) -> Outcome:
-    return desk.change_case(CSR, case_id, "log_interaction", channel="telephone",  # type: ignore[arg-type]
+    return change_case(desk, CSR, case_id, "log_interaction", channel="telephone",  # type: ignore[arg-type]
                             direction="inbound", summary=f"call {i}", effort_minutes=1,
                             wait_seconds=None, **extra)
 
@@ -63,7 +64,7 @@ def test_a_retried_command_meets_the_rules_of_the_version_it_is_retried_on(
     # Given a case not yet acknowledged
     case = receive(desk).case
     # When eight clerks acknowledge it at once, naming no version
-    answers = at_once(lambda i: desk.change_case(CSR, case.id, "acknowledge",
+    answers = at_once(lambda i: change_case(desk, CSR, case.id, "acknowledge",
                                                  expected_version=None, message=f"ack {i}"))
     # Then one acknowledgement is recorded, and the other seven are refused by the rule
     # (already acknowledged) on the version they were retried on, not by a version conflict
