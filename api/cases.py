@@ -38,23 +38,24 @@ def idempotency(request: Request[Any, Any, Any], body: msgspec.Struct) -> Idempo
     return IdempotencyKey(key=key, fingerprint=fingerprint)
 
 
-def answer(request: Request[Any, Any, Any], actor: Actor, outcome: Outcome,
-           status_code: int) -> Response[schemas.CaseView]:
+def answer(request: Request[Any, Any, Any], actor: Actor, outcome: Outcome, status_code: int,
+           desk: ServiceDesk, access_log: AccessLog) -> Response[schemas.CaseView]:
     headers = {POSITION_HEADER: str(outcome.position)}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return Response(view_of(request, actor, outcome.case), status_code=status_code,
-                    headers=headers)
+    return Response(view_of(request, actor, outcome.case, desk, access_log),
+                    status_code=status_code, headers=headers)
 
 
-def view_of(request: Request[Any, Any, Any], actor: Actor, case: Case) -> schemas.CaseView:
-    disclose(request, actor, case.id)
-    return schemas.case_view(case, desk_of(request).target_statuses(case))
+def view_of(request: Request[Any, Any, Any], actor: Actor, case: Case, desk: ServiceDesk,
+            access_log: AccessLog) -> schemas.CaseView:
+    disclose(request, actor, case.id, access_log)
+    return schemas.case_view(case, desk.target_statuses(case))
 
 
-def disclose(request: Request[Any, Any, Any], actor: Actor, case_id: UUID) -> None:
+def disclose(request: Request[Any, Any, Any], actor: Actor, case_id: UUID,
+             access_log: AccessLog) -> None:
     """Every response that carries a case's contact details or description is logged."""
-    access_log: AccessLog = request.app.state.access_log
     access_log.record(actor, case_id, f"{request.method} {request.url.path}")
 
 
@@ -66,11 +67,12 @@ def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
 def _command_handler(name: str, body_type: type[schemas.Command],
                      kind: type[commands.CaseCommand] | None, path: str, summary: str) -> Any:
     def handler(request: Request[Any, Any, Any], case_id: UUID, data: body_type,  # type: ignore[valid-type]
-                actor: Actor) -> Response[schemas.CaseView]:
+                actor: Actor, desk: ServiceDesk,
+                access_log: AccessLog) -> Response[schemas.CaseView]:
         command = (_accommodation(data, case_id) if kind is None
                    else kind(case_id=case_id, **msgspec.structs.asdict(data)))
-        outcome = desk_of(request).handle(actor, command, idempotency(request, data))
-        return answer(request, actor, outcome, 200)
+        outcome = desk.handle(actor, command, idempotency(request, data))
+        return answer(request, actor, outcome, 200, desk, access_log)
 
     handler.__name__ = f"case_{name}"
     return post(path, operation_id=f"case_{name}", summary=summary,
@@ -132,23 +134,25 @@ COMMANDS: list[tuple[str, type[schemas.Command], type[commands.CaseCommand] | No
       summary="Receive a new case", description=f"Errors: {COMMAND_ERRORS}.",
       responses=problem_docs(400, 401, 403, 409, 413, 422))
 async def receive_case(request: Request[Any, Any, Any], data: schemas.NewCase,
-                       actor: Actor) -> Response[schemas.CaseView]:
+                       actor: Actor, desk: ServiceDesk,
+                       access_log: AccessLog) -> Response[schemas.CaseView]:
     # Async with an explicit worker thread: Litestar 2.25 wraps a sync_to_thread handler twice
     # when another handler (the case list) shares its path, and the response is lost.
-    return await anyio.to_thread.run_sync(partial(_receive, request, data, actor))
+    return await anyio.to_thread.run_sync(partial(_receive, request, data, actor, desk,
+                                                  access_log))
 
 
-def _receive(request: Request[Any, Any, Any], data: schemas.NewCase,
-             actor: Actor) -> Response[schemas.CaseView]:
+def _receive(request: Request[Any, Any, Any], data: schemas.NewCase, actor: Actor,
+             desk: ServiceDesk, access_log: AccessLog) -> Response[schemas.CaseView]:
     contact = {k: v for k, v in msgspec.structs.asdict(data.contact).items()
                if v is not None} if data.contact else {}
-    outcome = desk_of(request).receive(
+    outcome = desk.receive(
         actor, channel=data.channel, received_at=data.received_at, purpose=data.purpose,
         service_code=data.service_code, department=data.department, subject=data.subject,
         description=data.description, contact=contact,
         accessibility_needs=data.accessibility_needs, wait_seconds=data.wait_seconds,
         idempotency=idempotency(request, data), desk=data.desk)
-    return answer(request, actor, outcome, 201)
+    return answer(request, actor, outcome, 201, desk, access_log)
 
 
 class CaseController(Controller):
@@ -159,19 +163,20 @@ class CaseController(Controller):
 
     @get("/{case_id:uuid}", operation_id="case_get", summary="One case", sync_to_thread=True,
          responses=problem_docs(400, 401, 404))
-    def get_case(self, request: Request[Any, Any, Any], case_id: UUID,
-                 actor: Actor) -> schemas.CaseView:
-        return view_of(request, actor, desk_of(request).get_case(actor, case_id))
+    def get_case(self, request: Request[Any, Any, Any], case_id: UUID, actor: Actor,
+                 desk: ServiceDesk, access_log: AccessLog) -> schemas.CaseView:
+        return view_of(request, actor, desk.get_case(actor, case_id), desk, access_log)
 
     @get("/{case_id:uuid}/history", operation_id="case_history", sync_to_thread=True,
          responses=problem_docs(400, 401, 404, 422),
          summary="Every event of the case, and its state as of a time or version")
     def history(self, request: Request[Any, Any, Any], case_id: UUID, actor: Actor,
+                desk: ServiceDesk, access_log: AccessLog,
                 version: int | None = Parameter(query="version", ge=1, default=None),
                 as_of: str | None = Parameter(query="as_of", default=None),
                 ) -> CaseHistory:
-        record = case_history(desk_of(request), actor, case_id, version=version, as_of=as_of)
-        disclose(request, actor, case_id)
+        record = case_history(desk, actor, case_id, version=version, as_of=as_of)
+        disclose(request, actor, case_id, access_log)
         return record
 
 

@@ -172,11 +172,10 @@ def scheduler(args: argparse.Namespace, settings: Settings) -> int:
     import logging
     import signal
     import threading
+    from dataclasses import replace
 
-    from infrastructure.bootstrap import build_desk
-    from infrastructure.scheduler import SchedulerService
+    from infrastructure.bootstrap import compose
     from projections.pending_deadlines import PENDING_DEADLINES
-    from projections.runner import ProjectionSet
 
     logging.basicConfig(level=settings.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -197,18 +196,18 @@ def scheduler(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 projections.stop()
 
-    desk = build_desk(settings)
-    projections = ProjectionSet(settings, desk, [PENDING_DEADLINES])
-    service = SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name),
-                               interval=args.election_seconds, on_role_change=on_role_change)
+    # Not seeded: the serving processes seed the catalogue, and this one only reads it.
+    services = compose(replace(settings, run_scheduler=True), read_models=[PENDING_DEADLINES],
+                       seed=False, interval=args.election_seconds,
+                       on_role_change=on_role_change)
+    projections, service = services.projections, services.scheduler
+    assert service is not None
     try:
         service.start()
         while not stopping.wait(1.0):
             pass
     finally:
-        service.stop()
-        projections.close()
-        desk.close()
+        services.close()
         for number, handler in previous.items():
             signal.signal(number, handler)
     return 0
