@@ -11,6 +11,12 @@ may still fail. Across processes the uniqueness conflict decides, and the loser 
 So numbers 1..N of a year are exactly the year's cases, and every one is a `Case.Received` in
 the hash-chained log.
 
+Receipts that queue for a lane while another is being saved are saved together, in one
+transaction, by whichever receipt takes the lane next (group commit): numbered consecutively,
+each with its own answer and position. Nothing waits for a batch to fill: a lane takes what
+is queued when it is free. Should the batch's save fail (another process took a number, two
+receipts carried one idempotency key), each of its receipts is saved alone, as above.
+
 The year's last number is found without replaying anything: by probing whether the case of a
 number exists (one indexed read each), galloping up from what this process last knew, then
 bisecting; about 2 log2(n) reads the first time, one or two after that. It relies on the
@@ -23,18 +29,40 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from domain.references import format_reference
 
 
+@dataclass(eq=False)
+class Receipt:
+    """One receipt waiting for its lane: how to build its case once numbered, and its answer."""
+
+    build: Callable[[str], Any]  # the case, numbered with the reference given
+    actor: Any
+    idempotency: Any
+    outcome: Any = None
+    error: BaseException | None = None
+    done: bool = False
+
+    def succeed(self, outcome: Any) -> None:
+        self.outcome, self.done = outcome, True
+
+    def fail(self, error: BaseException) -> None:
+        self.error, self.done = error, True
+
+
 class ReferenceLane:
-    """One year's numbering in this process, held by one receipt at a time."""
+    """One year's numbering in this process, held by one receipt (or batch) at a time."""
 
     def __init__(self, year: int, is_recorded: Callable[[str], bool]) -> None:
         self.year = year
         self._is_recorded = is_recorded
         self._last: int | None = None  # the year's last recorded number, as last seen
         self.lock = threading.Lock()
+        self.queue: list[Receipt] = []
+        self.queue_lock = threading.Lock()
 
     def next_reference(self) -> str:
         """The reference after the year's last recorded one (found by probing if unknown)."""
@@ -78,14 +106,38 @@ class ReferenceNumbers:
         self._lanes: dict[int, ReferenceLane] = {}
         self._lock = threading.Lock()
 
+    def _lane(self, year: int) -> ReferenceLane:
+        with self._lock:
+            return self._lanes.setdefault(year, ReferenceLane(year, self._is_recorded))
+
     @contextmanager
     def lane(self, year: int) -> Iterator[ReferenceLane]:
         """Hold `year`'s numbering while one receipt (or one batch of them) is numbered and
         saved."""
-        with self._lock:
-            lane = self._lanes.setdefault(year, ReferenceLane(year, self._is_recorded))
+        lane = self._lane(year)
         with lane.lock:
             yield lane
+
+    def submit(self, year: int, receipt: Receipt,
+               record: Callable[[ReferenceLane, list[Receipt]], None]) -> Any:
+        """Queue `receipt` for `year`'s lane and return its outcome (or raise its error) once
+        `record(lane, batch)` saved it, in a batch with the receipts queued beside it."""
+        lane = self._lane(year)
+        with lane.queue_lock:
+            lane.queue.append(receipt)
+        with lane.lock:
+            if not receipt.done:
+                with lane.queue_lock:
+                    batch, lane.queue = lane.queue, []
+                try:
+                    record(lane, batch)
+                finally:
+                    for unanswered in batch:
+                        if not unanswered.done:
+                            unanswered.fail(RuntimeError("the receipt was not recorded"))
+        if receipt.error is not None:
+            raise receipt.error
+        return receipt.outcome
 
     def forget_all(self) -> None:
         """Read every year's last number afresh next time (after a failed bulk save)."""
