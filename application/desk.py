@@ -17,6 +17,7 @@ from application.access import can_see_department, check_may
 from application.case_handlers import HANDLERS, By
 from application.catalogue_index import CatalogueIndex, Known
 from application.commands import CaseCommand, LogInteraction, TransferCase
+from application.committer import Committer
 from application.references import Receipt, ReferenceLane, ReferenceNumbers, number_of
 from domain.actors import SCHEDULER, Actor
 from domain.calendar import BusinessCalendar
@@ -70,6 +71,7 @@ class ServiceDesk(Application[UUID]):
         self.clock = clock
         self.references = ReferenceNumbers(self._is_recorded)
         self.catalogue = CatalogueIndex()
+        self.committer = Committer(self.save)
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -106,8 +108,10 @@ class ServiceDesk(Application[UUID]):
         return department
 
     def _save(self, *aggregates: Aggregate | None) -> int:
+        """Save one command's aggregates, with concurrent commands' (group commit); the log
+        position reached. Raises VersionConflict."""
         try:
-            recordings = self.save(*aggregates)
+            recordings = self.committer.commit(aggregates)
         except (RecordConflictError, IntegrityError) as conflict:
             raise VersionConflict("the case was changed by someone else; reload and retry"
                                   ) from conflict
@@ -214,8 +218,8 @@ class ServiceDesk(Application[UUID]):
             if not built:
                 return
             try:
-                recordings = self.save(*(case for _, case in built), *(
-                    self._receipt(r.actor, r.idempotency, case, 201) for r, case in built))
+                recordings = self.committer.commit([case for _, case in built] + [
+                    self._receipt(r.actor, r.idempotency, case, 201) for r, case in built])
             except (RecordConflictError, IntegrityError):
                 lane.forget()
                 batch = [receipt for receipt, _ in built]
