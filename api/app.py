@@ -79,6 +79,17 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
     return app
 
 
+def create_worker_app() -> Litestar:
+    """The app of one `civicdesk serve --workers N` process, configured by the environment
+    (uvicorn starts each worker afresh, so it logs as `serve` does)."""
+    from api.request_log import configure_logging
+
+    settings = Settings.from_environment()
+    app = create_app(settings)
+    configure_logging(settings.log_level)  # after the app, which sets up logging its own way
+    return app
+
+
 def dependencies(services: Services) -> dict[str, Provide]:
     """What a route may name as a parameter to be given it (Litestar's dependency injection):
     the composed services, each the same object for every request."""

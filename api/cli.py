@@ -34,6 +34,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from api.request_log import configure_logging
     from infrastructure.bootstrap import build_desk, seed_catalogue
 
+    workers = args.workers or 1
+    if workers > 1 and not settings.is_postgres:
+        print("civicdesk: --workers needs PostgreSQL (CIVICDESK_DATABASE_URL): SQLite has one "
+              "writer, and its read models run in one process", file=sys.stderr)
+        return 2
     desk = build_desk(settings)
     seed_catalogue(desk)
     if args.demo_if_empty:
@@ -42,11 +47,20 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         if not has_cases(desk):
             print("civicdesk: empty database; loading the demo data", file=sys.stderr)
             load_demo(desk, progress=True)
+    host, port = args.host or settings.host, args.port or settings.port
+    if workers > 1:
+        # Each worker process builds its own app from the environment (the catalogue is
+        # seeded above, once); they elect one runner per read model and one scheduler.
+        desk.close()
+        configure_logging(settings.log_level)
+        uvicorn.run("api.app:create_worker_app", factory=True, workers=workers, host=host,
+                    port=port, log_level=settings.log_level.lower(), log_config=None)
+        return 0
     app = create_app(settings, desk=desk)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level)  # after the app, which sets up logging its own way
     try:
-        uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
-                    log_level=settings.log_level.lower(), log_config=None)
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(),
+                    log_config=None)
     finally:
         desk.close()
     return 0
@@ -292,6 +306,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the API, projections and scheduler")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes (PostgreSQL only; default 1)")
     p.add_argument("--demo-if-empty", action="store_true",
                    help="load the demo data first if the database has no cases")
 

@@ -38,8 +38,10 @@ def free_port() -> int:
 class ServerProcess:
     """One `civicdesk serve` process, its log, and the tokens its secret signs."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path,
+                 serve_arguments: tuple[str, ...] = ()) -> None:
         self.env = env
+        self.serve_arguments = serve_arguments
         self.log_path = log_path
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -61,7 +63,8 @@ class ServerProcess:
     def start(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port),
+                 *self.serve_arguments],
                 env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         limit = time.monotonic() + START_LIMIT_SECONDS
         while time.monotonic() < limit:
@@ -98,11 +101,14 @@ class ServerProcess:
 
 
 @contextmanager
-def serving(settings: Settings, log_path: Path, **extra: str) -> Iterator[ServerProcess]:
-    """`civicdesk serve` on the database of `settings` (and `extra` variables), with a fresh
-    signing secret, until the block ends; then killed if it still runs."""
+def serving(settings: Settings, log_path: Path, serve_arguments: tuple[str, ...] = (),
+            **extra: str) -> Iterator[ServerProcess]:
+    """`civicdesk serve SERVE_ARGUMENTS` on the database of `settings` (and `extra`
+    variables), with a fresh signing secret, until the block ends; then killed if it still
+    runs."""
     server = ServerProcess(
-        environment(settings, CIVICDESK_JWT_SECRET=secrets.token_urlsafe(32), **extra), log_path)
+        environment(settings, CIVICDESK_JWT_SECRET=secrets.token_urlsafe(32), **extra), log_path,
+        serve_arguments)
     try:
         server.start()
         yield server
