@@ -14,6 +14,10 @@ On PostgreSQL, in one run (issue 12):
    SQLite and on PostgreSQL: a server with projections off (this measures the write path; the
    year's cases are loaded directly through the application, a thousand per save).
 
+`--projections separate` runs the read models in their own `civicdesk project` process beside
+a server with CIVICDESK_RUN_PROJECTIONS=false (as README's "Operating it" describes), and
+`--workers N` starts the server with N worker processes.
+
 Needs `wrk` (Debian: `apt-get install wrk`) and PostgreSQL from `CIVICDESK_DATABASE_URL` or
 `CIVICDESK_TEST_DATABASE_URL` (each part in a fresh schema, dropped afterwards).
 """
@@ -30,13 +34,13 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 import psycopg
-from queues import database, postgres_url, server, wait_until_caught_up
+from queues import database, postgres_url, server
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from api.auth import issue_token
@@ -149,9 +153,9 @@ def wrk(url: str, token: str, mode: str, clients: int, seconds: float,
 
 
 @contextmanager
-def serving(settings: Settings, **extra: str) -> Iterator[str]:
-    """A `civicdesk serve` process answering /health (log in the data directory)."""
-    with server(settings, settings.data_dir / "serve.log", **extra) as url:
+def serving(settings: Settings, *arguments: str, **extra: str) -> Iterator[str]:
+    """A `civicdesk serve ARGUMENTS` process answering /health (log in the data directory)."""
+    with server(settings, settings.data_dir / "serve.log", *arguments, **extra) as url:
         limit = time.monotonic() + 120
         while time.monotonic() < limit:
             try:
@@ -165,8 +169,39 @@ def serving(settings: Settings, **extra: str) -> Iterator[str]:
         yield url
 
 
+def caught_up(client: httpx.Client, admin: str, limit: float = 600.0) -> None:
+    """Waits until no read model lags, wherever the read models run."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        reply = client.get("/api/v1/admin/projections",
+                           headers={"Authorization": f"Bearer {admin}"})
+        if reply.status_code == 200 and all(p["lag"] == 0
+                                            for p in reply.json()["projections"]):
+            return
+        time.sleep(0.5)  # polling interval
+    raise TimeoutError("the read models did not catch up")
+
+
+@contextmanager
+def projecting_apart(settings: Settings) -> Iterator[None]:
+    """`civicdesk project` (every read model) in its own process until the block ends."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CIVICDESK_")}
+    env.update(CIVICDESK_DATA_DIR=str(settings.data_dir), CIVICDESK_LOG_LEVEL="WARNING",
+               CIVICDESK_DATABASE_URL=settings.database_url or "",
+               CIVICDESK_DATABASE_SCHEMA=settings.database_schema or "")
+    with (settings.data_dir / "project.log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "api.cli", "project"], env=env,
+                                   cwd=HERE.parent, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
 def commands_over_http(base: Settings, cases: int, seconds: float,
-                       ceiling: dict[int, float]) -> None:
+                       ceiling: dict[int, float], projections: str = "in-server",
+                       workers: int = 1) -> None:
     settings = replace(base, jwt_secret=secrets.token_hex(32))
     desk = build_desk(settings)
     try:
@@ -181,9 +216,13 @@ def commands_over_http(base: Settings, cases: int, seconds: float,
     csr = issue_token(settings, sub="bench-csr", role="csr", departments=[])
     admin = issue_token(settings, sub="bench-admin", role="admin", departments=[])
     runs: dict[tuple[str, int], Run] = {}
-    with serving(settings, CIVICDESK_RUN_SCHEDULER="true") as url, \
+    apart = projections == "separate"
+    extra = {"CIVICDESK_RUN_PROJECTIONS": "false"} if apart else {}
+    with (projecting_apart(settings) if apart else nullcontext()), \
+            serving(settings, "--workers", str(workers), CIVICDESK_RUN_SCHEDULER="true",
+                    **extra) as url, \
             httpx.Client(base_url=url, timeout=30) as client:
-        wait_until_caught_up(client, admin)
+        caught_up(client, admin)
         wrk(url, csr, "get", 8, 2)  # warm-up: connections, caches, plans
         used = 0
         for mode in ("get", "receipt", "mix"):
@@ -195,9 +234,10 @@ def commands_over_http(base: Settings, cases: int, seconds: float,
                     used += run.requests  # more than it took: four in five are commands
                 if used > len(ids):
                     raise RuntimeError("the mix ran out of cases: raise --cases")
-                wait_until_caught_up(client, admin)  # the next run starts with no backlog
-    print(f"\nPostgreSQL, HTTP to `civicdesk serve` (projections and scheduler on), wrk "
-          f"{seconds:g} s per run")
+                caught_up(client, admin)  # the next run starts with no backlog
+    where = "in their own process" if apart else "in the server"
+    print(f"\nPostgreSQL, HTTP to `civicdesk serve --workers {workers}` (scheduler on, read "
+          f"models {where}), wrk {seconds:g} s per run")
     print(f"{'run':<10}{'clients':>8}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
           f"{'of raw':>9}{'of GET':>9}")
     for (mode, clients), run in runs.items():
@@ -237,19 +277,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year", type=int, default=100_000,
                         help="cases already received this year, for the receipt p50")
     parser.add_argument("--skip-year", action="store_true", help="skip part 3")
+    parser.add_argument("--skip-commands", action="store_true", help="skip parts 1 and 2")
+    parser.add_argument("--projections", choices=["in-server", "separate"],
+                        default="in-server", help="where the read models run in part 2")
+    parser.add_argument("--workers", type=int, default=1, help="server processes in part 2")
+    parser.add_argument("--year-databases", nargs="+", choices=["sqlite", "postgres"],
+                        default=["sqlite", "postgres"], help="the databases of part 3")
     args = parser.parse_args(argv)
     url = postgres_url()
     if url is None:
         parser.error("set CIVICDESK_DATABASE_URL (or CIVICDESK_TEST_DATABASE_URL)")
-    ceiling = {clients: raw_ceiling(url, clients, args.seconds) for clients in CONCURRENCY}
-    print("raw single-row autocommit INSERT ceiling (PostgreSQL): " + ", ".join(
-        f"{rate:,.0f}/s at {clients}" for clients, rate in ceiling.items()))
-    with database("postgres") as base:
-        commands_over_http(base, args.cases, args.seconds, ceiling)
+    if not args.skip_commands:
+        ceiling = {clients: raw_ceiling(url, clients, args.seconds)
+                   for clients in CONCURRENCY}
+        print("raw single-row autocommit INSERT ceiling (PostgreSQL): " + ", ".join(
+            f"{rate:,.0f}/s at {clients}" for clients, rate in ceiling.items()), flush=True)
+        with database("postgres") as base:
+            commands_over_http(base, args.cases, args.seconds, ceiling, args.projections,
+                               args.workers)
     if args.skip_year:
         return 0
     print(f"\nreceipt p50 at 1 client, projections off, with 0 and {args.year:,} cases this year")
-    for kind in ("sqlite", "postgres"):
+    for kind in args.year_databases:
         empty, full = receipt_p50_by_year_size(kind, args.year, args.seconds)
         print(f"{kind:<10} {empty.p50_ms:6.2f} ms -> {full.p50_ms:6.2f} ms "
               f"({full.p50_ms / empty.p50_ms:.2f}x; non-2xx {empty.non_2xx + full.non_2xx})")

@@ -138,8 +138,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(settings: Settings, log: Path, **extra: str) -> Iterator[str]:
-    """`civicdesk serve` on `settings`' database, scheduler off unless `extra` (more
+def server(settings: Settings, log: Path, *arguments: str, **extra: str) -> Iterator[str]:
+    """`civicdesk serve ARGUMENTS` on `settings`' database, scheduler off unless `extra` (more
     `CIVICDESK_*` variables) says otherwise, until the block ends."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("CIVICDESK_")}
@@ -151,7 +151,7 @@ def server(settings: Settings, log: Path, **extra: str) -> Iterator[str]:
                    CIVICDESK_DATABASE_SCHEMA=settings.database_schema or "")
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), *arguments], env=env,
             cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT)
     try:
         yield f"http://127.0.0.1:{port}"
