@@ -18,7 +18,7 @@ from application.case_handlers import HANDLERS, By
 from application.catalogue_index import CatalogueIndex, Known
 from application.commands import CaseCommand, LogInteraction, TransferCase
 from application.committer import Committer
-from application.references import Receipt, ReferenceLane, ReferenceNumbers, number_of
+from application.references import ReferenceNumbers
 from domain.actors import SCHEDULER, Actor
 from domain.calendar import BusinessCalendar
 from domain.cases import WAIT_TIMED_CHANNELS, Case
@@ -26,7 +26,6 @@ from domain.catalogue import Department, Desk, Service
 from domain.closures import CalendarBook, DeskCalendars
 from domain.errors import InvalidValue, NotFound, RuleViolated, VersionConflict
 from domain.receipts import CommandReceipt
-from domain.references import format_reference
 from domain.standards import ServiceStandards, TargetKind
 from domain.targets import TargetStatus, status
 
@@ -169,100 +168,14 @@ class ServiceDesk(Application[UUID]):
                 idempotency: IdempotencyKey | None = None, desk: str | None = None) -> Outcome:
         """Record a new contact at `desk` (a desk's code; default the central desk), its targets
         running on that desk's hours. Raises InvalidValue, Forbidden, IdempotencyKeyReused."""
-        replay = self._replay(actor, idempotency)
-        if replay is not None:
-            return replay
-        now = self.clock()
-        department = self._department_for(service_code, department)
-        check_may(actor, "receive", department)
-        known = self.known()
-        calendars = known.calendars(now)
-        if desk is not None and desk not in calendars.by_desk:
-            raise InvalidValue(f"no service desk {desk!r}", "desk")
-        standards = known.standards
-        if wait_seconds is not None and channel not in WAIT_TIMED_CHANNELS:
-            raise InvalidValue("wait_seconds is measured only for telephone and in-person "
-                               "contacts", "wait_seconds")
-        def build(reference: str) -> Case:
-            case = Case.receive(
-                reference=reference, channel=channel, occurred_at=received_at or now,
-                purpose=purpose, service_code=service_code, department=department,
-                subject=subject, description=description, contact=contact,
-                accessibility_needs=accessibility_needs, actor=actor, now=now,
-                desk=desk or calendars.central_code)
-            self.follow_standards(case, "receive", actor=actor, occurred_at=now,
-                                  standards=standards, calendars=calendars,
-                                  wait_seconds=wait_seconds)
-            return case
+        # Imported here: receiving builds on this module.
+        from application.receiving import receive
 
-        # The Town's year, not UTC's: a call at 19:30 on Dec 31 belongs to the old year.
-        outcome: Outcome = self.references.submit(
-            now.astimezone(TOWN_TIME).year, Receipt(build, actor, idempotency),
-            self._record_receipts)
-        return outcome
-
-    def _record_receipts(self, lane: ReferenceLane, batch: list[Receipt]) -> None:
-        """Number and save the receipts queued for `lane`: together in one transaction, or,
-        should that fail (a number taken by another process, one idempotency key twice), each
-        alone. A receipt whose case cannot be built (a rule) takes no number."""
-        if len(batch) > 1:
-            first = number_of(lane.next_reference())
-            built: list[tuple[Receipt, Case]] = []
-            for receipt in batch:
-                try:
-                    case = receipt.build(format_reference(lane.year, first + len(built)))
-                except BaseException as error:  # that receipt's answer, not the batch's
-                    receipt.fail(error)
-                    continue
-                built.append((receipt, case))
-            if not built:
-                return
-            try:
-                recordings = self.committer.commit([case for _, case in built] + [
-                    self._receipt(r.actor, r.idempotency, case, 201) for r, case in built])
-            except (RecordConflictError, IntegrityError):
-                lane.forget()
-                batch = [receipt for receipt, _ in built]
-            except BaseException as error:  # nothing of the batch was recorded: say so to all
-                lane.forget()
-                for receipt, _ in built:
-                    receipt.fail(error)
-                return
-            else:
-                lane.recorded(built[-1][1].reference)
-                positions: dict[Any, int] = {}
-                for recording in recordings:
-                    originator = recording.domain_event.originator_id
-                    positions[originator] = max(positions.get(originator, 0),
-                                                recording.notification.id)
-                for receipt, case in built:
-                    receipt.succeed(Outcome(case=case, position=positions[case.id]))
-                return
-        for receipt in batch:
-            try:
-                receipt.succeed(self._record_alone(lane, receipt))
-            except BaseException as error:  # that receipt's answer
-                receipt.fail(error)
-
-    def _record_alone(self, lane: ReferenceLane, receipt: Receipt) -> Outcome:
-        while True:
-            case: Case = receipt.build(lane.next_reference())
-            try:
-                outcome = self._save_with_receipt(receipt.actor, receipt.idempotency, case, 201)
-            except VersionConflict:
-                if not self._is_recorded(case.reference):
-                    lane.forget()
-                    raise
-                # Another process took this number first (the case's id is the claim to
-                # it): take the next one. Each turn, some receipt was recorded.
-                lane.taken_elsewhere(case.reference)
-                continue
-            except BaseException:
-                lane.forget()
-                raise
-            if not outcome.replayed:
-                lane.recorded(case.reference)
-            return outcome
+        return receive(self, actor, channel=channel, received_at=received_at, purpose=purpose,
+                       service_code=service_code, department=department, subject=subject,
+                       description=description, contact=contact,
+                       accessibility_needs=accessibility_needs, wait_seconds=wait_seconds,
+                       idempotency=idempotency, desk=desk)
 
     def _department_for(self, service_code: str | None, department: str | None) -> str:
         if service_code is not None:
