@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from application.desk import ServiceDesk
 
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -53,8 +55,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         # seeded above, once); they elect one runner per read model and one scheduler.
         desk.close()
         configure_logging(settings.log_level)
-        uvicorn.run("api.app:create_worker_app", factory=True, workers=workers, host=host,
-                    port=port, log_level=settings.log_level.lower(), log_config=None)
+        run_workers(uvicorn.Config("api.app:create_worker_app", factory=True, workers=workers,
+                                   host=host, port=port, log_level=settings.log_level.lower(),
+                                   log_config=None))
         return 0
     app = create_app(settings, desk=desk)
     configure_logging(settings.log_level)  # after the app, which sets up logging its own way
@@ -64,6 +67,20 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         desk.close()
     return 0
+
+
+def run_workers(config: uvicorn.Config) -> None:
+    """What `uvicorn.run` does for workers, with TCP_NODELAY on the shared listening socket:
+    uvicorn binds it with protocol 0, so asyncio does not set TCP_NODELAY on each connection,
+    and every answer then waited about 40 ms for the client's delayed ACK (Nagle). Linux
+    gives accepted connections the listening socket's TCP_NODELAY."""
+    import socket
+
+    from uvicorn.supervisors import Multiprocess
+
+    sock = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[sock]).run()
 
 
 @command("token")
