@@ -62,11 +62,15 @@ browser:
 
 # Every benchmark, on SQLite (export CIVICDESK_DATABASE_URL for the deadline benchmark on
 # PostgreSQL; bench/queues.py --database postgres and bench/rebuild.py --database postgres
-# take theirs from it too). About 20 minutes; bench/README.md has the figures and options.
+# take theirs from it too; bench/commands.py, commands over HTTP, runs only with PostgreSQL and
+# needs Debian's wrk). About 25 minutes; bench/README.md has the figures and options.
 bench: install
 	$(BIN)/python bench/deadlines.py
 	$(BIN)/python bench/queues.py
 	$(BIN)/python bench/rebuild.py --database sqlite
+	@if [ -n "$$CIVICDESK_DATABASE_URL$$CIVICDESK_TEST_DATABASE_URL" ]; then \
+		$(BIN)/python bench/commands.py; \
+	else echo "bench/commands.py skipped: it needs PostgreSQL (CIVICDESK_DATABASE_URL) and wrk"; fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

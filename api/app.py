@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -34,16 +36,13 @@ from api.security_headers import schema_page_policy, security_headers
 from api.service_levels import ServiceLevelController
 from api.strict_body import decode_strictly
 from application.desk import ServiceDesk, utc_now
-from infrastructure.access_log import AccessLog
-from infrastructure.bootstrap import build_desk, seed_catalogue
-from infrastructure.scheduler import SchedulerService
+from infrastructure.bootstrap import Services, compose
 from infrastructure.settings import Settings
 from infrastructure.signing_keys import verification_key
 from projections.case_index import CASE_INDEX
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.queues import QUEUES
-from projections.runner import ProjectionSet
 from projections.scorecard import SCORECARD
 
 
@@ -52,14 +51,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
     settings = settings or Settings.from_environment()
     # NoSigningKey, not an API that could check no token (and would answer every one 500)
     verification_key(settings)
-    owns_desk = desk is None  # a desk handed in is closed by whoever made it
-    if desk is None:
-        desk = build_desk(settings, clock=clock)
-        seed_catalogue(desk)
-    projections = ProjectionSet(settings, desk, [CASE_INDEX, PENDING_DEADLINES, QUEUES,
-                                                 COMPLAINT_REGISTER, SCORECARD])
-    scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name))
-                 if settings.run_scheduler else None)
+    services = compose(settings, clock=clock, desk=desk)
     render_plugins = [reference_page()]
     openapi = OpenAPIConfig(
         title="civicdesk",
@@ -95,21 +87,42 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
         exception_handlers=with_open311_routing_errors(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
-        on_startup=[*([projections.start] if settings.run_projections else []),
-                    *([scheduler.start] if scheduler else [])],
-        on_shutdown=[*([scheduler.stop] if scheduler else []), projections.close,
-                     *([desk.close] if owns_desk else [])],
+        on_startup=[services.start],
+        on_shutdown=[services.close],
+        dependencies=dependencies(services),
     )
-    app.state.metrics = collected.bind(app.state)
-    app.state.pending_deadlines = projections.view(PENDING_DEADLINES.name)
     state_what_is_enforced(app)
+    app.state.metrics = collected.bind(app.state)
+    # Read by the routes not yet given their services by dependency injection.
+    app.state.pending_deadlines = services.view(PENDING_DEADLINES)
     app.state.settings = settings
-    app.state.desk = desk
-    app.state.access_log = AccessLog(desk)
-    app.state.read_positions = projections
-    app.state.scheduler = scheduler
-    app.state.case_index = projections.view(CASE_INDEX.name)
-    app.state.queues = app.state.sla_board = projections.view(QUEUES.name)
-    app.state.complaint_register = projections.view(COMPLAINT_REGISTER.name)
-    app.state.scorecards = projections.view(SCORECARD.name)
+    app.state.desk = services.desk
+    app.state.access_log = services.access_log
+    app.state.read_positions = services.projections
+    app.state.scheduler = services.scheduler
+    app.state.case_index = services.view(CASE_INDEX)
+    app.state.queues = app.state.sla_board = services.view(QUEUES)
+    app.state.complaint_register = services.view(COMPLAINT_REGISTER)
+    app.state.scorecards = services.view(SCORECARD)
     return app
+
+
+def create_worker_app() -> Litestar:
+    """The app of one `civicdesk serve --workers N` process, configured by the environment
+    (uvicorn starts each worker afresh, so it logs as `serve` does)."""
+    from api.request_log import configure_logging
+
+    settings = Settings.from_environment()
+    app = create_app(settings)
+    configure_logging(settings.log_level)  # after the app, which sets up logging its own way
+    return app
+
+
+def dependencies(services: Services) -> dict[str, Provide]:
+    """What a route may name as a parameter to be given it (Litestar's dependency injection):
+    the composed services, each the same object for every request."""
+    def provide(value: Any) -> Provide:
+        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+    return {"desk": provide(services.desk), "access_log": provide(services.access_log),
+            "settings": provide(services.settings)}

@@ -27,6 +27,7 @@ from application.queries import (
     visible_departments,
 )
 from domain.actors import Actor
+from infrastructure.access_log import AccessLog
 
 StatusName = Literal["open", "waiting_on_customer", "resolved", "closed"]
 TargetName = Literal["acknowledge", "interim_response", "respond", "resolve", "answer_wait",
@@ -96,6 +97,7 @@ def item(row: CaseSummary) -> CaseListItem:
 async def case_list(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access_log: NamedDependency[AccessLog],
     department: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
     status: FromQuery[StatusName | None] = None,
     channel: FromQuery[ChannelName | None] = None,
@@ -126,7 +128,7 @@ async def case_list(
             target_state=target_state, order=order, now=now, calendars=desk.calendars(now),
             after=after, limit=limit)
         # A case's subject may name a person or an address: the listed cases are logged.
-        disclose(request, actor, [row.id for row in rows], LIST_FIELDS)
+        disclose(request, actor, [row.id for row in rows], LIST_FIELDS, access_log)
         return CaseList(as_of=now, items=[item(row) for row in rows], next_cursor=next_cursor)
 
     return await anyio.to_thread.run_sync(page)

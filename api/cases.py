@@ -18,6 +18,7 @@ from api.history import CaseHistory, case_history
 from api.openapi_contract import IDEMPOTENT
 from api.problems import problem_docs
 from api.read_your_writes import LAST_POSITION
+from application import commands
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
 from domain.cases import Case
@@ -46,39 +47,34 @@ HISTORY_FIELDS = (*CASE_FIELDS, "events")
 
 
 def answered_command(request: Request[Any, Any, Any], actor: Actor,
-                     command: Callable[[], Outcome], status_code: int
-                     ) -> Response[schemas.CaseView]:
+                     command: Callable[[], Outcome], status_code: int, desk: ServiceDesk,
+                     access_log: AccessLog) -> Response[schemas.CaseView]:
     """Run a command whose answer is the case, its disclosure logged in the transaction that
     saves it; a replay (nothing saved) logs it before answering, as a read does."""
-    with access_log_of(request).disclosing_writes(actor, route_of(request),
-                                                   CASE_FIELDS) as pending:
+    with access_log.disclosing_writes(actor, route_of(request), CASE_FIELDS) as pending:
         outcome = command()
     if outcome.replayed or outcome.case.id not in pending.written:
-        disclose(request, actor, outcome.case.id, CASE_FIELDS)
+        disclose(request, actor, outcome.case.id, CASE_FIELDS, access_log)
     headers = {POSITION_HEADER: str(outcome.position)}
     if status_code == 201:
         headers["Location"] = f"/api/v1/cases/{outcome.case.id}"
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
-    view = schemas.case_view(outcome.case, desk_of(request).target_statuses(outcome.case))
+    view = schemas.case_view(outcome.case, desk.target_statuses(outcome.case))
     return Response(view, status_code=status_code, headers=headers)
 
 
-def view_of(request: Request[Any, Any, Any], actor: Actor, case: Case) -> schemas.CaseView:
-    disclose(request, actor, case.id, CASE_FIELDS)
-    return schemas.case_view(case, desk_of(request).target_statuses(case))
+def view_of(request: Request[Any, Any, Any], actor: Actor, case: Case, desk: ServiceDesk,
+            access_log: AccessLog) -> schemas.CaseView:
+    disclose(request, actor, case.id, CASE_FIELDS, access_log)
+    return schemas.case_view(case, desk.target_statuses(case))
 
 
 def disclose(request: Request[Any, Any, Any], actor: Actor, case_id: UUID | list[UUID],
-             fields: tuple[str, ...]) -> None:
+             fields: tuple[str, ...], access_log: AccessLog) -> None:
     """Every response that carries a case's personal fields is logged, with which, before it
     is sent. Raises DisclosureNotRecorded (answered 503, disclosing nothing)."""
-    access_log_of(request).record(actor, case_id, route_of(request), fields)
-
-
-def access_log_of(request: Request[Any, Any, Any]) -> AccessLog:
-    access_log: AccessLog = request.app.state.access_log
-    return access_log
+    access_log.record(actor, case_id, route_of(request), fields)
 
 
 def route_of(request: Request[Any, Any, Any]) -> str:
@@ -90,60 +86,67 @@ def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
     return desk
 
 
-def _command_handler(command: str, body_type: type[schemas.Command], path: str,
-                     summary: str) -> Any:
+def _command_handler(name: str, body_type: type[schemas.Command],
+                     kind: type[commands.CaseCommand] | None, path: str, summary: str) -> Any:
     def handler(request: Request[Any, Any, Any], case_id: UUID, data: body_type,  # type: ignore[valid-type]
-                actor: Actor) -> Response[schemas.CaseView]:
-        arguments = schemas.command_arguments(data)
-        name = command
-        if isinstance(data, schemas.AccommodationBody):
-            name, arguments = _accommodation(data, arguments)
+                actor: Actor, desk: ServiceDesk,
+                access_log: AccessLog) -> Response[schemas.CaseView]:
+        command = (_accommodation(data, case_id) if kind is None
+                   else kind(case_id=case_id, **msgspec.structs.asdict(data)))
         return answered_command(request, actor, partial(
-            desk_of(request).change_case, actor, case_id, name,
-            expected_version=data.expected_version, idempotency=idempotency(request, data),
-            **arguments), 200)
+            desk.handle, actor, command, idempotency(request, data)), 200, desk, access_log)
 
-    handler.__name__ = f"case_{command}"
-    return post(path, operation_id=f"case_{command}", summary=summary, opt={IDEMPOTENT: True},
+    handler.__name__ = f"case_{name}"
+    return post(path, operation_id=f"case_{name}", summary=summary, opt={IDEMPOTENT: True},
                 responses=problem_docs(400, 401, 403, 404, 409, 413, 422),
                 description=f"Records one event on the case. Errors: {COMMAND_ERRORS}.",
                 status_code=200, sync_to_thread=True)(handler)
 
 
-def _accommodation(data: schemas.AccommodationBody,
-                   arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    arguments.pop("action")
+def _accommodation(data: schemas.AccommodationBody, case_id: UUID) -> commands.CaseCommand:
+    envelope = {"case_id": case_id, "expected_version": data.expected_version,
+                "occurred_at": data.occurred_at}
     if data.action == "request":
         if not data.need:
             raise InvalidValue("need is required to request an accommodation", "need")
-        return "request_accommodation", {"need": data.need,
-                                         "occurred_at": arguments["occurred_at"]}
+        return commands.RequestAccommodation(need=data.need, **envelope)  # type: ignore[arg-type]
     if data.number is None or not data.how:
         raise InvalidValue("number and how are required to record an accommodation provided",
                            "number" if data.number is None else "how")
-    return "provide_accommodation", {"number": data.number, "how": data.how,
-                                     "occurred_at": arguments["occurred_at"]}
+    return commands.ProvideAccommodation(number=data.number, how=data.how,
+                                         **envelope)  # type: ignore[arg-type]
 
 
-COMMANDS: list[tuple[str, type[schemas.Command], str, str]] = [
-    ("log_interaction", schemas.InteractionBody, "interactions", "Log an interaction"),
-    ("assign", schemas.AssignBody, "assign", "Assign to a staff member"),
-    ("transfer", schemas.TransferBody, "transfer", "Transfer to another department"),
-    ("acknowledge", schemas.AcknowledgeBody, "acknowledge", "Acknowledge the customer"),
-    ("interim_response", schemas.InterimResponseBody, "interim-response",
-     "Send an interim response"),
-    ("wait", schemas.WaitBody, "wait", "Wait on the customer (pauses pausable targets)"),
-    ("customer_responded", schemas.CustomerRespondedBody, "customer-responded",
-     "Record the customer's response"),
-    ("resolve", schemas.ResolveBody, "resolve", "Resolve"),
-    ("reopen", schemas.ReopenBody, "reopen", "Reopen"),
-    ("close", schemas.CloseBody, "close", "Close"),
-    ("classify", schemas.ClassifyBody, "classify", "Classify as complaint or feedback"),
-    ("escalate", schemas.EscalateBody, "escalate", "Escalate a complaint one level"),
-    ("debrief", schemas.DebriefBody, "debrief", "Debrief an escalated complaint"),
-    ("accommodation", schemas.AccommodationBody, "accommodations",
+# Each route: its operation id's suffix, its body, the command it builds (None: chosen by the
+# body), its path under the case, and its summary.
+COMMANDS: list[tuple[str, type[schemas.Command], type[commands.CaseCommand] | None, str,
+                     str]] = [
+    ("log_interaction", schemas.InteractionBody, commands.LogInteraction, "interactions",
+     "Log an interaction"),
+    ("assign", schemas.AssignBody, commands.AssignCase, "assign", "Assign to a staff member"),
+    ("transfer", schemas.TransferBody, commands.TransferCase, "transfer",
+     "Transfer to another department"),
+    ("acknowledge", schemas.AcknowledgeBody, commands.AcknowledgeCase, "acknowledge",
+     "Acknowledge the customer"),
+    ("interim_response", schemas.InterimResponseBody, commands.SendInterimResponse,
+     "interim-response", "Send an interim response"),
+    ("wait", schemas.WaitBody, commands.WaitOnCustomer, "wait",
+     "Wait on the customer (pauses pausable targets)"),
+    ("customer_responded", schemas.CustomerRespondedBody, commands.RecordCustomerResponse,
+     "customer-responded", "Record the customer's response"),
+    ("resolve", schemas.ResolveBody, commands.ResolveCase, "resolve", "Resolve"),
+    ("reopen", schemas.ReopenBody, commands.ReopenCase, "reopen", "Reopen"),
+    ("close", schemas.CloseBody, commands.CloseCase, "close", "Close"),
+    ("classify", schemas.ClassifyBody, commands.ClassifyCase, "classify",
+     "Classify as complaint or feedback"),
+    ("escalate", schemas.EscalateBody, commands.EscalateComplaint, "escalate",
+     "Escalate a complaint one level"),
+    ("debrief", schemas.DebriefBody, commands.DebriefComplaint, "debrief",
+     "Debrief an escalated complaint"),
+    ("accommodation", schemas.AccommodationBody, None, "accommodations",
      "Request or provide an accessibility accommodation"),
-    ("survey", schemas.SurveyBody, "survey", "Record a satisfaction survey answer"),
+    ("survey", schemas.SurveyBody, commands.AnswerSurvey, "survey",
+     "Record a satisfaction survey answer"),
 ]
 
 
@@ -153,23 +156,25 @@ COMMANDS: list[tuple[str, type[schemas.Command], str, str]] = [
       summary="Receive a new case", description=f"Errors: {COMMAND_ERRORS}.",
       responses=problem_docs(400, 401, 403, 409, 413, 422))
 async def receive_case(request: Request[Any, Any, Any], data: schemas.NewCase,
-                       actor: Actor) -> Response[schemas.CaseView]:
+                       actor: Actor, desk: ServiceDesk,
+                       access_log: AccessLog) -> Response[schemas.CaseView]:
     # Async with an explicit worker thread: Litestar 2.25 wraps a sync_to_thread handler twice
     # when another handler (the case list) shares its path, and the response is lost.
-    return await anyio.to_thread.run_sync(partial(_receive, request, data, actor))
+    return await anyio.to_thread.run_sync(partial(_receive, request, data, actor, desk,
+                                                  access_log))
 
 
-def _receive(request: Request[Any, Any, Any], data: schemas.NewCase,
-             actor: Actor) -> Response[schemas.CaseView]:
+def _receive(request: Request[Any, Any, Any], data: schemas.NewCase, actor: Actor,
+             desk: ServiceDesk, access_log: AccessLog) -> Response[schemas.CaseView]:
     contact = {k: v for k, v in msgspec.structs.asdict(data.contact).items()
                if v is not None} if data.contact else {}
     return answered_command(request, actor, partial(
-        desk_of(request).receive,
+        desk.receive,
         actor, channel=data.channel, received_at=data.received_at, purpose=data.purpose,
         service_code=data.service_code, department=data.department, subject=data.subject,
         description=data.description, contact=contact,
         accessibility_needs=data.accessibility_needs, wait_seconds=data.wait_seconds,
-        idempotency=idempotency(request, data), desk=data.desk), 201)
+        idempotency=idempotency(request, data), desk=data.desk), 201, desk, access_log)
 
 
 class CaseController(Controller):
@@ -180,20 +185,21 @@ class CaseController(Controller):
 
     @get("/{case_id:uuid}", operation_id="case_get", summary="One case", sync_to_thread=True,
          responses=problem_docs(400, 401, 404))
-    def get_case(self, request: Request[Any, Any, Any], case_id: UUID,
-                 actor: Actor) -> schemas.CaseView:
-        return view_of(request, actor, desk_of(request).get_case(actor, case_id))
+    def get_case(self, request: Request[Any, Any, Any], case_id: UUID, actor: Actor,
+                 desk: ServiceDesk, access_log: AccessLog) -> schemas.CaseView:
+        return view_of(request, actor, desk.get_case(actor, case_id), desk, access_log)
 
     @get("/{case_id:uuid}/history", operation_id="case_history", sync_to_thread=True,
          responses=problem_docs(400, 401, 404, 422),
          summary="Every event of the case, and its state as of a time or version")
     def history(self, request: Request[Any, Any, Any], case_id: UUID, actor: Actor,
+                desk: ServiceDesk, access_log: AccessLog,
                 version: int | None = Parameter(query="version", ge=1, le=LAST_POSITION,
                                                 default=None),
                 as_of: str | None = Parameter(query="as_of", default=None),
                 ) -> CaseHistory:
-        record = case_history(desk_of(request), actor, case_id, version=version, as_of=as_of)
-        disclose(request, actor, case_id, HISTORY_FIELDS)
+        record = case_history(desk, actor, case_id, version=version, as_of=as_of)
+        disclose(request, actor, case_id, HISTORY_FIELDS, access_log)
         return record
 
 
@@ -202,6 +208,6 @@ command_router = Router(
     tags=["case commands"],
     guards=[authenticated],
     dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
-    route_handlers=[_command_handler(command, body, f"/{{case_id:uuid}}/{path}", summary)
-                    for command, body, path, summary in COMMANDS],
+    route_handlers=[_command_handler(name, body, kind, f"/{{case_id:uuid}}/{path}", summary)
+                    for name, body, kind, path, summary in COMMANDS],
 )

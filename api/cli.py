@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from infrastructure.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from application.desk import ServiceDesk
 
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -58,6 +60,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.dev and not (settings.jwt_secret or settings.jwt_public_key):
         print("civicdesk: development mode: tokens signed with the published development "
               f"secret are accepted; serving on {settings.host} only", file=sys.stderr)
+    workers = args.workers or 1
+    if workers > 1 and not settings.is_postgres:
+        print("civicdesk: --workers needs PostgreSQL (CIVICDESK_DATABASE_URL): SQLite has one "
+              "writer, and its read models run in one process", file=sys.stderr)
+        return 2
     desk = build_desk(settings)
     seed_catalogue(desk)
     if args.demo_if_empty:
@@ -66,12 +73,25 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         if not has_cases(desk):
             print("civicdesk: empty database; loading the demo data", file=sys.stderr)
             load_demo(desk, progress=True)
+    host, port = settings.host, settings.port
+    if workers > 1:
+        # Each worker process builds its own app from the environment (the catalogue is
+        # seeded above, once); they elect one runner per read model and one scheduler.
+        warn_if_owner_level(settings, desk)
+        desk.close()
+        if settings.dev:
+            os.environ["CIVICDESK_DEV"] = "1"  # --dev, for the workers' own settings
+        configure_logging(settings.log_level)
+        run_workers(uvicorn.Config("api.app:create_worker_app", factory=True, workers=workers,
+                                   host=host, port=port, log_level=settings.log_level.lower(),
+                                   log_config=None))
+        return 0
     app = create_app(settings, desk=desk)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level)  # after the app, which sets up logging its own way
     warn_if_owner_level(settings, desk)
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port,
-                    log_level=settings.log_level.lower(), log_config=None)
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(),
+                    log_config=None)
     finally:
         desk.close()
     return 0
@@ -120,6 +140,20 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
     print(f"migrated: the event log, its chain and the access log are set up; "
           f"{added} catalogue records added{granted}")
     return 0
+
+
+def run_workers(config: uvicorn.Config) -> None:
+    """What `uvicorn.run` does for workers, with TCP_NODELAY on the shared listening socket:
+    uvicorn binds it with protocol 0, so asyncio does not set TCP_NODELAY on each connection,
+    and every answer then waited about 40 ms for the client's delayed ACK (Nagle). Linux
+    gives accepted connections the listening socket's TCP_NODELAY."""
+    import socket
+
+    from uvicorn.supervisors import Multiprocess
+
+    sock = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[sock]).run()
 
 
 @command("token")
@@ -292,11 +326,10 @@ def scheduler(args: argparse.Namespace, settings: Settings) -> int:
     import logging
     import signal
     import threading
+    from dataclasses import replace
 
-    from infrastructure.bootstrap import build_desk
-    from infrastructure.scheduler import SchedulerService
+    from infrastructure.bootstrap import compose
     from projections.pending_deadlines import PENDING_DEADLINES
-    from projections.runner import ProjectionSet
 
     logging.basicConfig(level=settings.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -317,18 +350,18 @@ def scheduler(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 projections.stop()
 
-    desk = build_desk(settings)
-    projections = ProjectionSet(settings, desk, [PENDING_DEADLINES])
-    service = SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name),
-                               interval=args.election_seconds, on_role_change=on_role_change)
+    # Not seeded: the serving processes seed the catalogue, and this one only reads it.
+    services = compose(replace(settings, run_scheduler=True), read_models=[PENDING_DEADLINES],
+                       seed=False, interval=args.election_seconds,
+                       on_role_change=on_role_change)
+    projections, service = services.projections, services.scheduler
+    assert service is not None
     try:
         service.start()
         while not stopping.wait(1.0):
             pass
     finally:
-        service.stop()
-        projections.close()
-        desk.close()
+        services.close()
         for number, handler in previous.items():
             signal.signal(number, handler)
     return 0
@@ -467,6 +500,8 @@ def parser() -> argparse.ArgumentParser:
                    help="port to listen on (default: CIVICDESK_PORT, 8000)")
     p.add_argument("--dev", action="store_true",
                    help=f"{DEV_HELP}; refused unless listening on a loopback address")
+    p.add_argument("--workers", type=at_least(1), default=1,
+                   help="server processes (PostgreSQL only; default 1)")
     p.add_argument("--demo-if-empty", action="store_true",
                    help="load the demo data first if the database has no cases")
 
@@ -536,7 +571,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("project", help="run read models alone until SIGTERM or SIGINT")
     p.add_argument("names", nargs="*", metavar="NAME", help="a projection (default: all)")
-    p.add_argument("--skip", type=int, metavar="POSITION",
+    p.add_argument("--skip", type=at_least(1), metavar="POSITION",
                    help="instead of running: let read model NAME pass over the event at "
                         "POSITION on which it failed (recorded, with --reason)")
     p.add_argument("--reason", help="why the event may be skipped (required with --skip)")

@@ -16,13 +16,15 @@ from litestar.di import Provide
 
 from api import schemas
 from api.auth import current_actor
-from api.cases import answered_command, desk_of, idempotency
+from api.cases import answered_command, idempotency
 from api.openapi_contract import IDEMPOTENT
 from api.plain_text import MULTI_LINE
 from api.problems import described_problems
+from application.desk import ServiceDesk
 from application.open311 import publish_note
 from domain.actors import Actor
 from domain.cases import PUBLIC_NOTE_LIMIT
+from infrastructure.access_log import AccessLog
 
 
 class PublicNoteBody(schemas.Command, kw_only=True):
@@ -43,8 +45,9 @@ class PublicNoteBody(schemas.Command, kw_only=True):
           e413="The body is larger than CIVICDESK_MAX_BODY_BYTES",
           e422="The note or occurred_at breaks a rule of the desk"))
 def publish_public_note(request: Request[Any, Any, Any], case_id: UUID, data: PublicNoteBody,
-                        actor: Actor) -> Response[schemas.CaseView]:
+                        actor: Actor, desk: ServiceDesk,
+                        access_log: AccessLog) -> Response[schemas.CaseView]:
     return answered_command(request, actor, partial(
-        publish_note, desk_of(request), actor, case_id, data.note,
+        publish_note, desk, actor, case_id, data.note,
         expected_version=data.expected_version, occurred_at=data.occurred_at,
-        idempotency=idempotency(request, data)), 200)
+        idempotency=idempotency(request, data)), 200, desk, access_log)

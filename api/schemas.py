@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -233,10 +233,3 @@ def case_view(case: Case, targets: list[TargetStatus]) -> CaseView:
         debriefed=case.debrief is not None, recorded_by=case.recorded_by, version=case.version,
         standards_version=case.standards_version, targets=[target_view(t) for t in targets],
         desk=case.desk, public_token=case.public_token, status_page=status_page_path(case))
-
-
-def command_arguments(body: Command) -> dict[str, Any]:
-    """The body's fields as keyword arguments of the case command, less the envelope."""
-    arguments = msgspec.structs.asdict(body)
-    arguments.pop("expected_version")
-    return arguments

@@ -5,15 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time
-from threading import Lock
-from typing import TypeVar
-from uuid import UUID
-from weakref import WeakKeyDictionary
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, RecordConflictError
-from eventsourcing.utils import get_topic
 
 from application.access import check_admin
 from application.desk import ServiceDesk
@@ -183,65 +178,9 @@ def seed(desk: ServiceDesk, actor: Actor, departments: Iterable[DepartmentSpec],
 
 # -- reading the catalogue ---------------------------------------------------------------------
 
-A = TypeVar("A", bound=Aggregate)
-# Topics of the events that create or change a catalogue entry (e.g.
-# "domain.catalogue:Department.Registered"), named through the classes so a rename follows.
-CATALOGUE_TOPICS = tuple(f"{get_topic(kind)}.{name}" for kind, name in (
-    (Department, "Registered"), (Department, "Revised"), (Service, "Registered"),
-    (Service, "Revised"), (Desk, "Opened"), (Desk, "HoursChanged")))
-_BATCH = 500
-
-
-class CatalogueIndex:
-    """Every department, service and desk, kept current by following the log's catalogue events.
-
-    The catalogue is small (about 130 aggregates) but its codes are only known from the log.
-    Each read first catches up on catalogue events recorded since the last one, reloading just
-    the aggregates they touched, so a revision made by another process is seen on the next read.
-    """
-
-    def __init__(self) -> None:
-        # No reference to the desk: the index lives in a WeakKeyDictionary keyed by it.
-        self._position = 0
-        self._aggregates: dict[UUID, Aggregate] = {}
-        self._lock = Lock()
-
-    def current(self, desk: ServiceDesk, kind: type[A]) -> list[A]:
-        with self._lock:
-            self._catch_up(desk)
-            return [a for a in self._aggregates.values() if isinstance(a, kind)]
-
-    def _catch_up(self, desk: ServiceDesk) -> None:
-        # Notification ids become visible in order (both recorders serialise writers), so
-        # everything up to the head read here is final and need never be read again.
-        head = desk.log_position()
-        touched: dict[UUID, None] = {}
-        while self._position < head:
-            batch = desk.recorder.select_notifications(
-                self._position + 1, _BATCH, stop=head, topics=CATALOGUE_TOPICS)
-            for notification in batch:
-                originator = notification.originator_id
-                touched[originator if isinstance(originator, UUID) else UUID(originator)] = None
-            self._position = batch[-1].id if len(batch) == _BATCH else head
-        for aggregate_id in touched:
-            self._aggregates[aggregate_id] = desk.repository.get(aggregate_id)
-
-
-_INDEXES: WeakKeyDictionary[ServiceDesk, CatalogueIndex] = WeakKeyDictionary()
-_INDEXES_LOCK = Lock()
-
-
-def catalogue_index(desk: ServiceDesk) -> CatalogueIndex:
-    with _INDEXES_LOCK:
-        index = _INDEXES.get(desk)
-        if index is None:
-            index = _INDEXES[desk] = CatalogueIndex()
-        return index
-
-
 def list_departments(desk: ServiceDesk, *, include_inactive: bool = False) -> list[Department]:
     """Departments in code order."""
-    found = catalogue_index(desk).current(desk, Department)
+    found = desk.known().all(Department)
     return sorted((d for d in found if include_inactive or d.active), key=lambda d: d.code)
 
 
@@ -249,7 +188,7 @@ def list_services(desk: ServiceDesk, *, department: str | None = None,
                   include_internal: bool = False,
                   include_inactive: bool = False) -> list[Service]:
     """Services in code order; by default only the active ones customers can ask for."""
-    found = catalogue_index(desk).current(desk, Service)
+    found = desk.known().all(Service)
     return sorted((s for s in found
                    if (department is None or s.department == department)
                    and (include_internal or s.service_type != "internal")
@@ -258,7 +197,7 @@ def list_services(desk: ServiceDesk, *, department: str | None = None,
 
 def list_desks(desk: ServiceDesk) -> list[Desk]:
     """Service desks in code order."""
-    return sorted(catalogue_index(desk).current(desk, Desk), key=lambda d: d.code)
+    return sorted(desk.known().all(Desk), key=lambda d: d.code)
 
 
 def get_desk(desk: ServiceDesk, code: str) -> Desk:

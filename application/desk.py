@@ -14,7 +14,11 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from application.access import can_see_department, check_may
-from application.public_tokens import new_public_token
+from application.case_handlers import HANDLERS, By
+from application.catalogue_index import CatalogueIndex, Known
+from application.commands import CaseCommand, LogInteraction, TransferCase
+from application.committer import Committer
+from application.references import ReferenceNumbers
 from domain.actors import SCHEDULER, Actor
 from domain.calendar import BusinessCalendar
 from domain.cases import WAIT_TIMED_CHANNELS, Case
@@ -22,7 +26,6 @@ from domain.catalogue import Department, Desk, Service
 from domain.closures import CalendarBook, DeskCalendars
 from domain.errors import InvalidValue, NotFound, RuleViolated, VersionConflict
 from domain.receipts import CommandReceipt
-from domain.references import ReferenceBook
 from domain.standards import ServiceStandards, TargetKind
 from domain.targets import TargetStatus, status
 
@@ -65,6 +68,9 @@ class ServiceDesk(Application[UUID]):
                  clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__(env)
         self.clock = clock
+        self.references = ReferenceNumbers(self._is_recorded)
+        self.catalogue = CatalogueIndex()
+        self.committer = Committer(self.save)
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -90,19 +96,27 @@ class ServiceDesk(Application[UUID]):
         except NotFound:
             return None
 
+    def known(self) -> Known:
+        """The catalogue, standards and calendar as now recorded (shared: never change them)."""
+        return self.catalogue.known(self)
+
     def _active_department(self, code: str, field: str) -> Department:
-        department = self.find_department(code)
+        department = self.known().department(code)
         if department is None or not department.active:
             raise InvalidValue(f"no active department {code!r}", field)
         return department
 
     def _save(self, *aggregates: Aggregate | None) -> int:
+        """Save one command's aggregates, with concurrent commands' (group commit); the log
+        position reached. Raises VersionConflict."""
         try:
-            recordings = self.save(*aggregates)
+            recordings = self.committer.commit(aggregates)
         except (RecordConflictError, IntegrityError) as conflict:
             raise VersionConflict("the case was changed by someone else; reload and retry"
                                   ) from conflict
-        return max((r.notification.id for r in recordings), default=self.log_position())
+        if not recordings:
+            return self.log_position()
+        return max(r.notification.id for r in recordings)
 
     def log_position(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -157,41 +171,18 @@ class ServiceDesk(Application[UUID]):
                 idempotency: IdempotencyKey | None = None, desk: str | None = None) -> Outcome:
         """Record a new contact at `desk` (a desk's code; default the central desk), its targets
         running on that desk's hours. Raises InvalidValue, Forbidden, IdempotencyKeyReused."""
-        replay = self._replay(actor, idempotency)
-        if replay is not None:
-            return replay
-        now = self.clock()
-        department = self._department_for(service_code, department)
-        check_may(actor, "receive", department)
-        calendars = self.calendars(now)
-        if desk is not None and desk not in calendars.by_desk:
-            raise InvalidValue(f"no service desk {desk!r}", "desk")
-        standards = self.standards()
-        for attempt in range(5):
-            # The Town's year, not UTC's: a call at 19:30 on Dec 31 belongs to the old year.
-            book = self._reference_book(now.astimezone(TOWN_TIME).year)
-            case = Case.receive(
-                reference=book.issue(), channel=channel, occurred_at=received_at or now,
-                purpose=purpose, service_code=service_code, department=department,
-                subject=subject, description=description, contact=contact,
-                accessibility_needs=accessibility_needs, actor=actor, now=now,
-                desk=desk or calendars.central_code, public_token=new_public_token())
-            if wait_seconds is not None and channel not in WAIT_TIMED_CHANNELS:
-                raise InvalidValue("wait_seconds is measured only for telephone and in-person "
-                                   "contacts", "wait_seconds")
-            self.follow_standards(case, "receive", actor=actor, occurred_at=now,
-                                  standards=standards, calendars=calendars,
-                                  wait_seconds=wait_seconds)
-            try:
-                return self._save_with_receipt(actor, idempotency, case, 201, book)
-            except VersionConflict:
-                if attempt == 4:
-                    raise
-        raise AssertionError("unreachable")
+        # Imported here: receiving builds on this module.
+        from application.receiving import receive
+
+        return receive(self, actor, channel=channel, received_at=received_at, purpose=purpose,
+                       service_code=service_code, department=department, subject=subject,
+                       description=description, contact=contact,
+                       accessibility_needs=accessibility_needs, wait_seconds=wait_seconds,
+                       idempotency=idempotency, desk=desk)
 
     def _department_for(self, service_code: str | None, department: str | None) -> str:
         if service_code is not None:
-            service = self.find_service(service_code)
+            service = self.known().service(service_code)
             if service is None or not service.active:
                 raise InvalidValue(f"no active service {service_code!r}", "service_code")
             if department is not None and department != service.department:
@@ -202,19 +193,18 @@ class ServiceDesk(Application[UUID]):
             raise InvalidValue("department or service_code is required", "department")
         return self._active_department(department, "department").code
 
-    def _reference_book(self, year: int) -> ReferenceBook:
-        try:
-            book: Aggregate = self.repository.get(ReferenceBook.create_id(year))
-        except AggregateNotFoundError:
-            return ReferenceBook(year=year)
-        assert isinstance(book, ReferenceBook)
-        return book
+    def _is_recorded(self, reference: str) -> bool:
+        """Whether the case numbered `reference` is in the log (one indexed read)."""
+        return bool(self.recorder.select_events(Case.create_id(reference), limit=1))
 
-    def change_case(self, actor: Actor, case_id: UUID, command: str, *,
-                    expected_version: int | None,
-                    idempotency: IdempotencyKey | None = None,
-                    **arguments: Any) -> Outcome:
-        """Run one case command (a `Case` method) under the access policy.
+    def handle(self, actor: Actor, command: CaseCommand,
+               idempotency: IdempotencyKey | None = None) -> Outcome:
+        """Run one case command under the access policy.
+
+        Without `expected_version`, a concurrent writer (another user, the deadline scheduler)
+        is no reason to refuse: the command is run again on the case as that writer left it,
+        access and rules checked afresh, up to COMMAND_ATTEMPTS times. With it, a case at
+        another version is a VersionConflict, as the client asked.
 
         Raises NotFound (invisible or unknown case), Forbidden, VersionConflict,
         InvalidValue, RuleViolated and IdempotencyKeyReused.
@@ -222,30 +212,39 @@ class ServiceDesk(Application[UUID]):
         replay = self._replay(actor, idempotency)
         if replay is not None:
             return replay
-        case = self.get_case(actor, case_id)
-        check_may(actor, command, case.department)
-        if expected_version is not None and expected_version != case.version:
-            raise VersionConflict(f"expected version {expected_version}, but the case is at "
+        for attempt in range(1, COMMAND_ATTEMPTS + 1):
+            case = self._run(actor, command)
+            try:
+                return self._save_with_receipt(actor, idempotency, case, 200)
+            except VersionConflict as conflict:
+                if command.expected_version is None and attempt < COMMAND_ATTEMPTS:
+                    continue  # someone else wrote first: run it again on their version
+                current = self._get(Case, command.case_id, "case").version
+                raise VersionConflict(conflict.detail, current) from conflict
+        raise AssertionError("unreachable")
+
+    def _run(self, actor: Actor, command: CaseCommand) -> Case:
+        """The case as it now stands, with the command's events triggered (not yet saved)."""
+        case = self.get_case(actor, command.case_id)
+        check_may(actor, command.action, case.department)
+        expected = command.expected_version
+        if expected is not None and expected != case.version:
+            raise VersionConflict(f"expected version {expected}, but the case is at "
                                   f"version {case.version}", case.version)
-        if command == "transfer":
-            self._active_department(arguments["to_department"], "to_department")
+        if isinstance(command, TransferCase):
+            self._active_department(command.to_department, "to_department")
         now = self.clock()
-        occurred_at = arguments.pop("occurred_at", None) or now
+        occurred_at = command.occurred_at or now
         was_resolved = case.status == "resolved"
-        getattr(case, CASE_METHODS[command])(actor=actor, occurred_at=occurred_at, now=now,
-                                             **arguments)
-        if command in FOLLOWED_BY_STANDARDS:
-            self.follow_standards(case, command, actor=actor, occurred_at=occurred_at,
-                                  standards=self.standards(), calendars=self.calendars(now),
-                                  wait_seconds=arguments.get("wait_seconds"),
+        HANDLERS[type(command)](case, command, By(actor=actor, occurred_at=occurred_at, now=now))
+        if command.action in FOLLOWED_BY_STANDARDS:
+            known = self.known()
+            self.follow_standards(case, command.action, actor=actor, occurred_at=occurred_at,
+                                  standards=known.standards, calendars=known.calendars(now),
+                                  wait_seconds=command.wait_seconds
+                                  if isinstance(command, LogInteraction) else None,
                                   reopened=was_resolved and case.status == "open")
-        try:
-            return self._save_with_receipt(actor, idempotency, case, 200)
-        except VersionConflict as conflict:
-            if conflict.current_version is not None:
-                raise
-            current = self._get(Case, case_id, "case").version
-            raise VersionConflict(conflict.detail, current) from conflict
+        return case
 
     def follow_standards(self, case: Case, command: str, *, actor: Actor,
                          occurred_at: datetime, standards: ServiceStandards,
@@ -330,12 +329,7 @@ class ServiceDesk(Application[UUID]):
 
     def calendars(self, as_known_at: datetime | None = None) -> DeskCalendars:
         """Every desk's business calendar as it was known at a moment (default: now)."""
-        # Imported here: the catalogue index sits beside the catalogue commands, which build
-        # on this module.
-        from application.catalogue import list_desks
-
-        return DeskCalendars.of_desks(list_desks(self), self.calendar_book().closures
-                                      ).as_known_at(as_known_at or self.clock())
+        return self.known().calendars(as_known_at or self.clock())
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -357,28 +351,15 @@ class ServiceDesk(Application[UUID]):
         return f"ServiceDesk({self.factory.__class__.__name__})"
 
 
-# The commands whose effect on the targets the standards decide (see `follow_standards`).
+# How many times a command without `expected_version` is run before a conflict is answered:
+# each lost race means another writer's command was recorded, so this bounds the wait on one
+# busy case, not the desk's throughput.
+COMMAND_ATTEMPTS = 20
+
+# The commands (by `action`) whose effect on the targets the standards decide (see
+# `follow_standards`).
 FOLLOWED_BY_STANDARDS = frozenset({"log_interaction", "customer_responded", "transfer",
                                    "classify", "reopen", "escalate"})
 
-CASE_METHODS = {
-    "log_interaction": "log_interaction",
-    "assign": "assign",
-    "transfer": "transfer",
-    "acknowledge": "acknowledge",
-    "interim_response": "send_interim_response",
-    "wait": "wait_on_customer",
-    "customer_responded": "record_customer_response",
-    "resolve": "resolve",
-    "reopen": "reopen",
-    "close": "close",
-    "classify": "classify",
-    "escalate": "escalate",
-    "debrief": "debrief_complaint",
-    "request_accommodation": "request_accommodation",
-    "provide_accommodation": "provide_accommodation",
-    "survey": "answer_survey",
-    "publish_note": "publish_note",
-}
 
 __all__ = ["Department", "Desk", "IdempotencyKey", "Outcome", "Service", "ServiceDesk"]

@@ -1,4 +1,9 @@
-"""Human case references `SC-<year>-<6 digits>`: issued in order per year, never reused."""
+"""Human case references `SC-<year>-<number>`: six digits, seven from 1,000,000 on.
+
+Issued in order per year and never reused (see application/references.py). `ReferenceBook`
+is how references were issued before: one aggregate per year, replayed on every receipt. It
+stays so that logs holding its events still load; nothing writes it any more.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import RuleViolated
-
 REFERENCE_NAMESPACE = uuid5(NAMESPACE_URL, "https://civicdesk.example/references")
-LAST_NUMBER = 999_999
 
 
 class ReferenceBook(Aggregate):
-    """One book per year. Saving it with the new case makes two concurrent issues conflict."""
+    """Retired: one book per year, whose `Issued` events numbered the cases received before."""
 
     @staticmethod
     def create_id(year: int) -> UUID:
@@ -25,8 +27,6 @@ class ReferenceBook(Aggregate):
         self.last_number = 0
 
     def issue(self) -> str:
-        if self.last_number >= LAST_NUMBER:
-            raise RuleViolated(f"the reference book for {self.year} is full")
         self._issued(number=self.last_number + 1)
         return format_reference(self.year, self.last_number)
 
@@ -36,4 +36,5 @@ class ReferenceBook(Aggregate):
 
 
 def format_reference(year: int, number: int) -> str:
+    """`SC-2026-000123`; a number past 999,999 simply takes a seventh digit."""
     return f"SC-{year}-{number:06d}"

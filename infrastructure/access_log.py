@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from application.committer import SAVED_ON_BEHALF
 from application.desk import ServiceDesk
 from domain.actors import Actor
 from infrastructure.database_roles import (
@@ -66,24 +67,30 @@ def write_pending_disclosures(cursor: Any, originator_ids: Iterable[UUID | str],
                               topics: Iterable[str],
                               flush: Callable[[], None] | None = None) -> None:
     """Called by the event recorders inside the transaction that inserts events: logs the
-    pending disclosure (if any) for every case among them."""
-    pending = _pending.get()
-    if pending is None:
-        return
-    cases = list(dict.fromkeys(
-        originator if isinstance(originator, UUID) else UUID(originator)
-        for originator, topic in zip(originator_ids, topics, strict=True)
-        if topic.startswith(CASE_TOPIC)))
-    if not cases:
-        return
+    pending disclosure (if any) of each case among them, the one of the command that changed
+    it (a batch holds several commands' cases; see application.committer)."""
+    on_behalf = SAVED_ON_BEHALF.get()
+    by_pending: dict[int, tuple[PendingDisclosure, list[UUID]]] = {}
+    for originator, topic in zip(originator_ids, topics, strict=True):
+        if not topic.startswith(CASE_TOPIC):
+            continue
+        case = originator if isinstance(originator, UUID) else UUID(originator)
+        context = on_behalf.get(case) if on_behalf is not None else None
+        pending = context.get(_pending) if context is not None else _pending.get()
+        if pending is not None:
+            cases = by_pending.setdefault(id(pending), (pending, []))[1]
+            if case not in cases:
+                cases.append(case)
     try:
-        pending.log.insert(cursor, pending.actor, cases, pending.route, pending.fields)
-        if flush is not None:
+        for pending, cases in by_pending.values():
+            pending.log.insert(cursor, pending.actor, cases, pending.route, pending.fields)
+        if by_pending and flush is not None:
             flush()
     except Exception as error:
         raise DisclosureNotRecorded("the access log cannot be written, so the command was not "
                                     "saved; retry shortly") from error
-    pending.written.update(cases)
+    for pending, cases in by_pending.values():
+        pending.written.update(cases)
 
 
 class AccessLog:

@@ -1,17 +1,29 @@
-"""The composition root: builds the ServiceDesk on the configured database and seeds it."""
+"""The composition root: builds the ServiceDesk on the configured database and seeds it, and
+with `compose` everything a process serves with: the desk, its read models, the deadline
+scheduler and the access log, for `civicdesk serve`, the command line and the tests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from application import catalogue
 from application.catalogue import DepartmentSpec, DeskSpec, ServiceSpec
 from application.desk import ServiceDesk, utc_now
 from application.service_levels import seed_service_levels
 from domain.actors import Actor, Role
+from infrastructure.access_log import AccessLog
 from infrastructure.catalogue_seed import load_appendix_iv
+from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
+from projections.case_index import CASE_INDEX
+from projections.complaint_register import COMPLAINT_REGISTER
+from projections.pending_deadlines import PENDING_DEADLINES
+from projections.queues import QUEUES
+from projections.runner import ProjectionSet, ProjectionSpec
+from projections.scorecard import SCORECARD
 
 SEEDER = Actor(id="civicdesk-seed", role=Role.SYSTEM)
 
@@ -36,3 +48,57 @@ def seed_catalogue(desk: ServiceDesk) -> int:
          for s in services],
         [DeskSpec(code=d.code, name=d.name, central=d.central, hours=d.hours) for d in desks],
     )
+
+
+# The read models the API queries (the scheduler follows pending deadlines).
+SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD)
+
+
+@dataclass
+class Services:
+    """What one process runs: the desk, its read models and, if settings say so, the
+    scheduler. `start` and `close` run them; `owns_desk` says whether `close` closes the desk
+    (a desk handed to `compose` is closed by whoever made it)."""
+
+    settings: Settings
+    desk: ServiceDesk
+    projections: ProjectionSet
+    scheduler: SchedulerService | None
+    access_log: AccessLog
+    owns_desk: bool
+
+    def view(self, spec: ProjectionSpec) -> Any:
+        return self.projections.view(spec.name)
+
+    def start(self) -> None:
+        if self.settings.run_projections:
+            self.projections.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        self.projections.close()
+        if self.owns_desk:
+            self.desk.close()
+
+
+def compose(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
+            desk: ServiceDesk | None = None,
+            read_models: Sequence[ProjectionSpec] = SERVED_READ_MODELS, seed: bool = True,
+            **scheduler_options: Any) -> Services:
+    """Build (not start) what a process serves with on `settings`' database: the desk (seeded
+    if `seed`, unless one is handed in), the read models `read_models`, the scheduler when
+    `settings.run_scheduler` (it needs PENDING_DEADLINES among them), and the access log."""
+    owns_desk = desk is None
+    if desk is None:
+        desk = build_desk(settings, clock=clock)
+        if seed:
+            seed_catalogue(desk)
+    projections = ProjectionSet(settings, desk, list(read_models))
+    scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name),
+                                  **scheduler_options)
+                 if settings.run_scheduler else None)
+    return Services(settings=settings, desk=desk, projections=projections,
+                    scheduler=scheduler, access_log=AccessLog(desk), owns_desk=owns_desk)

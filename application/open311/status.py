@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from application.commands import PublishNote
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from application.open311.aggregates import load
 from application.open311.public_requests import OPEN311_STATUS
@@ -86,5 +87,6 @@ def publish_note(desk: ServiceDesk, actor: Actor, case_id: UUID, note: str, *,
                  idempotency: IdempotencyKey | None = None) -> Outcome:
     """Publish a note on the case for the public. Raises NotFound, Forbidden, InvalidValue,
     VersionConflict and IdempotencyKeyReused, as every case command does."""
-    return desk.change_case(actor, case_id, "publish_note", expected_version=expected_version,
-                            idempotency=idempotency, note=note, occurred_at=occurred_at)
+    return desk.handle(actor, PublishNote(case_id=case_id, note=note,
+                                          expected_version=expected_version,
+                                          occurred_at=occurred_at), idempotency)

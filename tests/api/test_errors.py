@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 
 from api.problems import EXCEPTION_HANDLERS, invalid_param
 from domain.catalogue import Department
+from tests.commanding import change_case
 
 
 def post_raw(api: Any, path: str, content: Any) -> Any:
@@ -194,28 +195,49 @@ def test_a_stale_expected_version_is_a_409_with_the_current_version(api: Any) ->
     assert retry.status_code == 200, retry.text
 
 
-def test_a_write_that_loses_a_race_is_a_409_with_the_current_version(
-        api: Any, clock: Any) -> None:
-    # given a case; and a rival who assigns it between our load and our save
-    case_id = api.receive()["id"]
+def rival_assigns_between_load_and_save(api: Any, clock: Any, case_id: str) -> None:
+    """Sets the desk's clock so that a rival assigns the case the first time it is read (as
+    a command reads it, after loading the case and before saving)."""
     desk, rival_raced = api.desk, []
 
     def racing_clock() -> Any:
         if not rival_raced:
             rival_raced.append(True)
             from domain.actors import Actor, Role
-            desk.change_case(Actor("rival", Role.DIRECTOR), uuid.UUID(case_id), "assign",
-                             expected_version=None, assignee="rival", occurred_at=None)
+            change_case(desk, Actor("rival", Role.DIRECTOR), uuid.UUID(case_id), "assign",
+                        expected_version=None, assignee="rival", occurred_at=None)
         return clock()
 
     desk.clock = racing_clock
-    # when we acknowledge it
-    response = api.post(case_id, "acknowledge", {})
-    desk.clock = clock
+
+
+def test_a_write_naming_its_version_that_loses_a_race_is_a_409_with_the_current_version(
+        api: Any, clock: Any) -> None:
+    # given a case; and a rival who assigns it between our load and our save
+    case = api.receive()
+    rival_assigns_between_load_and_save(api, clock, case["id"])
+    # when we acknowledge it, naming the version we read
+    response = api.post(case["id"], "acknowledge", {"expected_version": case["version"]})
+    api.desk.clock = clock
     # then the save conflicts, and the answer says where the case now stands
     problem = api.problem(response, 409, "version-conflict")
-    assert api.case(case_id)["assignee"] == "rival"
-    assert problem["current_version"] == api.case(case_id)["version"]
+    assert api.case(case["id"])["assignee"] == "rival"
+    assert problem["current_version"] == api.case(case["id"])["version"]
+
+
+def test_a_write_naming_no_version_that_loses_a_race_is_run_again_on_the_new_version(
+        api: Any, clock: Any) -> None:
+    # given a case; and a rival who assigns it between our load and our save
+    case = api.receive()
+    rival_assigns_between_load_and_save(api, clock, case["id"])
+    # when we acknowledge it, naming no version
+    response = api.post(case["id"], "acknowledge", {})
+    api.desk.clock = clock
+    # then the desk ran it again on the rival's version: both are recorded, ours last
+    assert response.status_code == 200, response.text
+    after = api.case(case["id"])
+    assert after["assignee"] == "rival" and after["acknowledged_at"] is not None
+    assert response.json()["version"] == after["version"] == case["version"] + 2
 
 
 def test_dates_without_a_time_zone_are_refused_naming_the_field(api: Any) -> None:

@@ -39,8 +39,10 @@ def free_port() -> int:
 class ServerProcess:
     """One `civicdesk serve` process, its log, and the tokens its secret signs."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, *options: str) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, *options: str,
+                 serve_arguments: tuple[str, ...] = ()) -> None:
         self.env = env
+        self.serve_arguments = serve_arguments
         self.log_path = log_path
         self.options = options  # for `serve` and `token`, such as --dev
         self.port = free_port()
@@ -64,7 +66,7 @@ class ServerProcess:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port),
-                 *self.options],
+                 *self.options, *self.serve_arguments],
                 env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         limit = time.monotonic() + START_LIMIT_SECONDS
         while time.monotonic() < limit:
@@ -101,17 +103,18 @@ class ServerProcess:
 
 
 @contextmanager
-def serving(settings: Settings, log_path: Path, *, dev: bool = False,
-            **extra: str) -> Iterator[ServerProcess]:
-    """`civicdesk serve` on the database of `settings` (and `extra` variables), with a fresh
-    signing secret (or, with `dev`, none and --dev), until the block ends; then killed if it
-    still runs."""
+def serving(settings: Settings, log_path: Path, serve_arguments: tuple[str, ...] = (), *,
+            dev: bool = False, **extra: str) -> Iterator[ServerProcess]:
+    """`civicdesk serve SERVE_ARGUMENTS` on the database of `settings` (and `extra`
+    variables), with a fresh signing secret (or, with `dev`, none and --dev), until the block
+    ends; then killed if it still runs."""
     if dev:
-        server = ServerProcess(environment(settings, **extra), log_path, "--dev")
+        server = ServerProcess(environment(settings, **extra), log_path, "--dev",
+                               serve_arguments=serve_arguments)
     else:
         server = ServerProcess(
             environment(settings, CIVICDESK_JWT_SECRET=secrets.token_urlsafe(32), **extra),
-            log_path)
+            log_path, serve_arguments=serve_arguments)
     try:
         server.start()
         yield server

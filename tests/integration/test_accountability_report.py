@@ -25,6 +25,7 @@ from infrastructure.accountability_source import LedgerNotIntact, produce_report
 from infrastructure.demo import load_demo
 from infrastructure.ledger import chain_rows
 from infrastructure.settings import Settings
+from tests.commanding import change_case
 
 if TYPE_CHECKING:
     from tests.conftest import MovableClock
@@ -43,7 +44,7 @@ def receive(desk: ServiceDesk, channel: str = "email", department: str = "public
 
 
 def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> None:
-    desk.change_case(CSR, case.id, command, expected_version=None, **arguments)
+    change_case(desk, CSR, case.id, command, expected_version=None, **arguments)
 
 
 def last_recorded_at(desk: ServiceDesk) -> datetime:

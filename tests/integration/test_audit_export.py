@@ -19,6 +19,7 @@ from infrastructure.audit_export import FIELDS, audit_records, verify_against, w
 from infrastructure.ledger import chain_rows, verify_log
 from infrastructure.settings import Settings
 from tests.command_line import civicdesk
+from tests.commanding import change_case
 from tests.tampering import Dba
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def receive(desk: ServiceDesk, subject: str) -> UUID:
 def change(desk: ServiceDesk, clock: MovableClock, case_id: UUID, command: str,
            **arguments: Any) -> None:
     clock.advance(minutes=7)
-    desk.change_case(CSR, case_id, command, expected_version=None, **arguments)
+    change_case(desk, CSR, case_id, command, expected_version=None, **arguments)
 
 
 def read(path: Path) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from projections.case_index import (
 )
 from projections.failures import EventNotApplied
 from projections.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
+from tests.commanding import change_case
 from tests.conftest import running_projections
 from tests.receiving import receive
 
@@ -41,7 +42,7 @@ def b64(text: str) -> str:
 
 
 def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> Any:
-    return desk.change_case(ADMIN, case.id, command, expected_version=None, **arguments)
+    return change_case(desk, ADMIN, case.id, command, expected_version=None, **arguments)
 
 
 def every_row(projections: ProjectionSet, visible: frozenset[str] | None = None,

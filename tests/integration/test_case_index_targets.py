@@ -21,6 +21,7 @@ from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from projections.runner import ProjectionSet
 from tests import toronto_time
+from tests.commanding import change_case
 from tests.conftest import running_projections
 
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
@@ -45,7 +46,7 @@ def receive(desk: ServiceDesk, received_at: datetime, /, **overrides: Any) -> An
 
 
 def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> None:
-    desk.change_case(ADMIN, case.id, command, expected_version=None, **arguments)
+    change_case(desk, ADMIN, case.id, command, expected_version=None, **arguments)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from infrastructure.settings import Settings
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.runner import ProjectionSet
 from tests import receiving, toronto_time
+from tests.commanding import change_case
 from tests.conftest import running_projections
 
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
@@ -43,7 +44,7 @@ def receive(desk: ServiceDesk, received_at: datetime, **overrides: Any) -> Any:
 
 def change(desk: ServiceDesk, case: Any, command: str, at: datetime | None = None,
            **arguments: Any) -> None:
-    desk.change_case(ADMIN, case.id, command, expected_version=None, occurred_at=at,
+    change_case(desk, ADMIN, case.id, command, expected_version=None, occurred_at=at,
                      **arguments)
 
 

@@ -39,6 +39,7 @@ from infrastructure.scheduler import pending_deadlines
 from infrastructure.settings import Settings
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.runner import ProjectionSet
+from tests.commanding import change_case
 from tests.conftest import running_projections
 from tests.receiving import receive_at
 
@@ -95,7 +96,7 @@ def receive(desk: ServiceDesk, clock: MovableClock, at: datetime = WEDNESDAY_10_
 def change(desk: ServiceDesk, clock: MovableClock, case_id: UUID, command: str,
            at: datetime, **arguments: Any) -> Case:
     clock.now = at
-    return desk.change_case(CSR, case_id, command, expected_version=None, **arguments).case
+    return change_case(desk, CSR, case_id, command, expected_version=None, **arguments).case
 
 
 def armed(deadlines: DeadlineScheduler) -> datetime | None:

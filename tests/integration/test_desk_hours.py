@@ -23,6 +23,7 @@ from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.errors import Forbidden, InvalidValue, RuleViolated
 from domain.standards import CORPORATE_STANDARDS, ServiceStandard, TargetKind
+from tests.commanding import change_case
 from tests.receiving import receive_at
 from tests.toronto_time import local, utc
 
@@ -138,7 +139,7 @@ class TestChangingHours:
         # given that letter of Wed 06-10 09:00 waiting on the customer from 10:00
         case = receive(desk, clock, local(2026, 6, 10, 9, 0), desk=CENTRAL)
         at(clock, local(2026, 6, 10, 10, 0))
-        desk.change_case(CSR, case.id, "wait", expected_version=None, reason="which slip?")
+        change_case(desk, CSR, case.id, "wait", expected_version=None, reason="which slip?")
         # and Victoria Hall opening 10:00-18:00 from Mon 06-15 (recorded Wed 12:00)
         at(clock, local(2026, 6, 10, 12, 0))
         change_desk_hours(desk, ADMIN, CENTRAL, opens=time(10), closes=time(18),
@@ -146,7 +147,7 @@ class TestChangingHours:
                           reason="longer mornings")
         # when the customer answers Thu 06-11 10:00 (paused Wed 10:00-16:30 6.5 + Thu 1.5 = 8 h)
         at(clock, local(2026, 6, 11, 10, 0))
-        resumed = desk.change_case(CSR, case.id, "customer_responded", expected_version=None,
+        resumed = change_case(desk, CSR, case.id, "customer_responded", expected_version=None,
                                    summary="slip 12").case
         # then 48 h from Wed 09:00: Wed 7.5; Thu-Fri 16 (23.5); Mon-Wed 10:00-18:00 24 (47.5);
         # Thu 06-18 10:00 + 0.5 h = 10:30 EDT = 14:30 UTC, on the hours known at resumption

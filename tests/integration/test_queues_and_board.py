@@ -24,6 +24,7 @@ from infrastructure.settings import Settings
 from projections.queues import QUEUES
 from projections.runner import ProjectionSet
 from tests import receiving, toronto_time
+from tests.commanding import change_case
 from tests.conftest import running_projections
 
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
@@ -47,7 +48,7 @@ def receive(desk: ServiceDesk, received_at: datetime | None = None, actor: Actor
 
 
 def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> int:
-    return desk.change_case(ADMIN, case.id, command, expected_version=None,
+    return change_case(desk, ADMIN, case.id, command, expected_version=None,
                             **arguments).position
 
 

@@ -59,6 +59,7 @@ from infrastructure.settings import Settings
 from projections.runner import ProjectionSet
 from projections.scorecard import SCORECARD
 from tests import toronto_time
+from tests.commanding import change_case
 from tests.conftest import DATABASES, MovableClock, fresh_database, running_projections
 
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
@@ -84,7 +85,7 @@ def receive(desk: ServiceDesk, channel: str, purpose: str, department: str = PW,
 
 
 def change(desk: ServiceDesk, case_id: UUID, command: str, **arguments: Any) -> None:
-    desk.change_case(ADMIN, case_id, command, expected_version=None, **arguments)
+    change_case(desk, ADMIN, case_id, command, expected_version=None, **arguments)
 
 
 def interaction(desk: ServiceDesk, case_id: UUID, channel: str, minutes: int,

@@ -11,6 +11,7 @@ from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidValue, NotFound, VersionConflict
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
+from tests.commanding import change_case
 from tests.receiving import receive
 
 CSR = Actor(id="csr-ana", role=Role.CSR)
@@ -58,15 +59,15 @@ def test_auditors_read_everything_and_change_nothing(desk: ServiceDesk) -> None:
     case = receive(desk).case
     assert desk.get_case(AUDITOR, case.id).id == case.id
     with pytest.raises(Forbidden, match="read-only"):
-        desk.change_case(AUDITOR, case.id, "acknowledge", expected_version=None, message="x")
+        change_case(desk, AUDITOR, case.id, "acknowledge", expected_version=None, message="x")
 
 
 def test_a_stale_expected_version_is_a_conflict_and_changes_nothing(desk: ServiceDesk) -> None:
     case = receive(desk).case
     loaded = case.version
-    desk.change_case(ROADS, case.id, "assign", expected_version=loaded, assignee="staff-bo")
+    change_case(desk, ROADS, case.id, "assign", expected_version=loaded, assignee="staff-bo")
     with pytest.raises(VersionConflict) as conflict:
-        desk.change_case(ROADS, case.id, "acknowledge", expected_version=loaded, message="hi")
+        change_case(desk, ROADS, case.id, "acknowledge", expected_version=loaded, message="hi")
     assert conflict.value.current_version == loaded + 1
     assert desk.get_case(ROADS, case.id).acknowledged_at is None
 
@@ -105,11 +106,11 @@ def test_a_key_reused_for_a_different_request_is_refused(desk: ServiceDesk) -> N
 def test_idempotency_survives_a_restart(settings: Settings, desk: ServiceDesk) -> None:
     key = IdempotencyKey(key="across-restart", fingerprint="f")
     case = receive(desk).case
-    first = desk.change_case(CSR, case.id, "acknowledge", expected_version=None,
+    first = change_case(desk, CSR, case.id, "acknowledge", expected_version=None,
                              idempotency=key, message="hello")
     restarted = build_desk(settings, clock=desk.clock)
     seed_catalogue(restarted)
-    again = restarted.change_case(CSR, case.id, "acknowledge", expected_version=None,
+    again = change_case(restarted, CSR, case.id, "acknowledge", expected_version=None,
                                   idempotency=key, message="hello")
     assert again.replayed and again.case.version == first.case.version
     restarted.close()
@@ -129,7 +130,7 @@ def test_a_call_whose_wait_was_measured_can_still_be_resolved_at_first_contact(
         desk: ServiceDesk) -> None:
     case = receive(desk, channel="telephone", wait_seconds=40).case
     assert case.targets["answer_wait"].met_at is not None
-    resolved = desk.change_case(CSR, case.id, "resolve", expected_version=None,
+    resolved = change_case(desk, CSR, case.id, "resolve", expected_version=None,
                                 resolution="explained the bylaw", at_first_contact=True)
     assert resolved.case.resolved_at_first_contact
 
@@ -138,9 +139,9 @@ def test_a_complaint_classified_after_its_acknowledgement_counts_as_acknowledged
         desk: ServiceDesk) -> None:
     # Given a web form acknowledged at once, then classified as a complaint
     case = receive(desk, channel="web_form").case
-    acknowledged = desk.change_case(CSR, case.id, "acknowledge", expected_version=None,
+    acknowledged = change_case(desk, CSR, case.id, "acknowledge", expected_version=None,
                                     message="received").case.acknowledged_at
-    classified = desk.change_case(CSR, case.id, "classify", expected_version=None,
+    classified = change_case(desk, CSR, case.id, "classify", expected_version=None,
                                   classification="complaint", reason="unhappy").case
     # Then its new acknowledgement target is already met, at the acknowledgement
     assert classified.targets["acknowledge"].met_at == acknowledged

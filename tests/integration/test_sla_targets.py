@@ -20,6 +20,7 @@ from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.standards import CORPORATE_STANDARDS, ServiceStandard, TargetKind
 from domain.targets import TargetState, TargetStatus
+from tests.commanding import change_case
 from tests.receiving import receive_at
 from tests.toronto_time import local, utc
 
@@ -39,7 +40,7 @@ def set_clock(clock: MovableClock, moment: datetime) -> None:
 def change(desk: ServiceDesk, clock: MovableClock, case_id: UUID, command: str,
            at: datetime, **arguments: Any) -> Case:
     set_clock(clock, at)
-    return desk.change_case(CSR, case_id, command, expected_version=None, **arguments).case
+    return change_case(desk, CSR, case_id, command, expected_version=None, **arguments).case
 
 
 def reload(desk: ServiceDesk, case_id: UUID) -> Case:

@@ -19,6 +19,7 @@ from infrastructure.ledger import chain_rows, verify_log
 from infrastructure.recorders import APPEND_ONLY_MESSAGE
 from infrastructure.settings import Settings
 from tests.command_line import civicdesk
+from tests.commanding import change_case
 from tests.tampering import Dba
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def record_history(desk: ServiceDesk, clock: MovableClock) -> History:
 
     def change(actor: Actor, case_id: UUID, command: str, **arguments: Any) -> int:
         clock.advance(minutes=7)
-        return desk.change_case(actor, case_id, command, expected_version=None,
+        return change_case(desk, actor, case_id, command, expected_version=None,
                                 **arguments).position
 
     pothole = receive("Pothole on King St", "public-works", "issue_or_complaint")

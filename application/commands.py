@@ -1,0 +1,141 @@
+"""The commands on a case, one class each: what a client asks the desk to record.
+
+Every command names its case, optionally the version the client saw (`expected_version`: then
+a case that moved on is a conflict; without it the desk runs the command on whatever version
+is current) and when it really happened (`occurred_at`, default: when recorded). `action` is
+the access policy's name for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseCommand:
+    action: ClassVar[str]
+    case_id: UUID
+    expected_version: int | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogInteraction(CaseCommand):
+    action: ClassVar[str] = "log_interaction"
+    channel: str
+    direction: str
+    summary: str
+    effort_minutes: int = 0
+    wait_seconds: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssignCase(CaseCommand):
+    action: ClassVar[str] = "assign"
+    assignee: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferCase(CaseCommand):
+    action: ClassVar[str] = "transfer"
+    to_department: str
+    warm: bool
+    handover_note: str = ""
+    customer_informed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class AcknowledgeCase(CaseCommand):
+    action: ClassVar[str] = "acknowledge"
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendInterimResponse(CaseCommand):
+    action: ClassVar[str] = "interim_response"
+    explanation: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitOnCustomer(CaseCommand):
+    action: ClassVar[str] = "wait"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordCustomerResponse(CaseCommand):
+    action: ClassVar[str] = "customer_responded"
+    summary: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveCase(CaseCommand):
+    action: ClassVar[str] = "resolve"
+    resolution: str
+    at_first_contact: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReopenCase(CaseCommand):
+    action: ClassVar[str] = "reopen"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloseCase(CaseCommand):
+    action: ClassVar[str] = "close"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassifyCase(CaseCommand):
+    action: ClassVar[str] = "classify"
+    classification: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalateComplaint(CaseCommand):
+    action: ClassVar[str] = "escalate"
+    to_level: str
+    reason: str
+    owner: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DebriefComplaint(CaseCommand):
+    action: ClassVar[str] = "debrief"
+    cause: str
+    actions: str
+    edi_findings: str = ""
+    accessibility_findings: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestAccommodation(CaseCommand):
+    action: ClassVar[str] = "request_accommodation"
+    need: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProvideAccommodation(CaseCommand):
+    action: ClassVar[str] = "provide_accommodation"
+    number: int
+    how: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerSurvey(CaseCommand):
+    action: ClassVar[str] = "survey"
+    csat: int | None = None
+    nps: int | None = None
+    ces: int | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishNote(CaseCommand):
+    action: ClassVar[str] = "publish_note"
+    note: str

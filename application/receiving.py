@@ -1,0 +1,132 @@
+"""Receiving a contact: the case numbered in its year's lane and saved, in a batch with the
+receipts queued beside it (see application/references.py and application/committer.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, RecordConflictError
+
+from application.access import check_may
+from application.desk import TOWN_TIME, IdempotencyKey, Outcome, ServiceDesk
+from application.public_tokens import new_public_token
+from application.references import Receipt, ReferenceLane, number_of
+from domain.actors import Actor
+from domain.cases import WAIT_TIMED_CHANNELS, Case
+from domain.errors import InvalidValue, VersionConflict
+from domain.references import format_reference
+
+
+def receive(app: ServiceDesk, actor: Actor, *, channel: str, received_at: datetime | None,
+            purpose: str, service_code: str | None, department: str | None, subject: str,
+            description: str, contact: dict[str, str], accessibility_needs: str | None,
+            wait_seconds: int | None = None, idempotency: IdempotencyKey | None = None,
+            desk: str | None = None) -> Outcome:
+    """`ServiceDesk.receive`: the case recorded, its answer and position."""
+    replay = app._replay(actor, idempotency)
+    if replay is not None:
+        return replay
+    now = app.clock()
+    department = app._department_for(service_code, department)
+    check_may(actor, "receive", department)
+    known = app.known()
+    calendars = known.calendars(now)
+    if desk is not None and desk not in calendars.by_desk:
+        raise InvalidValue(f"no service desk {desk!r}", "desk")
+    standards = known.standards
+    if wait_seconds is not None and channel not in WAIT_TIMED_CHANNELS:
+        raise InvalidValue("wait_seconds is measured only for telephone and in-person "
+                           "contacts", "wait_seconds")
+
+    def build(reference: str) -> Case:
+        """The case, numbered `reference` (built again if the number is taken)."""
+        case = Case.receive(
+            reference=reference, channel=channel, occurred_at=received_at or now,
+            purpose=purpose, service_code=service_code, department=department,
+            subject=subject, description=description, contact=contact,
+            accessibility_needs=accessibility_needs, actor=actor, now=now,
+            desk=desk or calendars.central_code, public_token=new_public_token())
+        app.follow_standards(case, "receive", actor=actor, occurred_at=now,
+                             standards=standards, calendars=calendars,
+                             wait_seconds=wait_seconds)
+        return case
+
+    # The Town's year, not UTC's: a call at 19:30 on Dec 31 belongs to the old year.
+    outcome: Outcome = app.references.submit(
+        now.astimezone(TOWN_TIME).year, Receipt(build, actor, idempotency),
+        partial(record_receipts, app))
+    return outcome
+
+
+def record_receipts(app: ServiceDesk, lane: ReferenceLane, batch: list[Receipt]) -> None:
+    """Number and save the receipts queued for `lane`: together in one transaction, or,
+    should that fail (a number taken by another process, one idempotency key twice), each
+    alone. A receipt whose case cannot be built (a rule) takes no number."""
+    if len(batch) > 1:
+        first = number_of(lane.next_reference())
+        built: list[tuple[Receipt, Case]] = []
+        for receipt in batch:
+            try:
+                case = receipt.build(format_reference(lane.year, first + len(built)))
+            except BaseException as error:  # that receipt's answer, not the batch's
+                receipt.fail(error)
+                continue
+            built.append((receipt, case))
+        if not built:
+            return
+        try:
+            receipts = [(r, case, app._receipt(r.actor, r.idempotency, case, 201))
+                        for r, case in built]
+            recordings = app.committer.commit(
+                [case for _, case, _ in receipts] + [kept for _, _, kept in receipts],
+                contexts={aggregate.id: r.context for r, case, kept in receipts
+                          for aggregate in (case, kept) if aggregate is not None})
+        except (RecordConflictError, IntegrityError):
+            lane.forget()
+            batch = [receipt for receipt, _ in built]
+        except BaseException as error:  # nothing of the batch was recorded: say so to all
+            lane.forget()
+            for receipt, _ in built:
+                receipt.fail(error)
+            return
+        else:
+            lane.recorded(built[-1][1].reference)
+            positions: dict[Any, int] = {}
+            for recording in recordings:
+                originator = recording.domain_event.originator_id
+                positions[originator] = max(positions.get(originator, 0),
+                                            recording.notification.id)
+            for receipt, case in built:
+                receipt.succeed(Outcome(case=case, position=positions[case.id]))
+            return
+    for receipt in batch:
+        try:
+            # In the receipt's own context, so its case is saved on its behalf.
+            receipt.succeed(receipt.context.run(record_alone, app, lane, receipt))
+        except BaseException as error:  # that receipt's answer
+            receipt.fail(error)
+
+
+def record_alone(app: ServiceDesk, lane: ReferenceLane, receipt: Receipt) -> Outcome:
+    """Number and save one receipt, taking the next number while another process takes
+    the one it tried."""
+    while True:
+        case: Case = receipt.build(lane.next_reference())
+        try:
+            outcome = app._save_with_receipt(receipt.actor, receipt.idempotency, case, 201)
+        except VersionConflict:
+            if not app._is_recorded(case.reference):
+                lane.forget()
+                raise
+            # Another process took this number first (the case's id is the claim to
+            # it): take the next one. Each turn, some receipt was recorded.
+            lane.taken_elsewhere(case.reference)
+            continue
+        except BaseException:
+            lane.forget()
+            raise
+        if not outcome.replayed:
+            lane.recorded(case.reference)
+        return outcome
