@@ -225,11 +225,6 @@ def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandl
     check_admin(current_actor(connection))  # type: ignore[arg-type]
 
 
-def _desk(request: Request[Any, Any, Any]) -> ServiceDesk:
-    desk: ServiceDesk = request.app.state.desk
-    return desk
-
-
 UNAUTHENTICATED = "No valid bearer token"
 READ_LIST_ERRORS = described_problems(e400="A parameter is malformed", e401=UNAUTHENTICATED,
                              e422="The cursor or a filter value is not valid")
@@ -262,24 +257,27 @@ class CatalogueController(Controller):
          description="Departments in code order, in opaque-cursor pages: pass `next_cursor` "
                      "as `after` for the next page.")
     def list_departments(self, request: Request[Any, Any, Any], actor: Actor,
+                         desk: ServiceDesk,
                          include_inactive: bool = INCLUDE_INACTIVE,
                          after: str | None = AFTER, limit: int = LIMIT) -> DepartmentList:
-        found = catalogue.list_departments(_desk(request), include_inactive=include_inactive)
+        found = catalogue.list_departments(desk, include_inactive=include_inactive)
         items, cursor = page(found, lambda d: d.code, after, limit)
         return DepartmentList(items=[department_view(d) for d in items], next_cursor=cursor)
 
     @get("/departments/{code:str}", operation_id="department_get", sync_to_thread=True,
          summary="One department", responses=READ_ONE_ERRORS)
     def get_department(self, request: Request[Any, Any, Any], actor: Actor,
+                       desk: ServiceDesk,
                        code: str) -> DepartmentView:
-        return department_view(catalogue.get_department(_desk(request), code))
+        return department_view(catalogue.get_department(desk, code))
 
     @post("/departments", operation_id="department_register", sync_to_thread=True,
           status_code=201, guards=[admin_only], responses=CREATE_ERRORS,
           summary="Register a department (administrators)")
     def register_department(self, request: Request[Any, Any, Any], actor: Actor,
+                            desk: ServiceDesk,
                             data: NewDepartment) -> Response[DepartmentView]:
-        department = catalogue.register_department(_desk(request), actor, catalogue.DepartmentSpec(
+        department = catalogue.register_department(desk, actor, catalogue.DepartmentSpec(
             code=data.code, name=data.name, business_units=dict(data.business_units),
             hourly_rate_cents=data.hourly_rate_cents))
         return Response(department_view(department), status_code=201,
@@ -288,10 +286,11 @@ class CatalogueController(Controller):
     @patch("/departments/{code:str}", operation_id="department_revise", sync_to_thread=True,
            guards=[admin_only], responses=REVISE_ERRORS,
            summary="Revise a department (administrators)")
-    def revise_department(self, request: Request[Any, Any, Any], actor: Actor, code: str,
+    def revise_department(self, request: Request[Any, Any, Any], actor: Actor,
+                          desk: ServiceDesk, code: str,
                           data: DepartmentRevision) -> DepartmentView:
         return department_view(catalogue.revise_department(
-            _desk(request), actor, code, name=data.name,
+            desk, actor, code, name=data.name,
             business_units=None if data.business_units is None else dict(data.business_units),
             hourly_rate_cents=data.hourly_rate_cents, active=data.active))
 
@@ -301,13 +300,13 @@ class CatalogueController(Controller):
                      "active services customers can ask for; `include_internal` adds the "
                      "Town's internal services.")
     def list_services(self, request: Request[Any, Any, Any], actor: Actor,
+                      desk: ServiceDesk,
                       department: str | None = Parameter(query="department", default=None,
                                                          min_length=1, max_length=64),
                       include_internal: bool = Parameter(query="include_internal",
                                                          default=False),
                       include_inactive: bool = INCLUDE_INACTIVE,
                       after: str | None = AFTER, limit: int = LIMIT) -> ServiceList:
-        desk = _desk(request)
         if department is not None and desk.find_department(department) is None:
             raise InvalidValue(f"no department {department!r}", "department")
         found = catalogue.list_services(desk, department=department,
@@ -319,15 +318,17 @@ class CatalogueController(Controller):
     @get("/services/{code:str}", operation_id="service_get", sync_to_thread=True,
          summary="One service", responses=READ_ONE_ERRORS)
     def get_service(self, request: Request[Any, Any, Any], actor: Actor,
+                    desk: ServiceDesk,
                     code: str) -> ServiceView:
-        return service_view(catalogue.get_service(_desk(request), code))
+        return service_view(catalogue.get_service(desk, code))
 
     @post("/services", operation_id="service_register", sync_to_thread=True, status_code=201,
           guards=[admin_only], responses=CREATE_ERRORS,
           summary="Register a service (administrators)")
     def register_service(self, request: Request[Any, Any, Any], actor: Actor,
+                         desk: ServiceDesk,
                          data: NewService) -> Response[ServiceView]:
-        service = catalogue.register_service(_desk(request), actor, catalogue.ServiceSpec(
+        service = catalogue.register_service(desk, actor, catalogue.ServiceSpec(
             code=data.code, name=data.name, department=data.department,
             business_unit=data.business_unit, service_type=data.service_type,
             sub_type=data.sub_type, purpose=data.purpose, description=data.description,
@@ -338,10 +339,11 @@ class CatalogueController(Controller):
     @patch("/services/{code:str}", operation_id="service_revise", sync_to_thread=True,
            guards=[admin_only], responses=REVISE_ERRORS,
            summary="Revise a service (administrators)")
-    def revise_service(self, request: Request[Any, Any, Any], actor: Actor, code: str,
+    def revise_service(self, request: Request[Any, Any, Any], actor: Actor,
+                       desk: ServiceDesk, code: str,
                        data: ServiceRevision) -> ServiceView:
         return service_view(catalogue.revise_service(
-            _desk(request), actor, code, name=data.name, description=data.description,
+            desk, actor, code, name=data.name, description=data.description,
             keywords=data.keywords, active=data.active))
 
     @get("/desks", operation_id="desk_list", sync_to_thread=True,
@@ -349,16 +351,16 @@ class CatalogueController(Controller):
          description="Victoria Hall (Service Cobourg, the central desk) and the satellite "
                      "desks, in code order.")
     def list_desks(self, request: Request[Any, Any, Any], actor: Actor,
+                   desk: ServiceDesk,
                    after: str | None = AFTER, limit: int = LIMIT) -> DeskList:
-        desk = _desk(request)
         items, cursor = page(catalogue.list_desks(desk), lambda d: d.code, after, limit)
         now = desk.clock()
         return DeskList(items=[desk_view(d, now) for d in items], next_cursor=cursor)
 
     @get("/desks/{code:str}", operation_id="desk_get", sync_to_thread=True,
          summary="One service desk, with its opening hours", responses=READ_ONE_ERRORS)
-    def get_desk(self, request: Request[Any, Any, Any], actor: Actor, code: str) -> DeskView:
-        desk = _desk(request)
+    def get_desk(self, request: Request[Any, Any, Any], actor: Actor,
+                 desk: ServiceDesk, code: str) -> DeskView:
         return desk_view(catalogue.get_desk(desk, code), desk.clock())
 
     @post("/desks/{code:str}/hours", operation_id="desk_hours_change", sync_to_thread=True,
@@ -368,9 +370,9 @@ class CatalogueController(Controller):
                       "desk's local date; never retroactive). Deadlines computed from now on "
                       "follow them; deadlines already fixed do not move. Of two changes from "
                       "the same date, the later one stands.")
-    def change_hours(self, request: Request[Any, Any, Any], actor: Actor, code: str,
+    def change_hours(self, request: Request[Any, Any, Any], actor: Actor,
+                     desk: ServiceDesk, code: str,
                      data: HoursChange) -> Response[DeskView]:
-        desk = _desk(request)
         changed = catalogue.change_desk_hours(
             desk, actor, code, opens=time.fromisoformat(data.opens),
             closes=time.fromisoformat(data.closes),

@@ -65,11 +65,6 @@ class ClosureView(msgspec.Struct):
     recorded_at: datetime
 
 
-def _desk(request: Request[Any, Any, Any]) -> ServiceDesk:
-    desk: ServiceDesk = request.app.state.desk
-    return desk
-
-
 def _standards_view(desk: ServiceDesk, version: int | None) -> StandardsView:
     book = desk.standards()
     number = version or book.current_version
@@ -87,15 +82,17 @@ class ServiceLevelController(Controller):
     @get("/standards", operation_id="standards_current",
          responses=problem_docs(401), sync_to_thread=True,
          summary="The service standards in force now")
-    def current(self, request: Request[Any, Any, Any], actor: Actor) -> StandardsView:
-        return _standards_view(_desk(request), None)
+    def current(self, request: Request[Any, Any, Any], actor: Actor,
+                desk: ServiceDesk) -> StandardsView:
+        return _standards_view(desk, None)
 
     @get("/standards/versions/{version:int}", operation_id="standards_version",
          responses=problem_docs(400, 401, 404),
          sync_to_thread=True, summary="One published version of the service standards")
     def version(self, request: Request[Any, Any, Any], actor: Actor,
+                desk: ServiceDesk,
                 version: Annotated[int, PathParameter(ge=1, le=LAST_POSITION)]) -> StandardsView:
-        return _standards_view(_desk(request), version)
+        return _standards_view(desk, version)
 
     @put("/admin/standards", operation_id="standards_revise",
          responses=problem_docs(400, 401, 403, 413, 422), sync_to_thread=True,
@@ -103,13 +100,13 @@ class ServiceLevelController(Controller):
          description="Cases received from now on follow the new version; earlier cases keep "
                      "theirs.")
     def revise(self, request: Request[Any, Any, Any], actor: Actor,
+               desk: ServiceDesk,
                data: StandardsRevision) -> StandardsView:
         standards = [ServiceStandard(
             code=s.code, title=s.title, target=TargetKind(s.target), seconds=s.seconds,
             channel=s.channel, department=s.department, service_code=s.service_code,
             complaint=s.complaint, basis=TimeBasis(s.basis), pausable=s.pausable,
             at_risk_share=s.at_risk_share) for s in data.standards]
-        desk = _desk(request)
         for standard in standards:
             if standard.department and desk.find_department(standard.department) is None:
                 raise InvalidValue(f"no department {standard.department!r}", "department")
@@ -119,17 +116,19 @@ class ServiceLevelController(Controller):
     @get("/admin/calendar/closures", operation_id="closures_list",
          responses=problem_docs(401), sync_to_thread=True,
          summary="Every closure added to the business calendar")
-    def closures(self, request: Request[Any, Any, Any], actor: Actor) -> list[ClosureView]:
+    def closures(self, request: Request[Any, Any, Any], actor: Actor,
+                 desk: ServiceDesk) -> list[ClosureView]:
         return [ClosureView(day=c.day, reason=c.reason, from_time=c.from_time,
                             until_time=c.until_time, recorded_at=c.recorded_at.astimezone(UTC))
-                for c in _desk(request).calendar_book().closures]
+                for c in desk.calendar_book().closures]
 
     @post("/admin/calendar/closures", operation_id="closures_add",
          responses=problem_docs(400, 401, 403, 413, 422), sync_to_thread=True,
           status_code=201, summary="Close the desk for a day or part of one (administrators)")
     def add(self, request: Request[Any, Any, Any], actor: Actor,
+            desk: ServiceDesk,
             data: ClosureBody) -> Response[ClosureView]:
-        closure = add_closure(_desk(request), actor, day=data.day, from_time=data.from_time,
+        closure = add_closure(desk, actor, day=data.day, from_time=data.from_time,
                               until_time=data.until_time, reason=data.reason)
         # A closure has no address of its own: the list it joins is where it is read.
         return Response(ClosureView(day=closure.day, reason=closure.reason,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -79,7 +80,9 @@ def test_two_workers_share_the_numbering_and_the_read_models(tmp_path: Path) -> 
 def test_workers_are_refused_on_sqlite(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     result = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--workers", "2"],
-                            cwd=ROOT, env=environment(settings), capture_output=True,
+                            cwd=ROOT, env=environment(
+                                settings, CIVICDESK_JWT_SECRET=secrets.token_urlsafe(32)),
+                            capture_output=True,
                             text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert re.search(r"--workers needs PostgreSQL", result.stderr)

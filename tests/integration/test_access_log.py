@@ -16,6 +16,7 @@ from domain.actors import Actor, Role
 from infrastructure.access_log import TABLE, AccessLog, DisclosureNotRecorded
 from infrastructure.settings import Settings
 from tests.command_line import civicdesk
+from tests.commanding import change_case
 from tests.tampering import Dba
 
 if TYPE_CHECKING:
@@ -87,8 +88,8 @@ class TestDisclosuresOfWrites:
         # when a command whose answer discloses the case runs
         with pytest.raises(DisclosureNotRecorded), \
                 log.disclosing_writes(CSR, "POST /acknowledge", ("contact",)):
-            desk.change_case(CSR, case_id, "acknowledge", expected_version=None,
-                             message="We have it")
+            change_case(desk, CSR, case_id, "acknowledge", expected_version=None,
+                        message="We have it")
         # then nothing was saved: no answer can be a 500 for a write that was saved
         assert desk.log_position() == position
         assert desk.get_case(CSR, case_id).version == version
