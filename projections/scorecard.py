@@ -141,13 +141,18 @@ class ScorecardProjection(Projection["ScorecardView"]):
 
     @process_event.register(Events.SurveyAnswered)
     def _surveyed(self, event: Any, tracking: Tracking) -> None:
+        # One answer per case per kind counts, the latest (domain.surveys): each kind the
+        # answer gives replaces the case's earlier score of that kind, the others stay.
         csat, nps, ces = event.csat, event.nps, event.ces
-        self.view.add_to_case(tracking, event.originator_id, {
-            "csat_sum": csat or 0, "csat_responses": int(csat is not None),
-            "nps_responses": int(nps is not None),
-            "nps_promoters": int(nps is not None and nps >= 9),
-            "nps_detractors": int(nps is not None and nps <= 6),
-            "ces_sum": ces or 0, "ces_responses": int(ces is not None)})
+        latest: dict[str, int] = {}
+        if csat is not None:
+            latest.update(csat_sum=csat, csat_responses=1)
+        if nps is not None:
+            latest.update(nps_responses=1, nps_promoters=int(nps >= 9),
+                          nps_detractors=int(nps <= 6))
+        if ces is not None:
+            latest.update(ces_sum=ces, ces_responses=1)
+        self.view.update_case(tracking, event.originator_id, latest)
 
     @process_event.register(Events.TargetsSet)
     def _targets_set(self, event: Any, tracking: Tracking) -> None:

@@ -61,10 +61,11 @@ def first_contact(seen: Replayed) -> FirstContact:
 
 
 def satisfaction(seen: Replayed) -> Satisfaction:
-    answers = [s for f in seen.followed for s in f.case.surveys]
-    csat = [s["csat"] for s in answers if s["csat"] is not None]
-    nps = [s["nps"] for s in answers if s["nps"] is not None]
-    ces = [s["ces"] for s in answers if s["ces"] is not None]
+    # One answer per case per kind counts, the latest (domain.surveys).
+    scores = [f.case.survey_scores for f in seen.followed]
+    csat = [s["csat"] for s in scores if "csat" in s]
+    nps = [s["nps"] for s in scores if "nps" in s]
+    ces = [s["ces"] for s in scores if "ces" in s]
     promoters = sum(1 for n in nps if n >= 9)
     detractors = sum(1 for n in nps if n <= 6)
     return Satisfaction(

@@ -6,7 +6,8 @@ business day is 8 hours; DST starts Sunday March 8 and leaves opening hours wher
 A  email, information, public works; received Wed Mar 4 10:00; outbound reply 12:00 (30 min);
    resolved Thu 10:00; survey CSAT 5, NPS 10, CES 2.
 B  telephone, payment, public works; received Wed Mar 4 11:00 after a 45 s wait; the call
-   11:05 (15 min); resolved at first contact 11:10; survey 4, 9, 1.
+   11:05 (15 min); resolved at first contact 11:10; survey 4, 9, 1, then a second answer
+   -, 7, 6 (the latest of each kind counts: CSAT 4, NPS 7, CES 6).
 C  email, issue or complaint, public works; received Thu Mar 5 15:00; acknowledgement breached
    Mon Mar 9 15:00 (recorded), acknowledged Tue 09:30; classified a complaint; a call (20 min);
    escalated to the department manager; resolved Wed Mar 11 10:00; escalated to the director
@@ -16,7 +17,7 @@ D  written, approval, public works; stamped Received Mon Mar 2 09:00, entered We
    10:00.
 E  social media, tangible service, planning; received Wed Mar 4 13:00; warm transfer to public
    works 14:00; waits on the customer Thu Mar 5 09:00 to Mon Mar 9 09:00; a message (10 min);
-   never answered; survey -, 7, 6.
+   never answered, so never surveyed (an answer on it is refused).
 F  in person, consultation, public works; received Wed Mar 4 14:00 after a 15 minute wait;
    warm transfer to community.
 H  email, information, public works; received Tue Mar 31 21:00 (Apr 1 01:00 UTC); nothing yet.
@@ -53,6 +54,7 @@ from application.scorecards import (
 from application.service_levels import add_closure
 from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidValue
+from domain.surveys import CaseNotResolved
 from domain.targets import TargetState
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
@@ -164,7 +166,9 @@ def record_history(desk: ServiceDesk, clock: MovableClock) -> dict[str, UUID]:
     survey(desk, cases["A"], 5, 10, 2)
     survey(desk, cases["B"], 4, 9, 1)
     survey(desk, cases["C"], 2, 3, None)
-    survey(desk, cases["E"], None, 7, 6)
+    survey(desk, cases["B"], None, 7, 6)
+    with pytest.raises(CaseNotResolved):
+        survey(desk, cases["E"], None, 7, 6)
     revise_department(desk, ADMIN, PW, hourly_rate_cents=6000)
     clock.now = toronto(4, 1, 9)
     cases["H"] = receive(desk, "email", "information", received_at=toronto(3, 31, 21))
@@ -355,12 +359,15 @@ class TestComplaintsEffortSatisfaction:
     def test_satisfaction_averages_and_nps_with_response_counts(
             self, history: History) -> None:
         s = history.scorecard().satisfaction
-        # CSAT 5, 4, 2: 11 / 3 = 3.67; CES 2, 1, 6: 9 / 3 = 3.00
-        # NPS 10, 9 promoters, 7 passive, 3 detractor: (2 - 1) / 4 = 25.0
+        # One answer per case per kind, the latest: A (5, 10, 2), B (4, 7, 6; its nps 9 and
+        # ces 1 superseded), C (2, 3, -).
+        # CSAT 5, 4, 2: 11 / 3 = 3.67; CES 2, 6: 8 / 2 = 4.00
+        # NPS 10 promoter, 7 passive, 3 detractor: (1 - 1) / 3 = 0.0 (all four answers
+        # counted would give (2 - 1) / 4 = 25.0)
         assert (s.csat_responses, s.csat_average, s.ces_responses, s.ces_average) == (
-            3, Decimal("3.67"), 3, Decimal("3.00"))
+            3, Decimal("3.67"), 2, Decimal("4.00"))
         assert (s.nps_responses, s.promoters, s.passives, s.detractors, s.nps) == (
-            4, 2, 1, 1, Decimal("25.0"))
+            3, 1, 1, 1, Decimal("0.0"))
 
     def test_a_period_without_cases_has_no_averages(self, history: History) -> None:
         card = history.scorecard(period="2026-02")
