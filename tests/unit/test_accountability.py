@@ -336,9 +336,13 @@ class TestBreaches:
                                                       "calendar"]
 
     def test_breaches_by_department(self, report: AccountabilityReport) -> None:
-        # planning: 002 (1) + 003 (2); public-works: 004 (1)
-        assert {d.code: d.breaches for d in report.departments} == {
-            "planning": 3, "public-works": 1}
+        # planning: 003 breached both its promises (2), 002 was met late (1, not a breach);
+        # public-works: 004's wait breached (1)
+        assert {d.code: (d.breaches, d.met_late) for d in report.departments} == {
+            "planning": (2, 1), "public-works": (1, 0)}
+        # the departments' breaches add up to the standards' breached column: 2 + 1 = 3
+        assert sum(d.breaches for d in report.departments) == sum(
+            r.outcomes.breached for r in report.standards) == 3
 
 
 class TestComplaints:
