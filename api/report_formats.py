@@ -43,15 +43,19 @@ def _outcomes(o: Outcomes) -> tuple[Cell, ...]:
 
 def tables(report: AccountabilityReport) -> list[Table]:
     """The report as flat tables, in the order a reader meets them."""
-    s, t, f, e = report.satisfaction, report.transfers, report.first_contact, report.effort
+    s, t, f, e = (report.satisfaction, report.transfers_of_cases, report.first_contact,
+                  report.effort)
     summary: list[tuple[Cell, ...]] = [
         ("town", report.town), ("period", report.period.label),
         ("first_day", report.period.first_day), ("last_day", report.period.last_day),
         ("department", report.department or "all"), ("as_of", report.as_of),
         ("standards_version", report.standards_version), ("cases", report.cases),
-        ("transfers", t.transfers), ("warm_transfers", t.warm), ("cold_transfers", t.cold),
-        ("warm_transfer_share_percent", t.warm_share),
-        ("cases_transferred", t.cases_transferred), ("transfers_per_case", t.per_case),
+        ("transfers_of_cases", t.transfers), ("transfers_of_cases_warm", t.warm),
+        ("transfers_of_cases_cold", t.cold),
+        ("transfers_of_cases_warm_share_percent", t.warm_share),
+        ("transfers_of_cases_customer_informed", t.customer_informed),
+        ("transfers_of_cases_informed_share_percent", t.informed_share),
+        ("cases_transferred", t.cases_transferred), ("transfers_of_cases_per_case", t.per_case),
         ("resolved_cases", f.resolved), ("resolved_at_first_contact", f.at_first_contact),
         ("first_contact_resolution_percent", f.rate),
         ("csat_responses", s.csat_responses), ("csat_average", s.csat_average),

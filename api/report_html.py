@@ -91,6 +91,10 @@ DEFINITIONS = (
     ("Hours late", "Business hours (Monday to Friday, 08:30 to 16:30, less holidays and "
      "closures) for business-time standards; clock time for wait-time standards, where it is "
      "how much the measured wait exceeded the promise."),
+    ("Transfers of these cases", "Every transfer of the cases reported, whichever department "
+     "made it; warm share and the share where the customer was told are of those transfers; "
+     "per case is divided by the cases reported. (A department's scorecard publishes another "
+     "figure, transfers made, counting the transfers that department made.)"),
     ("First-contact resolution", "Resolved or closed cases resolved at first contact, as a "
      "share of all resolved or closed cases."),
     ("CSAT, NPS, CES", "CSAT is the average of 1-5 answers; NPS is the share of promoters (9-10) "
@@ -342,7 +346,8 @@ def render_html(report: AccountabilityReport) -> str:
     scope = (f"{report.department_name or report.department} ({report.department})"
              if report.department else "All departments")
     period = report.period
-    s, t, f, e = report.satisfaction, report.transfers, report.first_contact, report.effort
+    s, t, f, e = (report.satisfaction, report.transfers_of_cases, report.first_contact,
+                  report.effort)
     standards = html_table(
         "Every published standard: promises made and kept", ("Standard", "Title", "In force",
                                                               *OUTCOME_COLUMNS),
@@ -401,7 +406,7 @@ def render_html(report: AccountabilityReport) -> str:
             ("Promises met late", len(met_late)),
             ("Complaints", len(report.complaints)),
             ("First-contact resolution", _pct(f.rate)),
-            ("Warm transfers", _pct(t.warm_share)),
+            ("Warm share of transfers of these cases", _pct(t.warm_share)),
             ("CSAT (1-5)", s.csat_average), ("NPS", s.nps), ("CES (1-7)", s.ces_average),
             ("Staff effort (hours)", e.hours), ("Staff cost ($)", e.cost),
             ("Standards version", report.standards_version),
@@ -430,9 +435,12 @@ def render_html(report: AccountabilityReport) -> str:
                             [(human(r.level), r.complaints) for r in report.complaint_levels],
                             numeric=[1]), complaint_rows, debrief_rows),
         _section("transfers", "Transfers and first-contact resolution", _figures([
-            ("Transfers", t.transfers), ("Warm", t.warm), ("Cold", t.cold),
-            ("Warm-transfer share", _pct(t.warm_share)),
-            ("Cases transferred", t.cases_transferred), ("Transfers per case", t.per_case),
+            ("Transfers of these cases", t.transfers), ("Warm", t.warm), ("Cold", t.cold),
+            ("Warm share of transfers of these cases", _pct(t.warm_share)),
+            ("Customer told of the transfer", t.customer_informed),
+            ("Share of transfers where the customer was told", _pct(t.informed_share)),
+            ("Cases transferred", t.cases_transferred),
+            ("Transfers of these cases per case", t.per_case),
             ("Resolved cases", f.resolved), ("Resolved at first contact", f.at_first_contact),
             ("First-contact resolution rate", _pct(f.rate))])),
         _section("satisfaction", "Customer satisfaction", _figures([

@@ -67,7 +67,7 @@ def _times(section: str, times: BusinessTimes) -> list[Row]:
 
 def rows(card: Scorecard) -> list[Row]:
     """The scorecard as (section, metric, dimension, value) rows."""
-    t, f, c, e, s = (card.transfers, card.first_contact, card.complaints, card.effort,
+    t, f, c, e, s = (card.transfers_made, card.first_contact, card.complaints, card.effort,
                      card.satisfaction)
     return [
         ("scorecard", "department", "", card.department),
@@ -86,10 +86,14 @@ def rows(card: Scorecard) -> list[Row]:
                                  ("share_met_percent", r.share_met)))),
         *_times("time_to_acknowledge", card.time_to_acknowledge),
         *_times("time_to_resolve", card.time_to_resolve),
-        ("transfers", "made", "", t.made), ("transfers", "warm", "", t.warm),
-        ("transfers", "cold", "", t.cold), ("transfers", "warm_share_percent", "", t.warm_share),
-        ("transfers", "cases_handled", "", t.cases_handled),
-        ("transfers", "per_case", "", t.per_case), ("transfers", "received", "", t.received),
+        ("transfers_made", "made", "", t.made), ("transfers_made", "warm", "", t.warm),
+        ("transfers_made", "cold", "", t.cold),
+        ("transfers_made", "warm_share_percent", "", t.warm_share),
+        ("transfers_made", "customer_informed", "", t.customer_informed),
+        ("transfers_made", "informed_share_percent", "", t.informed_share),
+        ("transfers_made", "cases_handled", "", t.cases_handled),
+        ("transfers_made", "per_case_handled", "", t.per_case_handled),
+        ("transfers_received", "received", "", card.transfers_received),
         ("first_contact", "resolved", "", f.resolved),
         ("first_contact", "at_first_contact", "", f.at_first_contact),
         ("first_contact", "rate_percent", "", f.rate),

@@ -23,9 +23,12 @@ both report the same thing, so council never sees two answers to one question:
 - Median and 90th percentile: nearest rank. The p-th percentile of n values sorted ascending is
   the value at rank ceil(p x n / 100), so the median of an even count is the lower middle value
   and every figure is a time some case actually took.
-- Transfers (on the period's cases, whenever made): made (out of the department), warm and
-  cold, the share warm; per case = transfers made / cases the department handled (owns now, or
-  transferred away); received = transfers into the department.
+- Transfers made (`transfers_made`; on the period's cases, whenever made): transfers out of
+  the department, warm and cold, the share warm, the share where the customer was told
+  (`customer_informed`); per case handled = transfers made / cases the department handled (owns
+  now, or transferred away). Transfers received (`transfers_received`): into the department.
+  The accountability report's `transfers_of_cases` is another figure with another name: every
+  transfer of the cases reported, whoever made it (README, "Metrics glossary").
 - First-contact resolution: the share of resolved (or closed) cases resolved at first contact.
 - Complaints: cases classified as complaints; escalations per level = complaints that reached
   that rung; debriefs done.
@@ -102,6 +105,7 @@ class TargetFacts:
 class TransferFacts:
     case_id: UUID
     warm: bool
+    customer_informed: bool
 
 
 @dataclass(frozen=True)
@@ -148,13 +152,16 @@ class BusinessTimes:
 
 @dataclass(frozen=True)
 class TransferFigures:
+    """Transfers the department made (out of it), on its cases of the period."""
+
     made: int
     warm: int
     cold: int
-    warm_share: Decimal | None
+    warm_share: Decimal | None  # percent of transfers made
+    customer_informed: int
+    informed_share: Decimal | None  # percent of transfers made where the customer was told
     cases_handled: int
-    per_case: Decimal | None
-    received: int
+    per_case_handled: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -207,7 +214,8 @@ class Scorecard:
     standards: list[StandardFigures]
     time_to_acknowledge: BusinessTimes
     time_to_resolve: BusinessTimes
-    transfers: TransferFigures
+    transfers_made: TransferFigures
+    transfers_received: int  # transfers into the department, on its cases of the period
     first_contact: FirstContactFigures
     complaints: ComplaintFigures
     effort: EffortFigures
@@ -261,11 +269,12 @@ def _standards(targets: list[TargetFacts], now: datetime) -> list[StandardFigure
 def _transfers(facts: ScorecardFacts) -> TransferFigures:
     made = facts.transfers_made
     warm = sum(1 for t in made if t.warm)
+    informed = sum(1 for t in made if t.customer_informed)
     handled = len({c.id for c in facts.cases} | {t.case_id for t in made})
     return TransferFigures(
         made=len(made), warm=warm, cold=len(made) - warm, warm_share=percent(warm, len(made)),
-        cases_handled=handled,
-        per_case=_mean(len(made), handled), received=facts.transfers_received)
+        customer_informed=informed, informed_share=percent(informed, len(made)),
+        cases_handled=handled, per_case_handled=_mean(len(made), handled))
 
 
 def _complaints(cases: list[CaseFacts]) -> ComplaintFigures:
@@ -311,7 +320,7 @@ def build_scorecard(department: str, period: Period, facts: ScorecardFacts,
                                     if c.first_response_seconds is not None]),
         time_to_resolve=_times([c.resolved_seconds for c in resolved
                                 if c.resolved_seconds is not None]),
-        transfers=_transfers(facts),
+        transfers_made=_transfers(facts), transfers_received=facts.transfers_received,
         first_contact=FirstContactFigures(
             resolved=len(resolved), at_first_contact=sum(c.at_first_contact for c in resolved),
             rate=percent(sum(c.at_first_contact for c in resolved), len(resolved))),

@@ -261,7 +261,7 @@ class Case(Aggregate):
         self.department = to_department
         self.assignee = None
         self.transfers.append({"from": from_department, "to": to_department, "warm": warm,
-                               "at": occurred_at})
+                               "customer_informed": customer_informed, "at": occurred_at})
 
     def acknowledge(self, *, message: str, actor: Actor, occurred_at: datetime,
                     now: datetime) -> None:

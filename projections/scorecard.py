@@ -122,7 +122,8 @@ class ScorecardProjection(Projection["ScorecardView"]):
     @process_event.register(Events.Transferred)
     def _transferred(self, event: Any, tracking: Tracking) -> None:
         self.view.transferred(tracking, event.originator_id, event.originator_version,
-                              event.from_department, event.to_department, event.warm)
+                              event.from_department, event.to_department, event.warm,
+                              event.customer_informed)
 
     @process_event.register(Events.Classified)
     def _classified(self, event: Any, tracking: Tracking) -> None:
@@ -265,7 +266,8 @@ class ScorecardView(View):
             f"met_at {moment}, breached_at {moment}, PRIMARY KEY (case_id, name))",
             f"CREATE TABLE IF NOT EXISTS {transfers} (case_id {uuid} NOT NULL, "
             "version BIGINT NOT NULL, from_department TEXT NOT NULL, "
-            "to_department TEXT NOT NULL, warm INTEGER NOT NULL, PRIMARY KEY (case_id, version))",
+            "to_department TEXT NOT NULL, warm INTEGER NOT NULL, "
+            "customer_informed INTEGER NOT NULL, PRIMARY KEY (case_id, version))",
             f"CREATE INDEX IF NOT EXISTS {self.index_name(transfers, 'from')} "
             f"ON {transfers} (from_department)",
             f"CREATE INDEX IF NOT EXISTS {self.index_name(transfers, 'to')} "
@@ -400,15 +402,15 @@ class ScorecardView(View):
                 f"WHERE id = {mark}", [to_level, self._id(case_id)])
 
     def transferred(self, tracking: Tracking, case_id: UUID, version: int, from_department: str,
-                    to_department: str, warm: bool) -> None:
+                    to_department: str, warm: bool, customer_informed: bool) -> None:
         mark = self.placeholder
         with self.writing(tracking) as cursor:
             self._set(cursor, case_id, {"department": to_department})
             cursor.execute(f"INSERT INTO {self.transfers_table} (case_id, version, "
-                           "from_department, to_department, warm) "
-                           f"VALUES ({', '.join([mark] * 5)})",
+                           "from_department, to_department, warm, customer_informed) "
+                           f"VALUES ({', '.join([mark] * 6)})",
                            [self._id(case_id), version, from_department, to_department,
-                            int(warm)])
+                            int(warm), int(customer_informed)])
 
     def put_targets(self, tracking: Tracking, case_id: UUID, targets: list[Target], *,
                     replace_all: bool = False) -> None:
@@ -550,12 +552,13 @@ class ScorecardView(View):
             targets = [TargetFacts(row["standard_code"], time_out(row["due_at"]),
                                    moment(row["paused_at"]), moment(row["met_at"]),
                                    moment(row["breached_at"])) for row in cursor.fetchall()]
-            cursor.execute(f"SELECT r.case_id, r.warm FROM {self.transfers_table} r "
+            cursor.execute(f"SELECT r.case_id, r.warm, r.customer_informed "
+                           f"FROM {self.transfers_table} r "
                            f"JOIN {self.cases_table} c ON c.id = r.case_id "
                            f"WHERE r.from_department = {mark} AND {period_only} "
                            "ORDER BY r.case_id, r.version", scope)
-            made = [TransferFacts(self.id_out(row["case_id"]),
-                                  bool(row["warm"])) for row in cursor.fetchall()]
+            made = [TransferFacts(self.id_out(row["case_id"]), bool(row["warm"]),
+                                  bool(row["customer_informed"])) for row in cursor.fetchall()]
             cursor.execute(f"SELECT COUNT(*) AS n FROM {self.transfers_table} r "
                            f"JOIN {self.cases_table} c ON c.id = r.case_id "
                            f"WHERE r.to_department = {mark} AND {period_only}", scope)

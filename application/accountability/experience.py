@@ -12,12 +12,17 @@ from domain.values import Status
 
 @dataclass(frozen=True)
 class Transfers:
+    """Every transfer of the cases reported, whichever department made it (the scorecard's
+    `transfers_made` counts a department's own transfers instead)."""
+
     transfers: int
     warm: int
     cold: int
-    warm_share: Decimal | None
+    warm_share: Decimal | None  # percent of the transfers
+    customer_informed: int
+    informed_share: Decimal | None  # percent of the transfers where the customer was told
     cases_transferred: int
-    per_case: Decimal | None
+    per_case: Decimal | None  # transfers / cases reported
 
 
 @dataclass(frozen=True)
@@ -43,10 +48,12 @@ class Satisfaction:
 def transfers(seen: Replayed) -> Transfers:
     moves = [t for f in seen.followed for t in f.case.transfers]
     warm = sum(1 for t in moves if t["warm"])
+    informed = sum(1 for t in moves if t.get("customer_informed"))
     cases = len(seen.followed)
     return Transfers(
         transfers=len(moves), warm=warm, cold=len(moves) - warm,
-        warm_share=percent(warm, len(moves)),
+        warm_share=percent(warm, len(moves)), customer_informed=informed,
+        informed_share=percent(informed, len(moves)),
         cases_transferred=sum(1 for f in seen.followed if f.case.transfers),
         per_case=(Decimal(len(moves)) / cases).quantize(CENT, ROUND_HALF_UP)
         if cases else None)

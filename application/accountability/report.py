@@ -47,7 +47,7 @@ class AccountabilityReport:
     departments: list[DepartmentRow]
     complaints: list[ComplaintRow]
     complaint_levels: list[LevelRow]
-    transfers: Transfers
+    transfers_of_cases: Transfers
     first_contact: FirstContact
     satisfaction: Satisfaction
     effort: Effort
@@ -79,6 +79,6 @@ def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
         departments=volumes.departments(seen, judged),
         complaints=complaint_figures.complaints(seen),
         complaint_levels=complaint_figures.levels(seen),
-        transfers=experience.transfers(seen), first_contact=experience.first_contact(seen),
+        transfers_of_cases=experience.transfers(seen), first_contact=experience.first_contact(seen),
         satisfaction=experience.satisfaction(seen), effort=volumes.effort(seen),
         chain=Chain(seen.head, link_at(seen.head)))

@@ -98,7 +98,7 @@ class TestJson:
                                   "hourly_rate": "55.00", "cost": "27.50"}
         assert card["satisfaction"]["nps"] == "100.0"  # one promoter, no detractors
         assert card["satisfaction"]["ces_average"] == "3.00"
-        assert card["transfers"]["per_case"] == "0.00"
+        assert card["transfers_made"]["per_case_handled"] == "0.00"
         assert card["complaints"]["escalations"] == {
             "department_manager": 0, "director": 0, "cao": 0, "ombudsman": 0}
 

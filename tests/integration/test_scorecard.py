@@ -321,14 +321,18 @@ class TestTransfersAndFirstContact:
     def test_transfers_count_for_the_department_that_made_them(self, history: History) -> None:
         # Public works transferred D (cold) and F (warm) away and received E: 2 made, 1 warm =
         # 50.0 %; it handled A B C E H (owns them) and D F (sent on) = 7; 2 / 7 = 0.29 per case
+        # handled; the customer was told of F's transfer (warm), not D's: 1 / 2 = 50.0 %
         card = history.scorecard()
-        t = card.transfers
-        assert (t.made, t.warm, t.cold, t.warm_share, t.cases_handled, t.per_case,
-                t.received) == (2, 1, 1, Decimal("50.0"), 7, Decimal("0.29"), 1)
-        # Planning sent E on warm and received D: 1 / 2 handled = 0.50
-        p = history.scorecard(PLANNING).transfers
-        assert (p.made, p.warm_share, p.cases_handled, p.per_case, p.received) == (
-            1, Decimal("100.0"), 2, Decimal("0.50"), 1)
+        t = card.transfers_made
+        assert (t.made, t.warm, t.cold, t.warm_share, t.cases_handled, t.per_case_handled,
+                card.transfers_received) == (2, 1, 1, Decimal("50.0"), 7, Decimal("0.29"), 1)
+        assert (t.customer_informed, t.informed_share) == (1, Decimal("50.0"))
+        # Planning sent E on warm (customer told) and received D: 1 / 2 handled = 0.50
+        planning = history.scorecard(PLANNING)
+        p = planning.transfers_made
+        assert (p.made, p.warm_share, p.cases_handled, p.per_case_handled,
+                planning.transfers_received) == (1, Decimal("100.0"), 2, Decimal("0.50"), 1)
+        assert (p.customer_informed, p.informed_share) == (1, Decimal("100.0"))
 
     def test_first_contact_resolution_is_the_share_of_resolved_cases(
             self, history: History) -> None:
@@ -371,7 +375,8 @@ class TestComplaintsEffortSatisfaction:
 
     def test_a_period_without_cases_has_no_averages(self, history: History) -> None:
         card = history.scorecard(period="2026-02")
-        assert (card.satisfaction.nps, card.first_contact.rate, card.transfers.per_case,
+        assert (card.satisfaction.nps, card.first_contact.rate,
+                card.transfers_made.per_case_handled,
                 card.time_to_resolve.median_seconds) == (None, None, None, None)
 
 

@@ -367,10 +367,12 @@ class TestComplaints:
 
 class TestTransfersAndFirstContact:
     def test_transfers_and_the_warm_share(self, report: AccountabilityReport) -> None:
-        t = report.transfers
+        t = report.transfers_of_cases
         # 003 warm, 006 cold: 1 of 2 warm = 50.0 %; 2 transfers over 6 cases = 0.33 a case
         assert (t.transfers, t.warm, t.cold, t.cases_transferred) == (2, 1, 1, 2)
         assert (t.warm_share, t.per_case) == (Decimal("50.0"), Decimal("0.33"))
+        # the customer was told of 003's (warm) transfer, not of 006's: 1 of 2 = 50.0 %
+        assert (t.customer_informed, t.informed_share) == (1, Decimal("50.0"))
 
     def test_first_contact_resolution_rate(self, report: AccountabilityReport) -> None:
         f = report.first_contact
