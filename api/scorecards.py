@@ -1,10 +1,12 @@
 """`GET /api/v1/scorecards`: a department's scorecard for a month, quarter or year, JSON or CSV.
 
 The figures and their definitions are `application.scorecards`'. CSV is one long table with the
-header `section,metric,dimension,value`, one figure a row in the order of the JSON document:
-`dimension` names the channel, purpose, standard or escalation level a figure is broken down by
-and is empty otherwise; a figure with no value (an average of nothing) is an empty cell. One
-long table, rather than a table per section, stays one file that any spreadsheet pivots.
+header `section,metric,dimension,value,count,note`, one figure a row in the order of the JSON
+document: `dimension` names the channel, purpose, standard or escalation level a figure is
+broken down by and is empty otherwise. A share or average also fills `count` (the results it is
+computed from); one that is not rated (too few results, or none) has an empty `value` and says
+why in `note` ("too few to rate: 3 of the 10 needed"). One long table, rather than a table per
+section, stays one file that any spreadsheet pivots.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from api.media_forms import operation_with_forms
 from api.plain_text import PERIOD_CHARACTERS
 from api.problems import problem_doc
 from api.read_your_writes import LAST_POSITION, RETRY_AFTER, WAIT_SECONDS, wait_for
-from application.accountability import parse_period
+from application.accountability import Rated, parse_period
 from application.desk import ServiceDesk
 from application.scorecards import (
     SCORECARD_NAME,
@@ -42,12 +44,14 @@ from domain.errors import InvalidValue
 
 Format = Literal["json", "csv"]
 CSV = "text/csv"  # Litestar adds "; charset=utf-8" to a text/* type itself
-CSV_HEADER = ("section", "metric", "dimension", "value")
-Value = str | int | Decimal | date | datetime | None
+CSV_HEADER = ("section", "metric", "dimension", "value", "count", "note")
+Value = str | int | Decimal | date | datetime | Rated | None
 Row = tuple[str, str, str, Value]
 
 
 def _text(value: Value) -> str:
+    if isinstance(value, Rated):
+        return _text(value.value)
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -77,6 +81,7 @@ def rows(card: Scorecard) -> list[Row]:
         ("scorecard", "last_day", "", card.period.last_day),
         ("scorecard", "as_of", "", card.as_of),
         ("scorecard", "position", "", card.position),
+        ("scorecard", "min_sample", "", card.min_sample),
         ("volumes", "cases", "", card.cases),
         *(("volumes", "cases_by_channel", k, v) for k, v in card.by_channel.items()),
         *(("volumes", "cases_by_purpose", k, v) for k, v in card.by_purpose.items()),
@@ -120,14 +125,16 @@ def to_csv(card: Scorecard) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    writer.writerows((section, metric, dimension, _text(value))
-                     for section, metric, dimension, value in rows(card))
+    writer.writerows(
+        (section, metric, dimension, _text(value),
+         *((value.count, value.reason or "") if isinstance(value, Rated) else ("", "")))
+        for section, metric, dimension, value in rows(card))
     return text.getvalue().encode("utf-8")
 
 
 ScorecardOperation = operation_with_forms(
     "The scorecard: JSON (format=json) or one long CSV table (format=csv)",
-    {"text/csv": "one table: section,metric,dimension,value"})
+    {"text/csv": "one table: section,metric,dimension,value,count,note"})
 
 
 @get("/api/v1/scorecards", operation_id="scorecard", tags=["reports"],
@@ -142,8 +149,12 @@ ScorecardOperation = operation_with_forms(
          "and to resolve; transfers the department made, per case it handled and the share "
          "warm; first-contact resolution; complaints, escalations per level, debriefs; effort "
          "hours and cost at the department's hourly rate; CSAT, NPS and CES with response "
-         "counts. A case counts for the department that owns it now. `format`: json, or csv "
-         "(one long table `section,metric,dimension,value`). Staff and managers see their own "
+         "counts. A case counts for the department that owns it now. Every share and average "
+         "is `{value, count, rated, reason}`: from fewer results than the desk's minimum "
+         "sample (CIVICDESK_MIN_SAMPLE, 10 unless set) it is not rated (value null, "
+         "rated false, reason \"too few to rate: ...\"). `format`: json, or csv "
+         "(one long table `section,metric,dimension,value,count,note`). Staff and managers "
+         "see their own "
          "departments' scorecards; the other roles every department's. `min_position` (an "
          "`X-Civicdesk-Position` a command answered) waits up to "
          f"{WAIT_SECONDS:g} s for the scorecard to include that command. Errors: 400 "
@@ -181,7 +192,8 @@ async def scorecard(
         wait_for(request, min_position, SCORECARD_NAME)
         try:
             card = department_scorecard(query, actor, department=department, period=period,
-                                        now=desk.clock())
+                                        now=desk.clock(),
+                                        min_sample=request.app.state.settings.min_sample)
         except InvalidValue as error:
             if error.field != "department" or desk.find_department(department) is None:
                 raise

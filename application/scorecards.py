@@ -36,6 +36,11 @@ both report the same thing, so council never sees two answers to one question:
   rate as it stands now (set by `PATCH /api/v1/departments/{code}`).
 - Satisfaction: CSAT average (1-5), NPS = % promoters (9-10) minus % detractors (0-6), CES
   average (1-7), each with its response count.
+- Minimum sample: every share and average (share met, warm share, informed share, transfers
+  per case handled, first-contact resolution, CSAT, NPS, CES) is a `Rated`: its value, the
+  number of results it is computed from, and whether it is rated. From fewer than `min_sample`
+  results (CIVICDESK_MIN_SAMPLE, 10 unless set) it is "too few to rate": no value, its count
+  and the reason, never a 0 % or 100 % drawn from two cases.
 Rounding as in the accountability report: percentages to 0.1, averages and hours to 0.01,
 money to the cent, half up.
 """
@@ -52,11 +57,14 @@ from uuid import UUID
 from application.access import can_see_department
 from application.accountability import (
     CENT,
+    MIN_SAMPLE,
     Period,
+    Rated,
     dollars,
     hours,
     parse_period,
     percent,
+    rated,
 )
 from domain.actors import Actor
 from domain.errors import Forbidden, InvalidValue
@@ -138,7 +146,7 @@ class StandardFigures:
     met_late: int
     breached: int
     open: int
-    share_met: Decimal | None  # percent of decided targets met on time
+    share_met: Rated  # percent of decided targets met on time
 
 
 @dataclass(frozen=True)
@@ -157,18 +165,18 @@ class TransferFigures:
     made: int
     warm: int
     cold: int
-    warm_share: Decimal | None  # percent of transfers made
+    warm_share: Rated  # percent of transfers made
     customer_informed: int
-    informed_share: Decimal | None  # percent of transfers made where the customer was told
+    informed_share: Rated  # percent of transfers made where the customer was told
     cases_handled: int
-    per_case_handled: Decimal | None
+    per_case_handled: Rated
 
 
 @dataclass(frozen=True)
 class FirstContactFigures:
     resolved: int
     at_first_contact: int
-    rate: Decimal | None
+    rate: Rated
 
 
 @dataclass(frozen=True)
@@ -191,14 +199,14 @@ class EffortFigures:
 @dataclass(frozen=True)
 class SatisfactionFigures:
     csat_responses: int
-    csat_average: Decimal | None
+    csat_average: Rated
     nps_responses: int
     promoters: int
     passives: int
     detractors: int
-    nps: Decimal | None
+    nps: Rated
     ces_responses: int
-    ces_average: Decimal | None
+    ces_average: Rated
 
 
 @dataclass(frozen=True)
@@ -207,6 +215,7 @@ class Scorecard:
     department_name: str
     period: Period
     as_of: datetime  # targets are judged at this moment
+    min_sample: int  # fewest results a share or average is rated from
     position: int  # the log position the figures are as of
     cases: int
     by_channel: dict[str, int]
@@ -253,7 +262,8 @@ def _mean(total: int, count: int) -> Decimal | None:
     return None if not count else (Decimal(total) / count).quantize(CENT, ROUND_HALF_UP)
 
 
-def _standards(targets: list[TargetFacts], now: datetime) -> list[StandardFigures]:
+def _standards(targets: list[TargetFacts], now: datetime,
+               minimum: int) -> list[StandardFigures]:
     counts: dict[str, Counter[str]] = {}
     for target in targets:
         counts.setdefault(target.standard_code, Counter())[outcome(target, now)] += 1
@@ -262,19 +272,22 @@ def _standards(targets: list[TargetFacts], now: datetime) -> list[StandardFigure
         c = counts[code]
         decided = c["met"] + c["met_late"] + c["breached"]
         rows.append(StandardFigures(code, c["met"], c["met_late"], c["breached"], c["open"],
-                                    percent(c["met"], decided)))
+                                    rated(percent(c["met"], decided), decided, minimum)))
     return rows
 
 
-def _transfers(facts: ScorecardFacts) -> TransferFigures:
+def _transfers(facts: ScorecardFacts, minimum: int) -> TransferFigures:
     made = facts.transfers_made
     warm = sum(1 for t in made if t.warm)
     informed = sum(1 for t in made if t.customer_informed)
     handled = len({c.id for c in facts.cases} | {t.case_id for t in made})
     return TransferFigures(
-        made=len(made), warm=warm, cold=len(made) - warm, warm_share=percent(warm, len(made)),
-        customer_informed=informed, informed_share=percent(informed, len(made)),
-        cases_handled=handled, per_case_handled=_mean(len(made), handled))
+        made=len(made), warm=warm, cold=len(made) - warm,
+        warm_share=rated(percent(warm, len(made)), len(made), minimum),
+        customer_informed=informed,
+        informed_share=rated(percent(informed, len(made)), len(made), minimum),
+        cases_handled=handled,
+        per_case_handled=rated(_mean(len(made), handled), handled, minimum))
 
 
 def _complaints(cases: list[CaseFacts]) -> ComplaintFigures:
@@ -288,22 +301,25 @@ def _complaints(cases: list[CaseFacts]) -> ComplaintFigures:
         debriefs=sum(1 for c in complaints if c.debriefed))
 
 
-def _satisfaction(cases: list[CaseFacts]) -> SatisfactionFigures:
+def _satisfaction(cases: list[CaseFacts], minimum: int) -> SatisfactionFigures:
     nps = sum(c.nps_responses for c in cases)
     promoters = sum(c.nps_promoters for c in cases)
     detractors = sum(c.nps_detractors for c in cases)
     csat = sum(c.csat_responses for c in cases)
     ces = sum(c.ces_responses for c in cases)
     return SatisfactionFigures(
-        csat_responses=csat, csat_average=_mean(sum(c.csat_sum for c in cases), csat),
+        csat_responses=csat,
+        csat_average=rated(_mean(sum(c.csat_sum for c in cases), csat), csat, minimum),
         nps_responses=nps, promoters=promoters, passives=nps - promoters - detractors,
-        detractors=detractors, nps=percent(promoters - detractors, nps),
-        ces_responses=ces, ces_average=_mean(sum(c.ces_sum for c in cases), ces))
+        detractors=detractors, nps=rated(percent(promoters - detractors, nps), nps, minimum),
+        ces_responses=ces,
+        ces_average=rated(_mean(sum(c.ces_sum for c in cases), ces), ces, minimum))
 
 
 def build_scorecard(department: str, period: Period, facts: ScorecardFacts,
-                    now: datetime) -> Scorecard:
-    """The figures of one department and period from the projection's facts."""
+                    now: datetime, min_sample: int = MIN_SAMPLE) -> Scorecard:
+    """The figures of one department and period from the projection's facts; shares and
+    averages from fewer than `min_sample` results are not rated."""
     cases = facts.cases
     channels = Counter(c.channel for c in cases)
     purposes = Counter(c.purpose for c in cases)
@@ -312,24 +328,26 @@ def build_scorecard(department: str, period: Period, facts: ScorecardFacts,
     rate = facts.hourly_rate_cents
     return Scorecard(
         department=department, department_name=facts.department_name or department,
-        period=period, as_of=now, position=facts.position, cases=len(cases),
+        period=period, as_of=now, min_sample=min_sample, position=facts.position,
+        cases=len(cases),
         by_channel={c.value: channels[c.value] for c in Channel},
         by_purpose={p.value: purposes[p.value] for p in Purpose},
-        standards=_standards(facts.targets, now),
+        standards=_standards(facts.targets, now, min_sample),
         time_to_acknowledge=_times([c.first_response_seconds for c in cases
                                     if c.first_response_seconds is not None]),
         time_to_resolve=_times([c.resolved_seconds for c in resolved
                                 if c.resolved_seconds is not None]),
-        transfers_made=_transfers(facts), transfers_received=facts.transfers_received,
+        transfers_made=_transfers(facts, min_sample), transfers_received=facts.transfers_received,
         first_contact=FirstContactFigures(
             resolved=len(resolved), at_first_contact=sum(c.at_first_contact for c in resolved),
-            rate=percent(sum(c.at_first_contact for c in resolved), len(resolved))),
+            rate=rated(percent(sum(c.at_first_contact for c in resolved), len(resolved)),
+                       len(resolved), min_sample)),
         complaints=_complaints(cases),
         effort=EffortFigures(
             interactions=sum(c.interactions for c in cases), minutes=minutes,
             hours=hours(minutes * 60), hourly_rate=dollars(Decimal(rate)),
             cost=dollars(Decimal(minutes * rate) / 60)),
-        satisfaction=_satisfaction(cases))
+        satisfaction=_satisfaction(cases, min_sample))
 
 
 def check_may_see_scorecard(actor: Actor, department: str) -> None:
@@ -340,7 +358,7 @@ def check_may_see_scorecard(actor: Actor, department: str) -> None:
 
 
 def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str, period: str,
-                         now: datetime) -> Scorecard:
+                         now: datetime, min_sample: int = MIN_SAMPLE) -> Scorecard:
     """The scorecard of `department` for `period` (2026, 2026-Q3 or 2026-07).
 
     Raises Forbidden (another department's scorecard), InvalidValue (field `period`, or
@@ -351,4 +369,4 @@ def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str
     facts = query.scorecard_facts(department, chosen.first_day, chosen.last_day)
     if facts.department_name is None:
         raise InvalidValue(f"no department {department!r}", "department")
-    return build_scorecard(department, chosen, facts, now)
+    return build_scorecard(department, chosen, facts, now, min_sample)

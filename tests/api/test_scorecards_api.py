@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -25,8 +26,10 @@ HOME, AWAY = "public-works", "planning"
 
 @pytest.fixture(scope="module")
 def settings(settings: Settings) -> Settings:
-    """The API conftest's databases, with the projection runners on: this is a read model."""
-    return dataclasses.replace(settings, run_projections=True)
+    """The API conftest's databases, with the projection runners on: this is a read model.
+    Every share is rated from one result on (CIVICDESK_MIN_SAMPLE=1): these histories are a
+    case or two; TestMinimumSample raises it."""
+    return dataclasses.replace(settings, run_projections=True, min_sample=1)
 
 
 def toronto(month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -87,18 +90,20 @@ class TestJson:
         assert card["by_purpose"]["tangible_service"] == 1
         assert card["standards"] == [{"code": "email-acknowledge", "met_on_time": 1,
                                       "met_late": 0, "breached": 0, "open": 0,
-                                      "share_met": "100.0"}]
+                                      "share_met": {"value": "100.0", "count": 1,
+                                                    "rated": True, "reason": None}}]
         assert card["time_to_acknowledge"] == {
             "cases": 1, "median_seconds": 7200, "p90_seconds": 7200,
             "median_hours": "2.00", "p90_hours": "2.00"}
         assert card["time_to_resolve"]["median_hours"] == "8.00"
-        assert card["first_contact"] == {"resolved": 1, "at_first_contact": 0, "rate": "0.0"}
+        assert card["first_contact"] == {"resolved": 1, "at_first_contact": 0, "rate": {
+            "value": "0.0", "count": 1, "rated": True, "reason": None}}
         # 30 min at $55/h = $27.50
         assert card["effort"] == {"interactions": 1, "minutes": 30, "hours": "0.50",
                                   "hourly_rate": "55.00", "cost": "27.50"}
-        assert card["satisfaction"]["nps"] == "100.0"  # one promoter, no detractors
-        assert card["satisfaction"]["ces_average"] == "3.00"
-        assert card["transfers_made"]["per_case_handled"] == "0.00"
+        assert card["satisfaction"]["nps"]["value"] == "100.0"  # one promoter, no detractors
+        assert card["satisfaction"]["ces_average"]["value"] == "3.00"
+        assert card["transfers_made"]["per_case_handled"]["value"] == "0.00"
         assert card["complaints"]["escalations"] == {
             "department_manager": 0, "director": 0, "cao": 0, "ombudsman": 0}
 
@@ -124,9 +129,13 @@ class TestCsv:
         assert response.headers["content-disposition"] == (
             'attachment; filename="scorecard-public-works-2026-06.csv"')
         table = list(csv.reader(io.StringIO(response.text)))
-        assert table[0] == ["section", "metric", "dimension", "value"]
-        found = {(section, metric, dimension): value for section, metric, dimension, value
+        assert table[0] == ["section", "metric", "dimension", "value", "count", "note"]
+        found = {(section, metric, dimension): value for section, metric, dimension, value, *_
                  in table[1:]}
+        counts = {(section, metric, dimension): count
+                  for section, metric, dimension, _, count, _ in table[1:]}
+        assert counts[("standards", "share_met_percent", "email-acknowledge")] == "1"
+        assert counts[("volumes", "cases", "")] == ""  # a count has no sample of its own
         assert len(found) == len(table) - 1  # each figure once
         assert found[("scorecard", "period", "")] == "2026-06"
         assert found[("volumes", "cases", "")] == "1"
@@ -141,10 +150,43 @@ class TestCsv:
     def test_a_figure_with_no_value_is_an_empty_cell(self, api: Any) -> None:
         response = get(api, department=HOME, period="2025-01", format="csv")
         assert response.status_code == 200, response.text
-        rows = {(s, m, d): v for s, m, d, v in csv.reader(io.StringIO(response.text))}
+        rows = {(s, m, d): v for s, m, d, v, *_ in csv.reader(io.StringIO(response.text))}
         assert rows[("volumes", "cases", "")] == "0"
         assert rows[("satisfaction", "nps", "")] == ""
         assert rows[("time_to_acknowledge", "median_business_hours", "")] == ""
+
+
+class TestMinimumSample:
+    @pytest.fixture
+    def minimum_of_ten(self, api: Any) -> Iterator[None]:
+        """The server as CIVICDESK_MIN_SAMPLE=10 (the default) configures it."""
+        state = api.client.app.state
+        before = state.settings
+        state.settings = dataclasses.replace(before, min_sample=10)
+        yield
+        state.settings = before
+
+    def test_a_share_from_too_few_results_is_published_as_too_few_to_rate(
+            self, api: Any, clock: Any, minimum_of_ten: None) -> None:
+        # Given one email in July, acknowledged on time and resolved (not at first contact),
+        # with one survey answer
+        position = email_resolved_in(api, clock, month=7)
+        # when the scorecard is read with a minimum sample of 10, as JSON and as CSV
+        card = get(api, department=HOME, period="2026-07", min_position=position).json()
+        table = list(csv.reader(io.StringIO(get(
+            api, department=HOME, period="2026-07", format="csv").text)))
+        # then 1 of 1 met is not "100.0": no value, its count, not rated, and why
+        assert card["min_sample"] == 10
+        assert card["standards"][0]["share_met"] == {
+            "value": None, "count": 1, "rated": False,
+            "reason": "too few to rate: 1 of the 10 needed"}
+        assert card["first_contact"]["rate"]["value"] is None
+        assert card["satisfaction"]["nps"]["rated"] is False
+        rows = {(s, m, d): (v, n, note) for s, m, d, v, n, note in table[1:]}
+        assert rows[("standards", "share_met_percent", "email-acknowledge")] == (
+            "", "1", "too few to rate: 1 of the 10 needed")
+        assert rows[("first_contact", "rate_percent", "")] == (
+            "", "1", "too few to rate: 1 of the 10 needed")
 
 
 class TestWhoSeesWhat:

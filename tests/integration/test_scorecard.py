@@ -40,6 +40,7 @@ from uuid import UUID
 
 import pytest
 
+from application.accountability import MIN_SAMPLE, Rated, rated
 from application.catalogue import revise_department
 from application.desk import ServiceDesk
 from application.scorecards import (
@@ -187,10 +188,18 @@ class History:
     cases: dict[str, UUID]
 
     def scorecard(self, department: str = PW, period: str = "2026-03",
-                  actor: Actor = ADMIN, now: datetime | None = None) -> Scorecard:
+                  actor: Actor = ADMIN, now: datetime | None = None,
+                  min_sample: int = 1) -> Scorecard:
+        """The scorecard; every share rated from one result on unless told (the history is
+        small: the minimum sample has its own test)."""
         return department_scorecard(self.projections.view(SCORECARD.name), actor,
                                     department=department, period=period,
-                                    now=now or self.clock())
+                                    now=now or self.clock(), min_sample=min_sample)
+
+
+def share(value: str | None, count: int) -> Rated:
+    """A share or average computed from `count` results, rated from one result on."""
+    return rated(None if value is None else Decimal(value), count, 1)
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -245,18 +254,18 @@ class TestStandards:
         card = history.scorecard()
         # then the share met is met on time over decided: 1 / (1 + 1 + 0) = 50.0 %
         assert card.standards == [
-            StandardFigures("email-acknowledge", 1, 1, 0, 1, Decimal("50.0")),
-            StandardFigures("social-acknowledge", 0, 0, 1, 0, Decimal("0.0")),
-            StandardFigures("telephone-answer", 1, 0, 0, 0, Decimal("100.0"))]
+            StandardFigures("email-acknowledge", 1, 1, 0, 1, share("50.0", 2)),
+            StandardFigures("social-acknowledge", 0, 0, 1, 0, share("0.0", 1)),
+            StandardFigures("telephone-answer", 1, 0, 0, 0, share("100.0", 1))]
 
     def test_other_departments_see_their_own_targets(self, history: History) -> None:
         # D: acknowledged Thu Mar 5 (due Mon Mar 9 09:00) and resolved Fri Mar 13 (respond due
         # Mon Mar 23 09:00); F: waited 15 min against 10.
         assert history.scorecard(PLANNING).standards == [
-            StandardFigures("written-acknowledge", 1, 0, 0, 0, Decimal("100.0")),
-            StandardFigures("written-respond", 1, 0, 0, 0, Decimal("100.0"))]
+            StandardFigures("written-acknowledge", 1, 0, 0, 0, share("100.0", 1)),
+            StandardFigures("written-respond", 1, 0, 0, 0, share("100.0", 1))]
         assert history.scorecard(COMMUNITY).standards == [
-            StandardFigures("in-person-serve", 0, 0, 1, 0, Decimal("0.0"))]
+            StandardFigures("in-person-serve", 0, 0, 1, 0, share("0.0", 1))]
 
     def test_an_open_target_counts_as_breached_once_its_due_time_passes(
             self, history: History) -> None:
@@ -264,13 +273,14 @@ class TestStandards:
         card = history.scorecard(now=toronto(4, 2, 16, 31))
         # then it is breached, not open
         assert card.standards[0] == StandardFigures("email-acknowledge", 1, 1, 1, 0,
-                                                    Decimal("33.3"))
+                                                    share("33.3", 3))
 
     def test_a_target_paused_for_the_customer_does_not_fall_due(self, history: History) -> None:
         # Given I, due the same Thu Apr 2 16:30 as H, but waiting on the customer since Apr 1
         # 10:00, when read at 16:31, then its acknowledgement is still open
         card = history.scorecard(period="2026-04", now=toronto(4, 2, 16, 31))
-        assert card.standards == [StandardFigures("email-acknowledge", 0, 0, 0, 1, None)]
+        assert card.standards == [StandardFigures("email-acknowledge", 0, 0, 0, 1,
+                                                  share(None, 0))]
 
     @pytest.mark.parametrize("moment", [toronto(4, 2, 12), toronto(4, 2, 16, 31)])
     def test_outcomes_agree_with_the_cases_own_target_states(self, history: History,
@@ -325,20 +335,20 @@ class TestTransfersAndFirstContact:
         card = history.scorecard()
         t = card.transfers_made
         assert (t.made, t.warm, t.cold, t.warm_share, t.cases_handled, t.per_case_handled,
-                card.transfers_received) == (2, 1, 1, Decimal("50.0"), 7, Decimal("0.29"), 1)
-        assert (t.customer_informed, t.informed_share) == (1, Decimal("50.0"))
+                card.transfers_received) == (2, 1, 1, share("50.0", 2), 7, share("0.29", 7), 1)
+        assert (t.customer_informed, t.informed_share) == (1, share("50.0", 2))
         # Planning sent E on warm (customer told) and received D: 1 / 2 handled = 0.50
         planning = history.scorecard(PLANNING)
         p = planning.transfers_made
         assert (p.made, p.warm_share, p.cases_handled, p.per_case_handled,
-                planning.transfers_received) == (1, Decimal("100.0"), 2, Decimal("0.50"), 1)
-        assert (p.customer_informed, p.informed_share) == (1, Decimal("100.0"))
+                planning.transfers_received) == (1, share("100.0", 1), 2, share("0.50", 2), 1)
+        assert (p.customer_informed, p.informed_share) == (1, share("100.0", 1))
 
     def test_first_contact_resolution_is_the_share_of_resolved_cases(
             self, history: History) -> None:
         # A, B and C stand resolved; only B at first contact: 1 / 3 = 33.3 %
         f = history.scorecard().first_contact
-        assert (f.resolved, f.at_first_contact, f.rate) == (3, 1, Decimal("33.3"))
+        assert (f.resolved, f.at_first_contact, f.rate) == (3, 1, share("33.3", 3))
 
 
 class TestComplaintsEffortSatisfaction:
@@ -369,15 +379,43 @@ class TestComplaintsEffortSatisfaction:
         # NPS 10 promoter, 7 passive, 3 detractor: (1 - 1) / 3 = 0.0 (all four answers
         # counted would give (2 - 1) / 4 = 25.0)
         assert (s.csat_responses, s.csat_average, s.ces_responses, s.ces_average) == (
-            3, Decimal("3.67"), 2, Decimal("4.00"))
+            3, share("3.67", 3), 2, share("4.00", 2))
         assert (s.nps_responses, s.promoters, s.passives, s.detractors, s.nps) == (
-            3, 1, 1, 1, Decimal("0.0"))
+            3, 1, 1, 1, share("0.0", 3))
 
     def test_a_period_without_cases_has_no_averages(self, history: History) -> None:
         card = history.scorecard(period="2026-02")
-        assert (card.satisfaction.nps, card.first_contact.rate,
-                card.transfers_made.per_case_handled,
+        assert (card.satisfaction.nps.value, card.first_contact.rate.value,
+                card.transfers_made.per_case_handled.value,
                 card.time_to_resolve.median_seconds) == (None, None, None, None)
+        assert card.satisfaction.nps == Rated(None, 0, False, "no results")
+
+
+class TestMinimumSample:
+    def test_a_share_from_fewer_results_than_the_minimum_is_too_few_to_rate(
+            self, history: History) -> None:
+        # Given public works' March: email-acknowledge decided for 2 targets (1 met, 1 late),
+        # 3 resolved cases (1 at first contact), 3 NPS answers, 2 transfers made of 7 handled
+        card = history.scorecard(min_sample=MIN_SAMPLE)
+        # when read with the default minimum sample of 10, then none of them is rated: no
+        # value (never "50 %" from two targets), the count it would come from, and why
+        assert MIN_SAMPLE == 10
+        assert card.min_sample == 10
+        assert card.standards[0].share_met == Rated(
+            None, 2, False, "too few to rate: 2 of the 10 needed")
+        assert card.first_contact.rate == Rated(None, 3, False,
+                                                "too few to rate: 3 of the 10 needed")
+        assert (card.satisfaction.nps.value, card.satisfaction.nps.count) == (None, 3)
+        assert (card.transfers_made.warm_share.rated,
+                card.transfers_made.per_case_handled.count) == (False, 7)
+        # and the counts themselves are still published
+        assert (card.first_contact.resolved, card.satisfaction.nps_responses) == (3, 3)
+
+    def test_the_minimum_is_inclusive(self, history: History) -> None:
+        # 3 resolved cases with a minimum of 3: rated, 1 / 3 = 33.3 %; with 4: not rated
+        assert history.scorecard(min_sample=3).first_contact.rate == Rated(
+            Decimal("33.3"), 3, True)
+        assert not history.scorecard(min_sample=4).first_contact.rate.rated
 
 
 class TestAskingForAScorecard:
@@ -415,7 +453,8 @@ def march_scorecard(settings: Settings, desk: ServiceDesk,
         def scorecard() -> Scorecard:
             projections.wait_for(desk.log_position())
             return department_scorecard(projections.view(SCORECARD.name), ADMIN,
-                                        department=PW, period="2026-03", now=clock())
+                                        department=PW, period="2026-03", now=clock(),
+                                        min_sample=1)
 
         yield scorecard
 
@@ -468,7 +507,7 @@ class TestFollowingChanges:
         case = receive(desk, "telephone", "information")
         clock.now = toronto(3, 4, 10, 10)
         change(desk, case, "resolve", resolution="Told", at_first_contact=True)
-        assert march_scorecard().first_contact.rate == Decimal("100.0")
+        assert march_scorecard().first_contact.rate == share("100.0", 1)
         # when it is reopened, then it is not resolved
         clock.now = toronto(3, 5, 9)
         change(desk, case, "reopen", reason="Wrong answer")
@@ -479,7 +518,7 @@ class TestFollowingChanges:
         clock.now = toronto(3, 5, 9, 30)
         change(desk, case, "resolve", resolution="Corrected", at_first_contact=False)
         card = march_scorecard()
-        assert (card.first_contact.resolved, card.first_contact.rate) == (1, Decimal("0.0"))
+        assert (card.first_contact.resolved, card.first_contact.rate) == (1, share("0.0", 1))
         assert card.time_to_resolve.median_seconds == int(7.5 * HOUR)
         assert card.time_to_acknowledge.median_seconds == 600
 
