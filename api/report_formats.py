@@ -16,9 +16,9 @@ from decimal import Decimal
 
 import msgspec
 
-from application.accountability import TOWN_TIME, AccountabilityReport, Outcomes
+from application.accountability import TOWN_TIME, AccountabilityReport, Outcomes, Rated
 
-Cell = str | int | Decimal | date | datetime | bool | None
+Cell = str | int | Decimal | date | datetime | bool | Rated | None
 OUTCOME_HEADER = ("applied", "met_on_time", "met_late", "breached", "still_open",
                   "share_met_on_time_percent")
 
@@ -49,7 +49,8 @@ def tables(report: AccountabilityReport) -> list[Table]:
         ("town", report.town), ("period", report.period.label),
         ("first_day", report.period.first_day), ("last_day", report.period.last_day),
         ("department", report.department or "all"), ("as_of", report.as_of),
-        ("standards_version", report.standards_version), ("cases", report.cases),
+        ("standards_version", report.standards_version),
+        ("min_sample", report.min_sample), ("cases", report.cases),
         ("transfers_of_cases", t.transfers), ("transfers_of_cases_warm", t.warm),
         ("transfers_of_cases_cold", t.cold),
         ("transfers_of_cases_warm_share_percent", t.warm_share),
@@ -110,6 +111,10 @@ def tables(report: AccountabilityReport) -> list[Table]:
 
 
 def cell_text(value: Cell) -> str:
+    """A cell as CSV writes it; a share or average that is not rated says why (with its
+    count), so it never reads as an empty figure or a 0."""
+    if isinstance(value, Rated):
+        return cell_text(value.value) if value.rated else (value.reason or "")
     if value is None:
         return ""
     if isinstance(value, bool):

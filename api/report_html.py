@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from api.report_formats import Cell, cell_text, local_time
-from application.accountability import AccountabilityReport, BreachRow
+from application.accountability import AccountabilityReport, BreachRow, Rated
 
 matplotlib.use("Agg")  # no display: figures are only ever written to files
 
@@ -139,7 +139,7 @@ def trend_series(report: AccountabilityReport) -> dict[str, list[float | None]]:
     series: dict[str, list[float | None]] = {}
     for row in report.standards_by_month:
         series.setdefault(row.code, [None] * len(months))[months.index(row.month)] = (
-            float(row.share_met) if row.share_met is not None else None)
+            float(row.share_met.value) if row.share_met.value is not None else None)
     return {code: values for code, values in sorted(series.items())
             if any(v is not None for v in values)}
 
@@ -244,7 +244,12 @@ def charts(report: AccountabilityReport) -> tuple[list[str], str, str]:
 # -- the page ------------------------------------------------------------------------------------
 
 def number_text(value: Cell) -> str:
-    """A cell as a reader sees it: counts and money with thousands separators."""
+    """A cell as a reader sees it: counts and money with thousands separators; a share or
+    average from too few results as "too few to rate" with its count."""
+    if isinstance(value, Rated):
+        if value.rated:
+            return number_text(value.value)
+        return f"too few to rate ({value.count:,})" if value.count else ""
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     if isinstance(value, Decimal):
@@ -293,7 +298,8 @@ def month_table(report: AccountabilityReport) -> str:
     cells: dict[str, list[Cell]] = {}
     for row in report.standards_by_month:
         cells.setdefault(row.code, [None] * len(months))[months.index(row.month)] = (
-            f"{row.share_met}% of {row.decided}" if row.share_met is not None else None)
+            f"{row.share_met.value}% of {row.decided}" if row.share_met.rated
+            else f"too few to rate ({row.decided})" if row.decided else None)
     return html_table("Share of promises met on time (of those with an outcome), by month "
                       "received", ("Standard", *months),
                       [(code, *values) for code, values in sorted(cells.items())],
@@ -307,6 +313,10 @@ def _figures(items: Iterable[tuple[str, Cell]]) -> str:
 
 
 def _pct(value: Cell) -> Cell:
+    if isinstance(value, Rated) and not value.rated:
+        return value
+    if isinstance(value, Rated):
+        value = value.value
     return None if value is None else f"{number_text(value)}%"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from application.accountability.arithmetic import CENT, average, percent
+from application.accountability.arithmetic import CENT, Rated, average, percent, rated
 from application.accountability.replay import Replayed
 from domain.values import Status
 
@@ -18,45 +18,46 @@ class Transfers:
     transfers: int
     warm: int
     cold: int
-    warm_share: Decimal | None  # percent of the transfers
+    warm_share: Rated  # percent of the transfers
     customer_informed: int
-    informed_share: Decimal | None  # percent of the transfers where the customer was told
+    informed_share: Rated  # percent of the transfers where the customer was told
     cases_transferred: int
-    per_case: Decimal | None  # transfers / cases reported
+    per_case: Rated  # transfers / cases reported
 
 
 @dataclass(frozen=True)
 class FirstContact:
     resolved: int
     at_first_contact: int
-    rate: Decimal | None
+    rate: Rated
 
 
 @dataclass(frozen=True)
 class Satisfaction:
     csat_responses: int
-    csat_average: Decimal | None  # 1-5
+    csat_average: Rated  # 1-5
     nps_responses: int
     promoters: int
     passives: int
     detractors: int
-    nps: Decimal | None  # -100 to 100
+    nps: Rated  # -100 to 100
     ces_responses: int
-    ces_average: Decimal | None  # 1-7
+    ces_average: Rated  # 1-7
 
 
 def transfers(seen: Replayed) -> Transfers:
     moves = [t for f in seen.followed for t in f.case.transfers]
     warm = sum(1 for t in moves if t["warm"])
     informed = sum(1 for t in moves if t.get("customer_informed"))
-    cases = len(seen.followed)
+    cases, minimum = len(seen.followed), seen.request.min_sample
     return Transfers(
         transfers=len(moves), warm=warm, cold=len(moves) - warm,
-        warm_share=percent(warm, len(moves)), customer_informed=informed,
-        informed_share=percent(informed, len(moves)),
+        warm_share=rated(percent(warm, len(moves)), len(moves), minimum),
+        customer_informed=informed,
+        informed_share=rated(percent(informed, len(moves)), len(moves), minimum),
         cases_transferred=sum(1 for f in seen.followed if f.case.transfers),
-        per_case=(Decimal(len(moves)) / cases).quantize(CENT, ROUND_HALF_UP)
-        if cases else None)
+        per_case=rated((Decimal(len(moves)) / cases).quantize(CENT, ROUND_HALF_UP)
+                       if cases else None, cases, minimum))
 
 
 def first_contact(seen: Replayed) -> FirstContact:
@@ -64,19 +65,23 @@ def first_contact(seen: Replayed) -> FirstContact:
                 if f.case.status in {Status.RESOLVED.value, Status.CLOSED.value}]
     first = sum(1 for c in resolved if c.resolved_at_first_contact)
     return FirstContact(resolved=len(resolved), at_first_contact=first,
-                        rate=percent(first, len(resolved)))
+                        rate=rated(percent(first, len(resolved)), len(resolved),
+                                   seen.request.min_sample))
 
 
 def satisfaction(seen: Replayed) -> Satisfaction:
     # One answer per case per kind counts, the latest (domain.surveys).
     scores = [f.case.survey_scores for f in seen.followed]
+    minimum = seen.request.min_sample
     csat = [s["csat"] for s in scores if "csat" in s]
     nps = [s["nps"] for s in scores if "nps" in s]
     ces = [s["ces"] for s in scores if "ces" in s]
     promoters = sum(1 for n in nps if n >= 9)
     detractors = sum(1 for n in nps if n <= 6)
     return Satisfaction(
-        csat_responses=len(csat), csat_average=average(csat), nps_responses=len(nps),
+        csat_responses=len(csat), csat_average=rated(average(csat), len(csat), minimum),
+        nps_responses=len(nps),
         promoters=promoters, passives=len(nps) - promoters - detractors,
-        detractors=detractors, nps=percent(promoters - detractors, len(nps)),
-        ces_responses=len(ces), ces_average=average(ces))
+        detractors=detractors,
+        nps=rated(percent(promoters - detractors, len(nps)), len(nps), minimum),
+        ces_responses=len(ces), ces_average=rated(average(ces), len(ces), minimum))

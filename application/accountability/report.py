@@ -37,6 +37,7 @@ class AccountabilityReport:
     department: str | None
     department_name: str | None
     as_of: datetime
+    min_sample: int  # fewest results a share or average is rated from
     standards_version: int | None
     cases: int
     standards: list[StandardRow]
@@ -70,10 +71,10 @@ def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
     return AccountabilityReport(
         town=TOWN, period=request.period, department=wanted,
         department_name=seen.departments[wanted].name if wanted in seen.departments else None,
-        as_of=seen.as_of,
+        as_of=seen.as_of, min_sample=request.min_sample,
         standards_version=seen.standards.current_version if seen.standards else None,
         cases=len(seen.followed), standards=standards.standard_rows(seen, judged),
-        standards_by_channel=standards.by_channel(judged),
+        standards_by_channel=standards.by_channel(judged, request.min_sample),
         standards_by_month=standards.by_month(seen, judged),
         breaches=standards.breaches(judged), channels=volumes.channels(seen),
         departments=volumes.departments(seen, judged),

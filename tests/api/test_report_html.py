@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from api.report_formats import cell_text, tables
 from api.report_html import (
     SECTIONS,
     SERIES_PER_CHART,
@@ -18,7 +19,7 @@ from api.report_html import (
     number_text,
     render_html,
 )
-from application.accountability import AccountabilityReport
+from application.accountability import MIN_SAMPLE, AccountabilityReport
 from tests.unit.test_accountability import report_for
 
 
@@ -99,3 +100,19 @@ class TestReadable:
         fifth = replace(report.standards_by_month[0], code="web-form-acknowledge")
         more = replace(report, standards_by_month=[*report.standards_by_month, fifth])
         assert render_html(more).count("Line chart of the share") == 2
+
+
+class TestTooFewToRate:
+    def test_the_page_and_the_csv_say_too_few_to_rate_with_the_count(self) -> None:
+        # Given July with the default minimum sample of 10: 4 resolved cases, 2 of them at
+        # first contact, would be "50.0%"
+        report = report_for(min_sample=MIN_SAMPLE)
+        page = render_html(report)
+        # then the page shows no percentage, but too few to rate and the count
+        assert tile(page, "First-contact resolution") == "too few to rate (4)"
+        assert tile(page, "NPS") == "too few to rate (4)"
+        # and the CSV summary says why in the value's place
+        summary = dict(next(t for t in tables(report) if t.name == "summary").rows)
+        assert cell_text(summary["first_contact_resolution_percent"]) == (
+            "too few to rate: 4 of the 10 needed")
+        assert summary["min_sample"] == 10
