@@ -1,4 +1,5 @@
-"""`GET /api/v1/scorecards`: a department's scorecard for a month, quarter or year, JSON or CSV.
+"""`GET /api/v1/scorecards`: a department's or the Town's scorecard for a month, quarter or year,
+per channel, service or business unit if asked, JSON or CSV.
 
 The figures and their definitions are `application.scorecards`'. CSV is one long table with the
 header `section,metric,dimension,value,count,note`, one figure a row in the order of the JSON
@@ -34,9 +35,11 @@ from application.desk import ServiceDesk
 from application.scorecards import (
     SCORECARD_NAME,
     BusinessTimes,
+    Scope,
     Scorecard,
     ScorecardQuery,
     check_may_see_scorecard,
+    check_scope,
     department_scorecard,
 )
 from domain.actors import Actor
@@ -74,8 +77,11 @@ def rows(card: Scorecard) -> list[Row]:
     t, f, c, e, s = (card.transfers_made, card.first_contact, card.complaints, card.effort,
                      card.satisfaction)
     return [
-        ("scorecard", "department", "", card.department),
+        ("scorecard", "department", "", card.department or "town"),
         ("scorecard", "department_name", "", card.department_name),
+        ("scorecard", "channel", "", card.channel),
+        ("scorecard", "service", "", card.service),
+        ("scorecard", "business_unit", "", card.business_unit),
         ("scorecard", "period", "", card.period.label),
         ("scorecard", "first_day", "", card.period.first_day),
         ("scorecard", "last_day", "", card.period.last_day),
@@ -138,12 +144,16 @@ ScorecardOperation = operation_with_forms(
 
 
 @get("/api/v1/scorecards", operation_id="scorecard", tags=["reports"],
-     summary="A department's scorecard for a month, quarter or year",
+     summary="A department's or the Town's scorecard for a month, quarter or year",
      guards=[authenticated],
      dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
      description=(
-         "Recommendation 2A's scorecard of one department (`department`, a code) for the cases "
-         "received in `period` (2026-07, 2026-Q3 or 2026; Toronto dates): volumes by channel "
+         "Recommendation 2A's scorecard of one department (`department`, a code; left out: "
+         "the Town-wide scorecard of every department, for the roles that see every "
+         "department) for the cases received in `period` (2026-07, 2026-Q3 or 2026; Toronto "
+         "dates), narrowed to one `channel`, one `service` (a service code) or one "
+         "`business_unit` if given (volumes, effort and cost, CSAT, NPS and CES per service: "
+         "recommendations 4C and 1C): volumes by channel "
          "and purpose; targets met on time, met late, breached and open per standard, with the "
          "share met; median and 90th percentile (nearest rank) business time to acknowledge "
          "and to resolve; transfers the department made, per case it handled and the share "
@@ -159,23 +169,34 @@ ScorecardOperation = operation_with_forms(
          "`X-Civicdesk-Position` a command answered) waits up to "
          f"{WAIT_SECONDS:g} s for the scorecard to include that command. Errors: 400 "
          "(malformed or missing parameter, unknown format), 401, 403 (another department), "
-         "422 (bad period, unknown department, position beyond the log), 503 (not there yet; "
+         "422 (bad period, unknown department, channel, service or business unit, position "
+         "beyond the log), 503 (not there yet; "
          "see Retry-After), as application/problem+json naming the parameter."),
      responses={400: problem_doc("A parameter is malformed or missing"),
                 401: problem_doc("No valid bearer token"),
-                403: problem_doc("The department is not one of the caller's"),
-                422: problem_doc("The period, department or position is not valid"),
+                403: problem_doc("The department is not one of the caller's, or the caller "
+                                 "may not see the Town-wide scorecard"),
+                422: problem_doc("The period, department, channel, service, business unit "
+                                 "or position is not valid"),
                 503: problem_doc("The scorecard has not reached `min_position` yet, or does "
                                  "not know the department yet")},
      media_type=MediaType.JSON, operation_class=ScorecardOperation)
 async def scorecard(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
-    department: Annotated[str, QueryParameter(
-        min_length=1, max_length=64, description="a department code")],
     period: Annotated[str, QueryParameter(
         min_length=1, max_length=16, pattern=PERIOD_CHARACTERS,
         description="2026-07, 2026-Q3 or 2026")],
+    department: Annotated[str | None, QueryParameter(
+        min_length=1, max_length=64,
+        description="a department code; left out: the Town, every department")] = None,
+    channel: Annotated[str | None, QueryParameter(
+        min_length=1, max_length=32, description="only cases received on this channel")] = None,
+    service: Annotated[str | None, QueryParameter(
+        min_length=1, max_length=64, description="only cases for this service (a code)")] = None,
+    business_unit: Annotated[str | None, QueryParameter(
+        min_length=1, max_length=64,
+        description="only cases for the services of this business unit")] = None,
     format: FromQuery[Format] = "json",
     min_position: Annotated[int | None, QueryParameter(
         ge=0, le=LAST_POSITION,
@@ -188,26 +209,35 @@ async def scorecard(
     # sync_to_thread handler twice when another handler joins its path later).
     def produce() -> tuple[Scorecard, bytes]:
         check_may_see_scorecard(actor, department)
+        check_scope(Scope(department, channel, service, business_unit))
         parse_period(period)  # refuse a bad period before waiting for anything
         wait_for(request, min_position, SCORECARD_NAME)
         try:
             card = department_scorecard(query, actor, department=department, period=period,
                                         now=desk.clock(),
-                                        min_sample=request.app.state.settings.min_sample)
+                                        min_sample=request.app.state.settings.min_sample,
+                                        channel=channel, service=service,
+                                        business_unit=business_unit)
         except InvalidValue as error:
-            if error.field != "department" or desk.find_department(department) is None:
+            known = ((error.field == "department" and department is not None
+                      and desk.find_department(department) is not None)
+                     or (error.field == "service" and service is not None
+                         and desk.find_service(service) is not None))
+            if not known:
                 raise
             # The catalogue has it, the read model not yet (it is catching up after a start).
             raise ServiceUnavailableException(
-                detail=f"the scorecard read model does not know department {department!r} "
-                       "yet; retry shortly", headers={"Retry-After": RETRY_AFTER}) from None
+                detail=f"the scorecard read model does not know {error.field} "
+                       f"{department if error.field == 'department' else service!r} yet; "
+                       "retry shortly", headers={"Retry-After": RETRY_AFTER}) from None
         return card, to_csv(card) if format == "csv" else msgspec.json.encode(card)
 
     card, body = await anyio.to_thread.run_sync(produce)
     headers = {"X-Civicdesk-Position": str(card.position)}
     if format == "csv":
         headers["Content-Disposition"] = (
-            f'attachment; filename="scorecard-{card.department}-{card.period.label}.csv"')
+            f'attachment; filename="scorecard-{card.department or "town"}-'
+            f'{card.period.label}.csv"')
     # The body is already encoded: Litestar passes bytes through, while the annotation
     # documents the JSON form in the OpenAPI schema.
     return Response(body, media_type=CSV if format == "csv" else MediaType.JSON,  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
-"""The department scorecard (recommendation 2A): a department's figures for a month, quarter, year.
+"""The scorecard (recommendation 2A): a department's, or the Town's, figures for a month, quarter
+or year, optionally for one channel, service or business unit.
 
 The scorecard is read from the `scorecard` projection (`ScorecardQuery`), which keeps the facts
 of every case; this module turns the facts of one department and period into figures. The
@@ -10,6 +11,10 @@ both report the same thing, so council never sees two answers to one question:
 - Department: a case belongs to the department that owns it now; it answers for the case where
   it ended up. Transfers are the exception: a transfer counts for the department that made it
   (transferred the case away), since fewer transfers is that department's goal (3A, 3E).
+- Scope (`Scope`): one department or the Town (every department: then every transfer of the
+  cases is made and received within the Town), narrowed to the cases received on one channel,
+  for one service, or for the services of one business unit (4C: volumes, effort and cost per
+  service; 1C: CSAT, NPS and CES per service). Every figure below is computed the same way.
 - Volumes: cases by channel and by purpose (every channel and purpose listed, zero or not).
 - Standards: each target a case carried, judged at `now` as staff would see it (as
   `domain.targets.status` judges it): met on time, met late, breached (deadline passed, still
@@ -32,8 +37,9 @@ both report the same thing, so council never sees two answers to one question:
 - First-contact resolution: the share of resolved (or closed) cases resolved at first contact.
 - Complaints: cases classified as complaints; escalations per level = complaints that reached
   that rung; debriefs done.
-- Effort: the minutes of staff effort logged on the cases, costed at the department's hourly
-  rate as it stands now (set by `PATCH /api/v1/departments/{code}`).
+- Effort: the minutes of staff effort logged on the cases, each case's costed at the hourly
+  rate of the department that owns it, as it stands now (set by
+  `PATCH /api/v1/departments/{code}`); `hourly_rate` is the department's (null for the Town).
 - Satisfaction: CSAT average (1-5), NPS = % promoters (9-10) minus % detractors (0-6), CES
   average (1-7), each with its response count.
 - Minimum sample: every share and average (share met, warm share, informed share, transfers
@@ -54,7 +60,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 from uuid import UUID
 
-from application.access import can_see_department
+from application.access import EVERY_DEPARTMENT, can_see_department
 from application.accountability import (
     CENT,
     MIN_SAMPLE,
@@ -71,6 +77,7 @@ from domain.errors import Forbidden, InvalidValue
 from domain.values import Channel, Classification, EscalationLevel, Purpose, Status
 
 SCORECARD_NAME = "scorecard"  # the read model behind ScorecardQuery, by name
+TOWN_NAME = "Town of Cobourg"  # the Town-wide scorecard's name
 RESOLVED_STATES = frozenset({Status.RESOLVED.value, Status.CLOSED.value})
 COMPLAINT = Classification.COMPLAINT.value
 
@@ -78,8 +85,21 @@ COMPLAINT = Classification.COMPLAINT.value
 # -- the facts the projection keeps --------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Scope:
+    """Whose figures: one department (None: the Town), narrowed to one channel, service or
+    business unit if given."""
+
+    department: str | None = None
+    channel: str | None = None
+    service: str | None = None
+    business_unit: str | None = None
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     id: UUID
+    department: str  # the owner now
+    service_code: str | None
     channel: str
     purpose: str
     status: str
@@ -98,6 +118,7 @@ class CaseFacts:
     nps_detractors: int
     ces_sum: int
     ces_responses: int
+    rate_cents: int  # the owning department's hourly rate now
 
 
 @dataclass(frozen=True)
@@ -118,22 +139,23 @@ class TransferFacts:
 
 @dataclass(frozen=True)
 class ScorecardFacts:
-    """One department's cases received in one period, as the projection holds them."""
+    """The cases in a scope received in one period, as the projection holds them."""
 
     position: int  # the log position the facts are as of
-    department_name: str | None  # None: the projection knows no such department
-    hourly_rate_cents: int
+    department_name: str | None  # the scope's department's; None for the Town
+    hourly_rate_cents: int | None  # the scope's department's; None for the Town
     cases: list[CaseFacts]
     targets: list[TargetFacts]
-    transfers_made: list[TransferFacts]  # out of the department
-    transfers_received: int  # into the department
+    transfers_made: list[TransferFacts]  # out of the department (the Town: every one)
+    transfers_received: int  # into the department (the Town: every one)
+    unknown: str | None = None  # the scope field naming something the read model does not know
 
 
 class ScorecardQuery(Protocol):
-    def scorecard_facts(self, department: str, first_day: date,
+    def scorecard_facts(self, scope: Scope, first_day: date,
                         last_day: date) -> ScorecardFacts:
-        """The facts of `department`'s cases received between the Toronto days given (both
-        included), and the transfers it made on cases received then."""
+        """The facts of the scope's cases received between the Toronto days given (both
+        included), and the transfers its department made on cases received then."""
         ...
 
 
@@ -192,7 +214,7 @@ class EffortFigures:
     interactions: int
     minutes: int
     hours: Decimal
-    hourly_rate: Decimal  # dollars
+    hourly_rate: Decimal | None  # dollars: the department's; None for the Town
     cost: Decimal  # dollars
 
 
@@ -211,8 +233,11 @@ class SatisfactionFigures:
 
 @dataclass(frozen=True)
 class Scorecard:
-    department: str
-    department_name: str
+    department: str | None  # None: the Town, every department
+    department_name: str  # the Town's name for the Town
+    channel: str | None  # the scope's narrowing, if any
+    service: str | None
+    business_unit: str | None
     period: Period
     as_of: datetime  # targets are judged at this moment
     min_sample: int  # fewest results a share or average is rated from
@@ -316,18 +341,22 @@ def _satisfaction(cases: list[CaseFacts], minimum: int) -> SatisfactionFigures:
         ces_average=rated(_mean(sum(c.ces_sum for c in cases), ces), ces, minimum))
 
 
-def build_scorecard(department: str, period: Period, facts: ScorecardFacts,
+def build_scorecard(scope: Scope | str, period: Period, facts: ScorecardFacts,
                     now: datetime, min_sample: int = MIN_SAMPLE) -> Scorecard:
     """The figures of one department and period from the projection's facts; shares and
     averages from fewer than `min_sample` results are not rated."""
+    scope = Scope(department=scope) if isinstance(scope, str) else scope
     cases = facts.cases
     channels = Counter(c.channel for c in cases)
     purposes = Counter(c.purpose for c in cases)
     resolved = [c for c in cases if c.status in RESOLVED_STATES]
     minutes = sum(c.effort_minutes for c in cases)
+    cent_minutes = sum(c.effort_minutes * c.rate_cents for c in cases)
     rate = facts.hourly_rate_cents
     return Scorecard(
-        department=department, department_name=facts.department_name or department,
+        department=scope.department,
+        department_name=facts.department_name or scope.department or TOWN_NAME,
+        channel=scope.channel, service=scope.service, business_unit=scope.business_unit,
         period=period, as_of=now, min_sample=min_sample, position=facts.position,
         cases=len(cases),
         by_channel={c.value: channels[c.value] for c in Channel},
@@ -345,28 +374,49 @@ def build_scorecard(department: str, period: Period, facts: ScorecardFacts,
         complaints=_complaints(cases),
         effort=EffortFigures(
             interactions=sum(c.interactions for c in cases), minutes=minutes,
-            hours=hours(minutes * 60), hourly_rate=dollars(Decimal(rate)),
-            cost=dollars(Decimal(minutes * rate) / 60)),
+            hours=hours(minutes * 60),
+            hourly_rate=None if rate is None else dollars(Decimal(rate)),
+            cost=dollars(Decimal(cent_minutes) / 60)),
         satisfaction=_satisfaction(cases, min_sample))
 
 
-def check_may_see_scorecard(actor: Actor, department: str) -> None:
+def check_may_see_scorecard(actor: Actor, department: str | None) -> None:
     """Raises Forbidden unless the actor sees the department's cases (staff and managers see
-    their own departments; the other roles every department)."""
-    if not can_see_department(actor, department):
+    their own departments; the other roles every department); the Town-wide scorecard
+    (`department` None) only for the roles that see every department."""
+    if department is None:
+        if actor.role not in EVERY_DEPARTMENT:
+            raise Forbidden(f"{actor.id} may not see the Town-wide scorecard: ask for one of "
+                            "your departments", "department")
+    elif not can_see_department(actor, department):
         raise Forbidden(f"{actor.id} may not see the scorecard of {department}")
 
 
-def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str, period: str,
-                         now: datetime, min_sample: int = MIN_SAMPLE) -> Scorecard:
-    """The scorecard of `department` for `period` (2026, 2026-Q3 or 2026-07).
+def check_scope(scope: Scope) -> None:
+    """Raises InvalidValue (field `channel`) for a channel the desk does not have."""
+    if scope.channel is not None and scope.channel not in {c.value for c in Channel}:
+        raise InvalidValue(f"channel must be one of {', '.join(c.value for c in Channel)}",
+                           "channel")
 
-    Raises Forbidden (another department's scorecard), InvalidValue (field `period`, or
-    `department` for a department the desk does not know).
+
+def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str | None,
+                         period: str, now: datetime, min_sample: int = MIN_SAMPLE,
+                         channel: str | None = None, service: str | None = None,
+                         business_unit: str | None = None) -> Scorecard:
+    """The scorecard of `department` (None: the Town) for `period` (2026, 2026-Q3 or 2026-07),
+    narrowed to a channel, service or business unit if given.
+
+    Raises Forbidden (another department's scorecard; the Town's for staff and managers),
+    InvalidValue (field `period`; `channel`; `department`, `service` or `business_unit` the
+    desk does not know).
     """
     check_may_see_scorecard(actor, department)
+    scope = Scope(department=department, channel=channel, service=service,
+                  business_unit=business_unit)
+    check_scope(scope)
     chosen = parse_period(period)
-    facts = query.scorecard_facts(department, chosen.first_day, chosen.last_day)
-    if facts.department_name is None:
-        raise InvalidValue(f"no department {department!r}", "department")
-    return build_scorecard(department, chosen, facts, now, min_sample)
+    facts = query.scorecard_facts(scope, chosen.first_day, chosen.last_day)
+    if facts.unknown is not None:
+        wanted = getattr(scope, facts.unknown)
+        raise InvalidValue(f"no {facts.unknown.replace('_', ' ')} {wanted!r}", facts.unknown)
+    return build_scorecard(scope, chosen, facts, now, min_sample)

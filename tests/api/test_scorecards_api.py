@@ -18,6 +18,7 @@ from httpx import Response
 
 from infrastructure.settings import Settings
 from tests import toronto_time
+from tests.api.conftest import ROAD_REPAIR
 
 SCORECARDS = "/api/v1/scorecards"
 POSITION = "X-Civicdesk-Position"
@@ -156,6 +157,31 @@ class TestCsv:
         assert rows[("time_to_acknowledge", "median_business_hours", "")] == ""
 
 
+class TestTownServiceAndBusinessUnit:
+    def test_the_town_a_service_and_a_business_unit_each_have_a_scorecard(
+            self, api: Any, clock: Any) -> None:
+        # Given one email in August about road repair (public-works-roads-01, business unit
+        # public-works-roads), 30 minutes of effort at public works' $55/h
+        position = email_resolved_in(api, clock, month=8)
+        scopes = {"town": {}, "service": {"service": ROAD_REPAIR},
+                  "unit": {"business_unit": "public-works-roads"},
+                  "other service": {"service": "public-works-transit-01"}}
+        # when a director asks for the Town's, the service's and the business unit's August
+        cards = {name: get(api, "director", period="2026-08", min_position=position,
+                           **params).json() for name, params in scopes.items()}
+        # then each counts the case (another service's does not), with effort and cost
+        # (30 min x $55 / 60 = $27.50) and its survey answer (CSAT 4)
+        for name in ("town", "service", "unit"):
+            card = cards[name]
+            assert (card["cases"], card["effort"]["cost"],
+                    card["satisfaction"]["csat_average"]["value"]) == (1, "27.50", "4.00"), name
+        assert (cards["town"]["department"], cards["town"]["department_name"],
+                cards["town"]["effort"]["hourly_rate"]) == (None, "Town of Cobourg", None)
+        assert cards["service"]["service"] == ROAD_REPAIR
+        assert cards["unit"]["business_unit"] == "public-works-roads"
+        assert cards["other service"]["cases"] == 0
+
+
 class TestMinimumSample:
     @pytest.fixture
     def minimum_of_ten(self, api: Any) -> Iterator[None]:
@@ -212,7 +238,7 @@ class TestErrors:
         ({"department": HOME, "period": "2026-Q5"}, 422, "period"),
         ({"department": HOME, "period": "Q3-2026"}, 422, "period"),
         ({"department": HOME}, 400, "period"),
-        ({"period": "2026"}, 400, "department"),
+        ({"department": HOME, "period": "2026", "channel": "pigeon"}, 422, "channel"),
         ({"department": HOME, "period": "2026", "format": "xml"}, 400, "format"),
         ({"department": HOME, "period": "2026", "min_position": -1}, 400, "min_position"),
         ({"department": HOME, "period": "2026", "min_position": 10**9}, 422, "min_position"),
@@ -220,6 +246,16 @@ class TestErrors:
     def test_bad_parameters_are_problems_naming_the_parameter(
             self, api: Any, params: dict[str, Any], status: int, field: str) -> None:
         api.problem(get(api, **params), status, field=field)
+
+    def test_a_manager_asking_for_the_town_wide_scorecard_is_forbidden(self, api: Any) -> None:
+        api.problem(get(api, "manager", period="2026"), 403)
+
+    @pytest.mark.parametrize(("params", "field"), [
+        ({"service": "no-such-service"}, "service"),
+        ({"business_unit": "no-such-unit"}, "business_unit")])
+    def test_an_unknown_service_or_business_unit_is_a_problem_naming_it(
+            self, api: Any, params: dict[str, str], field: str) -> None:
+        api.problem(get(api, "director", period="2026", **params), 422, field=field)
 
     def test_an_unknown_department_is_a_problem_naming_it(self, api: Any) -> None:
         api.problem(get(api, "director", department="no-such-dept", period="2026"), 422,

@@ -187,14 +187,15 @@ class History:
     clock: MovableClock
     cases: dict[str, UUID]
 
-    def scorecard(self, department: str = PW, period: str = "2026-03",
+    def scorecard(self, department: str | None = PW, period: str = "2026-03",
                   actor: Actor = ADMIN, now: datetime | None = None,
-                  min_sample: int = 1) -> Scorecard:
+                  min_sample: int = 1, **narrowed: str) -> Scorecard:
         """The scorecard; every share rated from one result on unless told (the history is
         small: the minimum sample has its own test)."""
         return department_scorecard(self.projections.view(SCORECARD.name), actor,
                                     department=department, period=period,
-                                    now=now or self.clock(), min_sample=min_sample)
+                                    now=now or self.clock(), min_sample=min_sample,
+                                    **narrowed)
 
 
 def share(value: str | None, count: int) -> Rated:
@@ -416,6 +417,52 @@ class TestMinimumSample:
         assert history.scorecard(min_sample=3).first_contact.rate == Rated(
             Decimal("33.3"), 3, True)
         assert not history.scorecard(min_sample=4).first_contact.rate.rated
+
+
+class TestTownAndNarrowerScorecards:
+    def test_the_town_wide_scorecard_counts_every_department(self, history: History) -> None:
+        # Given March: A B C E H owned by public works, D by planning, F by community
+        card = history.scorecard(None)
+        assert (card.department, card.department_name, card.cases) == (
+            None, "Town of Cobourg", 7)
+        assert {k: v for k, v in card.by_channel.items() if v} == {
+            "email": 3, "telephone": 1, "written": 1, "social_media": 1, "in_person": 1}
+        # every transfer is made and received within the Town: D (cold), E and F (warm, the
+        # customer told): 3 made, 2 warm = 66.7 %, 2 told = 66.7 %; 3 / 7 cases = 0.43
+        t = card.transfers_made
+        assert (t.made, t.warm, t.customer_informed, card.transfers_received) == (3, 2, 2, 3)
+        assert (t.warm_share, t.per_case_handled) == (share("66.7", 3), share("0.43", 7))
+        # effort at each owner's rate: public works 75 min x $60 + planning 40 min x $55 =
+        # (450000 + 220000) cent-minutes / 60 = 11166.67 cents -> $111.67; no single rate
+        e = card.effort
+        assert (e.interactions, e.minutes, e.hourly_rate, e.cost) == (
+            5, 115, None, Decimal("111.67"))
+
+    def test_a_scorecard_per_channel(self, history: History) -> None:
+        # Town-wide email: A, C (resolved, neither at first contact) and H (open)
+        email = history.scorecard(None, channel="email")
+        assert (email.channel, email.cases, email.first_contact.resolved,
+                email.first_contact.at_first_contact) == ("email", 3, 2, 0)
+        # public works by telephone: B alone, 15 min at $60 = $15.00
+        phone = history.scorecard(PW, channel="telephone")
+        assert (phone.cases, phone.effort.minutes, phone.effort.cost) == (
+            1, 15, Decimal("15.00"))
+
+    def test_an_unknown_channel_service_or_business_unit_is_refused_by_name(
+            self, history: History) -> None:
+        for narrowed, field in (({"channel": "pigeon"}, "channel"),
+                                ({"service": "no-such-service"}, "service"),
+                                ({"business_unit": "no-such-unit"}, "business_unit")):
+            with pytest.raises(InvalidValue) as refused:
+                history.scorecard(None, **narrowed)
+            assert refused.value.field == field
+
+    def test_staff_and_managers_may_not_see_the_town_wide_scorecard(
+            self, history: History) -> None:
+        manager = Actor(id="mgr-kim", role=Role.MANAGER, departments=frozenset({PW}))
+        with pytest.raises(Forbidden, match="Town-wide"):
+            history.scorecard(None, actor=manager)
+        assert history.scorecard(PW, actor=manager).cases == 5
 
 
 class TestAskingForAScorecard:
