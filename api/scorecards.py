@@ -69,7 +69,9 @@ def _times(section: str, times: BusinessTimes) -> list[Row]:
             (section, "median_business_seconds", "", times.median_seconds),
             (section, "p90_business_seconds", "", times.p90_seconds),
             (section, "median_business_hours", "", times.median_hours),
-            (section, "p90_business_hours", "", times.p90_hours)]
+            (section, "p90_business_hours", "", times.p90_hours),
+            (section, "rated", "", "yes" if times.rated else "no"),
+            (section, "reason", "", times.reason)]
 
 
 def rows(card: Scorecard) -> list[Row]:

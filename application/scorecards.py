@@ -42,8 +42,9 @@ both report the same thing, so council never sees two answers to one question:
   `PATCH /api/v1/departments/{code}`); `hourly_rate` is the department's (null for the Town).
 - Satisfaction: CSAT average (1-5), NPS = % promoters (9-10) minus % detractors (0-6), CES
   average (1-7), each with its response count.
-- Minimum sample: every share and average (share met, warm share, informed share, transfers
-  per case handled, first-contact resolution, CSAT, NPS, CES) is a `Rated`: its value, the
+- Minimum sample: the median and 90th percentile times are withheld (with `rated` false and
+  the reason) below it too. Every share and average (share met, warm share, informed share,
+  transfers per case handled, first-contact resolution, CSAT, NPS, CES) is a `Rated`: its value, the
   number of results it is computed from, and whether it is rated. From fewer than `min_sample`
   results (CIVICDESK_MIN_SAMPLE, 10 unless set) it is "too few to rate": no value, its count
   and the reason, never a 0 % or 100 % drawn from two cases.
@@ -173,11 +174,16 @@ class StandardFigures:
 
 @dataclass(frozen=True)
 class BusinessTimes:
+    """Median and 90th percentile; like a share, withheld (None, with `reason`) when fewer
+    than the minimum sample of cases have a time."""
+
     cases: int  # cases with a time
     median_seconds: int | None
     p90_seconds: int | None
     median_hours: Decimal | None
     p90_hours: Decimal | None
+    rated: bool = True
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -276,7 +282,12 @@ def outcome(target: TargetFacts, now: datetime) -> str:
     return "breached" if target.breached_at is not None or overdue else "open"
 
 
-def _times(seconds: list[int]) -> BusinessTimes:
+def _times(seconds: list[int], minimum: int) -> BusinessTimes:
+    verdict = rated(Decimal(0), len(seconds), minimum)  # only whether there are enough
+    if not verdict.rated:
+        return BusinessTimes(cases=len(seconds), median_seconds=None, p90_seconds=None,
+                             median_hours=None, p90_hours=None, rated=False,
+                             reason=verdict.reason)
     median, p90 = nearest_rank(seconds, 50), nearest_rank(seconds, 90)
     return BusinessTimes(cases=len(seconds), median_seconds=median, p90_seconds=p90,
                          median_hours=None if median is None else hours(median),
@@ -363,9 +374,9 @@ def build_scorecard(scope: Scope | str, period: Period, facts: ScorecardFacts,
         by_purpose={p.value: purposes[p.value] for p in Purpose},
         standards=_standards(facts.targets, now, min_sample),
         time_to_acknowledge=_times([c.first_response_seconds for c in cases
-                                    if c.first_response_seconds is not None]),
+                                    if c.first_response_seconds is not None], min_sample),
         time_to_resolve=_times([c.resolved_seconds for c in resolved
-                                if c.resolved_seconds is not None]),
+                                if c.resolved_seconds is not None], min_sample),
         transfers_made=_transfers(facts, min_sample), transfers_received=facts.transfers_received,
         first_contact=FirstContactFigures(
             resolved=len(resolved), at_first_contact=sum(c.at_first_contact for c in resolved),

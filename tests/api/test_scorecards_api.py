@@ -95,7 +95,7 @@ class TestJson:
                                                     "rated": True, "reason": None}}]
         assert card["time_to_acknowledge"] == {
             "cases": 1, "median_seconds": 7200, "p90_seconds": 7200,
-            "median_hours": "2.00", "p90_hours": "2.00"}
+            "median_hours": "2.00", "p90_hours": "2.00", "rated": True, "reason": None}
         assert card["time_to_resolve"]["median_hours"] == "8.00"
         assert card["first_contact"] == {"resolved": 1, "at_first_contact": 0, "rate": {
             "value": "0.0", "count": 1, "rated": True, "reason": None}}
@@ -207,6 +207,9 @@ class TestMinimumSample:
             "value": None, "count": 1, "rated": False,
             "reason": "too few to rate: 1 of the 10 needed"}
         assert card["first_contact"]["rate"]["value"] is None
+        assert card["time_to_resolve"] == {
+            "cases": 1, "median_seconds": None, "p90_seconds": None, "median_hours": None,
+            "p90_hours": None, "rated": False, "reason": "too few to rate: 1 of the 10 needed"}
         assert card["satisfaction"]["nps"]["rated"] is False
         rows = {(s, m, d): (v, n, note) for s, m, d, v, n, note in table[1:]}
         assert rows[("standards", "share_met_percent", "email-acknowledge")] == (

@@ -409,7 +409,10 @@ class TestMinimumSample:
         assert (card.satisfaction.nps.value, card.satisfaction.nps.count) == (None, 3)
         assert (card.transfers_made.warm_share.rated,
                 card.transfers_made.per_case_handled.count) == (False, 7)
-        # and the counts themselves are still published
+        # and so are the median and 90th percentile times (3 cases acknowledged), though the
+        # counts themselves are still published
+        assert (card.time_to_acknowledge.cases, card.time_to_acknowledge.median_seconds,
+                card.time_to_acknowledge.rated) == (3, None, False)
         assert (card.first_contact.resolved, card.satisfaction.nps_responses) == (3, 3)
 
     def test_the_minimum_is_inclusive(self, history: History) -> None:
