@@ -84,6 +84,7 @@ def rows(card: Scorecard) -> list[Row]:
         ("scorecard", "channel", "", card.channel),
         ("scorecard", "service", "", card.service),
         ("scorecard", "business_unit", "", card.business_unit),
+        ("scorecard", "assignee", "", card.assignee),
         ("scorecard", "period", "", card.period.label),
         ("scorecard", "first_day", "", card.period.first_day),
         ("scorecard", "last_day", "", card.period.last_day),
@@ -154,7 +155,9 @@ ScorecardOperation = operation_with_forms(
          "the Town-wide scorecard of every department, for the roles that see every "
          "department) for the cases received in `period` (2026-07, 2026-Q3 or 2026; Toronto "
          "dates), narrowed to one `channel`, one `service` (a service code) or one "
-         "`business_unit` if given (volumes, effort and cost, CSAT, NPS and CES per service: "
+         "`business_unit`, or to the cases assigned to one staff member (`assignee`; "
+         "managers, directors and administrators only) if given (volumes, effort and "
+         "cost, CSAT, NPS and CES per service: "
          "recommendations 4C and 1C): volumes by channel "
          "and purpose; targets met on time, met late, breached and open per standard, with the "
          "share met; median and 90th percentile (nearest rank) business time to acknowledge "
@@ -199,6 +202,10 @@ async def scorecard(
     business_unit: Annotated[str | None, QueryParameter(
         min_length=1, max_length=64,
         description="only cases for the services of this business unit")] = None,
+    assignee: Annotated[str | None, QueryParameter(
+        min_length=1, max_length=64,
+        description="only cases assigned to this staff member now (managers, directors and "
+                    "administrators)")] = None,
     format: FromQuery[Format] = "json",
     min_position: Annotated[int | None, QueryParameter(
         ge=0, le=LAST_POSITION,
@@ -211,7 +218,7 @@ async def scorecard(
     # sync_to_thread handler twice when another handler joins its path later).
     def produce() -> tuple[Scorecard, bytes]:
         check_may_see_scorecard(actor, department)
-        check_scope(Scope(department, channel, service, business_unit))
+        check_scope(Scope(department, channel, service, business_unit, assignee), actor)
         parse_period(period)  # refuse a bad period before waiting for anything
         wait_for(request, min_position, SCORECARD_NAME)
         try:
@@ -219,7 +226,7 @@ async def scorecard(
                                         now=desk.clock(),
                                         min_sample=request.app.state.settings.min_sample,
                                         channel=channel, service=service,
-                                        business_unit=business_unit)
+                                        business_unit=business_unit, assignee=assignee)
         except InvalidValue as error:
             known = ((error.field == "department" and department is not None
                       and desk.find_department(department) is not None)

@@ -14,7 +14,8 @@ both report the same thing, so council never sees two answers to one question:
 - Scope (`Scope`): one department or the Town (every department: then every transfer of the
   cases is made and received within the Town), narrowed to the cases received on one channel,
   for one service, or for the services of one business unit (4C: volumes, effort and cost per
-  service; 1C: CSAT, NPS and CES per service). Every figure below is computed the same way.
+  service; 1C: CSAT, NPS and CES per service), or assigned to one staff member now (for
+  managers, directors and administrators only). Every figure below is computed the same way.
 - Volumes: cases by channel and by purpose (every channel and purpose listed, zero or not).
 - Standards: each target a case carried, judged at `now` as staff would see it (as
   `domain.targets.status` judges it): met on time, met late, breached (deadline passed, still
@@ -73,12 +74,13 @@ from application.accountability import (
     percent,
     rated,
 )
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidValue
 from domain.values import Channel, Classification, EscalationLevel, Purpose, Status
 
 SCORECARD_NAME = "scorecard"  # the read model behind ScorecardQuery, by name
 TOWN_NAME = "Town of Cobourg"  # the Town-wide scorecard's name
+STAFF_FIGURES = {Role.MANAGER, Role.DIRECTOR, Role.ADMIN}  # who may see one person's figures
 RESOLVED_STATES = frozenset({Status.RESOLVED.value, Status.CLOSED.value})
 COMPLAINT = Classification.COMPLAINT.value
 
@@ -94,6 +96,7 @@ class Scope:
     channel: str | None = None
     service: str | None = None
     business_unit: str | None = None
+    assignee: str | None = None  # the staff member the cases are assigned to now
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,7 @@ class Scorecard:
     channel: str | None  # the scope's narrowing, if any
     service: str | None
     business_unit: str | None
+    assignee: str | None
     period: Period
     as_of: datetime  # targets are judged at this moment
     min_sample: int  # fewest results a share or average is rated from
@@ -368,6 +372,7 @@ def build_scorecard(scope: Scope | str, period: Period, facts: ScorecardFacts,
         department=scope.department,
         department_name=facts.department_name or scope.department or TOWN_NAME,
         channel=scope.channel, service=scope.service, business_unit=scope.business_unit,
+        assignee=scope.assignee,
         period=period, as_of=now, min_sample=min_sample, position=facts.position,
         cases=len(cases),
         by_channel={c.value: channels[c.value] for c in Channel},
@@ -403,8 +408,13 @@ def check_may_see_scorecard(actor: Actor, department: str | None) -> None:
         raise Forbidden(f"{actor.id} may not see the scorecard of {department}")
 
 
-def check_scope(scope: Scope) -> None:
-    """Raises InvalidValue (field `channel`) for a channel the desk does not have."""
+def check_scope(scope: Scope, actor: Actor) -> None:
+    """Raises InvalidValue (field `channel`) for a channel the desk does not have, Forbidden
+    (field `assignee`) for a staff member's figures asked by anyone but a manager, director
+    or administrator (they are about a person's work)."""
+    if scope.assignee is not None and actor.role not in STAFF_FIGURES:
+        raise Forbidden(f"{actor.id} may not see a staff member's scorecard: managers, "
+                        "directors and administrators may", "assignee")
     if scope.channel is not None and scope.channel not in {c.value for c in Channel}:
         raise InvalidValue(f"channel must be one of {', '.join(c.value for c in Channel)}",
                            "channel")
@@ -413,7 +423,8 @@ def check_scope(scope: Scope) -> None:
 def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str | None,
                          period: str, now: datetime, min_sample: int = MIN_SAMPLE,
                          channel: str | None = None, service: str | None = None,
-                         business_unit: str | None = None) -> Scorecard:
+                         business_unit: str | None = None,
+                         assignee: str | None = None) -> Scorecard:
     """The scorecard of `department` (None: the Town) for `period` (2026, 2026-Q3 or 2026-07),
     narrowed to a channel, service or business unit if given.
 
@@ -423,8 +434,8 @@ def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str
     """
     check_may_see_scorecard(actor, department)
     scope = Scope(department=department, channel=channel, service=service,
-                  business_unit=business_unit)
-    check_scope(scope)
+                  business_unit=business_unit, assignee=assignee)
+    check_scope(scope, actor)
     chosen = parse_period(period)
     facts = query.scorecard_facts(scope, chosen.first_day, chosen.last_day)
     if facts.unknown is not None:

@@ -11,7 +11,8 @@ derived from their table's name, so each generation a rebuild makes has its own)
 - `scorecard_transfers`: every transfer, with the departments on both sides;
 - `scorecard_departments`: each department's name and hourly rate (Registered, Revised);
 - `scorecard_services`: each service's business unit (fixed when it is registered), so a
-  scorecard can be read per service or per business unit;
+  scorecard can be read per service or per business unit (and `assignee` on each case, per
+  staff member);
 - `scorecard_closures`: the calendar's closures, and `scorecard_desk_hours`: each desk's
   opening hours as it opened and every change of them since, so business time is counted on
   the calendar of the desk the case was received at (the central desk's for cases recorded
@@ -130,6 +131,10 @@ class ScorecardProjection(Projection["ScorecardView"]):
         self.view.transferred(tracking, event.originator_id, event.originator_version,
                               event.from_department, event.to_department, event.warm,
                               event.customer_informed)
+
+    @process_event.register(Events.Assigned)
+    def _assigned(self, event: Any, tracking: Tracking) -> None:
+        self.view.update_case(tracking, event.originator_id, {"assignee": event.assignee})
 
     @process_event.register(Events.Classified)
     def _classified(self, event: Any, tracking: Tracking) -> None:
@@ -268,7 +273,7 @@ class ScorecardView(View):
             f"CREATE TABLE IF NOT EXISTS {cases} (id {uuid} PRIMARY KEY, "
             "department TEXT NOT NULL, channel TEXT NOT NULL, purpose TEXT NOT NULL, "
             f"received_at {moment} NOT NULL, received_day TEXT NOT NULL, status TEXT NOT NULL, "
-            "desk TEXT, service_code TEXT, "
+            "desk TEXT, service_code TEXT, assignee TEXT, "
             "classification TEXT, escalation_level TEXT, "
             f"first_response_at {moment}, first_response_seconds BIGINT, "
             f"resolved_at {moment}, resolved_seconds BIGINT, {counters})",
@@ -431,7 +436,8 @@ class ScorecardView(View):
                     to_department: str, warm: bool, customer_informed: bool) -> None:
         mark = self.placeholder
         with self.writing(tracking) as cursor:
-            self._set(cursor, case_id, {"department": to_department})
+            # A transfer leaves the case unassigned (Case._transferred).
+            self._set(cursor, case_id, {"department": to_department, "assignee": None})
             cursor.execute(f"INSERT INTO {self.transfers_table} (case_id, version, "
                            "from_department, to_department, warm, customer_informed) "
                            f"VALUES ({', '.join([mark] * 6)})",
@@ -564,6 +570,9 @@ class ScorecardView(View):
         if scope.service is not None:
             cases_where.append(f"c.service_code = {mark}")
             cases_args.append(scope.service)
+        if scope.assignee is not None:
+            cases_where.append(f"c.assignee = {mark}")
+            cases_args.append(scope.assignee)
         if scope.business_unit is not None:
             cases_where.append(f"c.service_code IN (SELECT code FROM {self.services_table} "
                                f"WHERE business_unit = {mark})")

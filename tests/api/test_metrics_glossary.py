@@ -18,7 +18,7 @@ README = Path(__file__).parents[2] / "README.md"
 ABOUT = {("scorecard", "department"), ("scorecard", "department_name"),
          ("scorecard", "period"), ("scorecard", "first_day"), ("scorecard", "last_day"),
          ("scorecard", "as_of"), ("scorecard", "position"), ("scorecard", "channel"),
-         ("scorecard", "service"), ("scorecard", "business_unit")}
+         ("scorecard", "service"), ("scorecard", "business_unit"), ("scorecard", "assignee")}
 REPORT_ABOUT = {"town", "period", "first_day", "last_day", "department", "as_of",
                 "standards_version", "chain_head_position", "chain_head_hash"}
 

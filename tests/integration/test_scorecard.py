@@ -112,12 +112,15 @@ def record_history(desk: ServiceDesk, clock: MovableClock) -> dict[str, UUID]:
     clock.now = toronto(3, 4, 9)
     cases["D"] = receive(desk, "written", "approval", received_at=toronto(3, 2, 9))
     interaction(desk, cases["D"], "written", 40)
+    change(desk, cases["D"], "assign", assignee="staff-bo")
     transfer(desk, cases["D"], PLANNING, warm=False)
     clock.now = toronto(3, 4, 10)
     cases["A"] = receive(desk, "email", "information")
     clock.now = toronto(3, 4, 11)
     cases["B"] = receive(desk, "telephone", "payment", wait_seconds=45)
     clock.now = toronto(3, 4, 11, 5)
+    change(desk, cases["A"], "assign", assignee="staff-bo")
+    change(desk, cases["B"], "assign", assignee="staff-bo")
     interaction(desk, cases["B"], "telephone", 15)
     clock.now = toronto(3, 4, 11, 10)
     change(desk, cases["B"], "resolve", resolution="Paid", at_first_contact=True)
@@ -450,6 +453,24 @@ class TestTownAndNarrowerScorecards:
         phone = history.scorecard(PW, channel="telephone")
         assert (phone.cases, phone.effort.minutes, phone.effort.cost) == (
             1, 15, Decimal("15.00"))
+
+    def test_a_staff_members_scorecard_counts_the_cases_assigned_to_them_now(
+            self, history: History) -> None:
+        # Given A and B assigned to staff-bo, and D assigned to them before its transfer
+        # (which left D unassigned)
+        card = history.scorecard(PW, assignee="staff-bo")
+        # then their March is A and B: 30 + 15 = 45 min at $60 = $45.00
+        assert (card.assignee, card.cases, card.effort.minutes, card.effort.cost) == (
+            "staff-bo", 2, 45, Decimal("45.00"))
+        assert history.scorecard(PLANNING, assignee="staff-bo").cases == 0
+
+    @pytest.mark.parametrize("role", ["staff", "csr", "clerk", "auditor"])
+    def test_only_managers_directors_and_administrators_see_a_staff_members_figures(
+            self, history: History, role: str) -> None:
+        asking = Actor(id="someone", role=Role(role), departments=frozenset({PW}))
+        with pytest.raises(Forbidden) as refused:
+            history.scorecard(PW, actor=asking, assignee="staff-bo")
+        assert refused.value.field == "assignee"
 
     def test_an_unknown_channel_service_or_business_unit_is_refused_by_name(
             self, history: History) -> None:
