@@ -412,7 +412,8 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
     desk = open_for_reading(settings)
     clerk = Actor(id="civicdesk-cli", role=Role.CLERK)
     produced = produce_report(desk, clerk, period=args.period, first=args.first,
-                              last=args.last, department=args.department, as_of=args.as_of)
+                              last=args.last, department=args.department, as_of=args.as_of,
+                              min_sample=settings.min_sample)
     body = render(produced, args.format)
     if to_stdout:
         sys.stdout.buffer.write(body)

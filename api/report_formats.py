@@ -16,9 +16,9 @@ from decimal import Decimal
 
 import msgspec
 
-from application.accountability import TOWN_TIME, AccountabilityReport, Outcomes
+from application.accountability import TOWN_TIME, AccountabilityReport, Outcomes, Rated
 
-Cell = str | int | Decimal | date | datetime | bool | None
+Cell = str | int | Decimal | date | datetime | bool | Rated | None
 OUTCOME_HEADER = ("applied", "met_on_time", "met_late", "breached", "still_open",
                   "share_met_on_time_percent")
 
@@ -43,15 +43,20 @@ def _outcomes(o: Outcomes) -> tuple[Cell, ...]:
 
 def tables(report: AccountabilityReport) -> list[Table]:
     """The report as flat tables, in the order a reader meets them."""
-    s, t, f, e = report.satisfaction, report.transfers, report.first_contact, report.effort
+    s, t, f, e = (report.satisfaction, report.transfers_of_cases, report.first_contact,
+                  report.effort)
     summary: list[tuple[Cell, ...]] = [
         ("town", report.town), ("period", report.period.label),
         ("first_day", report.period.first_day), ("last_day", report.period.last_day),
         ("department", report.department or "all"), ("as_of", report.as_of),
-        ("standards_version", report.standards_version), ("cases", report.cases),
-        ("transfers", t.transfers), ("warm_transfers", t.warm), ("cold_transfers", t.cold),
-        ("warm_transfer_share_percent", t.warm_share),
-        ("cases_transferred", t.cases_transferred), ("transfers_per_case", t.per_case),
+        ("standards_version", report.standards_version),
+        ("min_sample", report.min_sample), ("cases", report.cases),
+        ("transfers_of_cases", t.transfers), ("transfers_of_cases_warm", t.warm),
+        ("transfers_of_cases_cold", t.cold),
+        ("transfers_of_cases_warm_share_percent", t.warm_share),
+        ("transfers_of_cases_customer_informed", t.customer_informed),
+        ("transfers_of_cases_informed_share_percent", t.informed_share),
+        ("cases_transferred", t.cases_transferred), ("transfers_of_cases_per_case", t.per_case),
         ("resolved_cases", f.resolved), ("resolved_at_first_contact", f.at_first_contact),
         ("first_contact_resolution_percent", f.rate),
         ("csat_responses", s.csat_responses), ("csat_average", s.csat_average),
@@ -75,7 +80,7 @@ def tables(report: AccountabilityReport) -> list[Table]:
               ("code", "month", "decided", "met_on_time", "share_met_on_time_percent"),
               [(r.code, r.month, r.decided, r.met, r.share_met)
                for r in report.standards_by_month]),
-        Table("breaches", "Breached promises",
+        Table("breaches", "Promises not kept on time: breached (still unmet) or met late",
               ("reference", "department", "channel", "standard_code", "target", "state",
                "due_at", "met_at", "basis", "seconds_late", "hours_late"),
               [(b.reference, b.department, b.channel, b.standard_code, b.target, b.state,
@@ -84,9 +89,10 @@ def tables(report: AccountabilityReport) -> list[Table]:
         Table("channels", "Volumes by channel", ("channel", "cases", "share_percent"),
               [(c.channel, c.cases, c.share) for c in report.channels]),
         Table("departments", "Departments",
-              ("code", "name", "cases", "breaches", "cases_transferred", "effort_minutes",
-               "effort_hours", "hourly_rate_dollars", "effort_cost_dollars"),
-              [(d.code, d.name, d.cases, d.breaches, d.transferred_cases, d.effort_minutes,
+              ("code", "name", "cases", "breached", "met_late", "cases_transferred",
+               "effort_minutes", "effort_hours", "hourly_rate_dollars", "effort_cost_dollars"),
+              [(d.code, d.name, d.cases, d.breaches, d.met_late, d.transferred_cases,
+                d.effort_minutes,
                 d.effort_hours, d.hourly_rate, d.effort_cost) for d in report.departments]),
         Table("complaints", "Complaints",
               ("reference", "department", "channel", "received_on", "status", "level_reached",
@@ -105,6 +111,10 @@ def tables(report: AccountabilityReport) -> list[Table]:
 
 
 def cell_text(value: Cell) -> str:
+    """A cell as CSV writes it; a share or average that is not rated says why (with its
+    count), so it never reads as an empty figure or a 0."""
+    if isinstance(value, Rated):
+        return cell_text(value.value) if value.rated else (value.reason or "")
     if value is None:
         return ""
     if isinstance(value, bool):

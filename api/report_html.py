@@ -12,6 +12,7 @@ import base64
 import io
 import threading
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from html import escape
 from typing import Any
 
@@ -20,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from api.report_formats import Cell, cell_text, local_time
-from application.accountability import AccountabilityReport, BreachRow
+from application.accountability import AccountabilityReport, BreachRow, Rated
 
 matplotlib.use("Agg")  # no display: figures are only ever written to files
 
@@ -28,9 +29,13 @@ matplotlib.use("Agg")  # no display: figures are only ever written to files
 _DRAWING = threading.Lock()
 CHART_STYLE: dict[Any, Any] = {"svg.hashsalt": "civicdesk-accountability", "font.size": 9,
                "axes.spines.top": False, "axes.spines.right": False}
-PALETTE = ("#1b5e9a", "#d4731f", "#2e8540", "#b0243a", "#6b4c9a", "#8c6d31", "#c2185b",
-           "#4a6572", "#00838f", "#7a7a00")
-MET, LATE, BREACHED = "#2e8540", "#d4731f", "#b0243a"
+# Okabe and Ito's colour-blind-safe colours; each series also gets its own marker and line
+# style, shown in the legend, so the chart reads in greyscale too.
+SERIES_STYLES = (("#0072B2", "o", "-"), ("#D55E00", "s", "--"), ("#009E73", "^", "-."),
+                 ("#CC79A7", "D", ":"))
+SERIES_PER_CHART = len(SERIES_STYLES)  # "a handful": more standards make more charts
+LATE, BREACHED = "#E69F00", "#D55E00"
+LABELS = {"cao": "CAO", "csat": "CSAT", "nps": "NPS", "ces": "CES"}
 
 STYLE = """
 :root { color-scheme: light; --ink: #1a1a1a; --muted: #555; --rule: #c8c8c8; --band: #f2f5f8; }
@@ -78,11 +83,18 @@ DEFINITIONS = (
     ("Department", "The department that owned the case at the report's as-of moment."),
     ("Met on time, met late, breached, still open", "Each promise's state as staff would have "
      "seen it at the as-of moment, on the business calendar then known."),
+    ("Promises breached", "Promises whose deadline passed and that were still unmet at the "
+     "as-of moment: the summary, the departments table and the breach table count the same "
+     "ones. A promise met after its deadline is counted apart, as met late."),
     ("Share met on time", "Met on time divided by promises with an outcome (met on time, met "
      "late or breached); promises not yet due are left out."),
     ("Hours late", "Business hours (Monday to Friday, 08:30 to 16:30, less holidays and "
      "closures) for business-time standards; clock time for wait-time standards, where it is "
      "how much the measured wait exceeded the promise."),
+    ("Transfers of these cases", "Every transfer of the cases reported, whichever department "
+     "made it; warm share and the share where the customer was told are of those transfers; "
+     "per case is divided by the cases reported. (A department's scorecard publishes another "
+     "figure, transfers made, counting the transfers that department made.)"),
     ("First-contact resolution", "Resolved or closed cases resolved at first contact, as a "
      "share of all resolved or closed cases."),
     ("CSAT, NPS, CES", "CSAT is the average of 1-5 answers; NPS is the share of promoters (9-10) "
@@ -106,8 +118,13 @@ def _svg_image(figure: Figure, alt: str) -> str:
     return f'<img src="data:image/svg+xml;base64,{data}" alt="{escape(alt)}">'
 
 
-def _label(code: str) -> str:
-    return code.replace("_", " ").replace("-", " ")
+def human(code: str) -> str:
+    """A code as a reader says it: `in_person` -> "In person", `cao` -> "CAO"."""
+    if code in LABELS:
+        return LABELS[code]
+    text = code.replace("_", " ").replace("-", " ")
+    return text[:1].upper() + text[1:]
+
 
 
 def _empty(figure: Figure, message: str) -> None:
@@ -116,24 +133,39 @@ def _empty(figure: Figure, message: str) -> None:
     axes.text(0.5, 0.5, message, ha="center", va="center", transform=axes.transAxes)
 
 
-def trend_chart(report: AccountabilityReport) -> str:
+def trend_series(report: AccountabilityReport) -> dict[str, list[float | None]]:
+    """Share met on time per standard and month, for standards with any outcome."""
     months = report.period.months()
     series: dict[str, list[float | None]] = {}
     for row in report.standards_by_month:
         series.setdefault(row.code, [None] * len(months))[months.index(row.month)] = (
-            float(row.share_met) if row.share_met is not None else None)
-    series = {code: values for code, values in series.items() if any(v is not None
-                                                                         for v in values)}
+            float(row.share_met.value) if row.share_met.value is not None else None)
+    return {code: values for code, values in sorted(series.items())
+            if any(v is not None for v in values)}
+
+
+def chart_groups(codes: Sequence[str]) -> list[list[str]]:
+    """Series split into charts of at most SERIES_PER_CHART, in order (at least one chart)."""
+    groups = [list(codes[i:i + SERIES_PER_CHART])
+              for i in range(0, len(codes), SERIES_PER_CHART)]
+    return groups or [[]]
+
+
+def trend_chart(report: AccountabilityReport, codes: Sequence[str],
+                series: dict[str, list[float | None]]) -> str:
+    months = report.period.months()
     figure = Figure(figsize=(7.5, 4.2))
-    if not series:
+    if not codes:
         _empty(figure, "No promise had an outcome in this period")
     else:
         axes = figure.subplots()
         positions = list(range(len(months)))
-        for number, (code, values) in enumerate(sorted(series.items())):
-            points = [(x, v) for x, v in zip(positions, values, strict=True) if v is not None]
-            axes.plot([x for x, _ in points], [v for _, v in points], marker="o",
-                      color=PALETTE[number % len(PALETTE)], label=_label(code), linewidth=1.8)
+        for code, (colour, marker, dashes) in zip(codes, SERIES_STYLES, strict=False):
+            points = [(x, v) for x, v in zip(positions, series[code], strict=True)
+                      if v is not None]
+            axes.plot([x for x, _ in points], [v for _, v in points], marker=marker,
+                      linestyle=dashes, color=colour, label=human(code), linewidth=1.8,
+                      markersize=6)
         axes.set_xticks(positions, months, rotation=45 if len(months) > 6 else 0)
         axes.set_xlim(-0.5, len(months) - 0.5)
         axes.set_ylim(0, 102)
@@ -141,9 +173,9 @@ def trend_chart(report: AccountabilityReport) -> str:
         axes.set_xlabel("month received")
         axes.grid(axis="y", color="#dddddd")
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
-    summary = "; ".join(f"{_label(code)}: " + ", ".join(
-        f"{m} {v:.1f}%" for m, v in zip(months, values, strict=True) if v is not None)
-        for code, values in sorted(series.items()))
+    summary = "; ".join(f"{human(code)}: " + ", ".join(
+        f"{m} {v:.1f}%" for m, v in zip(months, series[code], strict=True) if v is not None)
+        for code in codes)
     return _svg_image(figure, "Line chart of the share of promises met on time per standard, "
                       f"by month received. {summary or 'No data.'}")
 
@@ -155,15 +187,15 @@ def channel_chart(report: AccountabilityReport) -> str:
         _empty(figure, "No cases in this period")
     else:
         axes = figure.subplots()
-        names = [_label(r.channel) for r in rows][::-1]
+        names = [human(r.channel) for r in rows][::-1]
         counts = [r.cases for r in rows][::-1]
-        bars = axes.barh(names, counts, color=PALETTE[0])
-        axes.bar_label(bars, padding=3)
+        bars = axes.barh(names, counts, color=SERIES_STYLES[0][0])
+        axes.bar_label(bars, labels=[f"{n:,}" for n in counts], padding=3)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("cases received")
         axes.grid(axis="x", color="#dddddd")
         axes.set_axisbelow(True)
-    text = ", ".join(f"{_label(r.channel)} {r.cases}" for r in rows)
+    text = ", ".join(f"{human(r.channel)} {r.cases:,}" for r in rows)
     return _svg_image(figure, f"Bar chart of cases by channel: {text or 'none'}.")
 
 
@@ -183,28 +215,50 @@ def breach_chart(report: AccountabilityReport) -> str:
         labels = [names[c] for c in codes][::-1]
         met_late = [late.get(c, 0) for c in codes][::-1]
         unmet = [open_breaches.get(c, 0) for c in codes][::-1]
-        axes.barh(labels, unmet, color=BREACHED, label="breached, not met")
-        bars = axes.barh(labels, met_late, left=unmet, color=LATE, label="met late")
-        axes.bar_label(bars, labels=[str(a + b) for a, b in zip(unmet, met_late, strict=True)],
-                       padding=3)
-        axes.set_xlabel("promises breached")
+        # Solid for breached, hatched for met late: the two read apart without colour.
+        axes.barh(labels, unmet, color=BREACHED, edgecolor="#1a1a1a",
+                  label="breached (still unmet)")
+        bars = axes.barh(labels, met_late, left=unmet, color=LATE, hatch="///",
+                         edgecolor="#1a1a1a", label="met late")
+        axes.bar_label(bars, labels=[f"{a:,} breached, {b:,} met late"
+                                     for a, b in zip(unmet, met_late, strict=True)],
+                       padding=3, fontsize=8)
+        axes.set_xlabel("promises not kept on time")
         axes.grid(axis="x", color="#dddddd")
         axes.set_axisbelow(True)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    text = ", ".join(f"{names[c]} {late.get(c, 0) + open_breaches.get(c, 0)}" for c in codes)
-    return _svg_image(figure, f"Bar chart of breached promises by department: {text}.")
+        axes.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, frameon=False)
+    text = ", ".join(f"{names[c]} {open_breaches.get(c, 0):,} breached and "
+                     f"{late.get(c, 0):,} met late" for c in codes)
+    return _svg_image(figure, f"Bar chart of promises not kept on time by department: {text}.")
 
 
-def charts(report: AccountabilityReport) -> tuple[str, str, str]:
+def charts(report: AccountabilityReport) -> tuple[list[str], str, str]:
+    """The trend charts (a handful of standards each), the channel chart, the breach chart."""
     with _DRAWING, matplotlib.rc_context(CHART_STYLE):
-        return trend_chart(report), channel_chart(report), breach_chart(report)
+        series = trend_series(report)
+        trends = [trend_chart(report, group, series) for group in chart_groups(list(series))]
+        return trends, channel_chart(report), breach_chart(report)
 
 
 # -- the page ------------------------------------------------------------------------------------
 
+def number_text(value: Cell) -> str:
+    """A cell as a reader sees it: counts and money with thousands separators; a share or
+    average from too few results as "too few to rate" with its count."""
+    if isinstance(value, Rated):
+        if value.rated:
+            return number_text(value.value)
+        return f"too few to rate ({value.count:,})" if value.count else ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    return cell_text(value)
+
+
 def _cell(value: Cell) -> str:
-    text = cell_text(value)
+    text = number_text(value)
     return escape(text) if text else "—"
 
 
@@ -244,7 +298,8 @@ def month_table(report: AccountabilityReport) -> str:
     cells: dict[str, list[Cell]] = {}
     for row in report.standards_by_month:
         cells.setdefault(row.code, [None] * len(months))[months.index(row.month)] = (
-            f"{row.share_met}% of {row.decided}" if row.share_met is not None else None)
+            f"{row.share_met.value}% of {row.decided}" if row.share_met.rated
+            else f"too few to rate ({row.decided})" if row.decided else None)
     return html_table("Share of promises met on time (of those with an outcome), by month "
                       "received", ("Standard", *months),
                       [(code, *values) for code, values in sorted(cells.items())],
@@ -258,7 +313,11 @@ def _figures(items: Iterable[tuple[str, Cell]]) -> str:
 
 
 def _pct(value: Cell) -> Cell:
-    return None if value is None else f"{value}%"
+    if isinstance(value, Rated) and not value.rated:
+        return value
+    if isinstance(value, Rated):
+        value = value.value
+    return None if value is None else f"{number_text(value)}%"
 
 
 def _section(anchor: str, title: str, *parts: str) -> str:
@@ -270,16 +329,35 @@ def _figure(image: str, caption: str) -> str:
     return f"<figure>{image}<figcaption>{escape(caption)}</figcaption></figure>"
 
 
+SECTIONS = (("summary", "Summary"), ("standards", "Service standards: promised and kept"),
+            ("trend-table", "Share met on time by month"), ("channels", "Volumes by channel"),
+            ("departments", "Promises not kept on time, by department"),
+            ("breaches", "Promises breached"), ("met-late", "Promises met late"),
+            ("complaints", "Complaints and escalations"),
+            ("transfers", "Transfers and first-contact resolution"),
+            ("satisfaction", "Customer satisfaction"), ("effort", "Staff effort and cost"),
+            ("record", "The record this report was computed from"),
+            ("method", "How the figures are computed"))
+
+
+def contents(sections: Sequence[tuple[str, str]]) -> str:
+    """The table of contents: a link to each section."""
+    return ('<nav aria-labelledby="contents"><h2 id="contents">Contents</h2><ol>'
+            + "".join(f'<li><a href="#{anchor}">{escape(title)}</a></li>'
+                      for anchor, title in sections) + "</ol></nav>")
+
+
 OUTCOME_COLUMNS = ("Applied to", "Met on time", "Met late", "Breached", "Still open",
                    "Share met on time")
 
 
 def render_html(report: AccountabilityReport) -> str:
-    trend, volumes, breaches = charts(report)
+    trends, volumes, breaches = charts(report)
     scope = (f"{report.department_name or report.department} ({report.department})"
              if report.department else "All departments")
     period = report.period
-    s, t, f, e = report.satisfaction, report.transfers, report.first_contact, report.effort
+    s, t, f, e = (report.satisfaction, report.transfers_of_cases, report.first_contact,
+                  report.effort)
     standards = html_table(
         "Every published standard: promises made and kept", ("Standard", "Title", "In force",
                                                               *OUTCOME_COLUMNS),
@@ -288,23 +366,31 @@ def render_html(report: AccountabilityReport) -> str:
         numeric=range(3, 9))
     per_channel = html_table(
         "Standards by channel", ("Standard", "Channel", *OUTCOME_COLUMNS),
-        [(r.code, r.channel, o.applied, o.met, o.met_late, o.breached, o.open, _pct(o.share_met))
-         for r in report.standards_by_channel for o in [r.outcomes]], numeric=range(2, 8))
+        [(r.code, human(r.channel), o.applied, o.met, o.met_late, o.breached, o.open,
+          _pct(o.share_met)) for r in report.standards_by_channel for o in [r.outcomes]],
+        numeric=range(2, 8))
+    breached = [b for b in report.breaches if b.state == "breached"]
+    met_late = [b for b in report.breaches if b.state == "met_late"]
     breach_rows = html_table(
-        "Every promise breached, by case reference",
-        ("Reference", "Department", "Channel", "Standard", "State", "Due (Toronto)",
-         "Met (Toronto)", "How late"),
-        [(b.reference, b.department, b.channel, b.standard_code,
-          "met late" if b.state == "met_late" else "breached", local_time(b.due_at),
-          local_time(b.met_at) if b.met_at else None, how_late(b))
-         for b in report.breaches], numeric=[7], keep=[5, 6])
+        "Every promise breached (deadline passed, still unmet at the as-of moment), by case "
+        "reference", ("Reference", "Department", "Channel", "Standard", "Due (Toronto)",
+                      "How late so far"),
+        [(b.reference, b.department, human(b.channel), b.standard_code, local_time(b.due_at),
+          how_late(b)) for b in breached], numeric=[5], keep=[4])
+    late_rows = html_table(
+        "Every promise met late, by case reference",
+        ("Reference", "Department", "Channel", "Standard", "Due (Toronto)", "Met (Toronto)",
+         "How late"),
+        [(b.reference, b.department, human(b.channel), b.standard_code, local_time(b.due_at),
+          local_time(b.met_at) if b.met_at else None, how_late(b)) for b in met_late],
+        numeric=[6], keep=[4, 5])
     complaint_rows = html_table(
         "Complaints and the escalations they went through",
         ("Reference", "Department", "Channel", "Received", "Status", "Level reached",
          "Escalations"),
-        [(c.reference, c.department, c.channel, c.received_on, c.status.replace("_", " "),
-          _label(c.level_reached),
-          "; ".join(f"{_label(x.to_level)} on {x.on.isoformat()}" for x in c.escalations))
+        [(c.reference, c.department, human(c.channel), c.received_on, human(c.status),
+          human(c.level_reached),
+          "; ".join(f"{human(x.to_level)} on {x.on.isoformat()}" for x in c.escalations))
          for c in report.complaints], keep=[3])
     debrief_rows = html_table(
         "Debriefs of escalated complaints",
@@ -313,49 +399,58 @@ def render_html(report: AccountabilityReport) -> str:
           c.debrief.edi_findings, c.debrief.accessibility_findings)
          for c in report.complaints if c.debrief], keep=[1])
     departments = html_table(
-        "Departments", ("Code", "Department", "Cases", "Promises breached", "Cases transferred",
-                        "Effort (hours)", "Hourly rate ($)", "Effort cost ($)"),
-        [(d.code, d.name, d.cases, d.breaches, d.transferred_cases, d.effort_hours,
-          d.hourly_rate, d.effort_cost) for d in report.departments], numeric=range(2, 8))
+        "Departments", ("Code", "Department", "Cases", "Promises breached", "Promises met late",
+                        "Cases transferred", "Effort (hours)", "Hourly rate ($)",
+                        "Effort cost ($)"),
+        [(d.code, d.name, d.cases, d.breaches, d.met_late, d.transferred_cases, d.effort_hours,
+          d.hourly_rate, d.effort_cost) for d in report.departments], numeric=range(2, 9))
     body = "".join([
         "<header><h1>Accountability report</h1>",
         f'<p class="meta">{escape(report.town)} · Period {escape(period.label)} '
         f"({period.first_day.isoformat()} to {period.last_day.isoformat()}) · "
-        f"{escape(scope)} · As of {escape(local_time(report.as_of))} Toronto time</p></header>"
-        "<main>",
+        f"{escape(scope)} · As of {escape(local_time(report.as_of))} Toronto time</p></header>",
+        contents(SECTIONS), "<main>",
         _section("summary", "Summary", _figures([
             ("Cases received", report.cases),
-            ("Promises breached", len(report.breaches)),
+            ("Promises breached", len(breached)),
+            ("Promises met late", len(met_late)),
             ("Complaints", len(report.complaints)),
             ("First-contact resolution", _pct(f.rate)),
-            ("Warm transfers", _pct(t.warm_share)),
+            ("Warm share of transfers of these cases", _pct(t.warm_share)),
             ("CSAT (1-5)", s.csat_average), ("NPS", s.nps), ("CES (1-7)", s.ces_average),
             ("Staff effort (hours)", e.hours), ("Staff cost ($)", e.cost),
             ("Standards version", report.standards_version),
             ("Chain head position", report.chain.head_position)])),
         _section("standards", "Service standards: promised and kept", standards,
                  "<h3>By channel</h3>", per_channel,
-                 _figure(trend, "Share of promises met on time per standard, by month the "
-                                "case was received (the next table has the figures).")),
+                 *(_figure(trend, "Share of promises met on time per standard, by month the "
+                                  "case was received (the next table has the figures).")
+                   for trend in trends)),
         _section("trend-table", "Share met on time by month", month_table(report)),
         _section("channels", "Volumes by channel",
                  _figure(volumes, "Cases received in the period, by channel."),
                  html_table("Cases by channel", ("Channel", "Cases", "Share"),
-                            [(c.channel, c.cases, _pct(c.share)) for c in report.channels],
+                            [(human(c.channel), c.cases, _pct(c.share))
+                             for c in report.channels],
                             numeric=[1, 2])),
-        _section("departments", "Breaches by department",
-                 _figure(breaches, "Promises breached, by the department that owns the case."),
+        _section("departments", "Promises not kept on time, by department",
+                 _figure(breaches, "Promises breached and met late, by the department that "
+                                   "owns the case."),
                  departments),
-        _section("breaches", "Breached promises", breach_rows),
+        _section("breaches", "Promises breached", breach_rows),
+        _section("met-late", "Promises met late", late_rows),
         _section("complaints", "Complaints and escalations",
                  html_table("Complaints by the highest escalation level they reached",
                             ("Level", "Complaints reaching it"),
-                            [(_label(r.level), r.complaints) for r in report.complaint_levels],
+                            [(human(r.level), r.complaints) for r in report.complaint_levels],
                             numeric=[1]), complaint_rows, debrief_rows),
         _section("transfers", "Transfers and first-contact resolution", _figures([
-            ("Transfers", t.transfers), ("Warm", t.warm), ("Cold", t.cold),
-            ("Warm-transfer share", _pct(t.warm_share)),
-            ("Cases transferred", t.cases_transferred), ("Transfers per case", t.per_case),
+            ("Transfers of these cases", t.transfers), ("Warm", t.warm), ("Cold", t.cold),
+            ("Warm share of transfers of these cases", _pct(t.warm_share)),
+            ("Customer told of the transfer", t.customer_informed),
+            ("Share of transfers where the customer was told", _pct(t.informed_share)),
+            ("Cases transferred", t.cases_transferred),
+            ("Transfers of these cases per case", t.per_case),
             ("Resolved cases", f.resolved), ("Resolved at first contact", f.at_first_contact),
             ("First-contact resolution rate", _pct(f.rate))])),
         _section("satisfaction", "Customer satisfaction", _figures([

@@ -88,7 +88,8 @@ async def accountability_report(
     # sync_to_thread handler twice when another handler joins its path later).
     def produce() -> tuple[AccountabilityReport, bytes]:
         report = produce_report(desk, actor, period=period, first=first, last=last,
-                                department=department, as_of=as_of)
+                                department=department, as_of=as_of,
+                                min_sample=request.app.state.settings.min_sample)
         return report, render(report, format)
 
     try:

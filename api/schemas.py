@@ -173,6 +173,17 @@ def target_view(target: TargetStatus) -> TargetView:
                       standard_version=target.standard_version, desk=target.desk)
 
 
+class SurveyAnswerView(msgspec.Struct):
+    """One survey answer (scores only; the comment is not shown). `superseded` lists the kinds
+    a later answer replaced: only the latest answer of each kind counts in the figures."""
+
+    answered_at: datetime
+    csat: int | None
+    nps: int | None
+    ces: int | None
+    superseded: list[str]
+
+
 class CaseView(msgspec.Struct):
     id: str
     reference: str
@@ -202,6 +213,7 @@ class CaseView(msgspec.Struct):
     version: int
     standards_version: int | None
     targets: list[TargetView]
+    surveys: list[SurveyAnswerView] = []  # oldest first
     desk: str | None = None  # the service desk it was received at; null: before desks were kept
     # The secret that, with the reference, shows the public status: staff give the customer
     # `status_page` (its path, token included). Null for cases received before tokens.
@@ -232,4 +244,7 @@ def case_view(case: Case, targets: list[TargetStatus]) -> CaseView:
         interactions=case.interactions, effort_minutes=case.effort_minutes,
         debriefed=case.debrief is not None, recorded_by=case.recorded_by, version=case.version,
         standards_version=case.standards_version, targets=[target_view(t) for t in targets],
+        surveys=[SurveyAnswerView(answered_at=a["at"].astimezone(UTC), csat=a["csat"],
+                                  nps=a["nps"], ces=a["ces"], superseded=list(a["superseded"]))
+                 for a in case.surveys],
         desk=case.desk, public_token=case.public_token, status_page=status_page_path(case))

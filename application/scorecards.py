@@ -1,4 +1,5 @@
-"""The department scorecard (recommendation 2A): a department's figures for a month, quarter, year.
+"""The scorecard (recommendation 2A): a department's, or the Town's, figures for a month, quarter
+or year, optionally for one channel, service or business unit.
 
 The scorecard is read from the `scorecard` projection (`ScorecardQuery`), which keeps the facts
 of every case; this module turns the facts of one department and period into figures. The
@@ -10,6 +11,11 @@ both report the same thing, so council never sees two answers to one question:
 - Department: a case belongs to the department that owns it now; it answers for the case where
   it ended up. Transfers are the exception: a transfer counts for the department that made it
   (transferred the case away), since fewer transfers is that department's goal (3A, 3E).
+- Scope (`Scope`): one department or the Town (every department: then every transfer of the
+  cases is made and received within the Town), narrowed to the cases received on one channel,
+  for one service, or for the services of one business unit (4C: volumes, effort and cost per
+  service; 1C: CSAT, NPS and CES per service), or assigned to one staff member now (for
+  managers, directors and administrators only). Every figure below is computed the same way.
 - Volumes: cases by channel and by purpose (every channel and purpose listed, zero or not).
 - Standards: each target a case carried, judged at `now` as staff would see it (as
   `domain.targets.status` judges it): met on time, met late, breached (deadline passed, still
@@ -23,16 +29,26 @@ both report the same thing, so council never sees two answers to one question:
 - Median and 90th percentile: nearest rank. The p-th percentile of n values sorted ascending is
   the value at rank ceil(p x n / 100), so the median of an even count is the lower middle value
   and every figure is a time some case actually took.
-- Transfers (on the period's cases, whenever made): made (out of the department), warm and
-  cold, the share warm; per case = transfers made / cases the department handled (owns now, or
-  transferred away); received = transfers into the department.
+- Transfers made (`transfers_made`; on the period's cases, whenever made): transfers out of
+  the department, warm and cold, the share warm, the share where the customer was told
+  (`customer_informed`); per case handled = transfers made / cases the department handled (owns
+  now, or transferred away). Transfers received (`transfers_received`): into the department.
+  The accountability report's `transfers_of_cases` is another figure with another name: every
+  transfer of the cases reported, whoever made it (README, "Metrics glossary").
 - First-contact resolution: the share of resolved (or closed) cases resolved at first contact.
 - Complaints: cases classified as complaints; escalations per level = complaints that reached
   that rung; debriefs done.
-- Effort: the minutes of staff effort logged on the cases, costed at the department's hourly
-  rate as it stands now (set by `PATCH /api/v1/departments/{code}`).
+- Effort: the minutes of staff effort logged on the cases, each case's costed at the hourly
+  rate of the department that owns it, as it stands now (set by
+  `PATCH /api/v1/departments/{code}`); `hourly_rate` is the department's (null for the Town).
 - Satisfaction: CSAT average (1-5), NPS = % promoters (9-10) minus % detractors (0-6), CES
   average (1-7), each with its response count.
+- Minimum sample: the median and 90th percentile times are withheld (with `rated` false and
+  the reason) below it too. Every share and average (share met, warm share, informed share,
+  transfers per case handled, first-contact resolution, CSAT, NPS, CES) is a `Rated`: its value, the
+  number of results it is computed from, and whether it is rated. From fewer than `min_sample`
+  results (CIVICDESK_MIN_SAMPLE, 10 unless set) it is "too few to rate": no value, its count
+  and the reason, never a 0 % or 100 % drawn from two cases.
 Rounding as in the accountability report: percentages to 0.1, averages and hours to 0.01,
 money to the cent, half up.
 """
@@ -46,20 +62,25 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 from uuid import UUID
 
-from application.access import can_see_department
+from application.access import EVERY_DEPARTMENT, can_see_department
 from application.accountability import (
     CENT,
+    MIN_SAMPLE,
     Period,
+    Rated,
     dollars,
     hours,
     parse_period,
     percent,
+    rated,
 )
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidValue
 from domain.values import Channel, Classification, EscalationLevel, Purpose, Status
 
 SCORECARD_NAME = "scorecard"  # the read model behind ScorecardQuery, by name
+TOWN_NAME = "Town of Cobourg"  # the Town-wide scorecard's name
+STAFF_FIGURES = {Role.MANAGER, Role.DIRECTOR, Role.ADMIN}  # who may see one person's figures
 RESOLVED_STATES = frozenset({Status.RESOLVED.value, Status.CLOSED.value})
 COMPLAINT = Classification.COMPLAINT.value
 
@@ -67,8 +88,22 @@ COMPLAINT = Classification.COMPLAINT.value
 # -- the facts the projection keeps --------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Scope:
+    """Whose figures: one department (None: the Town), narrowed to one channel, service or
+    business unit if given."""
+
+    department: str | None = None
+    channel: str | None = None
+    service: str | None = None
+    business_unit: str | None = None
+    assignee: str | None = None  # the staff member the cases are assigned to now
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     id: UUID
+    department: str  # the owner now
+    service_code: str | None
     channel: str
     purpose: str
     status: str
@@ -87,6 +122,7 @@ class CaseFacts:
     nps_detractors: int
     ces_sum: int
     ces_responses: int
+    rate_cents: int  # the owning department's hourly rate now
 
 
 @dataclass(frozen=True)
@@ -102,26 +138,28 @@ class TargetFacts:
 class TransferFacts:
     case_id: UUID
     warm: bool
+    customer_informed: bool
 
 
 @dataclass(frozen=True)
 class ScorecardFacts:
-    """One department's cases received in one period, as the projection holds them."""
+    """The cases in a scope received in one period, as the projection holds them."""
 
     position: int  # the log position the facts are as of
-    department_name: str | None  # None: the projection knows no such department
-    hourly_rate_cents: int
+    department_name: str | None  # the scope's department's; None for the Town
+    hourly_rate_cents: int | None  # the scope's department's; None for the Town
     cases: list[CaseFacts]
     targets: list[TargetFacts]
-    transfers_made: list[TransferFacts]  # out of the department
-    transfers_received: int  # into the department
+    transfers_made: list[TransferFacts]  # out of the department (the Town: every one)
+    transfers_received: int  # into the department (the Town: every one)
+    unknown: str | None = None  # the scope field naming something the read model does not know
 
 
 class ScorecardQuery(Protocol):
-    def scorecard_facts(self, department: str, first_day: date,
+    def scorecard_facts(self, scope: Scope, first_day: date,
                         last_day: date) -> ScorecardFacts:
-        """The facts of `department`'s cases received between the Toronto days given (both
-        included), and the transfers it made on cases received then."""
+        """The facts of the scope's cases received between the Toronto days given (both
+        included), and the transfers its department made on cases received then."""
         ...
 
 
@@ -134,34 +172,42 @@ class StandardFigures:
     met_late: int
     breached: int
     open: int
-    share_met: Decimal | None  # percent of decided targets met on time
+    share_met: Rated  # percent of decided targets met on time
 
 
 @dataclass(frozen=True)
 class BusinessTimes:
+    """Median and 90th percentile; like a share, withheld (None, with `reason`) when fewer
+    than the minimum sample of cases have a time."""
+
     cases: int  # cases with a time
     median_seconds: int | None
     p90_seconds: int | None
     median_hours: Decimal | None
     p90_hours: Decimal | None
+    rated: bool = True
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
 class TransferFigures:
+    """Transfers the department made (out of it), on its cases of the period."""
+
     made: int
     warm: int
     cold: int
-    warm_share: Decimal | None
+    warm_share: Rated  # percent of transfers made
+    customer_informed: int
+    informed_share: Rated  # percent of transfers made where the customer was told
     cases_handled: int
-    per_case: Decimal | None
-    received: int
+    per_case_handled: Rated
 
 
 @dataclass(frozen=True)
 class FirstContactFigures:
     resolved: int
     at_first_contact: int
-    rate: Decimal | None
+    rate: Rated
 
 
 @dataclass(frozen=True)
@@ -177,29 +223,34 @@ class EffortFigures:
     interactions: int
     minutes: int
     hours: Decimal
-    hourly_rate: Decimal  # dollars
+    hourly_rate: Decimal | None  # dollars: the department's; None for the Town
     cost: Decimal  # dollars
 
 
 @dataclass(frozen=True)
 class SatisfactionFigures:
     csat_responses: int
-    csat_average: Decimal | None
+    csat_average: Rated
     nps_responses: int
     promoters: int
     passives: int
     detractors: int
-    nps: Decimal | None
+    nps: Rated
     ces_responses: int
-    ces_average: Decimal | None
+    ces_average: Rated
 
 
 @dataclass(frozen=True)
 class Scorecard:
-    department: str
-    department_name: str
+    department: str | None  # None: the Town, every department
+    department_name: str  # the Town's name for the Town
+    channel: str | None  # the scope's narrowing, if any
+    service: str | None
+    business_unit: str | None
+    assignee: str | None
     period: Period
     as_of: datetime  # targets are judged at this moment
+    min_sample: int  # fewest results a share or average is rated from
     position: int  # the log position the figures are as of
     cases: int
     by_channel: dict[str, int]
@@ -207,7 +258,8 @@ class Scorecard:
     standards: list[StandardFigures]
     time_to_acknowledge: BusinessTimes
     time_to_resolve: BusinessTimes
-    transfers: TransferFigures
+    transfers_made: TransferFigures
+    transfers_received: int  # transfers into the department, on its cases of the period
     first_contact: FirstContactFigures
     complaints: ComplaintFigures
     effort: EffortFigures
@@ -234,7 +286,12 @@ def outcome(target: TargetFacts, now: datetime) -> str:
     return "breached" if target.breached_at is not None or overdue else "open"
 
 
-def _times(seconds: list[int]) -> BusinessTimes:
+def _times(seconds: list[int], minimum: int) -> BusinessTimes:
+    verdict = rated(Decimal(0), len(seconds), minimum)  # only whether there are enough
+    if not verdict.rated:
+        return BusinessTimes(cases=len(seconds), median_seconds=None, p90_seconds=None,
+                             median_hours=None, p90_hours=None, rated=False,
+                             reason=verdict.reason)
     median, p90 = nearest_rank(seconds, 50), nearest_rank(seconds, 90)
     return BusinessTimes(cases=len(seconds), median_seconds=median, p90_seconds=p90,
                          median_hours=None if median is None else hours(median),
@@ -245,7 +302,8 @@ def _mean(total: int, count: int) -> Decimal | None:
     return None if not count else (Decimal(total) / count).quantize(CENT, ROUND_HALF_UP)
 
 
-def _standards(targets: list[TargetFacts], now: datetime) -> list[StandardFigures]:
+def _standards(targets: list[TargetFacts], now: datetime,
+               minimum: int) -> list[StandardFigures]:
     counts: dict[str, Counter[str]] = {}
     for target in targets:
         counts.setdefault(target.standard_code, Counter())[outcome(target, now)] += 1
@@ -254,18 +312,22 @@ def _standards(targets: list[TargetFacts], now: datetime) -> list[StandardFigure
         c = counts[code]
         decided = c["met"] + c["met_late"] + c["breached"]
         rows.append(StandardFigures(code, c["met"], c["met_late"], c["breached"], c["open"],
-                                    percent(c["met"], decided)))
+                                    rated(percent(c["met"], decided), decided, minimum)))
     return rows
 
 
-def _transfers(facts: ScorecardFacts) -> TransferFigures:
+def _transfers(facts: ScorecardFacts, minimum: int) -> TransferFigures:
     made = facts.transfers_made
     warm = sum(1 for t in made if t.warm)
+    informed = sum(1 for t in made if t.customer_informed)
     handled = len({c.id for c in facts.cases} | {t.case_id for t in made})
     return TransferFigures(
-        made=len(made), warm=warm, cold=len(made) - warm, warm_share=percent(warm, len(made)),
+        made=len(made), warm=warm, cold=len(made) - warm,
+        warm_share=rated(percent(warm, len(made)), len(made), minimum),
+        customer_informed=informed,
+        informed_share=rated(percent(informed, len(made)), len(made), minimum),
         cases_handled=handled,
-        per_case=_mean(len(made), handled), received=facts.transfers_received)
+        per_case_handled=rated(_mean(len(made), handled), handled, minimum))
 
 
 def _complaints(cases: list[CaseFacts]) -> ComplaintFigures:
@@ -279,67 +341,104 @@ def _complaints(cases: list[CaseFacts]) -> ComplaintFigures:
         debriefs=sum(1 for c in complaints if c.debriefed))
 
 
-def _satisfaction(cases: list[CaseFacts]) -> SatisfactionFigures:
+def _satisfaction(cases: list[CaseFacts], minimum: int) -> SatisfactionFigures:
     nps = sum(c.nps_responses for c in cases)
     promoters = sum(c.nps_promoters for c in cases)
     detractors = sum(c.nps_detractors for c in cases)
     csat = sum(c.csat_responses for c in cases)
     ces = sum(c.ces_responses for c in cases)
     return SatisfactionFigures(
-        csat_responses=csat, csat_average=_mean(sum(c.csat_sum for c in cases), csat),
+        csat_responses=csat,
+        csat_average=rated(_mean(sum(c.csat_sum for c in cases), csat), csat, minimum),
         nps_responses=nps, promoters=promoters, passives=nps - promoters - detractors,
-        detractors=detractors, nps=percent(promoters - detractors, nps),
-        ces_responses=ces, ces_average=_mean(sum(c.ces_sum for c in cases), ces))
+        detractors=detractors, nps=rated(percent(promoters - detractors, nps), nps, minimum),
+        ces_responses=ces,
+        ces_average=rated(_mean(sum(c.ces_sum for c in cases), ces), ces, minimum))
 
 
-def build_scorecard(department: str, period: Period, facts: ScorecardFacts,
-                    now: datetime) -> Scorecard:
-    """The figures of one department and period from the projection's facts."""
+def build_scorecard(scope: Scope | str, period: Period, facts: ScorecardFacts,
+                    now: datetime, min_sample: int = MIN_SAMPLE) -> Scorecard:
+    """The figures of one department and period from the projection's facts; shares and
+    averages from fewer than `min_sample` results are not rated."""
+    scope = Scope(department=scope) if isinstance(scope, str) else scope
     cases = facts.cases
     channels = Counter(c.channel for c in cases)
     purposes = Counter(c.purpose for c in cases)
     resolved = [c for c in cases if c.status in RESOLVED_STATES]
     minutes = sum(c.effort_minutes for c in cases)
+    cent_minutes = sum(c.effort_minutes * c.rate_cents for c in cases)
     rate = facts.hourly_rate_cents
     return Scorecard(
-        department=department, department_name=facts.department_name or department,
-        period=period, as_of=now, position=facts.position, cases=len(cases),
+        department=scope.department,
+        department_name=facts.department_name or scope.department or TOWN_NAME,
+        channel=scope.channel, service=scope.service, business_unit=scope.business_unit,
+        assignee=scope.assignee,
+        period=period, as_of=now, min_sample=min_sample, position=facts.position,
+        cases=len(cases),
         by_channel={c.value: channels[c.value] for c in Channel},
         by_purpose={p.value: purposes[p.value] for p in Purpose},
-        standards=_standards(facts.targets, now),
+        standards=_standards(facts.targets, now, min_sample),
         time_to_acknowledge=_times([c.first_response_seconds for c in cases
-                                    if c.first_response_seconds is not None]),
+                                    if c.first_response_seconds is not None], min_sample),
         time_to_resolve=_times([c.resolved_seconds for c in resolved
-                                if c.resolved_seconds is not None]),
-        transfers=_transfers(facts),
+                                if c.resolved_seconds is not None], min_sample),
+        transfers_made=_transfers(facts, min_sample), transfers_received=facts.transfers_received,
         first_contact=FirstContactFigures(
             resolved=len(resolved), at_first_contact=sum(c.at_first_contact for c in resolved),
-            rate=percent(sum(c.at_first_contact for c in resolved), len(resolved))),
+            rate=rated(percent(sum(c.at_first_contact for c in resolved), len(resolved)),
+                       len(resolved), min_sample)),
         complaints=_complaints(cases),
         effort=EffortFigures(
             interactions=sum(c.interactions for c in cases), minutes=minutes,
-            hours=hours(minutes * 60), hourly_rate=dollars(Decimal(rate)),
-            cost=dollars(Decimal(minutes * rate) / 60)),
-        satisfaction=_satisfaction(cases))
+            hours=hours(minutes * 60),
+            hourly_rate=None if rate is None else dollars(Decimal(rate)),
+            cost=dollars(Decimal(cent_minutes) / 60)),
+        satisfaction=_satisfaction(cases, min_sample))
 
 
-def check_may_see_scorecard(actor: Actor, department: str) -> None:
+def check_may_see_scorecard(actor: Actor, department: str | None) -> None:
     """Raises Forbidden unless the actor sees the department's cases (staff and managers see
-    their own departments; the other roles every department)."""
-    if not can_see_department(actor, department):
+    their own departments; the other roles every department); the Town-wide scorecard
+    (`department` None) only for the roles that see every department."""
+    if department is None:
+        if actor.role not in EVERY_DEPARTMENT:
+            raise Forbidden(f"{actor.id} may not see the Town-wide scorecard: ask for one of "
+                            "your departments", "department")
+    elif not can_see_department(actor, department):
         raise Forbidden(f"{actor.id} may not see the scorecard of {department}")
 
 
-def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str, period: str,
-                         now: datetime) -> Scorecard:
-    """The scorecard of `department` for `period` (2026, 2026-Q3 or 2026-07).
+def check_scope(scope: Scope, actor: Actor) -> None:
+    """Raises InvalidValue (field `channel`) for a channel the desk does not have, Forbidden
+    (field `assignee`) for a staff member's figures asked by anyone but a manager, director
+    or administrator (they are about a person's work)."""
+    if scope.assignee is not None and actor.role not in STAFF_FIGURES:
+        raise Forbidden(f"{actor.id} may not see a staff member's scorecard: managers, "
+                        "directors and administrators may", "assignee")
+    if scope.channel is not None and scope.channel not in {c.value for c in Channel}:
+        raise InvalidValue(f"channel must be one of {', '.join(c.value for c in Channel)}",
+                           "channel")
 
-    Raises Forbidden (another department's scorecard), InvalidValue (field `period`, or
-    `department` for a department the desk does not know).
+
+def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str | None,
+                         period: str, now: datetime, min_sample: int = MIN_SAMPLE,
+                         channel: str | None = None, service: str | None = None,
+                         business_unit: str | None = None,
+                         assignee: str | None = None) -> Scorecard:
+    """The scorecard of `department` (None: the Town) for `period` (2026, 2026-Q3 or 2026-07),
+    narrowed to a channel, service or business unit if given.
+
+    Raises Forbidden (another department's scorecard; the Town's for staff and managers),
+    InvalidValue (field `period`; `channel`; `department`, `service` or `business_unit` the
+    desk does not know).
     """
     check_may_see_scorecard(actor, department)
+    scope = Scope(department=department, channel=channel, service=service,
+                  business_unit=business_unit, assignee=assignee)
+    check_scope(scope, actor)
     chosen = parse_period(period)
-    facts = query.scorecard_facts(department, chosen.first_day, chosen.last_day)
-    if facts.department_name is None:
-        raise InvalidValue(f"no department {department!r}", "department")
-    return build_scorecard(department, chosen, facts, now)
+    facts = query.scorecard_facts(scope, chosen.first_day, chosen.last_day)
+    if facts.unknown is not None:
+        wanted = getattr(scope, facts.unknown)
+        raise InvalidValue(f"no {facts.unknown.replace('_', ' ')} {wanted!r}", facts.unknown)
+    return build_scorecard(scope, chosen, facts, now, min_sample)

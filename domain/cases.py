@@ -14,6 +14,7 @@ from domain.calendar import BusinessCalendar
 from domain.closures import DeskCalendars
 from domain.errors import CaseIsClosed, InvalidValue, NotAComplaint, RuleViolated
 from domain.standards import ServiceStandard, TargetKind
+from domain.surveys import check_answerable, record_answer, standing_scores
 from domain.targets import (
     MET_BY,
     Target,
@@ -163,7 +164,8 @@ class Case(Aggregate):
         self.interactions = 0
         self.effort_minutes = 0
         self.accommodations: list[dict[str, Any]] = []
-        self.surveys: list[dict[str, int | None]] = []
+        # Every answer, oldest first, with the kinds a later answer superseded (domain.surveys).
+        self.surveys: list[dict[str, Any]] = []
         self.targets: dict[str, Target] = {}
         # When each fact that meets targets first happened, for targets planned afterwards.
         self.met_facts: dict[str, datetime] = {}
@@ -259,7 +261,7 @@ class Case(Aggregate):
         self.department = to_department
         self.assignee = None
         self.transfers.append({"from": from_department, "to": to_department, "warm": warm,
-                               "at": occurred_at})
+                               "customer_informed": customer_informed, "at": occurred_at})
 
     def acknowledge(self, *, message: str, actor: Actor, occurred_at: datetime,
                     now: datetime) -> None:
@@ -480,6 +482,7 @@ class Case(Aggregate):
                       comment: str, actor: Actor, occurred_at: datetime,
                       now: datetime) -> None:
         self.check_when(occurred_at, now)
+        check_answerable(self.status, self.reference)
         if csat is None and nps is None and ces is None:
             raise InvalidValue("a survey answer needs at least one of csat, nps, ces", "csat")
         for name, score in (("csat", csat), ("nps", nps), ("ces", ces)):
@@ -491,7 +494,12 @@ class Case(Aggregate):
     def _survey_answered(self, csat: int | None, nps: int | None, ces: int | None,
                          comment: str, occurred_at: datetime, actor_id: str,
                          actor_role: str) -> None:
-        self.surveys.append({"csat": csat, "nps": nps, "ces": ces})
+        record_answer(self.surveys, {"csat": csat, "nps": nps, "ces": ces}, occurred_at)
+
+    @property
+    def survey_scores(self) -> dict[str, int]:
+        """The answer that counts per survey kind (csat, nps, ces): the latest given."""
+        return standing_scores(self.surveys)
 
     # -- service-level targets ---------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from application.accountability import (
+    MIN_SAMPLE,
     AccountabilityReport,
     ReportRequest,
     build_report,
@@ -75,8 +76,10 @@ def verified_link(desk: ServiceDesk, position: int) -> str:
 def produce_report(desk: ServiceDesk, actor: Actor, *, period: str | None = None,
                    first: str | None = None, last: str | None = None,
                    department: str | None = None,
-                   as_of: str | datetime | None = None) -> AccountabilityReport:
-    """The accountability report as of `as_of` (default: now).
+                   as_of: str | datetime | None = None,
+                   min_sample: int = MIN_SAMPLE) -> AccountabilityReport:
+    """The accountability report as of `as_of` (default: now); shares and averages from fewer
+    than `min_sample` results are not rated.
 
     Raises Forbidden (not a reporting role), InvalidValue (naming `period`, `from`, `to`,
     `department` or `as_of`) and LedgerNotIntact.
@@ -98,6 +101,7 @@ def produce_report(desk: ServiceDesk, actor: Actor, *, period: str | None = None
     if department is not None and desk.find_department(department) is None:
         raise InvalidValue(f"no department {department!r}", "department")
     head = desk.log_position()
-    request = ReportRequest(period=chosen, department=department, as_of=moment)
+    request = ReportRequest(period=chosen, department=department, as_of=moment,
+                            min_sample=min_sample)
     return build_report(request, log_events(desk, head),
                         lambda position: verified_link(desk, position))

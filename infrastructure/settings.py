@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from application.accountability import MIN_SAMPLE
 from infrastructure.settings_reader import EnvironmentReader, SettingsError
 
 __all__ = ["Settings", "SettingsError"]
@@ -34,6 +35,8 @@ class Settings:
     dev: bool = False  # local development: the published secret, on a loopback address only
     # Browser origins allowed to call the API cross-site (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
+    # Fewest results a published share or average is rated from (application.accountability).
+    min_sample: int = MIN_SAMPLE
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +61,7 @@ class Settings:
             log_level=read.log_level("CIVICDESK_LOG_LEVEL", "INFO"),
             dev=read.flag("CIVICDESK_DEV", False),
             cors_origins=read.origins("CIVICDESK_CORS_ORIGINS"),
+            min_sample=read.integer("CIVICDESK_MIN_SAMPLE", MIN_SAMPLE, low=1, high=10_000),
         )
         read.signing_algorithm(settings.jwt_algorithm, settings.jwt_public_key)
         read.raise_problems()

@@ -10,6 +10,9 @@ derived from their table's name, so each generation a rebuild makes has its own)
   breached times), judged when the scorecard is read;
 - `scorecard_transfers`: every transfer, with the departments on both sides;
 - `scorecard_departments`: each department's name and hourly rate (Registered, Revised);
+- `scorecard_services`: each service's business unit (fixed when it is registered), so a
+  scorecard can be read per service or per business unit (and `assignee` on each case, per
+  staff member);
 - `scorecard_closures`: the calendar's closures, and `scorecard_desk_hours`: each desk's
   opening hours as it opened and every change of them since, so business time is counted on
   the calendar of the desk the case was received at (the central desk's for cases recorded
@@ -37,13 +40,14 @@ from application.accountability import local_day
 from application.scorecards import (
     SCORECARD_NAME,
     CaseFacts,
+    Scope,
     ScorecardFacts,
     TargetFacts,
     TransferFacts,
 )
 from domain.calendar import BusinessCalendar, Closure, HoursChange, OpeningHours
 from domain.cases import Case
-from domain.catalogue import Department, Desk, hours_data, hours_from_data
+from domain.catalogue import Department, Desk, Service, hours_data, hours_from_data
 from domain.closures import CalendarBook
 from domain.standards import TargetKind
 from domain.targets import MET_BY, Target
@@ -54,10 +58,12 @@ NAME = SCORECARD_NAME
 # Event classes are made by @event at import time; a type checker cannot see them.
 Events: Any = Case
 Departments: Any = Department
+Services: Any = Service
 Desks: Any = Desk
 Calendars: Any = CalendarBook
 ACKNOWLEDGING = MET_BY["Acknowledged"]  # what a first response meets
-CASE_FACTS = ("id", "channel", "purpose", "status", "classification", "escalation_level",
+CASE_FACTS = ("id", "department", "service_code", "channel", "purpose", "status",
+              "classification", "escalation_level",
               "debriefed", "first_response_seconds", "resolved_seconds", "at_first_contact",
               "interactions", "effort_minutes", "csat_sum", "csat_responses", "nps_responses",
               "nps_promoters", "nps_detractors", "ces_sum", "ces_responses")
@@ -84,7 +90,8 @@ class ScorecardProjection(Projection["ScorecardView"]):
     def _received(self, event: Any, tracking: Tracking) -> None:
         self.view.add_case(tracking, event.originator_id, department=event.department,
                            channel=event.channel, purpose=event.purpose,
-                           received_at=event.occurred_at, desk=event.desk)
+                           received_at=event.occurred_at, desk=event.desk,
+                           service_code=event.service_code)
 
     @process_event.register(Events.InteractionLogged)
     def _interaction(self, event: Any, tracking: Tracking) -> None:
@@ -122,7 +129,12 @@ class ScorecardProjection(Projection["ScorecardView"]):
     @process_event.register(Events.Transferred)
     def _transferred(self, event: Any, tracking: Tracking) -> None:
         self.view.transferred(tracking, event.originator_id, event.originator_version,
-                              event.from_department, event.to_department, event.warm)
+                              event.from_department, event.to_department, event.warm,
+                              event.customer_informed)
+
+    @process_event.register(Events.Assigned)
+    def _assigned(self, event: Any, tracking: Tracking) -> None:
+        self.view.update_case(tracking, event.originator_id, {"assignee": event.assignee})
 
     @process_event.register(Events.Classified)
     def _classified(self, event: Any, tracking: Tracking) -> None:
@@ -141,13 +153,18 @@ class ScorecardProjection(Projection["ScorecardView"]):
 
     @process_event.register(Events.SurveyAnswered)
     def _surveyed(self, event: Any, tracking: Tracking) -> None:
+        # One answer per case per kind counts, the latest (domain.surveys): each kind the
+        # answer gives replaces the case's earlier score of that kind, the others stay.
         csat, nps, ces = event.csat, event.nps, event.ces
-        self.view.add_to_case(tracking, event.originator_id, {
-            "csat_sum": csat or 0, "csat_responses": int(csat is not None),
-            "nps_responses": int(nps is not None),
-            "nps_promoters": int(nps is not None and nps >= 9),
-            "nps_detractors": int(nps is not None and nps <= 6),
-            "ces_sum": ces or 0, "ces_responses": int(ces is not None)})
+        latest: dict[str, int] = {}
+        if csat is not None:
+            latest.update(csat_sum=csat, csat_responses=1)
+        if nps is not None:
+            latest.update(nps_responses=1, nps_promoters=int(nps >= 9),
+                          nps_detractors=int(nps <= 6))
+        if ces is not None:
+            latest.update(ces_sum=ces, ces_responses=1)
+        self.view.update_case(tracking, event.originator_id, latest)
 
     @process_event.register(Events.TargetsSet)
     def _targets_set(self, event: Any, tracking: Tracking) -> None:
@@ -171,6 +188,10 @@ class ScorecardProjection(Projection["ScorecardView"]):
     def _department(self, event: Any, tracking: Tracking) -> None:
         self.view.add_department(tracking, event.originator_id, event.code, event.name,
                                  event.hourly_rate_cents)
+
+    @process_event.register(Services.Registered)
+    def _service(self, event: Any, tracking: Tracking) -> None:
+        self.view.add_service(tracking, event.code, event.department, event.business_unit)
 
     @process_event.register(Departments.Revised)
     def _department_revised(self, event: Any, tracking: Tracking) -> None:
@@ -227,6 +248,10 @@ class ScorecardView(View):
         return self.table(f"{NAME}_departments")
 
     @property
+    def services_table(self) -> str:
+        return self.table(f"{NAME}_services")
+
+    @property
     def closures_table(self) -> str:
         return self.table(f"{NAME}_closures")
 
@@ -248,7 +273,7 @@ class ScorecardView(View):
             f"CREATE TABLE IF NOT EXISTS {cases} (id {uuid} PRIMARY KEY, "
             "department TEXT NOT NULL, channel TEXT NOT NULL, purpose TEXT NOT NULL, "
             f"received_at {moment} NOT NULL, received_day TEXT NOT NULL, status TEXT NOT NULL, "
-            "desk TEXT, "
+            "desk TEXT, service_code TEXT, assignee TEXT, "
             "classification TEXT, escalation_level TEXT, "
             f"first_response_at {moment}, first_response_seconds BIGINT, "
             f"resolved_at {moment}, resolved_seconds BIGINT, {counters})",
@@ -260,13 +285,16 @@ class ScorecardView(View):
             f"met_at {moment}, breached_at {moment}, PRIMARY KEY (case_id, name))",
             f"CREATE TABLE IF NOT EXISTS {transfers} (case_id {uuid} NOT NULL, "
             "version BIGINT NOT NULL, from_department TEXT NOT NULL, "
-            "to_department TEXT NOT NULL, warm INTEGER NOT NULL, PRIMARY KEY (case_id, version))",
+            "to_department TEXT NOT NULL, warm INTEGER NOT NULL, "
+            "customer_informed INTEGER NOT NULL, PRIMARY KEY (case_id, version))",
             f"CREATE INDEX IF NOT EXISTS {self.index_name(transfers, 'from')} "
             f"ON {transfers} (from_department)",
             f"CREATE INDEX IF NOT EXISTS {self.index_name(transfers, 'to')} "
             f"ON {transfers} (to_department)",
             f"CREATE TABLE IF NOT EXISTS {self.departments_table} (id {uuid} PRIMARY KEY, "
             "code TEXT NOT NULL, name TEXT NOT NULL, hourly_rate_cents BIGINT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.services_table} (code TEXT PRIMARY KEY, "
+            "department TEXT NOT NULL, business_unit TEXT NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {self.closures_table} (version BIGINT PRIMARY KEY, "
             "day TEXT NOT NULL, from_time TEXT, until_time TEXT, reason TEXT NOT NULL, "
             f"recorded_at {moment} NOT NULL)",
@@ -289,14 +317,24 @@ class ScorecardView(View):
             pass
 
     def add_case(self, tracking: Tracking, case_id: UUID, *, department: str, channel: str,
-                 purpose: str, received_at: datetime, desk: str | None) -> None:
+                 purpose: str, received_at: datetime, desk: str | None,
+                 service_code: str | None) -> None:
         mark = self.placeholder
         with self.writing(tracking) as cursor:
             cursor.execute(
                 f"INSERT INTO {self.cases_table} (id, department, channel, purpose, "
-                f"received_at, received_day, status, desk) VALUES ({', '.join([mark] * 8)})",
+                f"received_at, received_day, status, desk, service_code) "
+                f"VALUES ({', '.join([mark] * 9)})",
                 [self._id(case_id), department, channel, purpose, self._time(received_at),
-                 local_day(received_at).isoformat(), Status.OPEN.value, desk])
+                 local_day(received_at).isoformat(), Status.OPEN.value, desk, service_code])
+
+    def add_service(self, tracking: Tracking, code: str, department: str,
+                    business_unit: str) -> None:
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            cursor.execute(f"INSERT INTO {self.services_table} (code, department, "
+                           f"business_unit) VALUES ({mark}, {mark}, {mark})",
+                           [code, department, business_unit])
 
     def _set(self, cursor: Any, case_id: UUID, values: dict[str, Any]) -> None:
         mark = self.placeholder
@@ -395,15 +433,16 @@ class ScorecardView(View):
                 f"WHERE id = {mark}", [to_level, self._id(case_id)])
 
     def transferred(self, tracking: Tracking, case_id: UUID, version: int, from_department: str,
-                    to_department: str, warm: bool) -> None:
+                    to_department: str, warm: bool, customer_informed: bool) -> None:
         mark = self.placeholder
         with self.writing(tracking) as cursor:
-            self._set(cursor, case_id, {"department": to_department})
+            # A transfer leaves the case unassigned (Case._transferred).
+            self._set(cursor, case_id, {"department": to_department, "assignee": None})
             cursor.execute(f"INSERT INTO {self.transfers_table} (case_id, version, "
-                           "from_department, to_department, warm) "
-                           f"VALUES ({', '.join([mark] * 5)})",
+                           "from_department, to_department, warm, customer_informed) "
+                           f"VALUES ({', '.join([mark] * 6)})",
                            [self._id(case_id), version, from_department, to_department,
-                            int(warm)])
+                            int(warm), int(customer_informed)])
 
     def put_targets(self, tracking: Tracking, case_id: UUID, targets: list[Target], *,
                     replace_all: bool = False) -> None:
@@ -519,13 +558,36 @@ class ScorecardView(View):
 
     # -- the query --------------------------------------------------------------------------
 
-    def scorecard_facts(self, department: str, first_day: date,
-                        last_day: date) -> ScorecardFacts:
+    def scorecard_facts(self, scope: Scope, first_day: date, last_day: date) -> ScorecardFacts:
         """See `application.scorecards.ScorecardQuery`."""
         mark = self.placeholder
-        in_period = f"c.department = {mark} AND c.received_day BETWEEN {mark} AND {mark}"
-        scope = [department, first_day.isoformat(), last_day.isoformat()]
-        period_only = f"c.received_day BETWEEN {mark} AND {mark}"
+        # The cases in scope, whoever owns them: the period, then the case filters.
+        cases_where = [f"c.received_day BETWEEN {mark} AND {mark}"]
+        cases_args: list[Any] = [first_day.isoformat(), last_day.isoformat()]
+        if scope.channel is not None:
+            cases_where.append(f"c.channel = {mark}")
+            cases_args.append(scope.channel)
+        if scope.service is not None:
+            cases_where.append(f"c.service_code = {mark}")
+            cases_args.append(scope.service)
+        if scope.assignee is not None:
+            cases_where.append(f"c.assignee = {mark}")
+            cases_args.append(scope.assignee)
+        if scope.business_unit is not None:
+            cases_where.append(f"c.service_code IN (SELECT code FROM {self.services_table} "
+                               f"WHERE business_unit = {mark})")
+            cases_args.append(scope.business_unit)
+        cases_in = " AND ".join(cases_where)
+        owned, owned_args = cases_in, list(cases_args)
+        made_where, received_where = cases_in, cases_in
+        made_args, received_args = list(cases_args), list(cases_args)
+        if scope.department is not None:
+            owned += f" AND c.department = {mark}"
+            owned_args.append(scope.department)
+            made_where += f" AND r.from_department = {mark}"
+            made_args.append(scope.department)
+            received_where += f" AND r.to_department = {mark}"
+            received_args.append(scope.department)
         time_out = self.time_out
 
         def moment(value: Any) -> datetime | None:
@@ -535,36 +597,57 @@ class ScorecardView(View):
             cursor.execute(f"SELECT MAX(notification_id) AS head "
                            f"FROM {self.tracking_table}")
             position = int(cursor.fetchone()["head"] or 0)
-            cursor.execute(f"SELECT {', '.join('c.' + c for c in CASE_FACTS)} "
-                           f"FROM {self.cases_table} c WHERE {in_period} ORDER BY c.id", scope)
+            cursor.execute(f"SELECT {', '.join('c.' + c for c in CASE_FACTS)}, "
+                           "d.hourly_rate_cents AS rate_cents "
+                           f"FROM {self.cases_table} c LEFT JOIN {self.departments_table} d "
+                           f"ON d.code = c.department WHERE {owned} ORDER BY c.id", owned_args)
             cases = [self._case_facts(row) for row in cursor.fetchall()]
             cursor.execute(f"SELECT t.standard_code, t.due_at, t.paused_at, t.met_at, "
                            f"t.breached_at FROM {self.targets_table} t "
-                           f"JOIN {self.cases_table} c ON c.id = t.case_id WHERE {in_period} "
-                           "ORDER BY t.case_id, t.name", scope)
+                           f"JOIN {self.cases_table} c ON c.id = t.case_id WHERE {owned} "
+                           "ORDER BY t.case_id, t.name", owned_args)
             targets = [TargetFacts(row["standard_code"], time_out(row["due_at"]),
                                    moment(row["paused_at"]), moment(row["met_at"]),
                                    moment(row["breached_at"])) for row in cursor.fetchall()]
-            cursor.execute(f"SELECT r.case_id, r.warm FROM {self.transfers_table} r "
+            cursor.execute(f"SELECT r.case_id, r.warm, r.customer_informed "
+                           f"FROM {self.transfers_table} r "
                            f"JOIN {self.cases_table} c ON c.id = r.case_id "
-                           f"WHERE r.from_department = {mark} AND {period_only} "
-                           "ORDER BY r.case_id, r.version", scope)
-            made = [TransferFacts(self.id_out(row["case_id"]),
-                                  bool(row["warm"])) for row in cursor.fetchall()]
+                           f"WHERE {made_where} ORDER BY r.case_id, r.version", made_args)
+            made = [TransferFacts(self.id_out(row["case_id"]), bool(row["warm"]),
+                                  bool(row["customer_informed"])) for row in cursor.fetchall()]
             cursor.execute(f"SELECT COUNT(*) AS n FROM {self.transfers_table} r "
                            f"JOIN {self.cases_table} c ON c.id = r.case_id "
-                           f"WHERE r.to_department = {mark} AND {period_only}", scope)
+                           f"WHERE {received_where}", received_args)
             received = int(cursor.fetchone()["n"])
-            cursor.execute(f"SELECT name, hourly_rate_cents FROM {self.departments_table} "
-                           f"WHERE code = {mark}", [department])
-            known = cursor.fetchone()
+            known = None
+            if scope.department is not None:
+                cursor.execute(f"SELECT name, hourly_rate_cents FROM {self.departments_table} "
+                               f"WHERE code = {mark}", [scope.department])
+                known = cursor.fetchone()
+            unknown = None
+            if scope.department is not None and known is None:
+                unknown = "department"
+            elif scope.service is not None and not self._exists(
+                    cursor, "code", scope.service):
+                unknown = "service"
+            elif scope.business_unit is not None and not self._exists(
+                    cursor, "business_unit", scope.business_unit):
+                unknown = "business_unit"
         return ScorecardFacts(
-            position=position, department_name=known["name"] if known else None,
-            hourly_rate_cents=int(known["hourly_rate_cents"]) if known else 0, cases=cases,
-            targets=targets, transfers_made=made, transfers_received=received)
+            position=position,
+            department_name=known["name"] if known else None,
+            hourly_rate_cents=int(known["hourly_rate_cents"]) if known else None, cases=cases,
+            targets=targets, transfers_made=made, transfers_received=received,
+            unknown=unknown)
+
+    def _exists(self, cursor: Any, column: str, value: str) -> bool:
+        cursor.execute(f"SELECT 1 AS found FROM {self.services_table} "
+                       f"WHERE {column} = {self.placeholder} LIMIT 1", [value])
+        return cursor.fetchone() is not None
 
     def _case_facts(self, row: Any) -> CaseFacts:
         values = {column: row[column] for column in CASE_FACTS}
+        values["rate_cents"] = int(row["rate_cents"] or 0)
         values["id"] = self.id_out(values["id"])
         for flag in ("debriefed", "at_first_contact"):
             values[flag] = bool(values[flag])

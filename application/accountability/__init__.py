@@ -34,12 +34,15 @@ The modules, in the order a report is made: `request` (who may ask, and for what
 
 from application.accountability.arithmetic import (
     CENT,
+    MIN_SAMPLE,
     TOWN_TIME,
+    Rated,
     average,
     dollars,
     hours,
     local_day,
     percent,
+    rated,
 )
 from application.accountability.complaints import ComplaintRow, Debrief, EscalationStep, LevelRow
 from application.accountability.experience import FirstContact, Satisfaction, Transfers
@@ -63,6 +66,7 @@ from application.accountability.volumes import ChannelRow, DepartmentRow, Effort
 
 __all__ = [
     "CENT",
+    "MIN_SAMPLE",
     "TOWN_TIME",
     "AccountabilityReport",
     "BreachRow",
@@ -77,6 +81,7 @@ __all__ = [
     "LevelRow",
     "Outcomes",
     "Period",
+    "Rated",
     "ReportRequest",
     "Satisfaction",
     "StandardChannelRow",
@@ -93,4 +98,5 @@ __all__ = [
     "parse_moment",
     "parse_period",
     "percent",
+    "rated",
 ]

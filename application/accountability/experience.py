@@ -5,51 +5,59 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from application.accountability.arithmetic import CENT, average, percent
+from application.accountability.arithmetic import CENT, Rated, average, percent, rated
 from application.accountability.replay import Replayed
 from domain.values import Status
 
 
 @dataclass(frozen=True)
 class Transfers:
+    """Every transfer of the cases reported, whichever department made it (the scorecard's
+    `transfers_made` counts a department's own transfers instead)."""
+
     transfers: int
     warm: int
     cold: int
-    warm_share: Decimal | None
+    warm_share: Rated  # percent of the transfers
+    customer_informed: int
+    informed_share: Rated  # percent of the transfers where the customer was told
     cases_transferred: int
-    per_case: Decimal | None
+    per_case: Rated  # transfers / cases reported
 
 
 @dataclass(frozen=True)
 class FirstContact:
     resolved: int
     at_first_contact: int
-    rate: Decimal | None
+    rate: Rated
 
 
 @dataclass(frozen=True)
 class Satisfaction:
     csat_responses: int
-    csat_average: Decimal | None  # 1-5
+    csat_average: Rated  # 1-5
     nps_responses: int
     promoters: int
     passives: int
     detractors: int
-    nps: Decimal | None  # -100 to 100
+    nps: Rated  # -100 to 100
     ces_responses: int
-    ces_average: Decimal | None  # 1-7
+    ces_average: Rated  # 1-7
 
 
 def transfers(seen: Replayed) -> Transfers:
     moves = [t for f in seen.followed for t in f.case.transfers]
     warm = sum(1 for t in moves if t["warm"])
-    cases = len(seen.followed)
+    informed = sum(1 for t in moves if t.get("customer_informed"))
+    cases, minimum = len(seen.followed), seen.request.min_sample
     return Transfers(
         transfers=len(moves), warm=warm, cold=len(moves) - warm,
-        warm_share=percent(warm, len(moves)),
+        warm_share=rated(percent(warm, len(moves)), len(moves), minimum),
+        customer_informed=informed,
+        informed_share=rated(percent(informed, len(moves)), len(moves), minimum),
         cases_transferred=sum(1 for f in seen.followed if f.case.transfers),
-        per_case=(Decimal(len(moves)) / cases).quantize(CENT, ROUND_HALF_UP)
-        if cases else None)
+        per_case=rated((Decimal(len(moves)) / cases).quantize(CENT, ROUND_HALF_UP)
+                       if cases else None, cases, minimum))
 
 
 def first_contact(seen: Replayed) -> FirstContact:
@@ -57,18 +65,23 @@ def first_contact(seen: Replayed) -> FirstContact:
                 if f.case.status in {Status.RESOLVED.value, Status.CLOSED.value}]
     first = sum(1 for c in resolved if c.resolved_at_first_contact)
     return FirstContact(resolved=len(resolved), at_first_contact=first,
-                        rate=percent(first, len(resolved)))
+                        rate=rated(percent(first, len(resolved)), len(resolved),
+                                   seen.request.min_sample))
 
 
 def satisfaction(seen: Replayed) -> Satisfaction:
-    answers = [s for f in seen.followed for s in f.case.surveys]
-    csat = [s["csat"] for s in answers if s["csat"] is not None]
-    nps = [s["nps"] for s in answers if s["nps"] is not None]
-    ces = [s["ces"] for s in answers if s["ces"] is not None]
+    # One answer per case per kind counts, the latest (domain.surveys).
+    scores = [f.case.survey_scores for f in seen.followed]
+    minimum = seen.request.min_sample
+    csat = [s["csat"] for s in scores if "csat" in s]
+    nps = [s["nps"] for s in scores if "nps" in s]
+    ces = [s["ces"] for s in scores if "ces" in s]
     promoters = sum(1 for n in nps if n >= 9)
     detractors = sum(1 for n in nps if n <= 6)
     return Satisfaction(
-        csat_responses=len(csat), csat_average=average(csat), nps_responses=len(nps),
+        csat_responses=len(csat), csat_average=rated(average(csat), len(csat), minimum),
+        nps_responses=len(nps),
         promoters=promoters, passives=len(nps) - promoters - detractors,
-        detractors=detractors, nps=percent(promoters - detractors, len(nps)),
-        ces_responses=len(ces), ces_average=average(ces))
+        detractors=detractors,
+        nps=rated(percent(promoters - detractors, len(nps)), len(nps), minimum),
+        ces_responses=len(ces), ces_average=rated(average(ces), len(ces), minimum))

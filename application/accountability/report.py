@@ -37,6 +37,7 @@ class AccountabilityReport:
     department: str | None
     department_name: str | None
     as_of: datetime
+    min_sample: int  # fewest results a share or average is rated from
     standards_version: int | None
     cases: int
     standards: list[StandardRow]
@@ -47,7 +48,7 @@ class AccountabilityReport:
     departments: list[DepartmentRow]
     complaints: list[ComplaintRow]
     complaint_levels: list[LevelRow]
-    transfers: Transfers
+    transfers_of_cases: Transfers
     first_contact: FirstContact
     satisfaction: Satisfaction
     effort: Effort
@@ -70,15 +71,15 @@ def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
     return AccountabilityReport(
         town=TOWN, period=request.period, department=wanted,
         department_name=seen.departments[wanted].name if wanted in seen.departments else None,
-        as_of=seen.as_of,
+        as_of=seen.as_of, min_sample=request.min_sample,
         standards_version=seen.standards.current_version if seen.standards else None,
         cases=len(seen.followed), standards=standards.standard_rows(seen, judged),
-        standards_by_channel=standards.by_channel(judged),
+        standards_by_channel=standards.by_channel(judged, request.min_sample),
         standards_by_month=standards.by_month(seen, judged),
         breaches=standards.breaches(judged), channels=volumes.channels(seen),
         departments=volumes.departments(seen, judged),
         complaints=complaint_figures.complaints(seen),
         complaint_levels=complaint_figures.levels(seen),
-        transfers=experience.transfers(seen), first_contact=experience.first_contact(seen),
+        transfers_of_cases=experience.transfers(seen), first_contact=experience.first_contact(seen),
         satisfaction=experience.satisfaction(seen), effort=volumes.effort(seen),
         chain=Chain(seen.head, link_at(seen.head)))

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from application.accountability.arithmetic import MIN_SAMPLE
 from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidValue
 
@@ -112,3 +113,4 @@ class ReportRequest:
     period: Period
     department: str | None
     as_of: datetime  # aware; events recorded after it are not part of the report
+    min_sample: int = MIN_SAMPLE  # fewest results a share or average is rated from

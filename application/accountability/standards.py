@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from application.accountability.arithmetic import hours, local_day, percent
+from application.accountability.arithmetic import Rated, hours, local_day, percent, rated
 from application.accountability.replay import Followed, Replayed
 from domain.cases import WAIT_TARGETS
 from domain.targets import Target, TargetState, status
@@ -27,7 +27,7 @@ class Outcomes:
     met_late: int
     breached: int
     open: int
-    share_met: Decimal | None  # percent of decided targets met on time
+    share_met: Rated  # percent of decided targets met on time
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class StandardMonthRow:
     month: str
     decided: int
     met: int
-    share_met: Decimal | None
+    share_met: Rated
 
 
 @dataclass(frozen=True)
@@ -82,10 +82,11 @@ def decided(counts: Counter[str]) -> int:
     return counts["met"] + counts["met_late"] + counts["breached"]
 
 
-def outcomes(counts: Counter[str]) -> Outcomes:
+def outcomes(counts: Counter[str], minimum: int) -> Outcomes:
+    share = rated(percent(counts["met"], decided(counts)), decided(counts), minimum)
     return Outcomes(applied=sum(counts[o] for o in OUTCOMES), met=counts["met"],
                     met_late=counts["met_late"], breached=counts["breached"],
-                    open=counts["open"], share_met=percent(counts["met"], decided(counts)))
+                    open=counts["open"], share_met=share)
 
 
 def judge_targets(seen: Replayed) -> list[Judged]:
@@ -111,15 +112,16 @@ def standard_rows(seen: Replayed, judged: list[Judged]) -> list[StandardRow]:
         counts[j.target.standard_code][j.outcome] += 1
         titles.setdefault(j.target.standard_code, j.target.title)
     current = {s.code for s in in_force}
-    return [StandardRow(code, titles[code], code in current, outcomes(counts[code]))
+    minimum = seen.request.min_sample
+    return [StandardRow(code, titles[code], code in current, outcomes(counts[code], minimum))
             for code in sorted(titles)]
 
 
-def by_channel(judged: list[Judged]) -> list[StandardChannelRow]:
+def by_channel(judged: list[Judged], minimum: int) -> list[StandardChannelRow]:
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for j in judged:
         counts[(j.target.standard_code, j.followed.case.channel)][j.outcome] += 1
-    return [StandardChannelRow(code, channel, outcomes(counts[(code, channel)]))
+    return [StandardChannelRow(code, channel, outcomes(counts[(code, channel)], minimum))
             for code, channel in sorted(counts)]
 
 
@@ -132,8 +134,8 @@ def by_month(seen: Replayed, judged: list[Judged]) -> list[StandardMonthRow]:
     for code in sorted({code for code, _ in counts}):
         for month in seen.request.period.months():
             c = counts.get((code, month), Counter())
-            rows.append(StandardMonthRow(code, month, decided(c), c["met"],
-                                         percent(c["met"], decided(c))))
+            rows.append(StandardMonthRow(code, month, decided(c), c["met"], rated(
+                percent(c["met"], decided(c)), decided(c), seen.request.min_sample)))
     return rows
 
 

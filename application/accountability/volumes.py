@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from application.accountability.arithmetic import dollars, hours, percent
 from application.accountability.replay import Replayed
-from application.accountability.standards import LATE, Judged
+from application.accountability.standards import Judged
 from domain.values import Channel
 
 
@@ -24,7 +24,8 @@ class DepartmentRow:
     code: str
     name: str
     cases: int
-    breaches: int  # targets breached, met late or not
+    breaches: int  # targets breached: deadline passed, still unmet at as_of
+    met_late: int  # targets met after their deadline (not counted in `breaches`)
     transferred_cases: int  # cases transferred at least once
     effort_minutes: int
     effort_hours: Decimal
@@ -55,7 +56,8 @@ def departments(seen: Replayed, judged: list[Judged]) -> list[DepartmentRow]:
     wanted = seen.request.department
     codes = [wanted] if wanted else sorted(
         set(seen.departments) | {f.case.department for f in seen.followed})
-    breaches = Counter(j.followed.case.department for j in judged if j.outcome in LATE)
+    breaches = Counter(j.followed.case.department for j in judged if j.outcome == "breached")
+    late = Counter(j.followed.case.department for j in judged if j.outcome == "met_late")
     rows = []
     for code in codes:
         mine = [f.case for f in seen.followed if f.case.department == code]
@@ -64,7 +66,8 @@ def departments(seen: Replayed, judged: list[Judged]) -> list[DepartmentRow]:
         known = seen.departments.get(code)
         rows.append(DepartmentRow(
             code=code, name=known.name if known else code, cases=len(mine),
-            breaches=breaches[code], transferred_cases=sum(1 for c in mine if c.transfers),
+            breaches=breaches[code], met_late=late[code],
+            transferred_cases=sum(1 for c in mine if c.transfers),
             effort_minutes=minutes, effort_hours=hours(minutes * 60),
             hourly_rate=dollars(Decimal(rate)),
             effort_cost=dollars(Decimal(minutes * rate) / 60)))

@@ -60,7 +60,7 @@ COMMAND_ROUTES: dict[str, tuple[list[Step], dict[str, Any]]] = {
                 {"cause": "Work order lost", "actions": "Work orders now tracked",
                  "edi_findings": "None", "accessibility_findings": "None"}),
     "accommodations": ([], {"action": "request", "need": "Large-print letters"}),
-    "survey": ([], {"csat": 4, "nps": 8, "ces": 2, "comment": "Quick"}),
+    "survey": ([RESOLVED], {"csat": 4, "nps": 8, "ces": 2, "comment": "Quick"}),
 }
 
 

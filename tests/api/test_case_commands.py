@@ -442,8 +442,10 @@ class TestAccommodations:
 
 class TestSurvey:
     def test_a_survey_answer_records_its_scores(self, api: Any) -> None:
-        # given a case; when the customer answers the survey; then the three scores are kept
+        # given a resolved case; when the customer answers the survey; then the three scores
+        # are kept
         case_id = received(api)
+        api.run(case_id, ("resolve", {"resolution": "Filled"}))
         response = api.post(case_id, "survey", {"csat": 5, "nps": 10, "ces": 1,
                                                 "comment": "Fixed in a day"})
         assert response.status_code == 200, response.text
@@ -452,10 +454,32 @@ class TestSurvey:
         assert event["data"] == {"csat": 5, "nps": 10, "ces": 1, "comment": "Fixed in a day"}
 
     def test_a_survey_needs_a_score_within_its_scale(self, api: Any) -> None:
-        # given a case; when a survey has no score or one off its scale; then it is refused
+        # given a resolved case; when a survey has no score or one off its scale; then it is
+        # refused
         case_id = received(api)
+        api.run(case_id, ("resolve", {"resolution": "Filled"}))
         refused(api, case_id, "survey", {"comment": "No scores"}, 422, "invalid-value",
                 "csat")
         for body, field in [({"csat": 6}, "csat"), ({"nps": -1}, "nps"), ({"ces": 8}, "ces"),
                             ({"csat": 0, "nps": 5}, "csat")]:
             refused(api, case_id, "survey", body, 400, "validation", field)
+
+    def test_a_survey_on_an_open_case_is_refused(self, api: Any) -> None:
+        # given a case still open; when a survey answer arrives; then 422 case-not-resolved,
+        # naming the status, and nothing is recorded
+        case_id = received(api)
+        problem = refused(api, case_id, "survey", {"csat": 5, "comment": ""}, 422,
+                          "case-not-resolved", "status")
+        assert "only once the case is resolved or closed" in problem["detail"]
+
+    def test_the_case_view_shows_every_answer_and_which_were_superseded(self,
+                                                                        api: Any) -> None:
+        # given a resolved case answered twice, (csat 2, nps 3) then (nps 10)
+        case_id = received(api)
+        api.run(case_id, ("resolve", {"resolution": "Filled"}),
+                ("survey", {"csat": 2, "nps": 3, "comment": ""}),
+                ("survey", {"nps": 10, "comment": ""}))
+        # when staff read the case; then both answers show, the first superseded in nps only
+        view = api.client.get(f"{api.cases}/{case_id}", headers=api.headers("csr")).json()
+        assert [(a["csat"], a["nps"], a["ces"], a["superseded"]) for a in view["surveys"]] == [
+            (2, 3, None, ["nps"]), (None, 10, None, [])]

@@ -60,6 +60,37 @@ const [executablePath, axePath, tags, ...urls] = process.argv.slice(2);
 })().catch((error) => { console.error(error); process.exit(2); });
 """
 
+# WCAG 1.4.10 (Reflow): at 320 CSS pixels wide, nothing scrolls sideways. Reports each page's
+# scrolling width and the elements that stick out past the viewport's right edge.
+REFLOW_CHECK = """
+const { chromium } = require('playwright-core');
+const [executablePath, width, ...urls] = process.argv.slice(2);
+(async () => {
+  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  try {
+    const context = await browser.newContext({ viewport: { width: Number(width), height: 640 } });
+    const results = [];
+    for (const url of urls) {
+      const page = await context.newPage();
+      const response = await page.goto(url, { waitUntil: 'load' });
+      const found = await page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        clientWidth: document.documentElement.clientWidth,
+        wider: [...document.querySelectorAll('body *')]
+          .filter((e) => e.getBoundingClientRect().right
+                         > document.documentElement.clientWidth + 0.5)
+          .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')) }));
+      results.push({ url, status: response.status(), ...found });
+      await page.close();
+    }
+    console.log(JSON.stringify(results));
+  } finally {
+    await browser.close();
+  }
+})().catch((error) => { console.error(error); process.exit(2); });
+"""
+NARROWEST = 320  # CSS pixels: WCAG 1.4.10's width (1280 px at 400 % zoom)
+
 
 def unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
@@ -89,6 +120,7 @@ def browser() -> tuple[str, str, Path]:
             unavailable(f"npm could not install axe-core and playwright-core: "
                         f"{installed.stderr.strip()[-500:]}")
     (NODE_TOOLS / "axe_check.cjs").write_text(AXE_CHECK)
+    (NODE_TOOLS / "reflow_check.cjs").write_text(REFLOW_CHECK)
     return chromium, node, NODE_TOOLS
 
 
@@ -104,6 +136,15 @@ def audited(browser: tuple[str, str, Path], *urls: str) -> list[dict[str, Any]]:
         [node, str(tools / "axe_check.cjs"), chromium,
          str(tools / "node_modules" / "axe-core" / "axe.min.js"), ",".join(WCAG_21_AA), *urls],
         cwd=tools, capture_output=True, text=True, timeout=180, check=False)
+    assert ran.returncode == 0, ran.stderr
+    results: list[dict[str, Any]] = json.loads(ran.stdout)
+    return results
+
+
+def reflowed(browser: tuple[str, str, Path], width: int, *urls: str) -> list[dict[str, Any]]:
+    chromium, node, tools = browser
+    ran = subprocess.run([node, str(tools / "reflow_check.cjs"), chromium, str(width), *urls],
+                         cwd=tools, capture_output=True, text=True, timeout=180, check=False)
     assert ran.returncode == 0, ran.stderr
     results: list[dict[str, Any]] = json.loads(ran.stdout)
     return results
@@ -144,3 +185,17 @@ class TestStatusPageAccessibility:
             assert result["violations"] == [], json.dumps(result["violations"], indent=2)
             assert {"color-contrast", "html-has-lang", "document-title",
                     "label"} <= set(result["passes"]), result["passes"]
+
+    def test_the_pages_reflow_at_320_pixels_without_scrolling_sideways(
+            self, browser: tuple[str, str, Path], server: ServerProcess) -> None:
+        # Given a request with promises (a table of three columns) and a published note
+        status_page = a_request_with_promises_and_notes(server)
+        pages = [f"{server.base_url}{status_page}", f"{server.base_url}/status",
+                 f"{server.base_url}/status/SC-1999-000001"]
+        # When Chromium lays each page out 320 CSS pixels wide
+        results = reflowed(browser, NARROWEST, *pages)
+        # Then nothing is wider than the viewport: no horizontal scrolling (WCAG 1.4.10)
+        assert [r["status"] for r in results] == [200, 200, 404]
+        for result in results:
+            assert result["clientWidth"] == NARROWEST, result
+            assert result["scrollWidth"] <= NARROWEST and result["wider"] == [], result

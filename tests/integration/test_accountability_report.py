@@ -117,7 +117,7 @@ class TestReproducibility:
         assert [b.met_at for b in then.breaches if b.standard_code == "written-acknowledge"] == [
             None]
         assert (then.first_contact.resolved, then.first_contact.at_first_contact) == (1, 1)
-        assert then.transfers.warm == 1
+        assert then.transfers_of_cases.warm == 1
         assert now.cases == 5
         written = {r.code: r.outcomes for r in now.standards}["written-acknowledge"]
         assert (written.met, written.breached) == (1, 0)
@@ -224,7 +224,7 @@ class TestAgainstTheDemo:
         assert report.first_contact.at_first_contact == summary["first_contact_resolutions"]
         assert len(report.complaints) == summary["complaints"]
         assert sum(1 for c in report.complaints if c.debrief) == summary["debriefs"]
-        assert (report.transfers.warm, report.transfers.cold) == (
+        assert (report.transfers_of_cases.warm, report.transfers_of_cases.cold) == (
             summary["transfers"]["warm"], summary["transfers"]["cold"])
         assert report.effort.minutes == summary["effort_minutes"]
         assert sum(len(c.escalations) for c in report.complaints) == summary["escalations"]

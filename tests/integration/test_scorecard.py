@@ -6,7 +6,8 @@ business day is 8 hours; DST starts Sunday March 8 and leaves opening hours wher
 A  email, information, public works; received Wed Mar 4 10:00; outbound reply 12:00 (30 min);
    resolved Thu 10:00; survey CSAT 5, NPS 10, CES 2.
 B  telephone, payment, public works; received Wed Mar 4 11:00 after a 45 s wait; the call
-   11:05 (15 min); resolved at first contact 11:10; survey 4, 9, 1.
+   11:05 (15 min); resolved at first contact 11:10; survey 4, 9, 1, then a second answer
+   -, 7, 6 (the latest of each kind counts: CSAT 4, NPS 7, CES 6).
 C  email, issue or complaint, public works; received Thu Mar 5 15:00; acknowledgement breached
    Mon Mar 9 15:00 (recorded), acknowledged Tue 09:30; classified a complaint; a call (20 min);
    escalated to the department manager; resolved Wed Mar 11 10:00; escalated to the director
@@ -16,7 +17,7 @@ D  written, approval, public works; stamped Received Mon Mar 2 09:00, entered We
    10:00.
 E  social media, tangible service, planning; received Wed Mar 4 13:00; warm transfer to public
    works 14:00; waits on the customer Thu Mar 5 09:00 to Mon Mar 9 09:00; a message (10 min);
-   never answered; survey -, 7, 6.
+   never answered, so never surveyed (an answer on it is refused).
 F  in person, consultation, public works; received Wed Mar 4 14:00 after a 15 minute wait;
    warm transfer to community.
 H  email, information, public works; received Tue Mar 31 21:00 (Apr 1 01:00 UTC); nothing yet.
@@ -39,6 +40,7 @@ from uuid import UUID
 
 import pytest
 
+from application.accountability import MIN_SAMPLE, Rated, rated
 from application.catalogue import revise_department
 from application.desk import ServiceDesk
 from application.scorecards import (
@@ -53,6 +55,7 @@ from application.scorecards import (
 from application.service_levels import add_closure
 from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidValue
+from domain.surveys import CaseNotResolved
 from domain.targets import TargetState
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
@@ -110,12 +113,15 @@ def record_history(desk: ServiceDesk, clock: MovableClock) -> dict[str, UUID]:
     clock.now = toronto(3, 4, 9)
     cases["D"] = receive(desk, "written", "approval", received_at=toronto(3, 2, 9))
     interaction(desk, cases["D"], "written", 40)
+    change(desk, cases["D"], "assign", assignee="staff-bo")
     transfer(desk, cases["D"], PLANNING, warm=False)
     clock.now = toronto(3, 4, 10)
     cases["A"] = receive(desk, "email", "information")
     clock.now = toronto(3, 4, 11)
     cases["B"] = receive(desk, "telephone", "payment", wait_seconds=45)
     clock.now = toronto(3, 4, 11, 5)
+    change(desk, cases["A"], "assign", assignee="staff-bo")
+    change(desk, cases["B"], "assign", assignee="staff-bo")
     interaction(desk, cases["B"], "telephone", 15)
     clock.now = toronto(3, 4, 11, 10)
     change(desk, cases["B"], "resolve", resolution="Paid", at_first_contact=True)
@@ -165,7 +171,9 @@ def record_history(desk: ServiceDesk, clock: MovableClock) -> dict[str, UUID]:
     survey(desk, cases["A"], 5, 10, 2)
     survey(desk, cases["B"], 4, 9, 1)
     survey(desk, cases["C"], 2, 3, None)
-    survey(desk, cases["E"], None, 7, 6)
+    survey(desk, cases["B"], None, 7, 6)
+    with pytest.raises(CaseNotResolved):
+        survey(desk, cases["E"], None, 7, 6)
     revise_department(desk, ADMIN, PW, hourly_rate_cents=6000)
     clock.now = toronto(4, 1, 9)
     cases["H"] = receive(desk, "email", "information", received_at=toronto(3, 31, 21))
@@ -183,11 +191,20 @@ class History:
     clock: MovableClock
     cases: dict[str, UUID]
 
-    def scorecard(self, department: str = PW, period: str = "2026-03",
-                  actor: Actor = ADMIN, now: datetime | None = None) -> Scorecard:
+    def scorecard(self, department: str | None = PW, period: str = "2026-03",
+                  actor: Actor = ADMIN, now: datetime | None = None,
+                  min_sample: int = 1, **narrowed: str) -> Scorecard:
+        """The scorecard; every share rated from one result on unless told (the history is
+        small: the minimum sample has its own test)."""
         return department_scorecard(self.projections.view(SCORECARD.name), actor,
                                     department=department, period=period,
-                                    now=now or self.clock())
+                                    now=now or self.clock(), min_sample=min_sample,
+                                    **narrowed)
+
+
+def share(value: str | None, count: int) -> Rated:
+    """A share or average computed from `count` results, rated from one result on."""
+    return rated(None if value is None else Decimal(value), count, 1)
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -242,18 +259,18 @@ class TestStandards:
         card = history.scorecard()
         # then the share met is met on time over decided: 1 / (1 + 1 + 0) = 50.0 %
         assert card.standards == [
-            StandardFigures("email-acknowledge", 1, 1, 0, 1, Decimal("50.0")),
-            StandardFigures("social-acknowledge", 0, 0, 1, 0, Decimal("0.0")),
-            StandardFigures("telephone-answer", 1, 0, 0, 0, Decimal("100.0"))]
+            StandardFigures("email-acknowledge", 1, 1, 0, 1, share("50.0", 2)),
+            StandardFigures("social-acknowledge", 0, 0, 1, 0, share("0.0", 1)),
+            StandardFigures("telephone-answer", 1, 0, 0, 0, share("100.0", 1))]
 
     def test_other_departments_see_their_own_targets(self, history: History) -> None:
         # D: acknowledged Thu Mar 5 (due Mon Mar 9 09:00) and resolved Fri Mar 13 (respond due
         # Mon Mar 23 09:00); F: waited 15 min against 10.
         assert history.scorecard(PLANNING).standards == [
-            StandardFigures("written-acknowledge", 1, 0, 0, 0, Decimal("100.0")),
-            StandardFigures("written-respond", 1, 0, 0, 0, Decimal("100.0"))]
+            StandardFigures("written-acknowledge", 1, 0, 0, 0, share("100.0", 1)),
+            StandardFigures("written-respond", 1, 0, 0, 0, share("100.0", 1))]
         assert history.scorecard(COMMUNITY).standards == [
-            StandardFigures("in-person-serve", 0, 0, 1, 0, Decimal("0.0"))]
+            StandardFigures("in-person-serve", 0, 0, 1, 0, share("0.0", 1))]
 
     def test_an_open_target_counts_as_breached_once_its_due_time_passes(
             self, history: History) -> None:
@@ -261,13 +278,14 @@ class TestStandards:
         card = history.scorecard(now=toronto(4, 2, 16, 31))
         # then it is breached, not open
         assert card.standards[0] == StandardFigures("email-acknowledge", 1, 1, 1, 0,
-                                                    Decimal("33.3"))
+                                                    share("33.3", 3))
 
     def test_a_target_paused_for_the_customer_does_not_fall_due(self, history: History) -> None:
         # Given I, due the same Thu Apr 2 16:30 as H, but waiting on the customer since Apr 1
         # 10:00, when read at 16:31, then its acknowledgement is still open
         card = history.scorecard(period="2026-04", now=toronto(4, 2, 16, 31))
-        assert card.standards == [StandardFigures("email-acknowledge", 0, 0, 0, 1, None)]
+        assert card.standards == [StandardFigures("email-acknowledge", 0, 0, 0, 1,
+                                                  share(None, 0))]
 
     @pytest.mark.parametrize("moment", [toronto(4, 2, 12), toronto(4, 2, 16, 31)])
     def test_outcomes_agree_with_the_cases_own_target_states(self, history: History,
@@ -318,20 +336,24 @@ class TestTransfersAndFirstContact:
     def test_transfers_count_for_the_department_that_made_them(self, history: History) -> None:
         # Public works transferred D (cold) and F (warm) away and received E: 2 made, 1 warm =
         # 50.0 %; it handled A B C E H (owns them) and D F (sent on) = 7; 2 / 7 = 0.29 per case
+        # handled; the customer was told of F's transfer (warm), not D's: 1 / 2 = 50.0 %
         card = history.scorecard()
-        t = card.transfers
-        assert (t.made, t.warm, t.cold, t.warm_share, t.cases_handled, t.per_case,
-                t.received) == (2, 1, 1, Decimal("50.0"), 7, Decimal("0.29"), 1)
-        # Planning sent E on warm and received D: 1 / 2 handled = 0.50
-        p = history.scorecard(PLANNING).transfers
-        assert (p.made, p.warm_share, p.cases_handled, p.per_case, p.received) == (
-            1, Decimal("100.0"), 2, Decimal("0.50"), 1)
+        t = card.transfers_made
+        assert (t.made, t.warm, t.cold, t.warm_share, t.cases_handled, t.per_case_handled,
+                card.transfers_received) == (2, 1, 1, share("50.0", 2), 7, share("0.29", 7), 1)
+        assert (t.customer_informed, t.informed_share) == (1, share("50.0", 2))
+        # Planning sent E on warm (customer told) and received D: 1 / 2 handled = 0.50
+        planning = history.scorecard(PLANNING)
+        p = planning.transfers_made
+        assert (p.made, p.warm_share, p.cases_handled, p.per_case_handled,
+                planning.transfers_received) == (1, share("100.0", 1), 2, share("0.50", 2), 1)
+        assert (p.customer_informed, p.informed_share) == (1, share("100.0", 1))
 
     def test_first_contact_resolution_is_the_share_of_resolved_cases(
             self, history: History) -> None:
         # A, B and C stand resolved; only B at first contact: 1 / 3 = 33.3 %
         f = history.scorecard().first_contact
-        assert (f.resolved, f.at_first_contact, f.rate) == (3, 1, Decimal("33.3"))
+        assert (f.resolved, f.at_first_contact, f.rate) == (3, 1, share("33.3", 3))
 
 
 class TestComplaintsEffortSatisfaction:
@@ -356,17 +378,116 @@ class TestComplaintsEffortSatisfaction:
     def test_satisfaction_averages_and_nps_with_response_counts(
             self, history: History) -> None:
         s = history.scorecard().satisfaction
-        # CSAT 5, 4, 2: 11 / 3 = 3.67; CES 2, 1, 6: 9 / 3 = 3.00
-        # NPS 10, 9 promoters, 7 passive, 3 detractor: (2 - 1) / 4 = 25.0
+        # One answer per case per kind, the latest: A (5, 10, 2), B (4, 7, 6; its nps 9 and
+        # ces 1 superseded), C (2, 3, -).
+        # CSAT 5, 4, 2: 11 / 3 = 3.67; CES 2, 6: 8 / 2 = 4.00
+        # NPS 10 promoter, 7 passive, 3 detractor: (1 - 1) / 3 = 0.0 (all four answers
+        # counted would give (2 - 1) / 4 = 25.0)
         assert (s.csat_responses, s.csat_average, s.ces_responses, s.ces_average) == (
-            3, Decimal("3.67"), 3, Decimal("3.00"))
+            3, share("3.67", 3), 2, share("4.00", 2))
         assert (s.nps_responses, s.promoters, s.passives, s.detractors, s.nps) == (
-            4, 2, 1, 1, Decimal("25.0"))
+            3, 1, 1, 1, share("0.0", 3))
 
     def test_a_period_without_cases_has_no_averages(self, history: History) -> None:
         card = history.scorecard(period="2026-02")
-        assert (card.satisfaction.nps, card.first_contact.rate, card.transfers.per_case,
+        assert (card.satisfaction.nps.value, card.first_contact.rate.value,
+                card.transfers_made.per_case_handled.value,
                 card.time_to_resolve.median_seconds) == (None, None, None, None)
+        assert card.satisfaction.nps == Rated(None, 0, False, "no results")
+
+
+class TestMinimumSample:
+    def test_a_share_from_fewer_results_than_the_minimum_is_too_few_to_rate(
+            self, history: History) -> None:
+        # Given public works' March: email-acknowledge decided for 2 targets (1 met, 1 late),
+        # 3 resolved cases (1 at first contact), 3 NPS answers, 2 transfers made of 7 handled
+        card = history.scorecard(min_sample=MIN_SAMPLE)
+        # when read with the default minimum sample of 10, then none of them is rated: no
+        # value (never "50 %" from two targets), the count it would come from, and why
+        assert MIN_SAMPLE == 10
+        assert card.min_sample == 10
+        assert card.standards[0].share_met == Rated(
+            None, 2, False, "too few to rate: 2 of the 10 needed")
+        assert card.first_contact.rate == Rated(None, 3, False,
+                                                "too few to rate: 3 of the 10 needed")
+        assert (card.satisfaction.nps.value, card.satisfaction.nps.count) == (None, 3)
+        assert (card.transfers_made.warm_share.rated,
+                card.transfers_made.per_case_handled.count) == (False, 7)
+        # and so are the median and 90th percentile times (3 cases acknowledged), though the
+        # counts themselves are still published
+        assert (card.time_to_acknowledge.cases, card.time_to_acknowledge.median_seconds,
+                card.time_to_acknowledge.rated) == (3, None, False)
+        assert (card.first_contact.resolved, card.satisfaction.nps_responses) == (3, 3)
+
+    def test_the_minimum_is_inclusive(self, history: History) -> None:
+        # 3 resolved cases with a minimum of 3: rated, 1 / 3 = 33.3 %; with 4: not rated
+        assert history.scorecard(min_sample=3).first_contact.rate == Rated(
+            Decimal("33.3"), 3, True)
+        assert not history.scorecard(min_sample=4).first_contact.rate.rated
+
+
+class TestTownAndNarrowerScorecards:
+    def test_the_town_wide_scorecard_counts_every_department(self, history: History) -> None:
+        # Given March: A B C E H owned by public works, D by planning, F by community
+        card = history.scorecard(None)
+        assert (card.department, card.department_name, card.cases) == (
+            None, "Town of Cobourg", 7)
+        assert {k: v for k, v in card.by_channel.items() if v} == {
+            "email": 3, "telephone": 1, "written": 1, "social_media": 1, "in_person": 1}
+        # every transfer is made and received within the Town: D (cold), E and F (warm, the
+        # customer told): 3 made, 2 warm = 66.7 %, 2 told = 66.7 %; 3 / 7 cases = 0.43
+        t = card.transfers_made
+        assert (t.made, t.warm, t.customer_informed, card.transfers_received) == (3, 2, 2, 3)
+        assert (t.warm_share, t.per_case_handled) == (share("66.7", 3), share("0.43", 7))
+        # effort at each owner's rate: public works 75 min x $60 + planning 40 min x $55 =
+        # (450000 + 220000) cent-minutes / 60 = 11166.67 cents -> $111.67; no single rate
+        e = card.effort
+        assert (e.interactions, e.minutes, e.hourly_rate, e.cost) == (
+            5, 115, None, Decimal("111.67"))
+
+    def test_a_scorecard_per_channel(self, history: History) -> None:
+        # Town-wide email: A, C (resolved, neither at first contact) and H (open)
+        email = history.scorecard(None, channel="email")
+        assert (email.channel, email.cases, email.first_contact.resolved,
+                email.first_contact.at_first_contact) == ("email", 3, 2, 0)
+        # public works by telephone: B alone, 15 min at $60 = $15.00
+        phone = history.scorecard(PW, channel="telephone")
+        assert (phone.cases, phone.effort.minutes, phone.effort.cost) == (
+            1, 15, Decimal("15.00"))
+
+    def test_a_staff_members_scorecard_counts_the_cases_assigned_to_them_now(
+            self, history: History) -> None:
+        # Given A and B assigned to staff-bo, and D assigned to them before its transfer
+        # (which left D unassigned)
+        card = history.scorecard(PW, assignee="staff-bo")
+        # then their March is A and B: 30 + 15 = 45 min at $60 = $45.00
+        assert (card.assignee, card.cases, card.effort.minutes, card.effort.cost) == (
+            "staff-bo", 2, 45, Decimal("45.00"))
+        assert history.scorecard(PLANNING, assignee="staff-bo").cases == 0
+
+    @pytest.mark.parametrize("role", ["staff", "csr", "clerk", "auditor"])
+    def test_only_managers_directors_and_administrators_see_a_staff_members_figures(
+            self, history: History, role: str) -> None:
+        asking = Actor(id="someone", role=Role(role), departments=frozenset({PW}))
+        with pytest.raises(Forbidden) as refused:
+            history.scorecard(PW, actor=asking, assignee="staff-bo")
+        assert refused.value.field == "assignee"
+
+    def test_an_unknown_channel_service_or_business_unit_is_refused_by_name(
+            self, history: History) -> None:
+        for narrowed, field in (({"channel": "pigeon"}, "channel"),
+                                ({"service": "no-such-service"}, "service"),
+                                ({"business_unit": "no-such-unit"}, "business_unit")):
+            with pytest.raises(InvalidValue) as refused:
+                history.scorecard(None, **narrowed)
+            assert refused.value.field == field
+
+    def test_staff_and_managers_may_not_see_the_town_wide_scorecard(
+            self, history: History) -> None:
+        manager = Actor(id="mgr-kim", role=Role.MANAGER, departments=frozenset({PW}))
+        with pytest.raises(Forbidden, match="Town-wide"):
+            history.scorecard(None, actor=manager)
+        assert history.scorecard(PW, actor=manager).cases == 5
 
 
 class TestAskingForAScorecard:
@@ -404,7 +525,8 @@ def march_scorecard(settings: Settings, desk: ServiceDesk,
         def scorecard() -> Scorecard:
             projections.wait_for(desk.log_position())
             return department_scorecard(projections.view(SCORECARD.name), ADMIN,
-                                        department=PW, period="2026-03", now=clock())
+                                        department=PW, period="2026-03", now=clock(),
+                                        min_sample=1)
 
         yield scorecard
 
@@ -457,7 +579,7 @@ class TestFollowingChanges:
         case = receive(desk, "telephone", "information")
         clock.now = toronto(3, 4, 10, 10)
         change(desk, case, "resolve", resolution="Told", at_first_contact=True)
-        assert march_scorecard().first_contact.rate == Decimal("100.0")
+        assert march_scorecard().first_contact.rate == share("100.0", 1)
         # when it is reopened, then it is not resolved
         clock.now = toronto(3, 5, 9)
         change(desk, case, "reopen", reason="Wrong answer")
@@ -468,7 +590,7 @@ class TestFollowingChanges:
         clock.now = toronto(3, 5, 9, 30)
         change(desk, case, "resolve", resolution="Corrected", at_first_contact=False)
         card = march_scorecard()
-        assert (card.first_contact.resolved, card.first_contact.rate) == (1, Decimal("0.0"))
+        assert (card.first_contact.resolved, card.first_contact.rate) == (1, share("0.0", 1))
         assert card.time_to_resolve.median_seconds == int(7.5 * HOUR)
         assert card.time_to_acknowledge.median_seconds == 600
 

@@ -33,8 +33,10 @@ import msgspec
 import pytest
 
 from application.accountability import (
+    MIN_SAMPLE,
     AccountabilityReport,
     Period,
+    Rated,
     ReportRequest,
     build_report,
     check_may_report,
@@ -210,9 +212,12 @@ def link(position: int) -> str:
 
 
 def report_for(department: str | None = None, as_of: datetime = AS_OF,
-               period: Period = JULY) -> AccountabilityReport:
+               period: Period = JULY, min_sample: int = 1) -> AccountabilityReport:
+    """July's report; every share rated from one result on unless told (July is six cases:
+    TestMinimumSample uses the default)."""
     log, _ = july()
-    return build_report(ReportRequest(period, department, as_of), log.positions(), link)
+    return build_report(ReportRequest(period, department, as_of, min_sample), log.positions(),
+                        link)
 
 
 @pytest.fixture(scope="module")
@@ -280,7 +285,7 @@ class TestStandards:
         assert [r.code for r in report.standards] == sorted(s.code for s in CORPORATE_STANDARDS)
         assert all(r.in_force for r in report.standards)
         assert by_code(report)["voicemail-return"].applied == 0
-        assert by_code(report)["voicemail-return"].share_met is None
+        assert by_code(report)["voicemail-return"].share_met.value is None
         assert report.standards_version == 1
 
     def test_outcomes_and_share_met_on_time(self, report: AccountabilityReport) -> None:
@@ -289,13 +294,13 @@ class TestStandards:
         email = outcomes["email-acknowledge"]
         assert (email.applied, email.met, email.met_late, email.breached, email.open) == (
             3, 1, 1, 0, 1)
-        assert email.share_met == Decimal("50.0")
+        assert email.share_met == Rated(Decimal("50.0"), 2, True)
         # telephone: 005 met (40 s), 004 breached (90 s) -> 1 of 2 = 50.0 %
         phone = outcomes["telephone-answer"]
-        assert (phone.met, phone.breached, phone.share_met) == (1, 1, Decimal("50.0"))
+        assert (phone.met, phone.breached, phone.share_met.value) == (1, 1, Decimal("50.0"))
         # written: 003 breached both promises -> 0 of 1 = 0.0 %
         assert outcomes["written-acknowledge"].breached == 1
-        assert outcomes["written-respond"].share_met == Decimal("0.0")
+        assert outcomes["written-respond"].share_met.value == Decimal("0.0")
 
     def test_outcomes_per_channel(self, report: AccountabilityReport) -> None:
         rows = {(r.code, r.channel): r.outcomes.applied for r in report.standards_by_channel}
@@ -304,7 +309,7 @@ class TestStandards:
                         ("written-respond", "written"): 1}
 
     def test_share_met_by_month_received(self, report: AccountabilityReport) -> None:
-        rows = [(r.code, r.month, r.decided, r.met, r.share_met)
+        rows = [(r.code, r.month, r.decided, r.met, r.share_met.value)
                 for r in report.standards_by_month]
         assert rows == [("email-acknowledge", "2026-07", 2, 1, Decimal("50.0")),
                         ("telephone-answer", "2026-07", 2, 1, Decimal("50.0")),
@@ -336,9 +341,13 @@ class TestBreaches:
                                                       "calendar"]
 
     def test_breaches_by_department(self, report: AccountabilityReport) -> None:
-        # planning: 002 (1) + 003 (2); public-works: 004 (1)
-        assert {d.code: d.breaches for d in report.departments} == {
-            "planning": 3, "public-works": 1}
+        # planning: 003 breached both its promises (2), 002 was met late (1, not a breach);
+        # public-works: 004's wait breached (1)
+        assert {d.code: (d.breaches, d.met_late) for d in report.departments} == {
+            "planning": (2, 1), "public-works": (1, 0)}
+        # the departments' breaches add up to the standards' breached column: 2 + 1 = 3
+        assert sum(d.breaches for d in report.departments) == sum(
+            r.outcomes.breached for r in report.standards) == 3
 
 
 class TestComplaints:
@@ -363,15 +372,17 @@ class TestComplaints:
 
 class TestTransfersAndFirstContact:
     def test_transfers_and_the_warm_share(self, report: AccountabilityReport) -> None:
-        t = report.transfers
+        t = report.transfers_of_cases
         # 003 warm, 006 cold: 1 of 2 warm = 50.0 %; 2 transfers over 6 cases = 0.33 a case
         assert (t.transfers, t.warm, t.cold, t.cases_transferred) == (2, 1, 1, 2)
-        assert (t.warm_share, t.per_case) == (Decimal("50.0"), Decimal("0.33"))
+        assert (t.warm_share.value, t.per_case.value) == (Decimal("50.0"), Decimal("0.33"))
+        # the customer was told of 003's (warm) transfer, not of 006's: 1 of 2 = 50.0 %
+        assert (t.customer_informed, t.informed_share.value) == (1, Decimal("50.0"))
 
     def test_first_contact_resolution_rate(self, report: AccountabilityReport) -> None:
         f = report.first_contact
         # resolved: 001 (first contact), 002, 004, 005 (first contact) -> 2 of 4 = 50.0 %
-        assert (f.resolved, f.at_first_contact, f.rate) == (4, 2, Decimal("50.0"))
+        assert (f.resolved, f.at_first_contact, f.rate.value) == (4, 2, Decimal("50.0"))
 
 
 class TestSatisfaction:
@@ -379,13 +390,30 @@ class TestSatisfaction:
             self, report: AccountabilityReport) -> None:
         s = report.satisfaction
         # CSAT 5, 2, 4: 11 / 3 = 3.666... -> 3.67
-        assert (s.csat_responses, s.csat_average) == (3, Decimal("3.67"))
+        assert (s.csat_responses, s.csat_average.value) == (3, Decimal("3.67"))
         # NPS 10, 6, 9, 8: promoters 2 (10, 9), passive 1 (8), detractor 1 (6);
         # (2 - 1) / 4 = 25.0 %
-        assert (s.nps_responses, s.promoters, s.passives, s.detractors, s.nps) == (
+        assert (s.nps_responses, s.promoters, s.passives, s.detractors, s.nps.value) == (
             4, 2, 1, 1, Decimal("25.0"))
         # CES 2, 5, 1: 8 / 3 = 2.666... -> 2.67
-        assert (s.ces_responses, s.ces_average) == (3, Decimal("2.67"))
+        assert (s.ces_responses, s.ces_average.value) == (3, Decimal("2.67"))
+
+
+class TestMinimumSample:
+    def test_shares_and_averages_from_too_few_results_are_not_rated(self) -> None:
+        # Given July with the default minimum sample of 10
+        report = report_for(min_sample=MIN_SAMPLE)
+        # then email-acknowledge's 1 of 2 decided is not "50.0 %", but too few to rate, with
+        # its count; so are first contact (4 resolved) and NPS (4 answers)
+        email = by_code(report)["email-acknowledge"]
+        assert email.share_met == Rated(None, 2, False, "too few to rate: 2 of the 10 needed")
+        assert (report.first_contact.rate.value, report.first_contact.rate.count) == (None, 4)
+        assert report.satisfaction.nps == Rated(None, 4, False,
+                                                "too few to rate: 4 of the 10 needed")
+        # and a standard no case needed has no results at all
+        assert by_code(report)["voicemail-return"].share_met == Rated(None, 0, False,
+                                                                      "no results")
+        assert report.min_sample == 10
 
 
 class TestEffort:

@@ -10,6 +10,7 @@ import pytest
 from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.errors import CaseIsClosed, InvalidValue, NotAComplaint, RuleViolated
+from domain.surveys import CaseNotResolved
 
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 CSR = Actor(id="csr-ana", role=Role.CSR)
@@ -29,6 +30,12 @@ def a_case(**overrides: Any) -> Case:
 
 def when(**extra: Any) -> dict[str, Any]:
     return {"actor": CSR, "occurred_at": NOW, "now": NOW, **extra}
+
+
+def a_resolved_case() -> Case:
+    case = a_case()
+    case.resolve(resolution="Patched", at_first_contact=False, **when())
+    return case
 
 
 def pending_events(case: Case) -> list[str]:
@@ -194,16 +201,53 @@ class TestSurveysAndAccommodations:
     def test_survey_scores_out_of_range_are_refused(self, name: str, score: int) -> None:
         scores: dict[str, int | None] = {"csat": None, "nps": None, "ces": None, name: score}
         with pytest.raises(InvalidValue, match=f"{name} must be between"):
-            a_case().answer_survey(comment="", **scores, **when())
+            a_resolved_case().answer_survey(comment="", **scores, **when())
 
     def test_a_survey_may_answer_any_subset_of_the_three_scores(self) -> None:
-        case = a_case()
+        case = a_resolved_case()
         case.answer_survey(csat=5, nps=None, ces=None, comment="great", **when())
-        assert case.surveys == [{"csat": 5, "nps": None, "ces": None}]
+        assert case.surveys == [{"csat": 5, "nps": None, "ces": None, "at": NOW,
+                                 "superseded": []}]
+        assert case.survey_scores == {"csat": 5}
 
     def test_an_empty_survey_answer_is_refused(self) -> None:
         with pytest.raises(InvalidValue, match="at least one"):
-            a_case().answer_survey(csat=None, nps=None, ces=None, comment="", **when())
+            a_resolved_case().answer_survey(csat=None, nps=None, ces=None, comment="",
+                                            **when())
+
+    @pytest.mark.parametrize("status", ["open", "waiting_on_customer"])
+    def test_a_survey_on_a_case_not_yet_resolved_is_refused(self, status: str) -> None:
+        # given a case still open (or waiting on the customer)
+        case = a_case()
+        if status == "waiting_on_customer":
+            case.wait_on_customer(reason="photo of the pothole", **when())
+        before = case.version
+        # when the customer answers a survey, then it is refused and nothing is recorded
+        with pytest.raises(CaseNotResolved, match="only once the case is resolved or closed"):
+            case.answer_survey(csat=5, nps=10, ces=1, comment="", **when())
+        assert case.version == before and case.surveys == []
+
+    def test_a_closed_case_takes_a_survey_answer(self) -> None:
+        case = a_resolved_case()
+        case.close(**when())
+        case.answer_survey(csat=None, nps=9, ces=None, comment="", **when())
+        assert case.survey_scores == {"nps": 9}
+
+    def test_only_the_latest_answer_per_kind_counts_and_earlier_ones_are_superseded(
+            self) -> None:
+        # given a resolved case answered three times: (csat 2, nps 3), then (nps 10), then
+        # (csat 4, ces 6)
+        case = a_resolved_case()
+        later = NOW + timedelta(hours=1)
+        case.answer_survey(csat=2, nps=3, ces=None, comment="", **when())
+        case.answer_survey(csat=None, nps=10, ces=None, comment="", **when(occurred_at=NOW))
+        case.answer_survey(csat=4, nps=None, ces=6, comment="", **when(now=later,
+                                                                       occurred_at=later))
+        # then one score per kind counts, the latest of that kind: csat 4, nps 10, ces 6
+        assert case.survey_scores == {"csat": 4, "nps": 10, "ces": 6}
+        # and every answer stays in the history, marked superseded in the kinds replaced
+        assert [a["superseded"] for a in case.surveys] == [["csat", "nps"], [], []]
+        assert [a["nps"] for a in case.surveys] == [3, 10, None]
 
     def test_an_accommodation_is_provided_once_after_it_is_requested(self) -> None:
         case = a_case()

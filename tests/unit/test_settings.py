@@ -48,12 +48,15 @@ class TestDefaults:
             "CIVICDESK_RUN_PROJECTIONS": "No", "CIVICDESK_LOG_LEVEL": "warning",
             "CIVICDESK_DEV": "1", "CIVICDESK_JWT_SECRET": SECRET, "CIVICDESK_HOST": "::1",
             "CIVICDESK_DATABASE_URL": "postgresql://desk:pw@db:5433/town",
-            "CIVICDESK_DATABASE_SCHEMA": "civicdesk"})
+            "CIVICDESK_DATABASE_SCHEMA": "civicdesk", "CIVICDESK_MIN_SAMPLE": "30"})
         assert settings == Settings(
             data_dir=Path("/srv/desk"), port=9000, max_body_bytes=2048, run_scheduler=False,
             run_projections=False, log_level="WARNING", dev=True, jwt_secret=SECRET,
             host="::1", database_url="postgresql://desk:pw@db:5433/town",
-            database_schema="civicdesk")
+            database_schema="civicdesk", min_sample=30)
+
+    def test_shares_are_rated_from_ten_results_unless_set(self) -> None:
+        assert Settings.from_environment({}).min_sample == 10
 
 
 class TestRefusals:
@@ -64,6 +67,8 @@ class TestRefusals:
         ("CIVICDESK_PORT", "65536", "CIVICDESK_PORT: '65536' is not a whole number"),
         ("CIVICDESK_MAX_BODY_BYTES", "-1", "CIVICDESK_MAX_BODY_BYTES: '-1' is not a whole "
                                            "number from 1024"),
+        ("CIVICDESK_MIN_SAMPLE", "0", "CIVICDESK_MIN_SAMPLE: '0' is not a whole number from 1 "
+                                      "to 10000"),
         ("CIVICDESK_LOG_LEVEL", "loud", "CIVICDESK_LOG_LEVEL: 'loud' is not one of DEBUG, "
                                         "INFO, WARNING, ERROR, CRITICAL"),
         ("CIVICDESK_RUN_SCHEDULER", "ture", "CIVICDESK_RUN_SCHEDULER: 'ture' is neither yes"),
