@@ -36,11 +36,19 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         events, chain = self.events_table_name, f"{self.events_table_name}_chain"
         statements = super().construct_create_table_statements()
-        statements.append(
+        tree, checkpoints = f"{events}_merkle", f"{events}_checkpoints"
+        statements += [
             f"CREATE TABLE IF NOT EXISTS {chain} ("
-            "notification_id INTEGER PRIMARY KEY, link BLOB NOT NULL)"
-        )
-        for table in (events, chain):
+            "notification_id INTEGER PRIMARY KEY, link BLOB NOT NULL)",
+            # The Merkle tree's perfect subtrees (infrastructure.merkle_store) and the signed
+            # checkpoints over it (infrastructure.checkpoints): append-only like the log.
+            f"CREATE TABLE IF NOT EXISTS {tree} (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
+            "hash BLOB NOT NULL, notification_id INTEGER, PRIMARY KEY (level, idx))",
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {tree}_position ON {tree} (notification_id)",
+            f"CREATE TABLE IF NOT EXISTS {checkpoints} (id INTEGER PRIMARY KEY, "
+            "tree_size INTEGER NOT NULL, note TEXT NOT NULL)",
+        ]
+        for table in (events, chain, tree, checkpoints):
             for operation in ("UPDATE", "DELETE"):
                 statements.append(
                     f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{operation.lower()} "
@@ -56,6 +64,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             f"AND originator_version = NEW.originator_version) {refuse}",
             f"CREATE TRIGGER IF NOT EXISTS {chain}_refuse_replace BEFORE INSERT ON {chain} "
             f"WHEN EXISTS (SELECT 1 FROM {chain} WHERE notification_id = NEW.notification_id) "
+            f"{refuse}",
+            f"CREATE TRIGGER IF NOT EXISTS {tree}_refuse_replace BEFORE INSERT ON {tree} "
+            f"WHEN EXISTS (SELECT 1 FROM {tree} WHERE level = NEW.level AND idx = NEW.idx) "
+            f"{refuse}",
+            f"CREATE TRIGGER IF NOT EXISTS {checkpoints}_refuse_replace BEFORE INSERT ON "
+            f"{checkpoints} WHEN EXISTS (SELECT 1 FROM {checkpoints} WHERE id = NEW.id) "
             f"{refuse}",
         ]
         return statements
@@ -140,6 +154,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "schema": Identifier(datastore.schema),
             "events": Identifier(events_table_name),
             "chain": Identifier(self.chain_table_name),
+            "tree": Identifier(f"{events_table_name}_merkle"),
+            "tree_position": Identifier(f"{events_table_name}_merkle_position"),
+            "checkpoints": Identifier(f"{events_table_name}_checkpoints"),
             "link_fn": Identifier(f"{events_table_name}_link"),
             "lock_fn": Identifier(f"{events_table_name}_lock"),
             "refuse_fn": Identifier(f"{events_table_name}_refuse"),
@@ -148,6 +165,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         statements = [
             "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
             "notification_id bigint PRIMARY KEY, link bytea NOT NULL)",
+            # The Merkle tree's perfect subtrees (infrastructure.merkle_store) and the signed
+            # checkpoints over it (infrastructure.checkpoints): append-only like the log.
+            "CREATE TABLE IF NOT EXISTS {schema}.{tree} (level smallint NOT NULL, "
+            "idx bigint NOT NULL, hash bytea NOT NULL, notification_id bigint, "
+            "PRIMARY KEY (level, idx))",
+            "CREATE UNIQUE INDEX IF NOT EXISTS {tree_position} ON {schema}.{tree} "
+            "(notification_id)",
+            "CREATE TABLE IF NOT EXISTS {schema}.{checkpoints} (id bigserial PRIMARY KEY, "
+            "tree_size bigint NOT NULL, note text NOT NULL)",
             # SECURITY DEFINER: the link is written as the owner, so the runtime role needs no
             # INSERT on the chain (and cannot forge a link); search_path pinned against
             # look-alike functions in a schema it may create in.
@@ -177,7 +203,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "LANGUAGE plpgsql AS $$ BEGIN "
             "RAISE EXCEPTION '{message}: % on % refused', TG_OP, TG_TABLE_NAME; END $$",
         ]
-        for table in ("events", "chain"):
+        for table in ("events", "chain", "tree", "checkpoints"):
             statements += [
                 "CREATE OR REPLACE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE "
                 f"ON {{schema}}.{{{table}}} FOR EACH ROW "
