@@ -160,3 +160,28 @@ def completed_by_append(size: int) -> list[tuple[int, int]]:
         index, level = index >> 1, level + 1
         completed.append((level, index))
     return completed
+
+
+class CompactRange:
+    """The root of a growing list of leaves in O(log n) memory: the frontier of perfect
+    subtrees, merged as each leaf is appended (used to recompute roots while walking the log)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[bytes] = []  # the frontier's hashes, highest level first
+
+    def append(self, leaf: bytes) -> None:
+        node, index = leaf, self.size
+        while index & 1:
+            node = node_hash(self._stack.pop(), node)
+            index >>= 1
+        self._stack.append(node)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        node = self._stack[-1]
+        for left in reversed(self._stack[:-1]):
+            node = node_hash(left, node)
+        return node

@@ -32,6 +32,14 @@ class Settings:
     run_projections: bool = True
     log_level: str = "INFO"
     dev: bool = False  # local development: the published secret, on a loopback address only
+    # The Ed25519 key that signs checkpoints of the log (a signed-note signer key, the key
+    # itself or a file holding it), never stored in the database; `serve` refuses to start
+    # without one except in development mode (infrastructure.checkpoint_keys).
+    checkpoint_key: str | None = None
+    checkpoint_key_file: Path | None = None
+    # Where each signed checkpoint is also written (the witness copy to ship elsewhere).
+    checkpoint_dir: Path | None = None
+    checkpoint_seconds: int = 60  # how often the elected leader signs while the log grows
     # Browser origins allowed to call the API cross-site (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
 
@@ -58,6 +66,13 @@ class Settings:
             log_level=read.log_level("CIVICDESK_LOG_LEVEL", "INFO"),
             dev=read.flag("CIVICDESK_DEV", False),
             cors_origins=read.origins("CIVICDESK_CORS_ORIGINS"),
+            checkpoint_key=read.optional("CIVICDESK_CHECKPOINT_KEY"),
+            checkpoint_key_file=(Path(file) if (file := read.optional(
+                "CIVICDESK_CHECKPOINT_KEY_FILE")) else None),
+            checkpoint_dir=(Path(folder) if (folder := read.optional(
+                "CIVICDESK_CHECKPOINT_DIR")) else None),
+            checkpoint_seconds=read.integer("CIVICDESK_CHECKPOINT_SECONDS", 60, low=1,
+                                            high=3_600),
         )
         read.signing_algorithm(settings.jwt_algorithm, settings.jwt_public_key)
         read.raise_problems()
@@ -66,6 +81,10 @@ class Settings:
     @property
     def is_postgres(self) -> bool:
         return self.database_url is not None
+
+    @property
+    def checkpoint_directory(self) -> Path:
+        return self.checkpoint_dir or self.data_dir / "checkpoints"
 
     @property
     def sqlite_path(self) -> Path:

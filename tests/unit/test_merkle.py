@@ -127,3 +127,12 @@ def test_a_proof_beyond_the_tree_is_refused() -> None:
         merkle.inclusion_proof(subtrees_of(HASHES), 8, 8)
     with pytest.raises(merkle.ProofError):
         merkle.consistency_proof(subtrees_of(HASHES), 5, 4)
+
+
+def test_a_compact_range_has_the_root_of_the_leaves_appended_so_far() -> None:
+    hashes = [merkle.leaf_hash(bytes([i])) for i in range(40)]
+    compact = merkle.CompactRange()
+    assert compact.root() == merkle.EMPTY_ROOT
+    for size, leaf in enumerate(hashes, start=1):
+        compact.append(leaf)
+        assert compact.root() == definition_root(hashes[:size])
