@@ -36,6 +36,7 @@ from api.strict_body import decode_strictly
 from application.desk import ServiceDesk, utc_now
 from infrastructure.access_log import AccessLog
 from infrastructure.bootstrap import build_desk, seed_catalogue
+from infrastructure.checkpointer import elected_checkpointer
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
 from infrastructure.signing_keys import verification_key
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                                                  COMPLAINT_REGISTER, SCORECARD])
     scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name))
                  if settings.run_scheduler else None)
+    checkpointer = elected_checkpointer(settings, desk) if settings.run_scheduler else None
     render_plugins = [reference_page()]
     openapi = OpenAPIConfig(
         title="civicdesk",
@@ -96,8 +98,10 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         on_startup=[*([projections.start] if settings.run_projections else []),
-                    *([scheduler.start] if scheduler else [])],
-        on_shutdown=[*([scheduler.stop] if scheduler else []), projections.close,
+                    *([scheduler.start] if scheduler else []),
+                    *([checkpointer.start] if checkpointer else [])],
+        on_shutdown=[*([checkpointer.stop] if checkpointer else []),
+                     *([scheduler.stop] if scheduler else []), projections.close,
                      *([desk.close] if owns_desk else [])],
     )
     app.state.metrics = collected.bind(app.state)
@@ -108,6 +112,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
     app.state.access_log = AccessLog(desk)
     app.state.read_positions = projections
     app.state.scheduler = scheduler
+    app.state.checkpointer = checkpointer
     app.state.case_index = projections.view(CASE_INDEX.name)
     app.state.queues = app.state.sla_board = projections.view(QUEUES.name)
     app.state.complaint_register = projections.view(COMPLAINT_REGISTER.name)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api.operator_mistake import OperatorMistake
 from infrastructure.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -22,14 +23,10 @@ Command = Callable[[argparse.Namespace, Settings], int]
 COMMANDS: dict[str, Command] = {}
 # Every other command is told at once when PostgreSQL does not answer (`serve` checks its
 # signing key first, then the database).
-REACHED_LATER = {"token", "serve"}
+REACHED_LATER = {"token", "serve", "checkpoint-key"}
 # Exit codes: 0 done; 1 the command ran and found a fault (`verify`); 2 it could not run as
 # asked (a setting, an argument, a file or the database to fix first).
 UNUSABLE = 2
-
-
-class OperatorMistake(Exception):
-    """The command cannot run as asked; the message says what to change."""
 
 
 def command(name: str) -> Callable[[Command], Command]:
@@ -47,6 +44,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from api.app import create_app
     from api.request_log import configure_logging
     from infrastructure.bootstrap import build_desk, seed_catalogue
+    from infrastructure.checkpoint_keys import checkpoint_signer
     from infrastructure.database_check import reach
     from infrastructure.signing_keys import check_serving
 
@@ -54,6 +52,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
                                    host=args.host or settings.host,
                                    port=args.port or settings.port)
     check_serving(settings, settings.host)
+    checkpoint_signer(settings)  # NoCheckpointKey: no server that cannot sign its log
     reach(settings)
     if settings.dev and not (settings.jwt_secret or settings.jwt_public_key):
         print("civicdesk: development mode: tokens signed with the published development "
@@ -203,7 +202,9 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
     if args.against:
         status = max(status, verify_export(desk, args.against))
-    return status
+    from api.ledger_cli import verify_checkpoints
+
+    return max(status, verify_checkpoints(desk, settings, args))
 
 
 def verify_export(desk: ServiceDesk, path: str) -> int:
@@ -495,9 +496,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", type=at_least(1), help="the case as it was at this version")
     p.add_argument("--as-of", dest="as_of", help="the case as it was at this RFC 3339 moment")
 
-    p = sub.add_parser("verify", help="walk the hash chain over the event log")
+    p = sub.add_parser("verify", help="walk the hash chain over the event log, and check it "
+                       "against every signed checkpoint")
     p.add_argument("--against", metavar="EXPORT",
                    help="also check that the live log extends this earlier export unchanged")
+    from api.ledger_cli import LEDGER_COMMANDS, add_ledger_commands, add_verify_options
+
+    add_verify_options(p)
+    add_ledger_commands(sub)
+    COMMANDS.update(LEDGER_COMMANDS)
 
     p = sub.add_parser("export", help="write the event log (or one case's events) as JSON "
                        "lines, with positions and chain hashes")
@@ -579,6 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from eventsourcing.persistence import OperationalError
 
     from domain.errors import DomainError
+    from infrastructure.checkpoint_keys import NoCheckpointKey
     from infrastructure.database_check import DatabaseUnavailable, reach
     from infrastructure.signing_keys import NoSigningKey
 
@@ -593,7 +601,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command not in REACHED_LATER:
             reach(settings)
         return COMMANDS[args.command](args, settings)
-    except (OperatorMistake, NoSigningKey, DatabaseUnavailable) as error:
+    except (OperatorMistake, NoSigningKey, NoCheckpointKey, DatabaseUnavailable) as error:
         print(f"civicdesk: {error}", file=sys.stderr)
     except DomainError as error:
         print(f"civicdesk: {error.detail}", file=sys.stderr)
