@@ -18,14 +18,15 @@ from litestar.response import Stream
 
 from api.auth import current_actor
 from api.cases import desk_of
-from api.problems import problem_doc
+from api.problems import described_problems, problem_doc
 from application.access import check_auditor
 from application.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.actors import Actor
-from domain.errors import InvalidValue
+from domain.errors import InvalidValue, NotFound
 from infrastructure.access_log import AccessLog
 from infrastructure.audit_export import FIELDS, audit_records, encode_line
 from infrastructure.ledger import verify_log
+from infrastructure.merkle_store import NotInTree
 
 NDJSON = "application/x-ndjson"
 LINES_PER_CHUNK = 500  # lines read and sent together: one worker-thread hop per chunk
@@ -53,6 +54,39 @@ class ChainReport(msgspec.Struct):
 
 # A case's events, sent whole: every field they hold.
 EVENT_FIELDS = ("events",)
+
+
+class InclusionProofBody(msgspec.Struct):
+    """RFC 9162 inclusion proof of one event; hashes in base64, the proof's deepest first."""
+
+    position: int
+    leaf_index: int  # the event's index among the tree's leaves (from 0)
+    tree_size: int
+    leaf: str  # the event's canonical bytes, whose SHA-256(0x00 || leaf) is the leaf hash
+    leaf_hash: str
+    root_hash: str
+    hashes: list[str]
+    checkpoint: str | None  # the signed checkpoint of this tree size, if one was signed
+    tlog_proof: str | None  # the c2sp.org/tlog-proof@v1 text, when a checkpoint exists
+
+
+class ConsistencyProofBody(msgspec.Struct, rename={"first": "from", "second": "to"}):
+    """RFC 9162 consistency proof: the tree of `to` leaves extends the tree of `from`."""
+
+    first: int
+    second: int
+    from_root_hash: str
+    to_root_hash: str
+    hashes: list[str]
+    from_checkpoint: str | None
+    to_checkpoint: str | None
+
+
+PROOF_ERRORS = described_problems(
+    e400="A parameter is malformed or out of bounds", e401="No valid bearer token",
+    e403="Only auditors and administrators read the audit trail",
+    e404="The event or tree size is not in the Merkle tree (yet)",
+    e422="from is larger than to")
 
 
 class Disclosure(msgspec.Struct):
@@ -136,6 +170,56 @@ class AuditController(Controller):
                            first_bad_position=verdict.first_bad_position,
                            problem=verdict.problem, guard_ok=verdict.guard_ok,
                            guard_problem=verdict.guard_problem)
+
+    @get("/proofs/inclusion", operation_id="audit_inclusion_proof", sync_to_thread=True,
+         summary="Prove that the event at a position is in the log's Merkle tree",
+         description=(
+             "RFC 9162 inclusion proof of the event at `position` in the tree of `tree_size` "
+             "leaves (default: the latest signed checkpoint's size), with the event's leaf "
+             "bytes and, when a checkpoint was signed at that size, the checkpoint and the "
+             f"C2SP tlog-proof text. Errors: 400 (malformed parameter), {ERRORS}, 404 (not in "
+             "the tree yet), as application/problem+json."),
+         responses=PROOF_ERRORS)
+    def inclusion_proof(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+        position: Annotated[int, QueryParameter(ge=1, le=MAX_POSITION)],
+        tree_size: Annotated[int | None, QueryParameter(ge=1, le=MAX_POSITION)] = None,
+    ) -> InclusionProofBody:
+        check_auditor(actor)
+        from infrastructure.proofs import inclusion
+
+        try:
+            return InclusionProofBody(**inclusion(desk_of(request), position, tree_size))
+        except NotInTree as error:
+            raise NotFound(str(error), "tree_size" if "tree size" in str(error)
+                           else "position") from None
+
+    @get("/proofs/consistency", operation_id="audit_consistency_proof", sync_to_thread=True,
+         summary="Prove that the log's Merkle tree at one size extends it at an earlier size",
+         description=(
+             "RFC 9162 consistency proof from the tree of `from` leaves to the tree of `to` "
+             "leaves (default: the whole tree), with the checkpoints signed at either size. "
+             f"Errors: 400 (malformed parameter), {ERRORS}, 404 (a size beyond the tree), 422 "
+             "(from larger than to), as application/problem+json."),
+         responses=PROOF_ERRORS)
+    def consistency_proof(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+        first: Annotated[int, QueryParameter(query="from", ge=1, le=MAX_POSITION)],
+        second: Annotated[int | None, QueryParameter(query="to", ge=1, le=MAX_POSITION)] = None,
+    ) -> ConsistencyProofBody:
+        check_auditor(actor)
+        if second is not None and first > second:
+            raise InvalidValue("from must not be larger than to", "from")
+        from infrastructure.proofs import consistency
+
+        try:
+            found = consistency(desk_of(request), first, second)
+        except NotInTree as error:
+            raise NotFound(str(error), "to") from None
+        return ConsistencyProofBody(
+            first=found["from"], second=found["to"], from_root_hash=found["from_root_hash"],
+            to_root_hash=found["to_root_hash"], hashes=found["hashes"],
+            from_checkpoint=found["from_checkpoint"], to_checkpoint=found["to_checkpoint"])
 
     @get("/access", operation_id="audit_access", sync_to_thread=True,
          summary="Who saw whose personal information: the access log, oldest first",
