@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import anyio
@@ -24,7 +24,7 @@ from application.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.actors import Actor
 from domain.errors import InvalidValue, NotFound
 from infrastructure.access_log import AccessLog
-from infrastructure.audit_export import FIELDS, audit_records, encode_line
+from infrastructure.audit_export import FIELDS, HASH_FIELDS, audit_records, encode_line
 from infrastructure.ledger import verify_log
 from infrastructure.merkle_store import NotInTree
 
@@ -116,7 +116,8 @@ class AuditController(Controller):
          summary="The event log as JSON lines, whole, by position range, or for one case",
          description=(
              "One JSON object a line, in log order, with the keys " + ", ".join(FIELDS) +
-             " (and `problem` on a row the walk found broken). Positions are inclusive; "
+             " (with `content=hashes`: " + ", ".join(HASH_FIELDS) + ") (and `problem` on a "
+             "row the walk found broken). Positions are inclusive; "
              "`after` is the last position already read (exclusive), an alternative to "
              "`from_position`. The walk stops at the head as it was when it began. Every case "
              "whose events are sent is written to the access log. Errors: 400 (malformed "
@@ -132,6 +133,10 @@ class AuditController(Controller):
         to_position: Annotated[int | None, QueryParameter(ge=0, le=MAX_POSITION)] = None,
         case_id: Annotated[UUID | None, QueryParameter(description="one case's events")] = None,
         limit: Annotated[int | None, QueryParameter(ge=1, le=10_000_000)] = None,
+        content: Annotated[Literal["full", "hashes"], QueryParameter(
+            description="full (default): every field of every event; hashes: each event's "
+                        "metadata and hashes, nothing personal (not written to the access "
+                        "log), enough for `civicdesk verify --against` and proofs")] = "full",
     ) -> Stream:
         check_auditor(actor)
         if after is not None and from_position is not None:
@@ -140,7 +145,8 @@ class AuditController(Controller):
         if case_id is not None:
             desk.get_case(actor, case_id)  # 404 for an unknown case, not an empty stream
         start = after + 1 if after is not None else from_position
-        records: Iterable[dict[str, Any]] = audit_records(desk, start, to_position, case_id)
+        records: Iterable[dict[str, Any]] = audit_records(desk, start, to_position, case_id,
+                                                          content=content)
         if limit is not None:
             records = itertools.islice(records, limit)
         access_log: AccessLog = request.app.state.access_log
@@ -149,9 +155,10 @@ class AuditController(Controller):
 
         def disclose(record: dict[str, Any]) -> None:
             # A case's events carry its contact details and description: each case sent is
-            # logged once per request, as it is read.
+            # logged once per request, as it is read (a hash-only line carries neither).
             case = record["originator_id"]
-            if (record["type"] or "").startswith("Case.") and case not in disclosed:
+            if content == "full" and (record["type"] or "").startswith("Case.") \
+                    and case not in disclosed:
                 disclosed.add(case)
                 access_log.record(actor, UUID(case), route, EVENT_FIELDS)
 

@@ -1,15 +1,17 @@
-"""The auditors' proof routes: inclusion of an event and consistency of two tree sizes, checked
-with the RFC's verification against a signed checkpoint."""
+"""The auditors' proof routes (inclusion of an event, consistency of two tree sizes, checked with
+the RFC's verification against a signed checkpoint) and the hash-only event stream."""
 
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infrastructure import merkle
+from infrastructure.audit_export import HASH_FIELDS
 from infrastructure.checkpoints import parse_checkpoint, sign_checkpoint
 from infrastructure.signed_note import Signer, open_note
 from tests.api.test_audit_api import lived_case
@@ -84,3 +86,27 @@ def test_a_proof_that_cannot_be_given_is_a_problem_saying_why(
     signed(api, tmp_path)
     response = api.client.get(f"{PROOFS}/{query}", headers=api.headers("auditor"))
     api.problem(response, status)
+
+
+def test_the_event_stream_of_hashes_carries_nothing_personal_and_logs_no_access(
+        api: Any) -> None:
+    # given a lived case, when an auditor streams the log as hashes
+    case_id = lived_case(api)
+    before = api.client.get("/api/v1/audit/access", params={"case_id": case_id},
+                            headers=api.headers("auditor")).json()["items"]
+    response = api.client.get("/api/v1/audit/events", params={"content": "hashes"},
+                              headers=api.headers("auditor"))
+    # then each line is metadata and hashes only, and no disclosure is logged
+    assert response.status_code == 200, response.text
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert lines and all(set(line) == set(HASH_FIELDS) for line in lines)
+    assert all("data" not in line and "actor_id" not in line for line in lines)
+    after = api.client.get("/api/v1/audit/access", params={"case_id": case_id},
+                           headers=api.headers("auditor")).json()["items"]
+    assert after == before
+
+
+def test_an_unknown_content_is_a_bad_request(api: Any) -> None:
+    response = api.client.get("/api/v1/audit/events", params={"content": "some"},
+                              headers=api.headers("auditor"))
+    api.problem(response, 400)
