@@ -198,6 +198,9 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
               f"head hash {verdict.head_hash}")
         status = 0
     else:
+        if not verdict.guard_ok:  # reported too: it says how the record was reached
+            print(f"FAILED: the append-only guard is not intact: {verdict.guard_problem}",
+                  file=sys.stderr)
         print(f"FAILED at notification {verdict.first_bad_position}: {verdict.problem}",
               file=sys.stderr)
     if args.against:
