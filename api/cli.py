@@ -184,11 +184,15 @@ def cli_actor_id() -> str:
 
 @command("verify")
 def verify(args: argparse.Namespace, settings: Settings) -> int:
+    from api.ledger_cli import verify_checkpoints, verify_signatures
     from infrastructure.database_check import open_for_reading
     from infrastructure.ledger import verify_log
 
     desk = open_for_reading(settings)
     verdict = verify_log(desk)
+    # The application's signatures first (silent when they hold): the chain's verdict stays
+    # the last line before the checks against exports and checkpoints.
+    signatures = verify_signatures(desk, settings, args)
     status = 1
     if verdict.ok and not verdict.guard_ok:
         print(f"WARNING: the chain is intact but the append-only guard is not: "
@@ -203,10 +207,9 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
                   file=sys.stderr)
         print(f"FAILED at notification {verdict.first_bad_position}: {verdict.problem}",
               file=sys.stderr)
+    status = max(status, signatures)
     if args.against:
         status = max(status, verify_export(desk, args.against))
-    from api.ledger_cli import verify_checkpoints
-
     return max(status, verify_checkpoints(desk, settings, args))
 
 

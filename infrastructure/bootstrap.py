@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
@@ -17,7 +18,15 @@ SEEDER = Actor(id="civicdesk-seed", role=Role.SYSTEM)
 
 
 def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> ServiceDesk:
-    return ServiceDesk(env=settings.eventsourcing_env(), clock=clock)
+    """The desk on the configured database; where a checkpoint key is configured, its
+    recorder signs every batch it appends (infrastructure.event_signatures)."""
+    from infrastructure.checkpoint_keys import NoCheckpointKey, checkpoint_signer
+
+    desk = ServiceDesk(env=settings.eventsourcing_env(), clock=clock)
+    # Without a key, appended unsigned: `serve` refuses to start without one anyway.
+    with contextlib.suppress(NoCheckpointKey):
+        desk.recorder.signer = checkpoint_signer(settings)  # type: ignore[attr-defined]
+    return desk
 
 
 def seed_catalogue(desk: ServiceDesk) -> int:

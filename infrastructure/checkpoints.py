@@ -108,6 +108,9 @@ def sign_checkpoint(desk: Application[Any], signer: Signer, directory: Path, *,
         last = cursor.fetchone()["size"]
     if last is not None and last >= growth.size and not force:
         return Signed(None, growth.size, growth.broken_position, growth.problem)
+    unsigned = _unsigned_event(desk, tree, last or 0)
+    if unsigned is not None:  # never sign over an event the application did not append
+        return Signed(None, growth.size, unsigned.first_bad_position, unsigned.problem)
     note = sign(Checkpoint(signer.name, growth.size, root_at(desk, growth.size)).text(),
                 [signer])
     with tree.datastore.transaction(commit=True) as cursor:
@@ -115,6 +118,18 @@ def sign_checkpoint(desk: Application[Any], signer: Signer, directory: Path, *,
                        (growth.size, note))
     write_witness_copy(directory, growth.size, note)
     return Signed(note, growth.size, growth.broken_position, growth.problem)
+
+
+def _unsigned_event(desk: Application[Any], tree: _Tree, last_size: int) -> Any:
+    """The signature verdict over the leaves added since the last checkpoint, if it fails."""
+    from infrastructure.event_signatures import check_signatures
+
+    with tree.datastore.transaction(commit=False) as cursor:
+        leaves = tree.leaves(cursor, last_size, last_size + 1)
+    if not leaves:
+        return None
+    verdict = check_signatures(desk, None, start=leaves[0][1])
+    return None if verdict.ok else verdict
 
 
 def write_witness_copy(directory: Path, size: int, note: str) -> Path:

@@ -38,6 +38,10 @@ class RecordTables:
         return f"{self.events}_checkpoints"
 
     @property
+    def signatures(self) -> str:
+        return f"{self.events}_signatures"
+
+    @property
     def access_log(self) -> str:
         return ACCESS_LOG_TABLE
 
@@ -85,14 +89,17 @@ def grant_runtime_role(desk: Any, role: str) -> None:
         "access": Identifier(tables.schema, tables.access_log),
         "tree": Identifier(tables.schema, tables.tree),
         "checkpoints": Identifier(tables.schema, tables.checkpoints),
+        "signatures": Identifier(tables.schema, tables.signatures),
         "lock": Identifier(tables.schema, tables.lock_function),
     }
     statements = [
         "GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}",
-        "REVOKE ALL ON TABLE {events}, {chain}, {access}, {tree}, {checkpoints} FROM {role}",
+        "REVOKE ALL ON TABLE {events}, {chain}, {access}, {tree}, {checkpoints}, {signatures} "
+        "FROM {role}",
         # The tree and the checkpoints are written by the elected checkpointer in `serve`;
         # what it writes is checked against the log and the signatures (`civicdesk verify`).
-        "GRANT SELECT, INSERT ON TABLE {events}, {access}, {tree}, {checkpoints} TO {role}",
+        "GRANT SELECT, INSERT ON TABLE {events}, {access}, {tree}, {checkpoints}, {signatures} "
+        "TO {role}",
         "GRANT SELECT ON TABLE {chain} TO {role}",
         "GRANT EXECUTE ON FUNCTION {lock}() TO {role}",
     ]

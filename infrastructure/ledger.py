@@ -146,7 +146,7 @@ class _SQLiteLog(_Log):
         # appended) was not made by civicdesk: the access log's own guards are the only others.
         events = self.recorder.events_table_name
         record = {events, f"{events}_chain", f"{events}_merkle", f"{events}_checkpoints",
-                  ACCESS_LOG_TABLE}
+                  f"{events}_signatures", ACCESS_LOG_TABLE}
         known = set(expected) | {f"{ACCESS_LOG_TABLE}_refuse_update",
                                  f"{ACCESS_LOG_TABLE}_refuse_delete"}
         return problems + [f"trigger {row['name']} on {row['tbl_name']} was not made by "
@@ -205,7 +205,7 @@ class _PostgresLog(_Log):
         civicdesk did not make (the access log's own guard is the only other trigger)."""
         events = self.recorder.events_table_name
         record = [events, f"{events}_chain", f"{events}_merkle", f"{events}_checkpoints",
-                  ACCESS_LOG_TABLE]
+                  f"{events}_signatures", ACCESS_LOG_TABLE]
         known = expected | {("refuse_update_delete", ACCESS_LOG_TABLE)}
         problems = [f"trigger {name} on {table} was not made by civicdesk"
                     for name, table in sorted(actual) if table in record

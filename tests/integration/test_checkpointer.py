@@ -57,7 +57,8 @@ def test_once_started_the_elected_checkpointer_signs_the_log_at_once(
 
 def test_without_a_key_a_server_runs_no_checkpointer(settings: Settings,
                                                      desk: ServiceDesk) -> None:
-    assert elected_checkpointer(dataclasses.replace(settings, dev=False), desk) is None
+    assert elected_checkpointer(dataclasses.replace(
+        settings, dev=False, checkpoint_key=None), desk) is None
 
 
 def test_a_broken_log_is_reported_at_error_and_not_signed_past(
