@@ -74,3 +74,24 @@ def test_a_broken_log_is_reported_at_error_and_not_signed_past(
     assert signed.broken_position == history.transferred
     assert f"the log is inconsistent at position {history.transferred}" in caplog.text
     assert checkpointer.broken_position == history.transferred
+
+
+def test_metrics_show_where_the_checkpointer_found_the_log_broken(
+        settings: Settings, desk: ServiceDesk, history: History, tmp_path: Path) -> None:
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from tests.api.test_metrics import scrape, value
+
+    app = create_app(dataclasses.replace(settings, run_projections=False), desk=desk)
+    checkpointer = Checkpointer(dataclasses.replace(settings, checkpoint_dir=tmp_path),
+                                desk, SIGNER)
+    app.state.checkpointer = checkpointer
+    with TestClient(app) as client:
+        assert value(scrape(client), "civicdesk_ledger_broken_position") == 0
+        with Dba(settings, desk) as db:
+            db.drop_guard()
+            db.set(history.transferred, "topic", "domain.cases:Case.Closed")
+        checkpointer.run_once()
+        assert value(scrape(client), "civicdesk_ledger_broken_position") == \
+            history.transferred
