@@ -41,7 +41,9 @@ MAX_POSITION = 2**63 - 1
 
 
 class ChainReport(msgspec.Struct):
-    """`ok` only when the chain is intact and the append-only guard is in place."""
+    """`ok` only when the chain is intact, the append-only guard is in place, every event
+    after the first signed batch is signed by the application, and the log is consistent
+    with every stored checkpoint."""
 
     ok: bool
     events: int
@@ -51,6 +53,11 @@ class ChainReport(msgspec.Struct):
     problem: str | None
     guard_ok: bool
     guard_problem: str | None
+    signatures_ok: bool
+    signature_problem: str | None  # names the first unsigned or falsely signed position
+    checkpoints: int  # stored checkpoints checked (0 without a key to check them with)
+    checkpoints_ok: bool
+    checkpoint_problem: str | None
 
 # A case's events, sent whole: every field they hold.
 EVENT_FIELDS = ("events",)
@@ -165,18 +172,42 @@ class AuditController(Controller):
         return Stream(_in_worker_thread(_chunks(records, disclose)), media_type=NDJSON)
 
     @get("/verify", operation_id="audit_verify", sync_to_thread=True,
-         summary="Walk the hash chain over the whole log and check the append-only guard",
+         summary="Walk the hash chain over the whole log, check the append-only guard, the "
+                 "application's signatures and every stored checkpoint",
          description=f"Errors: {ERRORS}, as application/problem+json.",
          responses=AUDIT_ERRORS)
     def verify(self, request: Request[Any, Any, Any],
                actor: NamedDependency[Actor]) -> ChainReport:
         check_auditor(actor)
-        verdict = verify_log(desk_of(request))
-        return ChainReport(ok=verdict.ok and verdict.guard_ok, events=verdict.events,
-                           head_position=verdict.head_position, head_hash=verdict.head_hash,
-                           first_bad_position=verdict.first_bad_position,
-                           problem=verdict.problem, guard_ok=verdict.guard_ok,
-                           guard_problem=verdict.guard_problem)
+        from infrastructure.checkpoint_check import check_checkpoints
+        from infrastructure.checkpoint_keys import NoCheckpointKey, trusted_keys
+        from infrastructure.checkpoints import stored_checkpoints
+        from infrastructure.event_signatures import check_signatures
+
+        desk = desk_of(request)
+        verdict = verify_log(desk)
+        try:
+            keys = trusted_keys(request.app.state.settings, [])
+        except NoCheckpointKey:
+            keys = None
+        signatures = check_signatures(desk, keys)
+        stored = [(f"stored checkpoint {n}", note)
+                  for n, note in enumerate(stored_checkpoints(desk), start=1)]
+        checked = check_checkpoints(desk, stored, keys) if stored and keys else []
+        failed = next((c for c in checked if not c.ok), None)
+        return ChainReport(
+            ok=verdict.ok and verdict.guard_ok and signatures.ok and failed is None,
+            events=verdict.events, head_position=verdict.head_position,
+            head_hash=verdict.head_hash, first_bad_position=verdict.first_bad_position,
+            problem=verdict.problem, guard_ok=verdict.guard_ok,
+            guard_problem=verdict.guard_problem, signatures_ok=signatures.ok,
+            signature_problem=None if signatures.ok else
+            f"position {signatures.first_bad_position}: {signatures.problem}",
+            checkpoints=len(checked), checkpoints_ok=failed is None,
+            checkpoint_problem=None if failed is None else
+            f"{failed.source}" + ("" if failed.first_bad_position is None else
+                                  f" at position {failed.first_bad_position}")
+            + f": {failed.problem}")
 
     @get("/proofs/inclusion", operation_id="audit_inclusion_proof", sync_to_thread=True,
          summary="Prove that the event at a position is in the log's Merkle tree",

@@ -13,11 +13,14 @@ import pytest
 from infrastructure import merkle
 from infrastructure.audit_export import HASH_FIELDS
 from infrastructure.checkpoints import parse_checkpoint, sign_checkpoint
-from infrastructure.signed_note import Signer, open_note
+from infrastructure.signed_note import open_note
 from tests.api.test_audit_api import lived_case
+from tests.command_line import TEST_CHECKPOINT_SIGNER
 
 PROOFS = "/api/v1/audit/proofs"
-SIGNER = Signer.generate("town.example/civicdesk")
+# The installation's own key (the tests' settings carry it), so every checkpoint signed here
+# is one `GET /audit/verify` trusts.
+SIGNER = TEST_CHECKPOINT_SIGNER
 
 
 def signed(api: Any, tmp_path: Path) -> tuple[int, bytes]:
@@ -110,3 +113,26 @@ def test_an_unknown_content_is_a_bad_request(api: Any) -> None:
     response = api.client.get("/api/v1/audit/events", params={"content": "some"},
                               headers=api.headers("auditor"))
     api.problem(response, 400)
+
+
+def test_verify_fails_when_the_log_no_longer_matches_a_stored_checkpoint(
+        api: Any, settings: Any, tmp_path: Path) -> None:
+    # given a checkpoint signed with the installation's key, then a relinked edit
+    from infrastructure.checkpoint_keys import checkpoint_signer
+    from tests.tampering import Dba
+
+    lived_case(api)
+    position, _ = api.ledger()
+    assert str(checkpoint_signer(settings)) == str(SIGNER)
+    sign_checkpoint(api.desk, SIGNER, tmp_path, force=True)
+    with Dba(settings, api.desk) as db:
+        db.drop_guard()
+        db.set(position, "topic", "domain.cases:Case.Closed")
+        db.rechain_from(position)
+    # when an auditor verifies, then the chain passes but the checkpoint and the signature
+    # do not, each naming the position
+    report = api.client.get("/api/v1/audit/verify", headers=api.headers("auditor")).json()
+    assert report["problem"] is None and not report["ok"]
+    assert not report["checkpoints_ok"] and f"at position {position}" in \
+        report["checkpoint_problem"]
+    assert not report["signatures_ok"] and f"position {position}" in report["signature_problem"]
