@@ -597,10 +597,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; an operator's mistake is a message on standard error naming what and
     where, and exit code 2, never a traceback."""
     args = parser().parse_args(argv)
+    from eventsourcing.domain import OriginatorVersionError
     from eventsourcing.persistence import OperationalError
 
     from domain.errors import DomainError
     from infrastructure.checkpoint_keys import NoCheckpointKey
+    from infrastructure.damaged_log import DamagedLog, damaged_message
     from infrastructure.database_check import DatabaseUnavailable, reach
     from infrastructure.signing_keys import NoSigningKey
 
@@ -622,6 +624,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OperationalError as error:
         print(f"civicdesk: the database failed ({settings.database_location}): {error}",
               file=sys.stderr)
+    except (DamagedLog, OriginatorVersionError) as error:
+        print(f"civicdesk: {damaged_message(error)}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # The reader went away (`civicdesk history ... | head`): not an error to report.
         # Python's advice: point stdout at devnull so the flush at exit does not fail again.

@@ -11,6 +11,8 @@ from urllib.parse import unquote, urlparse
 from infrastructure.settings_reader import EnvironmentReader, SettingsError
 
 __all__ = ["Settings", "SettingsError"]
+# Reads stored events as eventsourcing does, and names one that cannot be read back.
+MAPPER_TOPIC = "infrastructure.damaged_log:CheckedMapper"
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class Settings:
                 "SQLITE_LOCK_TIMEOUT": "10",
                 "APPLICATION_RECORDER_TOPIC":
                     "infrastructure.recorders:ChainedSQLiteApplicationRecorder",
+                "MAPPER_TOPIC": MAPPER_TOPIC,
             }
         url = urlparse(self.database_url)
         if url.scheme not in {"postgres", "postgresql"}:
@@ -125,6 +128,7 @@ class Settings:
             "POSTGRES_MAX_OVERFLOW": "10",
             "APPLICATION_RECORDER_TOPIC":
                 "infrastructure.recorders:ChainedPostgresApplicationRecorder",
+            "MAPPER_TOPIC": MAPPER_TOPIC,
         }
         if self.database_schema:
             env["POSTGRES_SCHEMA"] = self.database_schema
