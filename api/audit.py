@@ -242,8 +242,8 @@ class AuditController(Controller):
          responses=PROOF_ERRORS)
     def consistency_proof(
         self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
-        first: Annotated[int, QueryParameter(query="from", ge=1, le=MAX_POSITION)],
-        second: Annotated[int | None, QueryParameter(query="to", ge=1, le=MAX_POSITION)] = None,
+        first: Annotated[int, QueryParameter(name="from", ge=1, le=MAX_POSITION)],
+        second: Annotated[int | None, QueryParameter(name="to", ge=1, le=MAX_POSITION)] = None,
     ) -> ConsistencyProofBody:
         check_auditor(actor)
         if second is not None and first > second:
