@@ -21,7 +21,7 @@ from infrastructure import merkle
 from infrastructure.chain import leaf_bytes
 from infrastructure.checkpoints import Checkpoint, parse_checkpoint
 from infrastructure.ledger import chain_rows
-from infrastructure.merkle_store import _Tree
+from infrastructure.merkle_store import TreeTables
 from infrastructure.signed_note import NoteError, Verifier, open_note
 
 WINDOW = 10_000
@@ -110,7 +110,7 @@ def _live_leaves(desk: Application[Any]) -> Iterator[tuple[int, bytes]]:
 
 
 def _stored_leaves(desk: Application[Any]) -> Iterator[tuple[int, bytes]]:
-    tree, start = _Tree(desk), 0
+    tree, start = TreeTables(desk), 0
     while True:
         with tree.datastore.transaction(commit=False) as cursor:
             leaves = tree.leaves(cursor, start, start + WINDOW)

@@ -20,7 +20,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from infrastructure.merkle import HASH_SIZE
-from infrastructure.merkle_store import _Tree, extend_tree, root_at
+from infrastructure.merkle_store import TreeTables, extend_tree, root_at
 from infrastructure.signed_note import NoteError, Signer, sign
 
 
@@ -61,8 +61,8 @@ class Signed:
     problem: str | None = None
 
 
-def _table(desk: Application[Any]) -> tuple[_Tree, str]:
-    tree = _Tree(desk)
+def _table(desk: Application[Any]) -> tuple[TreeTables, str]:
+    tree = TreeTables(desk)
     recorder: Any = desk.recorder
     if tree.postgres:
         from infrastructure.database_roles import qualified
@@ -120,7 +120,7 @@ def sign_checkpoint(desk: Application[Any], signer: Signer, directory: Path, *,
     return Signed(note, growth.size, growth.broken_position, growth.problem)
 
 
-def _unsigned_event(desk: Application[Any], tree: _Tree, last_size: int) -> Any:
+def _unsigned_event(desk: Application[Any], tree: TreeTables, last_size: int) -> Any:
     """The signature verdict over the leaves added since the last checkpoint, if it fails."""
     from infrastructure.event_signatures import check_signatures
 

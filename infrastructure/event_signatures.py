@@ -105,9 +105,9 @@ def check_signatures(desk: Application[Any], keys: Sequence[Verifier] | None,
 
 
 def _table(desk: Application[Any]) -> tuple[Any, str, bool]:
-    from infrastructure.merkle_store import _Tree
+    from infrastructure.merkle_store import TreeTables
 
-    tree = _Tree(desk)
+    tree = TreeTables(desk)
     recorder: Any = desk.recorder
     name = f"{recorder.events_table_name}_signatures"
     if tree.postgres:

@@ -40,7 +40,7 @@ def chain_rows(desk: Application[Any], start: int | None = None, stop: int | Non
                *, window: int = WINDOW) -> Iterator[ChainRow]:
     """Rows from `start` to `stop` (inclusive); `stop` defaults to the head when the walk begins,
     so events appended during a long walk are left for the next one."""
-    log = _log_of(desk)
+    log = log_of(desk)
     last = log.head() if stop is None else stop
     after = 0 if start is None else start - 1
     while (first := log.next_id(after)) is not None and first <= last:
@@ -49,12 +49,12 @@ def chain_rows(desk: Application[Any], start: int | None = None, stop: int | Non
 
 
 def verify_log(desk: Application[Any]) -> Verdict:
-    problems = _log_of(desk).guard_problems()
+    problems = log_of(desk).guard_problems()
     verdict = verify(chain_rows(desk))
     return replace(verdict, guard_ok=not problems, guard_problem="; ".join(problems) or None)
 
 
-def _log_of(desk: Application[Any]) -> _Log:
+def log_of(desk: Application[Any]) -> _Log:
     recorder = desk.recorder
     if isinstance(recorder, ChainedSQLiteApplicationRecorder):
         return _SQLiteLog(recorder)
@@ -86,13 +86,13 @@ class _Log:
         return found
 
     def window(self, after: int, last: int) -> Sequence[ChainRow]:
-        return [_chain_row(r) for r in self._query(self.window_sql, {"after": after, "last": last})]
+        return [chain_row(r) for r in self._query(self.window_sql, {"after": after, "last": last})]
 
     def guard_problems(self) -> list[str]:
         raise NotImplementedError
 
 
-def _chain_row(row: Any) -> ChainRow:
+def chain_row(row: Any) -> ChainRow:
     originator_id = row["originator_id"]
     if originator_id is not None and not isinstance(originator_id, UUID):
         try:

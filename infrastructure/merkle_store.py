@@ -20,7 +20,7 @@ from eventsourcing.application import Application
 from infrastructure import merkle
 from infrastructure.chain import GENESIS, leaf_bytes, row_problem
 from infrastructure.database_roles import qualified
-from infrastructure.ledger import _chain_row, _log_of
+from infrastructure.ledger import chain_row, log_of
 from infrastructure.recorders import ChainedPostgresApplicationRecorder
 
 BATCH = 5_000  # events added to the tree per transaction
@@ -61,7 +61,7 @@ class NotInTree(LookupError):
     """The position or size asked for is not (yet) in the tree; the message says why."""
 
 
-class _Tree:
+class TreeTables:
     """The tree table's SQL on one database (`%s` placeholders; SQLite's become `?`)."""
 
     def __init__(self, desk: Application[Any]) -> None:
@@ -140,7 +140,7 @@ def extend_tree(desk: Application[Any], *, batch: int = BATCH) -> Growth:
 
 
 def _extend_once(desk: Application[Any], batch: int) -> Growth:
-    tree, log = _Tree(desk), _log_of(desk)
+    tree, log = TreeTables(desk), log_of(desk)
     with tree.datastore.transaction(commit=True) as cursor:
         tree.lock(cursor)
         size, last_position = tree.last_leaf(cursor)
@@ -149,7 +149,7 @@ def _extend_once(desk: Application[Any], batch: int) -> Growth:
         if first is None:
             return Growth(size, 0)
         cursor.execute(log.window_sql, {"after": last_position, "last": first - 1 + batch})
-        rows = [_chain_row(r) for r in cursor.fetchall()]
+        rows = [chain_row(r) for r in cursor.fetchall()]
         nodes = tree.nodes(cursor, merkle.frontier_positions(size))
         previous = tree.link_at(cursor, last_position)
         inserts: list[tuple[int, int, bytes, int | None]] = []
@@ -176,12 +176,12 @@ def _extend_once(desk: Application[Any], batch: int) -> Growth:
 
 
 def tree_size(desk: Application[Any]) -> int:
-    tree = _Tree(desk)
+    tree = TreeTables(desk)
     with tree.datastore.transaction(commit=False) as cursor:
         return tree.last_leaf(cursor)[0]
 
 
-def _read_subtrees(tree: _Tree, cursor: Any, compute: Any) -> Any:
+def _read_subtrees(tree: TreeTables, cursor: Any, compute: Any) -> Any:
     """Run `compute(subtrees)` twice: once to learn which subtrees it reads, then over those
     subtrees read in one query."""
     wanted: set[tuple[int, int]] = set()
@@ -204,7 +204,7 @@ def _check_size(size: int, stored: int, name: str) -> None:
 
 
 def root_at(desk: Application[Any], size: int) -> bytes:
-    tree = _Tree(desk)
+    tree = TreeTables(desk)
     with tree.datastore.transaction(commit=False) as cursor:
         _check_size(size, tree.last_leaf(cursor)[0], "tree size")
         root: bytes = _read_subtrees(tree, cursor, lambda s: merkle.root(s, size))
@@ -215,7 +215,7 @@ def prove_inclusion(desk: Application[Any], position: int, size: int | None = No
                     ) -> InclusionProof:
     """The proof that the event at `position` is in the tree of `size` leaves (default: the
     whole tree)."""
-    tree = _Tree(desk)
+    tree = TreeTables(desk)
     with tree.datastore.transaction(commit=False) as cursor:
         stored = tree.last_leaf(cursor)[0]
         size = stored if size is None else size
@@ -234,7 +234,7 @@ def prove_inclusion(desk: Application[Any], position: int, size: int | None = No
 
 def prove_consistency(desk: Application[Any], first: int, second: int | None = None
                       ) -> ConsistencyProof:
-    tree = _Tree(desk)
+    tree = TreeTables(desk)
     with tree.datastore.transaction(commit=False) as cursor:
         stored = tree.last_leaf(cursor)[0]
         second = stored if second is None else second
