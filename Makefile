@@ -68,6 +68,7 @@ bench: install
 	$(BIN)/python bench/deadlines.py
 	$(BIN)/python bench/queues.py
 	$(BIN)/python bench/rebuild.py --database sqlite
+	$(BIN)/python bench/ledger.py
 	@if [ -n "$$CIVICDESK_DATABASE_URL$$CIVICDESK_TEST_DATABASE_URL" ]; then \
 		$(BIN)/python bench/commands.py; \
 	else echo "bench/commands.py skipped: it needs PostgreSQL (CIVICDESK_DATABASE_URL) and wrk"; fi

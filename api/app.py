@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
     app.state.queues = app.state.sla_board = services.view(QUEUES)
     app.state.complaint_register = services.view(COMPLAINT_REGISTER)
     app.state.scorecards = services.view(SCORECARD)
+    app.state.checkpointer = services.checkpointer
     return app
 
 

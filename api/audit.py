@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import anyio
@@ -18,14 +18,15 @@ from litestar.response import Stream
 
 from api.auth import current_actor
 from api.cases import desk_of
-from api.problems import problem_doc
+from api.problems import described_problems, problem_doc
 from application.access import check_auditor
 from application.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.actors import Actor
-from domain.errors import InvalidValue
+from domain.errors import InvalidValue, NotFound
 from infrastructure.access_log import AccessLog
-from infrastructure.audit_export import FIELDS, audit_records, encode_line
+from infrastructure.audit_export import FIELDS, HASH_FIELDS, audit_records, encode_line
 from infrastructure.ledger import verify_log
+from infrastructure.merkle_store import NotInTree
 
 NDJSON = "application/x-ndjson"
 LINES_PER_CHUNK = 500  # lines read and sent together: one worker-thread hop per chunk
@@ -40,7 +41,9 @@ MAX_POSITION = 2**63 - 1
 
 
 class ChainReport(msgspec.Struct):
-    """`ok` only when the chain is intact and the append-only guard is in place."""
+    """`ok` only when the chain is intact, the append-only guard is in place, every event
+    after the first signed batch is signed by the application, and the log is consistent
+    with every stored checkpoint."""
 
     ok: bool
     events: int
@@ -50,9 +53,47 @@ class ChainReport(msgspec.Struct):
     problem: str | None
     guard_ok: bool
     guard_problem: str | None
+    signatures_ok: bool
+    signature_problem: str | None  # names the first unsigned or falsely signed position
+    checkpoints: int  # stored checkpoints checked (0 without a key to check them with)
+    checkpoints_ok: bool
+    checkpoint_problem: str | None
 
 # A case's events, sent whole: every field they hold.
 EVENT_FIELDS = ("events",)
+
+
+class InclusionProofBody(msgspec.Struct):
+    """RFC 9162 inclusion proof of one event; hashes in base64, the proof's deepest first."""
+
+    position: int
+    leaf_index: int  # the event's index among the tree's leaves (from 0)
+    tree_size: int
+    leaf: str  # the event's canonical bytes, whose SHA-256(0x00 || leaf) is the leaf hash
+    leaf_hash: str
+    root_hash: str
+    hashes: list[str]
+    checkpoint: str | None  # the signed checkpoint of this tree size, if one was signed
+    tlog_proof: str | None  # the c2sp.org/tlog-proof@v1 text, when a checkpoint exists
+
+
+class ConsistencyProofBody(msgspec.Struct, rename={"first": "from", "second": "to"}):
+    """RFC 9162 consistency proof: the tree of `to` leaves extends the tree of `from`."""
+
+    first: int
+    second: int
+    from_root_hash: str
+    to_root_hash: str
+    hashes: list[str]
+    from_checkpoint: str | None
+    to_checkpoint: str | None
+
+
+PROOF_ERRORS = described_problems(
+    e400="A parameter is malformed or out of bounds", e401="No valid bearer token",
+    e403="Only auditors and administrators read the audit trail",
+    e404="The event or tree size is not in the Merkle tree (yet)",
+    e422="from is larger than to")
 
 
 class Disclosure(msgspec.Struct):
@@ -82,7 +123,8 @@ class AuditController(Controller):
          summary="The event log as JSON lines, whole, by position range, or for one case",
          description=(
              "One JSON object a line, in log order, with the keys " + ", ".join(FIELDS) +
-             " (and `problem` on a row the walk found broken). Positions are inclusive; "
+             " (with `content=hashes`: " + ", ".join(HASH_FIELDS) + ") (and `problem` on a "
+             "row the walk found broken). Positions are inclusive; "
              "`after` is the last position already read (exclusive), an alternative to "
              "`from_position`. The walk stops at the head as it was when it began. Every case "
              "whose events are sent is written to the access log. Errors: 400 (malformed "
@@ -98,6 +140,10 @@ class AuditController(Controller):
         to_position: Annotated[int | None, QueryParameter(ge=0, le=MAX_POSITION)] = None,
         case_id: Annotated[UUID | None, QueryParameter(description="one case's events")] = None,
         limit: Annotated[int | None, QueryParameter(ge=1, le=10_000_000)] = None,
+        content: Annotated[Literal["full", "hashes"], QueryParameter(
+            description="full (default): every field of every event; hashes: each event's "
+                        "metadata and hashes, nothing personal (not written to the access "
+                        "log), enough for `civicdesk verify --against` and proofs")] = "full",
     ) -> Stream:
         check_auditor(actor)
         if after is not None and from_position is not None:
@@ -106,7 +152,8 @@ class AuditController(Controller):
         if case_id is not None:
             desk.get_case(actor, case_id)  # 404 for an unknown case, not an empty stream
         start = after + 1 if after is not None else from_position
-        records: Iterable[dict[str, Any]] = audit_records(desk, start, to_position, case_id)
+        records: Iterable[dict[str, Any]] = audit_records(desk, start, to_position, case_id,
+                                                          content=content)
         if limit is not None:
             records = itertools.islice(records, limit)
         access_log: AccessLog = request.app.state.access_log
@@ -115,27 +162,102 @@ class AuditController(Controller):
 
         def disclose(record: dict[str, Any]) -> None:
             # A case's events carry its contact details and description: each case sent is
-            # logged once per request, as it is read.
+            # logged once per request, as it is read (a hash-only line carries neither).
             case = record["originator_id"]
-            if (record["type"] or "").startswith("Case.") and case not in disclosed:
+            if content == "full" and (record["type"] or "").startswith("Case.") \
+                    and case not in disclosed:
                 disclosed.add(case)
                 access_log.record(actor, UUID(case), route, EVENT_FIELDS)
 
         return Stream(_in_worker_thread(_chunks(records, disclose)), media_type=NDJSON)
 
     @get("/verify", operation_id="audit_verify", sync_to_thread=True,
-         summary="Walk the hash chain over the whole log and check the append-only guard",
+         summary="Walk the hash chain over the whole log, check the append-only guard, the "
+                 "application's signatures and every stored checkpoint",
          description=f"Errors: {ERRORS}, as application/problem+json.",
          responses=AUDIT_ERRORS)
     def verify(self, request: Request[Any, Any, Any],
                actor: NamedDependency[Actor]) -> ChainReport:
         check_auditor(actor)
-        verdict = verify_log(desk_of(request))
-        return ChainReport(ok=verdict.ok and verdict.guard_ok, events=verdict.events,
-                           head_position=verdict.head_position, head_hash=verdict.head_hash,
-                           first_bad_position=verdict.first_bad_position,
-                           problem=verdict.problem, guard_ok=verdict.guard_ok,
-                           guard_problem=verdict.guard_problem)
+        from infrastructure.checkpoint_check import check_checkpoints
+        from infrastructure.checkpoint_keys import NoCheckpointKey, trusted_keys
+        from infrastructure.checkpoints import stored_checkpoints
+        from infrastructure.event_signatures import check_signatures
+
+        desk = desk_of(request)
+        verdict = verify_log(desk)
+        try:
+            keys = trusted_keys(request.app.state.settings, [])
+        except NoCheckpointKey:
+            keys = None
+        signatures = check_signatures(desk, keys)
+        stored = [(f"stored checkpoint {n}", note)
+                  for n, note in enumerate(stored_checkpoints(desk), start=1)]
+        checked = check_checkpoints(desk, stored, keys) if stored and keys else []
+        failed = next((c for c in checked if not c.ok), None)
+        return ChainReport(
+            ok=verdict.ok and verdict.guard_ok and signatures.ok and failed is None,
+            events=verdict.events, head_position=verdict.head_position,
+            head_hash=verdict.head_hash, first_bad_position=verdict.first_bad_position,
+            problem=verdict.problem, guard_ok=verdict.guard_ok,
+            guard_problem=verdict.guard_problem, signatures_ok=signatures.ok,
+            signature_problem=None if signatures.ok else
+            f"position {signatures.first_bad_position}: {signatures.problem}",
+            checkpoints=len(checked), checkpoints_ok=failed is None,
+            checkpoint_problem=None if failed is None else
+            f"{failed.source}" + ("" if failed.first_bad_position is None else
+                                  f" at position {failed.first_bad_position}")
+            + f": {failed.problem}")
+
+    @get("/proofs/inclusion", operation_id="audit_inclusion_proof", sync_to_thread=True,
+         summary="Prove that the event at a position is in the log's Merkle tree",
+         description=(
+             "RFC 9162 inclusion proof of the event at `position` in the tree of `tree_size` "
+             "leaves (default: the latest signed checkpoint's size), with the event's leaf "
+             "bytes and, when a checkpoint was signed at that size, the checkpoint and the "
+             f"C2SP tlog-proof text. Errors: 400 (malformed parameter), {ERRORS}, 404 (not in "
+             "the tree yet), as application/problem+json."),
+         responses=PROOF_ERRORS)
+    def inclusion_proof(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+        position: Annotated[int, QueryParameter(ge=1, le=MAX_POSITION)],
+        tree_size: Annotated[int | None, QueryParameter(ge=1, le=MAX_POSITION)] = None,
+    ) -> InclusionProofBody:
+        check_auditor(actor)
+        from infrastructure.proofs import inclusion
+
+        try:
+            return InclusionProofBody(**inclusion(desk_of(request), position, tree_size))
+        except NotInTree as error:
+            raise NotFound(str(error), "tree_size" if "tree size" in str(error)
+                           else "position") from None
+
+    @get("/proofs/consistency", operation_id="audit_consistency_proof", sync_to_thread=True,
+         summary="Prove that the log's Merkle tree at one size extends it at an earlier size",
+         description=(
+             "RFC 9162 consistency proof from the tree of `from` leaves to the tree of `to` "
+             "leaves (default: the whole tree), with the checkpoints signed at either size. "
+             f"Errors: 400 (malformed parameter), {ERRORS}, 404 (a size beyond the tree), 422 "
+             "(from larger than to), as application/problem+json."),
+         responses=PROOF_ERRORS)
+    def consistency_proof(
+        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+        first: Annotated[int, QueryParameter(name="from", ge=1, le=MAX_POSITION)],
+        second: Annotated[int | None, QueryParameter(name="to", ge=1, le=MAX_POSITION)] = None,
+    ) -> ConsistencyProofBody:
+        check_auditor(actor)
+        if second is not None and first > second:
+            raise InvalidValue("from must not be larger than to", "from")
+        from infrastructure.proofs import consistency
+
+        try:
+            found = consistency(desk_of(request), first, second)
+        except NotInTree as error:
+            raise NotFound(str(error), "to") from None
+        return ConsistencyProofBody(
+            first=found["from"], second=found["to"], from_root_hash=found["from_root_hash"],
+            to_root_hash=found["to_root_hash"], hashes=found["hashes"],
+            from_checkpoint=found["from_checkpoint"], to_checkpoint=found["to_checkpoint"])
 
     @get("/access", operation_id="audit_access", sync_to_thread=True,
          summary="Who saw whose personal information: the access log, oldest first",

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api.operator_mistake import OperatorMistake
 from infrastructure.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -24,14 +25,10 @@ Command = Callable[[argparse.Namespace, Settings], int]
 COMMANDS: dict[str, Command] = {}
 # Every other command is told at once when PostgreSQL does not answer (`serve` checks its
 # signing key first, then the database).
-REACHED_LATER = {"token", "serve"}
+REACHED_LATER = {"token", "serve", "checkpoint-key"}
 # Exit codes: 0 done; 1 the command ran and found a fault (`verify`); 2 it could not run as
 # asked (a setting, an argument, a file or the database to fix first).
 UNUSABLE = 2
-
-
-class OperatorMistake(Exception):
-    """The command cannot run as asked; the message says what to change."""
 
 
 def command(name: str) -> Callable[[Command], Command]:
@@ -49,6 +46,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from api.app import create_app
     from api.request_log import configure_logging
     from infrastructure.bootstrap import build_desk, seed_catalogue
+    from infrastructure.checkpoint_keys import checkpoint_signer
     from infrastructure.database_check import reach
     from infrastructure.signing_keys import check_serving
 
@@ -56,6 +54,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
                                    host=args.host or settings.host,
                                    port=args.port or settings.port)
     check_serving(settings, settings.host)
+    checkpoint_signer(settings)  # NoCheckpointKey: no server that cannot sign its log
     reach(settings)
     if settings.dev and not (settings.jwt_secret or settings.jwt_public_key):
         print("civicdesk: development mode: tokens signed with the published development "
@@ -219,11 +218,15 @@ def cli_actor_id() -> str:
 
 @command("verify")
 def verify(args: argparse.Namespace, settings: Settings) -> int:
+    from api.ledger_cli import verify_checkpoints, verify_signatures
     from infrastructure.database_check import open_for_reading
     from infrastructure.ledger import verify_log
 
     desk = open_for_reading(settings)
     verdict = verify_log(desk)
+    # The application's signatures first (silent when they hold): the chain's verdict stays
+    # the last line before the checks against exports and checkpoints.
+    signatures = verify_signatures(desk, settings, args)
     status = 1
     if verdict.ok and not verdict.guard_ok:
         print(f"WARNING: the chain is intact but the append-only guard is not: "
@@ -233,11 +236,15 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
               f"head hash {verdict.head_hash}")
         status = 0
     else:
+        if not verdict.guard_ok:  # reported too: it says how the record was reached
+            print(f"FAILED: the append-only guard is not intact: {verdict.guard_problem}",
+                  file=sys.stderr)
         print(f"FAILED at notification {verdict.first_bad_position}: {verdict.problem}",
               file=sys.stderr)
+    status = max(status, signatures)
     if args.against:
         status = max(status, verify_export(desk, args.against))
-    return status
+    return max(status, verify_checkpoints(desk, settings, args))
 
 
 def verify_export(desk: ServiceDesk, path: str) -> int:
@@ -275,9 +282,11 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
 
     check_output(args.output)
     desk = open_for_reading(settings)  # it exports the tables as they are
-    # It writes only to the access log (set up by the server), one row per case exported.
+    # It writes only to the access log (set up by the server), one row per case exported in
+    # full; a hash-only export discloses nothing personal and needs no access log.
     auditor = Actor(id=cli_actor_id(), role=Role.AUDITOR)
-    access_log = AccessLog(desk, create=False)
+    full = args.content == "full"
+    access_log = AccessLog(desk, create=False) if full else None
     case_id = None
     if args.case:
         try:
@@ -292,7 +301,8 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
         # Logged as each case's first event is written, before the file is complete (it
         # appears under its name only at the end, so nothing unlogged is ever disclosed).
         case = record["originator_id"]
-        if (record["type"] or "").startswith("Case.") and case not in exported:
+        if access_log is not None and (record["type"] or "").startswith("Case.") \
+                and case not in exported:
             access_log.record(auditor, UUID(case), "civicdesk export", EVENT_FIELDS)
             exported.add(case)
 
@@ -303,7 +313,8 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     with writing(args.output), tqdm(total=total, unit="event", desc="export",
                                     file=sys.stderr, disable=args.quiet) as bar:
         try:
-            summary = write_export(desk, args.output, case_id=case_id, on_record=on_record)
+            summary = write_export(desk, args.output, case_id=case_id, on_record=on_record,
+                                   content=args.content)
         except DisclosureNotRecorded as error:
             output = Path(args.output)
             output.with_name(f".{output.name}.partial").unlink(missing_ok=True)
@@ -531,9 +542,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", type=at_least(1), help="the case as it was at this version")
     p.add_argument("--as-of", dest="as_of", help="the case as it was at this RFC 3339 moment")
 
-    p = sub.add_parser("verify", help="walk the hash chain over the event log")
+    p = sub.add_parser("verify", help="walk the hash chain over the event log, and check it "
+                       "against every signed checkpoint")
     p.add_argument("--against", metavar="EXPORT",
                    help="also check that the live log extends this earlier export unchanged")
+    from api.ledger_cli import LEDGER_COMMANDS, add_ledger_commands, add_verify_options
+
+    add_verify_options(p)
+    add_ledger_commands(sub)
+    COMMANDS.update(LEDGER_COMMANDS)
 
     p = sub.add_parser("export", help="write the event log (or one case's events) as JSON "
                        "lines, with positions and chain hashes")
@@ -541,6 +558,10 @@ def parser() -> argparse.ArgumentParser:
                    help="the file to write (replaced if it exists)")
     p.add_argument("--case", metavar="REFERENCE", help="only this case's events, for example "
                    "SC-2026-000123")
+    p.add_argument("--content", choices=["hashes", "full"], default="hashes",
+                   help="hashes (default): each event's metadata and hashes, nothing personal, "
+                   "enough for verify --against and proofs; full: every field of every event "
+                   "(each case is written to the access log)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("scheduler", help="run the deadline scheduler alone (elected on "
@@ -612,9 +633,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; an operator's mistake is a message on standard error naming what and
     where, and exit code 2, never a traceback."""
     args = parser().parse_args(argv)
+    from eventsourcing.domain import OriginatorVersionError
     from eventsourcing.persistence import OperationalError
 
     from domain.errors import DomainError
+    from infrastructure.checkpoint_keys import NoCheckpointKey
+    from infrastructure.damaged_log import DamagedLog, damaged_message
     from infrastructure.database_check import DatabaseUnavailable, reach
     from infrastructure.signing_keys import NoSigningKey
 
@@ -629,13 +653,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command not in REACHED_LATER:
             reach(settings)
         return COMMANDS[args.command](args, settings)
-    except (OperatorMistake, NoSigningKey, DatabaseUnavailable) as error:
+    except (OperatorMistake, NoSigningKey, NoCheckpointKey, DatabaseUnavailable) as error:
         print(f"civicdesk: {error}", file=sys.stderr)
     except DomainError as error:
         print(f"civicdesk: {error.detail}", file=sys.stderr)
     except OperationalError as error:
         print(f"civicdesk: the database failed ({settings.database_location}): {error}",
               file=sys.stderr)
+    except (DamagedLog, OriginatorVersionError) as error:
+        print(f"civicdesk: {damaged_message(error)}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # The reader went away (`civicdesk history ... | head`): not an error to report.
         # Python's advice: point stdout at devnull so the flush at exit does not fail again.

@@ -75,6 +75,13 @@ class DeskCollector(Collector):
         yield GaugeMetricFamily("civicdesk_scheduler_leader", "1 if this process leads the "
                                 "deadline scheduler", value=1 if status and
                                 status["role"] == "leader" else 0)
+        checkpointer = getattr(self.state, "checkpointer", None)
+        broken = checkpointer.broken_position if checkpointer is not None else None
+        yield GaugeMetricFamily("civicdesk_ledger_broken_position", "The log position at "
+                                "which this process's checkpointer found the log broken or "
+                                "an event the application did not sign, and stopped signing "
+                                "checkpoints (0: none; run civicdesk verify)",
+                                value=broken or 0)
 
 
 class Metrics:

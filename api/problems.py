@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import msgspec
+from eventsourcing.domain import OriginatorVersionError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     ClientException,
@@ -27,6 +28,7 @@ from domain.errors import (
     VersionConflict,
 )
 from infrastructure.access_log import DisclosureNotRecorded
+from infrastructure.damaged_log import DamagedLog, damaged_message
 from projections.views import ProjectionNotReady, ReadModelFailed
 
 PROBLEM_JSON = "application/problem+json"
@@ -225,6 +227,15 @@ def access_log_handler(request: Request[Any, Any, Any], error: Exception) -> Res
                    headers={"Retry-After": NOT_READY_RETRY_AFTER})
 
 
+def damaged_log_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    # The stored log does not read back as the application wrote it: say so and where,
+    # rather than a 500 (infrastructure.damaged_log).
+    detail = damaged_message(error) or str(error)
+    log.error("%s %s: %s", request.method, request.url.path, detail)
+    return problem(503, detail, kind="log-inconsistent", title="The log is inconsistent",
+                   instance=request.url.path)
+
+
 def unexpected_error_handler(request: Request[Any, Any, Any],
                              error: Exception) -> Response[Any]:
     log.exception("unexpected error on %s %s", request.method, request.url.path,
@@ -238,6 +249,8 @@ EXCEPTION_HANDLERS = {
     ReadModelFailed: failed_read_model_handler,
     ProjectionNotReady: not_ready_handler,
     DisclosureNotRecorded: access_log_handler,
+    DamagedLog: damaged_log_handler,
+    OriginatorVersionError: damaged_log_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     Exception: unexpected_error_handler,

@@ -9,10 +9,18 @@ notification id), `type` (`Case.Transferred`), `topic` (the stored class topic),
 commits to every event before it). The export's head is its last line's position and hash. A
 row the walk finds broken (a link without its event, an event that cannot be decoded) is
 still written, with what is known and a `problem` key saying what is wrong.
+
+Two contents: `full` (every field of every event: residents' contact details and
+descriptions included), and `hashes` (the keys of `HASH_FIELDS`: the metadata, no actor id,
+and instead of `data` the SHA-256 of the stored event, `state_sha256`, and its Merkle leaf
+hash, `leaf_hash`). A hash-only export holds no personal information, yet `verify --against`
+checks the live log against it as strictly (the stored event's hash is compared), and its
+leaf hashes are what inclusion proofs prove: it is the export to keep off-site.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +35,8 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent
 from psycopg.sql import SQL, Identifier
 
-from infrastructure.chain import ChainRow, verify
+from infrastructure import merkle
+from infrastructure.chain import ChainRow, leaf_bytes, verify
 from infrastructure.ledger import chain_rows
 from infrastructure.recorders import (
     ChainedPostgresApplicationRecorder,
@@ -36,6 +45,10 @@ from infrastructure.recorders import (
 
 FIELDS = ("position", "type", "topic", "originator_id", "originator_version", "actor_id",
           "actor_role", "occurred_at", "recorded_at", "data", "chain_hash")
+HASH_FIELDS = ("position", "type", "topic", "originator_id", "originator_version",
+               "actor_role", "occurred_at", "recorded_at", "state_sha256", "leaf_hash",
+               "chain_hash")
+CONTENTS = ("hashes", "full")
 ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 WINDOW = 1_000  # events read per query: a window of the log, never the whole of it
 _ENCODER = msgspec.json.Encoder(enc_hook=str)
@@ -53,8 +66,8 @@ def event_data(domain_event: object) -> dict[str, Any]:
 
 
 def audit_records(desk: Application[Any], start: int | None = None, stop: int | None = None,
-                  case_id: UUID | None = None, *,
-                  window: int = WINDOW) -> Iterator[dict[str, Any]]:
+                  case_id: UUID | None = None, *, window: int = WINDOW,
+                  content: str = "full") -> Iterator[dict[str, Any]]:
     """Events from position `start` to `stop` (inclusive; the head when the walk begins), or
     only one case's, each as a JSON-ready dict; read `window` positions at a time."""
     if case_id is None:
@@ -64,7 +77,19 @@ def audit_records(desk: Application[Any], start: int | None = None, stop: int | 
             chain_rows(desk, position, position) for position in _positions_of(desk, case_id)
             if (start is None or position >= start) and (stop is None or position <= stop))
     for row in rows:
-        yield audit_record(desk, row)
+        record = audit_record(desk, row)
+        yield record if content == "full" else hashed_record(record, row)
+
+
+def hashed_record(record: dict[str, Any], row: ChainRow) -> dict[str, Any]:
+    """The hash-only line of an event: its metadata and hashes, nothing personal."""
+    complete = None not in (row.originator_id, row.originator_version, row.topic, row.state)
+    hashed = {key: record.get(key) for key in HASH_FIELDS}
+    hashed["state_sha256"] = None if row.state is None else hashlib.sha256(row.state).hexdigest()
+    hashed["leaf_hash"] = merkle.leaf_hash(leaf_bytes(row)).hex() if complete else None
+    if "problem" in record:
+        hashed["problem"] = record["problem"]
+    return hashed
 
 
 def audit_record(desk: Application[Any], row: ChainRow) -> dict[str, Any]:
@@ -108,13 +133,14 @@ class ExportSummary:
 
 
 def write_export(desk: Application[Any], path: str | Path, *, case_id: UUID | None = None,
-                 on_record: Callable[[dict[str, Any]], None] | None = None) -> ExportSummary:
+                 on_record: Callable[[dict[str, Any]], None] | None = None,
+                 content: str = "full") -> ExportSummary:
     """Write the export to `path` atomically: a reader never finds half an export there."""
     target = Path(path)
     partial = target.with_name(f".{target.name}.partial")
     events, last = 0, None
     with partial.open("wb") as file:
-        for record in audit_records(desk, case_id=case_id):
+        for record in audit_records(desk, case_id=case_id, content=content):
             file.write(encode_line(record))
             events, last = events + 1, record
             if on_record is not None:
@@ -184,6 +210,8 @@ class _Comparison:
                 return
             if row.notification_id == position:
                 live = audit_record(desk, row)
+                if "data" not in expected and "state_sha256" in expected:  # a hash-only line
+                    live = hashed_record(live, row)
                 changed = [key for key in sorted(set(live) | set(expected))
                            if live.get(key) != expected.get(key)]
                 if changed:

@@ -4,6 +4,7 @@ scheduler and the access log, for `civicdesk serve`, the command line and the te
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from application.service_levels import seed_service_levels
 from domain.actors import Actor, Role
 from infrastructure.access_log import AccessLog
 from infrastructure.catalogue_seed import load_appendix_iv
+from infrastructure.checkpointer import Checkpointer, elected_checkpointer
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
@@ -29,7 +31,15 @@ SEEDER = Actor(id="civicdesk-seed", role=Role.SYSTEM)
 
 
 def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> ServiceDesk:
-    return ServiceDesk(env=settings.eventsourcing_env(), clock=clock)
+    """The desk on the configured database; where a checkpoint key is configured, its
+    recorder signs every batch it appends (infrastructure.event_signatures)."""
+    from infrastructure.checkpoint_keys import NoCheckpointKey, checkpoint_signer
+
+    desk = ServiceDesk(env=settings.eventsourcing_env(), clock=clock)
+    # Without a key, appended unsigned: `serve` refuses to start without one anyway.
+    with contextlib.suppress(NoCheckpointKey):
+        desk.recorder.signer = checkpoint_signer(settings)  # type: ignore[attr-defined]
+    return desk
 
 
 def seed_catalogue(desk: ServiceDesk) -> int:
@@ -66,6 +76,7 @@ class Services:
     scheduler: SchedulerService | None
     access_log: AccessLog
     owns_desk: bool
+    checkpointer: Checkpointer | None = None
 
     def view(self, spec: ProjectionSpec) -> Any:
         return self.projections.view(spec.name)
@@ -75,8 +86,12 @@ class Services:
             self.projections.start()
         if self.scheduler is not None:
             self.scheduler.start()
+        if self.checkpointer is not None:
+            self.checkpointer.start()
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
         self.projections.close()
@@ -100,5 +115,8 @@ def compose(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name),
                                   **scheduler_options)
                  if settings.run_scheduler else None)
+    # Signs checkpoints of the log when elected, like the scheduler (needs a checkpoint key).
+    checkpointer = elected_checkpointer(settings, desk) if settings.run_scheduler else None
     return Services(settings=settings, desk=desk, projections=projections,
-                    scheduler=scheduler, access_log=AccessLog(desk), owns_desk=owns_desk)
+                    scheduler=scheduler, access_log=AccessLog(desk), owns_desk=owns_desk,
+                    checkpointer=checkpointer)

@@ -51,21 +51,43 @@ def verify(rows: Iterator[ChainRow]) -> Verdict:
     """Walk the log in notification order and recompute every link from the genesis."""
     previous, count, position = GENESIS, 0, 0
     for row in rows:
-        fields = (row.originator_id, row.originator_version, row.topic, row.state)
-        if all(field is None for field in fields):  # the outer join found only a link
-            return _bad(row, count, position, previous, "its event is missing from the log")
-        if row.stored_link is None:
-            return _bad(row, count, position, previous, "its event has no chain link")
-        if (row.originator_id is None or row.originator_version is None or row.topic is None
-                or row.state is None):
-            return _bad(row, count, position, previous, "its event was altered: a field is empty")
-        expected = link(previous, row.notification_id, row.originator_id,
-                        row.originator_version, row.topic, row.state)
-        if expected != row.stored_link:
-            return _bad(row, count, position, previous,
-                        "its event or chain link was altered, removed or reordered")
-        previous, count, position = expected, count + 1, row.notification_id
+        problem = row_problem(row, previous)
+        if problem is not None:
+            return _bad(row, count, position, previous, problem)
+        assert row.stored_link is not None
+        previous, count, position = row.stored_link, count + 1, row.notification_id
     return Verdict(ok=True, events=count, head_position=position, head_hash=previous.hex())
+
+
+def row_problem(row: ChainRow, previous: bytes) -> str | None:
+    """What is wrong with one row that follows the link `previous`, or None if it links."""
+    fields = (row.originator_id, row.originator_version, row.topic, row.state)
+    if all(field is None for field in fields):  # the outer join found only a link
+        return "its event is missing from the log"
+    if row.stored_link is None:
+        return "its event has no chain link"
+    if (row.originator_id is None or row.originator_version is None or row.topic is None
+            or row.state is None):
+        return "its event was altered: a field is empty"
+    expected = link(previous, row.notification_id, row.originator_id,
+                    row.originator_version, row.topic, row.state)
+    if expected != row.stored_link:
+        return "its event or chain link was altered, removed or reordered"
+    return None
+
+
+LEAF_VERSION = 1  # the leaf encoding below; a later field (commit time) gets version 2
+
+
+def leaf_bytes(row: ChainRow) -> bytes:
+    """The Merkle leaf of one event: a version byte, then the fields its chain link hashes, at
+    fixed widths (the topic and state by their SHA-256)."""
+    assert row.originator_id is not None and row.originator_version is not None
+    assert row.topic is not None and row.state is not None
+    return (bytes([LEAF_VERSION]) + row.notification_id.to_bytes(8, "big", signed=True)
+            + row.originator_id.bytes + row.originator_version.to_bytes(8, "big", signed=True)
+            + hashlib.sha256(row.topic.encode()).digest()
+            + hashlib.sha256(row.state).digest())
 
 
 def _bad(row: ChainRow, count: int, position: int, previous: bytes, problem: str) -> Verdict:

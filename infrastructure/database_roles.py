@@ -30,6 +30,18 @@ class RecordTables:
         return f"{self.events}_chain"
 
     @property
+    def tree(self) -> str:
+        return f"{self.events}_merkle"
+
+    @property
+    def checkpoints(self) -> str:
+        return f"{self.events}_checkpoints"
+
+    @property
+    def signatures(self) -> str:
+        return f"{self.events}_signatures"
+
+    @property
     def access_log(self) -> str:
         return ACCESS_LOG_TABLE
 
@@ -75,12 +87,19 @@ def grant_runtime_role(desk: Any, role: str) -> None:
         "events": Identifier(tables.schema, tables.events),
         "chain": Identifier(tables.schema, tables.chain),
         "access": Identifier(tables.schema, tables.access_log),
+        "tree": Identifier(tables.schema, tables.tree),
+        "checkpoints": Identifier(tables.schema, tables.checkpoints),
+        "signatures": Identifier(tables.schema, tables.signatures),
         "lock": Identifier(tables.schema, tables.lock_function),
     }
     statements = [
         "GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}",
-        "REVOKE ALL ON TABLE {events}, {chain}, {access} FROM {role}",
-        "GRANT SELECT, INSERT ON TABLE {events}, {access} TO {role}",
+        "REVOKE ALL ON TABLE {events}, {chain}, {access}, {tree}, {checkpoints}, {signatures} "
+        "FROM {role}",
+        # The tree and the checkpoints are written by the elected checkpointer in `serve`;
+        # what it writes is checked against the log and the signatures (`civicdesk verify`).
+        "GRANT SELECT, INSERT ON TABLE {events}, {access}, {tree}, {checkpoints}, {signatures} "
+        "TO {role}",
         "GRANT SELECT ON TABLE {chain} TO {role}",
         "GRANT EXECUTE ON FUNCTION {lock}() TO {role}",
     ]
@@ -90,7 +109,8 @@ def grant_runtime_role(desk: Any, role: str) -> None:
             raise NoSuchRole(role)
         for statement in statements:
             cursor.execute(SQL(statement).format(**names))  # type: ignore[arg-type]
-        for table, column in ((tables.events, "notification_id"), (tables.access_log, "id")):
+        for table, column in ((tables.events, "notification_id"), (tables.access_log, "id"),
+                              (tables.checkpoints, "id")):
             cursor.execute("SELECT pg_get_serial_sequence(%s, %s) AS sequence",
                            [tables.qualified(table), column])
             sequence = cursor.fetchone()["sequence"]

@@ -19,6 +19,7 @@ from eventsourcing.application import Application
 from psycopg.sql import SQL, Identifier
 
 from infrastructure.chain import ChainRow, Verdict, verify
+from infrastructure.database_roles import ACCESS_LOG_TABLE
 from infrastructure.recorders import (
     ChainedPostgresApplicationRecorder,
     ChainedSQLiteApplicationRecorder,
@@ -39,7 +40,7 @@ def chain_rows(desk: Application[Any], start: int | None = None, stop: int | Non
                *, window: int = WINDOW) -> Iterator[ChainRow]:
     """Rows from `start` to `stop` (inclusive); `stop` defaults to the head when the walk begins,
     so events appended during a long walk are left for the next one."""
-    log = _log_of(desk)
+    log = log_of(desk)
     last = log.head() if stop is None else stop
     after = 0 if start is None else start - 1
     while (first := log.next_id(after)) is not None and first <= last:
@@ -48,12 +49,12 @@ def chain_rows(desk: Application[Any], start: int | None = None, stop: int | Non
 
 
 def verify_log(desk: Application[Any]) -> Verdict:
-    problems = _log_of(desk).guard_problems()
+    problems = log_of(desk).guard_problems()
     verdict = verify(chain_rows(desk))
     return replace(verdict, guard_ok=not problems, guard_problem="; ".join(problems) or None)
 
 
-def _log_of(desk: Application[Any]) -> _Log:
+def log_of(desk: Application[Any]) -> _Log:
     recorder = desk.recorder
     if isinstance(recorder, ChainedSQLiteApplicationRecorder):
         return _SQLiteLog(recorder)
@@ -85,13 +86,13 @@ class _Log:
         return found
 
     def window(self, after: int, last: int) -> Sequence[ChainRow]:
-        return [_chain_row(r) for r in self._query(self.window_sql, {"after": after, "last": last})]
+        return [chain_row(r) for r in self._query(self.window_sql, {"after": after, "last": last})]
 
     def guard_problems(self) -> list[str]:
         raise NotImplementedError
 
 
-def _chain_row(row: Any) -> ChainRow:
+def chain_row(row: Any) -> ChainRow:
     originator_id = row["originator_id"]
     if originator_id is not None and not isinstance(originator_id, UUID):
         try:
@@ -135,11 +136,22 @@ class _SQLiteLog(_Log):
         expected = {m.group(1): statement.replace("IF NOT EXISTS ", "", 1)
                     for statement in self.recorder.create_table_statements
                     if (m := SQLITE_TRIGGER_DDL.match(statement))}
-        actual = {row["name"]: row["sql"] for row in
-                  self._query("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
-        return [f"trigger {name} is missing" if name not in actual
-                else f"trigger {name} was altered"
-                for name, sql in expected.items() if actual.get(name) != sql]
+        rows = self._query("SELECT name, tbl_name, sql FROM sqlite_master "
+                           "WHERE type = 'trigger'")
+        actual = {row["name"]: row["sql"] for row in rows}
+        problems = [f"trigger {name} is missing" if name not in actual
+                    else f"trigger {name} was altered"
+                    for name, sql in expected.items() if actual.get(name) != sql]
+        # Anything else on the record's tables (a trigger that rewrites or drops what is
+        # appended) was not made by civicdesk: the access log's own guards are the only others.
+        events = self.recorder.events_table_name
+        record = {events, f"{events}_chain", f"{events}_merkle", f"{events}_checkpoints",
+                  f"{events}_signatures", ACCESS_LOG_TABLE}
+        known = set(expected) | {f"{ACCESS_LOG_TABLE}_refuse_update",
+                                 f"{ACCESS_LOG_TABLE}_refuse_delete"}
+        return problems + [f"trigger {row['name']} on {row['tbl_name']} was not made by "
+                           "civicdesk" for row in rows
+                           if row["tbl_name"] in record and row["name"] not in known]
 
 
 class _PostgresLog(_Log):
@@ -174,7 +186,8 @@ class _PostgresLog(_Log):
             "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid "
             "JOIN pg_namespace pn ON pn.oid = p.pronamespace "
             "WHERE n.nspname = %(schema)s AND NOT t.tgisinternal", {"schema": schema})}
-        problems = []
+        problems = self._foreign_objects(schema, {(name, table) for name, table, _ in triggers},
+                                         actual)
         for name, table, function in triggers:
             row = actual.get((name, table))
             if row is None:
@@ -184,4 +197,34 @@ class _PostgresLog(_Log):
             elif (row["function_schema"], row["function_name"], row["body"]) != (
                     schema, function, bodies.get(function)):
                 problems.append(f"trigger {name} on {table} runs an altered function")
+        return problems
+
+    def _foreign_objects(self, schema: str, expected: set[tuple[str, str]],
+                         actual: dict[tuple[str, str], Any]) -> list[str]:
+        """Every trigger, rule and row-level security policy on the record's tables that
+        civicdesk did not make (the access log's own guard is the only other trigger)."""
+        events = self.recorder.events_table_name
+        record = [events, f"{events}_chain", f"{events}_merkle", f"{events}_checkpoints",
+                  f"{events}_signatures", ACCESS_LOG_TABLE]
+        known = expected | {("refuse_update_delete", ACCESS_LOG_TABLE)}
+        problems = [f"trigger {name} on {table} was not made by civicdesk"
+                    for name, table in sorted(actual) if table in record
+                    and (name, table) not in known]
+        params = {"schema": schema, "tables": record}
+        problems += [f"rule {row['name']} on {row['relation']} was not made by civicdesk"
+                     for row in self._query(
+                         "SELECT rulename AS name, tablename AS relation FROM pg_rules "
+                         "WHERE schemaname = %(schema)s AND tablename = ANY(%(tables)s) "
+                         "ORDER BY 2, 1", params)]
+        problems += [f"policy {row['name']} on {row['relation']} was not made by civicdesk"
+                     for row in self._query(
+                         "SELECT policyname AS name, tablename AS relation FROM pg_policies "
+                         "WHERE schemaname = %(schema)s AND tablename = ANY(%(tables)s) "
+                         "ORDER BY 2, 1", params)]
+        problems += [f"row-level security is enabled on {row['relation']}"
+                     for row in self._query(
+                         "SELECT c.relname AS relation FROM pg_class c JOIN pg_namespace n "
+                         "ON n.oid = c.relnamespace WHERE n.nspname = %(schema)s "
+                         "AND c.relname = ANY(%(tables)s) AND c.relrowsecurity ORDER BY 1",
+                         params)]
         return problems

@@ -22,6 +22,8 @@ from psycopg.sql import SQL, Identifier
 from infrastructure.access_log import write_pending_disclosures
 from infrastructure.chain import GENESIS, link
 from infrastructure.database_roles import RecordTables, set_up_by_another_role
+from infrastructure.event_signatures import sign_batch, stored_rows
+from infrastructure.signed_note import Signer
 
 # "civicset": the key of the lock that serialises table set-up across processes.
 SETUP_LOCK_KEY = 0x6369766963736574
@@ -29,6 +31,10 @@ APPEND_ONLY_MESSAGE = "the civicdesk event log is append-only"
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    # The key that signs each appended batch (infrastructure.event_signatures), set by
+    # whoever builds the desk with one; None: batches are appended unsigned.
+    signer: Signer | None = None
+
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
         self.chain_table_name = f"{events_table_name}_chain"
@@ -36,11 +42,23 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         events, chain = self.events_table_name, f"{self.events_table_name}_chain"
         statements = super().construct_create_table_statements()
-        statements.append(
+        tree, checkpoints = f"{events}_merkle", f"{events}_checkpoints"
+        signatures = f"{events}_signatures"
+        statements += [
             f"CREATE TABLE IF NOT EXISTS {chain} ("
-            "notification_id INTEGER PRIMARY KEY, link BLOB NOT NULL)"
-        )
-        for table in (events, chain):
+            "notification_id INTEGER PRIMARY KEY, link BLOB NOT NULL)",
+            # The Merkle tree's perfect subtrees (infrastructure.merkle_store) and the signed
+            # checkpoints over it (infrastructure.checkpoints): append-only like the log.
+            f"CREATE TABLE IF NOT EXISTS {tree} (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
+            "hash BLOB NOT NULL, notification_id INTEGER, PRIMARY KEY (level, idx))",
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {tree}_position ON {tree} (notification_id)",
+            f"CREATE TABLE IF NOT EXISTS {checkpoints} (id INTEGER PRIMARY KEY, "
+            "tree_size INTEGER NOT NULL, note TEXT NOT NULL)",
+            # The application's signature of each batch (infrastructure.event_signatures).
+            f"CREATE TABLE IF NOT EXISTS {signatures} (first_id INTEGER PRIMARY KEY, "
+            "last_id INTEGER NOT NULL, signature BLOB NOT NULL)",
+        ]
+        for table in (events, chain, tree, checkpoints, signatures):
             for operation in ("UPDATE", "DELETE"):
                 statements.append(
                     f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{operation.lower()} "
@@ -57,6 +75,15 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             f"CREATE TRIGGER IF NOT EXISTS {chain}_refuse_replace BEFORE INSERT ON {chain} "
             f"WHEN EXISTS (SELECT 1 FROM {chain} WHERE notification_id = NEW.notification_id) "
             f"{refuse}",
+            f"CREATE TRIGGER IF NOT EXISTS {tree}_refuse_replace BEFORE INSERT ON {tree} "
+            f"WHEN EXISTS (SELECT 1 FROM {tree} WHERE level = NEW.level AND idx = NEW.idx) "
+            f"{refuse}",
+            f"CREATE TRIGGER IF NOT EXISTS {checkpoints}_refuse_replace BEFORE INSERT ON "
+            f"{checkpoints} WHEN EXISTS (SELECT 1 FROM {checkpoints} WHERE id = NEW.id) "
+            f"{refuse}",
+            f"CREATE TRIGGER IF NOT EXISTS {signatures}_refuse_replace BEFORE INSERT ON "
+            f"{signatures} WHEN EXISTS (SELECT 1 FROM {signatures} "
+            f"WHERE first_id = NEW.first_id) {refuse}",
         ]
         return statements
 
@@ -76,6 +103,11 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             links.append((notification_id, previous))
         c.executemany(f"INSERT INTO {self.chain_table_name} (notification_id, link) "
                       "VALUES (?, ?)", links)
+        if self.signer is not None and notification_ids:
+            c.execute(f"INSERT INTO {self.events_table_name}_signatures "
+                      "(first_id, last_id, signature) VALUES (?, ?, ?)",
+                      (notification_ids[0], notification_ids[-1], sign_batch(
+                          self.signer, stored_rows(notification_ids, stored_events))))
         write_pending_disclosures(c, [e.originator_id for e in stored_events],
                                   [e.topic for e in stored_events])
         return notification_ids
@@ -132,6 +164,8 @@ def _as_uuid(originator_id: UUID | str) -> UUID:
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    signer: Signer | None = None  # as ChainedSQLiteApplicationRecorder.signer
+
     def __init__(self, datastore: PostgresDatastore, *,
                  events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
@@ -140,6 +174,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "schema": Identifier(datastore.schema),
             "events": Identifier(events_table_name),
             "chain": Identifier(self.chain_table_name),
+            "tree": Identifier(f"{events_table_name}_merkle"),
+            "tree_position": Identifier(f"{events_table_name}_merkle_position"),
+            "checkpoints": Identifier(f"{events_table_name}_checkpoints"),
+            "signatures": Identifier(f"{events_table_name}_signatures"),
             "link_fn": Identifier(f"{events_table_name}_link"),
             "lock_fn": Identifier(f"{events_table_name}_lock"),
             "refuse_fn": Identifier(f"{events_table_name}_refuse"),
@@ -148,6 +186,17 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         statements = [
             "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
             "notification_id bigint PRIMARY KEY, link bytea NOT NULL)",
+            # The Merkle tree's perfect subtrees (infrastructure.merkle_store) and the signed
+            # checkpoints over it (infrastructure.checkpoints): append-only like the log.
+            "CREATE TABLE IF NOT EXISTS {schema}.{tree} (level smallint NOT NULL, "
+            "idx bigint NOT NULL, hash bytea NOT NULL, notification_id bigint, "
+            "PRIMARY KEY (level, idx))",
+            "CREATE UNIQUE INDEX IF NOT EXISTS {tree_position} ON {schema}.{tree} "
+            "(notification_id)",
+            "CREATE TABLE IF NOT EXISTS {schema}.{checkpoints} (id bigserial PRIMARY KEY, "
+            "tree_size bigint NOT NULL, note text NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS {schema}.{signatures} (first_id bigint PRIMARY KEY, "
+            "last_id bigint NOT NULL, signature bytea NOT NULL)",
             # SECURITY DEFINER: the link is written as the owner, so the runtime role needs no
             # INSERT on the chain (and cannot forge a link); search_path pinned against
             # look-alike functions in a schema it may create in.
@@ -177,7 +226,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "LANGUAGE plpgsql AS $$ BEGIN "
             "RAISE EXCEPTION '{message}: % on % refused', TG_OP, TG_TABLE_NAME; END $$",
         ]
-        for table in ("events", "chain"):
+        for table in ("events", "chain", "tree", "checkpoints", "signatures"):
             statements += [
                 "CREATE OR REPLACE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE "
                 f"ON {{schema}}.{{{table}}} FOR EACH ROW "
@@ -216,6 +265,19 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         with curs.connection.pipeline() as pipeline:
             write_pending_disclosures(curs, [e.originator_id for e in stored_events],
                                       [e.topic for e in stored_events], flush=pipeline.sync)
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Sequence[int] | None:
+        # The ids are known only once the events are in; the signature joins them in the
+        # same transaction.
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if self.signer is not None and ids:
+            curs.execute(SQL("INSERT INTO {}.{} (first_id, last_id, signature) "
+                             "VALUES (%s, %s, %s)").format(
+                Identifier(self.datastore.schema),
+                Identifier(f"{self.events_table_name}_signatures")),
+                (ids[0], ids[-1], sign_batch(self.signer, stored_rows(ids, stored_events))))
+        return ids
 
     def _create_table(self, curs: Any) -> None:
         # Every process sets the tables up at start; two doing it at once would deadlock on

@@ -12,6 +12,8 @@ from application.accountability import MIN_SAMPLE
 from infrastructure.settings_reader import EnvironmentReader, SettingsError
 
 __all__ = ["Settings", "SettingsError"]
+# Reads stored events as eventsourcing does, and names one that cannot be read back.
+MAPPER_TOPIC = "infrastructure.damaged_log:CheckedMapper"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,14 @@ class Settings:
     run_projections: bool = True
     log_level: str = "INFO"
     dev: bool = False  # local development: the published secret, on a loopback address only
+    # The Ed25519 key that signs checkpoints of the log (a signed-note signer key, the key
+    # itself or a file holding it), never stored in the database; `serve` refuses to start
+    # without one except in development mode (infrastructure.checkpoint_keys).
+    checkpoint_key: str | None = None
+    checkpoint_key_file: Path | None = None
+    # Where each signed checkpoint is also written (the witness copy to ship elsewhere).
+    checkpoint_dir: Path | None = None
+    checkpoint_seconds: int = 60  # how often the elected leader signs while the log grows
     # Browser origins allowed to call the API cross-site (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
     # Fewest results a published share or average is rated from (application.accountability).
@@ -62,6 +72,13 @@ class Settings:
             dev=read.flag("CIVICDESK_DEV", False),
             cors_origins=read.origins("CIVICDESK_CORS_ORIGINS"),
             min_sample=read.integer("CIVICDESK_MIN_SAMPLE", MIN_SAMPLE, low=1, high=10_000),
+            checkpoint_key=read.optional("CIVICDESK_CHECKPOINT_KEY"),
+            checkpoint_key_file=(Path(file) if (file := read.optional(
+                "CIVICDESK_CHECKPOINT_KEY_FILE")) else None),
+            checkpoint_dir=(Path(folder) if (folder := read.optional(
+                "CIVICDESK_CHECKPOINT_DIR")) else None),
+            checkpoint_seconds=read.integer("CIVICDESK_CHECKPOINT_SECONDS", 60, low=1,
+                                            high=3_600),
         )
         read.signing_algorithm(settings.jwt_algorithm, settings.jwt_public_key)
         read.raise_problems()
@@ -70,6 +87,10 @@ class Settings:
     @property
     def is_postgres(self) -> bool:
         return self.database_url is not None
+
+    @property
+    def checkpoint_directory(self) -> Path:
+        return self.checkpoint_dir or self.data_dir / "checkpoints"
 
     @property
     def sqlite_path(self) -> Path:
@@ -95,6 +116,7 @@ class Settings:
                 "SQLITE_LOCK_TIMEOUT": "10",
                 "APPLICATION_RECORDER_TOPIC":
                     "infrastructure.recorders:ChainedSQLiteApplicationRecorder",
+                "MAPPER_TOPIC": MAPPER_TOPIC,
             }
         url = urlparse(self.database_url)
         if url.scheme not in {"postgres", "postgresql"}:
@@ -110,6 +132,7 @@ class Settings:
             "POSTGRES_MAX_OVERFLOW": "10",
             "APPLICATION_RECORDER_TOPIC":
                 "infrastructure.recorders:ChainedPostgresApplicationRecorder",
+            "MAPPER_TOPIC": MAPPER_TOPIC,
         }
         if self.database_schema:
             env["POSTGRES_SCHEMA"] = self.database_schema

@@ -8,8 +8,12 @@ import sys
 from pathlib import Path
 
 from infrastructure.settings import Settings
+from infrastructure.signed_note import Signer
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every process a test starts signs checkpoints with this key (a test may override it, or
+# unset it with CIVICDESK_CHECKPOINT_KEY=""): `serve` refuses to start without one.
+TEST_CHECKPOINT_SIGNER = Signer.generate("civicdesk.test/log")
 
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
@@ -17,6 +21,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
     variables), with no other CIVICDESK_ setting of this environment leaking in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
     env["CIVICDESK_DATA_DIR"] = str(settings.data_dir)
+    env["CIVICDESK_CHECKPOINT_KEY"] = str(TEST_CHECKPOINT_SIGNER)
     if settings.is_postgres:
         env["CIVICDESK_DATABASE_URL"] = str(settings.database_url)
         env["CIVICDESK_DATABASE_SCHEMA"] = str(settings.database_schema)

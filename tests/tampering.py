@@ -131,7 +131,8 @@ class Dba:
         """Recompute every link from `position` on with the public formula, as a forger who
         knows it would, so that the walk of the live log alone passes again."""
         links = self.links()
-        previous = links[position - 1]
+        previous = links[max((p for p in links if p < position), default=0)] \
+            if any(p < position for p in links) else bytes(32)
         for n in sorted(p for p in links if p >= position):
             previous = link(previous, n, *self.event(n))
             self.run(f"UPDATE {self.chain} SET link = ? WHERE notification_id = ?", previous, n)

@@ -158,7 +158,8 @@ def test_verify_reports_an_intact_chain_its_guard_and_its_head(api: Any) -> None
     assert report == {"ok": True, "events": verdict.events,
                       "head_position": api.desk.log_position(), "head_hash": verdict.head_hash,
                       "first_bad_position": None, "problem": None, "guard_ok": True,
-                      "guard_problem": None}
+                      "guard_problem": None, "signatures_ok": True, "signature_problem": None,
+                      "checkpoints": 0, "checkpoints_ok": True, "checkpoint_problem": None}
     assert report["head_hash"] == stream(api, after=report["head_position"] - 1)[0]["chain_hash"]
 
 

@@ -97,3 +97,18 @@ def test_a_server_with_its_own_secret_refuses_the_development_secret(tmp_path: P
                              headers={"Authorization": f"Bearer {forged}"}, timeout=10)
         # then it is refused
         assert response.status_code == 401, response.text
+
+
+def test_serve_without_a_checkpoint_key_exits_2_before_touching_the_database(
+        tmp_path: Path) -> None:
+    # given a token secret but no key to sign the log's checkpoints, and no --dev
+    settings = Settings(data_dir=tmp_path / "data")
+    # when the server is started
+    result = civicdesk(settings, "serve", "--port", str(free_port()),
+                       CIVICDESK_JWT_SECRET="k" * 32, CIVICDESK_CHECKPOINT_KEY="")
+    # then it refuses, saying what to set, without a traceback or a database
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("civicdesk: no key signs the log's checkpoints: set "
+                                    "CIVICDESK_CHECKPOINT_KEY_FILE")
+    assert "Traceback" not in result.stderr
+    assert not settings.data_dir.exists()

@@ -135,7 +135,7 @@ class TestTheReadingCommands:
         log = AccessLog(desk)
         # when the whole log is exported
         path = tmp_path / "log.jsonl"
-        exported = civicdesk(settings, "export", "-o", str(path), "--quiet")
+        exported = civicdesk(settings, "export", "-o", str(path), "--content", "full", "--quiet")
         assert exported.returncode == 0, exported.stderr
         # then each case written is logged once, as its events
         rows = [d for _, d in log.disclosures()]
@@ -150,7 +150,7 @@ class TestTheReadingCommands:
         receive(desk)
         path = tmp_path / "log.jsonl"
         # when the export runs
-        exported = civicdesk(settings, "export", "-o", str(path), "--quiet")
+        exported = civicdesk(settings, "export", "-o", str(path), "--content", "full", "--quiet")
         # then it refuses, writes no file, and leaves the tables as they were
         assert exported.returncode == 1, exported.stdout
         assert "access log" in exported.stderr
@@ -167,5 +167,5 @@ class TestTheReadingCommands:
         AccessLog(desk)
         dba.break_access_log()
         path = tmp_path / "log.jsonl"
-        exported = civicdesk(settings, "export", "-o", str(path), "--quiet")
+        exported = civicdesk(settings, "export", "-o", str(path), "--content", "full", "--quiet")
         assert exported.returncode == 1 and not path.exists()

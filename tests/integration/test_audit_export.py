@@ -3,6 +3,7 @@ chain hash, and the proof that the live log still extends an earlier export unch
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,8 +15,16 @@ import pytest
 
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
+from infrastructure import merkle
 from infrastructure.access_log import AccessLog
-from infrastructure.audit_export import FIELDS, audit_records, verify_against, write_export
+from infrastructure.audit_export import (
+    FIELDS,
+    HASH_FIELDS,
+    audit_records,
+    verify_against,
+    write_export,
+)
+from infrastructure.chain import leaf_bytes
 from infrastructure.ledger import chain_rows, verify_log
 from infrastructure.settings import Settings
 from tests.command_line import civicdesk
@@ -262,7 +271,7 @@ def test_the_export_and_verify_against_commands_catch_a_later_alteration(
     # given `civicdesk export` run on a recorded history (and the access log the server sets up)
     AccessLog(desk)
     path = tmp_path / "cli.jsonl"
-    exported = civicdesk(settings, "export", "-o", str(path), "--quiet")
+    exported = civicdesk(settings, "export", "-o", str(path), "--content", "full", "--quiet")
     assert exported.returncode == 0, exported.stderr
     assert read(path) == recorded.lines
     head = recorded.lines[-1]
@@ -291,9 +300,48 @@ def test_the_export_command_writes_one_case_by_its_reference(
     reference = desk.get_case(CSR, recorded.pothole).reference
     AccessLog(desk)  # as the server sets it up
     path = tmp_path / "case.jsonl"
-    result = civicdesk(settings, "export", "-o", str(path), "--case", reference, "--quiet")
+    result = civicdesk(settings, "export", "-o", str(path), "--case", reference,
+                       "--content", "full", "--quiet")
     assert result.returncode == 0, result.stderr
     assert read(path) == [line for line in recorded.lines
                           if line["originator_id"] == str(recorded.pothole)]
     unknown = civicdesk(settings, "export", "-o", str(path), "--case", "SC-1999-000001")
     assert (unknown.returncode, unknown.stderr.strip()) == (2, "civicdesk: no case SC-1999-000001")
+
+
+# -- the hash-only export -----------------------------------------------------------------------
+
+
+def test_the_default_export_holds_hashes_and_metadata_and_nothing_personal(
+        desk: ServiceDesk, settings: Settings, recorded: Recorded, tmp_path: Path) -> None:
+    # given a recorded history with a resident's contact details, and no access log at all
+    path = tmp_path / "hashes.jsonl"
+    # when `civicdesk export` runs with no --content
+    exported = civicdesk(settings, "export", "-o", str(path), "--quiet")
+    # then every event is a line of metadata and hashes: no data, no actor id, no contact
+    assert exported.returncode == 0, exported.stderr
+    lines = read(path)
+    assert [line["position"] for line in lines] == [line["position"] for line in recorded.lines]
+    assert all(set(line) == set(HASH_FIELDS) for line in lines)
+    text = path.read_text()
+    assert "Ann Lee" not in text and "reported by email" not in text
+    # and each leaf hash is the Merkle leaf of the stored event
+    rows = {row.notification_id: row for row in chain_rows(desk)}
+    assert all(line["leaf_hash"] == merkle.leaf_hash(leaf_bytes(rows[line["position"]])).hex()
+               and line["state_sha256"] == hashlib.sha256(
+                   rows[line["position"]].state or b"").hexdigest() for line in lines)
+
+
+def test_verify_against_a_hash_only_export_catches_a_relinked_edit_at_its_position(
+        desk: ServiceDesk, settings: Settings, recorded: Recorded, dba: Dba,
+        tmp_path: Path) -> None:
+    path = tmp_path / "hashes.jsonl"
+    assert civicdesk(settings, "export", "-o", str(path), "--quiet").returncode == 0
+    assert verify_against(desk, path).ok
+    acknowledged = position_of(recorded.lines, "Case.Acknowledged")
+    dba.drop_guard()
+    dba.rewrite(acknowledged, b"We have your report", b"We fixed it already")
+    dba.rechain_from(acknowledged)
+    verdict = verify_against(desk, path)
+    assert (verdict.ok, verdict.first_difference) == (False, acknowledged)
+    assert verdict.problem == "chain_hash, leaf_hash, state_sha256 differ from the export"
