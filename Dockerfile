@@ -2,12 +2,16 @@
 # Build: docker build -t civicdesk .
 # Run:   docker run -p 8000:8000 -v civicdesk-data:/var/lib/civicdesk \
 #          -e CIVICDESK_JWT_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')" \
-#          civicdesk
+#          -e CIVICDESK_CHECKPOINT_KEY="$(cat checkpoint-signer.key)" civicdesk
 #
 # Required: a token key. Either CIVICDESK_JWT_SECRET (at least 32 bytes; civicdesk token signs
 # with it) or CIVICDESK_JWT_PUBLIC_KEY with CIVICDESK_JWT_ALGORITHM (your identity provider's
 # PEM public key, e.g. RS256). Without one the container exits at once with code 2 and says
-# so. Development mode (CIVICDESK_DEV) cannot work here: it is refused on 0.0.0.0.
+# so. Also required: the Ed25519 key that signs the log's checkpoints, CIVICDESK_CHECKPOINT_KEY
+# (the key) or CIVICDESK_CHECKPOINT_KEY_FILE (a mounted secret file), made once with
+# `civicdesk checkpoint-key`; without it the container exits with code 2 too. Ship the
+# checkpoint directory (CIVICDESK_CHECKPOINT_DIR) off the machine: it is the auditors' copy.
+# Development mode (CIVICDESK_DEV) cannot work here: it is refused on 0.0.0.0.
 # For production also: CIVICDESK_DATABASE_URL (postgresql://...) and CIVICDESK_DATABASE_SCHEMA;
 # without them the data is a SQLite file in the volume. civicdesk speaks plain HTTP: put a
 # reverse proxy that terminates TLS in front of port 8000. README.md lists every setting.
