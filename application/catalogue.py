@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from application.access import check_admin
-from application.calendar_replans import replan_pending
+from application.calendar_replans import follow_calendar_changes
 from application.desk import ServiceDesk
 from domain.actors import Actor
 from domain.calendar import OpeningHours
@@ -127,9 +127,7 @@ def change_desk_hours(desk: ServiceDesk, actor: Actor, code: str, *, opens: time
                        effective_from=effective_from, reason=reason, actor=actor,
                        now=desk.clock())
     _save_revision(desk, found)
-    replan_pending(desk, cause=f"hours of desk {code} changed from "
-                               f"{effective_from.isoformat()}: {opens.isoformat('minutes')}-"
-                               f"{closes.isoformat('minutes')} ({reason})")
+    follow_calendar_changes(desk)
     return found
 
 

@@ -9,7 +9,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from application.access import check_admin
-from application.calendar_replans import replan_pending
+from application.calendar_replans import follow_calendar_changes
 from application.desk import ServiceDesk
 from domain.actors import Actor
 from domain.calendar import Closure
@@ -59,16 +59,5 @@ def add_closure(desk: ServiceDesk, actor: Actor, *, day: date, from_time: time |
     closure = book.add_closure(day=day, from_time=from_time, until_time=until_time,
                                reason=reason, actor=actor, now=desk.clock())
     desk.save(book)
-    replan_pending(desk, cause=f"closure recorded: {closure_named(closure)}")
+    follow_calendar_changes(desk)
     return closure
-
-
-def closure_named(closure: Closure) -> str:
-    """The closure as an explaining event names it: its day, its hours if partial, its reason."""
-    if closure.from_time is None and closure.until_time is None:
-        hours = "all day"
-    else:
-        opens = closure.from_time.isoformat("minutes") if closure.from_time else "opening"
-        ends = closure.until_time.isoformat("minutes") if closure.until_time else "closing"
-        hours = f"{opens}-{ends}"
-    return f"{closure.day.isoformat()} {hours} ({closure.reason})"

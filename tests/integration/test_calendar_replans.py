@@ -12,12 +12,13 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from application.calendar_replans import replan_pending
+from application.calendar_replans import follow_calendar_changes
 from application.catalogue import change_desk_hours
 from application.desk import ServiceDesk
 from application.service_levels import add_closure
 from domain.actors import SCHEDULER, Actor, Role
 from domain.cases import Case
+from domain.replans import CalendarReplans
 from tests.commanding import change_case
 from tests.receiving import receive_at
 from tests.toronto_time import local, utc
@@ -142,12 +143,12 @@ class TestAClosureRecordedWhileTargetsArePending:
         # Given a case whose deadline a closure moved
         case = receive_at(desk, clock, local(2026, 5, 4, 10, 0))
         storm_on_tuesday(desk, clock)
-        # When the re-plan runs again (as after a crash between the closure and its re-plans)
-        assert replan_pending(desk, cause="catching up") == 0
+        # When the follower runs again (as the scheduler's leader does at every start)
+        assert follow_calendar_changes(desk) == 0
         # Then only the first re-plan is recorded
         assert len(events(desk, case.id, "TargetsRescheduled")) == 1
 
-    def test_a_replan_not_written_before_a_crash_is_completed_by_running_it_again(
+    def test_a_replan_not_written_before_a_crash_is_completed_by_the_follower(
             self, desk: ServiceDesk, clock: MovableClock) -> None:
         # Given a closure saved, but (as if the process died) no re-plan written yet
         case = receive_at(desk, clock, local(2026, 5, 4, 10, 0))
@@ -156,12 +157,19 @@ class TestAClosureRecordedWhileTargetsArePending:
         book.add_closure(day=date(2026, 5, 5), from_time=None, until_time=None,
                          reason="storm day", actor=ADMIN, now=clock.now)
         desk.save(book)
+        closure_position = desk.log_position()
         assert reload(desk, case.id).targets[ACK].due_at == utc(2026, 5, 6, 14, 0)
-        # When the re-plan runs
-        assert replan_pending(desk, cause="catching up") == 1
-        # Then the deadline is moved as if it had run at once (Thu 10:00 EDT, see above)
+        # When the follower runs (at the scheduler's next start), a little later
+        set_clock(clock, local(2026, 5, 4, 11, 5))
+        assert follow_calendar_changes(desk) == 1
+        # Then the deadline is moved as if it had run at once (Thu 10:00 EDT, see above),
+        # the event naming the closure it had not followed
         assert reload(desk, case.id).targets[ACK].due_at == utc(2026, 5, 7, 14, 0)
-
+        [moved] = events(desk, case.id, "TargetsRescheduled")
+        assert moved.reason == f"closure recorded: {STORM}"
+        # And its position is recorded: nothing is followed twice
+        assert follow_calendar_changes(desk) == 0
+        assert desk.repository.get(CalendarReplans.create_id()).position == closure_position
 
 class TestAnHoursChangeRecordedWhileTargetsArePending:
     def test_moves_pending_deadlines_on_that_desk_from_the_date_it_takes_effect(

@@ -19,7 +19,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -867,3 +867,25 @@ def test_the_pending_deadlines_view_agrees_with_the_aggregates_after_a_random_hi
     fresh.load()
     assert jobs(fresh) == jobs(scheduler)
     assert fresh.recorded == 0
+
+
+def test_at_start_the_scheduler_completes_replans_a_crash_left_before_judging_anything(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given an email received Wed 03-04 10:00 EST: due Fri 03-06 10:00 EST = 15:00 UTC
+    email = receive(desk, clock)
+    assert desk.get_case(CSR, email.id).targets[ACK].due_at == utc(2026, 3, 6, 15, 0)
+    # And a closure of all Thu 03-05 saved Thu 09:00 EST by a process that died before
+    # re-planning (its re-plans never written)
+    clock.now = utc(2026, 3, 5, 14, 0)
+    book = desk.calendar_book()
+    book.add_closure(day=date(2026, 3, 5), from_time=None, until_time=None,
+                     reason="power outage", actor=ADMIN, now=clock.now)
+    desk.save(book)
+    # When the scheduler starts Fri 03-06 11:00 EST, after the old due time
+    clock.now = utc(2026, 3, 6, 16, 0)
+    scheduler.start(follow=False)
+    # Then the deadline was moved first: Wed 6.5 h, Thu closed, Fri 8 h (14.5), Mon 03-09
+    # (EDT from Sun 03-08) 1.5 h -> 10:00 EDT = 14:00 UTC; nothing was judged missed
+    assert desk.get_case(CSR, email.id).targets[ACK].due_at == utc(2026, 3, 9, 14, 0)
+    assert breaches(desk, email.id) == []
+    assert scheduler.deadlines() == {(email.id, ACK): utc(2026, 3, 9, 14, 0)}
