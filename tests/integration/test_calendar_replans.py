@@ -19,7 +19,10 @@ from application.service_levels import add_closure
 from domain.actors import SCHEDULER, Actor, Role
 from domain.cases import Case
 from domain.replans import CalendarReplans
+from infrastructure.settings import Settings
+from projections.pending_deadlines import PENDING_DEADLINES
 from tests.commanding import change_case
+from tests.conftest import running_projections
 from tests.receiving import receive_at
 from tests.toronto_time import local, utc
 
@@ -170,6 +173,19 @@ class TestAClosureRecordedWhileTargetsArePending:
         # And its position is recorded: nothing is followed twice
         assert follow_calendar_changes(desk) == 0
         assert desk.repository.get(CalendarReplans.create_id()).position == closure_position
+
+    def test_the_pending_deadlines_view_follows_the_moved_deadline(
+            self, settings: Settings, desk: ServiceDesk, clock: MovableClock) -> None:
+        with running_projections(settings, desk, PENDING_DEADLINES) as read_models:
+            # Given an email received Mon 05-04 10:00 EDT, due Wed 10:00 EDT
+            case = receive_at(desk, clock, local(2026, 5, 4, 10, 0))
+            # When Tuesday is closed
+            storm_on_tuesday(desk, clock)
+            read_models.wait_for(desk.log_position(), timeout=60)
+            # Then the view the scheduler loads holds the new due time, Thu 10:00 EDT
+            _, rows = read_models.view(PENDING_DEADLINES.name).pending()
+            assert list(rows) == [(case.id, ACK, utc(2026, 5, 7, 14, 0))]
+
 
 class TestAnHoursChangeRecordedWhileTargetsArePending:
     def test_moves_pending_deadlines_on_that_desk_from_the_date_it_takes_effect(
