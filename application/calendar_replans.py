@@ -56,10 +56,20 @@ def follow_calendar_changes(desk: ServiceDesk) -> int:
 def replan_pending(desk: ServiceDesk, *, cause: str) -> int:
     """Re-plan every pending target on the calendars as now known, as the scheduler, `cause`
     saying why; returns how many cases moved."""
-    topics = (f"{get_topic(Case)}.TargetsSet",)
-    planned = dict.fromkeys(_uuid(n.originator_id)
-                            for n in _select(desk, 0, desk.log_position(), topics))
-    return sum(_replan_case(desk, case_id, cause) for case_id in planned)
+    return sum(_replan_case(desk, case_id, cause) for case_id in _maybe_pending(desk))
+
+
+def _maybe_pending(desk: ServiceDesk) -> list[UUID]:
+    """Every case that may have a pending target: given targets, and not resolved since (a
+    resolution meets every target a case can wait on; only a later plan, at a reopening,
+    brings new ones). One scan of the log by topic, so resolved cases are never loaded."""
+    case = get_topic(Case)
+    topics = (f"{case}.TargetsSet", f"{case}.Resolved")
+    open_now: dict[UUID, bool] = {}
+    for notification in _select(desk, 0, desk.log_position(), topics):
+        open_now[_uuid(notification.originator_id)] = notification.topic.endswith(
+            ".TargetsSet")
+    return [case_id for case_id, pending in open_now.items() if pending]
 
 
 def closure_named(day: str, from_time: str | None, until_time: str | None, reason: str) -> str:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 CSR = Actor(id="csr-ana", role=Role.CSR)
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
-ACK = "acknowledge"
+ACK, RESPOND = "acknowledge", "respond"
 CENTRAL, VENTURE = "victoria-hall", "venture-13"  # both Mon-Fri 08:30-16:30 as seeded
 STORM = "2026-05-05 all day (storm day)"
 
@@ -173,6 +173,30 @@ class TestAClosureRecordedWhileTargetsArePending:
         # And its position is recorded: nothing is followed twice
         assert follow_calendar_changes(desk) == 0
         assert desk.repository.get(CalendarReplans.create_id()).position == closure_position
+
+    def test_moves_a_resolved_case_reopened_since_but_not_one_still_resolved(
+            self, desk: ServiceDesk, clock: MovableClock) -> None:
+        # Given two letters received Mon 05-04 10:00 EDT, both resolved at 10:15, one reopened
+        # at 10:30: its response (15 business days, 120 h) restarts from 10:30: Mon 6 h,
+        # Tue-Fri 32 (38), 05-11..15 40 (78), Victoria Day 05-18, 05-19..22 32 (110), Mon 05-25
+        # 8 (118), Tue 05-26 08:30 + 2 h -> 10:30 EDT = 14:30 UTC
+        reopened = receive_at(desk, clock, local(2026, 5, 4, 10, 0), channel="written")
+        resolved = receive_at(desk, clock, local(2026, 5, 4, 10, 0), channel="written")
+        set_clock(clock, local(2026, 5, 4, 10, 15))
+        for case in (reopened, resolved):
+            change_case(desk, CSR, case.id, "resolve", expected_version=None,
+                        resolution="fixed", at_first_contact=False)
+        set_clock(clock, local(2026, 5, 4, 10, 30))
+        change_case(desk, CSR, reopened.id, "reopen", expected_version=None,
+                    reason="not fixed")
+        assert reload(desk, reopened.id).targets[RESPOND].due_at == utc(2026, 5, 26, 14, 30)
+        # When Tuesday 05-05 is closed
+        storm_on_tuesday(desk, clock)
+        # Then the reopened case's response moves by Tuesday's 8 h: Tue 05-26 10:30-16:30 6 h,
+        # Wed 05-27 08:30 + 2 h -> 10:30 EDT = 14:30 UTC
+        assert reload(desk, reopened.id).targets[RESPOND].due_at == utc(2026, 5, 27, 14, 30)
+        # And the case still resolved records nothing
+        assert events(desk, resolved.id, "TargetsRescheduled") == []
 
     def test_the_pending_deadlines_view_follows_the_moved_deadline(
             self, settings: Settings, desk: ServiceDesk, clock: MovableClock) -> None:
