@@ -5,8 +5,9 @@ due time before and after.
 
 A follower of the log: it finds the closures and hours changes recorded after the position it
 last recorded (domain/replans.py), re-plans, then records the new position. The command that
-records a change runs it at once; the scheduler's leader runs it at start, so a change saved
-by a process that died before its re-plans were written is completed then.
+records a change runs it at once; the deadline scheduler runs it at start and whenever its log
+follower reads a change, so a change saved by a process that died before its re-plans were
+written is completed then.
 """
 
 from __future__ import annotations

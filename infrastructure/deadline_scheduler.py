@@ -77,7 +77,9 @@ class DeadlineScheduler:
         self.load()
         self.scheduler.resume()
         if follow:
-            self._follower = DeadlineFollower(self.desk, self.sync_case, self._loaded_at)
+            self._follower = DeadlineFollower(
+                self.desk, self.sync_case, self._loaded_at,
+                calendar_changed=lambda: follow_calendar_changes(self.desk))
             self._follower.start()
 
     def catch_up_calendar(self) -> None:

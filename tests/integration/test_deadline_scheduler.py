@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -50,6 +51,7 @@ CSR = Actor(id="csr-ana", role=Role.CSR)
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 ACK, RESPOND, RESOLVE = "acknowledge", "respond", "resolve"
 RECEIVED_TOPIC = "domain.cases:Case.Received"
+TORONTO = ZoneInfo("America/Toronto")
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -889,3 +891,25 @@ def test_at_start_the_scheduler_completes_replans_a_crash_left_before_judging_an
     assert desk.get_case(CSR, email.id).targets[ACK].due_at == utc(2026, 3, 9, 14, 0)
     assert breaches(desk, email.id) == []
     assert scheduler.deadlines() == {(email.id, ACK): utc(2026, 3, 9, 14, 0)}
+
+
+def test_a_running_scheduler_completes_replans_a_crashed_process_left(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given a running scheduler, the desk's clock at the real time, and an email received now
+    clock.now = datetime.now(UTC).replace(microsecond=0)
+    scheduler.start(follow=True)
+    email = receive(desk, clock, clock.now)
+    due = desk.get_case(CSR, email.id).targets[ACK].due_at
+    # When another process saves a closure of the day the email is due on, and dies before
+    # re-planning
+    book = desk.calendar_book()
+    book.add_closure(day=due.astimezone(TORONTO).date(), from_time=None, until_time=None,
+                     reason="power outage", actor=ADMIN, now=clock.now)
+    desk.save(book)
+    # Then the scheduler's follower re-plans it: the due time moves past the closed day, and
+    # the scheduler watches the new one
+    def moved() -> bool:
+        return desk.get_case(CSR, email.id).targets[ACK].due_at > due
+    assert eventually(moved)
+    new_due = desk.get_case(CSR, email.id).targets[ACK].due_at
+    assert eventually(lambda: scheduler.deadlines() == {(email.id, ACK): new_due})
