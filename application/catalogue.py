@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from application.access import check_admin
+from application.calendar_replans import follow_calendar_changes
 from application.desk import ServiceDesk
 from domain.actors import Actor
 from domain.calendar import OpeningHours
@@ -117,14 +118,16 @@ def change_desk_hours(desk: ServiceDesk, actor: Actor, code: str, *, opens: time
                       weekdays: Iterable[int], timezone: str | None, effective_from: date,
                       reason: str) -> Desk:
     """Schedule new opening hours for a desk from a date on (today or later); deadlines
-    computed from now on follow them, deadlines already fixed stay. `timezone` None keeps the
-    desk's. Raises Forbidden, NotFound, InvalidValue, RuleViolated, VersionConflict."""
+    computed from now on follow them, and every pending deadline on the desk's hours that
+    the change crosses is re-planned at once. `timezone` None keeps the desk's.
+    Raises Forbidden, NotFound, InvalidValue, RuleViolated, VersionConflict."""
     check_admin(actor)
     found = get_desk(desk, code)
     found.change_hours(opens=opens, closes=closes, weekdays=weekdays, timezone=timezone,
                        effective_from=effective_from, reason=reason, actor=actor,
                        now=desk.clock())
     _save_revision(desk, found)
+    follow_calendar_changes(desk)
     return found
 
 

@@ -9,6 +9,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from application.access import check_admin
+from application.calendar_replans import follow_calendar_changes
 from application.desk import ServiceDesk
 from domain.actors import Actor
 from domain.calendar import Closure
@@ -51,10 +52,12 @@ def revise_standards(desk: ServiceDesk, actor: Actor, standards: Iterable[Servic
 
 def add_closure(desk: ServiceDesk, actor: Actor, *, day: date, from_time: time | None,
                 until_time: time | None, reason: str) -> Closure:
-    """Close the desk for a day or part of one. Raises Forbidden, InvalidValue, RuleViolated."""
+    """Close the desk for a day or part of one, and move every pending deadline the closure
+    crosses. Raises Forbidden, InvalidValue, RuleViolated."""
     check_admin(actor)
     book = desk.calendar_book()
     closure = book.add_closure(day=day, from_time=from_time, until_time=until_time,
                                reason=reason, actor=actor, now=desk.clock())
     desk.save(book)
+    follow_calendar_changes(desk)
     return closure

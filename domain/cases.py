@@ -18,6 +18,7 @@ from domain.surveys import check_answerable, record_answer, standing_scores
 from domain.targets import (
     MET_BY,
     Target,
+    due_on,
     measured_wait,
     pause,
     plan,
@@ -599,11 +600,56 @@ class Case(Aggregate):
             self._targets_rescheduled(
                 targets=[t.as_data() for t in resumed.values()],
                 reason="the customer responded; paused targets resume",
-                occurred_at=occurred_at, **_who(actor))
+                occurred_at=occurred_at,
+                previous_due_at={name: self.targets[name].due_at for name in resumed},
+                **_who(actor))
 
-    @event("TargetsRescheduled")
+    def follow_calendar(self, calendars: DeskCalendars, *, cause: str, actor: Actor,
+                        occurred_at: datetime) -> bool:
+        """Re-plan every watched target (pending: not met, not paused, not recorded missed) on
+        the calendars as now known, after a closure or an hours change (`cause` names it).
+
+        A target whose due time the change does not cross keeps it; a missed one never moves;
+        a paused one is re-planned when it resumes. Records nothing if nothing moves; returns
+        whether it recorded a change.
+        """
+        moved: dict[str, Target] = {}
+        for name, target in self.targets.items():
+            if target.watched_due_at is None:
+                continue
+            due_at = due_on(target, calendars.of(target.desk))
+            if due_at != target.due_at:
+                moved[name] = replace(target, due_at=due_at)
+        if not moved:
+            return False
+        self._targets_rescheduled(
+            targets=[t.as_data() for t in moved.values()], reason=cause,
+            occurred_at=occurred_at,
+            previous_due_at={name: self.targets[name].due_at for name in moved},
+            **_who(actor))
+        return True
+
+    class TargetsRescheduled(Aggregate.Event):
+        """Targets' due times moved: by a resumption after a pause, or by a closure or an hours
+        change recorded while they were pending. Version 2 added `previous_due_at`, each moved
+        target's due time before (empty in events recorded before it was kept)."""
+
+        targets: list[dict[str, Any]]
+        reason: str
+        occurred_at: datetime
+        actor_id: str
+        actor_role: str
+        previous_due_at: dict[str, datetime]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["previous_due_at"] = {}
+
+    @event(TargetsRescheduled)
     def _targets_rescheduled(self, targets: list[dict[str, Any]], reason: str,
-                             occurred_at: datetime, actor_id: str, actor_role: str) -> None:
+                             occurred_at: datetime, actor_id: str, actor_role: str,
+                             previous_due_at: dict[str, datetime]) -> None:
         self.targets = {**self.targets,
                         **{t["name"]: Target.from_data(t) for t in targets}}
 

@@ -155,6 +155,13 @@ def measured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
         breached_at=None if kept else due, desk=desk)
 
 
+def due_on(target: Target, calendar: BusinessCalendar) -> datetime:
+    """The target's due time computed afresh on `calendar`: its start plus its duration plus
+    the time it spent paused (as every due time is computed)."""
+    return _shift(target.basis, calendar, target.started_at,
+                  target.seconds + target.paused_seconds)
+
+
 def pause(target: Target, at: datetime) -> Target:
     if (not target.pausable or not target.is_open or target.breached_at or target.paused_at
             or at > target.due_at):

@@ -1,4 +1,5 @@
-"""Following the event log for the deadline scheduler: re-syncing each case as its events arrive.
+"""Following the event log for the deadline scheduler: re-syncing each case as its events arrive
+(and re-planning pending deadlines when a closure or hours change arrives).
 
 The scheduler's index is loaded from the pending deadlines view, as of the view's position in
 the log; from there a follower thread reads every event after which a case's targets may have
@@ -18,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.projection import ApplicationSubscription
 
+from application.calendar_replans import CHANGE_TOPICS
 from application.desk import ServiceDesk
 from domain.cases import Case
 from domain.standards import TargetKind
@@ -50,9 +52,13 @@ class DeadlineFollower:
     """A thread calling `sync(case_id)` for every event after `position` that may change the
     case's targets; `position` is the last one synced."""
 
-    def __init__(self, desk: ServiceDesk, sync: Callable[[UUID], None], position: int) -> None:
+    def __init__(self, desk: ServiceDesk, sync: Callable[[UUID], None], position: int,
+                 calendar_changed: Callable[[], object] = lambda: None) -> None:
         self.desk = desk
         self.sync = sync
+        # Called for a closure or hours change in the log: re-plans the deadlines it crosses
+        # if the process that recorded it did not (it died first).
+        self.calendar_changed = calendar_changed
         self.position = position
         self._thread: threading.Thread | None = None
         self._subscription: ApplicationSubscription[Any] | None = None
@@ -76,7 +82,7 @@ class DeadlineFollower:
             self._thread.join(timeout=timeout)
 
     def _subscribe(self) -> ApplicationSubscription[Any]:
-        topics = [f"domain.cases:Case.{name}" for name in TARGET_EVENTS]
+        topics = [f"domain.cases:Case.{name}" for name in TARGET_EVENTS] + list(CHANGE_TOPICS)
         return ApplicationSubscription(app=self.desk, gt=self.position, topics=topics)
 
     def _follow(self) -> None:
@@ -94,7 +100,10 @@ class DeadlineFollower:
                     if self._stopping.is_set():  # stop() came meanwhile
                         subscription.stop()
                 for event, tracking in subscription:
-                    self.sync(event.originator_id)
+                    if isinstance(event, Case.Event):
+                        self.sync(event.originator_id)
+                    else:
+                        self.calendar_changed()
                     self.position = tracking.notification_id
                 return  # stopped
             except Exception:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from application.calendar_replans import follow_calendar_changes
 from application.desk import ServiceDesk
 from infrastructure.deadline_follower import DeadlineFollower, watched_due_times
 from infrastructure.deadline_index import DeadlineIndex, PendingDeadline
@@ -71,12 +72,29 @@ class DeadlineScheduler:
         return len(future)
 
     def start(self, follow: bool = True) -> None:
+        self.catch_up_calendar()
         self.scheduler.start(paused=True)
         self.load()
         self.scheduler.resume()
         if follow:
-            self._follower = DeadlineFollower(self.desk, self.sync_case, self._loaded_at)
+            self._follower = DeadlineFollower(
+                self.desk, self.sync_case, self._loaded_at,
+                calendar_changed=lambda: follow_calendar_changes(self.desk))
             self._follower.start()
+
+    def catch_up_calendar(self) -> None:
+        """Re-plan the deadlines a closure or hours change crosses if the process that recorded
+        it died before writing the re-plans: before loading, so a deadline the change moved is
+        not judged at its old time. A failure is logged, not fatal: the scheduler still runs,
+        and a deadline judged at a stale due time records nothing (the case decides)."""
+        try:
+            moved = follow_calendar_changes(self.desk)
+        except Exception:
+            log.exception("could not re-plan deadlines after calendar changes; the next "
+                          "closure, hours change or start tries again")
+            return
+        if moved:
+            log.info("re-planned the deadlines of %d cases after calendar changes", moved)
 
     def stop(self) -> None:
         follower = self._follower

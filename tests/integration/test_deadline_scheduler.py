@@ -19,9 +19,10 @@ import random
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -50,6 +51,7 @@ CSR = Actor(id="csr-ana", role=Role.CSR)
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 ACK, RESPOND, RESOLVE = "acknowledge", "respond", "resolve"
 RECEIVED_TOPIC = "domain.cases:Case.Received"
+TORONTO = ZoneInfo("America/Toronto")
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -867,3 +869,47 @@ def test_the_pending_deadlines_view_agrees_with_the_aggregates_after_a_random_hi
     fresh.load()
     assert jobs(fresh) == jobs(scheduler)
     assert fresh.recorded == 0
+
+
+def test_at_start_the_scheduler_completes_replans_a_crash_left_before_judging_anything(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given an email received Wed 03-04 10:00 EST: due Fri 03-06 10:00 EST = 15:00 UTC
+    email = receive(desk, clock)
+    assert desk.get_case(CSR, email.id).targets[ACK].due_at == utc(2026, 3, 6, 15, 0)
+    # And a closure of all Thu 03-05 saved Thu 09:00 EST by a process that died before
+    # re-planning (its re-plans never written)
+    clock.now = utc(2026, 3, 5, 14, 0)
+    book = desk.calendar_book()
+    book.add_closure(day=date(2026, 3, 5), from_time=None, until_time=None,
+                     reason="power outage", actor=ADMIN, now=clock.now)
+    desk.save(book)
+    # When the scheduler starts Fri 03-06 11:00 EST, after the old due time
+    clock.now = utc(2026, 3, 6, 16, 0)
+    scheduler.start(follow=False)
+    # Then the deadline was moved first: Wed 6.5 h, Thu closed, Fri 8 h (14.5), Mon 03-09
+    # (EDT from Sun 03-08) 1.5 h -> 10:00 EDT = 14:00 UTC; nothing was judged missed
+    assert desk.get_case(CSR, email.id).targets[ACK].due_at == utc(2026, 3, 9, 14, 0)
+    assert breaches(desk, email.id) == []
+    assert scheduler.deadlines() == {(email.id, ACK): utc(2026, 3, 9, 14, 0)}
+
+
+def test_a_running_scheduler_completes_replans_a_crashed_process_left(
+        desk: ServiceDesk, clock: MovableClock, scheduler: DeadlineScheduler) -> None:
+    # Given a running scheduler, the desk's clock at the real time, and an email received now
+    clock.now = datetime.now(UTC).replace(microsecond=0)
+    scheduler.start(follow=True)
+    email = receive(desk, clock, clock.now)
+    due = desk.get_case(CSR, email.id).targets[ACK].due_at
+    # When another process saves a closure of the day the email is due on, and dies before
+    # re-planning
+    book = desk.calendar_book()
+    book.add_closure(day=due.astimezone(TORONTO).date(), from_time=None, until_time=None,
+                     reason="power outage", actor=ADMIN, now=clock.now)
+    desk.save(book)
+    # Then the scheduler's follower re-plans it: the due time moves past the closed day, and
+    # the scheduler watches the new one
+    def moved() -> bool:
+        return desk.get_case(CSR, email.id).targets[ACK].due_at > due
+    assert eventually(moved)
+    new_due = desk.get_case(CSR, email.id).targets[ACK].due_at
+    assert eventually(lambda: scheduler.deadlines() == {(email.id, ACK): new_due})

@@ -112,7 +112,7 @@ class TestReceivingAtADesk:
 
 
 class TestChangingHours:
-    def test_a_change_moves_deadlines_computed_after_it_not_one_fixed_before(
+    def test_a_change_moves_deadlines_computed_after_it_and_pending_ones_fixed_before(
             self, desk: ServiceDesk, clock: MovableClock) -> None:
         # given a letter stamped and entered Wed 06-10 09:00 EDT at Victoria Hall: 40 h is
         # Wed 7.5; Thu-Fri 16 (23.5); Mon-Tue 16 (39.5); Wed 06-17 09:00 EDT = 13:00 UTC
@@ -128,8 +128,8 @@ class TestChangingHours:
         later = receive(desk, clock, local(2026, 6, 10, 13, 0),
                         received_at=local(2026, 6, 10, 9, 0).astimezone(UTC))
         assert later.targets[ACK].due_at == utc(2026, 6, 17, 14, 30)
-        # and the deadline fixed before the change stands
-        assert desk.get_case(CSR, fixed.id).targets[ACK].due_at == utc(2026, 6, 17, 13, 0)
+        # and the pending deadline fixed before the change is re-planned the same way
+        assert desk.get_case(CSR, fixed.id).targets[ACK].due_at == utc(2026, 6, 17, 14, 30)
         # and the central calendar, as known before and after, tells the two apart
         assert desk.calendar(local(2026, 6, 10, 11, 0)).is_open(local(2026, 6, 15, 9, 0))
         assert not desk.calendar(local(2026, 6, 10, 13, 0)).is_open(local(2026, 6, 15, 9, 0))

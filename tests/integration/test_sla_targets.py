@@ -359,7 +359,7 @@ def test_a_wait_recorded_at_receipt_is_judged_immediately(
 
 # --- closures added by an administrator ---------------------------------------------------------
 
-def test_a_closure_moves_deadlines_of_later_cases_but_not_those_already_fixed(
+def test_a_closure_moves_deadlines_of_later_cases_and_pending_ones_already_fixed(
         desk: ServiceDesk, clock: MovableClock) -> None:
     # Given an email received Mon 2026-05-04 10:00 EDT: due Wed 05-06 10:00 EDT (6.5 + 8 + 1.5)
     earlier = receive_at(desk, clock, local(2026, 5, 4, 10, 0))
@@ -374,10 +374,13 @@ def test_a_closure_moves_deadlines_of_later_cases_but_not_those_already_fixed(
     # Thu 08:30-12:00 3.5 h -> 16 h exactly at Thu 12:00 EDT = 16:00 UTC
     later = receive_at(desk, clock, local(2026, 5, 4, 12, 0))
     assert reload(desk, later.id).targets[ACK].due_at == utc(2026, 5, 7, 16, 0)
-    # And the earlier case keeps the deadline fixed before the closures were known
-    assert reload(desk, earlier.id).targets[ACK].due_at == utc(2026, 5, 6, 14, 0)
-    # And its deadline job records the breach at that fixed time
-    assert fire(desk, clock, earlier.id, ACK, utc(2026, 5, 6, 14, 0), at=local(2026, 5, 6, 10, 0))
+    # And the earlier, still pending case is re-planned: Mon 6.5 h; Tue closed; Wed 8 h ->
+    # 14.5; Thu 08:30-10:00 1.5 h -> Thu 10:00 EDT = 14:00 UTC (before the afternoon closure)
+    assert reload(desk, earlier.id).targets[ACK].due_at == utc(2026, 5, 7, 14, 0)
+    # And its deadline job for the old due time records nothing; the new one records the breach
+    assert not fire(desk, clock, earlier.id, ACK, utc(2026, 5, 6, 14, 0),
+                    at=local(2026, 5, 6, 10, 0))
+    assert fire(desk, clock, earlier.id, ACK, utc(2026, 5, 7, 14, 0), at=local(2026, 5, 7, 10, 0))
     # And the calendar as known before the closures does not include them
     assert desk.calendar(local(2026, 5, 4, 10, 30)).is_business_day(date(2026, 5, 5))
     assert not desk.calendar().is_business_day(date(2026, 5, 5))
