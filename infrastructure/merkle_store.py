@@ -82,6 +82,11 @@ class TreeTables:
     def lock(self, cursor: Any) -> None:
         if self.postgres:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (TREE_LOCK_KEY,))
+        else:
+            # SQLite's deferred BEGIN would read first and fail at once ("database is
+            # locked", no busy wait) when it upgrades to write while another connection
+            # writes; a write that touches no row takes the write lock first, waiting its turn.
+            cursor.execute(f"DELETE FROM {self.table} WHERE 0")
 
     def last_leaf(self, cursor: Any) -> tuple[int, int]:
         """(size, notification id of the last leaf); (0, 0) for an empty tree."""
