@@ -14,23 +14,10 @@ from typing import Any
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.access_log import AccessLog
+from tests.counting_inserts import CountingInserts
 from tests.receiving import CSR, receive
 
 LIMIT_SECONDS = 30.0
-
-
-class CountingInserts:
-    """Counts the transactions that insert events (one per `save`)."""
-
-    def __init__(self, desk: ServiceDesk) -> None:
-        self.count = 0
-        original = desk.recorder.insert_events
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.count += 1
-            return original(*args, **kwargs)
-
-        desk.recorder.insert_events = counted  # type: ignore[method-assign]
 
 
 @contextmanager
