@@ -127,7 +127,8 @@ class _Guarded:
                                   get_topic(type(domain_event)), error) from error
 
 
-    def process_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
+    def process_batch(self, batch: Sequence[tuple[Any, Tracking]],
+                      stopping: threading.Event) -> None:
         """Apply `batch` in one transaction, tracking its last position once. If any event in
         it fails, nothing of it is written, and it is applied again one event at a time: the
         events before the poison are applied and the poison is the one that fails (or is
@@ -135,10 +136,15 @@ class _Guarded:
         if len(batch) == 1:
             self.process_event(*batch[0])
             return
+        applied: list[Tracking] = []
         try:
-            with self.view.batch(batch[-1][1]):
+            # Stopping, it finishes the event in hand and commits what it has applied.
+            with self.view.batch(lambda: applied[-1]):
                 for domain_event, tracking in batch:
                     self.projection.process_event(domain_event, tracking)
+                    applied.append(tracking)
+                    if stopping.is_set():
+                        break
         except (GenerationChanged, TablesOfAnotherVersion):
             raise  # nothing was written; ProjectionSet follows the tables
         except Exception as error:
@@ -193,7 +199,7 @@ class _Runner(ProjectionRunner[Any, Any]):
                         batch.append(next(subscription))
                 except StopIteration:
                     pass  # stopped meanwhile: what is in hand is applied whole, or not at all
-                projection.process_batch(batch)
+                projection.process_batch(batch, is_stopping)
         except BaseException as error:
             found = runner()
             if found is not None:

@@ -380,11 +380,13 @@ def pausing_spec(pause_at: int) -> tuple[ProjectionSpec, threading.Event, thread
     reached, release = threading.Event(), threading.Event()
 
     class Pausing:
-        def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None:
-            if tracking.notification_id == pause_at:
-                reached.set()
-                release.wait(timeout=30)
-            super()._insert_tracking(cursor, tracking)  # type: ignore[misc]
+        @contextmanager
+        def writing(self, tracking: Tracking) -> Iterator[Any]:
+            with super().writing(tracking) as cursor:  # type: ignore[misc]
+                yield cursor
+                if tracking.notification_id == pause_at:
+                    reached.set()
+                    release.wait(timeout=30)
 
     class PausingSQLite(Pausing, SQLiteCaseIndexView):
         pass
