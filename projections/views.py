@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from time import monotonic
@@ -253,14 +253,15 @@ class View(TrackingRecorder):
         return self._transaction(write=False, tracking=None)
 
     @contextmanager
-    def batch(self, last: Tracking) -> Iterator[Any]:
+    def batch(self, last: Tracking | Callable[[], Tracking]) -> Iterator[Any]:
         """One transaction for many events: every `writing()` and `reading()` inside shares
         it and `last`, the position of the batch's last notification, is tracked once at the
-        end. For rebuilds, where a transaction per event is too slow."""
+        end (a callable `last` is asked then: the live runner may stop part way). For rebuilds
+        and the live runners, where a transaction per event is too slow."""
         with (self._transaction(write=True, tracking=None) as cursor,
               self._pipelined(cursor) as batched, self.joined(batched)):
             yield batched
-            self._insert_tracking(batched, last)
+            self._insert_tracking(batched, last if isinstance(last, Tracking) else last())
 
     def _pipelined(self, cursor: Any) -> AbstractContextManager[Any]:
         """`cursor`, or one that sends statements without waiting for each one's answer,

@@ -7,6 +7,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, timedelta
 from typing import Any, ClassVar
 from uuid import uuid4
@@ -350,15 +351,18 @@ class InjectedCrash(RuntimeError):
 
 
 def faulty_spec(fail_at: int) -> ProjectionSpec:
-    """The case index, but the transaction of notification `fail_at` dies after its row."""
+    """The case index, but the transaction holding notification `fail_at` dies after its row
+    (a backlog is applied in batches: then the crash takes the batch's transaction)."""
 
     class Crashing:
         crash_at: ClassVar[int] = fail_at
 
-        def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None:
-            if tracking.notification_id == self.crash_at:
-                raise InjectedCrash(f"crash while tracking {tracking.notification_id}")
-            super()._insert_tracking(cursor, tracking)  # type: ignore[misc]
+        @contextmanager
+        def writing(self, tracking: Tracking) -> Iterator[Any]:
+            with super().writing(tracking) as cursor:  # type: ignore[misc]
+                yield cursor
+                if tracking.notification_id == self.crash_at:
+                    raise InjectedCrash(f"crash after the row of {tracking.notification_id}")
 
     class CrashingSQLite(Crashing, SQLiteCaseIndexView):
         pass
@@ -376,11 +380,13 @@ def pausing_spec(pause_at: int) -> tuple[ProjectionSpec, threading.Event, thread
     reached, release = threading.Event(), threading.Event()
 
     class Pausing:
-        def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None:
-            if tracking.notification_id == pause_at:
-                reached.set()
-                release.wait(timeout=30)
-            super()._insert_tracking(cursor, tracking)  # type: ignore[misc]
+        @contextmanager
+        def writing(self, tracking: Tracking) -> Iterator[Any]:
+            with super().writing(tracking) as cursor:  # type: ignore[misc]
+                yield cursor
+                if tracking.notification_id == pause_at:
+                    reached.set()
+                    release.wait(timeout=30)
 
     class PausingSQLite(Pausing, SQLiteCaseIndexView):
         pass
