@@ -465,12 +465,14 @@ class ProjectionSet:
         self._retry_at[name] = monotonic() + min(self.RETRY_MAX_SECONDS,
                                                  self.RETRY_SECONDS * 2 ** (attempts - 1))
         if isinstance(error, EventNotApplied):
-            self._failing[name] = error
-            self._failures_seen.pop(name, None)
+            # Recorded before it is remembered, so whoever sees the failure here finds it in
+            # the table too.
             try:
                 failures.record(self.views[name], error)
             except Exception as trouble:  # the database is away: the memory still says it
                 log.error("projection %s: could not record its failure: %r", name, trouble)
+            self._failing[name] = error
+            self._failures_seen.pop(name, None)
 
     def _retry_failed(self, halt: threading.Event) -> None:
         """Start again each failed read model this process leads once its backoff is over,
