@@ -15,7 +15,7 @@ from application.desk import Outcome, ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.access_log import AccessLog
 from tests.commanding import change_case
-from tests.counting_inserts import CountingInserts
+from tests.inserts import CountingInserts, InjectedCrash, crash_the_next_insert
 from tests.receiving import CSR, receive
 
 LIMIT_SECONDS = 30.0
@@ -108,24 +108,11 @@ def test_in_a_batch_only_the_command_that_really_conflicts_gets_the_conflict(
     assert desk.get_case(CSR, contested.id).version == contested.version + 1
 
 
-class InjectedCrash(Exception):
-    """Stands for the process dying inside the batch's transaction, before its commit."""
-
-
 def test_a_crash_inside_a_coalesced_commit_records_none_of_it(desk: ServiceDesk) -> None:
     # Given three cases, and a database whose next insert fails after writing its rows
     cases = [receive(desk).case for _ in range(3)]
     position = desk.log_position()
-    original, failed = desk.recorder._insert_events, []  # type: ignore[attr-defined]
-
-    def crashing(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        if not failed:
-            failed.append(True)
-            raise InjectedCrash("the process died before the commit")
-        return result
-
-    desk.recorder._insert_events = crashing  # type: ignore[attr-defined]
+    crash_the_next_insert(desk)
     # When a command on each is saved in one batch
     commands = [acknowledge(desk, case.id, expected_version=None) for case in cases]
     with queued_behind_a_save(desk, commands) as answers:

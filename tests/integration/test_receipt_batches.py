@@ -9,12 +9,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.access_log import AccessLog
-from tests.counting_inserts import CountingInserts
+from tests.inserts import CountingInserts, InjectedCrash, crash_the_next_insert
 from tests.receiving import CSR, receive
 
 LIMIT_SECONDS = 30.0
@@ -101,23 +100,10 @@ def test_a_conflict_inside_a_batch_is_isolated_and_the_others_are_recorded(
         assert inserts.count == 1 + 4  # the batch (rolled back), then each alone
 
 
-class InjectedCrash(Exception):
-    """Stands for the process dying inside the batch's transaction, before its commit."""
-
-
 def test_a_crash_inside_a_batch_records_none_of_it_and_answers_none_as_recorded(
         desk: ServiceDesk) -> None:
     # Given a database whose next insert fails after writing its rows, inside the transaction
-    original, failed = desk.recorder._insert_events, []  # type: ignore[attr-defined]
-
-    def crashing(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        if not failed:
-            failed.append(True)
-            raise InjectedCrash("the process died before the commit")
-        return result
-
-    desk.recorder._insert_events = crashing  # type: ignore[attr-defined]
+    crash_the_next_insert(desk)
     # When four receipts queued behind a busy lane are saved together
     with queued_behind_a_busy_lane(desk, [lambda: receive(desk)] * 4) as answers:
         # Then every client is told its receipt failed (none is acknowledged)
