@@ -8,9 +8,9 @@
    into Python tuples and nothing more. This is the ceiling a rebuild is compared with. Then
    the replay's own reading without a projection (the recorder's pages, each notification
    decoded into its domain event), which shows how much of a rebuild is the read model's SQL.
-3. Rebuild the queues and scorecard read models with `engine.rebuild.rebuild` (exactly
-   what `civicdesk rebuild NAME` runs; the case index and pending deadlines stand in if those
-   are missing), and print each one's events per second beside the scan's.
+3. Rebuild every read model (or those named by `--read-model`) with `engine.rebuild.rebuild`
+   (exactly what `civicdesk rebuild NAME` runs), and print each one's events per second and
+   its fraction of the scan's rate.
 
 SQLite runs in a temporary file; PostgreSQL (CIVICDESK_DATABASE_URL, else
 CIVICDESK_TEST_DATABASE_URL) in a fresh schema dropped afterwards. Generating a million events
@@ -45,8 +45,6 @@ from projections.registry import all_specs
 
 EVENTS_PER_CASE = 10.8  # what the demo records per case, on average
 CASES_PER_CALL = 2000
-PREFERRED = ("queues", "scorecard")
-FALLBACK = ("case_index", "pending_deadlines")
 
 
 def postgres_url() -> str | None:
@@ -167,8 +165,7 @@ def bench(kind: str, args: argparse.Namespace) -> list[str]:
             lines.append(f"  {'read and decode, no projection':<40}"
                          f"{events / seconds:>12,.0f} events/s  ({seconds:.1f} s)")
             specs = all_specs()
-            names = [n for n in PREFERRED if n in specs] or [n for n in FALLBACK if n in specs]
-            for name in names:
+            for name in args.read_models or list(specs):
                 done = rebuild(settings, desk, specs[name], batch_size=args.batch_size,
                                progress=True, grace=0)
                 rate = done.events / done.seconds
@@ -192,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop generating after this long")
     parser.add_argument("--data-dir", dest="data_dir", help="keep (and reuse) the SQLite file here")
     parser.add_argument("--schema", help="keep (and reuse) this PostgreSQL schema")
+    parser.add_argument("--read-model", dest="read_models", action="append",
+                        help="rebuild only this read model (repeatable; default: every one)")
     args = parser.parse_args(argv)
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     if "postgres" in kinds and postgres_url() is None:
