@@ -33,6 +33,7 @@ from domain.errors import InvalidValue
 from domain.standards import TargetKind
 from domain.targets import TargetState, status
 from domain.values import Channel, Classification, EscalationLevel, Status, parse_enum
+from projections.case_status import status_values
 from projections.keyset import decode_cursor, encode_cursor
 from projections.runner import PostgresView, ProjectionSpec, SQLiteView
 from projections.target_rows import (
@@ -56,30 +57,22 @@ Events: Any = Case
 
 
 def changes_of(event: Any) -> dict[str, Any]:
-    """What a case event (other than Received) changes in the case's row."""
+    """What a case event (other than Received) changes in the case's row; its status as
+    `domain.case_status` says."""
+    values = status_values(type(event).__name__)
     match event:
         case Events.Assigned():
-            return {"assignee": event.assignee}
+            values["assignee"] = event.assignee
         case Events.Transferred():
-            return {"department": event.to_department, "assignee": None,
-                    "transfers": Sql("transfers + 1")}
-        case Events.WaitingOnCustomer():
-            return {"status": Status.WAITING_ON_CUSTOMER.value}
-        case Events.CustomerResponded() | Events.Reopened():
-            return {"status": Status.OPEN.value}
-        case Events.Resolved():
-            return {"status": Status.RESOLVED.value}
-        case Events.Closed():
-            return {"status": Status.CLOSED.value}
+            values.update(department=event.to_department, assignee=None,
+                          transfers=Sql("transfers + 1"))
         case Events.Classified():
             complaint = event.classification == COMPLAINT
-            return {"classification": event.classification,
-                    "escalation_level": EscalationLevel.FRONT_LINE.value if complaint else None}
+            values.update(classification=event.classification, escalation_level=(
+                EscalationLevel.FRONT_LINE.value if complaint else None))
         case Events.ComplaintEscalated():
-            return {"escalation_level": event.to_level,
-                    "status": Sql(f"CASE WHEN status = '{Status.RESOLVED.value}' "
-                                  f"THEN '{Status.OPEN.value}' ELSE status END")}
-    return {}
+            values["escalation_level"] = event.to_level
+    return values
 
 
 class CaseIndexProjection(Projection["CaseIndexView"]):
