@@ -94,7 +94,7 @@ class QueuesView(SlaBoardView):
     def view_statements(self) -> list[str]:
         cases, t, u = self.table(CASES), self.time_type, self.uuid_type
         order = "due_key, received_at, id"
-        kinds, targets, *targets_indexes = self.target_statements()
+        windows, targets, *targets_indexes = self.target_statements()
         return [
             f"CREATE TABLE IF NOT EXISTS {cases} (id {u} PRIMARY KEY, reference TEXT NOT NULL, "
             "status TEXT NOT NULL, department TEXT NOT NULL, assignee TEXT, "
@@ -102,7 +102,7 @@ class QueuesView(SlaBoardView):
             "transfers INTEGER NOT NULL, version BIGINT NOT NULL, in_queue BOOLEAN NOT NULL, "
             f"intake BOOLEAN NOT NULL, due_key {t} NOT NULL, next_target TEXT, desk TEXT)",
             targets,
-            kinds,
+            windows,
             *(f"CREATE INDEX IF NOT EXISTS {self.table(f'{CASES}_by_{column}')} ON {cases} "
               f"({column}, {order}) WHERE in_queue"
               for column in ("department", "assignee", "channel")),
