@@ -204,10 +204,10 @@ class TargetRows(View):
                 return f"({t}met_at IS NULL AND {late})", [at]
             case TargetState.AT_RISK:
                 return (f"({t}met_at IS NULL AND NOT {late} AND {until} > {t}at_risk_from)",
-                        [at, at, at])
+                        [at, at])
             case _:
                 return (f"({t}met_at IS NULL AND NOT {late} AND {until} <= {t}at_risk_from)",
-                        [at, at, at])
+                        [at, at])
 
     def at_risk(self, cursor: Any, now: datetime, target: str | None = None,
                 columns: str = "t.case_id") -> tuple[str, list[Any]]:
