@@ -81,11 +81,6 @@ def route_of(request: Request[Any, Any, Any]) -> str:
     return f"{request.method} {request.url.path}"
 
 
-def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
-    desk: ServiceDesk = request.app.state.desk
-    return desk
-
-
 def _command_handler(name: str, body_type: type[schemas.Command],
                      kind: type[commands.CaseCommand] | None, path: str, summary: str) -> Any:
     def handler(request: Request[Any, Any, Any], case_id: UUID, data: body_type,  # type: ignore[valid-type]
