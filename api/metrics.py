@@ -46,6 +46,10 @@ class DeskCollector(Collector):
             "civicdesk_events_appended", "Events appended to the log, by every process (the "
             "head of the notification log; PostgreSQL ids may skip after a rollback)",
             value=head)
+        yield CounterMetricFamily(
+            "civicdesk_batched_commits", "Transactions of this process that saved several "
+            "commands together (group commit; a quiet desk saves each alone)",
+            value=desk.committer.batches)
         position = GaugeMetricFamily("civicdesk_projection_position",
                                      "Last log position the read model applied",
                                      labels=["read_model"])

@@ -82,7 +82,8 @@ def record_receipts(app: ServiceDesk, lane: ReferenceLane, batch: list[Receipt])
             recordings = app.committer.commit(
                 [case for _, case, _ in receipts] + [kept for _, _, kept in receipts],
                 contexts={aggregate.id: r.context for r, case, kept in receipts
-                          for aggregate in (case, kept) if aggregate is not None})
+                          for aggregate in (case, kept) if aggregate is not None},
+                commands=len(receipts))
         except (RecordConflictError, IntegrityError):
             lane.forget()
             batch = [receipt for receipt, _ in built]
