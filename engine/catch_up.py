@@ -58,7 +58,7 @@ class CatchingUp:
         def position(self, name: str) -> int: ...
 
     def _far_behind(self, name: str) -> bool:
-        return self.desk.log_position() - self.position(name) > self.CATCH_UP_FROM
+        return bool(self.desk.log_position() - self.position(name) > self.CATCH_UP_FROM)
 
     def _start_catch_up(self, name: str) -> None:
         abandon = threading.Event()

@@ -15,7 +15,8 @@ what it gives with what the mapper gives (the live runners decode with the mappe
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Hashable
+from typing import Any, cast
 
 import msgspec
 from eventsourcing.persistence import JSONTranscoder, Mapper, Notification, find_id_convertor
@@ -76,7 +77,8 @@ class ReplayDecoder:
         except Exception:
             return self.mapper.to_domain_event(notification)  # decodes it, or says why not
         originator_id = notification.originator_id
-        state["originator_id"] = find_id_convertor(cls, type(originator_id))(originator_id)
+        state["originator_id"] = find_id_convertor(
+            cls, cast(Hashable, type(originator_id)))(originator_id)
         state["originator_version"] = notification.originator_version
         class_version = getattr(cls, "class_version", 1)
         from_version = state.pop("class_version", 1)
@@ -85,6 +87,6 @@ class ReplayDecoder:
             from_version += 1
         if not required <= state.keys():
             return self.mapper.to_domain_event(notification)  # the mapper's own complaint
-        event = object.__new__(cls)
+        event: Any = object.__new__(cls)
         object.__setattr__(event, "__dict__", state)
         return event

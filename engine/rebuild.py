@@ -25,7 +25,7 @@ changed.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from time import monotonic, sleep
 from typing import TYPE_CHECKING, Any
@@ -105,7 +105,7 @@ class Replay:
             self.analyze_at = 2 * self.events
         return len(notifications)
 
-    def _apply(self, notifications: list[Any], *, whole: bool) -> None:
+    def _apply(self, notifications: Sequence[Any], *, whole: bool) -> None:
         """Apply `notifications` in one transaction, tracking the last. With `whole`, a read
         model that applies a batch at once (`process_batch`, see engine.spec) gets them all;
         if that fails, the transaction is rolled back and `_BatchRefused` raised, so the
