@@ -13,9 +13,9 @@ from api.problems import problem_docs
 from application.access import check_operator
 from application.desk import ServiceDesk
 from domain.actors import Actor
+from engine.failures import Failure
+from engine.runner import ProjectionSet
 from infrastructure.scheduler import SchedulerService
-from projections.failures import Failure
-from projections.runner import ProjectionSet
 
 
 class FailureView(msgspec.Struct):

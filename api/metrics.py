@@ -24,9 +24,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
+from engine.views import ProjectionNotReady
 from infrastructure.bootstrap import Services
 from projections.pending_deadlines import PENDING_DEADLINES
-from projections.views import ProjectionNotReady
 
 UNMATCHED = "unmatched"  # a request no route took: its raw path is never a label
 
