@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api.accommodations import AccommodationController
 from api.admin import AdminController
 from api.allowed_methods import allow_header_middleware
 from api.api_reference import reference_assets, reference_page
@@ -39,6 +40,7 @@ from application.desk import ServiceDesk, utc_now
 from infrastructure.bootstrap import Services, compose
 from infrastructure.settings import Settings
 from infrastructure.signing_keys import verification_key
+from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.pending_deadlines import PENDING_DEADLINES
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         AuditController, publish_public_note, open311_router,
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard,
+                        AccommodationController,
                         reference_assets()],
         before_request=decode_strictly,
         middleware=[request_id_middleware, allow_header_middleware, collected.middleware,
@@ -126,4 +129,7 @@ def dependencies(services: Services) -> dict[str, Provide]:
         return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
     return {"desk": provide(services.desk), "access_log": provide(services.access_log),
-            "settings": provide(services.settings)}
+            "settings": provide(services.settings),
+            # Looked up per request: a process composed without it answers 503, not at start.
+            "accommodations": Provide(lambda: services.view(ACCOMMODATIONS),
+                                      sync_to_thread=False)}

@@ -335,7 +335,9 @@ SECTIONS = (("summary", "Summary"), ("standards", "Service standards: promised a
             ("breaches", "Promises breached"), ("met-late", "Promises met late"),
             ("complaints", "Complaints and escalations"),
             ("transfers", "Transfers and first-contact resolution"),
-            ("satisfaction", "Customer satisfaction"), ("effort", "Staff effort and cost"),
+            ("satisfaction", "Customer satisfaction"),
+            ("accessibility", "Accessibility accommodations"),
+            ("effort", "Staff effort and cost"),
             ("record", "The record this report was computed from"),
             ("method", "How the figures are computed"))
 
@@ -348,7 +350,7 @@ def contents(sections: Sequence[tuple[str, str]]) -> str:
 
 
 OUTCOME_COLUMNS = ("Applied to", "Met on time", "Met late", "Breached", "Still open",
-                   "Share met on time")
+                   "Share met on time", "Wait not measured")
 
 
 def render_html(report: AccountabilityReport) -> str:
@@ -362,13 +364,14 @@ def render_html(report: AccountabilityReport) -> str:
         "Every published standard: promises made and kept", ("Standard", "Title", "In force",
                                                               *OUTCOME_COLUMNS),
         [(r.code, r.title, r.in_force, o.applied, o.met, o.met_late, o.breached, o.open,
-          _pct(o.share_met)) for r in report.standards for o in [r.outcomes]],
-        numeric=range(3, 9))
+          _pct(o.share_met), o.not_measured) for r in report.standards for o in [r.outcomes]],
+        numeric=range(3, 10))
     per_channel = html_table(
         "Standards by channel", ("Standard", "Channel", *OUTCOME_COLUMNS),
         [(r.code, human(r.channel), o.applied, o.met, o.met_late, o.breached, o.open,
-          _pct(o.share_met)) for r in report.standards_by_channel for o in [r.outcomes]],
-        numeric=range(2, 8))
+          _pct(o.share_met), o.not_measured)
+         for r in report.standards_by_channel for o in [r.outcomes]],
+        numeric=range(2, 9))
     breached = [b for b in report.breaches if b.state == "breached"]
     met_late = [b for b in report.breaches if b.state == "met_late"]
     breach_rows = html_table(
@@ -458,6 +461,11 @@ def render_html(report: AccountabilityReport) -> str:
             ("NPS", s.nps), ("NPS responses", s.nps_responses), ("Promoters", s.promoters),
             ("Passives", s.passives), ("Detractors", s.detractors),
             ("CES average (1-7)", s.ces_average), ("CES responses", s.ces_responses)])),
+        *((_section("accessibility", "Accessibility accommodations", _figures([
+            ("Accommodations requested", a.requested), ("Provided", a.provided),
+            ("Could not be made at the time (customer told, alternative offered)",
+             a.not_made),
+            ("Still open", a.open)])),) if (a := report.accommodations) else ()),
         _section("effort", "Staff effort and cost", _figures([
             ("Interactions", e.interactions), ("Minutes", e.minutes), ("Hours", e.hours),
             ("Cost ($)", e.cost)])),

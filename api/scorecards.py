@@ -97,6 +97,7 @@ def rows(card: Scorecard) -> list[Row]:
         *((("standards", metric, r.code, value) for r in card.standards
            for metric, value in (("met_on_time", r.met_on_time), ("met_late", r.met_late),
                                  ("breached", r.breached), ("open", r.open),
+                                 ("not_measured", r.not_measured),
                                  ("share_met_percent", r.share_met)))),
         *_times("time_to_acknowledge", card.time_to_acknowledge),
         *_times("time_to_resolve", card.time_to_resolve),

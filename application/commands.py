@@ -127,6 +127,17 @@ class ProvideAccommodation(CaseCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReportAccommodationNotMade(CaseCommand):
+    """The accommodation cannot be made at that time: the customer is told why and offered
+    an alternative (section 4.2, Accessibility)."""
+
+    action: ClassVar[str] = "accommodation_not_made"
+    number: int
+    reason: str
+    alternative: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class AnswerSurvey(CaseCommand):
     action: ClassVar[str] = "survey"
     csat: int | None = None

@@ -168,9 +168,11 @@ class ServiceDesk(Application[UUID]):
                 purpose: str, service_code: str | None, department: str | None, subject: str,
                 description: str, contact: dict[str, str], accessibility_needs: str | None,
                 wait_seconds: int | None = None,
-                idempotency: IdempotencyKey | None = None, desk: str | None = None) -> Outcome:
+                idempotency: IdempotencyKey | None = None, desk: str | None = None,
+                classification: str | None = None) -> Outcome:
         """Record a new contact at `desk` (a desk's code; default the central desk), its targets
-        running on that desk's hours. Raises InvalidValue, Forbidden, IdempotencyKeyReused."""
+        running on that desk's hours; `classification` (complaint or feedback) classifies it
+        as received. Raises InvalidValue, Forbidden, IdempotencyKeyReused."""
         # Imported here: receiving builds on this module.
         from application.receiving import receive
 
@@ -178,7 +180,7 @@ class ServiceDesk(Application[UUID]):
                        service_code=service_code, department=department, subject=subject,
                        description=description, contact=contact,
                        accessibility_needs=accessibility_needs, wait_seconds=wait_seconds,
-                       idempotency=idempotency, desk=desk)
+                       idempotency=idempotency, desk=desk, classification=classification)
 
     def _department_for(self, service_code: str | None, department: str | None) -> str:
         if service_code is not None:

@@ -23,7 +23,7 @@ def receive(app: ServiceDesk, actor: Actor, *, channel: str, received_at: dateti
             purpose: str, service_code: str | None, department: str | None, subject: str,
             description: str, contact: dict[str, str], accessibility_needs: str | None,
             wait_seconds: int | None = None, idempotency: IdempotencyKey | None = None,
-            desk: str | None = None) -> Outcome:
+            desk: str | None = None, classification: str | None = None) -> Outcome:
     """`ServiceDesk.receive`: the case recorded, its answer and position."""
     replay = app._replay(actor, idempotency)
     if replay is not None:
@@ -48,6 +48,11 @@ def receive(app: ServiceDesk, actor: Actor, *, channel: str, received_at: dateti
             subject=subject, description=description, contact=contact,
             accessibility_needs=accessibility_needs, actor=actor, now=now,
             desk=desk or calendars.central_code, public_token=new_public_token())
+        if classification is not None:
+            # Received as a complaint: classified before its targets are planned, so the
+            # complaint promises run from receipt like any other.
+            case.classify(classification=classification, reason="received as " + classification,
+                          actor=actor, occurred_at=case.received_at, now=now)
         app.follow_standards(case, "receive", actor=actor, occurred_at=now,
                              standards=standards, calendars=calendars,
                              wait_seconds=wait_seconds)

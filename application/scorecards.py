@@ -19,7 +19,9 @@ both report the same thing, so council never sees two answers to one question:
 - Volumes: cases by channel and by purpose (every channel and purpose listed, zero or not).
 - Standards: each target a case carried, judged at `now` as staff would see it (as
   `domain.targets.status` judges it): met on time, met late, breached (deadline passed, still
-  unmet), or open. Share met = met on time / (met on time + met late + breached), in percent.
+  unmet), open, or not measured (a telephone or in-person contact whose wait nobody recorded:
+  counted, outside the share). Share met = met on time / (met on time + met late +
+  breached), in percent.
 - Time to acknowledge: business time from receipt to the first response to the customer, the
   first event that meets an acknowledgement target (acknowledgement, interim response, outbound
   contact or resolution). Time to resolve: business time from receipt to the resolution that
@@ -132,6 +134,7 @@ class TargetFacts:
     paused_at: datetime | None
     met_at: datetime | None
     breached_at: datetime | None
+    not_measured: bool = False  # a wait-time promise whose wait nobody recorded
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,9 @@ class StandardFigures:
     breached: int
     open: int
     share_met: Rated  # percent of decided targets met on time
+    # Wait-time promises on contacts whose wait nobody recorded: counted, not left out (and
+    # not in the share, which they can neither raise nor lower).
+    not_measured: int = 0
 
 
 @dataclass(frozen=True)
@@ -275,8 +281,10 @@ def nearest_rank(values: list[int], p: int) -> int | None:
 
 
 def outcome(target: TargetFacts, now: datetime) -> str:
-    """met, met_late, breached or open: the state `domain.targets.status` gives, less the
-    at-risk distinction (open either way), which needs no calendar."""
+    """met, met_late, breached, open or not_measured: the state `domain.targets.status`
+    gives, less the at-risk distinction (open either way), which needs no calendar."""
+    if target.not_measured:
+        return "not_measured"
     until = target.paused_at or target.met_at or now
     if target.breached_at is not None and until < target.due_at:
         until = target.due_at
@@ -312,7 +320,8 @@ def _standards(targets: list[TargetFacts], now: datetime,
         c = counts[code]
         decided = c["met"] + c["met_late"] + c["breached"]
         rows.append(StandardFigures(code, c["met"], c["met_late"], c["breached"], c["open"],
-                                    rated(percent(c["met"], decided), decided, minimum)))
+                                    rated(percent(c["met"], decided), decided, minimum),
+                                    not_measured=c["not_measured"]))
     return rows
 
 

@@ -24,6 +24,9 @@ class TargetState(StrEnum):
     MET = "met"
     BREACHED = "breached"
     MET_LATE = "met_late"
+    # A wait-time promise on a contact whose wait nobody recorded: neither kept nor broken,
+    # and counted as such rather than left out.
+    NOT_MEASURED = "not_measured"
 
 
 # What meets a target: a case event's name and the kinds of target it meets.
@@ -55,16 +58,20 @@ class Target:
     # The desk whose opening hours its business time runs on; None (targets set before desks
     # had hours) is the central desk.
     desk: str | None = None
+    # A wait-time promise whose wait was not recorded (yet): judged `not_measured`, never
+    # watched by the scheduler; a wait recorded later replaces it.
+    not_measured: bool = False
 
     @property
     def is_open(self) -> bool:
         """Still to be met: the scheduler watches it unless it is paused."""
-        return self.met_at is None
+        return self.met_at is None and not self.not_measured
 
     @property
     def watched_due_at(self) -> datetime | None:
         """The due time the scheduler should fire at, or None if there is nothing to fire."""
-        if self.met_at is not None or self.breached_at is not None or self.paused_at:
+        if (self.met_at is not None or self.breached_at is not None or self.paused_at
+                or self.not_measured):
             return None
         return self.due_at
 
@@ -107,14 +114,17 @@ def plan(standards: Iterable[ServiceStandard], version: int, *, channel: str, de
          calendar: BusinessCalendar, desk: str | None = None) -> dict[str, Target]:
     """One target per kind that applies, on `calendar`, the hours of `desk`. Where several
     standards promise the same thing, the soonest due wins: the corporate standards are a floor
-    departments may only improve on."""
+    departments may only improve on. A wait-time promise is planned not measured: the wait,
+    once recorded, decides it (`measured_wait`)."""
     planned: dict[str, Target] = {}
     for standard in standards:
-        if standard.target.is_wait or not standard.applies_to(
-                channel=channel, department=department, service_code=service_code,
-                is_complaint=is_complaint):
+        if not standard.applies_to(channel=channel, department=department,
+                                   service_code=service_code, is_complaint=is_complaint):
             continue
-        candidate = target_for(standard, version, start, calendar, desk=desk)
+        if standard.target.is_wait:
+            candidate = unmeasured_wait(standard, version, start, desk=desk)
+        else:
+            candidate = target_for(standard, version, start, calendar, desk=desk)
         current = planned.get(candidate.name)
         if current is None or (candidate.due_at, candidate.standard_code) < (
                 current.due_at, current.standard_code):
@@ -153,6 +163,17 @@ def measured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
         basis=TimeBasis.CALENDAR.value, pausable=False, at_risk_share=standard.at_risk_share,
         met_at=start + timedelta(seconds=wait_seconds) if kept else None,
         breached_at=None if kept else due, desk=desk)
+
+
+def unmeasured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
+                    desk: str | None = None) -> Target:
+    """A wait-time promise on a contact whose wait is not recorded."""
+    start = arrived_at.astimezone(UTC)
+    return Target(
+        name=standard.target.value, standard_code=standard.code, standard_version=version,
+        title=standard.title, started_at=start, due_at=start + timedelta(seconds=standard.seconds),
+        seconds=standard.seconds, basis=TimeBasis.CALENDAR.value, pausable=False,
+        at_risk_share=standard.at_risk_share, desk=desk, not_measured=True)
 
 
 def due_on(target: Target, calendar: BusinessCalendar) -> datetime:
@@ -195,6 +216,12 @@ class TargetStatus:
 
 def status(target: Target, now: datetime, calendar: BusinessCalendar) -> TargetStatus:
     """The target as staff see it at `now`; remaining time is negative once overdue."""
+    if target.not_measured:
+        return TargetStatus(
+            name=target.name, title=target.title, state=TargetState.NOT_MEASURED,
+            due_at=target.due_at, met_at=None, breached_at=None, remaining_seconds=0,
+            paused=False, standard_code=target.standard_code,
+            standard_version=target.standard_version, desk=target.desk)
     # A target met while paused is judged where its clock stopped.
     until = target.paused_at or target.met_at or now
     if target.breached_at is not None and until < target.due_at:

@@ -32,7 +32,8 @@ from projections.views import View
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # the due key of a case with nothing due: last
 TARGET_COLUMNS = ("case_id", "target", "standard_code", "standard_version", "title",
                   "started_at", "due_at", "seconds", "basis", "pausable", "at_risk_share",
-                  "paused_seconds", "paused_at", "met_at", "breached_at", "desk")
+                  "paused_seconds", "paused_at", "met_at", "breached_at", "desk",
+                  "not_measured")
 TARGET_TIMES = frozenset({"started_at", "due_at", "paused_at", "met_at", "breached_at"})
 Events: Any = Case  # the event classes are made at import time; see projections.case_index
 _WAITS = ", ".join(f"'{name}'" for name in sorted(WAIT_TARGETS))
@@ -120,7 +121,8 @@ class TargetRows(View):
             f"due_at {t} NOT NULL, seconds BIGINT NOT NULL, basis TEXT NOT NULL, "
             "pausable BOOLEAN NOT NULL, at_risk_share DOUBLE PRECISION NOT NULL, "
             f"paused_seconds BIGINT NOT NULL, paused_at {t}, met_at {t}, breached_at {t}, "
-            "desk TEXT, PRIMARY KEY (case_id, target))",
+            "desk TEXT, not_measured BOOLEAN NOT NULL DEFAULT FALSE, "
+            "PRIMARY KEY (case_id, target))",
             f"CREATE INDEX IF NOT EXISTS {self.table(f'{self.TARGETS}_open_by_due')} "
             f"ON {targets} (due_at) WHERE met_at IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.table(f'{self.TARGETS}_paused')} "
@@ -184,7 +186,8 @@ class TargetRows(View):
             started_at=started, due_at=due, seconds=int(row["seconds"]), basis=row["basis"],
             pausable=bool(row["pausable"]), at_risk_share=float(row["at_risk_share"]),
             paused_seconds=int(row["paused_seconds"]), paused_at=moment("paused_at"),
-            met_at=moment("met_at"), breached_at=moment("breached_at"), desk=row["desk"])
+            met_at=moment("met_at"), breached_at=moment("breached_at"), desk=row["desk"],
+            not_measured=bool(row["not_measured"]))
 
     def targets_of(self, cursor: Any, keys: list[Any]) -> dict[UUID, list[Target]]:
         """The targets of the cases of ids `keys` (as the database holds them)."""
@@ -262,6 +265,9 @@ class TargetRows(View):
             case TargetState.MET_LATE:
                 return f"{t}met_at IS NOT NULL AND NOT ({on_time})", [], True
             case TargetState.BREACHED:
-                return f"{t}met_at IS NULL AND {overdue}", [at], True
+                return f"{t}met_at IS NULL AND NOT {t}not_measured AND {overdue}", [at], True
+            case TargetState.NOT_MEASURED:
+                return f"{t}not_measured", [], True
             case _:
-                return f"{t}met_at IS NULL AND NOT {overdue}", [at], False
+                return (f"{t}met_at IS NULL AND NOT {t}not_measured AND NOT {overdue}", [at],
+                        False)

@@ -9,6 +9,7 @@ from typing import Any
 
 from application.accountability import complaints as complaint_figures
 from application.accountability import experience, standards, volumes
+from application.accountability.accessibility import Accommodations, accommodations
 from application.accountability.complaints import ComplaintRow, LevelRow
 from application.accountability.experience import FirstContact, Satisfaction, Transfers
 from application.accountability.replay import ReportBuilder
@@ -53,6 +54,7 @@ class AccountabilityReport:
     satisfaction: Satisfaction
     effort: Effort
     chain: Chain
+    accommodations: Accommodations | None = None  # accessibility accommodations requested
 
 
 def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
@@ -82,4 +84,4 @@ def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
         complaint_levels=complaint_figures.levels(seen),
         transfers_of_cases=experience.transfers(seen), first_contact=experience.first_contact(seen),
         satisfaction=experience.satisfaction(seen), effort=volumes.effort(seen),
-        chain=Chain(seen.head, link_at(seen.head)))
+        chain=Chain(seen.head, link_at(seen.head)), accommodations=accommodations(seen))

@@ -13,10 +13,10 @@ from application.accountability.replay import Followed, Replayed
 from domain.cases import WAIT_TARGETS
 from domain.targets import Target, TargetState, status
 
-OUTCOMES = ("met", "met_late", "breached", "open")
+OUTCOMES = ("met", "met_late", "breached", "open", "not_measured")
 STATE_OUTCOME = {TargetState.MET: "met", TargetState.MET_LATE: "met_late",
                  TargetState.BREACHED: "breached", TargetState.PENDING: "open",
-                 TargetState.AT_RISK: "open"}
+                 TargetState.AT_RISK: "open", TargetState.NOT_MEASURED: "not_measured"}
 LATE = frozenset({"met_late", "breached"})
 
 
@@ -28,6 +28,8 @@ class Outcomes:
     breached: int
     open: int
     share_met: Rated  # percent of decided targets met on time
+    # Wait-time promises whose wait nobody recorded: applied, outside the share.
+    not_measured: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def outcomes(counts: Counter[str], minimum: int) -> Outcomes:
     share = rated(percent(counts["met"], decided(counts)), decided(counts), minimum)
     return Outcomes(applied=sum(counts[o] for o in OUTCOMES), met=counts["met"],
                     met_late=counts["met_late"], breached=counts["breached"],
-                    open=counts["open"], share_met=share)
+                    open=counts["open"], share_met=share, not_measured=counts["not_measured"])
 
 
 def judge_targets(seen: Replayed) -> list[Judged]:
