@@ -20,6 +20,7 @@ from api.audit import AuditController
 from api.case_list import case_list
 from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
+from api.goals import GoalController
 from api.health import health, ready
 from api.metrics import Metrics, metrics
 from api.open311 import open311_router
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         AuditController, publish_public_note, open311_router,
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard,
-                        AccommodationController,
+                        AccommodationController, GoalController,
                         reference_assets()],
         before_request=decode_strictly,
         middleware=[request_id_middleware, allow_header_middleware, collected.middleware,

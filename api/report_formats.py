@@ -110,6 +110,14 @@ def tables(report: AccountabilityReport) -> list[Table]:
         Table("complaint_levels", "Complaints by escalation level reached",
               ("level", "complaints_reaching_it"),
               [(r.level, r.complaints) for r in report.complaint_levels]),
+        Table("goals", "Goals in force at as_of beside the figures",
+              ("metric", "goal", "direction", "set_for", "figure", "goal_met", "goals_version"),
+              [(g.metric, g.goal, g.direction, g.set_for or "town", g.figure,
+                None if g.met is None else g.met, report.goals_version)
+               for g in report.goals]),
+        Table("goal_trend", "The goal metrics by month received",
+              ("metric", "month", "figure"),
+              [(r.metric, r.month, r.figure) for r in report.goal_trend]),
     ]
 
 
