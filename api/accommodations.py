@@ -7,12 +7,12 @@ managers their own (naming another department is 403), the other roles every dep
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery
+from litestar.params import QueryParameter
 
 from api.auth import authenticated, current_actor
 from api.read_models import FILTER_ERRORS, After, Department, Limit, MinPosition
@@ -74,8 +74,12 @@ class AccommodationController(Controller):
              "(requested, or not made at that time with the customer told and offered an "
              "alternative; the default), requested, not_made or provided."))
     def accommodations(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
-                       desk: ServiceDesk, accommodations: AccommodationQuery,
-                       department: Department = None, state: FromQuery[StateFilter] = "open",
+                       desk: NamedDependency[ServiceDesk],
+                       accommodations: NamedDependency[Any],
+                       department: Department = None,
+                       wanted: Annotated[StateFilter, QueryParameter(
+                           name="state", description="open (the default), requested, "
+                                                     "not_made or provided")] = "open",
                        after: After = None, limit: Limit = DEFAULT_PAGE,
                        min_position: MinPosition = None) -> AccommodationPage:
         if department is not None:
@@ -83,8 +87,10 @@ class AccommodationController(Controller):
                 raise InvalidValue(f"no department {department!r}", "department")
             check_sees_department(actor, department)
         wait_for(request, min_position, ACCOMMODATIONS_NAME)
-        entries, cursor = accommodations.accommodations(
-            visible_departments(actor), department=department, state=state, after=after,
+        # Typed here: Litestar checks a dependency's declared type, and a Protocol cannot be.
+        query: AccommodationQuery = accommodations
+        entries, cursor = query.accommodations(
+            visible_departments(actor), department=department, state=wanted, after=after,
             limit=limit)
         return AccommodationPage(items=[accommodation_item(e) for e in entries],
                                  next_cursor=cursor)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, put
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import PathParameter
 
 from api.auth import authenticated, current_actor
@@ -28,8 +28,9 @@ assert set(MetricName.__args__) == set(GOAL_METRICS)  # type: ignore[attr-define
 
 class GoalBody(Body, kw_only=True):
     metric: MetricName
-    # A number as JSON has it (80, 4.5) or as a decimal string ("80.0").
-    value: Annotated[Decimal, msgspec.Meta(ge=-100, le=100_000)]
+    # A number as JSON has it (80, 4.5) or as a decimal string ("80.0"); its range is the
+    # metric's (domain.goals.GOAL_METRICS), checked there.
+    value: Decimal
     # Left out: the metric's natural direction (at least for shares and scores, at most for
     # times and transfers per case).
     direction: Literal["at_least", "at_most"] | None = None
@@ -72,14 +73,15 @@ class GoalController(Controller):
 
     @get("/goals", operation_id="goals_current", responses=problem_docs(401, 404),
          sync_to_thread=True, summary="The goals per metric in force now (404 before any)")
-    def current(self, request: Request[Any, Any, Any], actor: Actor,
-                desk: ServiceDesk) -> GoalsView:
+    def current(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+                desk: NamedDependency[ServiceDesk]) -> GoalsView:
         return _view(desk, None)
 
     @get("/goals/versions/{version:int}", operation_id="goals_version",
          responses=problem_docs(400, 401, 404), sync_to_thread=True,
          summary="One version of the goals per metric")
-    def version(self, request: Request[Any, Any, Any], actor: Actor, desk: ServiceDesk,
+    def version(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+                desk: NamedDependency[ServiceDesk],
                 version: Annotated[int, PathParameter(ge=1, le=LAST_POSITION)]) -> GoalsView:
         return _view(desk, version)
 
@@ -89,7 +91,8 @@ class GoalController(Controller):
          description="The whole set: one goal per metric for the Town and per department. "
                      "Scorecards published from now on are judged against it; every version "
                      "stays readable.")
-    def revise(self, request: Request[Any, Any, Any], actor: Actor, desk: ServiceDesk,
+    def revise(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+               desk: NamedDependency[ServiceDesk],
                data: GoalsRevision) -> GoalsView:
         goals = [MetricGoal(
             metric=g.metric, value=g.value,

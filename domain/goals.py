@@ -66,6 +66,8 @@ class MetricGoal:
             raise InvalidValue(f"metric must be one of: {', '.join(GOAL_METRICS)}; got "
                                f"{self.metric!r}", "metric")
         spec = GOAL_METRICS[self.metric]
+        if not self.value.is_finite():
+            raise InvalidValue("a goal is a finite number", "value")
         if not spec.low <= self.value <= spec.high:
             raise InvalidValue(f"a goal for {self.metric} is between {spec.low} and "
                                f"{spec.high}; got {self.value}", "value")
