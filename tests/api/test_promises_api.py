@@ -48,6 +48,20 @@ class TestReceiving:
         # no wait recorded: the 60-second promise is there, not measured
         assert targets["answer_wait"]["state"] == "not_measured"
 
+    def test_the_public_status_shows_the_wait_not_measured_and_the_resolution_promise(
+            self, api: Any) -> None:
+        # A walk-in about an issue service (10 business days seeded), no wait recorded
+        case = api.receive(channel="in_person", service_code="public-works-engineering-02",
+                           purpose="issue_or_complaint")
+        token = case["public_token"]
+        status = api.client.get(f"/api/v1/public/requests/{case['reference']}",
+                                params={"token": token}).json()
+        states = {p["title"]: p["state"] for p in status["promises"]}
+        assert states["In person: served within 10 minutes"] == "not_measured"
+        assert any(title.startswith("Resolved within") for title in states)
+        page = api.client.get(f"/status/{case['reference']}", params={"token": token}).text
+        assert "Not measured: your wait was not recorded" in page
+
     def test_a_classification_the_desk_does_not_know_is_a_400_problem(self, api: Any) -> None:
         with api.nothing_recorded():
             response = api.client.post(api.cases, json=api.new_case_body(
