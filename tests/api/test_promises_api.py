@@ -191,3 +191,30 @@ class TestReport:
         assert report["accommodations"]["open"] >= 1
         assert {row["metric"] for row in report["goal_trend"]} == {
             "share_met", "first_contact_rate", "csat_average", "nps", "ces_average"}
+
+
+class TestStandards:
+    def test_the_seeded_drafts_say_so_and_a_revision_confirms_them(self, api: Any) -> None:
+        listed = api.client.get("/api/v1/standards", headers=api.headers()).json()
+        drafts = {s["code"]: s["draft"] for s in listed["standards"]}
+        assert drafts["virtual-meeting-confirm"] is True
+        assert drafts["resolve-public-works-engineering-02"] is True
+        assert drafts["complaint-acknowledge"] is False
+        # When the Town confirms the virtual-meeting standard as drafted
+        revised = [dict(s, draft=False) if s["code"] == "virtual-meeting-confirm" else s
+                   for s in listed["standards"]]
+        response = api.client.put("/api/v1/admin/standards", headers=api.headers("admin"),
+                                  json={"reason": "Confirmed by council", "standards": revised})
+        assert response.status_code == 200, response.text
+        confirmed = {s["code"]: s["draft"] for s in response.json()["standards"]}
+        assert confirmed["virtual-meeting-confirm"] is False
+
+    def test_a_resolution_standard_for_an_unknown_service_is_a_422_problem(
+            self, api: Any) -> None:
+        body = {"reason": "typo", "standards": [{
+            "code": "resolve-nothing", "title": "Resolved within 2 days", "target": "resolve",
+            "seconds": 57600, "service_code": "no-such-service"}]}
+        with api.nothing_recorded():
+            response = api.client.put("/api/v1/admin/standards", json=body,
+                                      headers=api.headers("admin"))
+        api.problem(response, 422, field="service_code")
