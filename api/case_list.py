@@ -125,7 +125,7 @@ async def case_list(
         rows, next_cursor = index.list_cases(
             visible_departments(actor), department=department, status=status,
             channel=channel, assignee=assignee, complaint=complaint, target=target,
-            target_state=target_state, order=order, now=now, calendars=desk.calendars(now),
+            target_state=target_state, order=order, now=now,
             after=after, limit=limit)
         # A case's subject may name a person or an address: the listed cases are logged.
         disclose(request, actor, [row.id for row in rows], LIST_FIELDS, access_log)

@@ -21,8 +21,8 @@ from application.queries import DEFAULT_PAGE
 from domain.accommodations import AccommodationState, state_of
 from domain.cases import Case
 from domain.errors import InvalidValue
+from engine import PostgresView, ProjectionSpec, SQLiteView, View
 from projections.keyset import decode_cursor, encode_cursor
-from projections.runner import PostgresView, ProjectionSpec, SQLiteView, View
 from projections.sla_board import check_limit
 
 NAME = ACCOMMODATIONS_NAME
