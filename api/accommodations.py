@@ -16,7 +16,7 @@ from litestar.params import QueryParameter
 
 from api.auth import authenticated, current_actor
 from api.read_models import FILTER_ERRORS, After, Department, Limit, MinPosition
-from api.read_your_writes import wait_for
+from api.read_your_writes import ReadYourWrites
 from api.schemas import utc
 from application.accommodations import (
     ACCOMMODATIONS_NAME,
@@ -76,6 +76,7 @@ class AccommodationController(Controller):
     def accommodations(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
                        desk: NamedDependency[ServiceDesk],
                        accommodations: NamedDependency[Any],
+                       read_your_writes: NamedDependency[ReadYourWrites],
                        department: Department = None,
                        wanted: Annotated[StateFilter, QueryParameter(
                            name="state", description="open (the default), requested, "
@@ -86,7 +87,7 @@ class AccommodationController(Controller):
             if desk.find_department(department) is None:
                 raise InvalidValue(f"no department {department!r}", "department")
             check_sees_department(actor, department)
-        wait_for(request, min_position, ACCOMMODATIONS_NAME)
+        read_your_writes.wait_for(request, min_position, ACCOMMODATIONS_NAME)
         # Typed here: Litestar checks a dependency's declared type, and a Protocol cannot be.
         query: AccommodationQuery = accommodations
         entries, cursor = query.accommodations(

@@ -27,6 +27,7 @@ from projections.accommodations import ACCOMMODATIONS
 from projections.scorecard import SCORECARD
 from tests.commanding import change_case
 from tests.conftest import MovableClock, running_projections
+from tests.receiving import receive as received
 from tests.toronto_time import utc
 
 CSR = Actor(id="csr-1", role=Role.CSR)
@@ -36,11 +37,10 @@ PW = "public-works"
 
 
 def receive(desk: ServiceDesk, channel: str, **extra: Any) -> Any:
-    fields: dict[str, Any] = dict(received_at=None, purpose="information", service_code=None,
-                                  department=PW, subject="Streetlight out", description="",
-                                  contact={}, accessibility_needs=None)
+    fields: dict[str, Any] = dict(purpose="information", department=PW,
+                                  subject="Streetlight out", description="")
     fields.update(extra)
-    return desk.receive(CSR, channel=channel, **fields).case
+    return received(desk, CSR, channel=channel, **fields).case
 
 
 def change(desk: ServiceDesk, case_id: UUID, command: str, **arguments: Any) -> Any:
