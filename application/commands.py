@@ -130,6 +130,17 @@ class ProvideAccommodation(CaseCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReportAccommodationNotMade(CaseCommand):
+    """The accommodation cannot be made at that time: the customer is told why and offered
+    an alternative (section 4.2, Accessibility)."""
+
+    action: ClassVar[str] = "accommodation_not_made"
+    number: int
+    reason: str
+    alternative: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class AnswerSurvey(CaseCommand):
     action: ClassVar[str] = "survey"
     csat: int | None = None
@@ -163,6 +174,9 @@ class ReceiveCase:
     accessibility_needs: str | None = None
     wait_seconds: int | None = None
     desk: str | None = None
+    # Received as a complaint (or as feedback): classified as it is received, so the complaint
+    # promises run from receipt.
+    classification: str | None = None
 
 
 # Every command the desk handles (`ServiceDesk.handle`).

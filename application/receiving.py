@@ -49,6 +49,12 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
             contact=dict(command.contact), accessibility_needs=command.accessibility_needs,
             actor=actor, now=now, desk=desk or calendars.central_code,
             public_token=new_public_token())
+        if command.classification is not None:
+            # Received as a complaint: classified before its targets are planned, so the
+            # complaint promises run from receipt like any other.
+            case.classify(classification=command.classification,
+                          reason=f"received as {command.classification}", actor=actor,
+                          occurred_at=case.received_at, now=now)
         app.follow_standards(case, "receive", actor=actor, occurred_at=now,
                              standards=standards, calendars=calendars,
                              wait_seconds=command.wait_seconds)

@@ -465,17 +465,48 @@ class Case(Aggregate):
     def _accommodation_requested(self, number: int, need: str, occurred_at: datetime,
                                  actor_id: str, actor_role: str) -> None:
         self.accommodations.append({"number": number, "need": need, "requested_at": occurred_at,
-                                    "provided_at": None, "how": None})
+                                    "provided_at": None, "how": None, "not_made_at": None,
+                                    "reason": None, "alternative": None})
+
+    def _open_accommodation(self, number: int) -> dict[str, Any]:
+        if not 1 <= number <= len(self.accommodations):
+            raise InvalidValue(f"no accommodation number {number} was requested", "number")
+        accommodation = self.accommodations[number - 1]
+        if accommodation["provided_at"] is not None:
+            raise RuleViolated(f"accommodation {number} was already provided", "number")
+        return accommodation
 
     def provide_accommodation(self, *, number: int, how: str, actor: Actor,
                               occurred_at: datetime, now: datetime) -> None:
+        """The accommodation (or the alternative offered) is provided: the request closes."""
         self.check_when(occurred_at, now)
-        if not 1 <= number <= len(self.accommodations):
-            raise InvalidValue(f"no accommodation number {number} was requested", "number")
-        if self.accommodations[number - 1]["provided_at"] is not None:
-            raise RuleViolated(f"accommodation {number} was already provided", "number")
+        self._open_accommodation(number)
         self._accommodation_provided(number=number, how=_required(how, "how"),
                                      occurred_at=occurred_at, **_who(actor))
+
+    def report_accommodation_not_made(self, *, number: int, reason: str, alternative: str,
+                                      actor: Actor, occurred_at: datetime,
+                                      now: datetime) -> None:
+        """Section 4.2: the accommodation cannot be made at that time; the customer is told
+        (`reason`) and offered an alternative solution to follow up with. The request stays
+        open until something is provided."""
+        self.check_when(occurred_at, now)
+        accommodation = self._open_accommodation(number)
+        if accommodation["not_made_at"] is not None:
+            raise RuleViolated(f"accommodation {number} was already reported as not made; "
+                               "provide it or the alternative offered", "number")
+        self._accommodation_not_made(number=number, reason=_required(reason, "reason"),
+                                     alternative=_required(alternative, "alternative"),
+                                     occurred_at=occurred_at, **_who(actor))
+
+    @event("AccommodationNotMade")
+    def _accommodation_not_made(self, number: int, reason: str, alternative: str,
+                                occurred_at: datetime, actor_id: str,
+                                actor_role: str) -> None:
+        """The customer was informed that the accommodation could not be made then, with
+        why, and offered `alternative`."""
+        self.accommodations[number - 1].update(not_made_at=occurred_at, reason=reason,
+                                               alternative=alternative)
 
     @event("AccommodationProvided")
     def _accommodation_provided(self, number: int, how: str, occurred_at: datetime,
@@ -516,7 +547,7 @@ class Case(Aggregate):
             for name, t in self.targets.items()}
 
     def open_targets(self) -> list[Target]:
-        return [t for t in self.targets.values() if t.met_at is None]
+        return [t for t in self.targets.values() if t.is_open]
 
     def calendar_of(self, calendars: BusinessCalendar | DeskCalendars) -> BusinessCalendar:
         """The calendar this case's targets run on: its desk's."""
@@ -576,8 +607,9 @@ class Case(Aggregate):
     def measure_wait(self, standard: ServiceStandard, version: int, *, wait_seconds: int,
                      actor: Actor, occurred_at: datetime) -> None:
         """Judge a telephone or in-person wait against its standard (once per case)."""
-        if standard.target.value in self.targets:
-            return
+        planned = self.targets.get(standard.target.value)
+        if planned is not None and not planned.not_measured:
+            return  # judged once: the first wait recorded
         target = measured_wait(standard, version, occurred_at, wait_seconds, desk=self.desk)
         self._wait_measured(target=target.as_data(), wait_seconds=wait_seconds,
                             occurred_at=occurred_at, **_who(actor))

@@ -31,6 +31,9 @@ class TargetState(StrEnum):
     MET = "met"
     BREACHED = "breached"
     MET_LATE = "met_late"
+    # A wait-time promise on a contact whose wait nobody recorded: neither kept nor broken,
+    # and counted as such rather than left out.
+    NOT_MEASURED = "not_measured"
 
     @property
     def outcome(self) -> str:
@@ -71,16 +74,20 @@ class Target:
     # From just after this instant less than `at_risk_share` of its time is left (`at_risk_from`
     # below). None only in targets recorded before it was kept: `from_data` fills it in.
     at_risk_from: datetime | None = None
+    # A wait-time promise whose wait was not recorded (yet): judged `not_measured`, never
+    # watched by the scheduler; a wait recorded later replaces it.
+    not_measured: bool = False
 
     @property
     def is_open(self) -> bool:
         """Still to be met: the scheduler watches it unless it is paused."""
-        return self.met_at is None
+        return self.met_at is None and not self.not_measured
 
     @property
     def watched_due_at(self) -> datetime | None:
         """The due time the scheduler should fire at, or None if there is nothing to fire."""
-        if self.met_at is not None or self.breached_at is not None or self.paused_at:
+        if (self.met_at is not None or self.breached_at is not None or self.paused_at
+                or self.not_measured):
             return None
         return self.due_at
 
@@ -153,14 +160,17 @@ def plan(standards: Iterable[ServiceStandard], version: int, *, channel: str, de
          calendar: BusinessCalendar, desk: str | None = None) -> dict[str, Target]:
     """One target per kind that applies, on `calendar`, the hours of `desk`. Where several
     standards promise the same thing, the soonest due wins: the corporate standards are a floor
-    departments may only improve on."""
+    departments may only improve on. A wait-time promise is planned not measured: the wait,
+    once recorded, decides it (`measured_wait`)."""
     planned: dict[str, Target] = {}
     for standard in standards:
-        if standard.target.is_wait or not standard.applies_to(
-                channel=channel, department=department, service_code=service_code,
-                is_complaint=is_complaint):
+        if not standard.applies_to(channel=channel, department=department,
+                                   service_code=service_code, is_complaint=is_complaint):
             continue
-        candidate = target_for(standard, version, start, calendar, desk=desk)
+        if standard.target.is_wait:
+            candidate = unmeasured_wait(standard, version, start, desk=desk)
+        else:
+            candidate = target_for(standard, version, start, calendar, desk=desk)
         current = planned.get(candidate.name)
         if current is None or (candidate.due_at, candidate.standard_code) < (
                 current.due_at, current.standard_code):
@@ -200,6 +210,19 @@ def measured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
         at_risk_from=start + timedelta(seconds=standard.seconds * (1 - standard.at_risk_share)))
 
 
+def unmeasured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
+                    desk: str | None = None) -> Target:
+    """A wait-time promise on a contact whose wait is not recorded: never at risk, never due
+    for the scheduler."""
+    start = arrived_at.astimezone(UTC)
+    return Target(
+        name=standard.target.value, standard_code=standard.code, standard_version=version,
+        title=standard.title, started_at=start, due_at=start + timedelta(seconds=standard.seconds),
+        seconds=standard.seconds, basis=TimeBasis.CALENDAR.value, pausable=False,
+        at_risk_share=standard.at_risk_share, desk=desk, not_measured=True,
+        at_risk_from=start + timedelta(seconds=standard.seconds * (1 - standard.at_risk_share)))
+
+
 def timed_on(target: Target, calendar: BusinessCalendar) -> Target:
     """`target` re-planned on `calendar`: its due time and at-risk instant computed afresh."""
     return _timed(target, calendar)
@@ -232,6 +255,8 @@ class TargetTimes(Protocol):
     def met_at(self) -> datetime | None: ...
     @property
     def breached_at(self) -> datetime | None: ...
+    @property
+    def not_measured(self) -> bool: ...
 
 
 def clock_stop(target: TargetTimes, now: datetime) -> datetime:
@@ -248,7 +273,9 @@ def state_at(target: TargetTimes, now: datetime) -> TargetState:
 
     Overdue is judged on the wall clock: after Friday 16:30 no business time passes, yet a
     target due then is overdue at 16:31. At risk is judged the same way, after `at_risk_from`
-    (None: not tracked, so never at risk)."""
+    (None: not tracked, so never at risk). A wait nobody recorded is not measured, whenever."""
+    if target.not_measured:
+        return TargetState.NOT_MEASURED
     until = clock_stop(target, now)
     overdue = until > target.due_at
     if target.met_at is not None:
@@ -280,7 +307,9 @@ def status(target: Target, now: datetime, calendar: BusinessCalendar) -> TargetS
     """The target as staff see it at `now` (its state by `state_at`); remaining time, on its
     desk's `calendar`, is negative once overdue."""
     until = clock_stop(target, now)
-    if until > target.due_at:
+    if target.not_measured:
+        remaining = 0  # no clock runs on a wait nobody recorded
+    elif until > target.due_at:
         remaining = -_measure(target.basis, calendar, target.due_at, until)
     else:
         remaining = _measure(target.basis, calendar, until, target.due_at)
