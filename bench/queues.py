@@ -1,10 +1,10 @@
 """Benchmark: queues, the SLA board and the case list (plain and at risk), 100,000 open cases.
 
 1. Records `--cases` open cases in bulk (not over HTTP): `Case.receive` and `plan_targets`, as
-   `ServiceDesk.receive` does, numbered 1, 2, 3 ... in the year (the database is new), received
-   over the last four weeks across the departments and channels in the demo's proportions, a
-   third of them assigned; saved a thousand per call.
-2. Builds every read model with `projections.rebuild.rebuild` (what `civicdesk rebuild` runs),
+   the desk does for a `ReceiveCase`, numbered 1, 2, 3 ... in the year (the database is new),
+   received over the last four weeks across the departments and channels in the demo's
+   proportions, a third of them assigned; saved a thousand per call.
+2. Builds every read model with `engine.rebuild.rebuild` (what `civicdesk rebuild` runs),
    so the server starts caught up instead of replaying the log one event at a time.
 3. The read models' own queries, in this process, for each department in turn (first page,
    the default size), after a warm-up: the department's queue, its SLA board, its case list
@@ -52,14 +52,14 @@ from application.desk import TOWN_TIME, ServiceDesk
 from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.references import format_reference
+from engine.rebuild import rebuild
+from engine.runner import ProjectionSet
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.demo import CHANNELS, DEPARTMENT_WEIGHT, TEAMS
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from projections.queues import QUEUES
-from projections.rebuild import rebuild
 from projections.registry import all_specs
-from projections.runner import ProjectionSet
 
 P99_CEILING_MS = {"queue": 10.0, "SLA board": 10.0, "cases by next due": 10.0,
                   "at-risk cases": 50.0}

@@ -32,9 +32,9 @@ from domain.errors import InvalidValue
 from domain.standards import TargetKind
 from domain.targets import TargetState
 from domain.values import Channel, Classification, EscalationLevel, Status, parse_enum
+from engine import PostgresView, ProjectionSpec, SQLiteView
 from projections.case_rows import changed_row, received_row
 from projections.keyset import decode_cursor, encode_cursor
-from projections.runner import PostgresView, ProjectionSpec, SQLiteView
 from projections.target_rows import (
     NEVER,
     TARGET_TIMES,

@@ -14,9 +14,9 @@ from typing import Any
 
 from domain.case_status import status_after
 from domain.cases import Case
+from engine import Sql
 from projections.case_status import status_values
 from projections.target_rows import NEVER
-from projections.views import Sql
 
 SHARED_COLUMNS = ("id", "reference", "status", "department", "assignee", "channel",
                   "received_at", "transfers", "version", "due_key", "next_target")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.case_status import change_of, is_active
-from projections.views import Sql
+from engine import Sql
 
 
 def _literal(value: Any) -> str:

@@ -28,9 +28,9 @@ from domain.cases import WAIT_TARGETS, Case
 from domain.closures import DeskCalendars
 from domain.targets import Target, status
 from domain.values import Channel, Classification, Status, parse_enum
+from engine import PostgresView, ProjectionSpec, SQLiteView
 from projections.case_rows import changed_row, received_row
 from projections.keyset import decode_cursor, encode_cursor
-from projections.runner import PostgresView, ProjectionSpec, SQLiteView
 from projections.sla_board import CASES, SlaBoardView, check_limit
 from projections.target_rows import NEVER, TARGET_TIMES, TargetChange, target_change_of
 

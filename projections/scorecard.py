@@ -52,9 +52,8 @@ from domain.closures import CalendarBook
 from domain.standards import TargetKind
 from domain.targets import MET_BY, Target
 from domain.values import Classification, Direction, EscalationLevel, Status
+from engine import PostgresView, ProjectionSpec, Sql, SQLiteView, View
 from projections.case_status import status_values
-from projections.runner import PostgresView, ProjectionSpec, SQLiteView, View
-from projections.views import Sql
 
 NAME = SCORECARD_NAME
 # Event classes are made by @event at import time; a type checker cannot see them.

@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 
+from application.commands import ReceiveCase
 from application.desk import ServiceDesk
 from application.queries import CaseSummary
 from domain.actors import Actor, Role
 from domain.errors import InvalidValue
+from engine.runner import ProjectionSet
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
-from projections.runner import ProjectionSet
 from tests import toronto_time
 from tests.commanding import change_case
 from tests.conftest import running_projections
@@ -42,7 +43,7 @@ def receive(desk: ServiceDesk, received_at: datetime, /, **overrides: Any) -> An
         service_code=None, department="public-works", subject="Pothole",
         description="Deep hole", contact={}, accessibility_needs=None)
     fields.update(overrides)
-    return desk.receive(CSR, **fields).case
+    return desk.handle(CSR, ReceiveCase(**fields)).case
 
 
 def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> None:

@@ -25,11 +25,11 @@ from application.service_levels import revise_standards
 from domain.actors import Actor, Role
 from domain.standards import ServiceStandard, TargetKind
 from domain.targets import TargetState
+from engine.runner import ProjectionSet
 from infrastructure.accountability_source import produce_report
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from projections.queues import QUEUES
-from projections.runner import ProjectionSet
 from projections.scorecard import SCORECARD
 from tests import receiving, toronto_time
 from tests.commanding import change_case

@@ -20,9 +20,9 @@ from eventsourcing.persistence import Tracking
 
 from application.desk import ServiceDesk
 from domain.targets import Target, TargetState, state_at
+from engine.runner import ProjectionSet
 from infrastructure.settings import Settings
 from projections.queues import QUEUES
-from projections.runner import ProjectionSet
 from projections.target_rows import NEVER, TargetChange
 
 START = datetime(2026, 3, 2, 14, tzinfo=UTC)
