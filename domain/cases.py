@@ -24,6 +24,7 @@ from domain.targets import (
     plan,
     replan,
     resume,
+    wait_as_measured,
 )
 from domain.values import (
     Channel,
@@ -579,7 +580,23 @@ class Case(Aggregate):
         self._wait_measured(target=target.as_data(), wait_seconds=wait_seconds,
                             occurred_at=occurred_at, **_who(actor))
 
-    @event("WaitMeasured")
+    class WaitMeasured(Aggregate.Event):
+        """A telephone or in-person wait judged against its standard. Version 2: a wait longer
+        than the standard is met late, when the wait ended; version 1 recorded it breached and
+        never met, and is read as version 2 says (`domain.targets.wait_as_measured`)."""
+
+        target: dict[str, Any]
+        wait_seconds: int
+        occurred_at: datetime
+        actor_id: str
+        actor_role: str
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            wait_as_measured(state["target"], state["wait_seconds"])
+
+    @event(WaitMeasured)
     def _wait_measured(self, target: dict[str, Any], wait_seconds: int, occurred_at: datetime,
                        actor_id: str, actor_role: str) -> None:
         measured = Target.from_data(target)

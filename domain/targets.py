@@ -143,16 +143,27 @@ def replan(current: dict[str, Target], fresh: dict[str, Target],
 
 def measured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
                   wait_seconds: int, desk: str | None = None) -> Target:
-    """A wait-time promise is decided the moment the wait is recorded: met, or breached."""
+    """A wait-time promise is decided the moment the wait is recorded. A wait is real elapsed
+    time from arrival, open or not, and the customer was answered (or served) when it ended:
+    the target is met then, on time within the standard, late beyond it. No deadline was
+    recorded missed (no scheduler watched it), so it is never breached-and-never-met."""
     start = arrived_at.astimezone(UTC)
-    due = start + timedelta(seconds=standard.seconds)
-    kept = wait_seconds <= standard.seconds
     return Target(
         name=standard.target.value, standard_code=standard.code, standard_version=version,
-        title=standard.title, started_at=start, due_at=due, seconds=standard.seconds,
-        basis=TimeBasis.CALENDAR.value, pausable=False, at_risk_share=standard.at_risk_share,
-        met_at=start + timedelta(seconds=wait_seconds) if kept else None,
-        breached_at=None if kept else due, desk=desk)
+        title=standard.title, started_at=start, due_at=start + timedelta(seconds=standard.seconds),
+        seconds=standard.seconds, basis=TimeBasis.CALENDAR.value, pausable=False,
+        at_risk_share=standard.at_risk_share, met_at=start + timedelta(seconds=wait_seconds),
+        desk=desk)
+
+
+def wait_as_measured(target: dict[str, Any], wait_seconds: int) -> None:
+    """A wait target recorded before waits were met late (WaitMeasured version 1), in place:
+    one longer than its standard was recorded breached and never met; it was met when the wait
+    ended, late."""
+    if target.get("met_at") is None:
+        target["met_at"] = target["started_at"] + timedelta(seconds=wait_seconds)
+        target["breached_at"] = None
+        target["basis"] = TimeBasis.CALENDAR.value
 
 
 def due_on(target: Target, calendar: BusinessCalendar) -> datetime:
@@ -197,8 +208,6 @@ def status(target: Target, now: datetime, calendar: BusinessCalendar) -> TargetS
     """The target as staff see it at `now`; remaining time is negative once overdue."""
     # A target met while paused is judged where its clock stopped.
     until = target.paused_at or target.met_at or now
-    if target.breached_at is not None and until < target.due_at:
-        until = target.due_at  # a wait judged breached the moment it was recorded
     # Overdue is judged on the wall clock: after Friday 16:30 no business time passes, yet a
     # target due then is overdue at 16:31.
     overdue = until > target.due_at
