@@ -3,7 +3,9 @@
 Every command names its case, optionally the version the client saw (`expected_version`: then
 a case that moved on is a conflict; without it the desk runs the command on whatever version
 is current) and when it really happened (`occurred_at`, default: when recorded). `action` is
-the access policy's name for it.
+the access policy's name for it. A command recording a fact that meets targets (an outbound
+contact, an acknowledgement, an interim response, a resolution) says why it is entered late
+(`late_entry_reason`) when it happened before a deadline already recorded missed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class LogInteraction(CaseCommand):
     summary: str
     effort_minutes: int = 0
     wait_seconds: int | None = None
+    late_entry_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,12 +54,14 @@ class TransferCase(CaseCommand):
 class AcknowledgeCase(CaseCommand):
     action: ClassVar[str] = "acknowledge"
     message: str = ""
+    late_entry_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
 class SendInterimResponse(CaseCommand):
     action: ClassVar[str] = "interim_response"
     explanation: str
+    late_entry_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +81,7 @@ class ResolveCase(CaseCommand):
     action: ClassVar[str] = "resolve"
     resolution: str
     at_first_contact: bool = False
+    late_entry_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

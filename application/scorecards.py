@@ -278,11 +278,9 @@ def outcome(target: TargetFacts, now: datetime) -> str:
     """met, met_late, breached or open: the state `domain.targets.status` gives, less the
     at-risk distinction (open either way), which needs no calendar."""
     until = target.paused_at or target.met_at or now
-    if target.breached_at is not None and until < target.due_at:
-        until = target.due_at
     overdue = until > target.due_at
     if target.met_at is not None:
-        return "met_late" if target.breached_at is not None or overdue else "met"
+        return "met_late" if overdue else "met"  # by when it was met, as `status`
     return "breached" if target.breached_at is not None or overdue else "open"
 
 

@@ -189,6 +189,13 @@ def resume(target: Target, at: datetime, calendar: BusinessCalendar) -> Target:
                                  target.seconds + paused))
 
 
+def overturns_recorded_miss(target: Target, fact: str, at: datetime) -> bool:
+    """Whether the fact `fact` (a name in MET_BY), happening at `at`, meets `target` on time
+    although the scheduler already recorded its deadline missed: a fact entered late."""
+    return (target.name in {kind.value for kind in MET_BY[fact]} and target.met_at is None
+            and target.breached_at is not None and at <= target.due_at)
+
+
 @dataclass(frozen=True)
 class TargetStatus:
     name: str
@@ -216,8 +223,10 @@ def status(target: Target, now: datetime, calendar: BusinessCalendar) -> TargetS
     else:
         remaining = _measure(target.basis, calendar, until, target.due_at)
     if target.met_at is not None:
-        late = target.breached_at is not None or overdue
-        state = TargetState.MET_LATE if late else TargetState.MET
+        # Judged by when the meeting fact happened: a fact entered after the scheduler recorded
+        # the deadline missed, that happened before it, met the target on time (the recorded
+        # miss stays in the log, and the late entry with it: `overturns_recorded_miss`).
+        state = TargetState.MET_LATE if overdue else TargetState.MET
     elif target.breached_at is not None or overdue:
         state = TargetState.BREACHED
     elif remaining < target.at_risk_share * target.seconds:

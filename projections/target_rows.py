@@ -253,7 +253,8 @@ class TargetRows(View):
         the calendar, so their conditions only narrow the rows `status` must judge."""
         t, mark, at = f"{alias}.", self.placeholder, self.time_in(now)
         # As `status`: a target is judged where its clock stopped (paused, or met), or now.
-        on_time = f"{t}breached_at IS NULL AND COALESCE({t}paused_at, {t}met_at) <= {t}due_at"
+        # Met on time by when it was met, even after a recorded miss (a fact entered late).
+        on_time = f"COALESCE({t}paused_at, {t}met_at) <= {t}due_at"
         overdue = (f"({t}breached_at IS NOT NULL OR "
                    f"COALESCE({t}paused_at, {mark}) > {t}due_at)")
         match state:
