@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,8 @@ from domain.actors import Actor, Role
 from domain.calendar import BusinessCalendar
 from domain.cases import Case
 from domain.values import Channel, Purpose
-from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.accountability_source import produce_report
+from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.demo import RECEIVED_TOPIC, has_cases, load_demo
 from infrastructure.settings import Settings
 from tests.receiving import receive
@@ -221,7 +222,7 @@ class TestTime:
             entered = events[1].occurred_at
             assert events[0].timestamp == entered >= events[0].occurred_at
             # then each event is recorded when it happened, never before the one before it
-            for before, event in zip(events, events[1:], strict=False):
+            for before, event in pairwise(events):
                 assert event.timestamp == max(before.timestamp, event.occurred_at), (
                     recorded.case.reference, type(event).__name__)
             # all within the simulated year
