@@ -64,7 +64,8 @@ def parse_moment(value: str, field: str) -> datetime:
 
 def case_history(desk: ServiceDesk, actor: Actor, case_id: UUID, *, version: int | None,
                  as_of: str | None) -> CaseHistory:
-    """Events recorded up to the version or moment asked for, and the case as it then stood.
+    """Events recorded up to the version or moment asked for, and the case as it then stood:
+    its targets judged at the moment asked for, or when the version asked for was recorded.
 
     Raises NotFound (unknown or invisible case) and InvalidValue (a bad as_of, or a version
     the case has not reached: answering its latest state would pass it off as that version).
@@ -91,6 +92,10 @@ def case_history(desk: ServiceDesk, actor: Actor, case_id: UUID, *, version: int
         case = event.mutate(case)
         targets = desk.target_statuses(case, at=event.timestamp)
         steps.append(history_event(event, targets))
+    if case is not None and moment is not None:
+        # As of an instant, each target is judged at that instant (on the calendar as then
+        # known), not as of the last event before it: a deadline may have passed in between.
+        targets = desk.target_statuses(case, at=moment)
     # Visibility was checked on the case as it is now; the past state is shown as it was.
     state = case_view(case, targets) if case is not None else None
     return CaseHistory(case_id=str(case_id), as_of=moment.astimezone(UTC) if moment else None,

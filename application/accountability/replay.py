@@ -24,6 +24,8 @@ class Followed:
 
     case: Case
     waits: dict[str, int] = field(default_factory=dict)  # target name: measured seconds
+    # (when recorded, the entry as `Case.late_entries` keeps it), oldest first
+    late_entries: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class ReportBuilder:
         if kind == "Case.WaitMeasured":
             followed.waits[event.target["name"]] = event.wait_seconds
         event.mutate(followed.case)
+        if kind == "Case.LateEntryRecorded":
+            followed.late_entries.append((event.timestamp, followed.case.late_entries[-1]))
 
     def replayed(self) -> Replayed:
         catalogue = self.catalogue.values()
