@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from api.operator_mistake import OperatorMistake
 from infrastructure.settings import Settings, SettingsError
@@ -66,12 +66,14 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     desk = build_desk(settings)
     seed_catalogue(desk)
+    demo_loaded = False
     if args.demo_if_empty:
         from infrastructure.demo import has_cases, load_demo
 
         if not has_cases(desk):
             print("civicdesk: empty database; loading the demo data", file=sys.stderr)
             load_demo(desk, progress=True)
+            demo_loaded = True
     host, port = settings.host, settings.port
     if workers > 1:
         # Each worker process builds its own app from the environment (the catalogue is
@@ -88,12 +90,29 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings, desk=desk)
     configure_logging(settings.log_level)  # after the app, which sets up logging its own way
     warn_if_owner_level(settings, desk)
+    tell_catch_up(settings, app.state.read_positions, before_serving=demo_loaded)
     try:
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(),
                     log_config=None)
     finally:
         desk.close()
     return 0
+
+
+def tell_catch_up(settings: Settings, projections: Any, *, before_serving: bool) -> None:
+    """Show on the console how far the read models have to catch up with the log (engine.progress).
+    `before_serving` (the demo was just loaded): run them and wait until they have, so the
+    first request already finds complete queues; otherwise the server serves meanwhile (its
+    /ready answers 503 until they have) and the progress is shown from a thread."""
+    from engine.progress import show_catch_up, show_catch_up_in_background
+
+    if not settings.run_projections:
+        return  # another process runs them, and tells
+    if before_serving:
+        projections.start()  # the app's startup starts them again: a no-op then
+        show_catch_up(projections)
+    else:
+        show_catch_up_in_background(projections)
 
 
 def warn_if_owner_level(settings: Settings, desk: ServiceDesk) -> None:
@@ -268,7 +287,6 @@ def verify_export(desk: ServiceDesk, path: str) -> int:
 def export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the event log, or one case's events, as JSON lines (infrastructure.audit_export)."""
     from pathlib import Path
-    from typing import Any
     from uuid import UUID
 
     from tqdm import tqdm  # type: ignore[import-untyped]
