@@ -67,6 +67,7 @@ def tables(report: AccountabilityReport) -> list[Table]:
         ("effort_hours", e.hours), ("effort_cost_dollars", e.cost),
         ("chain_head_position", report.chain.head_position),
         ("chain_head_hash", report.chain.head_hash),
+        ("checkpoint", report.checkpoint),
     ]
     return [
         Table("summary", "Summary", ("figure", "value"), summary),

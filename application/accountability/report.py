@@ -53,6 +53,10 @@ class AccountabilityReport:
     satisfaction: Satisfaction
     effort: Effort
     chain: Chain
+    # The signed checkpoint (a C2SP signed note) of the first tree that holds an event
+    # committed after as_of: the report is then final and anchored (infrastructure
+    # .commit_time); None while no such checkpoint is signed yet (the report is provisional).
+    checkpoint: str | None = None
 
 
 def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],

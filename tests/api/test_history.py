@@ -109,12 +109,12 @@ def test_history_at_a_version_the_case_has_not_reached_is_refused(api: Any) -> N
 
 
 def test_history_as_of_a_moment_shows_what_was_on_record_then(api: Any) -> None:
-    # given a lived case; recorded_at is when the desk stored each event
+    # given a lived case; committed_at is when each event was committed to the log
     case_id = lived_case(api)
     events = api.history(case_id)["events"]
     for event in events:
-        as_of = event["recorded_at"]
-        on_record = [e for e in events if moment(e["recorded_at"]) <= moment(as_of)]
+        as_of = event["committed_at"]
+        on_record = [e for e in events if moment(e["committed_at"]) <= moment(as_of)]
         # when an auditor asks for the case as of that moment, in UTC or Toronto's offset
         toronto = moment(as_of).astimezone(timezone(timedelta(hours=-5))).isoformat()
         for asked in (as_of, toronto):
@@ -124,7 +124,7 @@ def test_history_as_of_a_moment_shows_what_was_on_record_then(api: Any) -> None:
             assert then["state"]["version"] == on_record[-1]["version"]
             assert then["as_of"] == as_of
     # and before the first event there was nothing on record
-    before = moment(events[0]["recorded_at"]) - timedelta(microseconds=1)
+    before = moment(events[0]["committed_at"]) - timedelta(microseconds=1)
     nothing = api.history(case_id, as_of=before.isoformat())
     assert (nothing["events"], nothing["state"]) == ([], None)
 
@@ -135,10 +135,10 @@ def test_history_before_and_after_a_transfer_shows_the_department_of_the_time(
     case_id = lived_case(api)
     events = api.history(case_id)["events"]
     transfer = next(e for e in events if e["type"] == "Case.Transferred")
-    # when an auditor reads it as of just before the transfer was recorded
-    just_before = moment(transfer["recorded_at"]) - timedelta(microseconds=1)
+    # when an auditor reads it as of just before the transfer was committed
+    just_before = moment(transfer["committed_at"]) - timedelta(microseconds=1)
     before = api.history(case_id, as_of=just_before.isoformat())["state"]
-    after = api.history(case_id, as_of=transfer["recorded_at"])["state"]
+    after = api.history(case_id, as_of=transfer["committed_at"])["state"]
     # then Public Works owned it then, and Community Services from then on
     assert (before["department"], before["assignee"]) == ("public-works", "staff-7")
     assert (after["department"], after["assignee"]) == ("community", None)
