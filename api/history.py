@@ -14,7 +14,7 @@ from domain.actors import Actor
 from domain.errors import InvalidValue
 from domain.targets import TargetStatus
 from infrastructure.audit_export import event_data, event_type
-from infrastructure.commit_time import commit_times
+from infrastructure.commit_time import NEVER, commit_times
 
 __all__ = ["CaseHistory", "HistoryEvent", "case_history", "event_data", "event_type"]
 
@@ -99,7 +99,8 @@ def case_history(desk: ServiceDesk, actor: Actor, case_id: UUID, *, version: int
     for event in events:
         case = event.mutate(case)
         targets = desk.target_statuses(case, at=event.timestamp)
-        steps.append(history_event(event, targets, committed.get(event.originator_version)))
+        at = committed.get(event.originator_version)
+        steps.append(history_event(event, targets, None if at == NEVER else at))
     # Visibility was checked on the case as it is now; the past state is shown as it was.
     state = case_view(case, targets) if case is not None else None
     return CaseHistory(case_id=str(case_id), as_of=moment.astimezone(UTC) if moment else None,

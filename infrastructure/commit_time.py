@@ -66,9 +66,15 @@ def cut_at(desk: Application[Any], moment: datetime) -> Cut:
     return Cut(int(head or 0), False, by_recorded_time=True)
 
 
+# The commit time given to an event that has none though it follows timed events (written
+# by other means than civicdesk): after every moment, so no "as of" ever shows it.
+NEVER = datetime.max.replace(tzinfo=UTC)
+
+
 def commit_times(desk: Application[Any], originator_id: Any) -> dict[int, datetime]:
-    """The commit time of each version of an aggregate (versions from before commit times
-    are absent)."""
+    """The commit time of each version of an aggregate. Versions from before commit times
+    are absent (cut by their recorded time); one without a commit time after the first timed
+    event was not appended by civicdesk, and is NEVER."""
     recorder: Any = desk.recorder
     from infrastructure.merkle_store import TreeTables
 
@@ -82,13 +88,21 @@ def commit_times(desk: Application[Any], originator_id: Any) -> dict[int, dateti
         table, position = recorder.events_table_name, "rowid"
         key = originator_id.hex if hasattr(originator_id, "hex") else str(originator_id)
     with tree.datastore.transaction(commit=False) as cursor:
-        cursor.execute(tree.sql(f"SELECT e.originator_version AS version, c.committed_at "
-                                f"FROM {table} AS e JOIN {tree.chain} AS c "
-                                f"ON c.notification_id = e.{position} "
-                                "WHERE e.originator_id = %s AND c.committed_at IS NOT NULL"),
-                       (key,))
-        return {int(row["version"]): moment_of(int(row["committed_at"]))
-                for row in cursor.fetchall()}
+        cursor.execute(tree.sql(f"SELECT e.originator_version AS version, e.{position} AS "
+                                f"position, c.committed_at FROM {table} AS e LEFT JOIN "
+                                f"{tree.chain} AS c ON c.notification_id = e.{position} "
+                                "WHERE e.originator_id = %s"), (key,))
+        rows = cursor.fetchall()
+        cursor.execute(f"SELECT MIN(notification_id) AS first FROM {tree.chain} "
+                       "WHERE committed_at IS NOT NULL")
+        first_timed = cursor.fetchone()["first"]
+    times = {}
+    for row in rows:
+        if row["committed_at"] is not None:
+            times[int(row["version"])] = moment_of(int(row["committed_at"]))
+        elif first_timed is not None and int(row["position"]) > int(first_timed):
+            times[int(row["version"])] = NEVER
+    return times
 
 
 def last_commit_time(desk: Application[Any]) -> datetime | None:
