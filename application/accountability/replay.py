@@ -14,6 +14,7 @@ from application.accountability.request import ReportRequest
 from domain.cases import Case
 from domain.catalogue import Department, Desk
 from domain.closures import CalendarBook, DeskCalendars
+from domain.goals import MetricGoals
 from domain.standards import ServiceStandards
 
 
@@ -36,6 +37,7 @@ class Replayed:
     standards: ServiceStandards | None
     calendars: DeskCalendars  # as known at as_of
     followed: list[Followed]  # the period's cases of the department asked for, by reference
+    goals: MetricGoals | None = None  # the goals per metric as set at as_of
 
 
 class ReportBuilder:
@@ -65,7 +67,7 @@ class ReportBuilder:
         elif isinstance(event, Case.Event):
             self._follow(kind, event)
         elif isinstance(event, Department.Event | ServiceStandards.Event | CalendarBook.Event
-                        | Desk.Event):
+                        | Desk.Event | MetricGoals.Event):
             aggregate = event.mutate(self.catalogue.get(event.originator_id))
             assert isinstance(aggregate, Aggregate)
             self.catalogue[event.originator_id] = aggregate
@@ -82,6 +84,7 @@ class ReportBuilder:
         catalogue = self.catalogue.values()
         standards = [s for s in catalogue if isinstance(s, ServiceStandards)]
         books = [b for b in catalogue if isinstance(b, CalendarBook)]
+        goals = [g for g in catalogue if isinstance(g, MetricGoals)]
         wanted = self.request.department
         return Replayed(
             request=self.request, as_of=self.as_of, head=self.head,
@@ -93,4 +96,5 @@ class ReportBuilder:
                 books[0].closures if books else ()).as_known_at(self.as_of),
             followed=sorted((f for f in self.cases.values()
                              if wanted is None or f.case.department == wanted),
-                            key=lambda f: f.case.reference))
+                            key=lambda f: f.case.reference),
+            goals=goals[0] if goals else None)

@@ -94,6 +94,7 @@ def test_an_unsigned_event_is_logged_at_error_and_shown_by_ready_and_metrics(
     from litestar.testing import TestClient
 
     from api.app import create_app
+    from api.dependencies import served
     from infrastructure.checkpointer import Checkpointer
     from infrastructure.checkpoints import stored_checkpoints
     from tests.api.test_metrics import scrape, value
@@ -112,8 +113,8 @@ def test_an_unsigned_event_is_logged_at_error_and_shown_by_ready_and_metrics(
     assert stored_checkpoints(signing) == []
     assert f"did not sign is in the log at position {position}" in caplog.text
     app = create_app(dataclasses.replace(settings, run_projections=False), desk=signing)
-    app.state.checkpointer = checkpointer
     with TestClient(app) as client:
+        served(app).services.checkpointer = checkpointer  # once started: only the test runs it
         assert value(scrape(client), "civicdesk_ledger_unsigned_position") == position
         ready = client.get("/ready").json()
         assert f"did not sign is at position {position}" in ready["ledger"]
