@@ -238,15 +238,16 @@ def cli_actor_id() -> str:
 
 @command("verify")
 def verify(args: argparse.Namespace, settings: Settings) -> int:
-    from api.ledger_cli import verify_checkpoints, verify_signatures
+    from api.ledger_cli import verify_checkpoints, verify_report, verify_signatures
     from infrastructure.database_check import open_for_reading
     from infrastructure.ledger import verify_log
 
     desk = open_for_reading(settings)
     verdict = verify_log(desk)
-    # The application's signatures first (silent when they hold): the chain's verdict stays
-    # the last line before the checks against exports and checkpoints.
+    # The application's signatures and the access log first: the chain's verdict stays the
+    # last line before the checks against exports and checkpoints.
     signatures = verify_signatures(desk, settings, args)
+    access = verify_access(desk)
     status = 1
     if verdict.ok and not verdict.guard_ok:
         print(f"WARNING: the chain is intact but the append-only guard is not: "
@@ -261,10 +262,27 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
                   file=sys.stderr)
         print(f"FAILED at notification {verdict.first_bad_position}: {verdict.problem}",
               file=sys.stderr)
-    status = max(status, signatures)
+    status = max(status, signatures, access)
     if args.against:
         status = max(status, verify_export(desk, args.against))
+    if args.report:
+        status = max(status, verify_report(desk, settings, args))
     return max(status, verify_checkpoints(desk, settings, args))
+
+
+def verify_access(desk: ServiceDesk) -> int:
+    """The access log's own chain: 0 if it holds, 1 (and where it breaks) otherwise."""
+    from infrastructure.access_log import verify_access_log
+
+    access, _ = verify_access_log(desk)
+    if not access.ok:
+        print(f"FAILED at access-log entry {access.first_bad_id}: {access.problem}",
+              file=sys.stderr)
+        return 1
+    older = (f" (and {access.unchained} from before it was chained)" if access.unchained
+             else "")
+    print(f"OK: access log: {access.entries} entries{older}; head entry {access.head_id}")
+    return 0
 
 
 def verify_export(desk: ServiceDesk, path: str) -> int:
