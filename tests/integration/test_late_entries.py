@@ -30,13 +30,13 @@ from application.scorecards import department_scorecard
 from domain.actors import Actor, Role
 from domain.errors import InvalidValue
 from domain.targets import TargetState
+from engine.runner import ProjectionSet
 from infrastructure.accountability_source import produce_report
 from infrastructure.deadline_scheduler import DeadlineScheduler
 from infrastructure.scheduler import pending_deadlines
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from projections.pending_deadlines import PENDING_DEADLINES
-from projections.runner import ProjectionSet
 from projections.scorecard import SCORECARD
 from tests import toronto_time
 from tests.commanding import change_case
