@@ -24,7 +24,7 @@ from application.late_entries import late_entries
 from application.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.actors import Actor
 from domain.errors import InvalidValue, NotFound
-from infrastructure.access_log import AccessLog
+from infrastructure.access_log import AccessLog, verify_access_log
 from infrastructure.audit_export import FIELDS, HASH_FIELDS, audit_records, encode_line
 from infrastructure.ledger import verify_log
 from infrastructure.merkle_store import NotInTree
@@ -60,6 +60,9 @@ class ChainReport(msgspec.Struct):
     checkpoints: int  # stored checkpoints checked (0 without a key to check them with)
     checkpoints_ok: bool
     checkpoint_problem: str | None
+    access_log_ok: bool  # the access log's own chain holds
+    access_log_entries: int
+    access_log_problem: str | None  # names the first entry that does not hold
 
 # A case's events, sent whole: every field they hold.
 EVENT_FIELDS = ("events",)
@@ -203,6 +206,7 @@ class AuditController(Controller):
         from infrastructure.event_signatures import check_signatures
 
         verdict = verify_log(desk)
+        access, _ = verify_access_log(desk)
         try:
             keys = trusted_keys(settings, [])
         except NoCheckpointKey:
@@ -213,7 +217,8 @@ class AuditController(Controller):
         checked = check_checkpoints(desk, stored, keys) if stored and keys else []
         failed = next((c for c in checked if not c.ok), None)
         return ChainReport(
-            ok=verdict.ok and verdict.guard_ok and signatures.ok and failed is None,
+            ok=verdict.ok and verdict.guard_ok and signatures.ok and failed is None
+            and access.ok,
             events=verdict.events, head_position=verdict.head_position,
             head_hash=verdict.head_hash, first_bad_position=verdict.first_bad_position,
             problem=verdict.problem, guard_ok=verdict.guard_ok,
@@ -224,7 +229,10 @@ class AuditController(Controller):
             checkpoint_problem=None if failed is None else
             f"{failed.source}" + ("" if failed.first_bad_position is None else
                                   f" at position {failed.first_bad_position}")
-            + f": {failed.problem}")
+            + f": {failed.problem}",
+            access_log_ok=access.ok, access_log_entries=access.entries,
+            access_log_problem=None if access.ok else
+            f"entry {access.first_bad_id}: {access.problem}")
 
     @get("/proofs/inclusion", operation_id="audit_inclusion_proof", sync_to_thread=True,
          summary="Prove that the event at a position is in the log's Merkle tree",

@@ -71,6 +71,7 @@ def tables(report: AccountabilityReport) -> list[Table]:
            ("accommodations_open", a.open)) if (a := report.accommodations) else ()),
         ("chain_head_position", report.chain.head_position),
         ("chain_head_hash", report.chain.head_hash),
+        ("checkpoint", report.checkpoint),
     ]
     return [
         Table("summary", "Summary", ("figure", "value"), summary),

@@ -526,7 +526,7 @@ def render_html(report: AccountabilityReport) -> str:
                  f"<strong>{report.chain.head_position}</strong>, whose hash-chain link is "
                  f'<code class="hash">{escape(report.chain.head_hash)}</code>. Anyone with an '
                  "export of the log can recompute the chain to that position and produce this "
-                 "report again, identical.</p>"),
+                 "report again, identical.</p>" + _anchor(report)),
         _section("method", "How the figures are computed",
                  "<dl>" + "".join(f"<dt>{escape(term)}</dt><dd>{escape(meaning)}</dd>"
                                   for term, meaning in DEFINITIONS) + "</dl>"),
@@ -542,3 +542,16 @@ def render_html(report: AccountabilityReport) -> str:
             'style-src \'unsafe-inline\'; img-src data:">'
             f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
             f"<body>{body}</body></html>\n")
+
+
+def _anchor(report: AccountabilityReport) -> str:
+    if report.checkpoint is None:
+        return ("<p><strong>Provisional.</strong> No checkpoint signed after this report's "
+                "moment holds the log yet, so a commit made at that moment could still be "
+                "missing; produce the report again once one is signed (within a minute while "
+                "the log grows).</p>")
+    return ("<p><strong>Final.</strong> The signed checkpoint below holds an event committed "
+            "after this report's moment, so nothing committed before it can still appear. "
+            "Check this report against the log with <code>civicdesk verify --report</code> "
+            "and the report's JSON form.</p>"
+            f'<pre class="hash">{escape(report.checkpoint)}</pre>')

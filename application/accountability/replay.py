@@ -54,7 +54,8 @@ class ReportBuilder:
         self.cut: set[UUID] = set()
 
     def add(self, position: int, event: Any) -> None:
-        if event.timestamp > self.as_of or event.originator_id in self.cut:
+        if self.request.cut_by_recorded_time and (
+                event.timestamp > self.as_of or event.originator_id in self.cut):
             # Recorded after as_of: not part of the record the report speaks for. An
             # aggregate's history stops there, should a clock ever step back after it.
             self.cut.add(event.originator_id)

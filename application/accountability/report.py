@@ -62,6 +62,10 @@ class AccountabilityReport:
     goals_version: int | None = None  # the goals per metric in force at as_of; None: none set
     goals: list[GoalRow] = field(default_factory=list)
     goal_trend: list[GoalTrendRow] = field(default_factory=list)  # month by month
+    # The signed checkpoint (a C2SP signed note) of the first tree that holds an event
+    # committed after as_of: the report is then final and anchored (infrastructure
+    # .commit_time); None while no such checkpoint is signed yet (the report is provisional).
+    checkpoint: str | None = None
 
 
 def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
