@@ -143,8 +143,7 @@ def test_the_same_ten_cases_give_the_same_figures_with_the_scheduler_on_or_off(
     view = projections.view(CASE_INDEX.name)
 
     def listed(state: str) -> int:
-        rows, _ = view.list_cases(None, now=READ_AT, calendars=desk.calendars(READ_AT),
-                                  limit=50, target_state=state)
+        rows, _ = view.list_cases(None, now=READ_AT, limit=50, target_state=state)
         return len(rows)
 
     assert (listed("met"), listed("met_late"), listed("breached")) == (10, 0, 0)
