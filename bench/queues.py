@@ -57,6 +57,7 @@ from engine.runner import ProjectionSet
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.demo import CHANNELS, DEPARTMENT_WEIGHT, TEAMS
 from infrastructure.settings import Settings
+from infrastructure.signed_note import Signer
 from projections.case_index import CASE_INDEX
 from projections.queues import QUEUES
 from projections.registry import all_specs
@@ -152,7 +153,9 @@ def server(settings: Settings, log: Path, *arguments: str, **extra: str) -> Iter
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("CIVICDESK_")}
     env.update(CIVICDESK_DATA_DIR=str(settings.data_dir), CIVICDESK_RUN_SCHEDULER="false",
-               CIVICDESK_JWT_SECRET=settings.jwt_secret, CIVICDESK_LOG_LEVEL="WARNING")
+               CIVICDESK_JWT_SECRET=settings.jwt_secret, CIVICDESK_LOG_LEVEL="WARNING",
+               # A server with the scheduler on signs checkpoints of the log: a key of its own.
+               CIVICDESK_CHECKPOINT_KEY=str(Signer.generate("civicdesk.bench/log")))
     env.update(extra)
     if settings.database_url:
         env.update(CIVICDESK_DATABASE_URL=settings.database_url,

@@ -21,6 +21,7 @@ from infrastructure.catalogue_seed import load_appendix_iv
 from infrastructure.checkpointer import Checkpointer, elected_checkpointer
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
+from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.pending_deadlines import PENDING_DEADLINES
@@ -45,7 +46,8 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> S
 def seed_catalogue(desk: ServiceDesk) -> int:
     """Load Appendix IV and the section 4.2 standards (adds only what is missing)."""
     departments, services, desks = load_appendix_iv()
-    added = seed_service_levels(desk, SEEDER)
+    added = seed_service_levels(desk, SEEDER, [(s.code, s.purpose) for s in services
+                                               if s.type != "internal"])
     return added + catalogue.seed(
         desk,
         SEEDER,
@@ -61,7 +63,8 @@ def seed_catalogue(desk: ServiceDesk) -> int:
 
 
 # The read models the API queries (the scheduler follows pending deadlines).
-SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD)
+SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD,
+                      ACCOMMODATIONS)
 
 
 @dataclass
