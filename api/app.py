@@ -40,6 +40,7 @@ from infrastructure.bootstrap import Services, compose
 from infrastructure.settings import Settings
 from infrastructure.signing_keys import verification_key
 from projections.case_index import CASE_INDEX
+from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.queues import QUEUES
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
     app.state.complaint_register = services.view(COMPLAINT_REGISTER)
     app.state.scorecards = services.view(SCORECARD)
     app.state.checkpointer = services.checkpointer
+    app.state.case_snapshots = services.view(CASE_SNAPSHOTS)
     return app
 
 

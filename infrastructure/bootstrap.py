@@ -21,6 +21,7 @@ from infrastructure.checkpointer import Checkpointer, elected_checkpointer
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
+from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.queues import QUEUES
@@ -61,7 +62,8 @@ def seed_catalogue(desk: ServiceDesk) -> int:
 
 
 # The read models the API queries (the scheduler follows pending deadlines).
-SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD)
+SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD,
+                      CASE_SNAPSHOTS)
 
 
 @dataclass

@@ -47,9 +47,10 @@ class Verdict:
     guard_problem: str | None = None
 
 
-def verify(rows: Iterator[ChainRow]) -> Verdict:
-    """Walk the log in notification order and recompute every link from the genesis."""
-    previous, count, position = GENESIS, 0, 0
+def verify(rows: Iterator[ChainRow], previous: bytes = GENESIS) -> Verdict:
+    """Walk the log in notification order and recompute every link from `previous` (the
+    genesis, or a link verified before the first of `rows`)."""
+    count, position = 0, 0
     for row in rows:
         problem = row_problem(row, previous)
         if problem is not None:

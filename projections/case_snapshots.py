@@ -1,0 +1,243 @@
+"""Case snapshots: every case's whole state as of its latest event, and when each event of the
+log was recorded. The case view and the accountability report read them instead of replaying.
+
+Tables:
+- `case_snapshots`: a row per case with its state (projections.case_state, exact), its
+  version, the Toronto day it was received (the report's period bucket), its department now,
+  the measured waits the report needs (`Case.WaitMeasured` is not kept by the aggregate), and
+  when its first event and the latest of its events were recorded (`first_recorded`,
+  `last_recorded`: the largest recording time so far, should a clock step back). A report as
+  of T takes a row as it stands only when `last_recorded` <= T; a case recorded into after T
+  is replayed from its own events up to T (application.accountability.read_models).
+- `case_snapshots_recorded`: a row per event of the log (any aggregate): its position, its
+  aggregate and version, when it was recorded, and whether it is a catalogue event the report
+  replays (departments, standards, calendar, desks). A report as of T finds the last position
+  recorded by T there (`head_at`), and the catalogue events up to it.
+
+Writes: a case event reads the case's row (or the copy this view keeps of the cases it wrote
+lately, checked by version, so a batch rolled back and applied again reads the table), applies
+the event with the aggregate's own `mutate`, and writes the row back.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from application.accountability.arithmetic import local_day
+from application.accountability.read_models import CASE_SNAPSHOTS_NAME, CaseSnapshot
+from domain.cases import Case
+from domain.catalogue import Department, Desk
+from domain.closures import CalendarBook
+from domain.standards import ServiceStandards
+from projections import case_state
+from projections.runner import PostgresView, ProjectionSpec, SQLiteView, View
+
+NAME = CASE_SNAPSHOTS_NAME
+RECORDED = f"{NAME}_recorded"
+COLUMNS = ("id", "version", "received_day", "department", "first_recorded", "last_recorded",
+           "last_position", "waits", "state")
+CATALOGUE_EVENTS = (Department.Event, ServiceStandards.Event, CalendarBook.Event, Desk.Event)
+KEPT = 20_000  # cases whose latest row a writing view keeps in memory
+Events: Any = Case  # the event classes are made at import time; see projections.case_index
+
+
+@dataclass
+class _Kept:
+    """A case as this view last wrote it."""
+
+    case: Case
+    received_day: str
+    first_recorded: datetime
+    last_recorded: datetime
+    last_position: int
+    waits: dict[str, int] = field(default_factory=dict)
+
+
+class CaseSnapshotsProjection(Projection["CaseSnapshotsView"]):
+    name = NAME
+    topics = ()  # every event: each one's recording time is kept
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.apply(domain_event, tracking)
+
+
+class CaseSnapshotsView(View):
+    """The snapshots' tables, writes and reads, on either database."""
+
+    name = NAME
+    TIME_COLUMNS = frozenset({"first_recorded", "last_recorded", "recorded_at"})
+    ID_COLUMNS = frozenset({"id", "aggregate"})
+
+    def view_statements(self) -> list[str]:
+        table, recorded, t = self.table(NAME), self.table(RECORDED), self.time_type
+        return [
+            f"CREATE TABLE IF NOT EXISTS {table} (id {self.uuid_type} PRIMARY KEY, "
+            "version BIGINT NOT NULL, received_day TEXT NOT NULL, department TEXT NOT NULL, "
+            f"first_recorded {t} NOT NULL, last_recorded {t} NOT NULL, "
+            "last_position BIGINT NOT NULL, waits TEXT NOT NULL, state TEXT NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_by_day')} ON {table} "
+            "(received_day, id)",
+            f"CREATE TABLE IF NOT EXISTS {recorded} (position BIGINT PRIMARY KEY, "
+            f"aggregate {self.uuid_type} NOT NULL, version BIGINT NOT NULL, "
+            f"recorded_at {t} NOT NULL, catalogue BOOLEAN NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {self.table(RECORDED + '_by_aggregate')} "
+            f"ON {recorded} (aggregate, version)",
+            f"CREATE INDEX IF NOT EXISTS {self.table(RECORDED + '_catalogue')} "
+            f"ON {recorded} (position) WHERE catalogue",
+        ]
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def apply(self, event: Any, tracking: Tracking) -> None:
+        with self.writing(tracking) as cursor:
+            self.insert_row(cursor, RECORDED, ("position", "aggregate", "version",
+                                               "recorded_at", "catalogue"), {
+                "position": tracking.notification_id, "aggregate": event.originator_id,
+                "version": event.originator_version, "recorded_at": event.timestamp,
+                "catalogue": isinstance(event, CATALOGUE_EVENTS)})
+            if isinstance(event, Events.Received):
+                case = event.mutate(None)
+                self._write(cursor, _Kept(case, local_day(event.occurred_at).isoformat(),
+                                          event.timestamp, event.timestamp,
+                                          tracking.notification_id), insert=True)
+            elif isinstance(event, Events.Event):
+                kept = self._kept_before(cursor, event)
+                event.mutate(kept.case)
+                if isinstance(event, Events.WaitMeasured):
+                    kept.waits[event.target["name"]] = event.wait_seconds
+                kept.last_recorded = max(kept.last_recorded, event.timestamp)
+                kept.last_position = tracking.notification_id
+                self._write(cursor, kept, insert=False)
+
+    def _memory(self) -> OrderedDict[UUID, _Kept]:
+        kept: OrderedDict[UUID, _Kept] | None = getattr(self, "_kept", None)
+        if kept is None:
+            kept = OrderedDict()
+            self._kept = kept
+        return kept
+
+    def _kept_before(self, cursor: Any, event: Any) -> _Kept:
+        """The case as it stood just before `event`: from memory if this view wrote exactly
+        that version last, else from its row."""
+        memory = self._memory()
+        kept = memory.get(event.originator_id)
+        if kept is not None and kept.case.version == event.originator_version - 1:
+            return kept
+        cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM {self.table(NAME)} "
+                       f"WHERE id = {self.placeholder}", [self.id_in(event.originator_id)])
+        row = cursor.fetchone()
+        if row is None:
+            raise LookupError(f"no snapshot of case {event.originator_id} to apply version "
+                              f"{event.originator_version} to")
+        return self._kept_of(row)
+
+    def _kept_of(self, row: Any) -> _Kept:
+        return _Kept(case_state.decode(row["state"]), row["received_day"],
+                     self.time_out(row["first_recorded"]), self.time_out(row["last_recorded"]),
+                     int(row["last_position"]), case_state.waits_decode(row["waits"]))
+
+    def _write(self, cursor: Any, kept: _Kept, *, insert: bool) -> None:
+        case = kept.case
+        values = {"id": case.id, "version": case.version, "received_day": kept.received_day,
+                  "department": case.department, "first_recorded": kept.first_recorded,
+                  "last_recorded": kept.last_recorded, "last_position": kept.last_position,
+                  "waits": case_state.waits_encode(kept.waits),
+                  "state": case_state.encode(case).decode()}
+        if insert:
+            self.insert_row(cursor, NAME, COLUMNS, values)
+        else:
+            self.update_row(cursor, NAME, case.id, {k: v for k, v in values.items()
+                                                    if k not in {"id", "received_day",
+                                                                 "first_recorded"}})
+        memory = self._memory()
+        memory[case.id] = kept
+        memory.move_to_end(case.id)
+        if len(memory) > KEPT:
+            memory.popitem(last=False)
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def latest(self, case_id: UUID) -> Case | None:
+        """The case as of the latest of its events this read model applied, or None."""
+        with self.reading() as cursor:
+            cursor.execute(f"SELECT state FROM {self.table(NAME)} WHERE id = {self.placeholder}",
+                           [self.id_in(case_id)])
+            row = cursor.fetchone()
+        return None if row is None else case_state.decode(row["state"])
+
+    def head_at(self, as_of: datetime, stop: int) -> int:
+        """See `application.accountability.read_models.ReportReadModel`."""
+        mark, recorded = self.placeholder, self.table(RECORDED)
+        moment = self.time_in(as_of)
+        with self.reading() as cursor:
+            cursor.execute(
+                f"SELECT r.position FROM {recorded} r WHERE r.position <= {mark} AND "
+                f"r.recorded_at <= {mark} AND NOT EXISTS (SELECT 1 FROM {recorded} e WHERE "
+                f"e.aggregate = r.aggregate AND e.version < r.version AND "
+                f"e.recorded_at > {mark}) ORDER BY r.position DESC LIMIT 1",
+                [stop, moment, moment])
+            row = cursor.fetchone()
+        return 0 if row is None else int(row["position"])
+
+    def catalogue_positions(self, stop: int) -> list[int]:
+        """See `application.accountability.read_models.ReportReadModel`."""
+        with self.reading() as cursor:
+            cursor.execute(f"SELECT position FROM {self.table(RECORDED)} WHERE catalogue AND "
+                           f"position <= {self.placeholder} ORDER BY position", [stop])
+            return [int(row["position"]) for row in cursor.fetchall()]
+
+    def positions_of(self, case_ids: list[UUID], stop: int) -> list[int]:
+        """See `application.accountability.read_models.ReportReadModel`."""
+        positions: list[int] = []
+        mark = self.placeholder
+        with self.reading() as cursor:
+            for start in range(0, len(case_ids), 500):
+                chunk = case_ids[start:start + 500]
+                cursor.execute(f"SELECT position FROM {self.table(RECORDED)} WHERE aggregate IN "
+                               f"({', '.join(mark for _ in chunk)}) AND position <= {mark}",
+                               [*(self.id_in(i) for i in chunk), stop])
+                positions += [int(row["position"]) for row in cursor.fetchall()]
+        return sorted(positions)
+
+    def received_between(self, first: date, last: date, department: str | None,
+                         as_of: datetime, stop: int) -> Iterator[CaseSnapshot]:
+        """See `application.accountability.read_models.ReportReadModel`."""
+        mark = self.placeholder
+        where = [f"received_day >= {mark}", f"received_day <= {mark}",
+                 f"first_recorded <= {mark}"]
+        parameters: list[Any] = [first.isoformat(), last.isoformat(), self.time_in(as_of)]
+        if department is not None:
+            where.append(f"(department = {mark} OR last_recorded > {mark} "
+                         f"OR last_position > {mark})")
+            parameters += [department, self.time_in(as_of), stop]
+        with self.reading() as cursor:
+            cursor.execute(f"SELECT id, last_recorded, last_position, waits, state "
+                           f"FROM {self.table(NAME)} WHERE {' AND '.join(where)}", parameters)
+            rows = cursor.fetchall()
+        for row in rows:
+            if self.time_out(row["last_recorded"]) > as_of or int(row["last_position"]) > stop:
+                yield CaseSnapshot(self.id_out(row["id"]), None, {})
+            else:
+                yield CaseSnapshot(self.id_out(row["id"]), case_state.decode(row["state"]),
+                                   case_state.waits_decode(row["waits"]))
+
+
+class SQLiteCaseSnapshotsView(CaseSnapshotsView, SQLiteView):
+    pass
+
+
+class PostgresCaseSnapshotsView(CaseSnapshotsView, PostgresView):
+    pass
+
+
+CASE_SNAPSHOTS = ProjectionSpec(projection=CaseSnapshotsProjection,
+                                sqlite_view=SQLiteCaseSnapshotsView,
+                                postgres_view=PostgresCaseSnapshotsView)
