@@ -16,13 +16,16 @@ Tables:
 
 Writes: a case event reads the case's row (or the copy this view keeps of the cases it wrote
 lately, checked by version, so a batch rolled back and applied again reads the table), applies
-the event with the aggregate's own `mutate`, and writes the row back.
+the event with the aggregate's own `mutate`, and writes the row back; in a batch (rebuilds and
+the live runner's backlogs) each changed row is written once, at the batch's end, and the
+batch's events' recording times in one bulk statement.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -59,6 +62,15 @@ class _Kept:
     last_recorded: datetime
     last_position: int
     waits: dict[str, int] = field(default_factory=dict)
+    fresh: bool = False  # received in the batch at hand: its row is still to be inserted
+
+
+@dataclass
+class _Staged:
+    """What a batch changed, written at its end."""
+
+    recorded: list[tuple[Any, ...]] = field(default_factory=list)
+    cases: dict[UUID, _Kept] = field(default_factory=dict)
 
 
 class CaseSnapshotsProjection(Projection["CaseSnapshotsView"]):
@@ -96,26 +108,74 @@ class CaseSnapshotsView(View):
 
     # -- writes -------------------------------------------------------------------------------
 
+    @contextmanager
+    def batch(self, last: Tracking | Callable[[], Tracking]) -> Iterator[Any]:
+        """The base class's batch, with the rows its events change written once each at its
+        end (a case's several events in one batch make one row write), in bulk statements."""
+        staged = _Staged()
+        self._local.staged = staged
+        try:
+            with super().batch(last) as cursor:
+                yield cursor
+                self._flush(cursor, staged)
+        finally:
+            self._local.staged = None
+
     def apply(self, event: Any, tracking: Tracking) -> None:
         with self.writing(tracking) as cursor:
-            self.insert_row(cursor, RECORDED, ("position", "aggregate", "version",
-                                               "recorded_at", "catalogue"), {
-                "position": tracking.notification_id, "aggregate": event.originator_id,
-                "version": event.originator_version, "recorded_at": event.timestamp,
-                "catalogue": isinstance(event, CATALOGUE_EVENTS)})
+            staged: _Staged | None = getattr(self._local, "staged", None)
+            recorded = (tracking.notification_id, self.id_in(event.originator_id),
+                        event.originator_version, self.time_in(event.timestamp),
+                        isinstance(event, CATALOGUE_EVENTS))
+            kept: _Kept | None = None
             if isinstance(event, Events.Received):
-                case = event.mutate(None)
-                self._write(cursor, _Kept(case, local_day(event.occurred_at).isoformat(),
-                                          event.timestamp, event.timestamp,
-                                          tracking.notification_id), insert=True)
+                kept = _Kept(event.mutate(None), local_day(event.occurred_at).isoformat(),
+                             event.timestamp, event.timestamp, tracking.notification_id,
+                             fresh=True)
             elif isinstance(event, Events.Event):
-                kept = self._kept_before(cursor, event)
+                kept = self._kept_before(cursor, event, staged)
                 event.mutate(kept.case)
                 if isinstance(event, Events.WaitMeasured):
                     kept.waits[event.target["name"]] = event.wait_seconds
                 kept.last_recorded = max(kept.last_recorded, event.timestamp)
                 kept.last_position = tracking.notification_id
-                self._write(cursor, kept, insert=False)
+            if staged is None:
+                self._flush(cursor, _Staged([recorded], {} if kept is None
+                                            else {kept.case.id: kept}))
+            else:
+                staged.recorded.append(recorded)
+                if kept is not None:
+                    staged.cases[kept.case.id] = kept
+            if kept is not None:
+                self._remember(kept)
+
+    def _flush(self, cursor: Any, staged: _Staged) -> None:
+        mark = self.placeholder
+        if staged.recorded:
+            cursor.executemany(f"INSERT INTO {self.table(RECORDED)} (position, aggregate, "
+                               "version, recorded_at, catalogue) VALUES "
+                               f"({', '.join(mark for _ in range(5))})", staged.recorded)
+        inserts, updates = [], []
+        for kept in staged.cases.values():
+            case = kept.case
+            changed = (case.version, case.department, self.time_in(kept.last_recorded),
+                       kept.last_position, case_state.waits_encode(kept.waits),
+                       case_state.encode(case).decode())
+            if kept.fresh:
+                inserts.append((self.id_in(case.id), kept.received_day,
+                                self.time_in(kept.first_recorded), *changed))
+            else:
+                updates.append((*changed, self.id_in(case.id)))
+            kept.fresh = False
+        if inserts:
+            cursor.executemany(f"INSERT INTO {self.table(NAME)} (id, received_day, "
+                               "first_recorded, version, department, last_recorded, "
+                               "last_position, waits, state) VALUES "
+                               f"({', '.join(mark for _ in range(9))})", inserts)
+        if updates:
+            cursor.executemany(f"UPDATE {self.table(NAME)} SET version = {mark}, department = "
+                               f"{mark}, last_recorded = {mark}, last_position = {mark}, "
+                               f"waits = {mark}, state = {mark} WHERE id = {mark}", updates)
 
     def _memory(self) -> OrderedDict[UUID, _Kept]:
         kept: OrderedDict[UUID, _Kept] | None = getattr(self, "_kept", None)
@@ -124,11 +184,19 @@ class CaseSnapshotsView(View):
             self._kept = kept
         return kept
 
-    def _kept_before(self, cursor: Any, event: Any) -> _Kept:
-        """The case as it stood just before `event`: from memory if this view wrote exactly
-        that version last, else from its row."""
+    def _remember(self, kept: _Kept) -> None:
         memory = self._memory()
-        kept = memory.get(event.originator_id)
+        memory[kept.case.id] = kept
+        memory.move_to_end(kept.case.id)
+        if len(memory) > KEPT:
+            memory.popitem(last=False)
+
+    def _kept_before(self, cursor: Any, event: Any, staged: _Staged | None) -> _Kept:
+        """The case as it stood just before `event`: as this batch left it, or from memory
+        if this view last wrote exactly that version, else from its row."""
+        kept = staged.cases.get(event.originator_id) if staged is not None else None
+        if kept is None:
+            kept = self._memory().get(event.originator_id)
         if kept is not None and kept.case.version == event.originator_version - 1:
             return kept
         cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM {self.table(NAME)} "
@@ -137,31 +205,9 @@ class CaseSnapshotsView(View):
         if row is None:
             raise LookupError(f"no snapshot of case {event.originator_id} to apply version "
                               f"{event.originator_version} to")
-        return self._kept_of(row)
-
-    def _kept_of(self, row: Any) -> _Kept:
         return _Kept(case_state.decode(row["state"]), row["received_day"],
                      self.time_out(row["first_recorded"]), self.time_out(row["last_recorded"]),
                      int(row["last_position"]), case_state.waits_decode(row["waits"]))
-
-    def _write(self, cursor: Any, kept: _Kept, *, insert: bool) -> None:
-        case = kept.case
-        values = {"id": case.id, "version": case.version, "received_day": kept.received_day,
-                  "department": case.department, "first_recorded": kept.first_recorded,
-                  "last_recorded": kept.last_recorded, "last_position": kept.last_position,
-                  "waits": case_state.waits_encode(kept.waits),
-                  "state": case_state.encode(case).decode()}
-        if insert:
-            self.insert_row(cursor, NAME, COLUMNS, values)
-        else:
-            self.update_row(cursor, NAME, case.id, {k: v for k, v in values.items()
-                                                    if k not in {"id", "received_day",
-                                                                 "first_recorded"}})
-        memory = self._memory()
-        memory[case.id] = kept
-        memory.move_to_end(case.id)
-        if len(memory) > KEPT:
-            memory.popitem(last=False)
 
     # -- reads --------------------------------------------------------------------------------
 
