@@ -8,13 +8,16 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
+from uuid import UUID
 
 from application import catalogue
 from application.catalogue import DepartmentSpec, DeskSpec, ServiceSpec
 from application.desk import ServiceDesk, utc_now
 from application.service_levels import seed_service_levels
 from domain.actors import Actor, Role
+from domain.cases import Case
 from infrastructure.access_log import AccessLog
 from infrastructure.catalogue_seed import load_appendix_iv
 from infrastructure.checkpointer import Checkpointer, elected_checkpointer
@@ -25,7 +28,7 @@ from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.queues import QUEUES
-from projections.runner import ProjectionSet, ProjectionSpec
+from projections.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
 from projections.scorecard import SCORECARD
 
 SEEDER = Actor(id="civicdesk-seed", role=Role.SYSTEM)
@@ -64,6 +67,16 @@ def seed_catalogue(desk: ServiceDesk) -> int:
 # The read models the API queries (the scheduler follows pending deadlines).
 SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD,
                       CASE_SNAPSHOTS)
+
+
+def latest_snapshot(view: Any, case_id: UUID) -> Case | None:
+    """The case's latest snapshot, or None when there is none or the read model's tables are
+    not ready (the case is then replayed)."""
+    try:
+        case: Case | None = view.latest(case_id)
+    except ProjectionNotReady:
+        return None
+    return case
 
 
 @dataclass
@@ -114,6 +127,8 @@ def compose(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
         if seed:
             seed_catalogue(desk)
     projections = ProjectionSet(settings, desk, list(read_models))
+    if CASE_SNAPSHOTS in read_models:
+        desk.case_snapshots = partial(latest_snapshot, projections.view(CASE_SNAPSHOTS.name))
     scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name),
                                   **scheduler_options)
                  if settings.run_scheduler else None)
