@@ -7,10 +7,10 @@ typed schema: `Target` is decoded as the dataclass it is (every field of it, wha
 it gains), every datetime keeps its own UTC offset (a replay keeps the offset each event was
 recorded with), and the dicts of the case's lists are typed by the keys they hold.
 
-The schema names every attribute of a case. `encode` refuses a case with an attribute, or a
-list entry with a key, that the schema does not know (`UnknownCaseState`), so a new attribute
-fails loudly (in the round-trip test and in the read model) instead of being silently dropped
-from snapshots: add it to `CaseState` (and to the entry types below) when adding it to `Case`.
+The schema (`CaseState`) names every attribute of a case. `encode` refuses a case with an
+attribute, or a list entry with a key, that the schema does not know (`UnknownCaseState`), so
+a new attribute fails loudly (in the round-trip test and in the read model) instead of being
+silently dropped from snapshots: add it to `CaseState` (and to the entry types) with `Case`.
 """
 
 from __future__ import annotations
@@ -61,14 +61,13 @@ class SurveyEntry(TypedDict, total=False):
     superseded: list[str]
 
 
-class CaseState(msgspec.Struct, forbid_unknown_fields=True):
-    """Every attribute of a `Case` (the aggregate's own `_id`, `_version`, `_created_on` and
-    `_modified_on` included), by its name less the leading underscore for those four."""
-
-    id: UUID
-    version: int
-    created_on: datetime
-    modified_on: datetime
+# Every attribute of a `Case`, by the name it has in the case's `__dict__` (the aggregate's own
+# `_id`, `_version`, `_created_on` and `_modified_on` included): decoded, it is that dict.
+class CaseState(TypedDict):
+    _id: UUID
+    _version: int
+    _created_on: datetime
+    _modified_on: datetime
     reference: str
     desk: str | None
     public_token: str | None
@@ -104,8 +103,7 @@ class CaseState(msgspec.Struct, forbid_unknown_fields=True):
     standards_version: int | None
 
 
-AGGREGATE_FIELDS = ("_id", "_version", "_created_on", "_modified_on")
-_OWN_FIELDS = frozenset(CaseState.__struct_fields__) - {f[1:] for f in AGGREGATE_FIELDS}
+_FIELDS = frozenset(CaseState.__annotations__)
 _ENTRY_KEYS: dict[str, frozenset[str]] = {
     "escalations": frozenset(EscalationEntry.__annotations__),
     "transfers": frozenset(TransferEntry.__annotations__),
@@ -119,7 +117,7 @@ _waits_decoder = msgspec.json.Decoder(dict[str, int])
 
 
 def _check_known(state: dict[str, Any]) -> None:
-    unknown = set(state) - _OWN_FIELDS - set(AGGREGATE_FIELDS) - {"_pending_events"}
+    unknown = set(state) - _FIELDS - {"_pending_events"}
     if unknown:
         raise UnknownCaseState(f"a case has attributes the snapshot schema does not name: "
                                f"{sorted(unknown)} (add them to projections.case_state)")
@@ -138,20 +136,16 @@ def encode(case: Case) -> bytes:
     """The case's whole state. Raises UnknownCaseState for state the schema does not name."""
     state = case.__dict__
     _check_known(state)
-    fields = {name: state[name] for name in _OWN_FIELDS}
-    fields.update(id=state["_id"], version=state["_version"],
-                  created_on=state["_created_on"], modified_on=state["_modified_on"])
-    return _encoder.encode(fields)
+    return _encoder.encode({name: value for name, value in state.items()
+                            if name != "_pending_events"})
 
 
 def decode(data: bytes | str | memoryview) -> Case:
     """The case whose state `encode` gave, as a replay of its events gives it."""
     state = _decoder.decode(bytes(data) if isinstance(data, memoryview) else data)
     case: Case = object.__new__(Case)
-    attributes = {name: getattr(state, name) for name in _OWN_FIELDS}
-    attributes.update(_id=state.id, _version=state.version, _created_on=state.created_on,
-                      _modified_on=state.modified_on, _pending_events=[])
-    case.__dict__.update(attributes)
+    case.__dict__.update(state)
+    case.__dict__["_pending_events"] = []
     return case
 
 
