@@ -71,7 +71,7 @@ class ServiceDesk(Application[UUID]):
         self.references = ReferenceNumbers(self._is_recorded)
         self.catalogue = CatalogueIndex()
         self.committer = Committer(self.save)
-        # The case as of its latest snapshot, or None (see `view_case`).
+        # The case now from its latest snapshot, or None (see `view_case`).
         self.case_snapshots: Callable[[UUID], Case | None] | None = None
 
     # -- loading -----------------------------------------------------------------------------
@@ -343,17 +343,15 @@ class ServiceDesk(Application[UUID]):
         return case
 
     def view_case(self, actor: Actor, case_id: UUID) -> Case:
-        """The case now, as `get_case` gives it, from its latest snapshot (`case_snapshots`,
-        which the composition root sets to the case snapshots read model) brought up to date
-        with the case's events recorded since: one row and, usually, no event read, where
-        `get_case` replays every event. The events since are read from the log itself, so a
-        snapshot that lags never shows a writer less than it wrote. Raises NotFound."""
+        """The case now, as `get_case` gives it, from its latest snapshot with the case's
+        events stored since applied (`case_snapshots`, which the composition root sets to
+        read the case snapshots read model and the log in one statement), where `get_case`
+        replays every event. The events since come from the log itself, so a snapshot that
+        lags never shows a writer less than it wrote; without a snapshot the case is
+        replayed. Raises NotFound."""
         case = self.case_snapshots(case_id) if self.case_snapshots is not None else None
         if case is None:
             return self.get_case(actor, case_id)
-        for event in self.events.get(case_id, gt=case.version):
-            assert isinstance(event, Case.Event)
-            event.mutate(case)
         if not can_see_department(actor, case.department):
             raise NotFound(f"no case {case_id}")
         return case

@@ -9,8 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from sqlite3 import DatabaseError
 from typing import Any
 from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import PersistenceError, StoredEvent
 
 from application import catalogue
 from application.catalogue import DepartmentSpec, DeskSpec, ServiceSpec
@@ -69,13 +73,24 @@ SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER,
                       CASE_SNAPSHOTS)
 
 
-def latest_snapshot(view: Any, case_id: UUID) -> Case | None:
-    """The case's latest snapshot, or None when there is none or the read model's tables are
-    not ready (the case is then replayed)."""
+def latest_snapshot(view: Any, desk: ServiceDesk, case_id: UUID) -> Case | None:
+    """The case now: its latest snapshot with the case's events stored since applied, read in
+    one statement; None when it has no snapshot or the snapshot cannot be read (tables being
+    rebuilt or replaced), and the case is then replayed."""
     try:
-        case: Case | None = view.latest(case_id)
-    except ProjectionNotReady:
+        table = desk.recorder.events_table_name  # type: ignore[attr-defined]
+        found = view.latest_and_since(case_id, table)
+    except (ProjectionNotReady, PersistenceError, msgspec.MsgspecError, DatabaseError):
         return None
+    if found is None:
+        return None
+    case, since = found
+    for version, topic, state in since:
+        event = desk.mapper.to_domain_event(StoredEvent(
+            originator_id=case_id, originator_version=version, topic=topic, state=state))
+        assert isinstance(event, Case.Event)
+        event.mutate(case)
+    assert isinstance(case, Case)
     return case
 
 
@@ -128,7 +143,8 @@ def compose(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
             seed_catalogue(desk)
     projections = ProjectionSet(settings, desk, list(read_models))
     if CASE_SNAPSHOTS in read_models:
-        desk.case_snapshots = partial(latest_snapshot, projections.view(CASE_SNAPSHOTS.name))
+        desk.case_snapshots = partial(latest_snapshot, projections.view(CASE_SNAPSHOTS.name),
+                                      desk)
     scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name),
                                   **scheduler_options)
                  if settings.run_scheduler else None)

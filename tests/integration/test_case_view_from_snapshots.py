@@ -36,7 +36,8 @@ def test_every_demo_case_viewed_from_its_snapshot_is_the_replayed_case(
     load_demo(desk, cases=150, seed=3)
     with running_projections(settings, desk, CASE_SNAPSHOTS) as projections:
         projections.wait_for(desk.log_position(), timeout=30)
-        desk.case_snapshots = partial(latest_snapshot, projections.view(CASE_SNAPSHOTS.name))
+        desk.case_snapshots = partial(latest_snapshot, projections.view(CASE_SNAPSHOTS.name),
+                                      desk)
         ids = [n.originator_id for n in desk.recorder.select_notifications(1, 100_000)
                if n.topic.endswith("Case.Received")]
         for case_id in ids:
@@ -62,7 +63,7 @@ def test_a_writer_sees_its_write_while_the_snapshots_lag(
         projections.wait_for(desk.log_position(), timeout=30)
     view = read_view(settings)
     taken = desk.get_case(DIRECTOR, case_id).version
-    desk.case_snapshots = partial(latest_snapshot, view)
+    desk.case_snapshots = partial(latest_snapshot, view, desk)
     # When the case is acknowledged and transferred, and viewed at once
     clock.advance(hours=1)
     change_case(desk, CSR, case_id, "acknowledge", expected_version=None, message="On it")
@@ -93,7 +94,8 @@ def test_a_case_of_another_department_is_not_found_from_its_snapshot(
                            accessibility_needs=None).case.id
     with running_projections(settings, desk, CASE_SNAPSHOTS) as projections:
         projections.wait_for(desk.log_position(), timeout=30)
-        desk.case_snapshots = partial(latest_snapshot, projections.view(CASE_SNAPSHOTS.name))
+        desk.case_snapshots = partial(latest_snapshot, projections.view(CASE_SNAPSHOTS.name),
+                                      desk)
         # When staff of another department view it, then it is not found for them
         planner = Actor(id="staff-1", role=Role.STAFF, departments=frozenset({"planning"}))
         with pytest.raises(NotFound):
