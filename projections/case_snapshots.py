@@ -294,8 +294,8 @@ class CaseSnapshotsView(View):
             if self.time_out(row["last_recorded"]) > as_of or int(row["last_position"]) > stop:
                 yield CaseSnapshot(self.id_out(row["id"]), None, {})
             else:
-                yield CaseSnapshot(self.id_out(row["id"]), case_state.decode(row["state"]),
-                                   case_state.waits_decode(row["waits"]))
+                case = case_state.decode(row["state"])  # its id decoded with it, as a UUID
+                yield CaseSnapshot(case.id, case, case_state.waits_decode(row["waits"]))
 
 
     def event_id_in(self, value: UUID) -> Any:
