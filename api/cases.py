@@ -81,11 +81,6 @@ def route_of(request: Request[Any, Any, Any]) -> str:
     return f"{request.method} {request.url.path}"
 
 
-def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
-    desk: ServiceDesk = request.app.state.desk
-    return desk
-
-
 def _command_handler(name: str, body_type: type[schemas.Command],
                      kind: type[commands.CaseCommand] | None, path: str, summary: str) -> Any:
     def handler(request: Request[Any, Any, Any], case_id: UUID, data: body_type,  # type: ignore[valid-type]
@@ -110,6 +105,17 @@ def _accommodation(data: schemas.AccommodationBody, case_id: UUID) -> commands.C
         if not data.need:
             raise InvalidValue("need is required to request an accommodation", "need")
         return commands.RequestAccommodation(need=data.need, **envelope)  # type: ignore[arg-type]
+    if data.action == "not_made":
+        if data.number is None:
+            raise InvalidValue("number is required: which accommodation cannot be made",
+                               "number")
+        for field in ("reason", "alternative"):
+            if not getattr(data, field):
+                raise InvalidValue(f"{field} is required: the customer is told why and offered "
+                                   "an alternative solution", field)
+        return commands.ReportAccommodationNotMade(
+            number=data.number, reason=data.reason or "", alternative=data.alternative or "",
+            **envelope)  # type: ignore[arg-type]
     if data.number is None or not data.how:
         raise InvalidValue("number and how are required to record an accommodation provided",
                            "number" if data.number is None else "how")
@@ -144,7 +150,8 @@ COMMANDS: list[tuple[str, type[schemas.Command], type[commands.CaseCommand] | No
     ("debrief", schemas.DebriefBody, commands.DebriefComplaint, "debrief",
      "Debrief an escalated complaint"),
     ("accommodation", schemas.AccommodationBody, None, "accommodations",
-     "Request or provide an accessibility accommodation"),
+     "Request or provide an accessibility accommodation, or record that it cannot be made "
+     "at that time (the customer told why and offered an alternative)"),
     ("survey", schemas.SurveyBody, commands.AnswerSurvey, "survey",
      "Record a satisfaction survey answer"),
 ]
@@ -166,15 +173,21 @@ async def receive_case(request: Request[Any, Any, Any], data: schemas.NewCase,
 
 def _receive(request: Request[Any, Any, Any], data: schemas.NewCase, actor: Actor,
              desk: ServiceDesk, access_log: AccessLog) -> Response[schemas.CaseView]:
+    return answered_command(request, actor, partial(
+        desk.handle, actor, receive_command(data), idempotency(request, data)), 201, desk,
+        access_log)
+
+
+def receive_command(data: schemas.NewCase) -> commands.ReceiveCase:
+    """The command a staff receipt's body asks for (the contact without its empty fields)."""
     contact = {k: v for k, v in msgspec.structs.asdict(data.contact).items()
                if v is not None} if data.contact else {}
-    return answered_command(request, actor, partial(
-        desk.receive,
-        actor, channel=data.channel, received_at=data.received_at, purpose=data.purpose,
+    return commands.ReceiveCase(
+        channel=data.channel, received_at=data.received_at, purpose=data.purpose,
         service_code=data.service_code, department=data.department, subject=data.subject,
         description=data.description, contact=contact,
         accessibility_needs=data.accessibility_needs, wait_seconds=data.wait_seconds,
-        idempotency=idempotency(request, data), desk=data.desk), 201, desk, access_log)
+        desk=data.desk, classification=data.classification)
 
 
 class CaseController(Controller):

@@ -20,7 +20,7 @@ from application.accountability import TOWN_TIME, AccountabilityReport, Outcomes
 
 Cell = str | int | Decimal | date | datetime | bool | Rated | None
 OUTCOME_HEADER = ("applied", "met_on_time", "met_late", "breached", "still_open",
-                  "share_met_on_time_percent")
+                  "share_met_on_time_percent", "not_measured")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def to_json(report: AccountabilityReport) -> bytes:
 
 
 def _outcomes(o: Outcomes) -> tuple[Cell, ...]:
-    return (o.applied, o.met, o.met_late, o.breached, o.open, o.share_met)
+    return (o.applied, o.met, o.met_late, o.breached, o.open, o.share_met, o.not_measured)
 
 
 def tables(report: AccountabilityReport) -> list[Table]:
@@ -65,6 +65,9 @@ def tables(report: AccountabilityReport) -> list[Table]:
         ("ces_responses", s.ces_responses), ("ces_average", s.ces_average),
         ("interactions", e.interactions), ("effort_minutes", e.minutes),
         ("effort_hours", e.hours), ("effort_cost_dollars", e.cost),
+        *((("accommodations_requested", a.requested), ("accommodations_provided", a.provided),
+           ("accommodations_not_made_alternative_offered", a.not_made),
+           ("accommodations_open", a.open)) if (a := report.accommodations) else ()),
         ("chain_head_position", report.chain.head_position),
         ("chain_head_hash", report.chain.head_hash),
     ]
@@ -107,6 +110,14 @@ def tables(report: AccountabilityReport) -> list[Table]:
         Table("complaint_levels", "Complaints by escalation level reached",
               ("level", "complaints_reaching_it"),
               [(r.level, r.complaints) for r in report.complaint_levels]),
+        Table("goals", "Goals in force at as_of beside the figures",
+              ("metric", "goal", "direction", "set_for", "figure", "goal_met", "goals_version"),
+              [(g.metric, g.goal, g.direction, g.set_for or "town", g.figure,
+                None if g.met is None else g.met, report.goals_version)
+               for g in report.goals]),
+        Table("goal_trend", "The goal metrics by month received",
+              ("metric", "month", "figure"),
+              [(r.metric, r.month, r.figure) for r in report.goal_trend]),
     ]
 
 

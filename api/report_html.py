@@ -306,6 +306,41 @@ def month_table(report: AccountabilityReport) -> str:
                       numeric=range(1, len(months) + 1))
 
 
+GOAL_LABELS = {"share_met": "Share of promises met on time",
+               "first_contact_rate": "First-contact resolution", "csat_average": "CSAT (1-5)",
+               "nps": "NPS", "ces_average": "CES (1-7)"}
+PERCENT_METRICS = frozenset({"share_met", "first_contact_rate"})
+
+
+def _goal_figure(metric: str, figure: Rated) -> Cell:
+    return _pct(figure) if metric in PERCENT_METRICS else figure
+
+
+def goal_tables(report: AccountabilityReport) -> str:
+    """Each goal beside the figure, then the goal metrics month by month (the trend)."""
+    goals = html_table(
+        f"Goals in force at the as-of moment (version {report.goals_version})"
+        if report.goals_version else "Goals: none set yet",
+        ("Metric", "Goal", "Figure", "Goal met?"),
+        [(GOAL_LABELS.get(g.metric, human(g.metric)),
+          f"{'at least' if g.direction == 'at_least' else 'at most'} {g.goal}"
+          f"{'%' if g.metric in PERCENT_METRICS else ''}"
+          f"{'' if g.set_for is None else f' ({g.set_for})'}",
+          _goal_figure(g.metric, g.figure),
+          "not rated" if g.met is None else "yes" if g.met else "no")
+         for g in report.goals], numeric=[2])
+    months = report.period.months()
+    cells: dict[str, list[Cell]] = {}
+    for row in report.goal_trend:
+        cells.setdefault(row.metric, [None] * len(months))[months.index(row.month)] = (
+            _goal_figure(row.metric, row.figure))
+    trend = html_table("The goal metrics by month received (the trend)", ("Metric", *months),
+                       [(GOAL_LABELS.get(metric, human(metric)), *values)
+                        for metric, values in cells.items()],
+                       numeric=range(1, len(months) + 1))
+    return goals + trend
+
+
 def _figures(items: Iterable[tuple[str, Cell]]) -> str:
     return '<dl class="figures">' + "".join(
         f"<div><dt>{escape(name)}</dt><dd>{_cell(value)}</dd></div>"
@@ -335,7 +370,9 @@ SECTIONS = (("summary", "Summary"), ("standards", "Service standards: promised a
             ("breaches", "Promises breached"), ("met-late", "Promises met late"),
             ("complaints", "Complaints and escalations"),
             ("transfers", "Transfers and first-contact resolution"),
-            ("satisfaction", "Customer satisfaction"), ("effort", "Staff effort and cost"),
+            ("satisfaction", "Customer satisfaction"), ("goals", "Goals and the trend"),
+            ("accessibility", "Accessibility accommodations"),
+            ("effort", "Staff effort and cost"),
             ("record", "The record this report was computed from"),
             ("method", "How the figures are computed"))
 
@@ -348,7 +385,7 @@ def contents(sections: Sequence[tuple[str, str]]) -> str:
 
 
 OUTCOME_COLUMNS = ("Applied to", "Met on time", "Met late", "Breached", "Still open",
-                   "Share met on time")
+                   "Share met on time", "Wait not measured")
 
 
 def render_html(report: AccountabilityReport) -> str:
@@ -362,13 +399,14 @@ def render_html(report: AccountabilityReport) -> str:
         "Every published standard: promises made and kept", ("Standard", "Title", "In force",
                                                               *OUTCOME_COLUMNS),
         [(r.code, r.title, r.in_force, o.applied, o.met, o.met_late, o.breached, o.open,
-          _pct(o.share_met)) for r in report.standards for o in [r.outcomes]],
-        numeric=range(3, 9))
+          _pct(o.share_met), o.not_measured) for r in report.standards for o in [r.outcomes]],
+        numeric=range(3, 10))
     per_channel = html_table(
         "Standards by channel", ("Standard", "Channel", *OUTCOME_COLUMNS),
         [(r.code, human(r.channel), o.applied, o.met, o.met_late, o.breached, o.open,
-          _pct(o.share_met)) for r in report.standards_by_channel for o in [r.outcomes]],
-        numeric=range(2, 8))
+          _pct(o.share_met), o.not_measured)
+         for r in report.standards_by_channel for o in [r.outcomes]],
+        numeric=range(2, 9))
     breached = [b for b in report.breaches if b.state == "breached"]
     met_late = [b for b in report.breaches if b.state == "met_late"]
     breach_rows = html_table(
@@ -458,6 +496,12 @@ def render_html(report: AccountabilityReport) -> str:
             ("NPS", s.nps), ("NPS responses", s.nps_responses), ("Promoters", s.promoters),
             ("Passives", s.passives), ("Detractors", s.detractors),
             ("CES average (1-7)", s.ces_average), ("CES responses", s.ces_responses)])),
+        _section("goals", "Goals and the trend", goal_tables(report)),
+        *((_section("accessibility", "Accessibility accommodations", _figures([
+            ("Accommodations requested", a.requested), ("Provided", a.provided),
+            ("Could not be made at the time (customer told, alternative offered)",
+             a.not_made),
+            ("Still open", a.open)])),) if (a := report.accommodations) else ()),
         _section("effort", "Staff effort and cost", _figures([
             ("Interactions", e.interactions), ("Minutes", e.minutes), ("Hours", e.hours),
             ("Cost ($)", e.cost)])),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import anyio
-from litestar import MediaType, Request, Response, get
+from litestar import MediaType, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
 from litestar.params import QueryParameter
@@ -16,11 +16,12 @@ from api.plain_text import PERIOD_CHARACTERS
 from api.problems import problem_doc
 from api.report_formats import file_name, to_csv_zip, to_json
 from application.accountability import AccountabilityReport
-from application.accountability.read_models import CASE_SNAPSHOTS_NAME
+from application.accountability.read_models import CASE_SNAPSHOTS_NAME, ReportReadModel
 from application.desk import ServiceDesk
 from domain.actors import Actor
+from engine.runner import ProjectionNotReady, ProjectionSet
 from infrastructure.accountability_source import LedgerNotIntact, produce_report
-from projections.runner import ProjectionNotReady, ProjectionSet
+from infrastructure.settings import Settings
 
 Format = Literal["json", "csv", "html"]
 # Litestar adds "; charset=utf-8" to a text/* type itself: naming it here sent it twice.
@@ -67,8 +68,11 @@ ReportOperation = operation_with_forms(
                 422: problem_doc("The period, dates, department or as_of are not valid")},
      media_type=MediaType.JSON, operation_class=ReportOperation)
 async def accountability_report(
-    request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    desk: NamedDependency[ServiceDesk],
+    settings: NamedDependency[Settings],
+    projections: NamedDependency[ProjectionSet],
+    case_snapshots: NamedDependency[ReportReadModel],
     period: Annotated[str | None, QueryParameter(
         name="period", max_length=16, pattern=PERIOD_CHARACTERS,
         description="2026, 2026-Q3 or 2026-07")] = None,
@@ -90,13 +94,10 @@ async def accountability_report(
             "hash chain (an auditor's check; slower), not from the read models. The report "
             "is the same either way."))] = False,
 ) -> Response[AccountabilityReport]:
-    desk: ServiceDesk = request.app.state.desk
-    positions: ProjectionSet = request.app.state.read_positions
-
     def reached(head: int) -> bool:
         # Not there in time (lagging, stopped or failed): the report replays the log instead.
         try:
-            positions.wait_for(head, READ_MODEL_WAIT_SECONDS, names=[CASE_SNAPSHOTS_NAME])
+            projections.wait_for(head, READ_MODEL_WAIT_SECONDS, names=[CASE_SNAPSHOTS_NAME])
         except ProjectionNotReady:
             return False
         return True
@@ -106,9 +107,8 @@ async def accountability_report(
     def produce() -> tuple[AccountabilityReport, bytes]:
         report = produce_report(desk, actor, period=period, first=first, last=last,
                                 department=department, as_of=as_of,
-                                min_sample=request.app.state.settings.min_sample,
-                                read_model=request.app.state.case_snapshots, reached=reached,
-                                replay=replay)
+                                min_sample=settings.min_sample, read_model=case_snapshots,
+                                reached=reached, replay=replay)
         return report, render(report, format)
 
     try:

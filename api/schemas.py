@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from api.plain_text import MULTI_LINE
 from application.public_tokens import status_page_path
+from domain.accommodations import state_of
 from domain.cases import Case
 from domain.targets import TargetStatus
 
@@ -50,6 +51,9 @@ class NewCase(Body, kw_only=True):
     wait_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | None = None
     # The service desk a walk-in came in at (a desk's code); by default the central desk.
     desk: Code | None = None
+    # Received as a complaint (or as feedback): classified at receipt, so the complaint
+    # promises apply from the start.
+    classification: Literal["complaint", "feedback"] | None = None
 
 
 class Command(Body, kw_only=True):
@@ -124,12 +128,31 @@ class DebriefBody(Command, kw_only=True):
 
 
 class AccommodationBody(Command, kw_only=True):
-    """Either request a new accommodation (`need`) or record one as provided (`number`, `how`)."""
+    """Request a new accommodation (`need`), record one as provided (`number`, `how`), or
+    record that it cannot be made at that time (`number`, `reason`, `alternative`): the
+    customer told why and offered an alternative solution (section 4.2)."""
 
-    action: Literal["request", "provide"]
+    action: Literal["request", "provide", "not_made"]
     need: Text | None = None
-    number: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    number: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
     how: Text | None = None
+    reason: Text | None = None
+    alternative: Text | None = None
+
+
+class AccommodationView(msgspec.Struct):
+    """One accommodation requested on the case and where it stands: requested (open),
+    not_made (open: the customer was told and offered `alternative`), or provided."""
+
+    number: int
+    need: str
+    state: Literal["requested", "not_made", "provided"]
+    requested_at: datetime
+    not_made_at: datetime | None
+    reason: str | None
+    alternative: str | None
+    provided_at: datetime | None
+    how: str | None
 
 
 class SurveyBody(Command, kw_only=True):
@@ -219,6 +242,7 @@ class CaseView(msgspec.Struct):
     # `status_page` (its path, token included). Null for cases received before tokens.
     public_token: str | None = None
     status_page: str | None = None
+    accommodations: list[AccommodationView] = []  # in the order requested
 
 
 def utc(moment: datetime | None) -> datetime | None:
@@ -247,4 +271,15 @@ def case_view(case: Case, targets: list[TargetStatus]) -> CaseView:
         surveys=[SurveyAnswerView(answered_at=a["at"].astimezone(UTC), csat=a["csat"],
                                   nps=a["nps"], ces=a["ces"], superseded=list(a["superseded"]))
                  for a in case.surveys],
-        desk=case.desk, public_token=case.public_token, status_page=status_page_path(case))
+        desk=case.desk, public_token=case.public_token, status_page=status_page_path(case),
+        accommodations=[accommodation_view(a) for a in case.accommodations])
+
+
+def accommodation_view(a: dict[str, Any]) -> AccommodationView:
+    requested = utc(a["requested_at"])
+    assert requested is not None
+    return AccommodationView(
+        number=a["number"], need=a["need"], state=state_of(a).value, requested_at=requested,
+        not_made_at=utc(a.get("not_made_at")), reason=a.get("reason"),
+        alternative=a.get("alternative"), provided_at=utc(a.get("provided_at")),
+        how=a.get("how"))

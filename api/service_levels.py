@@ -37,6 +37,8 @@ class StandardBody(Body, kw_only=True):
     basis: Literal["business", "calendar"] = "business"
     pausable: bool = True
     at_risk_share: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.25
+    # Seeded where the strategy sets no figure, for the Town to confirm (revise with false).
+    draft: bool = False
 
 
 class StandardsRevision(Body, kw_only=True):
@@ -106,10 +108,12 @@ class ServiceLevelController(Controller):
             code=s.code, title=s.title, target=TargetKind(s.target), seconds=s.seconds,
             channel=s.channel, department=s.department, service_code=s.service_code,
             complaint=s.complaint, basis=TimeBasis(s.basis), pausable=s.pausable,
-            at_risk_share=s.at_risk_share) for s in data.standards]
+            at_risk_share=s.at_risk_share, draft=s.draft) for s in data.standards]
         for standard in standards:
             if standard.department and desk.find_department(standard.department) is None:
                 raise InvalidValue(f"no department {standard.department!r}", "department")
+            if standard.service_code and desk.find_service(standard.service_code) is None:
+                raise InvalidValue(f"no service {standard.service_code!r}", "service_code")
         version = revise_standards(desk, actor, standards, data.reason)
         return _standards_view(desk, version)
 

@@ -23,6 +23,7 @@ from application.commands import (
     PublishNote,
     RecordCustomerResponse,
     ReopenCase,
+    ReportAccommodationNotMade,
     RequestAccommodation,
     ResolveCase,
     SendInterimResponse,
@@ -143,6 +144,13 @@ def request_accommodation(case: Case, c: RequestAccommodation, by: By) -> None:
 def provide_accommodation(case: Case, c: ProvideAccommodation, by: By) -> None:
     case.provide_accommodation(number=c.number, how=c.how, actor=by.actor,
                                occurred_at=by.occurred_at, now=by.now)
+
+
+@register(ReportAccommodationNotMade)
+def report_accommodation_not_made(case: Case, c: ReportAccommodationNotMade, by: By) -> None:
+    case.report_accommodation_not_made(number=c.number, reason=c.reason,
+                                       alternative=c.alternative, actor=by.actor,
+                                       occurred_at=by.occurred_at, now=by.now)
 
 
 @register(AnswerSurvey)

@@ -1,14 +1,17 @@
-"""The commands on a case, one class each: what a client asks the desk to record.
+"""The desk's commands, one class each: what a client asks the desk to record.
 
-Every command names its case, optionally the version the client saw (`expected_version`: then
+`ReceiveCase` records a new case; the others (`CaseCommand`s) change one.
+
+Every case command names its case, optionally the version the client saw (`expected_version`: then
 a case that moved on is a conflict; without it the desk runs the command on whatever version
 is current) and when it really happened (`occurred_at`, default: when recorded). `action` is
-the access policy's name for it.
+the access policy's name for every command.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
@@ -127,6 +130,17 @@ class ProvideAccommodation(CaseCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReportAccommodationNotMade(CaseCommand):
+    """The accommodation cannot be made at that time: the customer is told why and offered
+    an alternative (section 4.2, Accessibility)."""
+
+    action: ClassVar[str] = "accommodation_not_made"
+    number: int
+    reason: str
+    alternative: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class AnswerSurvey(CaseCommand):
     action: ClassVar[str] = "survey"
     csat: int | None = None
@@ -139,3 +153,31 @@ class AnswerSurvey(CaseCommand):
 class PublishNote(CaseCommand):
     action: ClassVar[str] = "publish_note"
     note: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiveCase:
+    """A new contact to record as a case: numbered in its year when saved (so it names no
+    case). `department` or `service_code` says whose it is; `desk` is the service desk's code
+    (default: the central desk), whose hours its targets run on; `received_at` is when the
+    contact arrived (default: when recorded)."""
+
+    action: ClassVar[str] = "receive"
+    channel: str
+    purpose: str
+    subject: str
+    description: str
+    contact: Mapping[str, str] = field(default_factory=dict)
+    received_at: datetime | None = None
+    service_code: str | None = None
+    department: str | None = None
+    accessibility_needs: str | None = None
+    wait_seconds: int | None = None
+    desk: str | None = None
+    # Received as a complaint (or as feedback): classified as it is received, so the complaint
+    # promises run from receipt.
+    classification: str | None = None
+
+
+# Every command the desk handles (`ServiceDesk.handle`).
+Command = CaseCommand | ReceiveCase

@@ -36,12 +36,12 @@ from queues import database, postgres_url
 from api.auth import issue_token
 from application import commands
 from application.desk import ServiceDesk
+from engine.rebuild import rebuild
 from infrastructure.access_log import AccessLog
 from infrastructure.bootstrap import build_desk, compose, seed_catalogue
 from infrastructure.settings import Settings
 from infrastructure.signed_note import Signer
 from projections.case_snapshots import CASE_SNAPSHOTS
-from projections.rebuild import rebuild
 from projections.registry import all_specs
 
 CLIENTS = (1, 32)

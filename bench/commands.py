@@ -48,9 +48,9 @@ from application.desk import TOWN_TIME, ServiceDesk
 from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.references import format_reference
+from engine.rebuild import rebuild
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
-from projections.rebuild import rebuild
 from projections.registry import all_specs
 
 HERE = Path(__file__).resolve().parent
@@ -113,7 +113,7 @@ def raw_ceiling(url: str, clients: int, seconds: float) -> float:
 
 def receive_in_bulk(desk: ServiceDesk, cases: int, what: str) -> list[str]:
     """`cases` emails to Public Works received now, saved BATCH at a time, numbered after the
-    year's last (as `ServiceDesk.receive` numbers them); their ids."""
+    year's last (as the desk numbers a `ReceiveCase`); their ids."""
     now = desk.clock()
     standards, calendars = desk.standards(), desk.calendars(now)
     year = now.astimezone(TOWN_TIME).year

@@ -38,16 +38,17 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
+from application.commands import ReceiveCase
 from application.desk import ServiceDesk
 from application.service_levels import revise_standards
 from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.standards import ServiceStandard, TargetKind, TimeBasis
+from engine.runner import ProjectionSet
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.scheduler import DeadlineScheduler, pending_deadlines
 from infrastructure.settings import Settings
 from projections.pending_deadlines import NAME, PENDING_DEADLINES
-from projections.runner import ProjectionSet
 
 # Measured 1.3 s (SQLite) and 2.4 s (PostgreSQL) with 100,000 deadlines, on 2 shared cores at
 # load average 4: most of it reading the view. 30 s while each deadline was its own APScheduler
@@ -96,7 +97,7 @@ def database() -> Iterator[Settings]:
 # -- 1. many pending deadlines --------------------------------------------------------------------
 
 def build_cases(desk: ServiceDesk, deadlines: int, rng: random.Random) -> tuple[int, int]:
-    """Receive cases (as `ServiceDesk.receive` would, without the reference book) until they
+    """Receive cases (as the desk does for a `ReceiveCase`, without the reference book) until they
     hold `deadlines` watched targets. Returns (cases, deadlines)."""
     now = desk.clock()
     standards = desk.standards()
@@ -160,10 +161,10 @@ def probe_breaches(desk: ServiceDesk) -> list[float]:
         now = desk.clock()
         lead = timedelta(seconds=0.4 + 0.2 * i)
         received_at = now - timedelta(seconds=PROBE.seconds) + lead
-        case = desk.receive(CSR, channel="virtual_meeting", received_at=received_at,
-                            purpose="information", service_code=None, department="corporate",
-                            subject="Probe", description="", contact={"name": "Probe"},
-                            accessibility_needs=None).case
+        case = desk.handle(CSR, ReceiveCase(
+            channel="virtual_meeting", received_at=received_at, purpose="information",
+            department="corporate", subject="Probe", description="",
+            contact={"name": "Probe"})).case
         probes.append((case, case.targets[TargetKind.ACKNOWLEDGE.value].due_at))
     delays = []
     for case, due in probes:

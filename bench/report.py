@@ -34,11 +34,11 @@ from rebuild import database, generate, postgres_url, scan
 from api.reports import render
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
+from engine.rebuild import rebuild
 from infrastructure.accountability_source import VERIFIED, produce_report
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 from projections.case_snapshots import CASE_SNAPSHOTS
-from projections.rebuild import rebuild
 
 CEILING_SECONDS = 2.0
 CLERK = Actor(id="civicdesk-bench", role=Role.CLERK)

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor
 from domain.calendar import BusinessCalendar
+from domain.case_status import CHANGES, status_after
 from domain.closures import DeskCalendars
 from domain.errors import CaseIsClosed, InvalidValue, NotAComplaint, RuleViolated
 from domain.standards import ServiceStandard, TargetKind
@@ -18,12 +19,12 @@ from domain.surveys import check_answerable, record_answer, standing_scores
 from domain.targets import (
     MET_BY,
     Target,
-    due_on,
     measured_wait,
     pause,
     plan,
     replan,
     resume,
+    timed_on,
 )
 from domain.values import (
     Channel,
@@ -149,7 +150,7 @@ class Case(Aggregate):
         self.contact = dict(contact)
         self.accessibility_needs = accessibility_needs
         self.recorded_by = actor_id
-        self.status = Status.OPEN.value
+        self.status = status_after("", "Received")
         self.assignee: str | None = None
         self.classification: str | None = None
         self.escalation_level: str | None = None
@@ -306,7 +307,7 @@ class Case(Aggregate):
     @event("WaitingOnCustomer")
     def _waiting_on_customer(self, reason: str, occurred_at: datetime, actor_id: str,
                              actor_role: str) -> None:
-        self.status = Status.WAITING_ON_CUSTOMER.value
+        self.status = status_after(self.status, "WaitingOnCustomer")
         self.targets = {name: pause(t, occurred_at) for name, t in self.targets.items()}
 
     def record_customer_response(self, *, summary: str, actor: Actor, occurred_at: datetime,
@@ -319,7 +320,7 @@ class Case(Aggregate):
     @event("CustomerResponded")
     def _customer_responded(self, summary: str, occurred_at: datetime, actor_id: str,
                             actor_role: str) -> None:
-        self.status = Status.OPEN.value
+        self.status = status_after(self.status, "CustomerResponded")
 
     def resolve(self, *, resolution: str, at_first_contact: bool, actor: Actor,
                 occurred_at: datetime, now: datetime) -> None:
@@ -337,7 +338,7 @@ class Case(Aggregate):
     @event("Resolved")
     def _resolved(self, resolution: str, at_first_contact: bool, occurred_at: datetime,
                   actor_id: str, actor_role: str) -> None:
-        self.status = Status.RESOLVED.value
+        self.status = status_after(self.status, "Resolved")
         self.resolved_at = occurred_at
         self.resolution = resolution
         self.resolved_at_first_contact = at_first_contact
@@ -356,9 +357,10 @@ class Case(Aggregate):
     def _reopened(self, reason: str, occurred_at: datetime, actor_id: str,
                   actor_role: str) -> None:
         self._reopened_state()
+        self.status = status_after(self.status, "Reopened")
 
     def _reopened_state(self) -> None:
-        self.status = Status.OPEN.value
+        """What reopening undoes (`domain.case_status`): the resolution and its facts."""
         self.resolved_at = None
         self.closed_at = None
         self.resolution = None
@@ -375,7 +377,7 @@ class Case(Aggregate):
 
     @event("Closed")
     def _closed(self, occurred_at: datetime, actor_id: str, actor_role: str) -> None:
-        self.status = Status.CLOSED.value
+        self.status = status_after(self.status, "Closed")
         self.closed_at = occurred_at
 
     def classify(self, *, classification: str, reason: str, actor: Actor,
@@ -422,9 +424,10 @@ class Case(Aggregate):
         self.escalation_level = to_level
         self.escalations.append({"from": from_level, "to": to_level, "reason": reason,
                                  "owner": owner, "at": occurred_at})
-        if self.status == Status.RESOLVED.value:
-            # Escalating a resolved complaint reopens it: the resolution did not satisfy.
+        change = CHANGES["ComplaintEscalated"]  # may reopen (domain.case_status)
+        if change.reopens(self.status):
             self._reopened_state()
+        self.status = change.after(self.status)
 
     def debrief_complaint(self, *, cause: str, actions: str, edi_findings: str,
                           accessibility_findings: str, actor: Actor, occurred_at: datetime,
@@ -462,17 +465,48 @@ class Case(Aggregate):
     def _accommodation_requested(self, number: int, need: str, occurred_at: datetime,
                                  actor_id: str, actor_role: str) -> None:
         self.accommodations.append({"number": number, "need": need, "requested_at": occurred_at,
-                                    "provided_at": None, "how": None})
+                                    "provided_at": None, "how": None, "not_made_at": None,
+                                    "reason": None, "alternative": None})
+
+    def _open_accommodation(self, number: int) -> dict[str, Any]:
+        if not 1 <= number <= len(self.accommodations):
+            raise InvalidValue(f"no accommodation number {number} was requested", "number")
+        accommodation = self.accommodations[number - 1]
+        if accommodation["provided_at"] is not None:
+            raise RuleViolated(f"accommodation {number} was already provided", "number")
+        return accommodation
 
     def provide_accommodation(self, *, number: int, how: str, actor: Actor,
                               occurred_at: datetime, now: datetime) -> None:
+        """The accommodation (or the alternative offered) is provided: the request closes."""
         self.check_when(occurred_at, now)
-        if not 1 <= number <= len(self.accommodations):
-            raise InvalidValue(f"no accommodation number {number} was requested", "number")
-        if self.accommodations[number - 1]["provided_at"] is not None:
-            raise RuleViolated(f"accommodation {number} was already provided", "number")
+        self._open_accommodation(number)
         self._accommodation_provided(number=number, how=_required(how, "how"),
                                      occurred_at=occurred_at, **_who(actor))
+
+    def report_accommodation_not_made(self, *, number: int, reason: str, alternative: str,
+                                      actor: Actor, occurred_at: datetime,
+                                      now: datetime) -> None:
+        """Section 4.2: the accommodation cannot be made at that time; the customer is told
+        (`reason`) and offered an alternative solution to follow up with. The request stays
+        open until something is provided."""
+        self.check_when(occurred_at, now)
+        accommodation = self._open_accommodation(number)
+        if accommodation["not_made_at"] is not None:
+            raise RuleViolated(f"accommodation {number} was already reported as not made; "
+                               "provide it or the alternative offered", "number")
+        self._accommodation_not_made(number=number, reason=_required(reason, "reason"),
+                                     alternative=_required(alternative, "alternative"),
+                                     occurred_at=occurred_at, **_who(actor))
+
+    @event("AccommodationNotMade")
+    def _accommodation_not_made(self, number: int, reason: str, alternative: str,
+                                occurred_at: datetime, actor_id: str,
+                                actor_role: str) -> None:
+        """The customer was informed that the accommodation could not be made then, with
+        why, and offered `alternative`."""
+        self.accommodations[number - 1].update(not_made_at=occurred_at, reason=reason,
+                                               alternative=alternative)
 
     @event("AccommodationProvided")
     def _accommodation_provided(self, number: int, how: str, occurred_at: datetime,
@@ -513,7 +547,7 @@ class Case(Aggregate):
             for name, t in self.targets.items()}
 
     def open_targets(self) -> list[Target]:
-        return [t for t in self.targets.values() if t.met_at is None]
+        return [t for t in self.targets.values() if t.is_open]
 
     def calendar_of(self, calendars: BusinessCalendar | DeskCalendars) -> BusinessCalendar:
         """The calendar this case's targets run on: its desk's."""
@@ -573,8 +607,9 @@ class Case(Aggregate):
     def measure_wait(self, standard: ServiceStandard, version: int, *, wait_seconds: int,
                      actor: Actor, occurred_at: datetime) -> None:
         """Judge a telephone or in-person wait against its standard (once per case)."""
-        if standard.target.value in self.targets:
-            return
+        planned = self.targets.get(standard.target.value)
+        if planned is not None and not planned.not_measured:
+            return  # judged once: the first wait recorded
         target = measured_wait(standard, version, occurred_at, wait_seconds, desk=self.desk)
         self._wait_measured(target=target.as_data(), wait_seconds=wait_seconds,
                             occurred_at=occurred_at, **_who(actor))
@@ -617,9 +652,9 @@ class Case(Aggregate):
         for name, target in self.targets.items():
             if target.watched_due_at is None:
                 continue
-            due_at = due_on(target, calendars.of(target.desk))
-            if due_at != target.due_at:
-                moved[name] = replace(target, due_at=due_at)
+            timed = timed_on(target, calendars.of(target.desk))
+            if timed.due_at != target.due_at:
+                moved[name] = timed
         if not moved:
             return False
         self._targets_rescheduled(

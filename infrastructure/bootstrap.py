@@ -22,17 +22,18 @@ from application.desk import ServiceDesk, utc_now
 from application.service_levels import seed_service_levels
 from domain.actors import Actor, Role
 from domain.cases import Case
+from engine.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
 from infrastructure.access_log import AccessLog
 from infrastructure.catalogue_seed import load_appendix_iv
 from infrastructure.checkpointer import Checkpointer, elected_checkpointer
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
+from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
 from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.queues import QUEUES
-from projections.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
 from projections.scorecard import SCORECARD
 
 SEEDER = Actor(id="civicdesk-seed", role=Role.SYSTEM)
@@ -53,7 +54,8 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> S
 def seed_catalogue(desk: ServiceDesk) -> int:
     """Load Appendix IV and the section 4.2 standards (adds only what is missing)."""
     departments, services, desks = load_appendix_iv()
-    added = seed_service_levels(desk, SEEDER)
+    added = seed_service_levels(desk, SEEDER, [(s.code, s.purpose) for s in services
+                                               if s.type != "internal"])
     return added + catalogue.seed(
         desk,
         SEEDER,
@@ -70,7 +72,7 @@ def seed_catalogue(desk: ServiceDesk) -> int:
 
 # The read models the API queries (the scheduler follows pending deadlines).
 SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD,
-                      CASE_SNAPSHOTS)
+                      ACCOMMODATIONS, CASE_SNAPSHOTS)
 
 
 def latest_snapshot(view: Any, desk: ServiceDesk, case_id: UUID) -> Case | None:

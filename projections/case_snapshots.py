@@ -36,18 +36,15 @@ from eventsourcing.projection import Projection
 
 from application.accountability.arithmetic import local_day
 from application.accountability.read_models import CASE_SNAPSHOTS_NAME, CaseSnapshot
+from application.accountability.replay import CATALOGUE_EVENTS
 from domain.cases import Case
-from domain.catalogue import Department, Desk
-from domain.closures import CalendarBook
-from domain.standards import ServiceStandards
+from engine import PostgresView, ProjectionSpec, SQLiteView, View
 from projections import case_state
-from projections.runner import PostgresView, ProjectionSpec, SQLiteView, View
 
 NAME = CASE_SNAPSHOTS_NAME
 RECORDED = f"{NAME}_recorded"
 COLUMNS = ("id", "version", "received_day", "department", "first_recorded", "last_recorded",
            "last_position", "waits", "state")
-CATALOGUE_EVENTS = (Department.Event, ServiceStandards.Event, CalendarBook.Event, Desk.Event)
 KEPT = 20_000  # cases whose latest row a writing view keeps in memory
 Events: Any = Case  # the event classes are made at import time; see projections.case_index
 

@@ -16,7 +16,7 @@ silently dropped from snapshots: add it to `CaseState` (and to the entry types) 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 from uuid import UUID
 
 import msgspec
@@ -51,6 +51,9 @@ class AccommodationEntry(TypedDict, total=False):
     requested_at: datetime
     provided_at: datetime | None
     how: str | None
+    not_made_at: datetime | None
+    reason: str | None
+    alternative: str | None
 
 
 class SurveyEntry(TypedDict, total=False):
@@ -63,6 +66,11 @@ class SurveyEntry(TypedDict, total=False):
 
 # Every attribute of a `Case`, by the name it has in the case's `__dict__` (the aggregate's own
 # `_id`, `_version`, `_created_on` and `_modified_on` included): decoded, it is that dict.
+class PublicNoteEntry(TypedDict, total=False):
+    note: str
+    at: datetime
+
+
 class CaseState(TypedDict):
     _id: UUID
     _version: int
@@ -101,6 +109,8 @@ class CaseState(TypedDict):
     targets: dict[str, Target]
     met_facts: dict[str, datetime]
     standards_version: int | None
+    # Set on the case only once a note is published (the class holds the empty default).
+    public_notes: NotRequired[tuple[PublicNoteEntry, ...]]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)
@@ -109,6 +119,7 @@ _ENTRY_KEYS: dict[str, frozenset[str]] = {
     "transfers": frozenset(TransferEntry.__annotations__),
     "accommodations": frozenset(AccommodationEntry.__annotations__),
     "surveys": frozenset(SurveyEntry.__annotations__),
+    "public_notes": frozenset(PublicNoteEntry.__annotations__),
 }
 _DEBRIEF_KEYS = frozenset(DebriefEntry.__annotations__)
 _encoder = msgspec.json.Encoder()

@@ -14,6 +14,7 @@ from application.accountability.request import ReportRequest
 from domain.cases import Case
 from domain.catalogue import Department, Desk
 from domain.closures import CalendarBook, DeskCalendars
+from domain.goals import MetricGoals
 from domain.standards import ServiceStandards
 
 
@@ -36,6 +37,13 @@ class Replayed:
     standards: ServiceStandards | None
     calendars: DeskCalendars  # as known at as_of
     followed: list[Followed]  # the period's cases of the department asked for, by reference
+    goals: MetricGoals | None = None  # the goals per metric as set at as_of
+
+
+# The events of the aggregates the report replays beside the cases (the catalogue, standards,
+# calendar, desks and goals as they stood at as_of); the case snapshots read model marks them.
+CATALOGUE_EVENTS = (Department.Event, ServiceStandards.Event, CalendarBook.Event, Desk.Event,
+                    MetricGoals.Event)
 
 
 class ReportBuilder:
@@ -63,8 +71,7 @@ class ReportBuilder:
                 self.cases[event.originator_id] = Followed(event.mutate(None))
         elif isinstance(event, Case.Event):
             self._follow(kind, event)
-        elif isinstance(event, Department.Event | ServiceStandards.Event | CalendarBook.Event
-                        | Desk.Event):
+        elif isinstance(event, CATALOGUE_EVENTS):
             aggregate = event.mutate(self.catalogue.get(event.originator_id))
             assert isinstance(aggregate, Aggregate)
             self.catalogue[event.originator_id] = aggregate
@@ -81,6 +88,7 @@ class ReportBuilder:
         catalogue = self.catalogue.values()
         standards = [s for s in catalogue if isinstance(s, ServiceStandards)]
         books = [b for b in catalogue if isinstance(b, CalendarBook)]
+        goals = [g for g in catalogue if isinstance(g, MetricGoals)]
         wanted = self.request.department
         return Replayed(
             request=self.request, as_of=self.as_of, head=self.head,
@@ -92,4 +100,5 @@ class ReportBuilder:
                 books[0].closures if books else ()).as_known_at(self.as_of),
             followed=sorted((f for f in self.cases.values()
                              if wanted is None or f.case.department == wanted),
-                            key=lambda f: f.case.reference))
+                            key=lambda f: f.case.reference),
+            goals=goals[0] if goals else None)

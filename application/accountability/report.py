@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from application.accountability import complaints as complaint_figures
 from application.accountability import experience, standards, volumes
+from application.accountability import goals as goal_figures
+from application.accountability.accessibility import Accommodations, accommodations
 from application.accountability.complaints import ComplaintRow, LevelRow
 from application.accountability.experience import FirstContact, Satisfaction, Transfers
+from application.accountability.goals import GoalRow, GoalTrendRow
 from application.accountability.replay import Replayed, ReportBuilder
 from application.accountability.request import Period, ReportRequest
 from application.accountability.standards import (
@@ -54,6 +57,10 @@ class AccountabilityReport:
     satisfaction: Satisfaction
     effort: Effort
     chain: Chain
+    accommodations: Accommodations | None = None  # accessibility accommodations requested
+    goals_version: int | None = None  # the goals per metric in force at as_of; None: none set
+    goals: list[GoalRow] = field(default_factory=list)
+    goal_trend: list[GoalTrendRow] = field(default_factory=list)  # month by month
 
 
 def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
@@ -88,4 +95,6 @@ def report_of(seen: Replayed, link_at: Callable[[int], str]) -> AccountabilityRe
         complaint_levels=complaint_figures.levels(seen),
         transfers_of_cases=experience.transfers(seen), first_contact=experience.first_contact(seen),
         satisfaction=experience.satisfaction(seen), effort=volumes.effort(seen),
-        chain=Chain(seen.head, link_at(seen.head)))
+        chain=Chain(seen.head, link_at(seen.head)), accommodations=accommodations(seen),
+        goals_version=seen.goals.current_version if seen.goals else None,
+        goals=goal_figures.goal_rows(seen, judged), goal_trend=goal_figures.trend(seen, judged))

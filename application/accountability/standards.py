@@ -11,12 +11,9 @@ from decimal import Decimal
 from application.accountability.arithmetic import Rated, hours, local_day, percent, rated
 from application.accountability.replay import Followed, Replayed
 from domain.cases import WAIT_TARGETS
-from domain.targets import Target, TargetState, status
+from domain.targets import Target, status
 
-OUTCOMES = ("met", "met_late", "breached", "open")
-STATE_OUTCOME = {TargetState.MET: "met", TargetState.MET_LATE: "met_late",
-                 TargetState.BREACHED: "breached", TargetState.PENDING: "open",
-                 TargetState.AT_RISK: "open"}
+OUTCOMES = ("met", "met_late", "breached", "open", "not_measured")
 LATE = frozenset({"met_late", "breached"})
 
 
@@ -28,6 +25,8 @@ class Outcomes:
     breached: int
     open: int
     share_met: Rated  # percent of decided targets met on time
+    # Wait-time promises whose wait nobody recorded: applied, outside the share.
+    not_measured: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ def outcomes(counts: Counter[str], minimum: int) -> Outcomes:
     share = rated(percent(counts["met"], decided(counts)), decided(counts), minimum)
     return Outcomes(applied=sum(counts[o] for o in OUTCOMES), met=counts["met"],
                     met_late=counts["met_late"], breached=counts["breached"],
-                    open=counts["open"], share_met=share)
+                    open=counts["open"], share_met=share, not_measured=counts["not_measured"])
 
 
 def judge_targets(seen: Replayed) -> list[Judged]:
@@ -97,7 +96,7 @@ def judge_targets(seen: Replayed) -> list[Judged]:
 
 def _judge(seen: Replayed, followed: Followed, target: Target) -> Judged:
     shown = status(target, seen.as_of, seen.calendars.of(target.desk))
-    outcome, late = STATE_OUTCOME[shown.state], 0
+    outcome, late = shown.state.outcome, 0
     if outcome in LATE:
         measured = followed.waits.get(target.name) if target.name in WAIT_TARGETS else None
         late = measured - target.seconds if measured is not None else -shown.remaining_seconds

@@ -18,6 +18,7 @@ import xmltodict
 from httpx import Response
 from litestar import Litestar
 
+from api.dependencies import served
 from api.open311 import RateLimiter
 from application import open311
 from application.access import check_may
@@ -57,7 +58,7 @@ def key(desk: Any) -> str:
 
 @pytest.fixture(autouse=True)
 def fresh_limits(app: Litestar) -> Iterator[None]:
-    app.state.open311_limiter = RateLimiter()
+    served(app).open311_limiter = RateLimiter()
     yield
 
 
@@ -137,7 +138,8 @@ def public_token(api: Any, case_id: str) -> str:
 
 def caught_up(app: Litestar, api: Any) -> None:
     """Waits (bounded) until the case index has everything recorded so far."""
-    app.state.read_positions.wait_for(api.desk.log_position(), 10.0, names=[CASE_INDEX_NAME])
+    served(app).services.projections.wait_for(api.desk.log_position(), 10.0,
+                                              names=[CASE_INDEX_NAME])
 
 
 def no_personal_information(response: Response) -> None:
@@ -478,7 +480,7 @@ class TestRateLimits:
                                                                   api: Any, key: str) -> None:
         # Given a limit of two requests a minute per key
         clock = FakeClock()
-        app.state.open311_limiter = RateLimiter(per_key=2, per_address=100, clock=clock)
+        served(app).open311_limiter = RateLimiter(per_key=2, per_address=100, clock=clock)
         submit(api, key)
         submit(api, key)
         # When a third comes within the minute; then 429 with Retry-After, nothing recorded
@@ -494,7 +496,7 @@ class TestRateLimits:
     def test_an_address_over_its_rate_gets_429_whatever_the_key(self, app: Litestar,
                                                                  api: Any, key: str) -> None:
         # Given two attempts a minute per address; two made, with a wrong key
-        app.state.open311_limiter = RateLimiter(per_key=100, per_address=2, clock=FakeClock())
+        served(app).open311_limiter = RateLimiter(per_key=100, per_address=2, clock=FakeClock())
         errors(post(api, form("wrong")), 403)
         errors(post(api, form("wrong")), 403)
         # When a third comes, even with a good key; then 429
@@ -559,6 +561,17 @@ class TestOneRequest:
         # Mar 11 from 08:30 is 10:00 EDT, 14:00 UTC
         assert request["expected_datetime"] == "2026-03-11T14:00:00Z"
         assert "Transit issues resolved within 5 business days" in request["service_notice"]
+
+    def test_without_a_standard_of_its_own_a_service_has_its_seeded_resolution_promise(
+            self, api: Any, key: str) -> None:
+        # Given the draft resolution standard seeded for an issue service: 10 business days
+        # When an issue arrives Wednesday 2026-03-04 10:00 Toronto (15:00 UTC)
+        _, reference = submit(api, key, service_code=SERVICE)
+        [request] = api.client.get(f"{V2}/requests/{reference}.json").json()
+        # Then it is expected when 80 business hours end: Wed 6.5 h, Thu 8, Fri 8 (22.5),
+        # Mon-Fri Mar 9-13 40 (62.5), Mon 16 and Tue 17 16 (78.5); 1.5 h more on Wed Mar 18
+        # from 08:30 is 10:00 EDT, 14:00 UTC
+        assert request["expected_datetime"] == "2026-03-18T14:00:00Z"
 
     @pytest.mark.parametrize("fmt", ["json", "xml"])
     def test_status_notes_are_the_notes_staff_published(self, api: Any, key: str,

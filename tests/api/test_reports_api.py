@@ -20,7 +20,7 @@ SECRETS = ("Ada Lovelace", "ada@example.org", "Deep pothole in front of 55 King 
            "Pothole on King St W", "Only Ada knows", "director-1", "csr-1")
 CSV_TABLES = {"summary.csv", "standards.csv", "standards_by_channel.csv",
               "standards_by_month.csv", "breaches.csv", "channels.csv", "departments.csv",
-              "complaints.csv", "complaint_levels.csv"}
+              "complaints.csv", "complaint_levels.csv", "goals.csv", "goal_trend.csv"}
 
 
 def now_utc() -> str:

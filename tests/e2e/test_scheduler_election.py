@@ -22,12 +22,13 @@ from uuid import UUID
 
 import pytest
 
+from application.commands import ReceiveCase
 from application.desk import ServiceDesk
 from domain.actors import SCHEDULER, Actor, Role
+from engine.runner import ProjectionSet
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 from projections.pending_deadlines import PENDING_DEADLINES
-from projections.runner import ProjectionSet
 from tests.command_line import ROOT, environment
 from tests.conftest import POSTGRES_URL, fresh_postgres_schema
 
@@ -134,11 +135,10 @@ def overdue_email(desk: ServiceDesk) -> UUID:
     """An email received 30 days ago and entered now: its one target, acknowledgement within
     2 business days, is long past."""
     now = desk.clock()
-    return desk.receive(
-        CSR, channel="email", received_at=now - timedelta(days=30), purpose="information",
-        service_code=None, department="planning", subject="Fence permit",
-        description="Question about a fence", contact={"name": "Bo"},
-        accessibility_needs=None).case.id
+    return desk.handle(CSR, ReceiveCase(
+        channel="email", received_at=now - timedelta(days=30), purpose="information",
+        department="planning", subject="Fence permit", description="Question about a fence",
+        contact={"name": "Bo"})).case.id
 
 
 def eventually_missed(desk: ServiceDesk, case_id: UUID, limit: float) -> list[object]:

@@ -22,6 +22,7 @@ from infrastructure.settings import Settings
 from projections.case_snapshots import CASE_SNAPSHOTS
 from tests.commanding import change_case
 from tests.conftest import running_projections
+from tests.receiving import receive
 
 if TYPE_CHECKING:
     from tests.conftest import MovableClock
@@ -55,10 +56,7 @@ def test_every_demo_case_viewed_from_its_snapshot_is_the_replayed_case(
 def test_a_writer_sees_its_write_while_the_snapshots_lag(
         settings: Settings, desk: ServiceDesk, clock: MovableClock) -> None:
     # Given a case whose snapshot was taken, then the read model stopped
-    case_id = desk.receive(CSR, channel="email", received_at=None, purpose="information",
-                           service_code=None, department="public-works", subject="Pothole",
-                           description="King Street", contact={"name": "Ann"},
-                           accessibility_needs=None).case.id
+    case_id = receive(desk, CSR).case.id
     with running_projections(settings, desk, CASE_SNAPSHOTS) as projections:
         projections.wait_for(desk.log_position(), timeout=30)
     view = read_view(settings)
@@ -88,10 +86,7 @@ def read_view(settings: Settings) -> Any:
 def test_a_case_of_another_department_is_not_found_from_its_snapshot(
         settings: Settings, desk: ServiceDesk) -> None:
     # Given a public works case with a snapshot
-    case_id = desk.receive(CSR, channel="email", received_at=None, purpose="information",
-                           service_code=None, department="public-works", subject="Pothole",
-                           description="King Street", contact={"name": "Ann"},
-                           accessibility_needs=None).case.id
+    case_id = receive(desk, CSR).case.id
     with running_projections(settings, desk, CASE_SNAPSHOTS) as projections:
         projections.wait_for(desk.log_position(), timeout=30)
         desk.case_snapshots = partial(latest_snapshot, projections.view(CASE_SNAPSHOTS.name),

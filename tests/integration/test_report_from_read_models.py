@@ -20,15 +20,16 @@ from api.reports import render
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from domain.cases import Case
+from engine.runner import ProjectionSet
 from infrastructure.accountability_source import produce_report
 from infrastructure.demo import load_demo
 from infrastructure.settings import Settings
 from projections import case_state
 from projections.case_snapshots import CASE_SNAPSHOTS
-from projections.runner import ProjectionSet
 from tests.commanding import change_case
 from tests.conftest import running_projections
 from tests.integration.test_accountability_report import a_morning, last_recorded_at, more_later
+from tests.receiving import receive
 
 if TYPE_CHECKING:
     from tests.conftest import MovableClock
@@ -122,13 +123,17 @@ class TestSnapshots:
 
     def test_a_case_dated_with_a_toronto_offset_keeps_it_in_its_snapshot(
             self, desk: ServiceDesk, clock: MovableClock, snapshots: ProjectionSet) -> None:
-        # Given a letter stamped received at 9:00 Toronto (-05:00), acknowledged at 11:30
+        # Given a letter stamped received at 9:00 Toronto (-05:00), acknowledged at 10:30 and
+        # given a public note at 10:45
         toronto = timezone(timedelta(hours=-5))
         case_id = _received(desk, received_at=datetime(2026, 3, 4, 9, 0, tzinfo=toronto))
         clock.advance(hours=1)
         change_case(desk, Actor(id="csr-1", role=Role.CSR), case_id, "acknowledge",
                     expected_version=None, message="Received",
                     occurred_at=datetime(2026, 3, 4, 10, 30, tzinfo=toronto))
+        change_case(desk, Actor(id="csr-1", role=Role.CSR), case_id, "publish_note",
+                    expected_version=None, note="We have your letter",
+                    occurred_at=datetime(2026, 3, 4, 10, 45, tzinfo=toronto))
         snapshots.wait_for(desk.log_position(), timeout=30)
         # When it is read from its snapshot
         stored = snapshots.view(CASE_SNAPSHOTS.name).latest(case_id)
@@ -148,11 +153,7 @@ class TestSnapshots:
 
 
 def _received(desk: ServiceDesk, received_at: datetime | None = None) -> Any:
-    return desk.receive(Actor(id="csr-1", role=Role.CSR), channel="written",
-                        received_at=received_at,
-                        purpose="information", service_code=None, department="public-works",
-                        subject="Pothole", description="Division Street",
-                        contact={"name": "Sam Lee"}, accessibility_needs=None).case.id
+    return receive(desk, channel="written", received_at=received_at).case.id
 
 
 def _offsets(value: Any) -> Any:

@@ -148,7 +148,7 @@ def test_a_web_form_classified_as_a_complaint_gains_the_two_day_acknowledgement(
     # 7.5 h = Mon 05-11 16:00 EDT = 20:00 UTC, and an event explains why
     target = classified.targets[ACK]
     assert (target.standard_code, target.due_at) == (
-        "web-complaint-acknowledge", utc(2026, 5, 11, 20, 0))
+        "complaint-acknowledge", utc(2026, 5, 11, 20, 0))
     assert [e.reason for e in events(desk, case.id, "TargetsSet")] == [
         "received", "classified as complaint"]
 
