@@ -16,12 +16,13 @@ from api.plain_text import PERIOD_CHARACTERS
 from api.problems import problem_doc
 from api.report_formats import file_name, to_csv_zip, to_json
 from application.accountability import AccountabilityReport
-from application.accountability.read_models import CASE_SNAPSHOTS_NAME, ReportReadModel
+from application.accountability.read_models import CASE_SNAPSHOTS_NAME
 from application.desk import ServiceDesk
 from domain.actors import Actor
 from engine.runner import ProjectionNotReady, ProjectionSet
 from infrastructure.accountability_source import LedgerNotIntact, produce_report
 from infrastructure.settings import Settings
+from projections.case_snapshots import CaseSnapshotsView
 
 Format = Literal["json", "csv", "html"]
 # Litestar adds "; charset=utf-8" to a text/* type itself: naming it here sent it twice.
@@ -72,7 +73,7 @@ async def accountability_report(
     desk: NamedDependency[ServiceDesk],
     settings: NamedDependency[Settings],
     projections: NamedDependency[ProjectionSet],
-    case_snapshots: NamedDependency[ReportReadModel],
+    case_snapshots: NamedDependency[CaseSnapshotsView],
     period: Annotated[str | None, QueryParameter(
         name="period", max_length=16, pattern=PERIOD_CHARACTERS,
         description="2026, 2026-Q3 or 2026-07")] = None,
