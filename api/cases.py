@@ -60,7 +60,8 @@ def answered_command(request: Request[Any, Any, Any], actor: Actor,
         headers["Location"] = f"/api/v1/cases/{outcome.case.id}"
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
-    view = schemas.case_view(outcome.case, desk.target_statuses(outcome.case))
+    view = schemas.case_view(outcome.case, desk.target_statuses(outcome.case,
+                                                                calendars=outcome.calendars))
     return Response(view, status_code=status_code, headers=headers)
 
 

@@ -51,6 +51,7 @@ def tables(report: AccountabilityReport) -> list[Table]:
         ("department", report.department or "all"), ("as_of", report.as_of),
         ("standards_version", report.standards_version),
         ("min_sample", report.min_sample), ("cases", report.cases),
+        ("late_entries", len(report.late_entries)),
         ("transfers_of_cases", t.transfers), ("transfers_of_cases_warm", t.warm),
         ("transfers_of_cases_cold", t.cold),
         ("transfers_of_cases_warm_share_percent", t.warm_share),
@@ -70,6 +71,7 @@ def tables(report: AccountabilityReport) -> list[Table]:
            ("accommodations_open", a.open)) if (a := report.accommodations) else ()),
         ("chain_head_position", report.chain.head_position),
         ("chain_head_hash", report.chain.head_hash),
+        ("checkpoint", report.checkpoint),
     ]
     return [
         Table("summary", "Summary", ("figure", "value"), summary),
@@ -89,6 +91,13 @@ def tables(report: AccountabilityReport) -> list[Table]:
               [(b.reference, b.department, b.channel, b.standard_code, b.target, b.state,
                 b.due_at, b.met_at, b.basis, b.seconds_late, b.hours_late)
                for b in report.breaches]),
+        Table("late_entries", "Facts entered after the scheduler recorded a deadline missed, "
+              "that happened before it (met on time), by department",
+              ("department", "reference", "fact", "targets", "occurred_at", "missed_due_at",
+               "recorded_at", "entered_by_department", "reason"),
+              [(r.department, r.reference, r.fact, r.targets, r.occurred_at, r.missed_due_at,
+                r.recorded_at, r.entered_by_department, r.reason)
+               for r in report.late_entries]),
         Table("channels", "Volumes by channel", ("channel", "cases", "share_percent"),
               [(c.channel, c.cases, c.share) for c in report.channels]),
         Table("departments", "Departments",

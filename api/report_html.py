@@ -35,7 +35,10 @@ SERIES_STYLES = (("#0072B2", "o", "-"), ("#D55E00", "s", "--"), ("#009E73", "^",
                  ("#CC79A7", "D", ":"))
 SERIES_PER_CHART = len(SERIES_STYLES)  # "a handful": more standards make more charts
 LATE, BREACHED = "#E69F00", "#D55E00"
-LABELS = {"cao": "CAO", "csat": "CSAT", "nps": "NPS", "ces": "CES"}
+LABELS = {"cao": "CAO", "csat": "CSAT", "nps": "NPS", "ces": "CES",
+          # the facts that meet targets (domain.targets.MET_BY), as a late entry names them
+          "Acknowledged": "Acknowledgement", "InterimResponseSent": "Interim response",
+          "OutboundContact": "Outbound contact", "Resolved": "Resolution"}
 
 STYLE = """
 :root { color-scheme: light; --ink: #1a1a1a; --muted: #555; --rule: #c8c8c8; --band: #f2f5f8; }
@@ -368,6 +371,7 @@ SECTIONS = (("summary", "Summary"), ("standards", "Service standards: promised a
             ("trend-table", "Share met on time by month"), ("channels", "Volumes by channel"),
             ("departments", "Promises not kept on time, by department"),
             ("breaches", "Promises breached"), ("met-late", "Promises met late"),
+            ("late-entries", "Facts entered after a deadline was recorded missed"),
             ("complaints", "Complaints and escalations"),
             ("transfers", "Transfers and first-contact resolution"),
             ("satisfaction", "Customer satisfaction"), ("goals", "Goals and the trend"),
@@ -422,6 +426,15 @@ def render_html(report: AccountabilityReport) -> str:
         [(b.reference, b.department, human(b.channel), b.standard_code, local_time(b.due_at),
           local_time(b.met_at) if b.met_at else None, how_late(b)) for b in met_late],
         numeric=[6], keep=[4, 5])
+    late_entry_rows = html_table(
+        "Every fact that happened before a deadline but was entered after the scheduler had "
+        "recorded it missed (the promise counts as met on time), by department",
+        ("Department", "Reference", "Fact", "Targets", "Happened (Toronto)",
+         "Deadline recorded missed (Toronto)", "Entered (Toronto)", "Entered while owned by",
+         "Why entered late"),
+        [(r.department, r.reference, human(r.fact), r.targets, local_time(r.occurred_at),
+          local_time(r.missed_due_at), local_time(r.recorded_at), r.entered_by_department,
+          r.reason) for r in report.late_entries], keep=[4, 5, 6])
     complaint_rows = html_table(
         "Complaints and the escalations they went through",
         ("Reference", "Department", "Channel", "Received", "Status", "Level reached",
@@ -452,6 +465,7 @@ def render_html(report: AccountabilityReport) -> str:
             ("Cases received", report.cases),
             ("Promises breached", len(breached)),
             ("Promises met late", len(met_late)),
+            ("Facts entered after a recorded miss", len(report.late_entries)),
             ("Complaints", len(report.complaints)),
             ("First-contact resolution", _pct(f.rate)),
             ("Warm share of transfers of these cases", _pct(t.warm_share)),
@@ -477,6 +491,8 @@ def render_html(report: AccountabilityReport) -> str:
                  departments),
         _section("breaches", "Promises breached", breach_rows),
         _section("met-late", "Promises met late", late_rows),
+        _section("late-entries", "Facts entered after a deadline was recorded missed",
+                 late_entry_rows),
         _section("complaints", "Complaints and escalations",
                  html_table("Complaints by the highest escalation level they reached",
                             ("Level", "Complaints reaching it"),
@@ -510,7 +526,7 @@ def render_html(report: AccountabilityReport) -> str:
                  f"<strong>{report.chain.head_position}</strong>, whose hash-chain link is "
                  f'<code class="hash">{escape(report.chain.head_hash)}</code>. Anyone with an '
                  "export of the log can recompute the chain to that position and produce this "
-                 "report again, identical.</p>"),
+                 "report again, identical.</p>" + _anchor(report)),
         _section("method", "How the figures are computed",
                  "<dl>" + "".join(f"<dt>{escape(term)}</dt><dd>{escape(meaning)}</dd>"
                                   for term, meaning in DEFINITIONS) + "</dl>"),
@@ -526,3 +542,16 @@ def render_html(report: AccountabilityReport) -> str:
             'style-src \'unsafe-inline\'; img-src data:">'
             f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
             f"<body>{body}</body></html>\n")
+
+
+def _anchor(report: AccountabilityReport) -> str:
+    if report.checkpoint is None:
+        return ("<p><strong>Provisional.</strong> No checkpoint signed after this report's "
+                "moment holds the log yet, so a commit made at that moment could still be "
+                "missing; produce the report again once one is signed (within a minute while "
+                "the log grows).</p>")
+    return ("<p><strong>Final.</strong> The signed checkpoint below holds an event committed "
+            "after this report's moment, so nothing committed before it can still appear. "
+            "Check this report against the log with <code>civicdesk verify --report</code> "
+            "and the report's JSON form.</p>"
+            f'<pre class="hash">{escape(report.checkpoint)}</pre>')

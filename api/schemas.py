@@ -61,7 +61,14 @@ class Command(Body, kw_only=True):
     occurred_at: datetime | None = None
 
 
-class InteractionBody(Command, kw_only=True):
+class MeetingFact(Command, kw_only=True):
+    """A command recording a fact that meets targets: if it happened before a deadline the
+    scheduler already recorded missed, it says why it is entered late (422 without)."""
+
+    late_entry_reason: Text = ""
+
+
+class InteractionBody(MeetingFact, kw_only=True):
     channel: ChannelName
     direction: Literal["inbound", "outbound"]
     summary: Text
@@ -80,11 +87,11 @@ class TransferBody(Command, kw_only=True):
     customer_informed: bool = False
 
 
-class AcknowledgeBody(Command, kw_only=True):
+class AcknowledgeBody(MeetingFact, kw_only=True):
     message: Text = ""
 
 
-class InterimResponseBody(Command, kw_only=True):
+class InterimResponseBody(MeetingFact, kw_only=True):
     explanation: Text
 
 
@@ -96,7 +103,7 @@ class CustomerRespondedBody(Command, kw_only=True):
     summary: Text = ""
 
 
-class ResolveBody(Command, kw_only=True):
+class ResolveBody(MeetingFact, kw_only=True):
     resolution: Text
     at_first_contact: bool = False
 

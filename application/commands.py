@@ -5,7 +5,9 @@
 Every case command names its case, optionally the version the client saw (`expected_version`: then
 a case that moved on is a conflict; without it the desk runs the command on whatever version
 is current) and when it really happened (`occurred_at`, default: when recorded). `action` is
-the access policy's name for every command.
+the access policy's name for every command. A command recording a fact that meets targets (an
+outbound contact, an acknowledgement, an interim response, a resolution) says why it is entered
+late (`late_entry_reason`) when it happened before a deadline already recorded missed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class LogInteraction(CaseCommand):
     summary: str
     effort_minutes: int = 0
     wait_seconds: int | None = None
+    late_entry_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,12 +57,14 @@ class TransferCase(CaseCommand):
 class AcknowledgeCase(CaseCommand):
     action: ClassVar[str] = "acknowledge"
     message: str = ""
+    late_entry_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
 class SendInterimResponse(CaseCommand):
     action: ClassVar[str] = "interim_response"
     explanation: str
+    late_entry_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +84,7 @@ class ResolveCase(CaseCommand):
     action: ClassVar[str] = "resolve"
     resolution: str
     at_first_contact: bool = False
+    late_entry_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,6 +3,7 @@ receipts queued beside it (see application/references.py and application/committ
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -26,9 +27,9 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
     if replay is not None:
         return replay
     now = app.clock()
-    department = app._department_for(command.service_code, command.department)
+    known = app.known()  # once: the catalogue, standards and calendars as of this receipt
+    department = app._department_for(command.service_code, command.department, known)
     check_may(actor, command.action, department)
-    known = app.known()
     calendars = known.calendars(now)
     desk = command.desk
     if desk is not None and desk not in calendars.by_desk:
@@ -63,7 +64,8 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
     outcome: Outcome = app.references.submit(
         now.astimezone(TOWN_TIME).year, Receipt(build, actor, idempotency),
         partial(record_receipts, app))
-    return outcome
+    # The answer's target states are judged on the calendars the targets were planned on.
+    return outcome if outcome.replayed else replace(outcome, calendars=calendars)
 
 
 def record_receipts(app: ServiceDesk, lane: ReferenceLane, batch: list[Receipt]) -> None:

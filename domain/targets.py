@@ -197,17 +197,28 @@ def replan(current: dict[str, Target], fresh: dict[str, Target],
 
 def measured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
                   wait_seconds: int, desk: str | None = None) -> Target:
-    """A wait-time promise is decided the moment the wait is recorded: met, or breached."""
+    """A wait-time promise is decided the moment the wait is recorded. A wait is real elapsed
+    time from arrival, open or not, and the customer was answered (or served) when it ended:
+    the target is met then, on time within the standard, late beyond it. No deadline was
+    recorded missed (no scheduler watched it), so it is never breached-and-never-met."""
     start = arrived_at.astimezone(UTC)
-    due = start + timedelta(seconds=standard.seconds)
-    kept = wait_seconds <= standard.seconds
     return Target(
         name=standard.target.value, standard_code=standard.code, standard_version=version,
-        title=standard.title, started_at=start, due_at=due, seconds=standard.seconds,
-        basis=TimeBasis.CALENDAR.value, pausable=False, at_risk_share=standard.at_risk_share,
-        met_at=start + timedelta(seconds=wait_seconds) if kept else None,
-        breached_at=None if kept else due, desk=desk,
+        title=standard.title, started_at=start, due_at=start + timedelta(seconds=standard.seconds),
+        seconds=standard.seconds, basis=TimeBasis.CALENDAR.value, pausable=False,
+        at_risk_share=standard.at_risk_share, met_at=start + timedelta(seconds=wait_seconds),
+        desk=desk,
         at_risk_from=start + timedelta(seconds=standard.seconds * (1 - standard.at_risk_share)))
+
+
+def wait_as_measured(target: dict[str, Any], wait_seconds: int) -> None:
+    """A wait target recorded before waits were met late (WaitMeasured version 1), in place:
+    one longer than its standard was recorded breached and never met; it was met when the wait
+    ended, late."""
+    if target.get("met_at") is None:
+        target["met_at"] = target["started_at"] + timedelta(seconds=wait_seconds)
+        target["breached_at"] = None
+        target["basis"] = TimeBasis.CALENDAR.value
 
 
 def unmeasured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
@@ -260,12 +271,8 @@ class TargetTimes(Protocol):
 
 
 def clock_stop(target: TargetTimes, now: datetime) -> datetime:
-    """Where the target is judged: where its clock stopped (paused, or met), else `now`; a wait
-    recorded breached is judged at its due time at the earliest."""
-    until = target.paused_at or target.met_at or now
-    if target.breached_at is not None and until < target.due_at:
-        until = target.due_at
-    return until
+    """Where the target is judged: where its clock stopped (paused, or met), else `now`."""
+    return target.paused_at or target.met_at or now
 
 
 def state_at(target: TargetTimes, now: datetime) -> TargetState:
@@ -279,13 +286,22 @@ def state_at(target: TargetTimes, now: datetime) -> TargetState:
     until = clock_stop(target, now)
     overdue = until > target.due_at
     if target.met_at is not None:
-        late = target.breached_at is not None or overdue
-        return TargetState.MET_LATE if late else TargetState.MET
+        # Judged by when the meeting fact happened: a fact entered after the scheduler recorded
+        # the deadline missed, that happened before it, met the target on time (the recorded
+        # miss stays in the log, and the late entry with it: `overturns_recorded_miss`).
+        return TargetState.MET_LATE if overdue else TargetState.MET
     if target.breached_at is not None or overdue:
         return TargetState.BREACHED
     if target.at_risk_from is not None and until > target.at_risk_from:
         return TargetState.AT_RISK
     return TargetState.PENDING
+
+
+def overturns_recorded_miss(target: Target, fact: str, at: datetime) -> bool:
+    """Whether the fact `fact` (a name in MET_BY), happening at `at`, meets `target` on time
+    although the scheduler already recorded its deadline missed: a fact entered late."""
+    return (target.name in {kind.value for kind in MET_BY[fact]} and target.met_at is None
+            and target.breached_at is not None and at <= target.due_at)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """Feeds the accountability report: from the case snapshots read model, or from the whole log.
 
-`produce_report` checks who asks and what, and notes the log's head. When the case snapshots
-read model has followed the log that far (it is given, and reaches it in time), the report is
-made from it (`application.accountability.read_models`), reading only the period's cases and
-the events it must replay; otherwise, or when an auditor asks for it (`replay=True`), every
-event up to the head is streamed into `application.accountability.build_report`, which keeps
-those recorded at or before `as_of`. Both give the same report, byte for byte.
+`produce_report` checks who asks and what, and finds the log's last position committed at or
+before `as_of` (infrastructure.commit_time). When the case snapshots read model has followed
+the log that far (it is given, and reaches it in time), the report is made from it
+(`application.accountability.read_models`), reading only the period's cases and the events it
+must replay; otherwise, or when an auditor asks for it (`replay=True`), every event up to that
+position is streamed into `application.accountability.build_report`. Both give the same
+report, byte for byte.
 
 The hash chain is then verified up to the report's head position, so a report is only ever
 published over an intact log, and carries the link at that position. The first report of a
@@ -15,6 +16,7 @@ process verifies from the genesis; later ones verify only from the last position
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -37,6 +39,8 @@ from domain.actors import Actor
 from domain.errors import DomainError, InvalidValue
 from infrastructure.chain import GENESIS, ChainRow
 from infrastructure.chain import verify as verify_chain
+from infrastructure.checkpoints import checkpoint_holding
+from infrastructure.commit_time import cut_at
 from infrastructure.ledger import chain_rows
 
 BATCH = 1_000
@@ -49,9 +53,9 @@ class LedgerNotIntact(DomainError):
 
 
 def recording_now() -> datetime:
-    """Now, on the clock that stamps events as recorded (eventsourcing's, the system clock).
+    """Now, on the clock that gives events their commit times (the system clock).
 
-    `as_of` is compared with recording times, so its default and its limit come from this
+    `as_of` is compared with commit times, so its default and its limit come from this
     clock, not from `desk.clock`, which tests move to date what happened in the past.
     """
     return datetime.now(UTC)
@@ -199,13 +203,21 @@ def produce_report(desk: ServiceDesk, actor: Actor, *, period: str | None = None
         raise InvalidValue("as_of must not be in the future", "as_of")
     if department is not None and desk.find_department(department) is None:
         raise InvalidValue(f"no department {department!r}", "department")
-    head = desk.log_position()
+    # The log as of the moment, by commit time: a prefix that no later commit changes once
+    # an event committed after the moment is in (infrastructure.commit_time).
+    cut = cut_at(desk, moment)
+    head = cut.position
     request = ReportRequest(period=chosen, department=department, as_of=moment,
-                            min_sample=min_sample)
+                            min_sample=min_sample,
+                            cut_by_recorded_time=cut.by_recorded_time)
     if replay:
-        return build_report(request, log_events(desk, head),
-                            lambda position: verified_link(desk, position))
-    link_at = partial(VERIFIED.link, desk)
-    if read_model is not None and reached is not None and reached(head):
-        return build_report_from(request, read_model, head, partial(events_at, desk), link_at)
-    return build_report(request, log_events(desk, head), link_at)
+        report = build_report(request, log_events(desk, head),
+                              lambda position: verified_link(desk, position))
+    elif read_model is not None and reached is not None and reached(head):
+        report = build_report_from(request, read_model, head, partial(events_at, desk),
+                                   partial(VERIFIED.link, desk))
+    else:
+        report = build_report(request, log_events(desk, head), partial(VERIFIED.link, desk))
+    # Final once a signed checkpoint holds an event committed after the moment: carry it.
+    anchor = None if cut.after is None else checkpoint_holding(desk, cut.after)
+    return dataclasses.replace(report, checkpoint=anchor)

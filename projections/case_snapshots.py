@@ -273,27 +273,31 @@ class CaseSnapshotsView(View):
         return sorted(positions)
 
     def received_between(self, first: date, last: date, department: str | None,
-                         as_of: datetime, stop: int) -> Iterator[CaseSnapshot]:
+                         as_of: datetime | None, stop: int) -> Iterator[CaseSnapshot]:
         """See `application.accountability.read_models.ReportReadModel`."""
         mark = self.placeholder
-        where = [f"received_day >= {mark}", f"received_day <= {mark}",
-                 f"first_recorded <= {mark}"]
-        parameters: list[Any] = [first.isoformat(), last.isoformat(), self.time_in(as_of)]
+        where = [f"received_day >= {mark}", f"received_day <= {mark}"]
+        parameters: list[Any] = [first.isoformat(), last.isoformat()]
+        if as_of is not None:
+            where.append(f"first_recorded <= {mark}")
+            parameters.append(self.time_in(as_of))
         if department is not None:
-            where.append(f"(department = {mark} OR last_recorded > {mark} "
-                         f"OR last_position > {mark})")
-            parameters += [department, self.time_in(as_of), stop]
+            moved = f"last_position > {mark}" if as_of is None else \
+                f"last_recorded > {mark} OR last_position > {mark}"
+            where.append(f"(department = {mark} OR {moved})")
+            parameters += [department, *([] if as_of is None else [self.time_in(as_of)]),
+                           stop]
         with self.reading() as cursor:
             cursor.execute(f"SELECT id, last_recorded, last_position, waits, state "
                            f"FROM {self.table(NAME)} WHERE {' AND '.join(where)}", parameters)
             rows = cursor.fetchall()
         for row in rows:
-            if self.time_out(row["last_recorded"]) > as_of or int(row["last_position"]) > stop:
+            if int(row["last_position"]) > stop or (
+                    as_of is not None and self.time_out(row["last_recorded"]) > as_of):
                 yield CaseSnapshot(self.id_out(row["id"]), None, {})
             else:
                 case = case_state.decode(row["state"])  # its id decoded with it, as a UUID
                 yield CaseSnapshot(case.id, case, case_state.waits_decode(row["waits"]))
-
 
     def event_id_in(self, value: UUID) -> Any:
         """An aggregate id as the desk's events table stores it."""

@@ -71,6 +71,16 @@ class PublicNoteEntry(TypedDict, total=False):
     at: datetime
 
 
+class LateEntry(TypedDict, total=False):
+    fact: str
+    fact_version: int
+    targets: list[str]
+    missed_due_at: dict[str, datetime]
+    department: str
+    reason: str
+    occurred_at: datetime
+
+
 class CaseState(TypedDict):
     _id: UUID
     _version: int
@@ -109,8 +119,10 @@ class CaseState(TypedDict):
     targets: dict[str, Target]
     met_facts: dict[str, datetime]
     standards_version: int | None
-    # Set on the case only once a note is published (the class holds the empty default).
+    # Set on the case only once a note is published, or a fact entered late (the class holds
+    # the empty defaults).
     public_notes: NotRequired[tuple[PublicNoteEntry, ...]]
+    late_entries: NotRequired[tuple[LateEntry, ...]]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)
@@ -120,6 +132,7 @@ _ENTRY_KEYS: dict[str, frozenset[str]] = {
     "accommodations": frozenset(AccommodationEntry.__annotations__),
     "surveys": frozenset(SurveyEntry.__annotations__),
     "public_notes": frozenset(PublicNoteEntry.__annotations__),
+    "late_entries": frozenset(LateEntry.__annotations__),
 }
 _DEBRIEF_KEYS = frozenset(DebriefEntry.__annotations__)
 _encoder = msgspec.json.Encoder()

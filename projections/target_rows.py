@@ -195,17 +195,19 @@ class TargetRows(View):
         t, mark, at = f"{alias}.", self.placeholder, self.time_in(now)
         # `clock_stop`: where the target is judged, its clock stopped (paused, or met) or now.
         until = f"COALESCE({t}paused_at, {t}met_at, {mark})"
-        # A wait recorded breached is judged at its due time at the earliest: so late either way.
-        late = f"({t}breached_at IS NOT NULL OR {until} > {t}due_at)"
+        # `state_at`: met on time or late by when it was met, even after a recorded miss (a
+        # fact entered late); an unmet target recorded missed is breached.
+        overdue = f"{until} > {t}due_at"
+        late = f"({t}breached_at IS NOT NULL OR {overdue})"
         # A wait nobody recorded is not measured, whatever the instants say.
         judged = f"NOT {t}not_measured"
         match state:
             case TargetState.NOT_MEASURED:
                 return f"({t}not_measured)", []
             case TargetState.MET:
-                return f"({judged} AND {t}met_at IS NOT NULL AND NOT {late})", [at]
+                return f"({judged} AND {t}met_at IS NOT NULL AND NOT {overdue})", [at]
             case TargetState.MET_LATE:
-                return f"({judged} AND {t}met_at IS NOT NULL AND {late})", [at]
+                return f"({judged} AND {t}met_at IS NOT NULL AND {overdue})", [at]
             case TargetState.BREACHED:
                 return f"({judged} AND {t}met_at IS NULL AND {late})", [at]
             case TargetState.AT_RISK:
@@ -230,12 +232,12 @@ class TargetRows(View):
         paused = (f"SELECT {columns} FROM {table} t WHERE t.met_at IS NULL "
                   "AND t.breached_at IS NULL AND t.paused_at IS NOT NULL "
                   f"AND t.paused_at <= t.due_at AND t.paused_at > t.at_risk_from "
-                  f"AND {live('t')}{named}")
+                  f"AND NOT t.not_measured AND {live('t')}{named}")
         if longest is None:
             return paused, names
         until = self.time_in(now + timedelta(seconds=float(longest) + 1))
         running = (f"SELECT {columns} FROM {table} t WHERE t.met_at IS NULL "
                    "AND t.breached_at IS NULL AND t.paused_at IS NULL "
                    f"AND t.due_at >= {mark} AND t.due_at < {mark} AND t.at_risk_from < {mark} "
-                   f"AND {live('t')}{named}")
+                   f"AND NOT t.not_measured AND {live('t')}{named}")
         return f"{running} UNION ALL {paused}", [at, until, at, *names, *names]

@@ -50,10 +50,11 @@ class ReportReadModel(Protocol):
         to `stop`, in log order."""
 
     def received_between(self, first: date, last: date, department: str | None,
-                         as_of: datetime, stop: int) -> Iterable[CaseSnapshot]:
+                         as_of: datetime | None, stop: int) -> Iterable[CaseSnapshot]:
         """Every case received on the Toronto days `first` to `last` whose first event was
-        recorded by `as_of` at or before `stop`; of `department` only (if given) among those
-        taken as they stand."""
+        recorded by `as_of` (None: whenever) at or before `stop`; of `department` only (if
+        given) among those taken as they stand. A case is taken as it stands (`case`) when
+        its latest event lies within `stop` and, with `as_of`, was recorded by then."""
 
     def positions_of(self, case_ids: list[UUID], stop: int) -> list[int]:
         """Positions of the cases' events up to `stop`, in log order."""
@@ -69,13 +70,18 @@ def build_report_from(request: ReportRequest, read_model: ReportReadModel, stop:
     has followed the log at least that far). `events_at(positions)` gives the (position,
     domain event) pairs at those positions, in order."""
     as_of = request.as_of.astimezone(UTC)
-    head = read_model.head_at(as_of, stop)
+    # As of a commit time the record is the log up to `stop`, whatever each event's recorded
+    # time; before commit times began, it is cut by recorded time (infrastructure.commit_time).
+    by_time = request.cut_by_recorded_time
+    head = read_model.head_at(as_of, stop) if by_time else stop
     builder = ReportBuilder(request)
     replayed: list[UUID] = []
     for snapshot in read_model.received_between(request.period.first_day,
                                                 request.period.last_day, request.department,
-                                                as_of, stop):
-        if snapshot.case is None:
+                                                as_of if by_time else None, stop):
+        if snapshot.case is None or snapshot.case.late_entries:
+            # A fact entered late is reported with when it was recorded, which only its
+            # event says: such a case is replayed.
             replayed.append(snapshot.id)
         else:
             builder.cases[snapshot.id] = Followed(snapshot.case, dict(snapshot.waits))

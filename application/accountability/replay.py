@@ -24,6 +24,8 @@ class Followed:
 
     case: Case
     waits: dict[str, int] = field(default_factory=dict)  # target name: measured seconds
+    # (when recorded, the entry as `Case.late_entries` keeps it), oldest first
+    late_entries: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ class ReportBuilder:
         self.cut: set[UUID] = set()
 
     def add(self, position: int, event: Any) -> None:
-        if event.timestamp > self.as_of or event.originator_id in self.cut:
+        if self.request.cut_by_recorded_time and (
+                event.timestamp > self.as_of or event.originator_id in self.cut):
             # Recorded after as_of: not part of the record the report speaks for. An
             # aggregate's history stops there, should a clock ever step back after it.
             self.cut.add(event.originator_id)
@@ -83,6 +86,8 @@ class ReportBuilder:
         if kind == "Case.WaitMeasured":
             followed.waits[event.target["name"]] = event.wait_seconds
         event.mutate(followed.case)
+        if kind == "Case.LateEntryRecorded":
+            followed.late_entries.append((event.timestamp, followed.case.late_entries[-1]))
 
     def replayed(self) -> Replayed:
         catalogue = self.catalogue.values()

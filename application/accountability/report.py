@@ -15,6 +15,7 @@ from application.accountability.accessibility import Accommodations, accommodati
 from application.accountability.complaints import ComplaintRow, LevelRow
 from application.accountability.experience import FirstContact, Satisfaction, Transfers
 from application.accountability.goals import GoalRow, GoalTrendRow
+from application.accountability.late_entries import LateEntryRow, late_entries
 from application.accountability.replay import Replayed, ReportBuilder
 from application.accountability.request import Period, ReportRequest
 from application.accountability.standards import (
@@ -48,6 +49,7 @@ class AccountabilityReport:
     standards_by_channel: list[StandardChannelRow]
     standards_by_month: list[StandardMonthRow]
     breaches: list[BreachRow]
+    late_entries: list[LateEntryRow]
     channels: list[ChannelRow]
     departments: list[DepartmentRow]
     complaints: list[ComplaintRow]
@@ -61,6 +63,10 @@ class AccountabilityReport:
     goals_version: int | None = None  # the goals per metric in force at as_of; None: none set
     goals: list[GoalRow] = field(default_factory=list)
     goal_trend: list[GoalTrendRow] = field(default_factory=list)  # month by month
+    # The signed checkpoint (a C2SP signed note) of the first tree that holds an event
+    # committed after as_of: the report is then final and anchored (infrastructure
+    # .commit_time); None while no such checkpoint is signed yet (the report is provisional).
+    checkpoint: str | None = None
 
 
 def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
@@ -89,7 +95,8 @@ def report_of(seen: Replayed, link_at: Callable[[int], str]) -> AccountabilityRe
         cases=len(seen.followed), standards=standards.standard_rows(seen, judged),
         standards_by_channel=standards.by_channel(judged, request.min_sample),
         standards_by_month=standards.by_month(seen, judged),
-        breaches=standards.breaches(judged), channels=volumes.channels(seen),
+        breaches=standards.breaches(judged), late_entries=late_entries(seen),
+        channels=volumes.channels(seen),
         departments=volumes.departments(seen, judged),
         complaints=complaint_figures.complaints(seen),
         complaint_levels=complaint_figures.levels(seen),
