@@ -201,7 +201,7 @@ class CaseController(Controller):
          responses=problem_docs(400, 401, 404))
     def get_case(self, request: Request[Any, Any, Any], case_id: UUID, actor: Actor,
                  desk: ServiceDesk, access_log: AccessLog) -> schemas.CaseView:
-        return view_of(request, actor, desk.get_case(actor, case_id), desk, access_log)
+        return view_of(request, actor, desk.view_case(actor, case_id), desk, access_log)
 
     @get("/{case_id:uuid}/history", operation_id="case_history", sync_to_thread=True,
          responses=problem_docs(400, 401, 404, 422),
