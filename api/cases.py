@@ -23,6 +23,7 @@ from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
 from domain.cases import Case
 from domain.errors import InvalidValue
+from domain.references import parse_reference
 from infrastructure.access_log import AccessLog
 
 POSITION_HEADER = "X-Civicdesk-Position"
@@ -187,6 +188,19 @@ class CaseController(Controller):
          responses=problem_docs(400, 401, 404))
     def get_case(self, request: Request[Any, Any, Any], case_id: UUID, actor: Actor,
                  desk: ServiceDesk, access_log: AccessLog) -> schemas.CaseView:
+        return view_of(request, actor, desk.get_case(actor, case_id), desk, access_log)
+
+    @get("/by-reference/{reference:str}", operation_id="case_by_reference",
+         summary="One case, found by the reference a caller quotes", sync_to_thread=True,
+         description="The case numbered `reference` (such as SC-2026-000123; letter case "
+                     "and surrounding spaces do not matter), exactly as `GET "
+                     "/api/v1/cases/{case_id}` shows it, access-checked and logged alike. "
+                     "Errors: 401, 404 (no such case, or another department's), 422 (not a "
+                     "reference), as application/problem+json.",
+         responses=problem_docs(400, 401, 404, 422))
+    def get_by_reference(self, request: Request[Any, Any, Any], reference: str, actor: Actor,
+                         desk: ServiceDesk, access_log: AccessLog) -> schemas.CaseView:
+        case_id = Case.create_id(parse_reference(reference))
         return view_of(request, actor, desk.get_case(actor, case_id), desk, access_log)
 
     @get("/{case_id:uuid}/history", operation_id="case_history", sync_to_thread=True,
