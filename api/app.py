@@ -19,6 +19,7 @@ from api.audit import AuditController
 from api.case_list import case_list
 from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
+from api.customers import CustomerController
 from api.health import health, ready
 from api.metrics import Metrics, metrics
 from api.open311 import open311_router
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
     collected = Metrics()
     app = Litestar(
         route_handlers=[health, ready, metrics, receive_case, CaseController, command_router,
-                        case_list,
+                        case_list, CustomerController,
                         ServiceLevelController, CatalogueController, AdminController,
                         AuditController, publish_public_note, open311_router,
                         public_request_status, status_page_route, status_lookup,

@@ -19,6 +19,7 @@ from api.openapi_contract import IDEMPOTENT
 from api.problems import problem_docs
 from api.read_your_writes import LAST_POSITION
 from application import commands
+from application.customers import Intake
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
 from domain.cases import Case
@@ -61,14 +62,16 @@ def answered_command(request: Request[Any, Any, Any], actor: Actor,
         headers["Location"] = f"/api/v1/cases/{outcome.case.id}"
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
-    view = schemas.case_view(outcome.case, desk.target_statuses(outcome.case))
+    view = schemas.case_view(outcome.case, desk.target_statuses(outcome.case),
+                             desk.customers.details(outcome.case.customer_id))
     return Response(view, status_code=status_code, headers=headers)
 
 
 def view_of(request: Request[Any, Any, Any], actor: Actor, case: Case, desk: ServiceDesk,
             access_log: AccessLog) -> schemas.CaseView:
     disclose(request, actor, case.id, CASE_FIELDS, access_log)
-    return schemas.case_view(case, desk.target_statuses(case))
+    return schemas.case_view(case, desk.target_statuses(case),
+                             desk.customers.details(case.customer_id))
 
 
 def disclose(request: Request[Any, Any, Any], actor: Actor, case_id: UUID | list[UUID],
@@ -167,15 +170,31 @@ async def receive_case(request: Request[Any, Any, Any], data: schemas.NewCase,
 
 def _receive(request: Request[Any, Any, Any], data: schemas.NewCase, actor: Actor,
              desk: ServiceDesk, access_log: AccessLog) -> Response[schemas.CaseView]:
-    contact = {k: v for k, v in msgspec.structs.asdict(data.contact).items()
-               if v is not None} if data.contact else {}
     return answered_command(request, actor, partial(
         desk.receive,
         actor, channel=data.channel, received_at=data.received_at, purpose=data.purpose,
         service_code=data.service_code, department=data.department, subject=data.subject,
-        description=data.description, contact=contact,
-        accessibility_needs=data.accessibility_needs, wait_seconds=data.wait_seconds,
+        description=data.description, customer=customer_of(data),
+        wait_seconds=data.wait_seconds,
         idempotency=idempotency(request, data), desk=data.desk), 201, desk, access_log)
+
+
+def customer_of(data: schemas.NewCase) -> Intake | UUID | None:
+    """The confirmed customer's id, or what the body says of a new one."""
+    if data.customer_id is not None:
+        if data.contact is not None or data.accessibility_needs is not None:
+            raise InvalidValue("give customer_id or contact, not both: a confirmed customer's "
+                               "details are corrected on their record",
+                               "contact" if data.contact is not None else "accessibility_needs")
+        return data.customer_id
+    contact = data.contact or schemas.Contact()
+    personal = {k: v for k, v in (("name", contact.name), ("email", contact.email),
+                                  ("phone", contact.phone), ("address", contact.address),
+                                  ("accessibility_needs", data.accessibility_needs))
+                if v is not None and v.strip()}
+    return Intake(personal=personal, kind=contact.kind,
+                  preferred_contact=contact.preferred_contact, language=contact.language,
+                  consent_to_contact=contact.consent_to_contact)
 
 
 class CaseController(Controller):

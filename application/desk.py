@@ -18,12 +18,15 @@ from application.case_handlers import HANDLERS, By
 from application.catalogue_index import CatalogueIndex, Known
 from application.commands import CaseCommand, LogInteraction, TransferCase
 from application.committer import Committer
+from application.customers import Customers, Intake
+from application.personal_data import LockedCipher, PersonalCipher
 from application.references import ReferenceNumbers
 from domain.actors import SCHEDULER, Actor
 from domain.calendar import BusinessCalendar
 from domain.cases import WAIT_TIMED_CHANNELS, Case
 from domain.catalogue import Department, Desk, Service
 from domain.closures import CalendarBook, DeskCalendars
+from domain.customers import Customer
 from domain.errors import InvalidValue, NotFound, RuleViolated, VersionConflict
 from domain.receipts import CommandReceipt
 from domain.standards import ServiceStandards, TargetKind
@@ -71,6 +74,10 @@ class ServiceDesk(Application[UUID]):
         self.references = ReferenceNumbers(self._is_recorded)
         self.catalogue = CatalogueIndex()
         self.committer = Committer(self.save)
+        # Replaced by the composition root when a master key is configured: until then every
+        # personal field is refused, never written or read in clear.
+        self.cipher: PersonalCipher = LockedCipher()
+        self.customers = Customers(self)
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -83,6 +90,12 @@ class ServiceDesk(Application[UUID]):
         if not isinstance(aggregate, kind):
             raise NotFound(f"no {what} {aggregate_id}")
         return aggregate
+
+    def load_customer(self, customer_id: UUID) -> Customer:
+        return self._get(Customer, customer_id, "customer")
+
+    def save_customers(self, *customers: Customer) -> int:
+        return self._save(*customers)
 
     def find_department(self, code: str) -> Department | None:
         try:
@@ -166,18 +179,19 @@ class ServiceDesk(Application[UUID]):
 
     def receive(self, actor: Actor, *, channel: str, received_at: datetime | None,
                 purpose: str, service_code: str | None, department: str | None, subject: str,
-                description: str, contact: dict[str, str], accessibility_needs: str | None,
+                description: str, customer: Intake | UUID | None,
                 wait_seconds: int | None = None,
                 idempotency: IdempotencyKey | None = None, desk: str | None = None) -> Outcome:
         """Record a new contact at `desk` (a desk's code; default the central desk), its targets
-        running on that desk's hours. Raises InvalidValue, Forbidden, IdempotencyKeyReused."""
+        running on that desk's hours. `customer`: the customer staff confirmed (their id), or
+        what intake knows of a new one (registered first), or None (no personal information).
+        Raises InvalidValue, NotFound, Forbidden, IdempotencyKeyReused, PersonalDataLocked."""
         # Imported here: receiving builds on this module.
         from application.receiving import receive
 
         return receive(self, actor, channel=channel, received_at=received_at, purpose=purpose,
                        service_code=service_code, department=department, subject=subject,
-                       description=description, contact=contact,
-                       accessibility_needs=accessibility_needs, wait_seconds=wait_seconds,
+                       description=description, customer=customer, wait_seconds=wait_seconds,
                        idempotency=idempotency, desk=desk)
 
     def _department_for(self, service_code: str | None, department: str | None) -> str:

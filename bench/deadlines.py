@@ -110,8 +110,7 @@ def build_cases(desk: ServiceDesk, deadlines: int, rng: random.Random) -> tuple[
         case = Case.receive(
             reference=f"BENCH-{cases:07d}", channel=channel, occurred_at=received_at,
             purpose="information", service_code=None, department=rng.choice(DEPARTMENTS),
-            subject="Benchmark", description="", contact={"name": "Bench"},
-            accessibility_needs=None, actor=CSR, now=now)
+            subject="Benchmark", description="", customer_id=None, actor=CSR, now=now)
         case.plan_targets(in_force, version, calendar, reason="received", actor=CSR,
                           occurred_at=now)
         watched = [t for t in case.targets.values() if t.watched_due_at is not None]
@@ -162,8 +161,7 @@ def probe_breaches(desk: ServiceDesk) -> list[float]:
         received_at = now - timedelta(seconds=PROBE.seconds) + lead
         case = desk.receive(CSR, channel="virtual_meeting", received_at=received_at,
                             purpose="information", service_code=None, department="corporate",
-                            subject="Probe", description="", contact={"name": "Probe"},
-                            accessibility_needs=None).case
+                            subject="Probe", description="", customer=None).case
         probes.append((case, case.targets[TargetKind.ACKNOWLEDGE.value].due_at))
     delays = []
     for case, due in probes:

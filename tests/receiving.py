@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from application.customers import Intake
 from application.desk import Outcome, ServiceDesk
 from domain.actors import Actor, Role
 from domain.cases import Case
@@ -18,7 +19,7 @@ CSR = Actor(id="csr-ana", role=Role.CSR)
 POTHOLE_EMAIL: dict[str, Any] = dict(
     channel="email", received_at=None, purpose="issue_or_complaint", service_code=None,
     department="public-works", subject="Pothole", description="Deep hole on King St",
-    contact={"name": "Ann"}, accessibility_needs=None)
+    customer=Intake(personal={"name": "Ann"}))
 
 
 def receive(desk: ServiceDesk, /, actor: Actor = CSR, **overrides: Any) -> Outcome:

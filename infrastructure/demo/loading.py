@@ -47,10 +47,13 @@ def load_demo(desk: ServiceDesk, cases: int = 3000, seed: int = 2026, progress: 
     pending: list[Aggregate] = []
     with tqdm(total=len(plans), unit="case", desc="demo", disable=not progress) as bar:
         for plan in plans:
-            case = Story(world, plan, _next_reference(desk, plan.entered_at)).tell()
+            story = Story(world, plan, _next_reference(desk, plan.entered_at))
+            case = story.tell()
             summary.add(case)
             pending.append(case)
-            if len(pending) == BATCH:
+            if story.customer is not None:
+                pending.append(story.customer)
+            if len(pending) >= BATCH:
                 summary.events += _save(desk, pending)
                 bar.update(len(pending))
                 pending = []

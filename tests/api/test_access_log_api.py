@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.settings import Settings
@@ -79,7 +80,7 @@ def test_when_the_access_log_cannot_be_written_a_command_saves_nothing_and_answe
         Actor(id="csr-1", role=Role.CSR), channel="email",
         received_at=None, purpose="information", service_code=None,
         department="public-works", subject="Tree down", description="On Division St",
-        contact={"name": "Ann Lee"}, accessibility_needs=None).case
+        customer=Intake(personal={"name": "Ann Lee"})).case
     # when a command and a receipt are sent
     with api.nothing_recorded(str(case.id)):
         command = api.post(str(case.id), "acknowledge", {"message": "We have it"})

@@ -22,6 +22,7 @@ from uuid import UUID
 
 import pytest
 
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import SCHEDULER, Actor, Role
 from infrastructure.bootstrap import build_desk, seed_catalogue
@@ -137,8 +138,7 @@ def overdue_email(desk: ServiceDesk) -> UUID:
     return desk.receive(
         CSR, channel="email", received_at=now - timedelta(days=30), purpose="information",
         service_code=None, department="planning", subject="Fence permit",
-        description="Question about a fence", contact={"name": "Bo"},
-        accessibility_needs=None).case.id
+        description="Question about a fence", customer=Intake(personal={"name": "Bo"})).case.id
 
 
 def eventually_missed(desk: ServiceDesk, case_id: UUID, limit: float) -> list[object]:

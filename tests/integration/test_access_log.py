@@ -11,6 +11,7 @@ from uuid import UUID
 
 import pytest
 
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.access_log import TABLE, AccessLog, DisclosureNotRecorded
@@ -29,8 +30,8 @@ def receive(desk: ServiceDesk, subject: str = "Pothole on King St") -> UUID:
     return desk.receive(CSR, channel="email", received_at=None, purpose="issue_or_complaint",
                         service_code=None, department="public-works", subject=subject,
                         description="Deep, by the school",
-                        contact={"name": "Ann Lee", "email": "ann@example.org"},
-                        accessibility_needs=None).case.id
+                        customer=Intake(personal={"name": "Ann Lee",
+                                                  "email": "ann@example.org"})).case.id
 
 
 @pytest.fixture

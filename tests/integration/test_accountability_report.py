@@ -19,6 +19,7 @@ import pytest
 
 from api.cli import main as civicdesk
 from api.reports import render
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.accountability_source import LedgerNotIntact, produce_report
@@ -39,8 +40,8 @@ def receive(desk: ServiceDesk, channel: str = "email", department: str = "public
             **extra: Any) -> Any:
     return desk.receive(CSR, channel=channel, received_at=None, purpose="information",
                         service_code=None, department=department, subject="Streetlight out",
-                        description="On Division Street", contact={"name": "Sam Lee"},
-                        accessibility_needs=None, **extra).case
+                        description="On Division Street",
+                        customer=Intake(personal={"name": "Sam Lee"}), **extra).case
 
 
 def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> None:

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import pytest
 
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure import merkle
@@ -49,8 +50,8 @@ def receive(desk: ServiceDesk, subject: str) -> UUID:
     return desk.receive(CSR, channel="email", received_at=None, purpose="issue_or_complaint",
                         service_code=None, department="public-works", subject=subject,
                         description=f"{subject}, reported by email",
-                        contact={"name": "Ann Lee", "email": "ann@example.org"},
-                        accessibility_needs=None).case.id
+                        customer=Intake(personal={"name": "Ann Lee",
+                                                  "email": "ann@example.org"})).case.id
 
 
 def change(desk: ServiceDesk, clock: MovableClock, case_id: UUID, command: str,

@@ -82,7 +82,7 @@ def receive(desk: ServiceDesk, channel: str, purpose: str, department: str = PW,
             received_at: datetime | None = None, wait_seconds: int | None = None) -> UUID:
     outcome = desk.receive(ADMIN, channel=channel, received_at=received_at, purpose=purpose,
                            service_code=None, department=department, subject="Matter",
-                           description="", contact={}, accessibility_needs=None,
+                           description="", customer=None,
                            wait_seconds=wait_seconds)
     return outcome.case.id
 
@@ -561,8 +561,7 @@ class TestFollowingChanges:
         clock.now = toronto(3, 7, 11)
         case = desk.receive(ADMIN, channel="in_person", received_at=None,
                             purpose="consultation", service_code=None, department=PW,
-                            subject="Slip rental", description="", contact={},
-                            accessibility_needs=None, wait_seconds=60,
+                            subject="Slip rental", description="", customer=None, wait_seconds=60,
                             desk="marina-campground").case.id
         clock.now = toronto(3, 7, 15)
         change(desk, case, "resolve", resolution="Booked", at_first_contact=True)

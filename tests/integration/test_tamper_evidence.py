@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.chain import GENESIS, Verdict, link
@@ -46,7 +47,7 @@ def record_history(desk: ServiceDesk, clock: MovableClock) -> History:
         return desk.receive(CSR, channel="email", received_at=None, purpose=purpose,
                             service_code=None, department=department, subject=subject,
                             description=f"{subject}, reported by email",
-                            contact={"name": "Ann Lee"}, accessibility_needs=None).case.id
+                            customer=Intake(personal={"name": "Ann Lee"})).case.id
 
     def change(actor: Actor, case_id: UUID, command: str, **arguments: Any) -> int:
         clock.advance(minutes=7)
