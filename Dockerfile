@@ -46,6 +46,7 @@ RUN pip install --require-hashes -r /tmp/civicdesk/requirements.lock
 COPY pyproject.toml README.md /tmp/civicdesk/
 COPY domain /tmp/civicdesk/domain
 COPY application /tmp/civicdesk/application
+COPY engine /tmp/civicdesk/engine
 COPY projections /tmp/civicdesk/projections
 COPY api /tmp/civicdesk/api
 COPY infrastructure /tmp/civicdesk/infrastructure

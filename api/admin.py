@@ -13,7 +13,7 @@ from api.auth import authenticated, current_actor
 from api.problems import problem_docs
 from application.access import check_operator
 from domain.actors import Actor
-from projections.failures import Failure
+from engine.failures import Failure
 
 
 class FailureView(msgspec.Struct):

@@ -2,7 +2,7 @@
 
 `/health` says only that the process answers. `/ready` says whether its answers are worth
 having: the database answers, every read model has caught up with the head of the log as it
-was when the process started, and none has failed on an event (projections.failures). In a
+was when the process started, and none has failed on an event (engine.failures). In a
 process that runs no read models (CIVICDESK_RUN_PROJECTIONS=false) the same holds of the
 tracking tables and failure records the processes that run them write.
 """

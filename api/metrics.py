@@ -24,7 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
-from projections.views import ProjectionNotReady
+from engine.views import ProjectionNotReady
 
 UNMATCHED = "unmatched"  # a request no route took: its raw path is never a label
 

@@ -28,9 +28,9 @@ from domain.errors import (
     RuleViolated,
     VersionConflict,
 )
+from engine.views import ProjectionNotReady, ReadModelFailed
 from infrastructure.access_log import DisclosureNotRecorded
 from infrastructure.damaged_log import DamagedLog, damaged_message
-from projections.views import ProjectionNotReady, ReadModelFailed
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://civicdesk.example/problems/"
@@ -204,7 +204,7 @@ def http_error_handler(request: Request[Any, Any, Any], error: Exception) -> Res
 
 def not_ready_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     # A read model that lags, is rebuilding, or whose tables another version of civicdesk
-    # made (projections.views.TablesOfAnotherVersion) answers once it has caught up.
+    # made (engine.views.TablesOfAnotherVersion) answers once it has caught up.
     return problem(503, f"{error}; retry shortly", kind="read-model-not-ready",
                    title="Read model not ready", instance=request.url.path,
                    headers={"Retry-After": NOT_READY_RETRY_AFTER})
@@ -212,7 +212,7 @@ def not_ready_handler(request: Request[Any, Any, Any], error: Exception) -> Resp
 
 def failed_read_model_handler(request: Request[Any, Any, Any],
                               error: Exception) -> Response[Any]:
-    # A read model stopped on an event it cannot apply (projections.failures): it stays
+    # A read model stopped on an event it cannot apply (engine.failures): it stays
     # behind until a fixed version runs or an operator skips that event.
     return problem(503, f"{error}; its answers would be stale until an operator fixes it or "
                    "skips that event (see GET /api/v1/admin/projections)",

@@ -12,18 +12,18 @@ from typing import Any
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
+from engine import failures
+from engine.rebuild import BATCH_SIZE, GRACE_SECONDS, rebuild
+from engine.runner import ProjectionSet
 from infrastructure.bootstrap import build_desk
 from infrastructure.settings import Settings
-from projections import failures
-from projections.rebuild import BATCH_SIZE, GRACE_SECONDS, rebuild
 from projections.registry import specs_named
-from projections.runner import ProjectionSet
 
 
 def run_projections(settings: Settings, names: list[str]) -> int:
     """Run the named projections (default: every one) until SIGTERM or SIGINT. A read model
     that fails is reported on standard error and tried again with backoff while the others
-    go on (projections.failures); `civicdesk project --skip` is the way past a poison event.
+    go on (engine.failures); `civicdesk project --skip` is the way past a poison event.
 
     On PostgreSQL this lets the read models run in their own process: serve the API with
     CIVICDESK_RUN_PROJECTIONS=false beside it. Several such processes may run: each read

@@ -12,7 +12,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.desk import ServiceDesk
 from domain.errors import InvalidValue
-from projections.runner import ProjectionSet, ReadModelFailed
+from engine.runner import ProjectionSet, ReadModelFailed
 
 LAST_POSITION = 2**63 - 1  # a PostgreSQL bigint: no log position is larger
 WAIT_SECONDS = 5.0  # how long `min_position` may hold a request before 503

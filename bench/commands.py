@@ -48,9 +48,9 @@ from application.desk import TOWN_TIME, ServiceDesk
 from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.references import format_reference
+from engine.rebuild import rebuild
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
-from projections.rebuild import rebuild
 from projections.registry import all_specs
 
 HERE = Path(__file__).resolve().parent

@@ -43,11 +43,11 @@ from application.service_levels import revise_standards
 from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.standards import ServiceStandard, TargetKind, TimeBasis
+from engine.runner import ProjectionSet
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.scheduler import DeadlineScheduler, pending_deadlines
 from infrastructure.settings import Settings
 from projections.pending_deadlines import NAME, PENDING_DEADLINES
-from projections.runner import ProjectionSet
 
 # Measured 1.3 s (SQLite) and 2.4 s (PostgreSQL) with 100,000 deadlines, on 2 shared cores at
 # load average 4: most of it reading the view. 30 s while each deadline was its own APScheduler

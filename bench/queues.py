@@ -4,7 +4,7 @@
    `ServiceDesk.receive` does, numbered 1, 2, 3 ... in the year (the database is new), received
    over the last four weeks across the departments and channels in the demo's proportions, a
    third of them assigned; saved a thousand per call.
-2. Builds every read model with `projections.rebuild.rebuild` (what `civicdesk rebuild` runs),
+2. Builds every read model with `engine.rebuild.rebuild` (what `civicdesk rebuild` runs),
    so the server starts caught up instead of replaying the log one event at a time.
 3. Starts a real `civicdesk serve` process (scheduler off: this measures the read side) and
    waits until /api/v1/admin/projections reports no lag.
@@ -47,10 +47,10 @@ from application.desk import TOWN_TIME, ServiceDesk
 from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.references import format_reference
+from engine.rebuild import rebuild
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.demo import CHANNELS, DEPARTMENT_WEIGHT, TEAMS
 from infrastructure.settings import Settings
-from projections.rebuild import rebuild
 from projections.registry import all_specs
 
 P50_CEILING_MS = 50.0

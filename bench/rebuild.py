@@ -8,7 +8,7 @@
    into Python tuples and nothing more. This is the ceiling a rebuild is compared with. Then
    the replay's own reading without a projection (the recorder's pages, each notification
    decoded into its domain event), which shows how much of a rebuild is the read model's SQL.
-3. Rebuild the queues and scorecard read models with `projections.rebuild.rebuild` (exactly
+3. Rebuild the queues and scorecard read models with `engine.rebuild.rebuild` (exactly
    what `civicdesk rebuild NAME` runs; the case index and pending deadlines stand in if those
    are missing), and print each one's events per second beside the scan's.
 
@@ -37,10 +37,10 @@ from typing import Any
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from application.desk import ServiceDesk
+from engine.rebuild import BATCH_SIZE, rebuild
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.demo import load_demo
 from infrastructure.settings import Settings
-from projections.rebuild import BATCH_SIZE, rebuild
 from projections.registry import all_specs
 
 EVENTS_PER_CASE = 10.8  # what the demo records per case, on average

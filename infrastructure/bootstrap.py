@@ -15,6 +15,7 @@ from application.catalogue import DepartmentSpec, DeskSpec, ServiceSpec
 from application.desk import ServiceDesk, utc_now
 from application.service_levels import seed_service_levels
 from domain.actors import Actor, Role
+from engine.runner import ProjectionSet, ProjectionSpec
 from infrastructure.access_log import AccessLog
 from infrastructure.catalogue_seed import load_appendix_iv
 from infrastructure.checkpointer import Checkpointer, elected_checkpointer
@@ -26,7 +27,6 @@ from projections.case_index import CASE_INDEX
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.queues import QUEUES
-from projections.runner import ProjectionSet, ProjectionSpec
 from projections.scorecard import SCORECARD
 
 SEEDER = Actor(id="civicdesk-seed", role=Role.SYSTEM)

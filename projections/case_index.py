@@ -34,15 +34,14 @@ from domain.references import parse_reference
 from domain.standards import TargetKind
 from domain.targets import TargetState, status
 from domain.values import Channel, Classification, EscalationLevel, Status, parse_enum
+from engine import PostgresView, ProjectionSpec, Sql, SQLiteView
 from projections.keyset import decode_cursor, encode_cursor
-from projections.runner import PostgresView, ProjectionSpec, SQLiteView
 from projections.target_rows import (
     NEVER,
     TARGET_TIMES,
     TargetRows,
     target_change_of,
 )
-from projections.views import Sql
 
 NAME = CASE_INDEX_NAME
 TARGETS = f"{NAME}_targets"

@@ -29,10 +29,9 @@ from application.queries import DEFAULT_PAGE
 from domain.cases import Case
 from domain.errors import InvalidValue
 from domain.values import Classification, EscalationLevel, Status, parse_enum
+from engine import PostgresView, ProjectionSpec, Sql, SQLiteView, View
 from projections.keyset import decode_cursor, encode_cursor
-from projections.runner import PostgresView, ProjectionSpec, SQLiteView, View
 from projections.sla_board import check_limit
-from projections.views import Sql
 
 NAME = COMPLAINT_REGISTER_NAME
 STEPS = f"{NAME}_escalations"

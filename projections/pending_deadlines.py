@@ -19,7 +19,7 @@ from eventsourcing.projection import Projection
 from domain.cases import Case
 from domain.targets import MET_BY, Target
 from domain.values import Direction
-from projections.runner import PostgresView, ProjectionSpec, SQLiteView
+from engine import PostgresView, ProjectionSpec, SQLiteView
 
 NAME = "pending_deadlines"
 

@@ -28,11 +28,10 @@ from domain.cases import WAIT_TARGETS, Case
 from domain.closures import DeskCalendars
 from domain.targets import Target, status
 from domain.values import Channel, Classification, Status, parse_enum
+from engine import PostgresView, ProjectionSpec, Sql, SQLiteView
 from projections.keyset import decode_cursor, encode_cursor
-from projections.runner import PostgresView, ProjectionSpec, SQLiteView
 from projections.sla_board import CASES, SlaBoardView, check_limit
 from projections.target_rows import NEVER, TARGET_TIMES, TargetChange, target_change_of
-from projections.views import Sql
 
 NAME = QUEUES_NAME
 FRONT_DESK = {Role.CSR.value, Role.SYSTEM.value}  # a CSR, or the public through an Open311 app

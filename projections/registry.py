@@ -7,7 +7,7 @@ import importlib
 import pkgutil
 
 import projections
-from projections.runner import ProjectionSpec
+from engine import ProjectionSpec
 
 
 def all_specs() -> dict[str, ProjectionSpec]:

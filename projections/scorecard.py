@@ -52,7 +52,7 @@ from domain.closures import CalendarBook
 from domain.standards import TargetKind
 from domain.targets import MET_BY, Target
 from domain.values import Classification, Direction, EscalationLevel, Status
-from projections.runner import PostgresView, ProjectionSpec, SQLiteView, View
+from engine import PostgresView, ProjectionSpec, SQLiteView, View
 
 NAME = SCORECARD_NAME
 # Event classes are made by @event at import time; a type checker cannot see them.

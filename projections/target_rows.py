@@ -27,7 +27,7 @@ from domain.closures import DeskCalendars
 from domain.standards import TimeBasis
 from domain.targets import MET_BY, Target, TargetState
 from domain.values import Direction
-from projections.views import View
+from engine import View
 
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # the due key of a case with nothing due: last
 TARGET_COLUMNS = ("case_id", "target", "standard_code", "standard_version", "title",

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from application.desk import ServiceDesk
+from engine.runner import ProjectionSet, ProjectionSpec
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
-from projections.runner import ProjectionSet, ProjectionSpec
 from tests.command_line import TEST_CHECKPOINT_SIGNER, TEST_MASTER_KEY
 
 POSTGRES_URL = os.environ.get("CIVICDESK_TEST_DATABASE_URL")

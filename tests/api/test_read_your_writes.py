@@ -15,9 +15,9 @@ from litestar.testing import TestClient
 
 from api import read_your_writes
 from api.app import create_app
+from engine.views import SCHEMAS
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
-from projections.views import SCHEMAS
 from tests.api.conftest import DeskClient
 from tests.api.read_back import receive
 from tests.conftest import TEST_SECRET

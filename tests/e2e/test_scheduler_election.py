@@ -25,10 +25,10 @@ import pytest
 from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import SCHEDULER, Actor, Role
+from engine.runner import ProjectionSet
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 from projections.pending_deadlines import PENDING_DEADLINES
-from projections.runner import ProjectionSet
 from tests.command_line import ROOT, environment
 from tests.conftest import POSTGRES_URL, fresh_postgres_schema
 

@@ -21,14 +21,14 @@ from application.queries import CaseSummary, visible_departments
 from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.errors import InvalidValue
+from engine.failures import EventNotApplied
+from engine.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
 from infrastructure.settings import Settings
 from projections.case_index import (
     CASE_INDEX,
     PostgresCaseIndexView,
     SQLiteCaseIndexView,
 )
-from projections.failures import EventNotApplied
-from projections.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
 from tests.commanding import change_case
 from tests.conftest import running_projections
 from tests.receiving import receive
@@ -241,7 +241,7 @@ class TestCrashSafety:
             with pytest.raises(ProjectionNotReady):
                 crashing.wait_for(desk.log_position())
             error = crashing.error("case_index")
-            # It failed on that event, and says so (projections.failures)
+            # It failed on that event, and says so (engine.failures)
             assert isinstance(error, EventNotApplied) and error.position == received[5].id
             assert isinstance(error.cause, InjectedCrash)
             # The row written before the crash was rolled back with its tracking position.

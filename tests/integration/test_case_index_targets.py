@@ -17,9 +17,9 @@ from application.desk import ServiceDesk
 from application.queries import CaseSummary
 from domain.actors import Actor, Role
 from domain.errors import InvalidValue
+from engine.runner import ProjectionSet
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
-from projections.runner import ProjectionSet
 from tests import toronto_time
 from tests.commanding import change_case
 from tests.conftest import running_projections

@@ -17,9 +17,9 @@ from application.complaint_register import (
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from domain.errors import InvalidValue
+from engine.runner import ProjectionSet
 from infrastructure.settings import Settings
 from projections.complaint_register import COMPLAINT_REGISTER
-from projections.runner import ProjectionSet
 from tests import receiving, toronto_time
 from tests.commanding import change_case
 from tests.conftest import running_projections

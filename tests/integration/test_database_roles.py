@@ -15,13 +15,13 @@ from psycopg.rows import dict_row
 
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
+from engine.runner import ProjectionSet
 from infrastructure.access_log import TABLE as ACCESS_LOG
 from infrastructure.access_log import AccessLog
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.database_roles import owner_level_reasons
 from projections.case_index import CASE_INDEX
 from projections.registry import all_specs
-from projections.runner import ProjectionSet
 from tests.command_line import civicdesk
 from tests.database_roles import TwoRoles, migrated_for_two_roles
 from tests.receiving import receive

@@ -32,6 +32,7 @@ from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.errors import DomainError
 from domain.standards import CORPORATE_STANDARDS, ServiceStandard, TargetKind
+from engine.runner import ProjectionSet
 from infrastructure.deadline_index import PendingDeadline
 from infrastructure.deadline_job import NEXT_DEADLINE_JOB
 from infrastructure.deadline_retries import RETRY_MAX_SECONDS, RETRY_SECONDS
@@ -39,7 +40,6 @@ from infrastructure.deadline_scheduler import DeadlineScheduler, Pending
 from infrastructure.scheduler import pending_deadlines
 from infrastructure.settings import Settings
 from projections.pending_deadlines import PENDING_DEADLINES
-from projections.runner import ProjectionSet
 from tests.commanding import change_case
 from tests.conftest import running_projections
 from tests.receiving import receive_at

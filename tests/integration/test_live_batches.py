@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from application.desk import ServiceDesk
+from engine.runner import ProjectionSet
+from engine.views import View
 from infrastructure.demo import load_demo
 from infrastructure.settings import Settings
 from projections.registry import all_specs
-from projections.runner import ProjectionSet
-from projections.views import View
 from tests.conftest import running_projections
 from tests.receiving import receive
 

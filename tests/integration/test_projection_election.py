@@ -15,11 +15,11 @@ from collections.abc import Iterator
 import pytest
 
 from application.desk import ServiceDesk
+from engine.runner import RUNNING, STANDBY, ProjectionSet
 from infrastructure.bootstrap import build_desk
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from projections.pending_deadlines import PENDING_DEADLINES
-from projections.runner import RUNNING, STANDBY, ProjectionSet
 from tests.integration.test_rebuild import CATCH_UP_SECONDS, case_ids, receive, record_history
 from tests.integration.test_view_schema_upgrade import (
     made_before_fingerprints,

@@ -17,12 +17,12 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from application.desk import ServiceDesk
+from engine import failures
+from engine.rebuild import rebuild
+from engine.runner import FAILED, RUNNING, ProjectionSet, ProjectionSpec, ReadModelFailed
 from infrastructure.settings import Settings
-from projections import failures
 from projections.case_index import CASE_INDEX
 from projections.queues import QUEUES
-from projections.rebuild import rebuild
-from projections.runner import FAILED, RUNNING, ProjectionSet, ProjectionSpec, ReadModelFailed
 from tests.command_line import civicdesk
 from tests.conftest import running_projections
 from tests.receiving import receive

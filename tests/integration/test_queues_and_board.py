@@ -20,9 +20,9 @@ from domain.actors import Actor, Role
 from domain.cases import WAIT_TARGETS
 from domain.errors import InvalidValue
 from domain.targets import TargetState
+from engine.runner import ProjectionSet
 from infrastructure.settings import Settings
 from projections.queues import QUEUES
-from projections.runner import ProjectionSet
 from tests import receiving, toronto_time
 from tests.commanding import change_case
 from tests.conftest import running_projections

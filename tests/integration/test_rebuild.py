@@ -20,14 +20,14 @@ from typing import Any
 import pytest
 
 from application.desk import ServiceDesk
+from engine.rebuild import rebuild
+from engine.runner import ProjectionSet, ProjectionSpec
 from infrastructure.bootstrap import build_desk
 from infrastructure.demo import load_demo
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX, PostgresCaseIndexView, SQLiteCaseIndexView
 from projections.pending_deadlines import PENDING_DEADLINES
-from projections.rebuild import rebuild
 from projections.registry import all_specs
-from projections.runner import ProjectionSet, ProjectionSpec
 from tests.command_line import ROOT, civicdesk, environment
 from tests.conftest import running_projections
 from tests.receiving import receive

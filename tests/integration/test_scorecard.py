@@ -57,9 +57,9 @@ from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidValue
 from domain.surveys import CaseNotResolved
 from domain.targets import TargetState
+from engine.runner import ProjectionSet
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
-from projections.runner import ProjectionSet
 from projections.scorecard import SCORECARD
 from tests import toronto_time
 from tests.commanding import change_case

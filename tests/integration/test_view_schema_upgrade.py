@@ -19,9 +19,7 @@ from typing import Any
 import pytest
 
 from application.desk import ServiceDesk
-from infrastructure.settings import Settings
-from projections.case_index import CASE_INDEX, PostgresCaseIndexView, SQLiteCaseIndexView
-from projections.runner import (
+from engine.runner import (
     ELSEWHERE,
     RUNNING,
     ProjectionNotReady,
@@ -29,7 +27,9 @@ from projections.runner import (
     ProjectionSpec,
     TablesOfAnotherVersion,
 )
-from projections.views import SCHEMAS
+from engine.views import SCHEMAS
+from infrastructure.settings import Settings
+from projections.case_index import CASE_INDEX, PostgresCaseIndexView, SQLiteCaseIndexView
 from tests.conftest import running_projections
 from tests.integration.test_rebuild import CATCH_UP_SECONDS, case_ids, record_history
 from tests.receiving import receive

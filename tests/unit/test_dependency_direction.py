@@ -44,3 +44,23 @@ def test_the_domain_imports_only_the_standard_library_eventsourcing_domain_and_h
 @pytest.mark.parametrize(("module", "imported"), imports_of("application"))
 def test_the_application_does_not_import_adapters(module: str, imported: str) -> None:
     assert imported.split(".")[0] not in OUTER_LAYERS, f"application/{module} imports {imported}"
+
+
+ENGINE_RUNNING_PARTS = {"engine.runner", "engine.rebuild", "engine.follower", "engine.upgrades",
+                        "engine.readiness"}
+
+
+@pytest.mark.parametrize(("module", "imported"), imports_of("projections"))
+def test_read_models_import_neither_infrastructure_nor_the_engine_running_them(
+        module: str, imported: str) -> None:
+    assert imported.split(".")[0] not in {"infrastructure", "api"} \
+        and imported not in ENGINE_RUNNING_PARTS, f"projections/{module} imports {imported}"
+
+
+@pytest.mark.parametrize(("module", "imported"), [
+    (module, imported) for module, imported in imports_of("engine")
+    if f"engine.{module.removesuffix('.py')}" not in ENGINE_RUNNING_PARTS])
+def test_the_engine_interface_imports_no_infrastructure_and_no_read_model(
+        module: str, imported: str) -> None:
+    assert imported.split(".")[0] not in {"infrastructure", "api", "projections"}, \
+        f"engine/{module} imports {imported}"

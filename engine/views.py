@@ -1,12 +1,12 @@
 """The view base class: a read model's tables and tracking, by generation, on either database.
 
 A read model subclasses `View` with its SQL and mixes that class into `SQLiteView` or
-`PostgresView` (projections.dialects), both eventsourcing tracking recorders: every
+`PostgresView` (engine.dialects), both eventsourcing tracking recorders: every
 `writing(tracking)` commits the rows and the log position together, or neither.
 
 Generations. A view's tables are named by `table(name)`: `name` itself in generation 0 and
 `name__g<N>` in generation N. `projection_generations` records each projection's live
-generation; a rebuild (projections.rebuild) fills generation N+1 beside the live one, then
+generation; a rebuild (engine.rebuild) fills generation N+1 beside the live one, then
 switches the row in one transaction. So every read and write resolves the generation inside
 its own transaction, and SQL takes its names from `table()` inside `reading()` or `writing()`:
 - a read uses the generation live when it begins (on PostgreSQL it holds a shared advisory
@@ -25,7 +25,7 @@ with another fingerprint, or with tables but no row (made before fingerprints ex
 made by another version of civicdesk: `create_table()` leaves such tables alone, and every
 `reading()`/`writing()` of them raises `TablesOfAnotherVersion` (a `ProjectionNotReady`)
 instead of running SQL against tables of the wrong shape, until the process that runs the
-projection (projections.runner) has rebuilt it into a new generation and switched that in.
+projection (engine.runner) has rebuilt it into a new generation and switched that in.
 """
 
 from __future__ import annotations
@@ -35,37 +35,26 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime
 from time import monotonic
 from typing import Any, ClassVar
-from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
-from projections import failures
+from engine.errors import (
+    GenerationChanged,
+    ProjectionNotReady,
+    ReadModelFailed,
+    TablesOfAnotherVersion,
+)
+from engine.generations import GENERATIONS, SCHEMAS, Generations
+from engine.rows import Rows, Sql
 
-GENERATIONS = "projection_generations"
-SCHEMAS = "projection_schemas"  # (projection, generation) -> fingerprint
+__all__ = ["GENERATIONS", "SCHEMAS", "GenerationChanged", "ProjectionNotReady",
+           "ReadModelFailed", "Sql", "TablesOfAnotherVersion", "View"]
+
 _NAME = r'((?:"(?:[^"]|"")*"|[\w$]+)(?:\.(?:"(?:[^"]|"")*"|[\w$]+))?)'
 _CREATED = re.compile(r"^\s*CREATE\s+(TABLE|(?:UNIQUE\s+)?INDEX)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
                       + _NAME, re.IGNORECASE)
-
-
-class GenerationChanged(RuntimeError):
-    """A rebuild made another generation of a view's tables live: this writer's are retired."""
-
-
-class ProjectionNotReady(TimeoutError):
-    """A read model has not reached a log position: it lags, is stopped, or failed."""
-
-
-class ReadModelFailed(ProjectionNotReady):
-    """A read model has failed on an event and not got past it (projections.failures)."""
-
-
-class TablesOfAnotherVersion(ProjectionNotReady):
-    """The live tables of a read model were made by another version of civicdesk (another
-    fingerprint, or none): nothing reads or writes them until a rebuild replaces them."""
 
 
 def generation_name(name: str, generation: int) -> str:
@@ -79,7 +68,7 @@ def _unquoted(name: str) -> str:
     return match[2] if match[1] is None else match[1].replace('""', '"')
 
 
-class View(TrackingRecorder):
+class View(Generations, Rows, TrackingRecorder):
     """What a read model's SQL may rely on, on either database.
 
     A read model subclasses this with its tables (`view_statements`), writes and queries.
@@ -300,139 +289,6 @@ class View(TrackingRecorder):
     def _begin(self, *, write: bool) -> AbstractContextManager[Any]:
         raise NotImplementedError
 
-    # -- the generations table ----------------------------------------------------------------
-
-    def _live_generation(self, cursor: Any) -> int:
-        """The live generation, read in the transaction of `cursor` (which it then holds)."""
-        cursor.execute(f"SELECT generation FROM {self._qualify(GENERATIONS)} "
-                       f"WHERE projection = {self.placeholder}", [self.name])
-        row = cursor.fetchone()
-        return 0 if row is None else int(row["generation"])
-
-    def current_generation(self) -> int:
-        with self._begin(write=False) as cursor:
-            generation = self._live_generation(cursor)
-        self._seen_at = monotonic()
-        return generation
-
-    def refresh(self) -> None:
-        """Bind this view's writes to the live generation (after a rebuild in this process)."""
-        if not self._pinned:
-            self._generation = self._seen = self.current_generation()
-
-    def claim_generation(self) -> tuple[int, int]:
-        """Claim the next generation for a rebuild: returns (live, claimed). Drops the tables
-        of an earlier rebuild that never switched (it crashed, or this one supersedes it)."""
-        generations, mark = self._qualify(GENERATIONS), self.placeholder
-        with self._begin(write=True) as cursor:
-            cursor.execute(f"INSERT INTO {generations} (projection, generation) VALUES "
-                           f"({mark}, 0) ON CONFLICT (projection) DO NOTHING", [self.name])
-            cursor.execute(f"SELECT generation, building FROM {generations} "
-                           f"WHERE projection = {mark}{self._for_update}", [self.name])
-            row = cursor.fetchone()
-            live, building = int(row["generation"]), row["building"]
-            claimed = max(live, building or 0) + 1
-            cursor.execute(f"UPDATE {generations} SET building = {mark} "
-                           f"WHERE projection = {mark}", [claimed, self.name])
-        if building is not None and building != live:
-            self.drop_generation(int(building))
-        return live, claimed
-
-    @contextmanager
-    def switching(self) -> Iterator[Any]:
-        """The transaction that makes this (pinned) view's generation live, once the body,
-        which runs joined to it, has applied the last events. It holds off every reader and
-        writer of the projection meanwhile (see `lock_switch`). Raises GenerationChanged if
-        another rebuild claimed a later generation since."""
-        generations, mark = self._qualify(GENERATIONS), self.placeholder
-        assert self._pinned, "only a rebuild's view switches"
-        with self._begin(write=True) as cursor:
-            self.lock_switch(cursor)
-            cursor.execute(f"SELECT building FROM {generations} "
-                           f"WHERE projection = {mark}{self._for_update}", [self.name])
-            row = cursor.fetchone()
-            if row is None or row["building"] != self._generation:
-                raise GenerationChanged(f"another rebuild of {self.name} superseded "
-                                        f"generation {self._generation}")
-            with self._generation_at(self._generation), self.joined(cursor):
-                yield cursor
-            cursor.execute(f"UPDATE {generations} SET generation = {mark}, building = NULL "
-                           f"WHERE projection = {mark}", [self._generation, self.name])
-
-    _for_update: ClassVar[str] = ""
-
-    def lock_switch(self, cursor: Any) -> None:
-        """Hold off the projection's readers and writers until the transaction ends."""
-
-    def _create_generations_table(self) -> None:
-        for attempt in range(3):
-            try:
-                with self._begin(write=True) as cursor:
-                    cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._qualify(GENERATIONS)} "
-                                   "(projection TEXT PRIMARY KEY, generation INTEGER NOT NULL, "
-                                   "building INTEGER)")
-                    cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._qualify(SCHEMAS)} "
-                                   "(projection TEXT NOT NULL, generation INTEGER NOT NULL, "
-                                   "fingerprint TEXT NOT NULL, "
-                                   "PRIMARY KEY (projection, generation))")
-                    cursor.execute(failures.create_statement(self))
-                return
-            except Exception:
-                # PostgreSQL: two processes starting at once may race to create it, and the
-                # loser's IF NOT EXISTS fails on the catalogue; the next try finds it.
-                if attempt == 2:
-                    raise
-
-    # -- tracking -----------------------------------------------------------------------------
-
-    def _create_tracking_statement(self) -> str:
-        return (f"CREATE TABLE IF NOT EXISTS {self.tracking_table} (application_name TEXT, "
-                "notification_id BIGINT, PRIMARY KEY (application_name))")
-
-    def create_table(self) -> None:
-        """Create this view's generation of tables (if missing) and record its fingerprint.
-
-        A rebuild's (pinned) view makes its new generation. Any other view first binds to the
-        live generation, and leaves it alone if another version of civicdesk made its tables
-        (see `misfit`): then `reading()` and `writing()` refuse them until they are rebuilt.
-        On PostgreSQL it holds off switches and other processes' creations meanwhile.
-        """
-        with self._begin(write=True) as cursor:
-            if not self._pinned:
-                self.lock_switch(cursor)
-                self._generation = self._seen = self._live_generation(cursor)
-                self._seen_at = monotonic()
-                if self._misfit(cursor, self._generation, look=True):
-                    return
-            statements = self.statements_of(self._generation)
-            if self._generation:
-                self._check_names(self._generation, statements)
-            for statement in statements:
-                cursor.execute(statement)
-            if self._generation not in self._fits:
-                self._record_fingerprint(cursor, self._generation)
-        self._fits.add(self._generation)
-
-    def analyze(self) -> None:
-        """Refresh the planner's statistics of this view's tables. A rebuild's tables grow
-        from nothing within minutes, faster than autovacuum (if it runs at all) notices, and a
-        plan made for an empty table (a scan) stays in the prepared statements of the batch."""
-        with self._begin(write=True) as cursor, self._generation_at(self._generation):
-            for statement in self._analyze_statements(self.tables_of(self._generation)):
-                cursor.execute(statement)
-
-    def _analyze_statements(self, tables: list[str]) -> list[str]:
-        return [f"ANALYZE {table}" for table in tables]
-
-    def drop_generation(self, generation: int) -> None:
-        """Drop every table of `generation` (their indexes go with them), and its fingerprint."""
-        with self._begin(write=True) as cursor:
-            for table in reversed(self.tables_of(generation)):
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            cursor.execute(f"DELETE FROM {self._qualify(SCHEMAS)} WHERE projection = "
-                           f"{self.placeholder} AND generation = {self.placeholder}",
-                           [self.name, generation])
-        self._fits.discard(generation)
 
     def _insert_tracking(self, cursor: Any, tracking: Tracking) -> None:
         mark, table = self.placeholder, self.tracking_table
@@ -469,50 +325,3 @@ class View(TrackingRecorder):
                 base = re.sub(rf"__g{generation}$", "", _unquoted(table))
                 found[base] = sorted(rows, key=repr)
         return found
-
-    # -- values -------------------------------------------------------------------------------
-
-    def time_in(self, moment: datetime) -> Any:
-        raise NotImplementedError
-
-    def time_out(self, value: Any) -> datetime:
-        raise NotImplementedError
-
-    def id_in(self, value: UUID) -> Any:
-        raise NotImplementedError
-
-    def id_out(self, value: Any) -> UUID:
-        raise NotImplementedError
-
-    # -- rows ---------------------------------------------------------------------------------
-
-    ID_COLUMNS: ClassVar[frozenset[str]] = frozenset({"id", "case_id"})
-    TIME_COLUMNS: ClassVar[frozenset[str]] = frozenset()  # a read model names its own
-
-    def to_db(self, column: str, value: Any) -> Any:
-        """`value` of `column` as the driver takes it (ids and times by the dialect)."""
-        if value is None or isinstance(value, Sql):
-            return value
-        if column in self.ID_COLUMNS:
-            return self.id_in(value)
-        return self.time_in(value) if column in self.TIME_COLUMNS else value
-
-    def insert_row(self, cursor: Any, table: str, columns: tuple[str, ...],
-                   row: dict[str, Any]) -> None:
-        """Insert `row`'s `columns` into `table` (a name `table()` resolves)."""
-        cursor.execute(f"INSERT INTO {self.table(table)} ({', '.join(columns)}) VALUES "
-                       f"({', '.join(self.placeholder for _ in columns)})",
-                       [self.to_db(column, row[column]) for column in columns])
-
-    def update_row(self, cursor: Any, table: str, key: UUID, values: dict[str, Any]) -> None:
-        """Set `values` (each a value, or `Sql` over the row) in `table`'s row of id `key`."""
-        mark = self.placeholder
-        cursor.execute(f"UPDATE {self.table(table)} SET " + ", ".join(
-            f"{column} = {value}" if isinstance(value, Sql) else f"{column} = {mark}"
-            for column, value in values.items()) + f" WHERE id = {mark}",
-            [*(self.to_db(c, v) for c, v in values.items() if not isinstance(v, Sql)),
-             self.id_in(key)])
-
-
-class Sql(str):
-    """A column's new value as an SQL expression over the row, not a parameter."""

@@ -2,7 +2,7 @@
 
 1. Claim generation N+1 of the projection's tables (projection_generations.building), drop
    whatever an unfinished rebuild left, and create the new tables beside the live ones,
-   recording this code's fingerprint for N+1 (projection_schemas; see projections.views).
+   recording this code's fingerprint for N+1 (projection_schemas; see engine.views).
 2. Replay the log from the start in batches of `batch_size` notifications, each applied in one
    transaction and tracked once (`View.batch`): a transaction per event, as the live runner
    does, is far too slow for a million events. Meanwhile the live generation keeps serving
@@ -35,12 +35,12 @@ from eventsourcing.utils import Environment
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from application.desk import ServiceDesk
+from engine import failures
+from engine.failures import EventNotApplied
 from infrastructure.settings import Settings
-from projections import failures
-from projections.failures import EventNotApplied
 
 if TYPE_CHECKING:
-    from projections.runner import ProjectionSpec
+    from engine.spec import ProjectionSpec
 
 BATCH_SIZE = 2000
 GRACE_SECONDS = 2.0  # longer than View.REFRESH_SECONDS: see `View.table`

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from projections.views import View
+    from engine.views import View
 
 FAILURES = "projection_failures"
 ERROR_CHARS = 500  # the error as recorded: its type and the start of its message

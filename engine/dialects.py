@@ -1,6 +1,6 @@
 """The view base classes on each database: `SQLiteView` and `PostgresView`.
 
-See projections.views for what a view is. SQLite: the view tables live in the events' file,
+See engine.views for what a view is. SQLite: the view tables live in the events' file,
 so one file is the whole desk (one backup), a switch is one transaction, and the runner shares
 WAL mode's many-readers/one-writer rules with the commands; its writes begin with BEGIN
 IMMEDIATE, so they wait for the write lock instead of failing when a command commits between a
@@ -25,7 +25,7 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder, SQLite
 from psycopg.abc import Buffer
 from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
 
-from projections.views import View, _unquoted
+from engine.views import View, _unquoted
 
 _PG_INDEX_SCHEMA = re.compile(r'^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)'
                               r'"(?:[^"]|"")*"\.', re.IGNORECASE)
