@@ -66,11 +66,6 @@ class CorrectionDecisionBody(Body, kw_only=True):
     statement_of_disagreement: Text | None = None
 
 
-class CorrectionRequested(msgspec.Struct):
-    customer_id: str
-    number: int
-
-
 class CustomerSearch(msgspec.Struct):
     items: list[CustomerView]
 
@@ -204,17 +199,19 @@ class CustomerController(Controller):
         return view(desk.customers.details(record.id))
 
     @post("/{customer_id:uuid}/corrections", operation_id="customer_correction_request",
-          sync_to_thread=True, status_code=201,
+          sync_to_thread=True, status_code=200,
           summary="Record the customer's request to correct a personal field (MFIPPA s.36)",
-          description="The value asked for is sealed like the record. The privacy officer "
-                      "decides it. Errors: 401, 403, 404, 422.",
+          description="The value asked for is sealed like the record; the answer is the "
+                      "customer with the request (its `number`) waiting for the privacy "
+                      "officer's decision. Errors: 401, 403, 404, 422.",
           responses=problem_docs(400, 401, 403, 404, 422))
-    def request_correction(self, customer_id: UUID, data: CorrectionRequestBody,
-                           actor: Actor, desk: ServiceDesk) -> CorrectionRequested:
-        number = corrections.request_correction(desk, actor, customer_id, data.field,
-                                                data.value)
-        return CorrectionRequested(customer_id=str(desk.customers.get(customer_id).id),
-                                   number=number)
+    def request_correction(self, request: Request[Any, Any, Any], customer_id: UUID,
+                           data: CorrectionRequestBody, actor: Actor, desk: ServiceDesk,
+                           access_log: AccessLog) -> CustomerView:
+        corrections.request_correction(desk, actor, customer_id, data.field, data.value)
+        shown = full_view(desk, customer_id)
+        access_log.record(actor, UUID(shown.id), route_of(request), CUSTOMER_FIELDS)
+        return shown
 
     @post("/{customer_id:uuid}/corrections/{number:int}/decision",
           operation_id="customer_correction_decision", sync_to_thread=True, status_code=200,
@@ -225,7 +222,8 @@ class CustomerController(Controller):
                       "401, 403, 404, 422.",
           responses=problem_docs(400, 401, 403, 404, 422))
     def decide_correction(self, request: Request[Any, Any, Any], customer_id: UUID,
-                          number: int, data: CorrectionDecisionBody, actor: Actor,
+                          number: Annotated[int, Parameter(ge=1, le=10_000)],
+                          data: CorrectionDecisionBody, actor: Actor,
                           desk: ServiceDesk, access_log: AccessLog) -> CustomerView:
         corrections.decide_correction(desk, actor, customer_id, number, data.outcome,
                                       data.reason, data.statement_of_disagreement)

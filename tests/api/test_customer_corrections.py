@@ -15,8 +15,8 @@ CUSTOMERS = "/api/v1/customers"
 def ask(api: DeskClient, customer_id: str, field: str, value: str) -> int:
     response = api.client.post(f"{CUSTOMERS}/{customer_id}/corrections",
                                headers=api.headers("csr"), json={"field": field, "value": value})
-    assert response.status_code == 201, response.text
-    number: int = response.json()["number"]
+    assert response.status_code == 200, response.text
+    number: int = response.json()["corrections"][-1]["number"]
     return number
 
 
