@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.di import Provide
 
 from api.auth import authenticated, current_actor
 from api.problems import problem_docs
 from application.access import check_operator
+from application.desk import ServiceDesk
 from domain.actors import Actor
 from engine.failures import Failure
+from engine.runner import ProjectionSet
+from infrastructure.scheduler import SchedulerService
 
 
 class FailureView(msgspec.Struct):
@@ -74,16 +76,17 @@ class AdminController(Controller):
     @get("/projections", operation_id="admin_projections", sync_to_thread=True,
          responses=problem_docs(401, 403),
          summary="Each projection's position in the log and its lag")
-    def projections(self, request: Request[Any, Any, Any], actor: Actor) -> ProjectionsReport:
+    def projections(self, actor: Actor, desk: ServiceDesk,
+                    projections: ProjectionSet) -> ProjectionsReport:
         check_operator(actor)
-        positions = request.app.state.read_positions
+        positions = projections
         return ProjectionsReport(
-            head=request.app.state.desk.log_position(),
+            head=desk.log_position(),
             projections=[ProjectionStatus(name=p.name, position=p.position, lag=p.lag,
                                           running=p.running, error=p.error,
                                           generation=p.generation, role=p.role,
                                           ready=p.ready,
-                                          failure=p.failure and failure_view(p.failure),
+                                          failure=failure_view(p.failure) if p.failure else None,
                                           skipped=[failure_view(f)
                                                    for f in positions.skipped(p.name)])
                          for p in positions.positions()])
@@ -91,9 +94,9 @@ class AdminController(Controller):
     @get("/scheduler", operation_id="admin_scheduler", sync_to_thread=True,
          responses=problem_docs(401, 403),
          summary="Whether this process leads the deadline scheduler, and what it holds")
-    def scheduler(self, request: Request[Any, Any, Any], actor: Actor) -> SchedulerStatus:
+    def scheduler(self, actor: Actor, scheduler: SchedulerService | None) -> SchedulerStatus:
         check_operator(actor)
-        service = request.app.state.scheduler
+        service = scheduler
         if service is None:
             return SchedulerStatus(role="off", scheduled=0, next_due=None, recorded=0,
                                    position=None, running_here=False)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -20,8 +18,9 @@ from api.case_list import case_list
 from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
 from api.customers import CustomerController
+from api.dependencies import Served
 from api.health import health, ready
-from api.metrics import Metrics, metrics
+from api.metrics import metrics
 from api.open311 import open311_router
 from api.open311.routing_errors import with_open311_routing_errors
 from api.openapi_contract import state_what_is_enforced
@@ -38,14 +37,9 @@ from api.security_headers import schema_page_policy, security_headers
 from api.service_levels import ServiceLevelController
 from api.strict_body import decode_strictly
 from application.desk import ServiceDesk, utc_now
-from infrastructure.bootstrap import Services, compose
+from infrastructure.bootstrap import compose
 from infrastructure.settings import Settings
 from infrastructure.signing_keys import verification_key
-from projections.case_index import CASE_INDEX
-from projections.complaint_register import COMPLAINT_REGISTER
-from projections.pending_deadlines import PENDING_DEADLINES
-from projections.queues import QUEUES
-from projections.scorecard import SCORECARD
 
 
 def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = None,
@@ -65,7 +59,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
             "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
         security=[{"bearer": []}],
     )
-    collected = Metrics()
+    served = Served(services)
     app = Litestar(
         route_handlers=[health, ready, metrics, receive_case, CaseController, command_router,
                         case_list, CustomerController, PrivacyController,
@@ -75,7 +69,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         accountability_report, ReadModelController, scorecard,
                         reference_assets()],
         before_request=decode_strictly,
-        middleware=[request_id_middleware, allow_header_middleware, collected.middleware,
+        middleware=[request_id_middleware, allow_header_middleware, served.metrics.middleware,
                     lag_header_middleware],
         before_send=[security_headers(schema_page_policy(render_plugins))],
         # Off unless origins are configured: the desk's own clients are not browsers on other
@@ -91,22 +85,13 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
         request_max_body_size=settings.max_body_bytes,
         on_startup=[services.start],
         on_shutdown=[services.close],
-        dependencies=dependencies(services),
+        dependencies=served.dependencies(),
     )
     state_what_is_enforced(app)
-    app.state.metrics = collected.bind(app.state)
-    # Read by the routes not yet given their services by dependency injection.
-    app.state.pending_deadlines = services.view(PENDING_DEADLINES)
-    app.state.settings = settings
-    app.state.desk = services.desk
-    app.state.access_log = services.access_log
-    app.state.read_positions = services.projections
-    app.state.scheduler = services.scheduler
-    app.state.case_index = services.view(CASE_INDEX)
-    app.state.queues = app.state.sla_board = services.view(QUEUES)
-    app.state.complaint_register = services.view(COMPLAINT_REGISTER)
-    app.state.scorecards = services.view(SCORECARD)
-    app.state.checkpointer = services.checkpointer
+    served.metrics.bind(services)
+    # Routes are given their services by name (api/dependencies.py); guards and middleware,
+    # which Litestar gives none, and tests reach them here.
+    app.state.served = served
     return app
 
 
@@ -120,12 +105,3 @@ def create_worker_app() -> Litestar:
     configure_logging(settings.log_level)  # after the app, which sets up logging its own way
     return app
 
-
-def dependencies(services: Services) -> dict[str, Provide]:
-    """What a route may name as a parameter to be given it (Litestar's dependency injection):
-    the composed services, each the same object for every request."""
-    def provide(value: Any) -> Provide:
-        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
-
-    return {"desk": provide(services.desk), "access_log": provide(services.access_log),
-            "settings": provide(services.settings)}

@@ -17,9 +17,9 @@ from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from api.auth import current_actor
-from api.cases import desk_of
 from api.problems import described_problems, problem_doc
 from application.access import check_auditor
+from application.desk import ServiceDesk
 from application.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.actors import Actor
 from domain.errors import InvalidValue, NotFound
@@ -27,6 +27,7 @@ from infrastructure.access_log import AccessLog
 from infrastructure.audit_export import FIELDS, HASH_FIELDS, audit_records, encode_line
 from infrastructure.ledger import verify_log
 from infrastructure.merkle_store import NotInTree
+from infrastructure.settings import Settings
 
 NDJSON = "application/x-ndjson"
 LINES_PER_CHUNK = 500  # lines read and sent together: one worker-thread hop per chunk
@@ -135,6 +136,7 @@ class AuditController(Controller):
                     422: problem_doc("after and from_position were both given")})
     def events(
         self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+        desk: NamedDependency[ServiceDesk], access_log: NamedDependency[AccessLog],
         after: Annotated[int | None, QueryParameter(ge=0, le=MAX_POSITION)] = None,
         from_position: Annotated[int | None, QueryParameter(ge=1, le=MAX_POSITION)] = None,
         to_position: Annotated[int | None, QueryParameter(ge=0, le=MAX_POSITION)] = None,
@@ -148,7 +150,6 @@ class AuditController(Controller):
         check_auditor(actor)
         if after is not None and from_position is not None:
             raise InvalidValue("give either after or from_position, not both", "after")
-        desk = desk_of(request)
         if case_id is not None:
             desk.get_case(actor, case_id)  # 404 for an unknown case, not an empty stream
         start = after + 1 if after is not None else from_position
@@ -156,7 +157,6 @@ class AuditController(Controller):
                                                           content=content)
         if limit is not None:
             records = itertools.islice(records, limit)
-        access_log: AccessLog = request.app.state.access_log
         disclosed: set[str] = set()
         route = f"{request.method} {request.url.path}"
 
@@ -176,18 +176,17 @@ class AuditController(Controller):
                  "application's signatures and every stored checkpoint",
          description=f"Errors: {ERRORS}, as application/problem+json.",
          responses=AUDIT_ERRORS)
-    def verify(self, request: Request[Any, Any, Any],
-               actor: NamedDependency[Actor]) -> ChainReport:
+    def verify(self, actor: NamedDependency[Actor], desk: NamedDependency[ServiceDesk],
+               settings: NamedDependency[Settings]) -> ChainReport:
         check_auditor(actor)
         from infrastructure.checkpoint_check import check_checkpoints
         from infrastructure.checkpoint_keys import NoCheckpointKey, trusted_keys
         from infrastructure.checkpoints import stored_checkpoints
         from infrastructure.event_signatures import check_signatures
 
-        desk = desk_of(request)
         verdict = verify_log(desk)
         try:
-            keys = trusted_keys(request.app.state.settings, [])
+            keys = trusted_keys(settings, [])
         except NoCheckpointKey:
             keys = None
         signatures = check_signatures(desk, keys)
@@ -219,7 +218,7 @@ class AuditController(Controller):
              "the tree yet), as application/problem+json."),
          responses=PROOF_ERRORS)
     def inclusion_proof(
-        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+        self, actor: NamedDependency[Actor], desk: NamedDependency[ServiceDesk],
         position: Annotated[int, QueryParameter(ge=1, le=MAX_POSITION)],
         tree_size: Annotated[int | None, QueryParameter(ge=1, le=MAX_POSITION)] = None,
     ) -> InclusionProofBody:
@@ -227,7 +226,7 @@ class AuditController(Controller):
         from infrastructure.proofs import inclusion
 
         try:
-            return InclusionProofBody(**inclusion(desk_of(request), position, tree_size))
+            return InclusionProofBody(**inclusion(desk, position, tree_size))
         except NotInTree as error:
             raise NotFound(str(error), "tree_size" if "tree size" in str(error)
                            else "position") from None
@@ -241,7 +240,7 @@ class AuditController(Controller):
              "(from larger than to), as application/problem+json."),
          responses=PROOF_ERRORS)
     def consistency_proof(
-        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+        self, actor: NamedDependency[Actor], desk: NamedDependency[ServiceDesk],
         first: Annotated[int, QueryParameter(name="from", ge=1, le=MAX_POSITION)],
         second: Annotated[int | None, QueryParameter(name="to", ge=1, le=MAX_POSITION)] = None,
     ) -> ConsistencyProofBody:
@@ -251,7 +250,7 @@ class AuditController(Controller):
         from infrastructure.proofs import consistency
 
         try:
-            found = consistency(desk_of(request), first, second)
+            found = consistency(desk, first, second)
         except NotInTree as error:
             raise NotFound(str(error), "to") from None
         return ConsistencyProofBody(
@@ -269,7 +268,7 @@ class AuditController(Controller):
          responses={**AUDIT_ERRORS, 400: problem_doc("A parameter is malformed"),
                     422: problem_doc("The cursor is not valid")})
     def access(
-        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+        self, actor: NamedDependency[Actor], access_log: NamedDependency[AccessLog],
         case_id: UUID | None = None,
         actor_id: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
         after: Annotated[str | None, QueryParameter(
@@ -277,7 +276,6 @@ class AuditController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     ) -> DisclosurePage:
         check_auditor(actor)
-        access_log: AccessLog = request.app.state.access_log
         rows = access_log.disclosures(case_id=case_id, actor_id=actor_id,
                                       after_id=_cursor(after), limit=limit + 1)
         more = len(rows) > limit

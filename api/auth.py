@@ -66,8 +66,10 @@ def _actor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthorizedException("a bearer token is required", headers=CHALLENGE)
-    settings: Settings = connection.app.state.settings
-    return decode_actor(settings, token.strip())
+    # A guard is given no dependencies: it reads the app's settings from its holder.
+    from api.dependencies import served
+
+    return decode_actor(served(connection.app).services.settings, token.strip())
 
 
 def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -9,13 +9,13 @@ import anyio
 import msgspec
 from litestar import Request, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter, SkipValidation
 
 from api.auth import authenticated, current_actor
 from api.cases import disclose
 from api.problems import Problem as Problem  # re-exported: some routes import it from here
 from api.problems import problem_doc
-from api.read_your_writes import LAST_POSITION, WAIT_SECONDS, wait_for
+from api.read_your_writes import LAST_POSITION, WAIT_SECONDS, ReadYourWrites
 from api.schemas import ChannelName, utc
 from application.desk import ServiceDesk
 from application.queries import (
@@ -98,6 +98,9 @@ async def case_list(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
     access_log: NamedDependency[AccessLog],
+    desk: NamedDependency[ServiceDesk],
+    case_index: NamedDependency[SkipValidation[CaseIndexQuery]],
+    read_your_writes: NamedDependency[ReadYourWrites],
     department: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
     status: FromQuery[StatusName | None] = None,
     channel: FromQuery[ChannelName | None] = None,
@@ -120,16 +123,14 @@ async def case_list(
     # Async with an explicit worker thread, like `receive_case` on the same path: Litestar
     # 2.25 wraps a sync_to_thread handler twice when another handler joins its path later.
     def page() -> CaseList:
-        wait_for(request, min_position, CASE_INDEX_NAME)
-        index: CaseIndexQuery = request.app.state.case_index
-        desk: ServiceDesk = request.app.state.desk
+        read_your_writes.wait_for(request, min_position, CASE_INDEX_NAME)
         now = utc(desk.clock())
         assert now is not None
-        rows, next_cursor = index.list_cases(
+        rows, next_cursor = case_index.list_cases(
             visible_departments(actor), department=department, status=status,
             channel=channel, assignee=assignee, reference=reference, complaint=complaint,
             target=target,
-            target_state=target_state, order=order, now=now, calendars=desk.calendars(now),
+            target_state=target_state, order=order, now=now,
             after=after, limit=limit)
         # A case's subject may name a person or an address: the listed cases are logged.
         disclose(request, actor, [row.id for row in rows], LIST_FIELDS, access_log)

@@ -85,11 +85,6 @@ def route_of(request: Request[Any, Any, Any]) -> str:
     return f"{request.method} {request.url.path}"
 
 
-def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
-    desk: ServiceDesk = request.app.state.desk
-    return desk
-
-
 def _command_handler(name: str, body_type: type[schemas.Command],
                      kind: type[commands.CaseCommand] | None, path: str, summary: str) -> Any:
     def handler(request: Request[Any, Any, Any], case_id: UUID, data: body_type,  # type: ignore[valid-type]
@@ -171,12 +166,18 @@ async def receive_case(request: Request[Any, Any, Any], data: schemas.NewCase,
 def _receive(request: Request[Any, Any, Any], data: schemas.NewCase, actor: Actor,
              desk: ServiceDesk, access_log: AccessLog) -> Response[schemas.CaseView]:
     return answered_command(request, actor, partial(
-        desk.receive,
-        actor, channel=data.channel, received_at=data.received_at, purpose=data.purpose,
+        desk.handle, actor, receive_command(data), idempotency(request, data)), 201, desk,
+        access_log)
+
+
+def receive_command(data: schemas.NewCase) -> commands.ReceiveCase:
+    """The command a staff receipt's body asks for: with the customer staff confirmed, or
+    what the body says of a new one."""
+    return commands.ReceiveCase(
+        channel=data.channel, received_at=data.received_at, purpose=data.purpose,
         service_code=data.service_code, department=data.department, subject=data.subject,
         description=data.description, customer=customer_of(data),
-        wait_seconds=data.wait_seconds,
-        idempotency=idempotency(request, data), desk=data.desk), 201, desk, access_log)
+        wait_seconds=data.wait_seconds, desk=data.desk)
 
 
 def customer_of(data: schemas.NewCase) -> Intake | UUID | None:

@@ -9,14 +9,14 @@ tracking tables and failure records the processes that run them write.
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
 from api.public_status import PublicOperation
 from application.desk import ServiceDesk
+from engine.runner import ProjectionSet
+from infrastructure.settings import Settings
 
 
 class Health(msgspec.Struct):
@@ -44,12 +44,12 @@ async def health() -> Health:
                                   "not answer, a read model is still catching up with the log "
                                   "as it was at start, or has failed on an event",
                                   generate_examples=False)})
-def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
-    desk: ServiceDesk = request.app.state.desk
-    kind = "postgresql" if request.app.state.settings.is_postgres else "sqlite"
+def ready(desk: ServiceDesk, settings: Settings,
+          projections: ProjectionSet) -> Response[Readiness]:
+    kind = "postgresql" if settings.is_postgres else "sqlite"
     try:
         position = desk.log_position()
-        unready = request.app.state.read_positions.unready()
+        unready = projections.unready()
     except Exception as error:  # any database failure means "not ready", never a 500
         detail = f"{type(error).__name__}: {error}"
         return Response(Readiness(status="unavailable", database=kind, detail=detail),

@@ -25,25 +25,31 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from engine.views import ProjectionNotReady
+from infrastructure.bootstrap import Services
+from projections.pending_deadlines import PENDING_DEADLINES
 
 UNMATCHED = "unmatched"  # a request no route took: its raw path is never a label
 
 
 class DeskCollector(Collector):
-    """What the database says at scrape time, for the app's `state` once bound."""
+    """What the database says at scrape time, for the app's services once bound."""
 
     def __init__(self) -> None:
-        self.state: Any = None
+        self.services: Services | None = None
 
     def collect(self) -> Iterator[Metric]:
-        if self.state is None:
+        if self.services is None:
             return
-        desk, projections = self.state.desk, self.state.read_positions
+        desk, projections = self.services.desk, self.services.projections
         head = desk.log_position()
         yield CounterMetricFamily(
             "civicdesk_events_appended", "Events appended to the log, by every process (the "
             "head of the notification log; PostgreSQL ids may skip after a rollback)",
             value=head)
+        yield CounterMetricFamily(
+            "civicdesk_batched_commits", "Transactions of this process that saved several "
+            "commands together (group commit; a quiet desk saves each alone)",
+            value=desk.committer.batches)
         position = GaugeMetricFamily("civicdesk_projection_position",
                                      "Last log position the read model applied",
                                      labels=["read_model"])
@@ -56,7 +62,7 @@ class DeskCollector(Collector):
             lag.add_metric([report.name], max(head - report.position, 0))
             failed.add_metric([report.name], 0 if report.failure is None else 1)
         yield from (position, lag, failed)
-        deadlines = self.state.pending_deadlines
+        deadlines = self.services.view(PENDING_DEADLINES)
         try:
             pending, overdue = deadlines.count(), deadlines.count_due_before(desk.clock())
         except ProjectionNotReady:
@@ -67,7 +73,7 @@ class DeskCollector(Collector):
             yield GaugeMetricFamily("civicdesk_deadlines_overdue", "Pending deadlines already "
                                     "past due (the scheduler records each as missed at once)",
                                     value=overdue)
-        scheduler = self.state.scheduler
+        scheduler = self.services.scheduler
         status = scheduler.status() if scheduler is not None else None
         yield CounterMetricFamily("civicdesk_deadlines_missed", "Missed deadlines this "
                                   "process's scheduler recorded since it became leader",
@@ -75,7 +81,7 @@ class DeskCollector(Collector):
         yield GaugeMetricFamily("civicdesk_scheduler_leader", "1 if this process leads the "
                                 "deadline scheduler", value=1 if status and
                                 status["role"] == "leader" else 0)
-        checkpointer = getattr(self.state, "checkpointer", None)
+        checkpointer = self.services.checkpointer
         broken = checkpointer.broken_position if checkpointer is not None else None
         yield GaugeMetricFamily("civicdesk_ledger_broken_position", "The log position at "
                                 "which this process's checkpointer found the log broken or "
@@ -96,9 +102,9 @@ class Metrics:
         self.collector = DeskCollector()
         self.registry.register(self.collector)
 
-    def bind(self, state: Any) -> Metrics:
-        """Read the desk, read models and scheduler of the app whose `state` this is."""
-        self.collector.state = state
+    def bind(self, services: Services) -> Metrics:
+        """Read the desk, read models, scheduler and checkpointer of `services` (an app's)."""
+        self.collector.services = services
         return self
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
@@ -128,10 +134,10 @@ class Metrics:
 
 
 @get("/metrics", operation_id="metrics", include_in_schema=False, sync_to_thread=True)
-def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+def metrics(request: Request[Any, Any, Any], metrics: Metrics) -> Response[bytes]:
     """The app's metrics, in the format the scraper's Accept asks for (Prometheus text by
     default, OpenMetrics on request), as prometheus-client negotiates it."""
-    collected: Metrics = request.app.state.metrics
+    collected = metrics
     encoder, content_type = choose_encoder(request.headers.get("accept", ""))
     # Litestar adds the charset to a text/* media type itself.
     return Response(encoder(collected.registry),

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 import anyio
 import msgspec
-from litestar import MediaType, Request, Response, get
+from litestar import MediaType, Response, get
+from litestar.di import NamedDependency
 from litestar.openapi.spec import Operation
 from litestar.params import QueryParameter
 from litestar.response import Redirect
@@ -95,11 +96,6 @@ def normalized(reference: str) -> str:
     return reference.strip().upper()
 
 
-def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
-    desk: ServiceDesk = request.app.state.desk
-    return desk
-
-
 class PublicOperation(Operation):
     """An operation anyone may call: `security: []` overrides the document's bearer default
     (Litestar leaves an empty `security` out, which would leave the default in force)."""
@@ -121,10 +117,10 @@ class PublicOperation(Operation):
      responses={400: problem_doc("The request is malformed"),
                 404: problem_doc("No request has this reference and token")})
 async def public_request_status(
-        request: Request[Any, Any, Any], reference: str,
+        desk: NamedDependency[ServiceDesk], reference: str,
         token: Annotated[str | None, QueryParameter(
             description="the request's public token")] = None) -> PublicRequestStatus:
-    found = await anyio.to_thread.run_sync(public_status, desk_of(request),
+    found = await anyio.to_thread.run_sync(public_status, desk,
                                            normalized(reference), token)
     return status_view(found)
 
@@ -261,12 +257,12 @@ def html(text: str, status: int = 200) -> Response[str]:
 
 
 @get("/status/{reference:str}", operation_id="public_status_page", include_in_schema=False)
-async def status_page_route(request: Request[Any, Any, Any], reference: str,
+async def status_page_route(desk: NamedDependency[ServiceDesk], reference: str,
                             token: Annotated[str | None, QueryParameter()] = None,
                             ) -> Response[str]:
     wanted = normalized(reference)
     try:
-        found = await anyio.to_thread.run_sync(public_status, desk_of(request), wanted, token)
+        found = await anyio.to_thread.run_sync(public_status, desk, wanted, token)
     except NotFound:
         body = (f"<h1>Request {escape(wanted)} was not found</h1><p>Check the reference "
                 "number and the access code on your confirmation, then try again.</p>"

@@ -16,12 +16,12 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter, SkipValidation
 
 from api.auth import authenticated, current_actor
 from api.plain_text import PERIOD_CHARACTERS
 from api.problems import problem_doc
-from api.read_your_writes import LAST_POSITION, wait_for
+from api.read_your_writes import LAST_POSITION, ReadYourWrites
 from api.schemas import Escalation, TargetView, target_view, utc
 from application.complaint_register import (
     COMPLAINT_REGISTER_NAME,
@@ -169,15 +169,16 @@ def complaint_item(entry: ComplaintEntry) -> ComplaintItem:
             accessibility_findings=debrief.accessibility_findings, at=debrief.at))
 
 
-def _desk(request: Request[Any, Any, Any]) -> ServiceDesk:
-    desk: ServiceDesk = request.app.state.desk
-    return desk
+# Given by name (api/dependencies.py); the read models are protocols, which a signature model
+# cannot check.
+Queues = NamedDependency[SkipValidation[QueueQuery]]
+Board = NamedDependency[SkipValidation[SlaBoardQuery]]
+Register = NamedDependency[SkipValidation[ComplaintRegisterQuery]]
 
-
-def check_department(request: Request[Any, Any, Any], actor: Actor, department: str,
+def check_department(desk: ServiceDesk, actor: Actor, department: str,
                      field: str | None = None) -> None:
     """The department must exist (404, or 422 naming `field`) and be the actor's (403)."""
-    if _desk(request).find_department(department) is None:
+    if desk.find_department(department) is None:
         if field is not None:
             raise InvalidValue(f"no department {department!r}", field)
         raise NotFound(f"no department {department!r}")
@@ -189,14 +190,13 @@ class ReadModelController(Controller):
     guards = [authenticated]
     dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
 
-    def _queue(self, request: Request[Any, Any, Any], actor: Actor, min_position: int | None,
+    def _queue(self, request: Request[Any, Any, Any], actor: Actor, desk: ServiceDesk,
+               queues: QueueQuery, read_your_writes: ReadYourWrites, min_position: int | None,
                after: str | None, limit: int, **queue: Any) -> QueuePage:
-        wait_for(request, min_position, QUEUES_NAME)
-        desk = _desk(request)
+        read_your_writes.wait_for(request, min_position, QUEUES_NAME)
         now = utc(desk.clock())
         assert now is not None
-        view: QueueQuery = request.app.state.queues
-        entries, cursor = view.queue(visible_departments(actor), now=now,
+        entries, cursor = queues.queue(visible_departments(actor), now=now,
                                      calendars=desk.calendars(now), after=after, limit=limit,
                                      **queue)
         return QueuePage(as_of=now, items=[queue_item(e) for e in entries], next_cursor=cursor)
@@ -208,39 +208,51 @@ class ReadModelController(Controller):
              "public, not assigned and never transferred. Ordered by the next due target "
              "(breached ones first, cases with nothing due last), then received, then id."))
     def intake(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+               desk: NamedDependency[ServiceDesk], queues: Queues,
+               read_your_writes: NamedDependency[ReadYourWrites],
                after: After = None, limit: Limit = DEFAULT_PAGE,
                min_position: MinPosition = None) -> QueuePage:
-        return self._queue(request, actor, min_position, after, limit, intake=True)
+        return self._queue(request, actor, desk, queues, read_your_writes, min_position,
+                           after, limit, intake=True)
 
     @get("/queues/assignee/{assignee:str}", operation_id="queue_assignee", tags=["queues"],
          sync_to_thread=True, summary="One person's queue",
          responses={**LIST_ERRORS, 404: problem_doc("No route: the path is not a queue")},
          description="Open cases assigned to `assignee`, next due first (see the intake queue).")
     def assignee(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+                 desk: NamedDependency[ServiceDesk], queues: Queues,
+                 read_your_writes: NamedDependency[ReadYourWrites],
                  assignee: FromPath[str], after: After = None, limit: Limit = DEFAULT_PAGE,
                  min_position: MinPosition = None) -> QueuePage:
-        return self._queue(request, actor, min_position, after, limit, assignee=assignee)
+        return self._queue(request, actor, desk, queues, read_your_writes, min_position,
+                           after, limit, assignee=assignee)
 
     @get("/queues/channel/{channel:str}", operation_id="queue_channel", tags=["queues"],
          sync_to_thread=True, summary="One channel's queue",
          responses={**LIST_ERRORS, 404: problem_doc("No such channel")},
          description="Open cases received on `channel`, next due first (see the intake queue).")
     def channel(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+                desk: NamedDependency[ServiceDesk], queues: Queues,
+                read_your_writes: NamedDependency[ReadYourWrites],
                 channel: FromPath[str],
                 after: After = None, limit: Limit = DEFAULT_PAGE,
                 min_position: MinPosition = None) -> QueuePage:
         if channel not in {c.value for c in Channel}:
             raise NotFound(f"no channel {channel!r}")
-        return self._queue(request, actor, min_position, after, limit, channel=channel)
+        return self._queue(request, actor, desk, queues, read_your_writes, min_position,
+                           after, limit, channel=channel)
 
     @get("/queues/{department:str}", operation_id="queue_department", tags=["queues"],
          sync_to_thread=True, summary="One department's queue", responses=DEPARTMENT_ERRORS,
          description="Open cases the department owns, next due first (see the intake queue).")
     def department(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+                   desk: NamedDependency[ServiceDesk], queues: Queues,
+                   read_your_writes: NamedDependency[ReadYourWrites],
                    department: FromPath[str], after: After = None, limit: Limit = DEFAULT_PAGE,
                    min_position: MinPosition = None) -> QueuePage:
-        check_department(request, actor, department)
-        return self._queue(request, actor, min_position, after, limit, department=department)
+        check_department(desk, actor, department)
+        return self._queue(request, actor, desk, queues, read_your_writes, min_position,
+                           after, limit, department=department)
 
     @get("/sla-board", operation_id="sla_board", tags=["queues"], sync_to_thread=True,
          summary="Targets pending, at risk and breached now, per department",
@@ -250,18 +262,19 @@ class ReadModelController(Controller):
              "department, and the at-risk and breached ones, soonest due first, in pages. A "
              "paused target (waiting on the customer) keeps the state it had when paused."))
     def sla_board(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+                  desk: NamedDependency[ServiceDesk], sla_board: Board,
+                  read_your_writes: NamedDependency[ReadYourWrites],
                   department: Department = None,
                   after: After = None, limit: Limit = DEFAULT_PAGE,
                   min_position: MinPosition = None) -> SlaBoardPage:
         if department is not None:
-            check_department(request, actor, department, "department")
-        wait_for(request, min_position, QUEUES_NAME)
-        desk = _desk(request)
+            check_department(desk, actor, department, "department")
+        read_your_writes.wait_for(request, min_position, QUEUES_NAME)
         now = utc(desk.clock())
         assert now is not None
-        view: SlaBoardQuery = request.app.state.sla_board
-        board = view.sla_board(visible_departments(actor), now=now, calendars=desk.calendars(now),
-                               department=department, after=after, limit=limit)
+        board = sla_board.sla_board(visible_departments(actor), now=now,
+                                    calendars=desk.calendars(now), department=department,
+                                    after=after, limit=limit)
         return SlaBoardPage(
             as_of=now, next_cursor=board.next_cursor,
             departments=[DepartmentCounts(department=c.department, pending=c.pending,
@@ -285,6 +298,9 @@ class ReadModelController(Controller):
              "period received (`period` = 2026, 2026-Q3 or 2026-07, or `from` and `to` "
              "dates; Toronto days)."))
     def complaints(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
+                   desk: NamedDependency[ServiceDesk],
+                   complaint_register: Register,
+                   read_your_writes: NamedDependency[ReadYourWrites],
                    department: Department = None,
                    level: FromQuery[LevelName | None] = None,
                    status: FromQuery[StatusName | None] = None,
@@ -301,11 +317,10 @@ class ReadModelController(Controller):
                    after: After = None, limit: Limit = DEFAULT_PAGE,
                    min_position: MinPosition = None) -> ComplaintPage:
         if department is not None:
-            check_department(request, actor, department, "department")
+            check_department(desk, actor, department, "department")
         received_from, received_before = received_between(period, first, last)
-        wait_for(request, min_position, COMPLAINT_REGISTER_NAME)
-        view: ComplaintRegisterQuery = request.app.state.complaint_register
-        entries, cursor = view.complaints(
+        read_your_writes.wait_for(request, min_position, COMPLAINT_REGISTER_NAME)
+        entries, cursor = complaint_register.complaints(
             visible_departments(actor), department=department, level=level, status=status,
             outcome=outcome, received_from=received_from, received_before=received_before,
             after=after, limit=limit)

@@ -3,6 +3,7 @@ with a given `min_position` (read your writes), and marked with how far behind i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
@@ -21,29 +22,38 @@ LAG_HEADER = "x-civicdesk-lag"  # log positions the read model has not applied y
 _LAG = "civicdesk_lag"  # where `wait_for` leaves the lag for `lag_header_middleware`
 
 
-def wait_for(request: Request[Any, Any, Any], position: int | None, name: str) -> None:
-    """Before read model `name` answers: 503 (ReadModelFailed) if it has failed on an event
-    it has not got past; with `position`, hold the request until it reflects that position
-    (422 if the position is beyond the log, 503 with Retry-After if it does not get there in
-    time). Then note its lag for the `X-Civicdesk-Lag` header."""
-    desk: ServiceDesk = request.app.state.desk
-    positions: ProjectionSet = request.app.state.read_positions
-    head = desk.log_position()
-    if position is not None:
-        if position > head:
-            raise InvalidValue(f"min_position {position} is beyond the last recorded "
-                               f"position {head}", "min_position")
-        try:
-            positions.wait_for(position, WAIT_SECONDS, names=[name])
-        except ReadModelFailed:
-            raise
-        except TimeoutError as error:
-            raise ServiceUnavailableException(
-                detail=f"the {name} read model has not reached position {position} yet; "
-                       "retry shortly", headers={"Retry-After": RETRY_AFTER}) from error
-    if (failure := positions.failure(name)) is not None:
-        raise ReadModelFailed(failure.summary())
-    request.scope.setdefault("state", {})[_LAG] = max(head - positions.position(name), 0)
+@dataclass(frozen=True)
+class ReadYourWrites:
+    """The read models' progress through the log, as a route reading one needs it (given to
+    routes as `read_your_writes`)."""
+
+    desk: ServiceDesk
+    positions: ProjectionSet
+
+    def wait_for(self, request: Request[Any, Any, Any], position: int | None,
+                 name: str) -> None:
+        """Before read model `name` answers: 503 (ReadModelFailed) if it has failed on an
+        event it has not got past; with `position`, hold the request until it reflects that
+        position (422 if the position is beyond the log, 503 with Retry-After if it does not
+        get there in time). Then note its lag for the `X-Civicdesk-Lag` header."""
+        positions = self.positions
+        head = self.desk.log_position()
+        if position is not None:
+            if position > head:
+                raise InvalidValue(f"min_position {position} is beyond the last recorded "
+                                   f"position {head}", "min_position")
+            try:
+                positions.wait_for(position, WAIT_SECONDS, names=[name])
+            except ReadModelFailed:
+                raise
+            except TimeoutError as error:
+                raise ServiceUnavailableException(
+                    detail=f"the {name} read model has not reached position {position} "
+                           "yet; retry shortly", headers={"Retry-After": RETRY_AFTER}
+                ) from error
+        if (failure := positions.failure(name)) is not None:
+            raise ReadModelFailed(failure.summary())
+        request.scope.setdefault("state", {})[_LAG] = max(head - positions.position(name), 0)
 
 
 def lag_header_middleware(app: ASGIApp) -> ASGIApp:

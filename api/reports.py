@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import anyio
-from litestar import MediaType, Request, Response, get
+from litestar import MediaType, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
 from litestar.params import QueryParameter
@@ -19,6 +19,7 @@ from application.accountability import AccountabilityReport
 from application.desk import ServiceDesk
 from domain.actors import Actor
 from infrastructure.accountability_source import LedgerNotIntact, produce_report
+from infrastructure.settings import Settings
 
 Format = Literal["json", "csv", "html"]
 # Litestar adds "; charset=utf-8" to a text/* type itself: naming it here sent it twice.
@@ -64,8 +65,9 @@ ReportOperation = operation_with_forms(
                 422: problem_doc("The period, dates, department or as_of are not valid")},
      media_type=MediaType.JSON, operation_class=ReportOperation)
 async def accountability_report(
-    request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    desk: NamedDependency[ServiceDesk],
+    settings: NamedDependency[Settings],
     period: Annotated[str | None, QueryParameter(
         name="period", max_length=16, pattern=PERIOD_CHARACTERS,
         description="2026, 2026-Q3 or 2026-07")] = None,
@@ -82,14 +84,12 @@ async def accountability_report(
         name="as_of", max_length=64, description="RFC 3339 moment; default now")] = None,
     format: Annotated[Format, QueryParameter(name="format")] = "json",
 ) -> Response[AccountabilityReport]:
-    desk: ServiceDesk = request.app.state.desk
-
     # Async with an explicit worker thread, as `case_list` does (Litestar 2.25 wraps a
     # sync_to_thread handler twice when another handler joins its path later).
     def produce() -> tuple[AccountabilityReport, bytes]:
         report = produce_report(desk, actor, period=period, first=first, last=last,
                                 department=department, as_of=as_of,
-                                min_sample=request.app.state.settings.min_sample)
+                                min_sample=settings.min_sample)
         return report, render(report, format)
 
     try:

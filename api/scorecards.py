@@ -23,13 +23,13 @@ import msgspec
 from litestar import MediaType, Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ServiceUnavailableException
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter, SkipValidation
 
 from api.auth import authenticated, current_actor
 from api.media_forms import operation_with_forms
 from api.plain_text import PERIOD_CHARACTERS
 from api.problems import problem_doc
-from api.read_your_writes import LAST_POSITION, RETRY_AFTER, WAIT_SECONDS, wait_for
+from api.read_your_writes import LAST_POSITION, RETRY_AFTER, WAIT_SECONDS, ReadYourWrites
 from application.accountability import Rated, parse_period
 from application.desk import ServiceDesk
 from application.scorecards import (
@@ -44,6 +44,7 @@ from application.scorecards import (
 )
 from domain.actors import Actor
 from domain.errors import InvalidValue
+from infrastructure.settings import Settings
 
 Format = Literal["json", "csv"]
 CSV = "text/csv"  # Litestar adds "; charset=utf-8" to a text/* type itself
@@ -189,6 +190,10 @@ ScorecardOperation = operation_with_forms(
 async def scorecard(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    desk: NamedDependency[ServiceDesk],
+    scorecards: NamedDependency[SkipValidation[ScorecardQuery]],
+    settings: NamedDependency[Settings],
+    read_your_writes: NamedDependency[ReadYourWrites],
     period: Annotated[str, QueryParameter(
         min_length=1, max_length=16, pattern=PERIOD_CHARACTERS,
         description="2026-07, 2026-Q3 or 2026")],
@@ -211,20 +216,17 @@ async def scorecard(
         ge=0, le=LAST_POSITION,
         description="wait until the scorecard includes this log position")] = None,
 ) -> Response[Scorecard]:
-    desk: ServiceDesk = request.app.state.desk
-    query: ScorecardQuery = request.app.state.scorecards
-
     # Async with an explicit worker thread, as `case_list` does (Litestar 2.25 wraps a
     # sync_to_thread handler twice when another handler joins its path later).
     def produce() -> tuple[Scorecard, bytes]:
         check_may_see_scorecard(actor, department)
         check_scope(Scope(department, channel, service, business_unit, assignee), actor)
         parse_period(period)  # refuse a bad period before waiting for anything
-        wait_for(request, min_position, SCORECARD_NAME)
+        read_your_writes.wait_for(request, min_position, SCORECARD_NAME)
         try:
-            card = department_scorecard(query, actor, department=department, period=period,
+            card = department_scorecard(scorecards, actor, department=department, period=period,
                                         now=desk.clock(),
-                                        min_sample=request.app.state.settings.min_sample,
+                                        min_sample=settings.min_sample,
                                         channel=channel, service=service,
                                         business_unit=business_unit, assignee=assignee)
         except InvalidValue as error:

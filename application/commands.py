@@ -1,9 +1,11 @@
-"""The commands on a case, one class each: what a client asks the desk to record.
+"""The desk's commands, one class each: what a client asks the desk to record.
 
-Every command names its case, optionally the version the client saw (`expected_version`: then
+`ReceiveCase` records a new case; the others (`CaseCommand`s) change one.
+
+Every case command names its case, optionally the version the client saw (`expected_version`: then
 a case that moved on is a conflict; without it the desk runs the command on whatever version
 is current) and when it really happened (`occurred_at`, default: when recorded). `action` is
-the access policy's name for it.
+the access policy's name for every command.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
+
+from application.customers import Intake
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,3 +143,29 @@ class AnswerSurvey(CaseCommand):
 class PublishNote(CaseCommand):
     action: ClassVar[str] = "publish_note"
     note: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiveCase:
+    """A new contact to record as a case: numbered in its year when saved (so it names no
+    case). `department` or `service_code` says whose it is; `desk` is the service desk's code
+    (default: the central desk), whose hours its targets run on; `received_at` is when the
+    contact arrived (default: when recorded)."""
+
+    action: ClassVar[str] = "receive"
+    channel: str
+    purpose: str
+    subject: str
+    description: str
+    # The customer staff confirmed (their id), or what intake knows of a new one (a record
+    # is made, sealed, with the case), or None: nothing personal.
+    customer: Intake | UUID | None = None
+    received_at: datetime | None = None
+    service_code: str | None = None
+    department: str | None = None
+    wait_seconds: int | None = None
+    desk: str | None = None
+
+
+# Every command the desk handles (`ServiceDesk.handle`).
+Command = CaseCommand | ReceiveCase

@@ -40,6 +40,7 @@ SAVED_ON_BEHALF: ContextVar[Mapping[Any, Context] | None] = ContextVar(
 class _Job:
     aggregates: tuple[Aggregate | None, ...]
     contexts: Mapping[Any, Context]  # each aggregate's id -> its command's context
+    commands: int = 1  # how many commands the aggregates are (a batch of receipts: several)
     recordings: Recordings = field(default_factory=list)
     error: BaseException | None = None
     done: bool = False
@@ -59,7 +60,7 @@ class Committer:
         self._lock = threading.Lock()  # held while a batch is saved
         self._queue: list[_Job] = []
         self._queue_lock = threading.Lock()
-        self.batches = 0  # transactions that saved more than one command (for tests, stats)
+        self.batches = 0  # transactions that saved more than one command (for tests, metrics)
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -75,14 +76,15 @@ class Committer:
             return len(self._queue)
 
     def commit(self, aggregates: Sequence[Aggregate | None],
-               contexts: Mapping[Any, Context] | None = None) -> Recordings:
+               contexts: Mapping[Any, Context] | None = None, commands: int = 1) -> Recordings:
         """Save one command's `aggregates` (None ignored) in the next batch; their recordings.
         `contexts` names another command's context for an aggregate saved on its behalf
-        (default: the caller's, for all). Raises what saving them alone raised
+        (default: the caller's, for all); `commands` says how many commands the aggregates
+        are (a batch of receipts), for `batches`. Raises what saving them alone raised
         (RecordConflictError, IntegrityError, ...)."""
         own = copy_context()
         job = _Job(tuple(aggregates), {a.id: (contexts or {}).get(a.id, own)
-                                       for a in aggregates if a is not None})
+                                       for a in aggregates if a is not None}, commands)
         with self._queue_lock:
             self._queue.append(job)
         with self._lock:
@@ -129,3 +131,5 @@ class Committer:
                 job.succeed(self._save(*job.aggregates))
             except BaseException as error:  # that command's answer
                 job.fail(error)
+            else:
+                self.batches += job.commands > 1

@@ -16,9 +16,15 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError
 from application.access import can_see_department, check_may
 from application.case_handlers import HANDLERS, By
 from application.catalogue_index import CatalogueIndex, Known
-from application.commands import CaseCommand, LogInteraction, TransferCase
+from application.commands import (
+    CaseCommand,
+    Command,
+    LogInteraction,
+    ReceiveCase,
+    TransferCase,
+)
 from application.committer import Committer
-from application.customers import Customers, Intake
+from application.customers import Customers
 from application.personal_data import LockedCipher, PersonalCipher
 from application.references import ReferenceNumbers
 from domain.actors import SCHEDULER, Actor
@@ -177,23 +183,6 @@ class ServiceDesk(Application[UUID]):
 
     # -- commands ----------------------------------------------------------------------------
 
-    def receive(self, actor: Actor, *, channel: str, received_at: datetime | None,
-                purpose: str, service_code: str | None, department: str | None, subject: str,
-                description: str, customer: Intake | UUID | None,
-                wait_seconds: int | None = None,
-                idempotency: IdempotencyKey | None = None, desk: str | None = None) -> Outcome:
-        """Record a new contact at `desk` (a desk's code; default the central desk), its targets
-        running on that desk's hours. `customer`: the customer staff confirmed (their id), or
-        what intake knows of a new one (registered first), or None (no personal information).
-        Raises InvalidValue, NotFound, Forbidden, IdempotencyKeyReused, PersonalDataLocked."""
-        # Imported here: receiving builds on this module.
-        from application.receiving import receive
-
-        return receive(self, actor, channel=channel, received_at=received_at, purpose=purpose,
-                       service_code=service_code, department=department, subject=subject,
-                       description=description, customer=customer, wait_seconds=wait_seconds,
-                       idempotency=idempotency, desk=desk)
-
     def _department_for(self, service_code: str | None, department: str | None) -> str:
         if service_code is not None:
             service = self.known().service(service_code)
@@ -211,9 +200,10 @@ class ServiceDesk(Application[UUID]):
         """Whether the case numbered `reference` is in the log (one indexed read)."""
         return bool(self.recorder.select_events(Case.create_id(reference), limit=1))
 
-    def handle(self, actor: Actor, command: CaseCommand,
+    def handle(self, actor: Actor, command: Command,
                idempotency: IdempotencyKey | None = None) -> Outcome:
-        """Run one case command under the access policy.
+        """Run one command under the access policy: a ReceiveCase records a new case (numbered
+        in its year's lane, see application/receiving.py), a CaseCommand changes one.
 
         Without `expected_version`, a concurrent writer (another user, the deadline scheduler)
         is no reason to refuse: the command is run again on the case as that writer left it,
@@ -223,6 +213,11 @@ class ServiceDesk(Application[UUID]):
         Raises NotFound (invisible or unknown case), Forbidden, VersionConflict,
         InvalidValue, RuleViolated and IdempotencyKeyReused.
         """
+        if isinstance(command, ReceiveCase):
+            # Imported here: receiving builds on this module.
+            from application.receiving import receive
+
+            return receive(self, actor, command, idempotency)
         replay = self._replay(actor, idempotency)
         if replay is not None:
             return replay

@@ -11,7 +11,6 @@ from uuid import UUID
 
 from application.access import EVERY_DEPARTMENT
 from domain.actors import Actor
-from domain.closures import DeskCalendars
 from domain.values import Classification
 
 CASE_INDEX_NAME = "case_index"  # the read model behind CaseIndexQuery, by name
@@ -58,16 +57,15 @@ class CaseIndexQuery(Protocol):
                    reference: str | None = None,
                    complaint: bool | None = None, target: str | None = None,
                    target_state: str | None = None, order: str = CaseOrder.RECEIVED,
-                   now: datetime | None = None, calendars: DeskCalendars | None = None,
-                   after: str | None = None,
+                   now: datetime | None = None, after: str | None = None,
                    limit: int = DEFAULT_PAGE) -> tuple[list[CaseSummary], str | None]:
         """One page of cases and the opaque cursor of the next page (None on the last page).
 
         `order` received: newest received first (then by id, descending); next_due: soonest
         `next_due_at` first (then by id), cases with nothing due last. `target_state` keeps
-        the cases with a target (named `target`, if given) in that state at `now`, each judged
-        on its desk's calendar of `calendars` (both then required); `target` alone keeps the
-        cases with that target. `reference` keeps the one case so numbered.
+        the cases with a target (named `target`, if given) in that state at `now` (then
+        required; `domain.targets.state_at`); `target` alone keeps the cases with that target.
+        `reference` keeps the one case so numbered.
         `visible_departments` None means every department. Raises InvalidValue (field
         `after`, `limit`, `status`, `channel`, `reference`, `target`, `target_state` or
         `order`) for a bad cursor, limit or filter value.

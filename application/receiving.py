@@ -3,7 +3,6 @@ receipts queued beside it (see application/references.py and application/committ
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -11,6 +10,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from application.access import check_may
+from application.commands import ReceiveCase
 from application.customers import Intake, NewCustomer
 from application.desk import TOWN_TIME, IdempotencyKey, Outcome, ServiceDesk
 from application.public_tokens import new_public_token
@@ -21,47 +21,45 @@ from domain.errors import InvalidValue, VersionConflict
 from domain.references import format_reference
 
 
-def receive(app: ServiceDesk, actor: Actor, *, channel: str, received_at: datetime | None,
-            purpose: str, service_code: str | None, department: str | None, subject: str,
-            description: str, customer: Intake | UUID | None,
-            wait_seconds: int | None = None, idempotency: IdempotencyKey | None = None,
-            desk: str | None = None) -> Outcome:
-    """`ServiceDesk.receive`: the case recorded, its answer and position."""
+def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
+            idempotency: IdempotencyKey | None = None) -> Outcome:
+    """`ServiceDesk.handle` of a ReceiveCase: the case recorded, its answer and position."""
     replay = app._replay(actor, idempotency)
     if replay is not None:
         return replay
     now = app.clock()
-    department = app._department_for(service_code, department)
-    check_may(actor, "receive", department)
+    department = app._department_for(command.service_code, command.department)
+    check_may(actor, command.action, department)
     known = app.known()
     calendars = known.calendars(now)
+    desk = command.desk
     if desk is not None and desk not in calendars.by_desk:
         raise InvalidValue(f"no service desk {desk!r}", "desk")
     standards = known.standards
-    if wait_seconds is not None and channel not in WAIT_TIMED_CHANNELS:
+    if command.wait_seconds is not None and command.channel not in WAIT_TIMED_CHANNELS:
         raise InvalidValue("wait_seconds is measured only for telephone and in-person "
                            "contacts", "wait_seconds")
     # The case's rules first, so that nothing is sealed for a contact that is refused.
-    build_unnumbered = partial(Case.receive, reference="SC-0000-000000", channel=channel,
-                               occurred_at=received_at or now, purpose=purpose,
-                               service_code=service_code, department=department,
-                               subject=subject, description=description, customer_id=None,
-                               actor=actor, now=now)
-    build_unnumbered()
-    confirmed, new = _customer_of(app, actor, customer)
+    Case.receive(reference="SC-0000-000000", channel=command.channel,
+                 occurred_at=command.received_at or now, purpose=command.purpose,
+                 service_code=command.service_code, department=department,
+                 subject=command.subject, description=command.description, customer_id=None,
+                 actor=actor, now=now)
+    confirmed, new = _customer_of(app, actor, command.customer)
     customer_id = confirmed or (new.customer_id if new is not None else None)
 
     def build(reference: str) -> Case:
         """The case, numbered `reference` (built again if the number is taken)."""
         case = Case.receive(
-            reference=reference, channel=channel, occurred_at=received_at or now,
-            purpose=purpose, service_code=service_code, department=department,
-            subject=subject, description=description, customer_id=customer_id,
-            actor=actor, now=now,
-            desk=desk or calendars.central_code, public_token=new_public_token())
+            reference=reference, channel=command.channel,
+            occurred_at=command.received_at or now, purpose=command.purpose,
+            service_code=command.service_code, department=department,
+            subject=command.subject, description=command.description,
+            customer_id=customer_id, actor=actor, now=now, desk=desk or calendars.central_code,
+            public_token=new_public_token())
         app.follow_standards(case, "receive", actor=actor, occurred_at=now,
                              standards=standards, calendars=calendars,
-                             wait_seconds=wait_seconds)
+                             wait_seconds=command.wait_seconds)
         return case
 
     # The Town's year, not UTC's: a call at 19:30 on Dec 31 belongs to the old year.
@@ -115,7 +113,8 @@ def record_receipts(app: ServiceDesk, lane: ReferenceLane, batch: list[Receipt])
                 [case for _, case, _ in receipts] + [kept for _, _, kept in receipts]
                 + [companion for r, case in built for companion in r.companions(case)],
                 contexts={aggregate.id: r.context for r, case, kept in receipts
-                          for aggregate in (case, kept) if aggregate is not None})
+                          for aggregate in (case, kept) if aggregate is not None},
+                commands=len(receipts))
         except (RecordConflictError, IntegrityError):
             lane.forget()
             batch = [receipt for receipt, _ in built]

@@ -76,6 +76,7 @@ from application.accountability import (
 )
 from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidValue
+from domain.targets import state_at
 from domain.values import Channel, Classification, EscalationLevel, Purpose, Status
 
 SCORECARD_NAME = "scorecard"  # the read model behind ScorecardQuery, by name
@@ -132,6 +133,7 @@ class TargetFacts:
     paused_at: datetime | None
     met_at: datetime | None
     breached_at: datetime | None
+    at_risk_from: datetime | None = None  # the scorecard counts at risk as open: not needed
 
 
 @dataclass(frozen=True)
@@ -275,15 +277,8 @@ def nearest_rank(values: list[int], p: int) -> int | None:
 
 
 def outcome(target: TargetFacts, now: datetime) -> str:
-    """met, met_late, breached or open: the state `domain.targets.status` gives, less the
-    at-risk distinction (open either way), which needs no calendar."""
-    until = target.paused_at or target.met_at or now
-    if target.breached_at is not None and until < target.due_at:
-        until = target.due_at
-    overdue = until > target.due_at
-    if target.met_at is not None:
-        return "met_late" if target.breached_at is not None or overdue else "met"
-    return "breached" if target.breached_at is not None or overdue else "open"
+    """met, met_late, breached or open: `domain.targets.state_at`'s state, as counted."""
+    return state_at(target, now).outcome
 
 
 def _times(seconds: list[int], minimum: int) -> BusinessTimes:

@@ -113,7 +113,7 @@ def raw_ceiling(url: str, clients: int, seconds: float) -> float:
 
 def receive_in_bulk(desk: ServiceDesk, cases: int, what: str) -> list[str]:
     """`cases` emails to Public Works received now, saved BATCH at a time, numbered after the
-    year's last (as `ServiceDesk.receive` numbers them); their ids."""
+    year's last (as the desk numbers a `ReceiveCase`); their ids."""
     now = desk.clock()
     standards, calendars = desk.standards(), desk.calendars(now)
     year = now.astimezone(TOWN_TIME).year

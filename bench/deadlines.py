@@ -38,6 +38,8 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
+from application.commands import ReceiveCase
+from application.customers import Intake
 from application.desk import ServiceDesk
 from application.service_levels import revise_standards
 from domain.actors import Actor, Role
@@ -96,7 +98,7 @@ def database() -> Iterator[Settings]:
 # -- 1. many pending deadlines --------------------------------------------------------------------
 
 def build_cases(desk: ServiceDesk, deadlines: int, rng: random.Random) -> tuple[int, int]:
-    """Receive cases (as `ServiceDesk.receive` would, without the reference book) until they
+    """Receive cases (as the desk does for a `ReceiveCase`, without the reference book) until they
     hold `deadlines` watched targets. Returns (cases, deadlines)."""
     now = desk.clock()
     standards = desk.standards()
@@ -159,9 +161,10 @@ def probe_breaches(desk: ServiceDesk) -> list[float]:
         now = desk.clock()
         lead = timedelta(seconds=0.4 + 0.2 * i)
         received_at = now - timedelta(seconds=PROBE.seconds) + lead
-        case = desk.receive(CSR, channel="virtual_meeting", received_at=received_at,
-                            purpose="information", service_code=None, department="corporate",
-                            subject="Probe", description="", customer=None).case
+        case = desk.handle(CSR, ReceiveCase(
+            channel="virtual_meeting", received_at=received_at, purpose="information",
+            department="corporate", subject="Probe", description="",
+            customer=Intake(personal={"name": "Probe"}))).case
         probes.append((case, case.targets[TargetKind.ACKNOWLEDGE.value].due_at))
     delays = []
     for case, due in probes:

@@ -1,9 +1,9 @@
 """Benchmark: a department's queue and its case list by SLA state, 100,000 open cases, over HTTP.
 
 1. Records `--cases` open cases in bulk (not over HTTP): `Case.receive` and `plan_targets`, as
-   `ServiceDesk.receive` does, numbered 1, 2, 3 ... in the year (the database is new), received
-   over the last four weeks across the departments and channels in the demo's proportions, a
-   third of them assigned; saved a thousand per call.
+   the desk does for a `ReceiveCase`, numbered 1, 2, 3 ... in the year (the database is new),
+   received over the last four weeks across the departments and channels in the demo's
+   proportions, a third of them assigned; saved a thousand per call.
 2. Builds every read model with `engine.rebuild.rebuild` (what `civicdesk rebuild` runs),
    so the server starts caught up instead of replaying the log one event at a time.
 3. Starts a real `civicdesk serve` process (scheduler off: this measures the read side) and

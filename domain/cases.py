@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor
 from domain.calendar import BusinessCalendar
+from domain.case_status import CHANGES, status_after
 from domain.closures import DeskCalendars
 from domain.errors import CaseIsClosed, InvalidValue, NotAComplaint, RuleViolated
 from domain.standards import ServiceStandard, TargetKind
@@ -18,12 +19,12 @@ from domain.surveys import check_answerable, record_answer, standing_scores
 from domain.targets import (
     MET_BY,
     Target,
-    due_on,
     measured_wait,
     pause,
     plan,
     replan,
     resume,
+    timed_on,
 )
 from domain.values import (
     Channel,
@@ -154,7 +155,7 @@ class Case(Aggregate):
         self.description = description
         self.customer_id = customer_id
         self.recorded_by = actor_id
-        self.status = Status.OPEN.value
+        self.status = status_after("", "Received")
         self.assignee: str | None = None
         self.classification: str | None = None
         self.escalation_level: str | None = None
@@ -311,7 +312,7 @@ class Case(Aggregate):
     @event("WaitingOnCustomer")
     def _waiting_on_customer(self, reason: str, occurred_at: datetime, actor_id: str,
                              actor_role: str) -> None:
-        self.status = Status.WAITING_ON_CUSTOMER.value
+        self.status = status_after(self.status, "WaitingOnCustomer")
         self.targets = {name: pause(t, occurred_at) for name, t in self.targets.items()}
 
     def record_customer_response(self, *, summary: str, actor: Actor, occurred_at: datetime,
@@ -324,7 +325,7 @@ class Case(Aggregate):
     @event("CustomerResponded")
     def _customer_responded(self, summary: str, occurred_at: datetime, actor_id: str,
                             actor_role: str) -> None:
-        self.status = Status.OPEN.value
+        self.status = status_after(self.status, "CustomerResponded")
 
     def resolve(self, *, resolution: str, at_first_contact: bool, actor: Actor,
                 occurred_at: datetime, now: datetime) -> None:
@@ -342,7 +343,7 @@ class Case(Aggregate):
     @event("Resolved")
     def _resolved(self, resolution: str, at_first_contact: bool, occurred_at: datetime,
                   actor_id: str, actor_role: str) -> None:
-        self.status = Status.RESOLVED.value
+        self.status = status_after(self.status, "Resolved")
         self.resolved_at = occurred_at
         self.resolution = resolution
         self.resolved_at_first_contact = at_first_contact
@@ -361,9 +362,10 @@ class Case(Aggregate):
     def _reopened(self, reason: str, occurred_at: datetime, actor_id: str,
                   actor_role: str) -> None:
         self._reopened_state()
+        self.status = status_after(self.status, "Reopened")
 
     def _reopened_state(self) -> None:
-        self.status = Status.OPEN.value
+        """What reopening undoes (`domain.case_status`): the resolution and its facts."""
         self.resolved_at = None
         self.closed_at = None
         self.resolution = None
@@ -380,7 +382,7 @@ class Case(Aggregate):
 
     @event("Closed")
     def _closed(self, occurred_at: datetime, actor_id: str, actor_role: str) -> None:
-        self.status = Status.CLOSED.value
+        self.status = status_after(self.status, "Closed")
         self.closed_at = occurred_at
 
     def classify(self, *, classification: str, reason: str, actor: Actor,
@@ -427,9 +429,10 @@ class Case(Aggregate):
         self.escalation_level = to_level
         self.escalations.append({"from": from_level, "to": to_level, "reason": reason,
                                  "owner": owner, "at": occurred_at})
-        if self.status == Status.RESOLVED.value:
-            # Escalating a resolved complaint reopens it: the resolution did not satisfy.
+        change = CHANGES["ComplaintEscalated"]  # may reopen (domain.case_status)
+        if change.reopens(self.status):
             self._reopened_state()
+        self.status = change.after(self.status)
 
     def debrief_complaint(self, *, cause: str, actions: str, edi_findings: str,
                           accessibility_findings: str, actor: Actor, occurred_at: datetime,
@@ -622,9 +625,9 @@ class Case(Aggregate):
         for name, target in self.targets.items():
             if target.watched_due_at is None:
                 continue
-            due_at = due_on(target, calendars.of(target.desk))
-            if due_at != target.due_at:
-                moved[name] = replace(target, due_at=due_at)
+            timed = timed_on(target, calendars.of(target.desk))
+            if timed.due_at != target.due_at:
+                moved[name] = timed
         if not moved:
             return False
         self._targets_rescheduled(

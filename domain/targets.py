@@ -4,6 +4,13 @@ Due times are computed, never guessed: a target's due time is its start plus its
 the time it spent paused, all in its basis (business time on the calendar, or clock time).
 Because business time is additive, pausing from p to r moves the due time by exactly the
 business time between p and r.
+
+A target's state (pending, at risk, met, met late, breached) is one rule, `state_at`, over
+instants the domain fixes when it plans, re-plans, pauses, meets or misses the target: its due
+time, the instant from which it is at risk (`at_risk_from`, computed here on the desk's
+calendar), when its clock stopped, when it was met and when it was recorded missed. So judging
+a state needs no calendar: read models store these instants and compare them with "now"
+(`projections.target_rows.state_condition` is that rule's SQL; a test holds it to `state_at`).
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from domain.calendar import BusinessCalendar, add_calendar_time
 from domain.standards import ServiceStandard, TargetKind, TimeBasis
@@ -24,6 +31,12 @@ class TargetState(StrEnum):
     MET = "met"
     BREACHED = "breached"
     MET_LATE = "met_late"
+
+    @property
+    def outcome(self) -> str:
+        """What the published figures count: met, met_late, breached, or open (pending and
+        at risk alike: not yet decided)."""
+        return "open" if self in (TargetState.PENDING, TargetState.AT_RISK) else self.value
 
 
 # What meets a target: a case event's name and the kinds of target it meets.
@@ -55,6 +68,9 @@ class Target:
     # The desk whose opening hours its business time runs on; None (targets set before desks
     # had hours) is the central desk.
     desk: str | None = None
+    # From just after this instant less than `at_risk_share` of its time is left (`at_risk_from`
+    # below). None only in targets recorded before it was kept: `from_data` fills it in.
+    at_risk_from: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -73,7 +89,14 @@ class Target:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Target:
-        return cls(**data)
+        target = cls(**data)
+        if target.at_risk_from is None:
+            # Recorded before the instant was kept, and the calendar it was planned on is not
+            # at hand: its share of wall-clock time before the due time, a close approximation
+            # for the rare case still open from then (the next re-plan computes it exactly).
+            target = replace(target, at_risk_from=target.due_at - timedelta(
+                seconds=target.at_risk_share * target.seconds))
+        return target
 
 
 def _shift(basis: str, calendar: BusinessCalendar, start: datetime, seconds: int) -> datetime:
@@ -91,15 +114,38 @@ def _measure(basis: str, calendar: BusinessCalendar, start: datetime, end: datet
     return round(calendar.elapsed(start, end).total_seconds())
 
 
+def at_risk_instant(basis: str, calendar: BusinessCalendar, start: datetime, seconds: int,
+                 paused_seconds: int, share: float) -> datetime:
+    """The last instant at which a target started at `start` (of `seconds`, paused for
+    `paused_seconds`) still has at least `share * seconds` of its time left: it is at risk
+    after it. That is where `seconds + paused_seconds - share * seconds` has passed; in
+    business time, if that lands on a closing time, the next opening (no time passes between)."""
+    lead = timedelta(seconds=max(0.0, seconds + paused_seconds - share * seconds))
+    if basis == TimeBasis.CALENDAR.value:
+        return add_calendar_time(start, lead)
+    return calendar.next_opening(calendar.add(start, lead))
+
+
+def _timed(target: Target, calendar: BusinessCalendar) -> Target:
+    """`target` with its due time and at-risk instant computed from its start, duration and
+    time paused, on `calendar`."""
+    total = target.seconds + target.paused_seconds
+    return replace(
+        target, due_at=_shift(target.basis, calendar, target.started_at, total),
+        at_risk_from=at_risk_instant(target.basis, calendar, target.started_at, target.seconds,
+                                  target.paused_seconds, target.at_risk_share))
+
+
 def target_for(standard: ServiceStandard, version: int, start: datetime,
                calendar: BusinessCalendar, paused_seconds: int = 0,
                desk: str | None = None) -> Target:
-    return Target(
+    start = start.astimezone(UTC)
+    return _timed(Target(
         name=standard.target.value, standard_code=standard.code, standard_version=version,
-        title=standard.title, started_at=start.astimezone(UTC),
-        due_at=_shift(standard.basis.value, calendar, start, standard.seconds + paused_seconds),
-        seconds=standard.seconds, basis=standard.basis.value, pausable=standard.pausable,
-        at_risk_share=standard.at_risk_share, paused_seconds=paused_seconds, desk=desk)
+        title=standard.title, started_at=start, due_at=start, seconds=standard.seconds,
+        basis=standard.basis.value, pausable=standard.pausable,
+        at_risk_share=standard.at_risk_share, paused_seconds=paused_seconds, desk=desk),
+        calendar)
 
 
 def plan(standards: Iterable[ServiceStandard], version: int, *, channel: str, department: str,
@@ -132,9 +178,7 @@ def replan(current: dict[str, Target], fresh: dict[str, Target],
             continue
         previous = current.get(name)
         if previous is not None and previous.paused_seconds:
-            target = replace(target, paused_seconds=previous.paused_seconds,
-                             due_at=_shift(target.basis, calendar, target.started_at,
-                                           target.seconds + previous.paused_seconds))
+            target = _timed(replace(target, paused_seconds=previous.paused_seconds), calendar)
         if previous is not None and previous.paused_at is not None:
             target = replace(target, paused_at=previous.paused_at)
         result[name] = target
@@ -152,14 +196,13 @@ def measured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
         title=standard.title, started_at=start, due_at=due, seconds=standard.seconds,
         basis=TimeBasis.CALENDAR.value, pausable=False, at_risk_share=standard.at_risk_share,
         met_at=start + timedelta(seconds=wait_seconds) if kept else None,
-        breached_at=None if kept else due, desk=desk)
+        breached_at=None if kept else due, desk=desk,
+        at_risk_from=start + timedelta(seconds=standard.seconds * (1 - standard.at_risk_share)))
 
 
-def due_on(target: Target, calendar: BusinessCalendar) -> datetime:
-    """The target's due time computed afresh on `calendar`: its start plus its duration plus
-    the time it spent paused (as every due time is computed)."""
-    return _shift(target.basis, calendar, target.started_at,
-                  target.seconds + target.paused_seconds)
+def timed_on(target: Target, calendar: BusinessCalendar) -> Target:
+    """`target` re-planned on `calendar`: its due time and at-risk instant computed afresh."""
+    return _timed(target, calendar)
 
 
 def pause(target: Target, at: datetime) -> Target:
@@ -173,9 +216,49 @@ def resume(target: Target, at: datetime, calendar: BusinessCalendar) -> Target:
     if target.paused_at is None or target.met_at is not None:
         return target
     paused = target.paused_seconds + _measure(target.basis, calendar, target.paused_at, at)
-    return replace(target, paused_at=None, paused_seconds=paused,
-                   due_at=_shift(target.basis, calendar, target.started_at,
-                                 target.seconds + paused))
+    return _timed(replace(target, paused_at=None, paused_seconds=paused), calendar)
+
+
+class TargetTimes(Protocol):
+    """The instants a target's state is judged from (a `Target`, or a read model's row)."""
+
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def at_risk_from(self) -> datetime | None: ...
+    @property
+    def paused_at(self) -> datetime | None: ...
+    @property
+    def met_at(self) -> datetime | None: ...
+    @property
+    def breached_at(self) -> datetime | None: ...
+
+
+def clock_stop(target: TargetTimes, now: datetime) -> datetime:
+    """Where the target is judged: where its clock stopped (paused, or met), else `now`; a wait
+    recorded breached is judged at its due time at the earliest."""
+    until = target.paused_at or target.met_at or now
+    if target.breached_at is not None and until < target.due_at:
+        until = target.due_at
+    return until
+
+
+def state_at(target: TargetTimes, now: datetime) -> TargetState:
+    """THE target-state rule: the state at `now`, from the target's stored instants alone.
+
+    Overdue is judged on the wall clock: after Friday 16:30 no business time passes, yet a
+    target due then is overdue at 16:31. At risk is judged the same way, after `at_risk_from`
+    (None: not tracked, so never at risk)."""
+    until = clock_stop(target, now)
+    overdue = until > target.due_at
+    if target.met_at is not None:
+        late = target.breached_at is not None or overdue
+        return TargetState.MET_LATE if late else TargetState.MET
+    if target.breached_at is not None or overdue:
+        return TargetState.BREACHED
+    if target.at_risk_from is not None and until > target.at_risk_from:
+        return TargetState.AT_RISK
+    return TargetState.PENDING
 
 
 @dataclass(frozen=True)
@@ -194,27 +277,14 @@ class TargetStatus:
 
 
 def status(target: Target, now: datetime, calendar: BusinessCalendar) -> TargetStatus:
-    """The target as staff see it at `now`; remaining time is negative once overdue."""
-    # A target met while paused is judged where its clock stopped.
-    until = target.paused_at or target.met_at or now
-    if target.breached_at is not None and until < target.due_at:
-        until = target.due_at  # a wait judged breached the moment it was recorded
-    # Overdue is judged on the wall clock: after Friday 16:30 no business time passes, yet a
-    # target due then is overdue at 16:31.
-    overdue = until > target.due_at
-    if overdue:
+    """The target as staff see it at `now` (its state by `state_at`); remaining time, on its
+    desk's `calendar`, is negative once overdue."""
+    until = clock_stop(target, now)
+    if until > target.due_at:
         remaining = -_measure(target.basis, calendar, target.due_at, until)
     else:
         remaining = _measure(target.basis, calendar, until, target.due_at)
-    if target.met_at is not None:
-        late = target.breached_at is not None or overdue
-        state = TargetState.MET_LATE if late else TargetState.MET
-    elif target.breached_at is not None or overdue:
-        state = TargetState.BREACHED
-    elif remaining < target.at_risk_share * target.seconds:
-        state = TargetState.AT_RISK
-    else:
-        state = TargetState.PENDING
+    state = state_at(target, now)
     return TargetStatus(
         name=target.name, title=target.title, state=state, due_at=target.due_at,
         met_at=target.met_at, breached_at=target.breached_at, remaining_seconds=remaining,

@@ -28,13 +28,13 @@ from application.queries import (
     CaseSummary,
 )
 from domain.cases import Case
-from domain.closures import DeskCalendars
 from domain.errors import InvalidValue
 from domain.references import parse_reference
 from domain.standards import TargetKind
-from domain.targets import TargetState, status
+from domain.targets import TargetState
 from domain.values import Channel, Classification, EscalationLevel, Status, parse_enum
 from engine import PostgresView, ProjectionSpec, Sql, SQLiteView
+from projections.case_status import status_values
 from projections.keyset import decode_cursor, encode_cursor
 from projections.target_rows import (
     NEVER,
@@ -49,37 +49,28 @@ COLUMNS = ("id", "reference", "status", "channel", "department", "service_code",
            "subject", "assignee", "classification", "escalation_level", "received_at",
            "updated_at", "version", "transfers", "due_key", "next_target")
 COMPLAINT = Classification.COMPLAINT.value
-BATCH = 100  # rows read at a time while a page is filtered by a judged target state
 # The case's event classes (Events.Received, ...) are made by @event at import time, so a type
 # checker cannot see them on `Case`; this alias says so once.
 Events: Any = Case
 
 
 def changes_of(event: Any) -> dict[str, Any]:
-    """What a case event (other than Received) changes in the case's row."""
+    """What a case event (other than Received) changes in the case's row; its status as
+    `domain.case_status` says."""
+    values = status_values(type(event).__name__)
     match event:
         case Events.Assigned():
-            return {"assignee": event.assignee}
+            values["assignee"] = event.assignee
         case Events.Transferred():
-            return {"department": event.to_department, "assignee": None,
-                    "transfers": Sql("transfers + 1")}
-        case Events.WaitingOnCustomer():
-            return {"status": Status.WAITING_ON_CUSTOMER.value}
-        case Events.CustomerResponded() | Events.Reopened():
-            return {"status": Status.OPEN.value}
-        case Events.Resolved():
-            return {"status": Status.RESOLVED.value}
-        case Events.Closed():
-            return {"status": Status.CLOSED.value}
+            values.update(department=event.to_department, assignee=None,
+                          transfers=Sql("transfers + 1"))
         case Events.Classified():
             complaint = event.classification == COMPLAINT
-            return {"classification": event.classification,
-                    "escalation_level": EscalationLevel.FRONT_LINE.value if complaint else None}
+            values.update(classification=event.classification, escalation_level=(
+                EscalationLevel.FRONT_LINE.value if complaint else None))
         case Events.ComplaintEscalated():
-            return {"escalation_level": event.to_level,
-                    "status": Sql(f"CASE WHEN status = '{Status.RESOLVED.value}' "
-                                  f"THEN '{Status.OPEN.value}' ELSE status END")}
-    return {}
+            values["escalation_level"] = event.to_level
+    return values
 
 
 class CaseIndexProjection(Projection["CaseIndexView"]):
@@ -163,8 +154,7 @@ class CaseIndexView(TargetRows):
                    reference: str | None = None,
                    complaint: bool | None = None, target: str | None = None,
                    target_state: str | None = None, order: str = CaseOrder.RECEIVED,
-                   now: datetime | None = None, calendars: DeskCalendars | None = None,
-                   after: str | None = None,
+                   now: datetime | None = None, after: str | None = None,
                    limit: int = DEFAULT_PAGE) -> tuple[list[CaseSummary], str | None]:
         """See `application.queries.CaseIndexQuery.list_cases`."""
         if not 1 <= limit <= MAX_PAGE:
@@ -196,25 +186,12 @@ class CaseIndexView(TargetRows):
         if complaint is not None:
             where.append(f"COALESCE(c.classification, '') {'=' if complaint else '<>'} {mark}")
             parameters.append(COMPLAINT)
-        judged: TargetState | None = None
         with self.reading() as cursor:  # names resolve to the live generation inside
             if target_state is not None or target is not None:
-                judged = self._where_targets(cursor, where, parameters, target, target_state,
-                                             now, calendars)
+                self._where_targets(cursor, where, parameters, target, target_state, now)
             key = ("c.due_key, c.id" if by_due else "c.received_at, c.id")
-            start = self._start_after(after, by_due)
-            rows: list[CaseSummary] = []
-            while len(rows) <= limit:
-                batch = max(limit + 1 - len(rows), BATCH if judged else 0)
-                found = self._page(cursor, key, by_due, where, parameters, start, batch)
-                if not found:
-                    break
-                start = self._key_of(found[-1], by_due)
-                if judged is not None:
-                    found = self._judged(cursor, found, judged, target, now, calendars)
-                rows += found
-                if len(found) < batch and judged is None:
-                    break
+            rows = self._page(cursor, key, by_due, where, parameters,
+                              self._start_after(after, by_due), limit + 1)
         if len(rows) <= limit:
             return rows, None
         rows = rows[:limit]
@@ -253,46 +230,32 @@ class CaseIndexView(TargetRows):
         return [self._summary(row) for row in cursor.fetchall()]
 
     def _where_targets(self, cursor: Any, where: list[str], parameters: list[Any],
-                       target: str | None, target_state: str | None, now: datetime | None,
-                       calendars: DeskCalendars | None) -> TargetState | None:
+                       target: str | None, target_state: str | None,
+                       now: datetime | None) -> None:
         """Add to `where` the cases with a target (named `target`, if given) in
-        `target_state` (if given); returns the state still to judge row by row, if any."""
+        `target_state` (if given) at `now`: the stored instants compared with `now`."""
         mark = self.placeholder
         conditions, condition_parameters = ["t.case_id = c.id"], []
         if target is not None:
             conditions.append(f"t.target = {mark}")
             condition_parameters.append(target)
-        judged = None
         if target_state is not None:
             state = parse_enum(TargetState, target_state, "target_state")
-            if now is None or calendars is None:
-                raise ValueError("a target state is judged at a moment on the desks' calendars")
+            if now is None:
+                raise ValueError("a target state is judged at a moment")
             if state is TargetState.AT_RISK:
-                # Few cases may be at risk: find them from their targets (by index), rather
-                # than testing every case in page order, most of them overdue or far off.
-                candidates, values = self.at_risk_candidates(cursor, now, calendars, target)
+                # Few cases are at risk: find them from their targets by index, rather than
+                # testing every case in page order, most of them overdue or far off.
+                candidates, values = self.at_risk(cursor, now, target)
                 where.append(f"c.id IN ({candidates})")
                 parameters += values
-                return state
-            condition, values, exact = self.state_condition(state, now)
+                return
+            condition, values = self.state_condition(state, now)
             conditions.append(condition)
             condition_parameters += values
-            if not exact:
-                judged = state
         where.append(f"EXISTS (SELECT 1 FROM {self.table(TARGETS)} t "
                      f"WHERE {' AND '.join(conditions)})")
         parameters += condition_parameters
-        return judged
-
-    def _judged(self, cursor: Any, rows: list[CaseSummary], state: TargetState,
-                target: str | None, now: datetime | None,
-                calendars: DeskCalendars | None) -> list[CaseSummary]:
-        """The rows with a target (named `target`, if given) in `state` at `now`."""
-        assert now is not None and calendars is not None
-        targets = self.targets_of(cursor, [self.id_in(row.id) for row in rows])
-        return [row for row in rows if any(
-            status(t, now, calendars.of(t.desk)).state is state
-            for t in targets.get(row.id, []) if target is None or t.name == target)]
 
     def _summary(self, row: Any) -> CaseSummary:
         values = {column: row[column] for column in COLUMNS}

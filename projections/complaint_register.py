@@ -29,7 +29,8 @@ from application.queries import DEFAULT_PAGE
 from domain.cases import Case
 from domain.errors import InvalidValue
 from domain.values import Classification, EscalationLevel, Status, parse_enum
-from engine import PostgresView, ProjectionSpec, Sql, SQLiteView, View
+from engine import PostgresView, ProjectionSpec, SQLiteView, View
+from projections.case_status import status_values
 from projections.keyset import decode_cursor, encode_cursor
 from projections.sla_board import check_limit
 
@@ -44,34 +45,36 @@ Events: Any = Case  # the event classes are made at import time; see projections
 OPEN, RESOLVED = Status.OPEN.value, Status.RESOLVED.value
 
 
+# What reopening undoes in a row (`domain.case_status`).
+REOPENED = {"resolved_at": None, "closed_at": None}
+
+
 def changes_of(event: Any) -> dict[str, Any]:
-    """What a case event (other than Received and ComplaintEscalated) changes in its row."""
+    """What a case event (other than Received) changes in its row; its status as
+    `domain.case_status` says."""
+    values = status_values(type(event).__name__, reopened=REOPENED)
     match event:
         case Events.Classified():
             complaint = event.classification == Classification.COMPLAINT.value
-            return {"complaint": complaint,
-                    "classified_at": event.occurred_at if complaint else None,
-                    "level": EscalationLevel.FRONT_LINE.value if complaint else None}
+            values.update(complaint=complaint,
+                          classified_at=event.occurred_at if complaint else None,
+                          level=EscalationLevel.FRONT_LINE.value if complaint else None)
         case Events.Assigned():
-            return {"assignee": event.assignee}
+            values["assignee"] = event.assignee
         case Events.Transferred():
-            return {"department": event.to_department, "assignee": None}
-        case Events.WaitingOnCustomer():
-            return {"status": Status.WAITING_ON_CUSTOMER.value}
-        case Events.CustomerResponded():
-            return {"status": OPEN}
+            values.update(department=event.to_department, assignee=None)
         case Events.Resolved():
-            return {"status": RESOLVED, "resolved_at": event.occurred_at}
-        case Events.Reopened():
-            return {"status": OPEN, "resolved_at": None, "closed_at": None}
+            values["resolved_at"] = event.occurred_at
         case Events.Closed():
-            return {"status": Status.CLOSED.value, "closed_at": event.occurred_at}
+            values["closed_at"] = event.occurred_at
+        case Events.ComplaintEscalated():
+            values["level"] = event.to_level
         case Events.ComplaintDebriefed():
-            return {"debrief_cause": event.cause, "debrief_actions": event.actions,
-                    "debrief_edi_findings": event.edi_findings,
-                    "debrief_accessibility_findings": event.accessibility_findings,
-                    "debriefed_at": event.occurred_at}
-    return {}
+            values.update(debrief_cause=event.cause, debrief_actions=event.actions,
+                          debrief_edi_findings=event.edi_findings,
+                          debrief_accessibility_findings=event.accessibility_findings,
+                          debriefed_at=event.occurred_at)
+    return values
 
 
 class ComplaintRegisterProjection(Projection["ComplaintRegisterView"]):
@@ -95,10 +98,8 @@ class ComplaintRegisterProjection(Projection["ComplaintRegisterView"]):
 
     @process_event.register(Events.ComplaintEscalated)
     def _escalated(self, event: Any, tracking: Tracking) -> None:
-        # Escalating a resolved complaint reopens it (the aggregate's rule, in SQL here).
         self.view.update(tracking, event.originator_id, {
-            "level": event.to_level, "resolved_at": None,
-            "status": Sql(f"CASE WHEN status = '{RESOLVED}' THEN '{OPEN}' ELSE status END"),
+            **changes_of(event),
             "version": event.originator_version}, step={
             "case_id": event.originator_id, "step": event.originator_version,
             "from_level": event.from_level, "to_level": event.to_level,

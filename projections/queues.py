@@ -29,6 +29,7 @@ from domain.closures import DeskCalendars
 from domain.targets import Target, status
 from domain.values import Channel, Classification, Status, parse_enum
 from engine import PostgresView, ProjectionSpec, Sql, SQLiteView
+from projections.case_status import status_values
 from projections.keyset import decode_cursor, encode_cursor
 from projections.sla_board import CASES, SlaBoardView, check_limit
 from projections.target_rows import NEVER, TARGET_TIMES, TargetChange, target_change_of
@@ -43,30 +44,19 @@ OPEN, WAITING = Status.OPEN.value, Status.WAITING_ON_CUSTOMER.value
 
 
 def row_change_of(event: Any) -> dict[str, Any]:
-    """What a case event (other than Received) changes in its queue row; its targets change
-    by `projections.target_rows.target_change_of`."""
+    """What a case event (other than Received) changes in its queue row; its status (and so
+    whether it is in a queue) as `domain.case_status` says; its targets change by
+    `projections.target_rows.target_change_of`."""
+    values = status_values(type(event).__name__, active="in_queue")
     match event:
-        case Events.WaitingOnCustomer():
-            return {"status": WAITING}
-        case Events.CustomerResponded():
-            return {"status": OPEN}
-        case Events.Resolved():
-            return {"status": Status.RESOLVED.value, "in_queue": False}
-        case Events.Reopened():
-            return {"status": OPEN, "in_queue": True}
-        case Events.Closed():
-            return {"status": Status.CLOSED.value, "in_queue": False}
         case Events.Classified():
-            return {"complaint": event.classification == Classification.COMPLAINT.value}
-        case Events.ComplaintEscalated():  # a resolved complaint escalated is open again
-            return {"status": Sql(f"CASE WHEN status = '{Status.RESOLVED.value}' "
-                                  f"THEN '{OPEN}' ELSE status END"), "in_queue": True}
+            values["complaint"] = event.classification == Classification.COMPLAINT.value
         case Events.Assigned():
-            return {"assignee": event.assignee, "intake": False}
+            values.update(assignee=event.assignee, intake=False)
         case Events.Transferred():
-            return {"department": event.to_department, "assignee": None,
-                    "transfers": Sql("transfers + 1"), "intake": False}
-    return {}
+            values.update(department=event.to_department, assignee=None,
+                          transfers=Sql("transfers + 1"), intake=False)
+    return values
 
 
 class QueuesProjection(Projection["QueuesView"]):
@@ -103,7 +93,7 @@ class QueuesView(SlaBoardView):
     def view_statements(self) -> list[str]:
         cases, t, u = self.table(CASES), self.time_type, self.uuid_type
         order = "due_key, received_at, id"
-        kinds, targets, *targets_indexes = self.target_statements()
+        windows, targets, *targets_indexes = self.target_statements()
         return [
             f"CREATE TABLE IF NOT EXISTS {cases} (id {u} PRIMARY KEY, reference TEXT NOT NULL, "
             "status TEXT NOT NULL, department TEXT NOT NULL, assignee TEXT, "
@@ -111,7 +101,7 @@ class QueuesView(SlaBoardView):
             "transfers INTEGER NOT NULL, version BIGINT NOT NULL, in_queue BOOLEAN NOT NULL, "
             f"intake BOOLEAN NOT NULL, due_key {t} NOT NULL, next_target TEXT, desk TEXT)",
             targets,
-            kinds,
+            windows,
             *(f"CREATE INDEX IF NOT EXISTS {self.table(f'{CASES}_by_{column}')} ON {cases} "
               f"({column}, {order}) WHERE in_queue"
               for column in ("department", "assignee", "channel")),

@@ -52,7 +52,8 @@ from domain.closures import CalendarBook
 from domain.standards import TargetKind
 from domain.targets import MET_BY, Target
 from domain.values import Classification, Direction, EscalationLevel, Status
-from engine import PostgresView, ProjectionSpec, SQLiteView, View
+from engine import PostgresView, ProjectionSpec, Sql, SQLiteView, View
+from projections.case_status import status_values
 
 NAME = SCORECARD_NAME
 # Event classes are made by @event at import time; a type checker cannot see them.
@@ -70,8 +71,13 @@ CASE_FACTS = ("id", "department", "service_code", "channel", "purpose", "status"
 COUNTERS = ("debriefed", "at_first_contact", "interactions", "effort_minutes", "csat_sum",
             "csat_responses", "nps_responses", "nps_promoters", "nps_detractors", "ces_sum",
             "ces_responses")
-REOPENED = {"status": Status.OPEN.value, "resolved_at": None, "resolved_seconds": None,
-            "at_first_contact": 0}
+# What reopening undoes in a case's row (`domain.case_status`).
+REOPENED = {"resolved_at": None, "resolved_seconds": None, "at_first_contact": 0}
+
+
+def status_of(event: Any) -> dict[str, Any]:
+    """The case's status (and what reopening undoes) after `event`: `domain.case_status`."""
+    return status_values(type(event).__name__, reopened=REOPENED)
 
 
 def _kinds(kinds: Iterable[TargetKind]) -> list[str]:
@@ -112,11 +118,11 @@ class ScorecardProjection(Projection["ScorecardView"]):
 
     @process_event.register(Events.Reopened)
     def _reopened(self, event: Any, tracking: Tracking) -> None:
-        self.view.update_case(tracking, event.originator_id, REOPENED)
+        self.view.update_case(tracking, event.originator_id, status_of(event))
 
     @process_event.register(Events.Closed)
     def _closed(self, event: Any, tracking: Tracking) -> None:
-        self.view.update_case(tracking, event.originator_id, {"status": Status.CLOSED.value})
+        self.view.update_case(tracking, event.originator_id, status_of(event))
 
     @process_event.register(Events.WaitingOnCustomer)
     def _waiting(self, event: Any, tracking: Tracking) -> None:
@@ -124,7 +130,7 @@ class ScorecardProjection(Projection["ScorecardView"]):
 
     @process_event.register(Events.CustomerResponded)
     def _customer_responded(self, event: Any, tracking: Tracking) -> None:
-        self.view.update_case(tracking, event.originator_id, {"status": Status.OPEN.value})
+        self.view.update_case(tracking, event.originator_id, status_of(event))
 
     @process_event.register(Events.Transferred)
     def _transferred(self, event: Any, tracking: Tracking) -> None:
@@ -145,7 +151,8 @@ class ScorecardProjection(Projection["ScorecardView"]):
 
     @process_event.register(Events.ComplaintEscalated)
     def _escalated(self, event: Any, tracking: Tracking) -> None:
-        self.view.escalated(tracking, event.originator_id, event.to_level)
+        self.view.update_case(tracking, event.originator_id, {
+            "escalation_level": event.to_level, **status_of(event)})
 
     @process_event.register(Events.ComplaintDebriefed)
     def _debriefed(self, event: Any, tracking: Tracking) -> None:
@@ -340,10 +347,11 @@ class ScorecardView(View):
         mark = self.placeholder
         cursor.execute(
             f"UPDATE {self.cases_table} SET "
-            + ", ".join(f"{column} = {mark}" for column in values)
+            + ", ".join(f"{column} = {value}" if isinstance(value, Sql) else
+                        f"{column} = {mark}" for column, value in values.items())
             + f" WHERE id = {mark}",
-            [*(self._time(v) if isinstance(v, datetime) else v for v in values.values()),
-             self._id(case_id)])
+            [*(self._time(v) if isinstance(v, datetime) else v for v in values.values()
+               if not isinstance(v, Sql)), self._id(case_id)])
 
     def update_case(self, tracking: Tracking, case_id: UUID, values: dict[str, Any]) -> None:
         with self.writing(tracking) as cursor:
@@ -382,8 +390,8 @@ class ScorecardView(View):
             cursor.execute(f"UPDATE {self.cases_table} SET status = {mark}, resolved_at = {mark}, "
                            f"at_first_contact = {mark} WHERE id = {mark} "
                            "RETURNING received_at, desk",
-                           [Status.RESOLVED.value, self._time(at), int(at_first_contact),
-                            self._id(case_id)])
+                           [status_values("Resolved")["status"], self._time(at),
+                            int(at_first_contact), self._id(case_id)])
             [row] = cursor.fetchall()
             received_at = self.time_out(row["received_at"])
             self._set(cursor, case_id, {"resolved_seconds": self._business_seconds(
@@ -414,23 +422,11 @@ class ScorecardView(View):
         already paused, and not yet overdue."""
         mark = self.placeholder
         with self.writing(tracking) as cursor:
-            self._set(cursor, case_id, {"status": Status.WAITING_ON_CUSTOMER.value})
+            self._set(cursor, case_id, status_values("WaitingOnCustomer"))
             cursor.execute(f"UPDATE {self.targets_table} SET paused_at = {mark} "
                            f"WHERE case_id = {mark} AND pausable = 1 AND met_at IS NULL AND "
                            f"breached_at IS NULL AND paused_at IS NULL AND due_at >= {mark}",
                            [self._time(at), self._id(case_id), self._time(at)])
-
-    def escalated(self, tracking: Tracking, case_id: UUID, to_level: str) -> None:
-        """Escalating a resolved complaint reopens it (the aggregate's rule, in SQL)."""
-        mark, resolved = self.placeholder, f"status = '{Status.RESOLVED.value}'"
-        with self.writing(tracking) as cursor:
-            cursor.execute(
-                f"UPDATE {self.cases_table} SET escalation_level = {mark}, "
-                f"resolved_at = CASE WHEN {resolved} THEN NULL ELSE resolved_at END, "
-                f"resolved_seconds = CASE WHEN {resolved} THEN NULL ELSE resolved_seconds END, "
-                f"at_first_contact = CASE WHEN {resolved} THEN 0 ELSE at_first_contact END, "
-                f"status = CASE WHEN {resolved} THEN '{Status.OPEN.value}' ELSE status END "
-                f"WHERE id = {mark}", [to_level, self._id(case_id)])
 
     def transferred(self, tracking: Tracking, case_id: UUID, version: int, from_department: str,
                     to_department: str, warm: bool, customer_informed: bool) -> None:

@@ -1,17 +1,17 @@
 """A case's SLA targets as table rows, for the read models that list cases by what is due.
 
 The queues (and so the SLA board) and the case index keep one row per target of every case,
-holding the inputs of `domain.targets.status`, and on the case's own row the soonest due time
-among its live, running targets (`due_key`, NEVER when nothing is due) and that target's name.
-Events change the rows exactly as the `Case` aggregate changes its targets (planned,
-rescheduled, measured, paused, met, breached), by single write statements, so no projection
-transaction reads before it writes.
+holding the instants the domain fixed for it (`domain.targets`: due, at risk from, paused,
+met, recorded missed), and on the case's own row the soonest due time among its live,
+running targets (`due_key`, NEVER when nothing is due) and that target's name. Events change
+the rows exactly as the `Case` aggregate changes its targets (planned, rescheduled, measured,
+paused, met, breached), by single write statements, so no projection transaction reads before
+it writes.
 
-States depend on the moment and the calendar, so queries judge targets at the caller's `now`
-(`domain.targets.status`), each on the calendar of its own desk (`DeskCalendars.of`, from
-the desks' calendars the caller passes); SQL narrows the rows to judge. Met, met late and
-breached depend on the stored times and `now` alone, so SQL decides them exactly; at risk
-and pending need the calendar, and SQL can only rule out (`certainly_pending_from`).
+A target's state at a moment is `domain.targets.state_at` over those instants;
+`state_condition` is that rule in SQL (compare stored instants with "now", nothing else), and
+a test holds the two to the same answers. So every list filters and counts states in SQL,
+by index, with no calendar and no judging in Python.
 """
 
 from __future__ import annotations
@@ -21,10 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
-from domain.calendar import BusinessCalendar, add_calendar_time
 from domain.cases import WAIT_TARGETS, Case
-from domain.closures import DeskCalendars
-from domain.standards import TimeBasis
 from domain.targets import MET_BY, Target, TargetState
 from domain.values import Direction
 from engine import View
@@ -32,8 +29,9 @@ from engine import View
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # the due key of a case with nothing due: last
 TARGET_COLUMNS = ("case_id", "target", "standard_code", "standard_version", "title",
                   "started_at", "due_at", "seconds", "basis", "pausable", "at_risk_share",
-                  "paused_seconds", "paused_at", "met_at", "breached_at", "desk")
-TARGET_TIMES = frozenset({"started_at", "due_at", "paused_at", "met_at", "breached_at"})
+                  "paused_seconds", "paused_at", "met_at", "breached_at", "desk", "at_risk_from")
+TARGET_TIMES = frozenset({"started_at", "due_at", "paused_at", "met_at", "breached_at",
+                          "at_risk_from"})
 Events: Any = Case  # the event classes are made at import time; see projections.case_index
 _WAITS = ", ".join(f"'{name}'" for name in sorted(WAIT_TARGETS))
 
@@ -87,16 +85,6 @@ def target_change_of(event: Any) -> TargetChange:
     return TargetChange()
 
 
-def certainly_pending_from(basis: str, seconds: int, share: float, now: datetime,
-                           calendar: BusinessCalendar) -> datetime:
-    """The due time from which a running target of this kind is certainly pending at `now`:
-    at least `share * seconds` left, plus a second for `status`'s rounding."""
-    margin = timedelta(seconds=share * seconds + 1)
-    if basis == TimeBasis.CALENDAR.value:
-        return add_calendar_time(now, margin)
-    return calendar.add(now, margin)
-
-
 class TargetRows(View):
     """A view with a table of targets (`TARGETS`) beside its table of cases (`CASES`), whose
     rows carry `due_key` and `next_target`."""
@@ -105,22 +93,20 @@ class TargetRows(View):
     TARGETS: ClassVar[str]
 
     def target_statements(self) -> list[str]:
-        """The CREATE statements of the targets table, its index, and its kinds: every
-        (basis, seconds, at-risk share, desk) a target has had, a few dozen at most, so a
-        query need not scan the targets to find them (`may_be_at_risk`)."""
+        """The CREATE statements of the targets table, its indexes, and its windows: per
+        target name, the longest wall-clock time from `at_risk_from` to `due_at` any target has
+        had, which bounds the range of due times an at-risk target can have (`at_risk`)."""
         targets, t = self.table(self.TARGETS), self.time_type
         return [
-            f"CREATE TABLE IF NOT EXISTS {self.table(f'{self.TARGETS}_kinds')} ("
-            "basis TEXT NOT NULL, seconds BIGINT NOT NULL, "
-            "at_risk_share DOUBLE PRECISION NOT NULL, desk TEXT NOT NULL, "
-            "PRIMARY KEY (basis, seconds, at_risk_share, desk))",
+            f"CREATE TABLE IF NOT EXISTS {self.table(f'{self.TARGETS}_windows')} ("
+            "target TEXT PRIMARY KEY, longest_seconds DOUBLE PRECISION NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {targets} (case_id {self.uuid_type} NOT NULL, "
             "target TEXT NOT NULL, standard_code TEXT NOT NULL, "
             f"standard_version INTEGER NOT NULL, title TEXT NOT NULL, started_at {t} NOT NULL, "
             f"due_at {t} NOT NULL, seconds BIGINT NOT NULL, basis TEXT NOT NULL, "
             "pausable BOOLEAN NOT NULL, at_risk_share DOUBLE PRECISION NOT NULL, "
             f"paused_seconds BIGINT NOT NULL, paused_at {t}, met_at {t}, breached_at {t}, "
-            "desk TEXT, PRIMARY KEY (case_id, target))",
+            f"desk TEXT, at_risk_from {t} NOT NULL, PRIMARY KEY (case_id, target))",
             f"CREATE INDEX IF NOT EXISTS {self.table(f'{self.TARGETS}_open_by_due')} "
             f"ON {targets} (due_at) WHERE met_at IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.table(f'{self.TARGETS}_paused')} "
@@ -141,11 +127,13 @@ class TargetRows(View):
                                    f"{mark}", [key, target.name])
                 self.insert_row(cursor, self.TARGETS, TARGET_COLUMNS,
                                 {**target.as_data(), "case_id": case_id, "target": target.name})
-                cursor.execute(f"INSERT INTO {self.table(f'{self.TARGETS}_kinds')} "
-                               f"VALUES ({mark}, {mark}, {mark}, {mark}) "
-                               "ON CONFLICT DO NOTHING",
-                               [target.basis, target.seconds, target.at_risk_share,
-                                target.desk or ""])
+                assert target.at_risk_from is not None  # Target.from_data fills it in
+                window = (target.due_at - target.at_risk_from).total_seconds()
+                cursor.execute(f"INSERT INTO {self.table(f'{self.TARGETS}_windows')} AS w "
+                               f"VALUES ({mark}, {mark}) ON CONFLICT (target) DO UPDATE SET "
+                               "longest_seconds = CASE WHEN excluded.longest_seconds > "
+                               "w.longest_seconds THEN excluded.longest_seconds "
+                               "ELSE w.longest_seconds END", [target.name, window])
         if change.paused_at is not None:  # `domain.targets.pause`, row by row
             cursor.execute(f"UPDATE {table} SET paused_at = {mark} WHERE case_id = {mark} "
                            "AND pausable AND met_at IS NULL AND breached_at IS NULL "
@@ -184,7 +172,8 @@ class TargetRows(View):
             started_at=started, due_at=due, seconds=int(row["seconds"]), basis=row["basis"],
             pausable=bool(row["pausable"]), at_risk_share=float(row["at_risk_share"]),
             paused_seconds=int(row["paused_seconds"]), paused_at=moment("paused_at"),
-            met_at=moment("met_at"), breached_at=moment("breached_at"), desk=row["desk"])
+            met_at=moment("met_at"), breached_at=moment("breached_at"), desk=row["desk"],
+            at_risk_from=moment("at_risk_from"))
 
     def targets_of(self, cursor: Any, keys: list[Any]) -> dict[UUID, list[Target]]:
         """The targets of the cases of ids `keys` (as the database holds them)."""
@@ -197,71 +186,50 @@ class TargetRows(View):
             found.setdefault(self.id_out(row["case_id"]), []).append(self.target_of(row))
         return found
 
-    def _kind_cutoffs(self, cursor: Any, now: datetime,
-                      calendars: DeskCalendars) -> list[tuple[Any, ...]]:
-        """Each target kind's parameters and the due time from which a running target of
-        that kind is certainly pending at `now`."""
-        cursor.execute("SELECT basis, seconds, at_risk_share AS share, desk "
-                       f"FROM {self.table(f'{self.TARGETS}_kinds')}")
-        return [(row["basis"], row["seconds"], row["share"], row["desk"], self.time_in(
-            certainly_pending_from(row["basis"], int(row["seconds"]), float(row["share"]),
-                                   now, calendars.of(row["desk"] or None))))
-            for row in cursor.fetchall()]
-
-    def _kind_is_near_due(self, t: str) -> str:
-        mark = self.placeholder
-        return (f"({t}basis = {mark} AND {t}seconds = {mark} AND {t}at_risk_share = {mark} "
-                f"AND COALESCE({t}desk, '') = {mark} AND {t}due_at < {mark})")
-
-    def may_be_at_risk(self, cursor: Any, now: datetime, calendars: DeskCalendars,
-                       alias: str = "t") -> tuple[str, list[Any]]:
-        """SQL over the target rows of alias `alias` that may be at risk at `now` unless met
-        or overdue: every paused one, and every running one due before its kind's
-        `certainly_pending_from`; and its parameters."""
-        t = f"{alias}."
-        kinds = self._kind_cutoffs(cursor, now, calendars)
-        near = [f"{t}paused_at IS NOT NULL", *(self._kind_is_near_due(t) for _ in kinds)]
-        return f"({' OR '.join(near)})", [value for kind in kinds for value in kind]
-
-    def at_risk_candidates(self, cursor: Any, now: datetime, calendars: DeskCalendars,
-                           target: str | None = None) -> tuple[str, list[Any]]:
-        """SQL selecting the ids of the cases with a target (named `target`, if given) that
-        may be at risk at `now`, and its parameters: running targets not yet due and due
-        before their kind's `certainly_pending_from` (a range of the open-by-due index), and
-        paused ones not overdue (the paused index). Few, however many cases there are."""
-        mark, table = self.placeholder, self.table(self.TARGETS)
-        kinds = self._kind_cutoffs(cursor, now, calendars)
-        named, names = (f" AND t.target = {mark}", [target]) if target else ("", [])
-        if kinds:
-            running = (f"SELECT t.case_id FROM {table} t WHERE t.met_at IS NULL "
-                       "AND t.breached_at IS NULL AND t.paused_at IS NULL "
-                       f"AND t.due_at >= {mark} AND t.due_at < {mark}{named} AND ("
-                       + " OR ".join(self._kind_is_near_due("t.") for _ in kinds) + ") UNION ALL ")
-            values = [self.time_in(now), max(kind[-1] for kind in kinds), *names,
-                      *(value for kind in kinds for value in kind)]
-        else:
-            running, values = "", []
-        paused = (f"SELECT t.case_id FROM {table} t WHERE t.met_at IS NULL "
-                  "AND t.breached_at IS NULL AND t.paused_at IS NOT NULL "
-                  f"AND t.paused_at <= t.due_at{named}")
-        return running + paused, [*values, *names]
-
     def state_condition(self, state: TargetState, now: datetime,
-                        alias: str = "t") -> tuple[str, list[Any], bool]:
-        """SQL over the target rows of alias `alias` for targets in `state` at `now`: the
-        condition, its parameters, and whether it is exact. At risk and pending depend on
-        the calendar, so their conditions only narrow the rows `status` must judge."""
+                        alias: str = "t") -> tuple[str, list[Any]]:
+        """SQL over the target rows of alias `alias` for targets in `state` at `now`, and its
+        parameters: `domain.targets.state_at`, comparing the stored instants with `now`."""
         t, mark, at = f"{alias}.", self.placeholder, self.time_in(now)
-        # As `status`: a target is judged where its clock stopped (paused, or met), or now.
-        on_time = f"{t}breached_at IS NULL AND COALESCE({t}paused_at, {t}met_at) <= {t}due_at"
-        overdue = (f"({t}breached_at IS NOT NULL OR "
-                   f"COALESCE({t}paused_at, {mark}) > {t}due_at)")
+        # `clock_stop`: where the target is judged, its clock stopped (paused, or met) or now.
+        until = f"COALESCE({t}paused_at, {t}met_at, {mark})"
+        # A wait recorded breached is judged at its due time at the earliest: so late either way.
+        late = f"({t}breached_at IS NOT NULL OR {until} > {t}due_at)"
         match state:
             case TargetState.MET:
-                return f"{t}met_at IS NOT NULL AND {on_time}", [], True
+                return f"({t}met_at IS NOT NULL AND NOT {late})", [at]
             case TargetState.MET_LATE:
-                return f"{t}met_at IS NOT NULL AND NOT ({on_time})", [], True
+                return f"({t}met_at IS NOT NULL AND {late})", [at]
             case TargetState.BREACHED:
-                return f"{t}met_at IS NULL AND {overdue}", [at], True
+                return f"({t}met_at IS NULL AND {late})", [at]
+            case TargetState.AT_RISK:
+                return (f"({t}met_at IS NULL AND NOT {late} AND {until} > {t}at_risk_from)",
+                        [at, at])
             case _:
-                return f"{t}met_at IS NULL AND NOT {overdue}", [at], False
+                return (f"({t}met_at IS NULL AND NOT {late} AND {until} <= {t}at_risk_from)",
+                        [at, at])
+
+    def at_risk(self, cursor: Any, now: datetime, target: str | None = None,
+                columns: str = "t.case_id") -> tuple[str, list[Any]]:
+        """SQL selecting `columns` of the live targets (named `target`, if given) at risk at
+        `now`, and its parameters, by index: running ones due from now to now plus the longest
+        at-risk window any target has had (a range of the open-by-due index), and paused
+        ones (the paused index)."""
+        mark, table = self.placeholder, self.table(self.TARGETS)
+        named, names = (f" AND t.target = {mark}", [target]) if target else ("", [])
+        cursor.execute(f"SELECT MAX(longest_seconds) AS longest "
+                       f"FROM {self.table(f'{self.TARGETS}_windows')}")
+        longest = cursor.fetchone()["longest"]
+        at = self.time_in(now)
+        paused = (f"SELECT {columns} FROM {table} t WHERE t.met_at IS NULL "
+                  "AND t.breached_at IS NULL AND t.paused_at IS NOT NULL "
+                  f"AND t.paused_at <= t.due_at AND t.paused_at > t.at_risk_from "
+                  f"AND {live('t')}{named}")
+        if longest is None:
+            return paused, names
+        until = self.time_in(now + timedelta(seconds=float(longest) + 1))
+        running = (f"SELECT {columns} FROM {table} t WHERE t.met_at IS NULL "
+                   "AND t.breached_at IS NULL AND t.paused_at IS NULL "
+                   f"AND t.due_at >= {mark} AND t.due_at < {mark} AND t.at_risk_from < {mark} "
+                   f"AND {live('t')}{named}")
+        return f"{running} UNION ALL {paused}", [at, until, at, *names, *names]

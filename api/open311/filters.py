@@ -38,7 +38,8 @@ def parse_moment(name: str, value: str | None) -> datetime | None:
     return moment
 
 
-def find_requests(request: Request[Any, Any, Any], desk: ServiceDesk) -> list[PublicRequest]:
+def find_requests(request: Request[Any, Any, Any], desk: ServiceDesk,
+                  index: CaseIndexQuery) -> list[PublicRequest]:
     """The requests the query asks for; every problem with it reported at once."""
     # Read from the module at each call, so a test may lower the maximum.
     most, window = public_requests.MAX_RESULTS, public_requests.WINDOW
@@ -74,7 +75,6 @@ def find_requests(request: Request[Any, Any, Any], desk: ServiceDesk) -> list[Pu
         assert start is not None
         end = start + window
     start = start or end - window
-    index: CaseIndexQuery = request.app.state.case_index
     return list_requests(
         desk, index, start=start, end=end, service_codes=frozenset(codes) or None,
         statuses=frozenset(statuses) or None,

@@ -8,9 +8,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from threading import Lock
-from typing import Any
-
-from litestar import Request
 
 from api.open311.errors import Open311Error
 
@@ -46,9 +43,3 @@ class RateLimiter:
                 self._hits = {b: h for b, h in self._hits.items()
                               if h and now - h[-1] < self.window}
 
-
-def limiter_of(request: Request[Any, Any, Any]) -> RateLimiter:
-    limiter: RateLimiter | None = request.app.state.get("open311_limiter")
-    if limiter is None:
-        limiter = request.app.state.open311_limiter = RateLimiter()
-    return limiter

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar import HttpMethod, Request, Response, Router, get, post, route
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import SkipValidation
 
 from api.open311.errors import Open311Error
 from api.open311.filters import find_requests
@@ -19,9 +21,10 @@ from api.open311.formats import (
     split_format,
 )
 from api.open311.payloads import BASE, discovery_payload, request_payload, service_payload
-from api.open311.rate_limit import limiter_of
+from api.open311.rate_limit import RateLimiter
 from application import open311
 from application.desk import ServiceDesk
+from application.queries import CaseIndexQuery
 from domain.errors import DomainError
 
 
@@ -29,11 +32,6 @@ def check_jurisdiction(value: str | None) -> None:
     if value and value != open311.JURISDICTION_ID:
         raise Open311Error(404, f"jurisdiction_id {value} was not found; this endpoint serves "
                                 f"{open311.JURISDICTION_ID} only")
-
-
-def desk_of(request: Request[Any, Any, Any]) -> ServiceDesk:
-    desk: ServiceDesk = request.app.state.desk
-    return desk
 
 
 async def answer(request: Request[Any, Any, Any], segment: str,
@@ -49,9 +47,11 @@ async def answer(request: Request[Any, Any, Any], segment: str,
 
 
 @get("/{document:str}", operation_id="open311_document", include_in_schema=False)
-async def document(request: Request[Any, Any, Any], document: str) -> Response[bytes]:
+async def document(request: Request[Any, Any, Any], document: str,
+                   desk: NamedDependency[ServiceDesk],
+                   case_index: NamedDependency[SkipValidation[CaseIndexQuery]],
+                   ) -> Response[bytes]:
     """discovery, services and requests (GET Service Requests), each .json or .xml."""
-    desk = desk_of(request)
 
     def produce(name: str) -> tuple[str, Any]:
         if name == "discovery":
@@ -59,7 +59,7 @@ async def document(request: Request[Any, Any, Any], document: str) -> Response[b
         if name == "services":
             return "services", [service_payload(s) for s in open311.public_services(desk)]
         if name == "requests":
-            found = find_requests(request, desk)
+            found = find_requests(request, desk, case_index)
             return "service_requests", [request_payload(item) for item in found]
         raise Open311Error(404, f"{document} is not a resource of this endpoint")
 
@@ -68,9 +68,10 @@ async def document(request: Request[Any, Any, Any], document: str) -> Response[b
 
 @get("/services/{name:str}", operation_id="open311_service_definition",
      include_in_schema=False)
-async def service_definition(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+async def service_definition(request: Request[Any, Any, Any], name: str,
+                             desk: NamedDependency[ServiceDesk]) -> Response[bytes]:
     def produce(code: str) -> tuple[str, Any]:
-        service = open311.public_service(desk_of(request), code)
+        service = open311.public_service(desk, code)
         # No service of the catalogue asks for extra fields, so every definition is empty.
         return "service_definition", {"service_code": service.code, "attributes": []}
 
@@ -78,18 +79,20 @@ async def service_definition(request: Request[Any, Any, Any], name: str) -> Resp
 
 
 @get("/requests/{name:str}", operation_id="open311_request", include_in_schema=False)
-async def one_request(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+async def one_request(request: Request[Any, Any, Any], name: str,
+                      desk: NamedDependency[ServiceDesk]) -> Response[bytes]:
     def produce(reference: str) -> tuple[str, Any]:
-        item = open311.request_view(desk_of(request), reference)
+        item = open311.request_view(desk, reference)
         return "service_requests", [request_payload(item)]
 
     return await answer(request, name, produce)
 
 
 @get("/tokens/{name:str}", operation_id="open311_token", include_in_schema=False)
-async def token(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+async def token(request: Request[Any, Any, Any], name: str,
+                desk: NamedDependency[ServiceDesk]) -> Response[bytes]:
     def produce(value: str) -> tuple[str, Any]:
-        reference = open311.token_reference(desk_of(request), value)
+        reference = open311.token_reference(desk, value)
         return "service_requests", [{"service_request_id": reference, "token": value}]
 
     return await answer(request, name, produce)
@@ -97,9 +100,11 @@ async def token(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
 
 @post("/{document:str}", operation_id="open311_create_request", include_in_schema=False,
       status_code=200)
-async def create_request(request: Request[Any, Any, Any], document: str) -> Response[bytes]:
+async def create_request(request: Request[Any, Any, Any], document: str,
+                         desk: NamedDependency[ServiceDesk],
+                         open311_limiter: NamedDependency[RateLimiter]) -> Response[bytes]:
     fmt = format_of(document)
-    limiter = limiter_of(request)
+    limiter = open311_limiter
     try:
         name, fmt = split_format(document)
         if name != "requests":
@@ -109,7 +114,6 @@ async def create_request(request: Request[Any, Any, Any], document: str) -> Resp
         fields = await read_form(request)
     except Exception as error:
         return error_response(fmt, error)
-    desk = desk_of(request)
 
     def produce() -> tuple[str, Any]:
         client = open311.authenticate(desk, single(fields, "api_key"))

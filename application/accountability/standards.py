@@ -11,12 +11,9 @@ from decimal import Decimal
 from application.accountability.arithmetic import Rated, hours, local_day, percent, rated
 from application.accountability.replay import Followed, Replayed
 from domain.cases import WAIT_TARGETS
-from domain.targets import Target, TargetState, status
+from domain.targets import Target, status
 
 OUTCOMES = ("met", "met_late", "breached", "open")
-STATE_OUTCOME = {TargetState.MET: "met", TargetState.MET_LATE: "met_late",
-                 TargetState.BREACHED: "breached", TargetState.PENDING: "open",
-                 TargetState.AT_RISK: "open"}
 LATE = frozenset({"met_late", "breached"})
 
 
@@ -97,7 +94,7 @@ def judge_targets(seen: Replayed) -> list[Judged]:
 
 def _judge(seen: Replayed, followed: Followed, target: Target) -> Judged:
     shown = status(target, seen.as_of, seen.calendars.of(target.desk))
-    outcome, late = STATE_OUTCOME[shown.state], 0
+    outcome, late = shown.state.outcome, 0
     if outcome in LATE:
         measured = followed.waits.get(target.name) if target.name in WAIT_TARGETS else None
         late = measured - target.seconds if measured is not None else -shown.remaining_seconds

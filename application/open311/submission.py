@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from application.commands import ReceiveCase
 from application.customers import Intake
 from application.desk import ServiceDesk
 from application.open311.keys import Client
@@ -66,10 +67,10 @@ def submit_request(desk: ServiceDesk, client: Client, form: RequestForm) -> Subm
     subject = f"{service.name} at {form.location.describe()}"
     if len(subject) > SUBJECT_LIMIT:
         subject = subject[:SUBJECT_LIMIT - 1] + "…"
-    outcome = desk.receive(
-        client.actor, channel=Channel.WEB_FORM.value, received_at=None,
-        purpose=service.purpose or DEFAULT_PURPOSE, service_code=service.code, department=None,
-        subject=subject, description=form.description, customer=form.customer())
+    outcome = desk.handle(client.actor, ReceiveCase(
+        channel=Channel.WEB_FORM.value, purpose=service.purpose or DEFAULT_PURPOSE,
+        service_code=service.code, subject=subject, description=form.description,
+        customer=form.customer()))
     case = outcome.case
     # A second save: should it fail, the case stands (staff see the place in its subject) and
     # the public views show the request without its place.

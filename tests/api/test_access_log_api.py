@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from application.commands import ReceiveCase
 from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
@@ -76,11 +77,10 @@ def test_when_the_access_log_cannot_be_written_a_command_saves_nothing_and_answe
         api: DeskClient, access_log_down: None) -> None:
     # given a case, received by the desk itself (no answer, so no disclosure to log), while
     # the access log is down
-    case = api.desk.receive(
-        Actor(id="csr-1", role=Role.CSR), channel="email",
-        received_at=None, purpose="information", service_code=None,
-        department="public-works", subject="Tree down", description="On Division St",
-        customer=Intake(personal={"name": "Ann Lee"})).case
+    case = api.desk.handle(Actor(id="csr-1", role=Role.CSR), ReceiveCase(
+        channel="email", purpose="information", department="public-works",
+        subject="Tree down", description="On Division St",
+        customer=Intake(personal={"name": "Ann Lee"}))).case
     # when a command and a receipt are sent
     with api.nothing_recorded(str(case.id)):
         command = api.post(str(case.id), "acknowledge", {"message": "We have it"})

@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
+from api.dependencies import served
 from application.desk import ServiceDesk
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
@@ -71,7 +72,7 @@ def test_requests_events_read_models_and_deadlines_are_counted(
                              headers=http.headers("auditor"))
         assert unknown.status_code == 404
         head = desk.log_position()
-        client.app.state.read_positions.wait_for(head, timeout=SECONDS)
+        served(client.app).services.projections.wait_for(head, timeout=SECONDS)
         after = scrape(client)
     # Then each route is counted under its template, with its status, and timed
     case_route = "/api/v1/cases/{case_id}"
@@ -91,7 +92,7 @@ def test_requests_events_read_models_and_deadlines_are_counted(
     # and the events appended are the log's head, every read model caught up with it
     assert value(after, "civicdesk_events_appended_total") == head
     assert head > value(before, "civicdesk_events_appended_total")
-    for name in client.app.state.read_positions.specs:
+    for name in served(client.app).services.projections.specs:
         assert value(after, "civicdesk_projection_position", read_model=name) == head
         assert value(after, "civicdesk_projection_lag_events", read_model=name) == 0
         assert value(after, "civicdesk_projection_failed", read_model=name) == 0

@@ -18,6 +18,7 @@ import xmltodict
 from httpx import Response
 from litestar import Litestar
 
+from api.dependencies import served
 from api.open311 import RateLimiter
 from application import open311
 from application.access import check_may
@@ -57,7 +58,7 @@ def key(desk: Any) -> str:
 
 @pytest.fixture(autouse=True)
 def fresh_limits(app: Litestar) -> Iterator[None]:
-    app.state.open311_limiter = RateLimiter()
+    served(app).open311_limiter = RateLimiter()
     yield
 
 
@@ -137,7 +138,8 @@ def public_token(api: Any, case_id: str) -> str:
 
 def caught_up(app: Litestar, api: Any) -> None:
     """Waits (bounded) until the case index has everything recorded so far."""
-    app.state.read_positions.wait_for(api.desk.log_position(), 10.0, names=[CASE_INDEX_NAME])
+    served(app).services.projections.wait_for(api.desk.log_position(), 10.0,
+                                              names=[CASE_INDEX_NAME])
 
 
 def no_personal_information(response: Response) -> None:
@@ -481,7 +483,7 @@ class TestRateLimits:
                                                                   api: Any, key: str) -> None:
         # Given a limit of two requests a minute per key
         clock = FakeClock()
-        app.state.open311_limiter = RateLimiter(per_key=2, per_address=100, clock=clock)
+        served(app).open311_limiter = RateLimiter(per_key=2, per_address=100, clock=clock)
         submit(api, key)
         submit(api, key)
         # When a third comes within the minute; then 429 with Retry-After, nothing recorded
@@ -497,7 +499,7 @@ class TestRateLimits:
     def test_an_address_over_its_rate_gets_429_whatever_the_key(self, app: Litestar,
                                                                  api: Any, key: str) -> None:
         # Given two attempts a minute per address; two made, with a wrong key
-        app.state.open311_limiter = RateLimiter(per_key=100, per_address=2, clock=FakeClock())
+        served(app).open311_limiter = RateLimiter(per_key=100, per_address=2, clock=FakeClock())
         errors(post(api, form("wrong")), 403)
         errors(post(api, form("wrong")), 403)
         # When a third comes, even with a good key; then 429

@@ -15,9 +15,11 @@ from litestar.testing import TestClient
 
 from api import read_your_writes
 from api.app import create_app
+from api.dependencies import served
 from engine.views import SCHEMAS
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
+from projections.case_index import CASE_INDEX
 from tests.api.conftest import DeskClient
 from tests.api.read_back import receive
 from tests.conftest import TEST_SECRET
@@ -87,7 +89,7 @@ def test_a_read_model_whose_tables_another_version_made_answers_503(
     seed_catalogue(desk)
     with TestClient(create_app(settings, desk=desk)) as client:
         idle = DeskClient(client, settings, desk)
-        view = client.app.state.case_index
+        view = served(client.app).services.view(CASE_INDEX)
         with view._begin(write=True) as cursor:
             cursor.execute(f"UPDATE {SCHEMAS} SET fingerprint = 'older' "
                            "WHERE projection = 'case_index'")

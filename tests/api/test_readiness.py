@@ -19,6 +19,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from api.dependencies import served
 from application.desk import ServiceDesk
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
@@ -80,7 +81,7 @@ def test_an_api_process_is_not_ready_until_the_read_models_have_caught_up_with_t
             body["read_models"]
         assert client.get("/health").status_code == 200
         # When another process runs the read models up to the head
-        with running_projections(settings, desk, *client.app.state.read_positions.specs
+        with running_projections(settings, desk, *served(client.app).services.projections.specs
                                  .values()) as projections:
             projections.wait_for(head, timeout=SECONDS)
         # Then it is ready, and stays ready when the log moves on
@@ -166,7 +167,7 @@ def test_every_read_model_route_says_its_lag(settings: Settings, desk: ServiceDe
     with client_of(settings, desk) as client:
         http = DeskClient(client, settings, desk)
         head = desk.log_position()
-        client.app.state.read_positions.wait_for(head, timeout=SECONDS)
+        served(client.app).services.projections.wait_for(head, timeout=SECONDS)
         # When each read-model route is asked, Then each answer carries its lag: none
         for operation, (path, params) in READ_MODEL_ROUTES.items():
             response = client.get(path, params=params, headers=http.headers("director"))

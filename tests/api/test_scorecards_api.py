@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from httpx import Response
 
+from api.dependencies import served
 from infrastructure.settings import Settings
 from tests import toronto_time
 from tests.api.conftest import ROAD_REPAIR
@@ -186,11 +187,11 @@ class TestMinimumSample:
     @pytest.fixture
     def minimum_of_ten(self, api: Any) -> Iterator[None]:
         """The server as CIVICDESK_MIN_SAMPLE=10 (the default) configures it."""
-        state = api.client.app.state
-        before = state.settings
-        state.settings = dataclasses.replace(before, min_sample=10)
+        services = served(api.client.app).services
+        before = services.settings
+        services.settings = dataclasses.replace(before, min_sample=10)
         yield
-        state.settings = before
+        services.settings = before
 
     def test_a_share_from_too_few_results_is_published_as_too_few_to_rate(
             self, api: Any, clock: Any, minimum_of_ten: None) -> None:

@@ -22,6 +22,7 @@ from uuid import UUID
 
 import pytest
 
+from application.commands import ReceiveCase
 from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import SCHEDULER, Actor, Role
@@ -135,10 +136,10 @@ def overdue_email(desk: ServiceDesk) -> UUID:
     """An email received 30 days ago and entered now: its one target, acknowledgement within
     2 business days, is long past."""
     now = desk.clock()
-    return desk.receive(
-        CSR, channel="email", received_at=now - timedelta(days=30), purpose="information",
-        service_code=None, department="planning", subject="Fence permit",
-        description="Question about a fence", customer=Intake(personal={"name": "Bo"})).case.id
+    return desk.handle(CSR, ReceiveCase(
+        channel="email", received_at=now - timedelta(days=30), purpose="information",
+        department="planning", subject="Fence permit", description="Question about a fence",
+        customer=Intake(personal={"name": "Bo"}))).case.id
 
 
 def eventually_missed(desk: ServiceDesk, case_id: UUID, limit: float) -> list[object]:

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import pytest
 
+from application.commands import ReceiveCase
 from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
@@ -27,11 +28,10 @@ CSR = Actor(id="csr-1", role=Role.CSR)
 
 
 def receive(desk: ServiceDesk, subject: str = "Pothole on King St") -> UUID:
-    return desk.receive(CSR, channel="email", received_at=None, purpose="issue_or_complaint",
-                        service_code=None, department="public-works", subject=subject,
-                        description="Deep, by the school",
-                        customer=Intake(personal={"name": "Ann Lee",
-                                                  "email": "ann@example.org"})).case.id
+    return desk.handle(CSR, ReceiveCase(
+        channel="email", purpose="issue_or_complaint", department="public-works",
+        subject=subject, description="Deep, by the school",
+        customer=Intake(personal={"name": "Ann Lee", "email": "ann@example.org"}))).case.id
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import pytest
 
 from api.cli import main as civicdesk
 from api.reports import render
+from application.commands import ReceiveCase
 from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
@@ -38,10 +39,10 @@ MARCH = "2026-03"
 
 def receive(desk: ServiceDesk, channel: str = "email", department: str = "public-works",
             **extra: Any) -> Any:
-    return desk.receive(CSR, channel=channel, received_at=None, purpose="information",
-                        service_code=None, department=department, subject="Streetlight out",
-                        description="On Division Street",
-                        customer=Intake(personal={"name": "Sam Lee"}), **extra).case
+    return desk.handle(CSR, ReceiveCase(
+        channel=channel, purpose="information", department=department,
+        subject="Streetlight out", description="On Division Street",
+        customer=Intake(personal={"name": "Sam Lee"}), **extra)).case
 
 
 def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> None:

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import pytest
 
+from application.commands import ReceiveCase
 from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
@@ -47,11 +48,10 @@ class Recorded:
 
 
 def receive(desk: ServiceDesk, subject: str) -> UUID:
-    return desk.receive(CSR, channel="email", received_at=None, purpose="issue_or_complaint",
-                        service_code=None, department="public-works", subject=subject,
-                        description=f"{subject}, reported by email",
-                        customer=Intake(personal={"name": "Ann Lee",
-                                                  "email": "ann@example.org"})).case.id
+    return desk.handle(CSR, ReceiveCase(
+        channel="email", purpose="issue_or_complaint", department="public-works",
+        subject=subject, description=f"{subject}, reported by email",
+        customer=Intake(personal={"name": "Ann Lee", "email": "ann@example.org"}))).case.id
 
 
 def change(desk: ServiceDesk, clock: MovableClock, case_id: UUID, command: str,

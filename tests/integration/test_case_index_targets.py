@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from application.commands import ReceiveCase
 from application.desk import ServiceDesk
 from application.queries import CaseSummary
 from domain.actors import Actor, Role
@@ -42,7 +43,7 @@ def receive(desk: ServiceDesk, received_at: datetime, /, **overrides: Any) -> An
         service_code=None, department="public-works", subject="Pothole",
         description="Deep hole", customer=None)
     fields.update(overrides)
-    return desk.receive(CSR, **fields).case
+    return desk.handle(CSR, ReceiveCase(**fields)).case
 
 
 def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> None:
@@ -91,7 +92,7 @@ def listed(desk: ServiceDesk, index: ProjectionSet, history: dict[str, Any], *,
     view, names, after = index.view("case_index"), [], None
     by_id = {case.id: name for name, case in history.items()}
     while True:
-        rows, after = view.list_cases(None, now=NOW, calendars=desk.calendars(NOW), after=after,
+        rows, after = view.list_cases(None, now=NOW, after=after,
                                       limit=limit, **filters)
         names += [by_id[row.id] for row in rows]
         if after is None:
@@ -100,7 +101,7 @@ def listed(desk: ServiceDesk, index: ProjectionSet, history: dict[str, Any], *,
 
 def rows(desk: ServiceDesk, index: ProjectionSet, **filters: Any) -> list[CaseSummary]:
     index.wait_for(desk.log_position())
-    found, _ = index.view("case_index").list_cases(None, now=NOW, calendars=desk.calendars(NOW),
+    found, _ = index.view("case_index").list_cases(None, now=NOW,
                                                    limit=200, **filters)
     return found
 
@@ -194,8 +195,7 @@ class TestDeskHours:
         view, noon = index.view("case_index"), toronto(7, 12)
 
         def listed(state: str) -> bool:
-            rows, _ = view.list_cases(None, target_state=state, now=noon,
-                                      calendars=desk.calendars(noon), limit=200)
+            rows, _ = view.list_cases(None, target_state=state, now=noon, limit=200)
             return case.id in {row.id for row in rows}
 
         # When it is listed on Saturday at 12:00, 15 h of the Marina's hours are left, 4 h or

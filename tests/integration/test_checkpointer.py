@@ -81,13 +81,15 @@ def test_metrics_show_where_the_checkpointer_found_the_log_broken(
     from litestar.testing import TestClient
 
     from api.app import create_app
+    from api.dependencies import served
     from tests.api.test_metrics import scrape, value
 
     app = create_app(dataclasses.replace(settings, run_projections=False), desk=desk)
     checkpointer = Checkpointer(dataclasses.replace(settings, checkpoint_dir=tmp_path),
                                 desk, SIGNER)
-    app.state.checkpointer = checkpointer
     with TestClient(app) as client:
+        # Put in once the app has started, so only the test runs it
+        served(app).services.checkpointer = checkpointer
         assert value(scrape(client), "civicdesk_ledger_broken_position") == 0
         with Dba(settings, desk) as db:
             db.drop_guard()

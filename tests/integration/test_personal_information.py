@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from application.commands import ReceiveCase
 from application.customers import Intake
 from application.desk import Outcome, ServiceDesk
 from application.personal_data import PersonalDataLocked
@@ -29,10 +30,10 @@ CLUES = [b"Quillfeather", b"quillfeather@", b"555-0142", b"Orange Lane", b"inter
 
 
 def receive(desk: ServiceDesk, personal: dict[str, str] | None = None) -> Outcome:
-    return desk.receive(CSR, channel="email", received_at=None, purpose="information",
-                        service_code=None, department="public-works", subject="Tree down",
-                        description="", customer=Intake(personal=personal or ZOE,
-                                                        preferred_contact="email"))
+    return desk.handle(CSR, ReceiveCase(
+        channel="email", purpose="information", department="public-works",
+        subject="Tree down", description="",
+        customer=Intake(personal=personal or ZOE, preferred_contact="email")))
 
 
 def stored_bytes(desk: ServiceDesk) -> list[bytes]:
@@ -58,10 +59,9 @@ class TestSealed:
         assert details.preferred_contact == "email"
 
     def test_an_anonymous_contact_makes_no_customer(self, desk: ServiceDesk) -> None:
-        outcome = desk.receive(CSR, channel="telephone", received_at=None,
-                               purpose="information", service_code=None,
-                               department="public-works", subject="Hours?", description="",
-                               customer=Intake(personal={"name": "  "}))
+        outcome = desk.handle(CSR, ReceiveCase(
+            channel="telephone", purpose="information", department="public-works",
+            subject="Hours?", description="", customer=Intake(personal={"name": "  "})))
         assert outcome.case.customer_id is None
         assert desk.customers.details(None).status == "none"
 

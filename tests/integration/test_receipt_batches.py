@@ -55,6 +55,7 @@ def test_receipts_queued_behind_a_save_are_saved_together_each_with_its_own_answ
         outcomes = [a for a in answers if isinstance(a, Outcome)]
         assert len(outcomes) == 8, answers
         assert inserts.count == 1
+        assert desk.committer.batches == 1  # counted as a batched commit (metrics)
         assert sorted(o.case.reference for o in outcomes) == \
             [f"SC-2026-{n:06d}" for n in range(2, 10)]
         # and each answer carries its own case, as saved, and a position that reached it

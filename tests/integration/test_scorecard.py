@@ -42,6 +42,7 @@ import pytest
 
 from application.accountability import MIN_SAMPLE, Rated, rated
 from application.catalogue import revise_department
+from application.commands import ReceiveCase
 from application.desk import ServiceDesk
 from application.scorecards import (
     BusinessTimes,
@@ -80,10 +81,9 @@ def toronto(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 def receive(desk: ServiceDesk, channel: str, purpose: str, department: str = PW,
             received_at: datetime | None = None, wait_seconds: int | None = None) -> UUID:
-    outcome = desk.receive(ADMIN, channel=channel, received_at=received_at, purpose=purpose,
-                           service_code=None, department=department, subject="Matter",
-                           description="", customer=None,
-                           wait_seconds=wait_seconds)
+    outcome = desk.handle(ADMIN, ReceiveCase(
+        channel=channel, received_at=received_at, purpose=purpose, department=department,
+        subject="Matter", description="", wait_seconds=wait_seconds))
     return outcome.case.id
 
 
@@ -559,10 +559,9 @@ class TestFollowingChanges:
         # Given a walk-in at the Marina (seeded open every day 10:00-18:00) on Saturday
         # Mar 7 at 11:00, resolved at 15:00 the same day
         clock.now = toronto(3, 7, 11)
-        case = desk.receive(ADMIN, channel="in_person", received_at=None,
-                            purpose="consultation", service_code=None, department=PW,
-                            subject="Slip rental", description="", customer=None, wait_seconds=60,
-                            desk="marina-campground").case.id
+        case = desk.handle(ADMIN, ReceiveCase(
+            channel="in_person", purpose="consultation", department=PW, subject="Slip rental",
+            description="", wait_seconds=60, desk="marina-campground")).case.id
         clock.now = toronto(3, 7, 15)
         change(desk, case, "resolve", resolution="Booked", at_first_contact=True)
         # then it took Sat 11:00-15:00 = 4 h of the Marina's business time (Victoria Hall,

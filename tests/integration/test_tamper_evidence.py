@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 
+from application.commands import ReceiveCase
 from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
@@ -44,10 +45,10 @@ def record_history(desk: ServiceDesk, clock: MovableClock) -> History:
     """Three cases through the desk's usual commands, a few minutes apart."""
 
     def receive(subject: str, department: str, purpose: str) -> UUID:
-        return desk.receive(CSR, channel="email", received_at=None, purpose=purpose,
-                            service_code=None, department=department, subject=subject,
-                            description=f"{subject}, reported by email",
-                            customer=Intake(personal={"name": "Ann Lee"})).case.id
+        return desk.handle(CSR, ReceiveCase(
+            channel="email", purpose=purpose, department=department, subject=subject,
+            description=f"{subject}, reported by email",
+            customer=Intake(personal={"name": "Ann Lee"}))).case.id
 
     def change(actor: Actor, case_id: UUID, command: str, **arguments: Any) -> int:
         clock.advance(minutes=7)

@@ -87,7 +87,7 @@ class Log:
 
 def receive(log: Log, number: int, channel: str, at: datetime, department: str,
             wait_seconds: int | None = None, recorded_at: datetime | None = None) -> Case:
-    """As ServiceDesk.receive does: record the contact, plan its targets, judge its wait."""
+    """As the desk does for a ReceiveCase: record the contact, plan its targets, judge its wait."""
     case = Case.receive(
         reference=f"SC-2026-{number:06d}", channel=channel, occurred_at=at,
         purpose="issue_or_complaint", service_code=None, department=department,
