@@ -39,7 +39,7 @@ class TestIntake:
         assert customer == {"id": case["customer_id"], "status": "held", "kind": "person",
                             **unique("intake1"), "accessibility_needs": "Large print",
                             "preferred_contact": "phone", "language": "fr",
-                            "consent_to_contact": True}
+                            "consent_to_contact": True, "corrections": []}
 
     def test_a_confirmed_customer_gets_the_new_case_and_lists_both(
             self, api: DeskClient) -> None:
@@ -173,7 +173,8 @@ class TestErasure:
         assert reads["customer"].json() == {
             "id": case["customer_id"], "status": "erased", "kind": "person", "name": None,
             "email": None, "phone": None, "address": None, "accessibility_needs": None,
-            "preferred_contact": None, "language": None, "consent_to_contact": None}
+            "preferred_contact": None, "language": None, "consent_to_contact": None,
+            "corrections": []}
         # and the log, every event of it kept, still verifies
         verdict = api.client.get("/api/v1/audit/verify", headers=api.headers("auditor"))
         assert verdict.json()["ok"] is True, verdict.text
