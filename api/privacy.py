@@ -4,7 +4,7 @@ retired, and a customer's access request answered as one file (the privacy offic
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -19,7 +19,7 @@ from application import retention
 from application.access import check_customer_access
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
-from domain.retention import SEED, RecordClass
+from domain.retention import MAX_YEARS, SEED, RecordClass
 from infrastructure.access_log import AccessLog
 
 
@@ -35,7 +35,7 @@ class RetentionScheduleView(msgspec.Struct):
 
 
 class RetentionBody(Body, kw_only=True):
-    years: int
+    years: Annotated[int, msgspec.Meta(ge=1, le=MAX_YEARS)]
     by_law: Short
     confirmed: bool = False
 

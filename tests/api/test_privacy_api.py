@@ -62,7 +62,7 @@ def test_the_administrator_sets_a_period_with_its_by_law(api: DeskClient) -> Non
     api.problem(api.client.put(f"{PRIVACY}/retention/complaint", headers=api.headers("csr"),
                                json={"years": 6, "by_law": "x"}), 403)
     api.problem(api.client.put(f"{PRIVACY}/retention/complaint", headers=api.headers("admin"),
-                               json={"years": 0, "by_law": "x"}), 422, field="years")
+                               json={"years": 0, "by_law": "x"}), 400, field="years")
 
 
 def test_the_retired_report_is_the_privacy_officers(api: DeskClient) -> None:
