@@ -30,7 +30,7 @@ from engine.runner import ProjectionSet
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 from projections.pending_deadlines import PENDING_DEADLINES
-from tests.command_line import ROOT, environment
+from tests.command_line import ROOT, TEST_MASTER_KEY, environment
 from tests.conftest import POSTGRES_URL, fresh_postgres_schema
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -102,7 +102,8 @@ class SchedulerProcess:
 def settings(tmp_path: Path) -> Iterator[Settings]:
     """A fresh schema, dropped afterwards."""
     with fresh_postgres_schema("e2e_sched") as schema:
-        yield Settings(data_dir=tmp_path, database_url=POSTGRES_URL, database_schema=schema)
+        yield Settings(data_dir=tmp_path, database_url=POSTGRES_URL, database_schema=schema,
+                       master_key=TEST_MASTER_KEY)
 
 
 @pytest.fixture
