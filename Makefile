@@ -45,7 +45,7 @@ lint: install
 	$(BIN)/ruff check .
 
 typecheck: install
-	$(BIN)/mypy --strict domain application
+	$(BIN)/mypy --strict domain application engine
 
 unit: install
 	$(BIN)/pytest tests/unit -q

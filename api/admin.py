@@ -45,8 +45,9 @@ class ProjectionStatus(msgspec.Struct):
     running: bool
     error: str | None
     generation: int = 0  # which generation of its tables is live (a rebuild adds one)
-    # running (here), rebuilding (here), standby (another process holds it; PostgreSQL),
-    # elsewhere (this process runs no read models), stopped or failed
+    # running (here), catching_up (here: replaying a backlog first), rebuilding (here),
+    # standby (another process holds it; PostgreSQL), elsewhere (this process runs no read
+    # models), stopped or failed
     role: str = "running"
     ready: bool = True  # its tables are this version's, so it answers queries
     failure: FailureView | None = None  # the event it failed on and has not got past

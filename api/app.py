@@ -10,6 +10,7 @@ from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api.accommodations import AccommodationController
 from api.admin import AdminController
 from api.allowed_methods import allow_header_middleware
 from api.api_reference import reference_assets, reference_page
@@ -19,6 +20,7 @@ from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
 from api.customers import CustomerController
 from api.dependencies import Served
+from api.goals import GoalController
 from api.health import health, ready
 from api.metrics import metrics
 from api.open311 import open311_router
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         AuditController, publish_public_note, open311_router,
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard,
+                        AccommodationController, GoalController,
                         reference_assets()],
         before_request=decode_strictly,
         middleware=[request_id_middleware, allow_header_middleware, served.metrics.middleware,

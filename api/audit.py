@@ -20,10 +20,11 @@ from api.auth import current_actor
 from api.problems import described_problems, problem_doc
 from application.access import check_auditor
 from application.desk import ServiceDesk
+from application.late_entries import late_entries
 from application.queries import DEFAULT_PAGE, MAX_PAGE
 from domain.actors import Actor
 from domain.errors import InvalidValue, NotFound
-from infrastructure.access_log import AccessLog
+from infrastructure.access_log import AccessLog, verify_access_log
 from infrastructure.audit_export import FIELDS, HASH_FIELDS, audit_records, encode_line
 from infrastructure.ledger import verify_log
 from infrastructure.merkle_store import NotInTree
@@ -59,6 +60,9 @@ class ChainReport(msgspec.Struct):
     checkpoints: int  # stored checkpoints checked (0 without a key to check them with)
     checkpoints_ok: bool
     checkpoint_problem: str | None
+    access_log_ok: bool  # the access log's own chain holds
+    access_log_entries: int
+    access_log_problem: str | None  # names the first entry that does not hold
 
 # A case's events, sent whole: every field they hold.
 EVENT_FIELDS = ("events",)
@@ -111,6 +115,23 @@ class Disclosure(msgspec.Struct):
 
 class DisclosurePage(msgspec.Struct):
     items: list[Disclosure]
+    next_cursor: str | None
+
+
+class LateEntryView(msgspec.Struct):
+    department: str  # owning the case when the entry was made
+    reference: str
+    fact: str
+    targets: list[str]
+    occurred_at: datetime  # when the fact happened
+    missed_due_at: dict[str, datetime]  # each target's due time, recorded missed before it
+    recorded_at: datetime  # when it was entered
+    actor_id: str
+    reason: str
+
+
+class LateEntryPage(msgspec.Struct):
+    items: list[LateEntryView]
     next_cursor: str | None
 
 
@@ -185,6 +206,7 @@ class AuditController(Controller):
         from infrastructure.event_signatures import check_signatures
 
         verdict = verify_log(desk)
+        access, _ = verify_access_log(desk)
         try:
             keys = trusted_keys(settings, [])
         except NoCheckpointKey:
@@ -195,7 +217,8 @@ class AuditController(Controller):
         checked = check_checkpoints(desk, stored, keys) if stored and keys else []
         failed = next((c for c in checked if not c.ok), None)
         return ChainReport(
-            ok=verdict.ok and verdict.guard_ok and signatures.ok and failed is None,
+            ok=verdict.ok and verdict.guard_ok and signatures.ok and failed is None
+            and access.ok,
             events=verdict.events, head_position=verdict.head_position,
             head_hash=verdict.head_hash, first_bad_position=verdict.first_bad_position,
             problem=verdict.problem, guard_ok=verdict.guard_ok,
@@ -206,7 +229,10 @@ class AuditController(Controller):
             checkpoint_problem=None if failed is None else
             f"{failed.source}" + ("" if failed.first_bad_position is None else
                                   f" at position {failed.first_bad_position}")
-            + f": {failed.problem}")
+            + f": {failed.problem}",
+            access_log_ok=access.ok, access_log_entries=access.entries,
+            access_log_problem=None if access.ok else
+            f"entry {access.first_bad_id}: {access.problem}")
 
     @get("/proofs/inclusion", operation_id="audit_inclusion_proof", sync_to_thread=True,
          summary="Prove that the event at a position is in the log's Merkle tree",
@@ -285,6 +311,36 @@ class AuditController(Controller):
                               case_id=str(d.case_id), route=d.route, fields=d.fields)
                    for _, d in rows],
             next_cursor=f"a{rows[-1][0]}" if more else None)
+
+
+    @get("/late-entries", operation_id="audit_late_entries", sync_to_thread=True,
+         summary="Facts entered after a deadline was recorded missed, that happened before it",
+         description=(
+             "Each fact (acknowledgement, interim response, outbound contact, resolution) "
+             "entered after the scheduler recorded a deadline missed, that happened before "
+             "that deadline: the target counts as met on time, and this list (oldest first, "
+             "optionally of one `department`, the one owning the case when it was entered) "
+             "shows every such entry with why it was entered late. Pass `next_cursor` as "
+             f"`after` for the next page. Errors: 400 (malformed parameter), {ERRORS}, 422 "
+             "(bad cursor), as application/problem+json."),
+         responses={**AUDIT_ERRORS, 400: problem_doc("A parameter is malformed"),
+                    422: problem_doc("The cursor is not valid")})
+    def late_entries(
+        self, actor: NamedDependency[Actor], desk: NamedDependency[ServiceDesk],
+        department: Annotated[str | None, QueryParameter(
+            min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+        after: Annotated[str | None, QueryParameter(
+            max_length=64, description="the `next_cursor` of the previous page")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    ) -> LateEntryPage:
+        entries, more = late_entries(desk, actor, department=department,
+                                     after=_cursor(after), limit=limit)
+        return LateEntryPage(
+            items=[LateEntryView(department=e.department, reference=e.reference, fact=e.fact,
+                                 targets=e.targets, occurred_at=e.occurred_at,
+                                 missed_due_at=e.missed_due_at, recorded_at=e.recorded_at,
+                                 actor_id=e.actor_id, reason=e.reason) for e in entries],
+            next_cursor=None if more is None else f"a{more}")
 
 
 def _cursor(after: str | None) -> int:

@@ -62,7 +62,8 @@ def answered_command(request: Request[Any, Any, Any], actor: Actor,
         headers["Location"] = f"/api/v1/cases/{outcome.case.id}"
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
-    view = schemas.case_view(outcome.case, desk.target_statuses(outcome.case),
+    view = schemas.case_view(outcome.case, desk.target_statuses(outcome.case,
+                                                                calendars=outcome.calendars),
                              desk.customers.details(outcome.case.customer_id))
     return Response(view, status_code=status_code, headers=headers)
 
@@ -109,6 +110,17 @@ def _accommodation(data: schemas.AccommodationBody, case_id: UUID) -> commands.C
         if not data.need:
             raise InvalidValue("need is required to request an accommodation", "need")
         return commands.RequestAccommodation(need=data.need, **envelope)  # type: ignore[arg-type]
+    if data.action == "not_made":
+        if data.number is None:
+            raise InvalidValue("number is required: which accommodation cannot be made",
+                               "number")
+        for field in ("reason", "alternative"):
+            if not getattr(data, field):
+                raise InvalidValue(f"{field} is required: the customer is told why and offered "
+                                   "an alternative solution", field)
+        return commands.ReportAccommodationNotMade(
+            number=data.number, reason=data.reason or "", alternative=data.alternative or "",
+            **envelope)  # type: ignore[arg-type]
     if data.number is None or not data.how:
         raise InvalidValue("number and how are required to record an accommodation provided",
                            "number" if data.number is None else "how")
@@ -143,7 +155,8 @@ COMMANDS: list[tuple[str, type[schemas.Command], type[commands.CaseCommand] | No
     ("debrief", schemas.DebriefBody, commands.DebriefComplaint, "debrief",
      "Debrief an escalated complaint"),
     ("accommodation", schemas.AccommodationBody, None, "accommodations",
-     "Request or provide an accessibility accommodation"),
+     "Request or provide an accessibility accommodation, or record that it cannot be made "
+     "at that time (the customer told why and offered an alternative)"),
     ("survey", schemas.SurveyBody, commands.AnswerSurvey, "survey",
      "Record a satisfaction survey answer"),
 ]
@@ -177,7 +190,7 @@ def receive_command(data: schemas.NewCase) -> commands.ReceiveCase:
         channel=data.channel, received_at=data.received_at, purpose=data.purpose,
         service_code=data.service_code, department=data.department, subject=data.subject,
         description=data.description, customer=customer_of(data),
-        wait_seconds=data.wait_seconds, desk=data.desk)
+        wait_seconds=data.wait_seconds, desk=data.desk, classification=data.classification)
 
 
 def customer_of(data: schemas.NewCase) -> Intake | UUID | None:

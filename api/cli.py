@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from api.operator_mistake import OperatorMistake
 from infrastructure.settings import Settings, SettingsError
@@ -68,12 +68,14 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     desk = build_desk(settings)
     seed_catalogue(desk)
+    demo_loaded = False
     if args.demo_if_empty:
         from infrastructure.demo import has_cases, load_demo
 
         if not has_cases(desk):
             print("civicdesk: empty database; loading the demo data", file=sys.stderr)
             load_demo(desk, progress=True)
+            demo_loaded = True
     host, port = settings.host, settings.port
     if workers > 1:
         # Each worker process builds its own app from the environment (the catalogue is
@@ -90,12 +92,29 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings, desk=desk)
     configure_logging(settings.log_level)  # after the app, which sets up logging its own way
     warn_if_owner_level(settings, desk)
+    tell_catch_up(settings, app.state.read_positions, before_serving=demo_loaded)
     try:
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(),
                     log_config=None)
     finally:
         desk.close()
     return 0
+
+
+def tell_catch_up(settings: Settings, projections: Any, *, before_serving: bool) -> None:
+    """Show on the console how far the read models have to catch up with the log (engine.progress).
+    `before_serving` (the demo was just loaded): run them and wait until they have, so the
+    first request already finds complete queues; otherwise the server serves meanwhile (its
+    /ready answers 503 until they have) and the progress is shown from a thread."""
+    from engine.progress import show_catch_up, show_catch_up_in_background
+
+    if not settings.run_projections:
+        return  # another process runs them, and tells
+    if before_serving:
+        projections.start()  # the app's startup starts them again: a no-op then
+        show_catch_up(projections)
+    else:
+        show_catch_up_in_background(projections)
 
 
 def warn_if_owner_level(settings: Settings, desk: ServiceDesk) -> None:
@@ -220,15 +239,16 @@ def cli_actor_id() -> str:
 
 @command("verify")
 def verify(args: argparse.Namespace, settings: Settings) -> int:
-    from api.ledger_cli import verify_checkpoints, verify_signatures
+    from api.ledger_cli import verify_checkpoints, verify_report, verify_signatures
     from infrastructure.database_check import open_for_reading
     from infrastructure.ledger import verify_log
 
     desk = open_for_reading(settings)
     verdict = verify_log(desk)
-    # The application's signatures first (silent when they hold): the chain's verdict stays
-    # the last line before the checks against exports and checkpoints.
+    # The application's signatures and the access log first: the chain's verdict stays the
+    # last line before the checks against exports and checkpoints.
     signatures = verify_signatures(desk, settings, args)
+    access = verify_access(desk)
     status = 1
     if verdict.ok and not verdict.guard_ok:
         print(f"WARNING: the chain is intact but the append-only guard is not: "
@@ -243,10 +263,27 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
                   file=sys.stderr)
         print(f"FAILED at notification {verdict.first_bad_position}: {verdict.problem}",
               file=sys.stderr)
-    status = max(status, signatures)
+    status = max(status, signatures, access)
     if args.against:
         status = max(status, verify_export(desk, args.against))
+    if args.report:
+        status = max(status, verify_report(desk, settings, args))
     return max(status, verify_checkpoints(desk, settings, args))
+
+
+def verify_access(desk: ServiceDesk) -> int:
+    """The access log's own chain: 0 if it holds, 1 (and where it breaks) otherwise."""
+    from infrastructure.access_log import verify_access_log
+
+    access, _ = verify_access_log(desk)
+    if not access.ok:
+        print(f"FAILED at access-log entry {access.first_bad_id}: {access.problem}",
+              file=sys.stderr)
+        return 1
+    older = (f" (and {access.unchained} from before it was chained)" if access.unchained
+             else "")
+    print(f"OK: access log: {access.entries} entries{older}; head entry {access.head_id}")
+    return 0
 
 
 def verify_export(desk: ServiceDesk, path: str) -> int:
@@ -270,7 +307,6 @@ def verify_export(desk: ServiceDesk, path: str) -> int:
 def export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the event log, or one case's events, as JSON lines (infrastructure.audit_export)."""
     from pathlib import Path
-    from typing import Any
     from uuid import UUID
 
     from tqdm import tqdm  # type: ignore[import-untyped]

@@ -20,6 +20,7 @@ from api.metrics import Metrics
 from api.open311.rate_limit import RateLimiter
 from api.read_your_writes import ReadYourWrites
 from infrastructure.bootstrap import Services
+from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.queues import QUEUES
@@ -51,6 +52,7 @@ class Served:
             "sla_board": lambda: self.services.view(QUEUES),
             "complaint_register": lambda: self.services.view(COMPLAINT_REGISTER),
             "scorecards": lambda: self.services.view(SCORECARD),
+            "accommodations": lambda: self.services.view(ACCOMMODATIONS),
             "metrics": lambda: self.metrics,
             "open311_limiter": lambda: self.open311_limiter,
         }

@@ -14,6 +14,7 @@ from domain.actors import Actor
 from domain.errors import InvalidValue
 from domain.targets import TargetStatus
 from infrastructure.audit_export import event_data, event_type
+from infrastructure.commit_time import NEVER, commit_times
 
 __all__ = ["CaseHistory", "HistoryEvent", "case_history", "event_data", "event_type"]
 
@@ -28,6 +29,8 @@ class HistoryEvent(msgspec.Struct):
     data: dict[str, Any]
     # The case's SLA targets as they stood right after this step, judged when it was recorded.
     targets: list[TargetView]
+    # When it was committed to the log (what `as_of` selects by); None before commit times.
+    committed_at: datetime | None = None
 
 
 class CaseHistory(msgspec.Struct):
@@ -38,14 +41,15 @@ class CaseHistory(msgspec.Struct):
     state: CaseView | None
 
 
-def history_event(domain_event: Any, targets: list[TargetStatus]) -> HistoryEvent:
+def history_event(domain_event: Any, targets: list[TargetStatus],
+                  committed_at: datetime | None = None) -> HistoryEvent:
     data = event_data(domain_event)
     occurred = data.pop("occurred_at", None)
     return HistoryEvent(
         version=domain_event.originator_version, type=event_type(domain_event),
         actor_id=data.pop("actor_id", None), actor_role=data.pop("actor_role", None),
         occurred_at=occurred, recorded_at=domain_event.timestamp.astimezone(UTC), data=data,
-        targets=[target_view(t) for t in targets])
+        targets=[target_view(t) for t in targets], committed_at=committed_at)
 
 
 def parse_moment(value: str, field: str) -> datetime:
@@ -64,7 +68,8 @@ def parse_moment(value: str, field: str) -> datetime:
 
 def case_history(desk: ServiceDesk, actor: Actor, case_id: UUID, *, version: int | None,
                  as_of: str | None) -> CaseHistory:
-    """Events recorded up to the version or moment asked for, and the case as it then stood.
+    """Events recorded up to the version or moment asked for, and the case as it then stood:
+    its targets judged at the moment asked for, or when the version asked for was recorded.
 
     Raises NotFound (unknown or invisible case) and InvalidValue (a bad as_of, or a version
     the case has not reached: answering its latest state would pass it off as that version).
@@ -72,9 +77,14 @@ def case_history(desk: ServiceDesk, actor: Actor, case_id: UUID, *, version: int
     if version is not None and as_of is not None:
         raise InvalidValue("give either version or as_of, not both", "as_of")
     events = desk.case_events(actor, case_id)
+    committed = commit_times(desk, case_id)
     moment = parse_moment(as_of, "as_of") if as_of is not None else None
     if moment is not None:
-        events = [e for e in events if e.timestamp <= moment]
+        # By commit time: the events committed at or before the moment (see
+        # infrastructure.commit_time), whatever clock their writer stamped them with; an
+        # event from before commit times by when it was recorded.
+        events = [e for e in events
+                  if (committed.get(e.originator_version) or e.timestamp) <= moment]
     elif version is not None:
         latest = events[-1].originator_version if events else 0
         if version > latest:
@@ -90,7 +100,12 @@ def case_history(desk: ServiceDesk, actor: Actor, case_id: UUID, *, version: int
     for event in events:
         case = event.mutate(case)
         targets = desk.target_statuses(case, at=event.timestamp)
-        steps.append(history_event(event, targets))
+        at = committed.get(event.originator_version)
+        steps.append(history_event(event, targets, None if at == NEVER else at))
+    if case is not None and moment is not None:
+        # As of an instant, each target is judged at that instant (on the calendar as then
+        # known), not as of the last event before it: a deadline may have passed in between.
+        targets = desk.target_statuses(case, at=moment)
     # Visibility was checked on the case as it is now; the past state is shown as it was.
     # Its customer as they stand now: erased is erased, whatever version is asked for.
     state = (case_view(case, targets, desk.customers.details(case.customer_id))

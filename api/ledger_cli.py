@@ -63,6 +63,10 @@ def add_verify_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", action="append", default=[], metavar="FILE",
                    help="also prove the log consistent with this signed checkpoint (a file, "
                    "or a folder of .checkpoint files; repeatable)")
+    p.add_argument("--report", metavar="FILE",
+                   help="also check a published accountability report (its JSON form): its "
+                   "checkpoint is signed and holds, and the log as of the report's moment "
+                   "gives the same report")
     p.add_argument("--key", action="append", default=[], metavar="KEY",
                    help="a verifier key trusted to sign checkpoints, or a file of them one a "
                    "line (repeatable; default: the key this installation signs with)")
@@ -222,3 +226,64 @@ def _checkpoint_files(given: list[str]) -> list[Path]:
         else:
             raise OperatorMistake(f"no checkpoint {item}: not a file or folder")
     return files
+
+
+def verify_report(desk: ServiceDesk, settings: Settings, args: argparse.Namespace) -> int:
+    """`verify --report FILE`: the report's checkpoint is signed by a trusted key and the log
+    is consistent with it, and the report produced again from the log as of its moment is
+    the published one, figure for figure. 0 if so, 1 otherwise."""
+    from domain.actors import Actor, Role
+    from domain.errors import DomainError
+    from infrastructure.accountability_source import produce_report
+    from infrastructure.checkpoint_check import check_checkpoints
+    from infrastructure.checkpoint_keys import NoCheckpointKey, trusted_keys
+    from infrastructure.signed_note import NoteError
+
+    path = Path(args.report)
+    try:
+        published = json.loads(path.read_bytes())
+        period, note = published["period"], published.get("checkpoint")
+        label, as_of = str(period["label"]), str(published["as_of"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise OperatorMistake(f"{path} is not an accountability report in JSON (format=json): "
+                              f"{type(error).__name__}: {error}") from None
+    if not isinstance(note, str):
+        print(f"FAILED: {path} carries no checkpoint: it was provisional when produced (no "
+              "checkpoint after its moment was signed yet); produce it again", file=sys.stderr)
+        return 1
+    try:
+        keys = trusted_keys(settings, args.key)
+    except NoCheckpointKey as error:
+        raise OperatorMistake(f"{error}; or give the public keys with --key") from None
+    except (NoteError, OSError) as error:
+        raise OperatorMistake(f"a --key is not a verifier key: {error}") from None
+    [anchor] = check_checkpoints(desk, [(str(path), note)], keys)
+    if not anchor.ok:
+        where = ("" if anchor.first_bad_position is None
+                 else f" at position {anchor.first_bad_position}")
+        print(f"FAILED: the report's checkpoint{where}: {anchor.problem}", file=sys.stderr)
+        return 1
+    ranged = ".." in label
+    clerk = Actor(id="civicdesk-verify", role=Role.AUDITOR)
+    try:
+        again = produce_report(
+            desk, clerk, period=None if ranged else label,
+            first=str(period["first_day"]) if ranged else None,
+            last=str(period["last_day"]) if ranged else None,
+            department=published.get("department"), as_of=as_of,
+            min_sample=int(published["min_sample"]))
+    except DomainError as error:
+        print(f"FAILED: the report cannot be produced again from the log: {error}",
+              file=sys.stderr)
+        return 1
+    from api.report_formats import to_json
+
+    recomputed = json.loads(to_json(again))
+    differ = [key for key in published if published.get(key) != recomputed.get(key)]
+    if differ or set(recomputed) != set(published):
+        print(f"FAILED: the log as of {as_of} gives another report than {path}: "
+              f"{', '.join(differ) or 'its fields'} differ", file=sys.stderr)
+        return 1
+    print(f"OK: {path} is the log's report as of {as_of} ({again.cases} cases), anchored by "
+          f"the checkpoint of tree size {anchor.size}")
+    return 0

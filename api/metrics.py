@@ -88,6 +88,12 @@ class DeskCollector(Collector):
                                 "an event the application did not sign, and stopped signing "
                                 "checkpoints (0: none; run civicdesk verify)",
                                 value=broken or 0)
+        unsigned = checkpointer.unsigned_position if checkpointer is not None else None
+        yield GaugeMetricFamily("civicdesk_ledger_unsigned_position", "The log position of an "
+                                "event the application did not sign (a row inserted with the "
+                                "database's own credentials), at which this process's "
+                                "checkpointer stopped signing (0: none; run civicdesk verify)",
+                                value=unsigned or 0)
 
 
 class Metrics:

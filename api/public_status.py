@@ -31,7 +31,7 @@ from application.open311 import PublicStatus, public_status
 from domain.errors import NotFound
 
 TOWN_TIME = ZoneInfo("America/Toronto")
-PromiseState = Literal["pending", "paused", "met", "met_late", "breached"]
+PromiseState = Literal["pending", "paused", "met", "met_late", "breached", "not_measured"]
 STATUS_LABELS = {"open": "Open: we are working on it",
                  "waiting_on_customer": "Waiting for your reply",
                  "resolved": "Resolved", "closed": "Closed"}
@@ -194,6 +194,8 @@ def kept_text(state: str, met_at: datetime | None) -> str:
         return "Not kept: the due date passed"
     if state == "paused":
         return "On hold while we wait for your reply"
+    if state == "not_measured":
+        return "Not measured: your wait was not recorded"
     return "Not yet due"
 
 

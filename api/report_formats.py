@@ -20,7 +20,7 @@ from application.accountability import TOWN_TIME, AccountabilityReport, Outcomes
 
 Cell = str | int | Decimal | date | datetime | bool | Rated | None
 OUTCOME_HEADER = ("applied", "met_on_time", "met_late", "breached", "still_open",
-                  "share_met_on_time_percent")
+                  "share_met_on_time_percent", "not_measured")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def to_json(report: AccountabilityReport) -> bytes:
 
 
 def _outcomes(o: Outcomes) -> tuple[Cell, ...]:
-    return (o.applied, o.met, o.met_late, o.breached, o.open, o.share_met)
+    return (o.applied, o.met, o.met_late, o.breached, o.open, o.share_met, o.not_measured)
 
 
 def tables(report: AccountabilityReport) -> list[Table]:
@@ -51,6 +51,7 @@ def tables(report: AccountabilityReport) -> list[Table]:
         ("department", report.department or "all"), ("as_of", report.as_of),
         ("standards_version", report.standards_version),
         ("min_sample", report.min_sample), ("cases", report.cases),
+        ("late_entries", len(report.late_entries)),
         ("transfers_of_cases", t.transfers), ("transfers_of_cases_warm", t.warm),
         ("transfers_of_cases_cold", t.cold),
         ("transfers_of_cases_warm_share_percent", t.warm_share),
@@ -65,8 +66,12 @@ def tables(report: AccountabilityReport) -> list[Table]:
         ("ces_responses", s.ces_responses), ("ces_average", s.ces_average),
         ("interactions", e.interactions), ("effort_minutes", e.minutes),
         ("effort_hours", e.hours), ("effort_cost_dollars", e.cost),
+        *((("accommodations_requested", a.requested), ("accommodations_provided", a.provided),
+           ("accommodations_not_made_alternative_offered", a.not_made),
+           ("accommodations_open", a.open)) if (a := report.accommodations) else ()),
         ("chain_head_position", report.chain.head_position),
         ("chain_head_hash", report.chain.head_hash),
+        ("checkpoint", report.checkpoint),
     ]
     return [
         Table("summary", "Summary", ("figure", "value"), summary),
@@ -86,6 +91,13 @@ def tables(report: AccountabilityReport) -> list[Table]:
               [(b.reference, b.department, b.channel, b.standard_code, b.target, b.state,
                 b.due_at, b.met_at, b.basis, b.seconds_late, b.hours_late)
                for b in report.breaches]),
+        Table("late_entries", "Facts entered after the scheduler recorded a deadline missed, "
+              "that happened before it (met on time), by department",
+              ("department", "reference", "fact", "targets", "occurred_at", "missed_due_at",
+               "recorded_at", "entered_by_department", "reason"),
+              [(r.department, r.reference, r.fact, r.targets, r.occurred_at, r.missed_due_at,
+                r.recorded_at, r.entered_by_department, r.reason)
+               for r in report.late_entries]),
         Table("channels", "Volumes by channel", ("channel", "cases", "share_percent"),
               [(c.channel, c.cases, c.share) for c in report.channels]),
         Table("departments", "Departments",
@@ -107,6 +119,14 @@ def tables(report: AccountabilityReport) -> list[Table]:
         Table("complaint_levels", "Complaints by escalation level reached",
               ("level", "complaints_reaching_it"),
               [(r.level, r.complaints) for r in report.complaint_levels]),
+        Table("goals", "Goals in force at as_of beside the figures",
+              ("metric", "goal", "direction", "set_for", "figure", "goal_met", "goals_version"),
+              [(g.metric, g.goal, g.direction, g.set_for or "town", g.figure,
+                None if g.met is None else g.met, report.goals_version)
+               for g in report.goals]),
+        Table("goal_trend", "The goal metrics by month received",
+              ("metric", "month", "figure"),
+              [(r.metric, r.month, r.figure) for r in report.goal_trend]),
     ]
 
 

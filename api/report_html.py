@@ -35,7 +35,10 @@ SERIES_STYLES = (("#0072B2", "o", "-"), ("#D55E00", "s", "--"), ("#009E73", "^",
                  ("#CC79A7", "D", ":"))
 SERIES_PER_CHART = len(SERIES_STYLES)  # "a handful": more standards make more charts
 LATE, BREACHED = "#E69F00", "#D55E00"
-LABELS = {"cao": "CAO", "csat": "CSAT", "nps": "NPS", "ces": "CES"}
+LABELS = {"cao": "CAO", "csat": "CSAT", "nps": "NPS", "ces": "CES",
+          # the facts that meet targets (domain.targets.MET_BY), as a late entry names them
+          "Acknowledged": "Acknowledgement", "InterimResponseSent": "Interim response",
+          "OutboundContact": "Outbound contact", "Resolved": "Resolution"}
 
 STYLE = """
 :root { color-scheme: light; --ink: #1a1a1a; --muted: #555; --rule: #c8c8c8; --band: #f2f5f8; }
@@ -306,6 +309,41 @@ def month_table(report: AccountabilityReport) -> str:
                       numeric=range(1, len(months) + 1))
 
 
+GOAL_LABELS = {"share_met": "Share of promises met on time",
+               "first_contact_rate": "First-contact resolution", "csat_average": "CSAT (1-5)",
+               "nps": "NPS", "ces_average": "CES (1-7)"}
+PERCENT_METRICS = frozenset({"share_met", "first_contact_rate"})
+
+
+def _goal_figure(metric: str, figure: Rated) -> Cell:
+    return _pct(figure) if metric in PERCENT_METRICS else figure
+
+
+def goal_tables(report: AccountabilityReport) -> str:
+    """Each goal beside the figure, then the goal metrics month by month (the trend)."""
+    goals = html_table(
+        f"Goals in force at the as-of moment (version {report.goals_version})"
+        if report.goals_version else "Goals: none set yet",
+        ("Metric", "Goal", "Figure", "Goal met?"),
+        [(GOAL_LABELS.get(g.metric, human(g.metric)),
+          f"{'at least' if g.direction == 'at_least' else 'at most'} {g.goal}"
+          f"{'%' if g.metric in PERCENT_METRICS else ''}"
+          f"{'' if g.set_for is None else f' ({g.set_for})'}",
+          _goal_figure(g.metric, g.figure),
+          "not rated" if g.met is None else "yes" if g.met else "no")
+         for g in report.goals], numeric=[2])
+    months = report.period.months()
+    cells: dict[str, list[Cell]] = {}
+    for row in report.goal_trend:
+        cells.setdefault(row.metric, [None] * len(months))[months.index(row.month)] = (
+            _goal_figure(row.metric, row.figure))
+    trend = html_table("The goal metrics by month received (the trend)", ("Metric", *months),
+                       [(GOAL_LABELS.get(metric, human(metric)), *values)
+                        for metric, values in cells.items()],
+                       numeric=range(1, len(months) + 1))
+    return goals + trend
+
+
 def _figures(items: Iterable[tuple[str, Cell]]) -> str:
     return '<dl class="figures">' + "".join(
         f"<div><dt>{escape(name)}</dt><dd>{_cell(value)}</dd></div>"
@@ -333,9 +371,12 @@ SECTIONS = (("summary", "Summary"), ("standards", "Service standards: promised a
             ("trend-table", "Share met on time by month"), ("channels", "Volumes by channel"),
             ("departments", "Promises not kept on time, by department"),
             ("breaches", "Promises breached"), ("met-late", "Promises met late"),
+            ("late-entries", "Facts entered after a deadline was recorded missed"),
             ("complaints", "Complaints and escalations"),
             ("transfers", "Transfers and first-contact resolution"),
-            ("satisfaction", "Customer satisfaction"), ("effort", "Staff effort and cost"),
+            ("satisfaction", "Customer satisfaction"), ("goals", "Goals and the trend"),
+            ("accessibility", "Accessibility accommodations"),
+            ("effort", "Staff effort and cost"),
             ("record", "The record this report was computed from"),
             ("method", "How the figures are computed"))
 
@@ -348,7 +389,7 @@ def contents(sections: Sequence[tuple[str, str]]) -> str:
 
 
 OUTCOME_COLUMNS = ("Applied to", "Met on time", "Met late", "Breached", "Still open",
-                   "Share met on time")
+                   "Share met on time", "Wait not measured")
 
 
 def render_html(report: AccountabilityReport) -> str:
@@ -362,13 +403,14 @@ def render_html(report: AccountabilityReport) -> str:
         "Every published standard: promises made and kept", ("Standard", "Title", "In force",
                                                               *OUTCOME_COLUMNS),
         [(r.code, r.title, r.in_force, o.applied, o.met, o.met_late, o.breached, o.open,
-          _pct(o.share_met)) for r in report.standards for o in [r.outcomes]],
-        numeric=range(3, 9))
+          _pct(o.share_met), o.not_measured) for r in report.standards for o in [r.outcomes]],
+        numeric=range(3, 10))
     per_channel = html_table(
         "Standards by channel", ("Standard", "Channel", *OUTCOME_COLUMNS),
         [(r.code, human(r.channel), o.applied, o.met, o.met_late, o.breached, o.open,
-          _pct(o.share_met)) for r in report.standards_by_channel for o in [r.outcomes]],
-        numeric=range(2, 8))
+          _pct(o.share_met), o.not_measured)
+         for r in report.standards_by_channel for o in [r.outcomes]],
+        numeric=range(2, 9))
     breached = [b for b in report.breaches if b.state == "breached"]
     met_late = [b for b in report.breaches if b.state == "met_late"]
     breach_rows = html_table(
@@ -384,6 +426,15 @@ def render_html(report: AccountabilityReport) -> str:
         [(b.reference, b.department, human(b.channel), b.standard_code, local_time(b.due_at),
           local_time(b.met_at) if b.met_at else None, how_late(b)) for b in met_late],
         numeric=[6], keep=[4, 5])
+    late_entry_rows = html_table(
+        "Every fact that happened before a deadline but was entered after the scheduler had "
+        "recorded it missed (the promise counts as met on time), by department",
+        ("Department", "Reference", "Fact", "Targets", "Happened (Toronto)",
+         "Deadline recorded missed (Toronto)", "Entered (Toronto)", "Entered while owned by",
+         "Why entered late"),
+        [(r.department, r.reference, human(r.fact), r.targets, local_time(r.occurred_at),
+          local_time(r.missed_due_at), local_time(r.recorded_at), r.entered_by_department,
+          r.reason) for r in report.late_entries], keep=[4, 5, 6])
     complaint_rows = html_table(
         "Complaints and the escalations they went through",
         ("Reference", "Department", "Channel", "Received", "Status", "Level reached",
@@ -414,6 +465,7 @@ def render_html(report: AccountabilityReport) -> str:
             ("Cases received", report.cases),
             ("Promises breached", len(breached)),
             ("Promises met late", len(met_late)),
+            ("Facts entered after a recorded miss", len(report.late_entries)),
             ("Complaints", len(report.complaints)),
             ("First-contact resolution", _pct(f.rate)),
             ("Warm share of transfers of these cases", _pct(t.warm_share)),
@@ -439,6 +491,8 @@ def render_html(report: AccountabilityReport) -> str:
                  departments),
         _section("breaches", "Promises breached", breach_rows),
         _section("met-late", "Promises met late", late_rows),
+        _section("late-entries", "Facts entered after a deadline was recorded missed",
+                 late_entry_rows),
         _section("complaints", "Complaints and escalations",
                  html_table("Complaints by the highest escalation level they reached",
                             ("Level", "Complaints reaching it"),
@@ -458,6 +512,12 @@ def render_html(report: AccountabilityReport) -> str:
             ("NPS", s.nps), ("NPS responses", s.nps_responses), ("Promoters", s.promoters),
             ("Passives", s.passives), ("Detractors", s.detractors),
             ("CES average (1-7)", s.ces_average), ("CES responses", s.ces_responses)])),
+        _section("goals", "Goals and the trend", goal_tables(report)),
+        *((_section("accessibility", "Accessibility accommodations", _figures([
+            ("Accommodations requested", a.requested), ("Provided", a.provided),
+            ("Could not be made at the time (customer told, alternative offered)",
+             a.not_made),
+            ("Still open", a.open)])),) if (a := report.accommodations) else ()),
         _section("effort", "Staff effort and cost", _figures([
             ("Interactions", e.interactions), ("Minutes", e.minutes), ("Hours", e.hours),
             ("Cost ($)", e.cost)])),
@@ -466,7 +526,7 @@ def render_html(report: AccountabilityReport) -> str:
                  f"<strong>{report.chain.head_position}</strong>, whose hash-chain link is "
                  f'<code class="hash">{escape(report.chain.head_hash)}</code>. Anyone with an '
                  "export of the log can recompute the chain to that position and produce this "
-                 "report again, identical.</p>"),
+                 "report again, identical.</p>" + _anchor(report)),
         _section("method", "How the figures are computed",
                  "<dl>" + "".join(f"<dt>{escape(term)}</dt><dd>{escape(meaning)}</dd>"
                                   for term, meaning in DEFINITIONS) + "</dl>"),
@@ -482,3 +542,16 @@ def render_html(report: AccountabilityReport) -> str:
             'style-src \'unsafe-inline\'; img-src data:">'
             f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
             f"<body>{body}</body></html>\n")
+
+
+def _anchor(report: AccountabilityReport) -> str:
+    if report.checkpoint is None:
+        return ("<p><strong>Provisional.</strong> No checkpoint signed after this report's "
+                "moment holds the log yet, so a commit made at that moment could still be "
+                "missing; produce the report again once one is signed (within a minute while "
+                "the log grows).</p>")
+    return ("<p><strong>Final.</strong> The signed checkpoint below holds an event committed "
+            "after this report's moment, so nothing committed before it can still appear. "
+            "Check this report against the log with <code>civicdesk verify --report</code> "
+            "and the report's JSON form.</p>"
+            f'<pre class="hash">{escape(report.checkpoint)}</pre>')

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -11,6 +11,7 @@ import msgspec
 from api.plain_text import MULTI_LINE
 from application.customers import CustomerDetails
 from application.public_tokens import status_page_path
+from domain.accommodations import state_of
 from domain.cases import Case
 from domain.targets import TargetStatus
 
@@ -59,6 +60,9 @@ class NewCase(Body, kw_only=True):
     wait_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | None = None
     # The service desk a walk-in came in at (a desk's code); by default the central desk.
     desk: Code | None = None
+    # Received as a complaint (or as feedback): classified at receipt, so the complaint
+    # promises apply from the start.
+    classification: Literal["complaint", "feedback"] | None = None
 
 
 class Command(Body, kw_only=True):
@@ -66,7 +70,14 @@ class Command(Body, kw_only=True):
     occurred_at: datetime | None = None
 
 
-class InteractionBody(Command, kw_only=True):
+class MeetingFact(Command, kw_only=True):
+    """A command recording a fact that meets targets: if it happened before a deadline the
+    scheduler already recorded missed, it says why it is entered late (422 without)."""
+
+    late_entry_reason: Text = ""
+
+
+class InteractionBody(MeetingFact, kw_only=True):
     channel: ChannelName
     direction: Literal["inbound", "outbound"]
     summary: Text
@@ -85,11 +96,11 @@ class TransferBody(Command, kw_only=True):
     customer_informed: bool = False
 
 
-class AcknowledgeBody(Command, kw_only=True):
+class AcknowledgeBody(MeetingFact, kw_only=True):
     message: Text = ""
 
 
-class InterimResponseBody(Command, kw_only=True):
+class InterimResponseBody(MeetingFact, kw_only=True):
     explanation: Text
 
 
@@ -101,7 +112,7 @@ class CustomerRespondedBody(Command, kw_only=True):
     summary: Text = ""
 
 
-class ResolveBody(Command, kw_only=True):
+class ResolveBody(MeetingFact, kw_only=True):
     resolution: Text
     at_first_contact: bool = False
 
@@ -133,12 +144,31 @@ class DebriefBody(Command, kw_only=True):
 
 
 class AccommodationBody(Command, kw_only=True):
-    """Either request a new accommodation (`need`) or record one as provided (`number`, `how`)."""
+    """Request a new accommodation (`need`), record one as provided (`number`, `how`), or
+    record that it cannot be made at that time (`number`, `reason`, `alternative`): the
+    customer told why and offered an alternative solution (section 4.2)."""
 
-    action: Literal["request", "provide"]
+    action: Literal["request", "provide", "not_made"]
     need: Text | None = None
-    number: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    number: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
     how: Text | None = None
+    reason: Text | None = None
+    alternative: Text | None = None
+
+
+class AccommodationView(msgspec.Struct):
+    """One accommodation requested on the case and where it stands: requested (open),
+    not_made (open: the customer was told and offered `alternative`), or provided."""
+
+    number: int
+    need: str
+    state: Literal["requested", "not_made", "provided"]
+    requested_at: datetime
+    not_made_at: datetime | None
+    reason: str | None
+    alternative: str | None
+    provided_at: datetime | None
+    how: str | None
 
 
 class SurveyBody(Command, kw_only=True):
@@ -228,6 +258,7 @@ class CaseView(msgspec.Struct):
     # `status_page` (its path, token included). Null for cases received before tokens.
     public_token: str | None = None
     status_page: str | None = None
+    accommodations: list[AccommodationView] = []  # in the order requested
     customer_id: str | None = None  # the customer record (after merges, the surviving one)
     # "held": contact shown; "erased": the customer's personal information was destroyed
     # (erasure or retention) and nothing of it can be shown; "none": no customer recorded.
@@ -263,6 +294,7 @@ def case_view(case: Case, targets: list[TargetStatus], customer: CustomerDetails
                                   nps=a["nps"], ces=a["ces"], superseded=list(a["superseded"]))
                  for a in case.surveys],
         desk=case.desk, public_token=case.public_token, status_page=status_page_path(case),
+        accommodations=[accommodation_view(a) for a in case.accommodations],
         customer_id=str(customer.customer_id) if customer.customer_id else None,
         personal_information=customer.status)  # type: ignore[arg-type]
 
@@ -273,3 +305,13 @@ def contact_of(customer: CustomerDetails) -> dict[str, str]:
     if customer.preferred_contact:
         contact["preferred_contact"] = customer.preferred_contact
     return contact
+
+
+def accommodation_view(a: dict[str, Any]) -> AccommodationView:
+    requested = utc(a["requested_at"])
+    assert requested is not None
+    return AccommodationView(
+        number=a["number"], need=a["need"], state=state_of(a).value, requested_at=requested,
+        not_made_at=utc(a.get("not_made_at")), reason=a.get("reason"),
+        alternative=a.get("alternative"), provided_at=utc(a.get("provided_at")),
+        how=a.get("how"))

@@ -32,6 +32,7 @@ from api.problems import problem_doc
 from api.read_your_writes import LAST_POSITION, RETRY_AFTER, WAIT_SECONDS, ReadYourWrites
 from application.accountability import Rated, parse_period
 from application.desk import ServiceDesk
+from application.goals import metric_goals
 from application.scorecards import (
     SCORECARD_NAME,
     BusinessTimes,
@@ -47,6 +48,7 @@ from domain.errors import InvalidValue
 from infrastructure.settings import Settings
 
 Format = Literal["json", "csv"]
+MAX_TREND = 24  # periods: two years of months
 CSV = "text/csv"  # Litestar adds "; charset=utf-8" to a text/* type itself
 CSV_HEADER = ("section", "metric", "dimension", "value", "count", "note")
 Value = str | int | Decimal | date | datetime | Rated | None
@@ -75,6 +77,26 @@ def _times(section: str, times: BusinessTimes) -> list[Row]:
             (section, "reason", "", times.reason)]
 
 
+def _goals(card: Scorecard) -> list[Row]:
+    found: list[Row] = []
+    for g in card.goals:
+        met = "" if g.met is None else "yes" if g.met else "no"
+        found += [("goals", g.metric, "goal", g.goal), ("goals", g.metric, "direction",
+                                                         g.direction),
+                  ("goals", g.metric, "set_for", g.set_for or "town"),
+                  ("goals", g.metric, "figure", g.figure), ("goals", g.metric, "met", met)]
+    return found
+
+
+def _trend(card: Scorecard) -> list[Row]:
+    found: list[Row] = []
+    for point in card.trend:
+        found.append(("trend", "cases", point.period.label, point.cases))
+        found += [("trend", metric, point.period.label, value)
+                  for metric, value in point.figures.items()]
+    return found
+
+
 def rows(card: Scorecard) -> list[Row]:
     """The scorecard as (section, metric, dimension, value) rows."""
     t, f, c, e, s = (card.transfers_made, card.first_contact, card.complaints, card.effort,
@@ -98,6 +120,7 @@ def rows(card: Scorecard) -> list[Row]:
         *((("standards", metric, r.code, value) for r in card.standards
            for metric, value in (("met_on_time", r.met_on_time), ("met_late", r.met_late),
                                  ("breached", r.breached), ("open", r.open),
+                                 ("not_measured", r.not_measured),
                                  ("share_met_percent", r.share_met)))),
         *_times("time_to_acknowledge", card.time_to_acknowledge),
         *_times("time_to_resolve", card.time_to_resolve),
@@ -128,6 +151,9 @@ def rows(card: Scorecard) -> list[Row]:
         ("satisfaction", "nps", "", s.nps),
         ("satisfaction", "ces_responses", "", s.ces_responses),
         ("satisfaction", "ces_average", "", s.ces_average),
+        ("goals", "goals_version", "", card.goals_version),
+        *_goals(card),
+        *_trend(card),
     ]
 
 
@@ -165,7 +191,10 @@ ScorecardOperation = operation_with_forms(
          "and to resolve; transfers the department made, per case it handled and the share "
          "warm; first-contact resolution; complaints, escalations per level, debriefs; effort "
          "hours and cost at the department's hourly rate; CSAT, NPS and CES with response "
-         "counts. A case counts for the department that owns it now. Every share and average "
+         "counts; each goal set for a metric (`PUT /api/v1/admin/goals`) beside its figure "
+         "and whether it is met; and the `trend`: those metrics for the periods before, of "
+         "the same kind (6 unless `trend` says, this one last). "
+         "A case counts for the department that owns it now. Every share and average "
          "is `{value, count, rated, reason}`: from fewer results than the desk's minimum "
          "sample (CIVICDESK_MIN_SAMPLE, 10 unless set) it is not rated (value null, "
          "rated false, reason \"too few to rate: ...\"). `format`: json, or csv "
@@ -212,6 +241,9 @@ async def scorecard(
         description="only cases assigned to this staff member now (managers, directors and "
                     "administrators)")] = None,
     format: FromQuery[Format] = "json",
+    trend: Annotated[int, QueryParameter(
+        ge=0, le=MAX_TREND,
+        description="how many periods the trend shows, this one last (0: no trend)")] = 6,
     min_position: Annotated[int | None, QueryParameter(
         ge=0, le=LAST_POSITION,
         description="wait until the scorecard includes this log position")] = None,
@@ -223,12 +255,16 @@ async def scorecard(
         check_scope(Scope(department, channel, service, business_unit, assignee), actor)
         parse_period(period)  # refuse a bad period before waiting for anything
         read_your_writes.wait_for(request, min_position, SCORECARD_NAME)
+        goals = metric_goals(desk)
         try:
             card = department_scorecard(scorecards, actor, department=department, period=period,
                                         now=desk.clock(),
                                         min_sample=settings.min_sample,
                                         channel=channel, service=service,
-                                        business_unit=business_unit, assignee=assignee)
+                                        business_unit=business_unit, assignee=assignee,
+                                        goals=goals.in_force() if goals else (),
+                                        goals_version=goals.current_version if goals else None,
+                                        trend_periods=trend)
         except InvalidValue as error:
             known = ((error.field == "department" and department is not None
                       and desk.find_department(department) is not None)

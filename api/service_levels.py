@@ -18,7 +18,7 @@ from application.desk import ServiceDesk
 from application.service_levels import add_closure, revise_standards
 from domain.actors import Actor
 from domain.errors import InvalidValue
-from domain.standards import ServiceStandard, TargetKind, TimeBasis
+from domain.standards import ServiceStandard, TargetKind, TimeBasis, basis_of
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -34,9 +34,12 @@ class StandardBody(Body, kw_only=True):
     department: Code | None = None
     service_code: Code | None = None
     complaint: bool | None = None
-    basis: Literal["business", "calendar"] = "business"
+    # None: the kind's own (calendar for a wait, which is real elapsed time; else business).
+    basis: Literal["business", "calendar"] | None = None
     pausable: bool = True
     at_risk_share: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.25
+    # Seeded where the strategy sets no figure, for the Town to confirm (revise with false).
+    draft: bool = False
 
 
 class StandardsRevision(Body, kw_only=True):
@@ -105,11 +108,15 @@ class ServiceLevelController(Controller):
         standards = [ServiceStandard(
             code=s.code, title=s.title, target=TargetKind(s.target), seconds=s.seconds,
             channel=s.channel, department=s.department, service_code=s.service_code,
-            complaint=s.complaint, basis=TimeBasis(s.basis), pausable=s.pausable,
-            at_risk_share=s.at_risk_share) for s in data.standards]
+            complaint=s.complaint,
+            basis=TimeBasis(s.basis) if s.basis else basis_of(TargetKind(s.target)),
+            pausable=s.pausable, at_risk_share=s.at_risk_share, draft=s.draft)
+            for s in data.standards]
         for standard in standards:
             if standard.department and desk.find_department(standard.department) is None:
                 raise InvalidValue(f"no department {standard.department!r}", "department")
+            if standard.service_code and desk.find_service(standard.service_code) is None:
+                raise InvalidValue(f"no service {standard.service_code!r}", "service_code")
         version = revise_standards(desk, actor, standards, data.reason)
         return _standards_view(desk, version)
 

@@ -14,7 +14,8 @@ EVERY_DEPARTMENT = {Role.CSR, Role.DIRECTOR, Role.ADMIN, Role.CLERK, Role.AUDITO
 CSR_COMMANDS = {
     "receive", "log_interaction", "assign", "transfer", "acknowledge", "interim_response",
     "wait", "customer_responded", "resolve", "reopen", "close", "classify",
-    "request_accommodation", "provide_accommodation", "survey", "publish_note",
+    "request_accommodation", "provide_accommodation", "accommodation_not_made", "survey",
+    "publish_note",
 }
 STAFF_COMMANDS = CSR_COMMANDS | {"escalate"}
 MANAGER_COMMANDS = STAFF_COMMANDS | {"debrief"}

@@ -23,6 +23,7 @@ from application.commands import (
     PublishNote,
     RecordCustomerResponse,
     ReopenCase,
+    ReportAccommodationNotMade,
     RequestAccommodation,
     ResolveCase,
     SendInterimResponse,
@@ -60,7 +61,8 @@ def register(kind: type[C]) -> Callable[[Callable[[Case, C, By], None]],
 def log_interaction(case: Case, c: LogInteraction, by: By) -> None:
     case.log_interaction(channel=c.channel, direction=c.direction, summary=c.summary,
                          effort_minutes=c.effort_minutes, wait_seconds=c.wait_seconds,
-                         actor=by.actor, occurred_at=by.occurred_at, now=by.now)
+                         actor=by.actor, occurred_at=by.occurred_at, now=by.now,
+                         late_entry_reason=c.late_entry_reason)
 
 
 @register(AssignCase)
@@ -77,13 +79,15 @@ def transfer(case: Case, c: TransferCase, by: By) -> None:
 
 @register(AcknowledgeCase)
 def acknowledge(case: Case, c: AcknowledgeCase, by: By) -> None:
-    case.acknowledge(message=c.message, actor=by.actor, occurred_at=by.occurred_at, now=by.now)
+    case.acknowledge(message=c.message, actor=by.actor, occurred_at=by.occurred_at, now=by.now,
+                     late_entry_reason=c.late_entry_reason)
 
 
 @register(SendInterimResponse)
 def send_interim_response(case: Case, c: SendInterimResponse, by: By) -> None:
     case.send_interim_response(explanation=c.explanation, actor=by.actor,
-                               occurred_at=by.occurred_at, now=by.now)
+                               occurred_at=by.occurred_at, now=by.now,
+                               late_entry_reason=c.late_entry_reason)
 
 
 @register(WaitOnCustomer)
@@ -101,7 +105,7 @@ def record_customer_response(case: Case, c: RecordCustomerResponse, by: By) -> N
 @register(ResolveCase)
 def resolve(case: Case, c: ResolveCase, by: By) -> None:
     case.resolve(resolution=c.resolution, at_first_contact=c.at_first_contact, actor=by.actor,
-                 occurred_at=by.occurred_at, now=by.now)
+                 occurred_at=by.occurred_at, now=by.now, late_entry_reason=c.late_entry_reason)
 
 
 @register(ReopenCase)
@@ -143,6 +147,13 @@ def request_accommodation(case: Case, c: RequestAccommodation, by: By) -> None:
 def provide_accommodation(case: Case, c: ProvideAccommodation, by: By) -> None:
     case.provide_accommodation(number=c.number, how=c.how, actor=by.actor,
                                occurred_at=by.occurred_at, now=by.now)
+
+
+@register(ReportAccommodationNotMade)
+def report_accommodation_not_made(case: Case, c: ReportAccommodationNotMade, by: By) -> None:
+    case.report_accommodation_not_made(number=c.number, reason=c.reason,
+                                       alternative=c.alternative, actor=by.actor,
+                                       occurred_at=by.occurred_at, now=by.now)
 
 
 @register(AnswerSurvey)

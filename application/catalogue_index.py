@@ -5,15 +5,16 @@ query per aggregate."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, DomainEvent
+from eventsourcing.persistence import Recording
 from eventsourcing.utils import get_topic
 
 from domain.catalogue import Department, Desk, Service
@@ -27,6 +28,7 @@ INDEXED = (Department, Service, Desk, ServiceStandards, CalendarBook)
 # found through the classes so a new event or a rename follows.
 INDEXED_TOPICS = tuple(get_topic(value) for kind in INDEXED for value in vars(kind).values()
                        if isinstance(value, type) and issubclass(value, DomainEvent))
+_INDEXED = frozenset(INDEXED_TOPICS)
 _BATCH = 500
 
 
@@ -91,6 +93,19 @@ class CatalogueIndex:
         with self._lock:
             self._catch_up(app, head)
             return self._known
+
+    def saw(self, recordings: Sequence[Recording[Any]]) -> None:
+        """This process saved `recordings`. If they come straight after what was followed
+        (nothing between them, so no other writer's event) and none is of an indexed
+        aggregate, they are followed here: the next read finds the head there and needs no
+        query for events in between. Otherwise the next read looks, as for anyone's."""
+        ids = sorted(r.notification.id for r in recordings)
+        if not ids or ids != list(range(ids[0], ids[0] + len(ids))) or any(
+                r.notification.topic in _INDEXED for r in recordings):
+            return
+        with self._lock:
+            if ids[0] == self._position + 1:
+                self._position = ids[-1]
 
     def _catch_up(self, app: Application[UUID], head: int) -> None:
         # Notification ids become visible in order (both recorders serialise writers), so

@@ -5,7 +5,9 @@
 Every case command names its case, optionally the version the client saw (`expected_version`: then
 a case that moved on is a conflict; without it the desk runs the command on whatever version
 is current) and when it really happened (`occurred_at`, default: when recorded). `action` is
-the access policy's name for every command.
+the access policy's name for every command. A command recording a fact that meets targets (an
+outbound contact, an acknowledgement, an interim response, a resolution) says why it is entered
+late (`late_entry_reason`) when it happened before a deadline already recorded missed.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class LogInteraction(CaseCommand):
     summary: str
     effort_minutes: int = 0
     wait_seconds: int | None = None
+    late_entry_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,12 +58,14 @@ class TransferCase(CaseCommand):
 class AcknowledgeCase(CaseCommand):
     action: ClassVar[str] = "acknowledge"
     message: str = ""
+    late_entry_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
 class SendInterimResponse(CaseCommand):
     action: ClassVar[str] = "interim_response"
     explanation: str
+    late_entry_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +85,7 @@ class ResolveCase(CaseCommand):
     action: ClassVar[str] = "resolve"
     resolution: str
     at_first_contact: bool = False
+    late_entry_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,6 +137,17 @@ class ProvideAccommodation(CaseCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReportAccommodationNotMade(CaseCommand):
+    """The accommodation cannot be made at that time: the customer is told why and offered
+    an alternative (section 4.2, Accessibility)."""
+
+    action: ClassVar[str] = "accommodation_not_made"
+    number: int
+    reason: str
+    alternative: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class AnswerSurvey(CaseCommand):
     action: ClassVar[str] = "survey"
     csat: int | None = None
@@ -165,6 +182,9 @@ class ReceiveCase:
     department: str | None = None
     wait_seconds: int | None = None
     desk: str | None = None
+    # Received as a complaint (or as feedback): classified as it is received, so the complaint
+    # promises run from receipt.
+    classification: str | None = None
 
 
 # Every command the desk handles (`ServiceDesk.handle`).

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, RecordConflictError
+from eventsourcing.persistence import IntegrityError, RecordConflictError, Recording
 
 from application.access import can_see_department, check_may
 from application.case_handlers import HANDLERS, By
@@ -56,11 +56,14 @@ class IdempotencyKey:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a command left behind: the case as saved, and the log position it reached."""
+    """What a command left behind: the case as saved, and the log position it reached; and,
+    when the command read them, the calendars its targets run on (so the answer need not read
+    them again)."""
 
     case: Case
     position: int
     replayed: bool = False
+    calendars: DeskCalendars | None = None
 
 
 class IdempotencyKeyReused(RuleViolated):
@@ -84,6 +87,10 @@ class ServiceDesk(Application[UUID]):
         # personal field is refused, never written or read in clear.
         self.cipher: PersonalCipher = LockedCipher()
         self.customers = Customers(self)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        # What this process saved need not be read back to keep the catalogue current.
+        self.catalogue.saw(recordings)
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -119,8 +126,9 @@ class ServiceDesk(Application[UUID]):
         """The catalogue, standards and calendar as now recorded (shared: never change them)."""
         return self.catalogue.known(self)
 
-    def _active_department(self, code: str, field: str) -> Department:
-        department = self.known().department(code)
+    def _active_department(self, code: str, field: str, known: Known | None = None
+                           ) -> Department:
+        department = (known or self.known()).department(code)
         if department is None or not department.active:
             raise InvalidValue(f"no active department {code!r}", field)
         return department
@@ -183,9 +191,12 @@ class ServiceDesk(Application[UUID]):
 
     # -- commands ----------------------------------------------------------------------------
 
-    def _department_for(self, service_code: str | None, department: str | None) -> str:
+    def _department_for(self, service_code: str | None, department: str | None,
+                        known: Known | None = None) -> str:
+        """The department a receipt belongs to (read from `known`, default: as now known)."""
+        known = known or self.known()
         if service_code is not None:
-            service = self.known().service(service_code)
+            service = known.service(service_code)
             if service is None or not service.active:
                 raise InvalidValue(f"no active service {service_code!r}", "service_code")
             if department is not None and department != service.department:
@@ -194,7 +205,7 @@ class ServiceDesk(Application[UUID]):
             department = service.department
         if department is None:
             raise InvalidValue("department or service_code is required", "department")
-        return self._active_department(department, "department").code
+        return self._active_department(department, "department", known).code
 
     def _is_recorded(self, reference: str) -> bool:
         """Whether the case numbered `reference` is in the log (one indexed read)."""
@@ -317,10 +328,12 @@ class ServiceDesk(Application[UUID]):
             return self.record_deadline_missed(case_id, target, due_at)
         return True
 
-    def target_statuses(self, case: Case, at: datetime | None = None) -> list[TargetStatus]:
-        """Every target of the case as staff see it at `at` (default now), soonest due first."""
+    def target_statuses(self, case: Case, at: datetime | None = None,
+                        calendars: DeskCalendars | None = None) -> list[TargetStatus]:
+        """Every target of the case as staff see it at `at` (default now), soonest due first,
+        on `calendars` (default: as known at `at`)."""
         now = at or self.clock()
-        calendars = self.calendars(now)
+        calendars = calendars or self.calendars(now)
         return sorted((status(t, now, calendars.of(t.desk)) for t in case.targets.values()),
                       key=lambda s: (s.due_at, s.name))
 

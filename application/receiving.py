@@ -3,6 +3,7 @@ receipts queued beside it (see application/references.py and application/committ
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -28,9 +29,9 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
     if replay is not None:
         return replay
     now = app.clock()
-    department = app._department_for(command.service_code, command.department)
+    known = app.known()  # once: the catalogue, standards and calendars as of this receipt
+    department = app._department_for(command.service_code, command.department, known)
     check_may(actor, command.action, department)
-    known = app.known()
     calendars = known.calendars(now)
     desk = command.desk
     if desk is not None and desk not in calendars.by_desk:
@@ -57,6 +58,12 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
             subject=command.subject, description=command.description,
             customer_id=customer_id, actor=actor, now=now, desk=desk or calendars.central_code,
             public_token=new_public_token())
+        if command.classification is not None:
+            # Received as a complaint: classified before its targets are planned, so the
+            # complaint promises run from receipt like any other.
+            case.classify(classification=command.classification,
+                          reason=f"received as {command.classification}", actor=actor,
+                          occurred_at=case.received_at, now=now)
         app.follow_standards(case, "receive", actor=actor, occurred_at=now,
                              standards=standards, calendars=calendars,
                              wait_seconds=command.wait_seconds)
@@ -73,7 +80,8 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
         # cases for one customer at once do not conflict. Should this fail, the case still
         # names its customer, and linking it again is harmless.
         app.customers.link_case(confirmed, outcome.case.id, outcome.case.reference)
-    return outcome
+    # The answer's target states are judged on the calendars the targets were planned on.
+    return outcome if outcome.replayed else replace(outcome, calendars=calendars)
 
 
 def _customer_of(app: ServiceDesk, actor: Actor, customer: Intake | UUID | None

@@ -19,7 +19,9 @@ both report the same thing, so council never sees two answers to one question:
 - Volumes: cases by channel and by purpose (every channel and purpose listed, zero or not).
 - Standards: each target a case carried, judged at `now` as staff would see it (as
   `domain.targets.status` judges it): met on time, met late, breached (deadline passed, still
-  unmet), or open. Share met = met on time / (met on time + met late + breached), in percent.
+  unmet), open, or not measured (a telephone or in-person contact whose wait nobody recorded:
+  counted, outside the share). Share met = met on time / (met on time + met late +
+  breached), in percent.
 - Time to acknowledge: business time from receipt to the first response to the customer, the
   first event that meets an acknowledgement target (acknowledgement, interim response, outbound
   contact or resolution). Time to resolve: business time from receipt to the resolution that
@@ -56,7 +58,8 @@ money to the cent, half up.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
@@ -74,8 +77,10 @@ from application.accountability import (
     percent,
     rated,
 )
+from application.trends import trailing_periods
 from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidValue
+from domain.goals import MetricGoal, goals_for
 from domain.targets import state_at
 from domain.values import Channel, Classification, EscalationLevel, Purpose, Status
 
@@ -134,6 +139,7 @@ class TargetFacts:
     met_at: datetime | None
     breached_at: datetime | None
     at_risk_from: datetime | None = None  # the scorecard counts at risk as open: not needed
+    not_measured: bool = False  # a wait-time promise whose wait nobody recorded
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,9 @@ class StandardFigures:
     breached: int
     open: int
     share_met: Rated  # percent of decided targets met on time
+    # Wait-time promises on contacts whose wait nobody recorded: counted, not left out (and
+    # not in the share, which they can neither raise nor lower).
+    not_measured: int = 0
 
 
 @dataclass(frozen=True)
@@ -266,6 +275,67 @@ class Scorecard:
     complaints: ComplaintFigures
     effort: EffortFigures
     satisfaction: SatisfactionFigures
+    goals_version: int | None = None  # the version of the goals judged against; None: none set
+    goals: list[GoalFigure] = field(default_factory=list)
+    trend: list[TrendPoint] = field(default_factory=list)  # oldest first, this period last
+
+
+@dataclass(frozen=True)
+class GoalFigure:
+    """One metric's goal beside the figure: met when the figure is at least (or at most) the
+    goal; `met` null when the figure is not rated (too few results to judge)."""
+
+    metric: str
+    goal: Decimal
+    direction: str  # at_least or at_most
+    set_for: str | None  # the department whose goal it is; None: the Town's
+    figure: Rated
+    met: bool | None
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """The goal metrics of one period of the trend, computed as this period's are."""
+
+    period: Period
+    cases: int
+    figures: dict[str, Rated]  # by metric name (domain.goals.GOAL_METRICS)
+
+
+def _times_rated(times: BusinessTimes) -> Rated:
+    return Rated(times.median_hours if times.rated else None, times.cases, times.rated,
+                 times.reason)
+
+
+def metric_figures(card: Scorecard) -> dict[str, Rated]:
+    """The scorecard's figures a goal may be set for, by the names of
+    `domain.goals.GOAL_METRICS`. `share_met` is over every standard: met on time / decided."""
+    met = sum(s.met_on_time for s in card.standards)
+    decided = sum(s.met_on_time + s.met_late + s.breached for s in card.standards)
+    t, s = card.transfers_made, card.satisfaction
+    return {
+        "share_met": rated(percent(met, decided), decided, card.min_sample),
+        "first_contact_rate": card.first_contact.rate,
+        "warm_share": t.warm_share, "informed_share": t.informed_share,
+        "transfers_per_case": t.per_case_handled,
+        "csat_average": s.csat_average, "nps": s.nps, "ces_average": s.ces_average,
+        "median_hours_to_acknowledge": _times_rated(card.time_to_acknowledge),
+        "median_hours_to_resolve": _times_rated(card.time_to_resolve),
+    }
+
+
+def judge_goals(card: Scorecard, goals: Iterable[MetricGoal]) -> list[GoalFigure]:
+    """Each goal that applies to the scorecard's department, beside its figure."""
+    figures = metric_figures(card)
+    judged = []
+    for metric, goal in goals_for(goals, card.department).items():
+        figure = figures[metric]
+        judged.append(GoalFigure(
+            metric=metric, goal=goal.value, direction=goal.direction.value,
+            set_for=goal.department, figure=figure,
+            met=goal.is_met_by(figure.value) if figure.rated and figure.value is not None
+            else None))
+    return judged
 
 
 def nearest_rank(values: list[int], p: int) -> int | None:
@@ -277,7 +347,8 @@ def nearest_rank(values: list[int], p: int) -> int | None:
 
 
 def outcome(target: TargetFacts, now: datetime) -> str:
-    """met, met_late, breached or open: `domain.targets.state_at`'s state, as counted."""
+    """met, met_late, breached, open or not_measured: `domain.targets.state_at`'s state, as
+    counted."""
     return state_at(target, now).outcome
 
 
@@ -307,7 +378,8 @@ def _standards(targets: list[TargetFacts], now: datetime,
         c = counts[code]
         decided = c["met"] + c["met_late"] + c["breached"]
         rows.append(StandardFigures(code, c["met"], c["met_late"], c["breached"], c["open"],
-                                    rated(percent(c["met"], decided), decided, minimum)))
+                                    rated(percent(c["met"], decided), decided, minimum),
+                                    not_measured=c["not_measured"]))
     return rows
 
 
@@ -419,9 +491,13 @@ def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str
                          period: str, now: datetime, min_sample: int = MIN_SAMPLE,
                          channel: str | None = None, service: str | None = None,
                          business_unit: str | None = None,
-                         assignee: str | None = None) -> Scorecard:
+                         assignee: str | None = None, goals: Iterable[MetricGoal] = (),
+                         goals_version: int | None = None,
+                         trend_periods: int = 0) -> Scorecard:
     """The scorecard of `department` (None: the Town) for `period` (2026, 2026-Q3 or 2026-07),
-    narrowed to a channel, service or business unit if given.
+    narrowed to a channel, service or business unit if given, judged against `goals` (version
+    `goals_version`), with the goal metrics of the `trend_periods` periods ending with it
+    (oldest first; 0: no trend), each computed as this period's.
 
     Raises Forbidden (another department's scorecard; the Town's for staff and managers),
     InvalidValue (field `period`; `channel`; `department`, `service` or `business_unit` the
@@ -436,4 +512,13 @@ def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str
     if facts.unknown is not None:
         wanted = getattr(scope, facts.unknown)
         raise InvalidValue(f"no {facts.unknown.replace('_', ' ')} {wanted!r}", facts.unknown)
-    return build_scorecard(scope, chosen, facts, now, min_sample)
+    card = build_scorecard(scope, chosen, facts, now, min_sample)
+    trend = []
+    for earlier in trailing_periods(chosen, trend_periods)[:-1]:
+        past = build_scorecard(scope, earlier, query.scorecard_facts(
+            scope, earlier.first_day, earlier.last_day), now, min_sample)
+        trend.append(TrendPoint(earlier, past.cases, metric_figures(past)))
+    if trend_periods >= 1:
+        trend.append(TrendPoint(chosen, card.cases, metric_figures(card)))
+    return replace(card, goals_version=goals_version, goals=judge_goals(card, goals),
+                   trend=trend)

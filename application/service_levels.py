@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, time
 
 from eventsourcing.application import AggregateNotFoundError
@@ -14,11 +14,18 @@ from application.desk import ServiceDesk
 from domain.actors import Actor
 from domain.calendar import Closure
 from domain.closures import CalendarBook
-from domain.standards import CORPORATE_STANDARDS, ServiceStandard, ServiceStandards
+from domain.standards import (
+    CORPORATE_STANDARDS,
+    ServiceStandard,
+    ServiceStandards,
+    default_resolution_standards,
+)
 
 
-def seed_service_levels(desk: ServiceDesk, actor: Actor) -> int:
-    """Publish the corporate standards of section 4.2 as version 1 and open the calendar.
+def seed_service_levels(desk: ServiceDesk, actor: Actor,
+                        services: Sequence[tuple[str, str | None]] = ()) -> int:
+    """Publish the corporate standards of section 4.2 as version 1, with a draft resolution
+    standard for each of `services` (code, purpose: the public ones), and open the calendar.
 
     Does nothing that was done before, so every start may call it. Returns what it added.
     """
@@ -27,7 +34,9 @@ def seed_service_levels(desk: ServiceDesk, actor: Actor) -> int:
         desk.repository.get(ServiceStandards.create_id())
     except AggregateNotFoundError:
         missing.append(ServiceStandards.publish_first(
-            CORPORATE_STANDARDS, actor, reason="Corporate service standards, section 4.2"))
+            (*CORPORATE_STANDARDS, *default_resolution_standards(services)), actor,
+            reason="Corporate service standards, section 4.2; draft resolution standards "
+                   "per service for the Town to confirm"))
     try:
         desk.repository.get(CalendarBook.create_id())
     except AggregateNotFoundError:

@@ -31,6 +31,9 @@ class TargetState(StrEnum):
     MET = "met"
     BREACHED = "breached"
     MET_LATE = "met_late"
+    # A wait-time promise on a contact whose wait nobody recorded: neither kept nor broken,
+    # and counted as such rather than left out.
+    NOT_MEASURED = "not_measured"
 
     @property
     def outcome(self) -> str:
@@ -71,16 +74,20 @@ class Target:
     # From just after this instant less than `at_risk_share` of its time is left (`at_risk_from`
     # below). None only in targets recorded before it was kept: `from_data` fills it in.
     at_risk_from: datetime | None = None
+    # A wait-time promise whose wait was not recorded (yet): judged `not_measured`, never
+    # watched by the scheduler; a wait recorded later replaces it.
+    not_measured: bool = False
 
     @property
     def is_open(self) -> bool:
         """Still to be met: the scheduler watches it unless it is paused."""
-        return self.met_at is None
+        return self.met_at is None and not self.not_measured
 
     @property
     def watched_due_at(self) -> datetime | None:
         """The due time the scheduler should fire at, or None if there is nothing to fire."""
-        if self.met_at is not None or self.breached_at is not None or self.paused_at:
+        if (self.met_at is not None or self.breached_at is not None or self.paused_at
+                or self.not_measured):
             return None
         return self.due_at
 
@@ -153,14 +160,17 @@ def plan(standards: Iterable[ServiceStandard], version: int, *, channel: str, de
          calendar: BusinessCalendar, desk: str | None = None) -> dict[str, Target]:
     """One target per kind that applies, on `calendar`, the hours of `desk`. Where several
     standards promise the same thing, the soonest due wins: the corporate standards are a floor
-    departments may only improve on."""
+    departments may only improve on. A wait-time promise is planned not measured: the wait,
+    once recorded, decides it (`measured_wait`)."""
     planned: dict[str, Target] = {}
     for standard in standards:
-        if standard.target.is_wait or not standard.applies_to(
-                channel=channel, department=department, service_code=service_code,
-                is_complaint=is_complaint):
+        if not standard.applies_to(channel=channel, department=department,
+                                   service_code=service_code, is_complaint=is_complaint):
             continue
-        candidate = target_for(standard, version, start, calendar, desk=desk)
+        if standard.target.is_wait:
+            candidate = unmeasured_wait(standard, version, start, desk=desk)
+        else:
+            candidate = target_for(standard, version, start, calendar, desk=desk)
         current = planned.get(candidate.name)
         if current is None or (candidate.due_at, candidate.standard_code) < (
                 current.due_at, current.standard_code):
@@ -187,16 +197,40 @@ def replan(current: dict[str, Target], fresh: dict[str, Target],
 
 def measured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
                   wait_seconds: int, desk: str | None = None) -> Target:
-    """A wait-time promise is decided the moment the wait is recorded: met, or breached."""
+    """A wait-time promise is decided the moment the wait is recorded. A wait is real elapsed
+    time from arrival, open or not, and the customer was answered (or served) when it ended:
+    the target is met then, on time within the standard, late beyond it. No deadline was
+    recorded missed (no scheduler watched it), so it is never breached-and-never-met."""
     start = arrived_at.astimezone(UTC)
-    due = start + timedelta(seconds=standard.seconds)
-    kept = wait_seconds <= standard.seconds
     return Target(
         name=standard.target.value, standard_code=standard.code, standard_version=version,
-        title=standard.title, started_at=start, due_at=due, seconds=standard.seconds,
-        basis=TimeBasis.CALENDAR.value, pausable=False, at_risk_share=standard.at_risk_share,
-        met_at=start + timedelta(seconds=wait_seconds) if kept else None,
-        breached_at=None if kept else due, desk=desk,
+        title=standard.title, started_at=start, due_at=start + timedelta(seconds=standard.seconds),
+        seconds=standard.seconds, basis=TimeBasis.CALENDAR.value, pausable=False,
+        at_risk_share=standard.at_risk_share, met_at=start + timedelta(seconds=wait_seconds),
+        desk=desk,
+        at_risk_from=start + timedelta(seconds=standard.seconds * (1 - standard.at_risk_share)))
+
+
+def wait_as_measured(target: dict[str, Any], wait_seconds: int) -> None:
+    """A wait target recorded before waits were met late (WaitMeasured version 1), in place:
+    one longer than its standard was recorded breached and never met; it was met when the wait
+    ended, late."""
+    if target.get("met_at") is None:
+        target["met_at"] = target["started_at"] + timedelta(seconds=wait_seconds)
+        target["breached_at"] = None
+        target["basis"] = TimeBasis.CALENDAR.value
+
+
+def unmeasured_wait(standard: ServiceStandard, version: int, arrived_at: datetime,
+                    desk: str | None = None) -> Target:
+    """A wait-time promise on a contact whose wait is not recorded: never at risk, never due
+    for the scheduler."""
+    start = arrived_at.astimezone(UTC)
+    return Target(
+        name=standard.target.value, standard_code=standard.code, standard_version=version,
+        title=standard.title, started_at=start, due_at=start + timedelta(seconds=standard.seconds),
+        seconds=standard.seconds, basis=TimeBasis.CALENDAR.value, pausable=False,
+        at_risk_share=standard.at_risk_share, desk=desk, not_measured=True,
         at_risk_from=start + timedelta(seconds=standard.seconds * (1 - standard.at_risk_share)))
 
 
@@ -232,15 +266,13 @@ class TargetTimes(Protocol):
     def met_at(self) -> datetime | None: ...
     @property
     def breached_at(self) -> datetime | None: ...
+    @property
+    def not_measured(self) -> bool: ...
 
 
 def clock_stop(target: TargetTimes, now: datetime) -> datetime:
-    """Where the target is judged: where its clock stopped (paused, or met), else `now`; a wait
-    recorded breached is judged at its due time at the earliest."""
-    until = target.paused_at or target.met_at or now
-    if target.breached_at is not None and until < target.due_at:
-        until = target.due_at
-    return until
+    """Where the target is judged: where its clock stopped (paused, or met), else `now`."""
+    return target.paused_at or target.met_at or now
 
 
 def state_at(target: TargetTimes, now: datetime) -> TargetState:
@@ -248,17 +280,28 @@ def state_at(target: TargetTimes, now: datetime) -> TargetState:
 
     Overdue is judged on the wall clock: after Friday 16:30 no business time passes, yet a
     target due then is overdue at 16:31. At risk is judged the same way, after `at_risk_from`
-    (None: not tracked, so never at risk)."""
+    (None: not tracked, so never at risk). A wait nobody recorded is not measured, whenever."""
+    if target.not_measured:
+        return TargetState.NOT_MEASURED
     until = clock_stop(target, now)
     overdue = until > target.due_at
     if target.met_at is not None:
-        late = target.breached_at is not None or overdue
-        return TargetState.MET_LATE if late else TargetState.MET
+        # Judged by when the meeting fact happened: a fact entered after the scheduler recorded
+        # the deadline missed, that happened before it, met the target on time (the recorded
+        # miss stays in the log, and the late entry with it: `overturns_recorded_miss`).
+        return TargetState.MET_LATE if overdue else TargetState.MET
     if target.breached_at is not None or overdue:
         return TargetState.BREACHED
     if target.at_risk_from is not None and until > target.at_risk_from:
         return TargetState.AT_RISK
     return TargetState.PENDING
+
+
+def overturns_recorded_miss(target: Target, fact: str, at: datetime) -> bool:
+    """Whether the fact `fact` (a name in MET_BY), happening at `at`, meets `target` on time
+    although the scheduler already recorded its deadline missed: a fact entered late."""
+    return (target.name in {kind.value for kind in MET_BY[fact]} and target.met_at is None
+            and target.breached_at is not None and at <= target.due_at)
 
 
 @dataclass(frozen=True)
@@ -280,7 +323,9 @@ def status(target: Target, now: datetime, calendar: BusinessCalendar) -> TargetS
     """The target as staff see it at `now` (its state by `state_at`); remaining time, on its
     desk's `calendar`, is negative once overdue."""
     until = clock_stop(target, now)
-    if until > target.due_at:
+    if target.not_measured:
+        remaining = 0  # no clock runs on a wait nobody recorded
+    elif until > target.due_at:
         remaining = -_measure(target.basis, calendar, target.due_at, until)
     else:
         remaining = _measure(target.basis, calendar, until, target.due_at)

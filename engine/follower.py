@@ -55,10 +55,15 @@ class _Guarded:
             self.process_event(*batch[0])
             return
         applied: list[Tracking] = []
+        batch_apply = getattr(self.projection, "process_batch", None)
         try:
-            # Stopping, it finishes the event in hand and commits what it has applied.
+            # Stopping, it finishes the event in hand (or the batch, for a read model that
+            # applies a batch at once) and commits what it has applied.
             with self.view.batch(lambda: applied[-1]):
-                for domain_event, tracking in batch:
+                if batch_apply is not None:
+                    batch_apply(batch)
+                    applied.append(batch[-1][1])
+                for domain_event, tracking in () if batch_apply is not None else batch:
                     self.projection.process_event(domain_event, tracking)
                     applied.append(tracking)
                     if stopping.is_set():

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from time import monotonic
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from engine import failures
 from engine.errors import GenerationChanged
@@ -113,7 +113,7 @@ class Generations:
                                    "(projection TEXT NOT NULL, generation INTEGER NOT NULL, "
                                    "fingerprint TEXT NOT NULL, "
                                    "PRIMARY KEY (projection, generation))")
-                    cursor.execute(failures.create_statement(self))
+                    cursor.execute(failures.create_statement(cast(Any, self)))
                 return
             except Exception:
                 # PostgreSQL: two processes starting at once may race to create it, and the

@@ -25,7 +25,7 @@ changed.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from time import monotonic, sleep
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,8 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 from application.desk import ServiceDesk
 from engine import failures
+from engine.decoding import ReplayDecoder
+from engine.errors import GenerationChanged, TablesOfAnotherVersion
 from engine.failures import EventNotApplied
 from infrastructure.settings import Settings
 
@@ -82,33 +84,64 @@ class Replay:
         self.position = 0
         self.events = 0
         self.analyze_at = self.ANALYZE_FROM
+        self.decode = ReplayDecoder(desk.mapper)
 
-    def step(self, *, analyze: bool = True) -> int:
+    def step(self, *, analyze: bool = True, whole: bool = True) -> int:
         """Apply the next batch; returns how many notifications it held (0 at the head).
-        Inside the switch `analyze` is off: ANALYZE takes a transaction of its own."""
+        Inside the switch `analyze` and `whole` are off: ANALYZE takes a transaction of its
+        own, and a failed statement would abort the switch's transaction (see `_apply`)."""
         notifications = self.desk.recorder.select_notifications(
             start=self.position + 1, limit=self.batch_size, topics=self.topics)
         if not notifications:
             return 0
-        name, to_event = self.desk.name, self.desk.mapper.to_domain_event
-        with self.view.batch(Tracking(name, notifications[-1].id)):
-            for notification in notifications:
-                if notification.id in self.skipped:
-                    continue
-                event = to_event(notification)
-                try:
-                    self.projection.process_event(event, Tracking(name, notification.id))
-                except Exception as error:
-                    raise EventNotApplied(
-                        self.view.name, notification.id,
-                        f"{notification.originator_id}@{notification.originator_version}",
-                        notification.topic, error) from error
+        try:
+            self._apply(notifications, whole=whole)
+        except _BatchRefused:
+            self._apply(notifications, whole=False)  # names the event that fails, if any
         self.position = notifications[-1].id
         self.events += len(notifications)
         if analyze and self.events >= self.analyze_at:
             self.view.analyze()
             self.analyze_at = 2 * self.events
         return len(notifications)
+
+    def _apply(self, notifications: Sequence[Any], *, whole: bool) -> None:
+        """Apply `notifications` in one transaction, tracking the last. With `whole`, a read
+        model that applies a batch at once (`process_batch`, see engine.spec) gets them all;
+        if that fails, the transaction is rolled back and `_BatchRefused` raised, so the
+        caller applies them one by one to find the event at fault."""
+        name = self.desk.name
+        batch_apply = getattr(self.projection, "process_batch", None) if whole else None
+        with self.view.batch(Tracking(name, notifications[-1].id)):
+            events = []
+            for notification in notifications:
+                if notification.id in self.skipped:
+                    continue
+                event = self.decode(notification)  # a damaged log says so itself
+                try:
+                    if batch_apply is None:
+                        self.projection.process_event(event, Tracking(name, notification.id))
+                    else:
+                        events.append((event, Tracking(name, notification.id)))
+                except Exception as error:
+                    raise _not_applied(self.view.name, notification, error) from error
+            if batch_apply is not None and events:
+                try:
+                    batch_apply(events)
+                except (GenerationChanged, TablesOfAnotherVersion):
+                    raise
+                except Exception as error:
+                    raise _BatchRefused from error
+
+
+class _BatchRefused(Exception):
+    """A read model's `process_batch` failed: the batch is applied again event by event."""
+
+
+def _not_applied(view_name: str, notification: Any, error: Exception) -> EventNotApplied:
+    return EventNotApplied(view_name, notification.id,
+                           f"{notification.originator_id}@{notification.originator_version}",
+                           notification.topic, error)
 
 
 def rebuild(settings: Settings, desk: ServiceDesk, spec: ProjectionSpec, *,
@@ -144,7 +177,7 @@ def rebuild(settings: Settings, desk: ServiceDesk, spec: ProjectionSpec, *,
                 on_batch(replay.position)
             view.analyze()
             with view.switching():
-                while replay.step(analyze=False):
+                while replay.step(analyze=False, whole=False):
                     pass
             bar.total = max(bar.total, replay.position)
             bar.update(replay.position - bar.n)

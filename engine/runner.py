@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 from time import monotonic
 from typing import Any
@@ -39,6 +40,7 @@ from eventsourcing.utils import Environment
 
 from application.desk import ServiceDesk
 from engine import failures
+from engine.catch_up import CATCHING_UP, CatchingUp
 from engine.failures import EventNotApplied, Failure
 from engine.follower import _Runner
 from engine.readiness import Readiness
@@ -62,14 +64,14 @@ from engine.views import (
 from infrastructure.leadership import AdvisoryLock, Election, LockSession
 from infrastructure.settings import Settings
 
-__all__ = ["ELSEWHERE", "FAILED", "REBUILDING", "RUNNING", "STANDBY", "STOPPED",
+__all__ = ["CATCHING_UP", "ELSEWHERE", "FAILED", "REBUILDING", "RUNNING", "STANDBY", "STOPPED",
            "ProjectionNotReady", "ProjectionPosition", "ProjectionSet", "ProjectionSpec",
            "ReadModelFailed"]
 
 log = logging.getLogger("civicdesk.projections")
 
 
-class ProjectionSet(Upgrades, Readiness):
+class ProjectionSet(CatchingUp, Upgrades, Readiness):
     """The read models of one desk: read views for queries, and runners that keep them fresh.
 
     With `settings.run_projections` the runners are expected in this process or, on
@@ -106,6 +108,9 @@ class ProjectionSet(Upgrades, Readiness):
         self._caught_up = False
         self._elections: dict[str, Election] = {}
         self._rebuilding: dict[str, tuple[threading.Thread, threading.Event]] = {}
+        self._catching_up: set[str] = set()  # of those in _rebuilding
+        self._catch_up_turn: AbstractContextManager[Any] = (
+            nullcontext() if settings.is_postgres else threading.Lock())
         self._session: LockSession | None = None
         self._factories: list[InfrastructureFactory[Any]] = []
         self._halt = threading.Event()
@@ -187,6 +192,9 @@ class ProjectionSet(Upgrades, Readiness):
             return
         try:
             misfit = self.views[name].misfit()
+            if misfit is None and self._far_behind(name):
+                self._start_catch_up(name)
+                return
             if misfit is None:
                 try:
                     self._start_runner(name)
@@ -325,8 +333,8 @@ class ProjectionSet(Upgrades, Readiness):
             return False
 
     def role(self, name: str) -> str:
-        """What this process does with projection `name`: RUNNING, REBUILDING, STANDBY,
-        ELSEWHERE, STOPPED or FAILED (see their definitions)."""
+        """What this process does with projection `name`: RUNNING, CATCHING_UP (engine.catch_up),
+        REBUILDING, STANDBY, ELSEWHERE, STOPPED or FAILED (see their definitions)."""
         with self._lock:
             running = self.is_running(name)
             if name in self._failing:
@@ -334,7 +342,7 @@ class ProjectionSet(Upgrades, Readiness):
             if running:
                 return RUNNING
             if name in self._rebuilding:
-                return REBUILDING
+                return CATCHING_UP if name in self._catching_up else REBUILDING
             if name in self._errors:
                 return FAILED
             election = self._elections.get(name)

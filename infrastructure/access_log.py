@@ -7,6 +7,12 @@ changes, and a read is not a fact about the case. The table refuses UPDATE and D
 same way the event log does. A command's answer discloses the case too: its row is written by
 the event recorder in the transaction that saves the command's events (`disclosing_writes`),
 so a saved write is never left unlogged, and a log that cannot be written saves nothing.
+
+The access log is a ledger too: every entry is linked into its own hash chain
+(infrastructure.access_chain), under a lock held until the entry's transaction commits, and
+signed checkpoints carry its head. Reads' entries are written by group commit
+(infrastructure.access_batches): a read waits until its entry is committed, so an answered
+read is always logged, and concurrent reads share one transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +28,16 @@ from uuid import UUID
 from application.committer import SAVED_ON_BEHALF
 from application.desk import ServiceDesk
 from domain.actors import Actor
+from infrastructure.access_batches import GroupWriter
+from infrastructure.access_chain import (
+    AccessVerdict,
+    AccessWalk,
+    Entry,
+    access_link,
+    stored_entry,
+)
+from infrastructure.chain import GENESIS
+from infrastructure.damaged_log import HINT, DamagedLog
 from infrastructure.database_roles import (
     ACCESS_LOG_TABLE,
     qualified,
@@ -31,6 +47,21 @@ from infrastructure.database_roles import (
 TABLE = ACCESS_LOG_TABLE
 MESSAGE = "the civicdesk access log is append-only"
 CASE_TOPIC = "domain.cases:Case."
+# "civicacc": serialises access-log appends on PostgreSQL until their transaction commits.
+ACCESS_LOCK_KEY = 0x6369766963616363
+
+
+# The append-only guards, which the guard check (infrastructure.ledger) expects as made here.
+POSTGRES_GUARDS = {"refuse_update_delete", "refuse_truncate"}  # triggers, on the table
+POSTGRES_GUARD_FUNCTION = f"{TABLE}_refuse"
+POSTGRES_GUARD_BODY = f" BEGIN RAISE EXCEPTION '{MESSAGE}: % refused', TG_OP; END "
+SQLITE_GUARDS = {f"{TABLE}_refuse_{op.lower()}": f"CREATE TRIGGER IF NOT EXISTS "
+                 f"{TABLE}_refuse_{op.lower()} BEFORE {op} ON {TABLE} "
+                 f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END" for op in ("UPDATE", "DELETE")}
+
+
+class DamagedAccessLog(DamagedLog):
+    """An access-log entry cannot be read back as written (answered as a damaged log)."""
 
 
 class DisclosureNotRecorded(Exception):
@@ -106,7 +137,12 @@ class AccessLog:
         self.postgres = hasattr(self.datastore, "schema")
         self.mark = "%s" if self.postgres else "?"
         self.table = f'"{self.datastore.schema}".{TABLE}' if self.postgres else TABLE
+        # A moment psycopg cannot read back (infinity, BC or beyond year 9999: only tampering
+        # stores one) is read as NULL, so it is reported as a damaged entry, not a crash.
+        self.at = ("CASE WHEN at BETWEEN '0001-01-02' AND '9999-12-30' THEN at END AS at"
+                   if self.postgres else "at")
         self.clock = desk.clock
+        self.writer = GroupWriter(self._write_batch)
         if create:
             self._create()
 
@@ -116,15 +152,19 @@ class AccessLog:
             statements = [
                 f"CREATE TABLE IF NOT EXISTS {self.table} (id bigserial PRIMARY KEY, "
                 "at timestamptz NOT NULL, actor_id text NOT NULL, actor_role text NOT NULL, "
-                "case_id uuid NOT NULL, route text NOT NULL, fields text NOT NULL DEFAULT '')",
-                # Tables made before disclosures named their fields.
+                "case_id uuid NOT NULL, route text NOT NULL, fields text NOT NULL DEFAULT '', "
+                "link bytea)",
+                # Tables made before disclosures named their fields, or were chained.
                 f"ALTER TABLE {self.table} ADD COLUMN IF NOT EXISTS fields text NOT NULL "
                 "DEFAULT ''",
+                f"ALTER TABLE {self.table} ADD COLUMN IF NOT EXISTS link bytea",
                 f"CREATE INDEX IF NOT EXISTS {TABLE}_by_case ON {self.table} (case_id, id)",
                 f"CREATE OR REPLACE FUNCTION {guard}() RETURNS trigger LANGUAGE plpgsql AS "
-                f"$$ BEGIN RAISE EXCEPTION '{MESSAGE}: % refused', TG_OP; END $$",
+                f"$${POSTGRES_GUARD_BODY}$$",
                 f"CREATE OR REPLACE TRIGGER refuse_update_delete BEFORE UPDATE OR DELETE ON "
                 f"{self.table} FOR EACH ROW EXECUTE FUNCTION {guard}()",
+                f"CREATE OR REPLACE TRIGGER refuse_truncate BEFORE TRUNCATE ON "
+                f"{self.table} FOR EACH STATEMENT EXECUTE FUNCTION {guard}()",
             ]
             with self.datastore.transaction(commit=True) as cursor:
                 if set_up_by_another_role(cursor, qualified(self.datastore.schema, TABLE)):
@@ -135,42 +175,75 @@ class AccessLog:
         statements = [
             f"CREATE TABLE IF NOT EXISTS {TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
             "at TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, "
-            "case_id TEXT NOT NULL, route TEXT NOT NULL, fields TEXT NOT NULL DEFAULT '')",
+            "case_id TEXT NOT NULL, route TEXT NOT NULL, fields TEXT NOT NULL DEFAULT '', "
+            "link BLOB)",
             f"CREATE INDEX IF NOT EXISTS {TABLE}_by_case ON {TABLE} (case_id, id)",
-            *(f"CREATE TRIGGER IF NOT EXISTS {TABLE}_refuse_{op.lower()} BEFORE {op} ON "
-              f"{TABLE} BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
-              for op in ("UPDATE", "DELETE")),
+            *SQLITE_GUARDS.values(),
         ]
         with self.datastore.transaction(commit=True) as cursor:
             for statement in statements:
                 cursor.execute(statement)
-            # SQLite has no ADD COLUMN IF NOT EXISTS: tables made before fields get it here.
+            # SQLite has no ADD COLUMN IF NOT EXISTS: older tables get their columns here.
             cursor.execute(f"PRAGMA table_info({TABLE})")
-            if "fields" not in {row[1] for row in cursor.fetchall()}:
+            columns = {row[1] for row in cursor.fetchall()}
+            if "fields" not in columns:
                 cursor.execute(f"ALTER TABLE {TABLE} ADD COLUMN fields TEXT NOT NULL "
                                "DEFAULT ''")
+            if "link" not in columns:
+                cursor.execute(f"ALTER TABLE {TABLE} ADD COLUMN link BLOB")
+
+    def entries(self, actor: Actor, case_ids: Sequence[UUID], route: str,
+                fields: Sequence[str]) -> list[Entry]:
+        at = self.clock().astimezone(UTC)
+        return [Entry(at, actor.id, actor.role.value, case_id, route, ",".join(fields))
+                for case_id in case_ids]
 
     def insert(self, cursor: Any, actor: Actor, case_ids: Sequence[UUID], route: str,
                fields: Sequence[str]) -> None:
-        """One row per case, on the caller's cursor (so in the caller's transaction)."""
-        at = self.clock().astimezone(UTC)
-        stamp = at if self.postgres else at.isoformat(timespec="microseconds")
-        marks = ", ".join([self.mark] * 6)
+        """One entry per case, on the caller's cursor (so in the caller's transaction)."""
+        self.append(cursor, self.entries(actor, case_ids, route, fields))
+
+    def append(self, cursor: Any, entries: Sequence[Entry]) -> None:
+        """Link `entries` after the chain's head and insert them, on the caller's cursor.
+
+        The lock taken first is held until the caller's transaction ends, so no other entry
+        is linked in between and ids follow the chain's order."""
+        if not entries:
+            return
+        if self.postgres:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (ACCESS_LOCK_KEY,))
+        else:  # takes SQLite's write lock before reading the head (waits its turn)
+            cursor.execute(f"DELETE FROM {self.table} WHERE 0")
+        cursor.execute(f"SELECT link FROM {self.table} WHERE link IS NOT NULL "
+                       "ORDER BY id DESC LIMIT 1")
+        row = cursor.fetchone()
+        previous = GENESIS if row is None else bytes(row["link"])
+        values = []
+        for entry in entries:
+            previous = access_link(previous, entry)
+            values.append((
+                entry.at if self.postgres else entry.at.isoformat(timespec="microseconds"),
+                entry.actor_id, entry.actor_role,
+                entry.case_id if self.postgres else str(entry.case_id), entry.route,
+                entry.fields, previous))
+        marks = ", ".join([self.mark] * 7)
         cursor.executemany(
-            f"INSERT INTO {self.table} (at, actor_id, actor_role, case_id, route, fields) "
-            f"VALUES ({marks})",
-            [(stamp, actor.id, actor.role.value, case_id if self.postgres else str(case_id),
-              route, ",".join(fields)) for case_id in case_ids])
+            f"INSERT INTO {self.table} (at, actor_id, actor_role, case_id, route, fields, "
+            f"link) VALUES ({marks})", values)
+
+    def _write_batch(self, entries: Sequence[Entry]) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            self.append(cursor, entries)
 
     def record(self, actor: Actor, case_id: UUID | Sequence[UUID], route: str,
                fields: Sequence[str]) -> None:
-        """Log a disclosure before it is made. Raises DisclosureNotRecorded."""
+        """Log a disclosure before it is made: returns once its entries are committed (in a
+        batch with other readers' entries). Raises DisclosureNotRecorded."""
         case_ids = [case_id] if isinstance(case_id, UUID) else list(case_id)
         if not case_ids:
             return
         try:
-            with self.datastore.transaction(commit=True) as cursor:
-                self.insert(cursor, actor, case_ids, route, fields)
+            self.writer.write(self.entries(actor, case_ids, route, fields))
         except Exception as error:
             raise DisclosureNotRecorded("the access log cannot be written, so personal "
                                         "information is not disclosed; retry shortly") from error
@@ -188,6 +261,31 @@ class AccessLog:
         finally:
             _pending.reset(token)
 
+    def walk(self, remember: Iterable[int] = (), start: tuple[int, bytes] = (0, GENESIS),
+             window: int = 10_000) -> AccessWalk:
+        """Every entry after `start` (an entry known to hold: its id and link) in id order
+        through the chain walk, a window of ids per query."""
+        walk, after = AccessWalk(remember, start), start[0]
+        while True:
+            with self.datastore.transaction(commit=False) as cursor:
+                cursor.execute(f"SELECT id, {self.at}, actor_id, actor_role, case_id, route, "
+                               f"fields, link FROM {self.table} WHERE id > {self.mark} "
+                               f"ORDER BY id LIMIT {self.mark}", (after, window))
+                rows = cursor.fetchall()
+            for row in rows:
+                walk.add(row)
+            if len(rows) < window:
+                return walk
+            after = int(rows[-1]["id"])
+
+    def head(self) -> tuple[int, bytes]:
+        """(id, link) of the last linked entry; (0, genesis) when none is linked."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT id, link FROM {self.table} WHERE link IS NOT NULL "
+                           "ORDER BY id DESC LIMIT 1")
+            row = cursor.fetchone()
+        return (0, GENESIS) if row is None else (int(row["id"]), bytes(row["link"]))
+
     def disclosures(self, *, case_id: UUID | None = None, actor_id: str | None = None,
                     after_id: int = 0, limit: int = 100) -> list[tuple[int, Disclosure]]:
         where, values = [f"id > {self.mark}"], [after_id]
@@ -198,13 +296,31 @@ class AccessLog:
             where.append(f"actor_id = {self.mark}")
             values.append(actor_id)  # type: ignore[arg-type]
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT id, at, actor_id, actor_role, case_id, route, fields FROM "
-                           f"{self.table} WHERE {' AND '.join(where)} ORDER BY id "
+            cursor.execute(f"SELECT id, {self.at}, actor_id, actor_role, case_id, route, fields "
+                           f"FROM {self.table} WHERE {' AND '.join(where)} ORDER BY id "
                            f"LIMIT {self.mark}", [*values, limit])
             rows = cursor.fetchall()
-        return [(int(r["id"]), Disclosure(
-            at=r["at"].astimezone(UTC) if isinstance(r["at"], datetime)
-            else datetime.fromisoformat(r["at"]),
-            actor_id=r["actor_id"], actor_role=r["actor_role"],
-            case_id=r["case_id"] if isinstance(r["case_id"], UUID) else UUID(r["case_id"]),
-            route=r["route"], fields=r["fields"])) for r in rows]
+        found = []
+        for row in rows:
+            entry = stored_entry(row)
+            if entry is None:
+                raise DamagedAccessLog(f"the access log is inconsistent at entry {row['id']}: "
+                                       f"it cannot be read back as written; {HINT}")
+            found.append((int(row["id"]), Disclosure(
+                at=entry.at, actor_id=entry.actor_id, actor_role=entry.actor_role,
+                case_id=entry.case_id, route=entry.route, fields=entry.fields)))
+        return found
+
+
+def verify_access_log(desk: ServiceDesk,
+                      remember: Iterable[int] = ()) -> tuple[AccessVerdict, dict[int, bytes]]:
+    """The access log's chain walked from its first entry (a database whose access log was
+    never set up has none: an empty verdict), and the link recomputed from the stored values
+    at each id in `remember` (for the check against checkpoints)."""
+    from eventsourcing.persistence import PersistenceError
+
+    try:
+        walk = AccessLog(desk, create=False).walk(remember)
+    except PersistenceError:
+        return AccessVerdict(True, 0, 0, GENESIS), {}
+    return walk.verdict(), walk.recomputed_at

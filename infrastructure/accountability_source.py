@@ -1,13 +1,15 @@
 """Feeds the accountability report from the event log: streamed in windows, up to a fixed head.
 
-`produce_report` checks who asks and what, notes the log's head, and streams every event up to
-it into `application.accountability.build_report`, which keeps those recorded at or before
-`as_of`. The hash chain is then verified from the genesis to the report's head position, so a
-report is only ever published over an intact log, and carries the link at that position.
+`produce_report` checks who asks and what, finds the log's last position committed at or before
+`as_of` (infrastructure.commit_time), and streams every event up to it into
+`application.accountability.build_report`. The hash chain is then verified from the genesis to
+the report's head position, so a report is only ever published over an intact log, and carries
+the link at that position.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +28,8 @@ from domain.actors import Actor
 from domain.errors import DomainError, InvalidValue
 from infrastructure.chain import GENESIS
 from infrastructure.chain import verify as verify_chain
+from infrastructure.checkpoints import checkpoint_holding
+from infrastructure.commit_time import cut_at
 from infrastructure.ledger import chain_rows
 
 BATCH = 1_000
@@ -38,9 +42,9 @@ class LedgerNotIntact(DomainError):
 
 
 def recording_now() -> datetime:
-    """Now, on the clock that stamps events as recorded (eventsourcing's, the system clock).
+    """Now, on the clock that gives events their commit times (the system clock).
 
-    `as_of` is compared with recording times, so its default and its limit come from this
+    `as_of` is compared with commit times, so its default and its limit come from this
     clock, not from `desk.clock`, which tests move to date what happened in the past.
     """
     return datetime.now(UTC)
@@ -100,8 +104,15 @@ def produce_report(desk: ServiceDesk, actor: Actor, *, period: str | None = None
         raise InvalidValue("as_of must not be in the future", "as_of")
     if department is not None and desk.find_department(department) is None:
         raise InvalidValue(f"no department {department!r}", "department")
-    head = desk.log_position()
+    # The log as of the moment, by commit time: a prefix that no later commit changes once
+    # an event committed after the moment is in (infrastructure.commit_time).
+    cut = cut_at(desk, moment)
+    head = cut.position
     request = ReportRequest(period=chosen, department=department, as_of=moment,
-                            min_sample=min_sample)
-    return build_report(request, log_events(desk, head),
-                        lambda position: verified_link(desk, position))
+                            min_sample=min_sample,
+                            cut_by_recorded_time=cut.by_recorded_time)
+    report = build_report(request, log_events(desk, head),
+                          lambda position: verified_link(desk, position))
+    # Final once a signed checkpoint holds an event committed after the moment: carry it.
+    anchor = None if cut.after is None else checkpoint_holding(desk, cut.after)
+    return dataclasses.replace(report, checkpoint=anchor)

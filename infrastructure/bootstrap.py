@@ -23,6 +23,7 @@ from infrastructure.master_key import has_master_key, master_key
 from infrastructure.personal_vault import PersonalVault
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
+from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.pending_deadlines import PENDING_DEADLINES
@@ -52,7 +53,8 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> S
 def seed_catalogue(desk: ServiceDesk) -> int:
     """Load Appendix IV and the section 4.2 standards (adds only what is missing)."""
     departments, services, desks = load_appendix_iv()
-    added = seed_service_levels(desk, SEEDER)
+    added = seed_service_levels(desk, SEEDER, [(s.code, s.purpose) for s in services
+                                               if s.type != "internal"])
     return added + catalogue.seed(
         desk,
         SEEDER,
@@ -68,7 +70,8 @@ def seed_catalogue(desk: ServiceDesk) -> int:
 
 
 # The read models the API queries (the scheduler follows pending deadlines).
-SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD)
+SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD,
+                      ACCOMMODATIONS)
 
 
 @dataclass

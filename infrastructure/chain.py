@@ -1,4 +1,11 @@
-"""The SHA-256 hash chain over the notification log, and the walk that verifies it."""
+"""The SHA-256 hash chain over the notification log, and the walk that verifies it.
+
+Every event appended since commit times began carries one (`committed`, microseconds since
+the epoch, UTC): assigned under the chain's lock, strictly greater than the previous event's,
+and hashed into its link and its Merkle leaf (leaf version 2). Events appended before have
+none, and keep the links and leaves (version 1) they were given; once one event has a commit
+time, every later one must.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,9 @@ GENESIS = bytes(32)
 
 
 def link(previous: bytes, notification_id: int, originator_id: UUID, originator_version: int,
-         topic: str, state: bytes) -> bytes:
-    """One link: fixed-width fields, so no two different events can hash alike by shifting."""
+         topic: str, state: bytes, committed: int | None = None) -> bytes:
+    """One link: fixed-width fields, so no two different events can hash alike by shifting;
+    the commit time last, when the event has one."""
     return hashlib.sha256(
         previous
         + notification_id.to_bytes(8, "big", signed=True)
@@ -20,6 +28,7 @@ def link(previous: bytes, notification_id: int, originator_id: UUID, originator_
         + originator_version.to_bytes(8, "big", signed=True)
         + hashlib.sha256(topic.encode()).digest()
         + hashlib.sha256(state).digest()
+        + (b"" if committed is None else committed.to_bytes(8, "big", signed=True))
     ).digest()
 
 
@@ -33,6 +42,7 @@ class ChainRow:
     topic: str | None
     state: bytes | None
     stored_link: bytes | None
+    committed: int | None = None  # the commit time, microseconds since the epoch (UTC)
 
 
 @dataclass(frozen=True)
@@ -49,14 +59,27 @@ class Verdict:
 
 def verify(rows: Iterator[ChainRow]) -> Verdict:
     """Walk the log in notification order and recompute every link from the genesis."""
-    previous, count, position = GENESIS, 0, 0
+    previous, count, position, committed = GENESIS, 0, 0, None
     for row in rows:
-        problem = row_problem(row, previous)
+        problem = row_problem(row, previous) or time_problem(row, committed)
         if problem is not None:
             return _bad(row, count, position, previous, problem)
         assert row.stored_link is not None
         previous, count, position = row.stored_link, count + 1, row.notification_id
+        committed = row.committed if row.committed is not None else committed
     return Verdict(ok=True, events=count, head_position=position, head_hash=previous.hex())
+
+
+def time_problem(row: ChainRow, previous: int | None) -> str | None:
+    """What is wrong with a row's commit time after the previous event's (None: fine)."""
+    if previous is None:
+        return None
+    if row.committed is None:
+        return ("its event has no commit time, though the events before it have: it was "
+                "linked by other means than civicdesk")
+    if row.committed <= previous:
+        return "its commit time is not after the previous event's: the log was reordered"
+    return None
 
 
 def row_problem(row: ChainRow, previous: bytes) -> str | None:
@@ -70,24 +93,36 @@ def row_problem(row: ChainRow, previous: bytes) -> str | None:
             or row.state is None):
         return "its event was altered: a field is empty"
     expected = link(previous, row.notification_id, row.originator_id,
-                    row.originator_version, row.topic, row.state)
+                    row.originator_version, row.topic, row.state, row.committed)
     if expected != row.stored_link:
         return "its event or chain link was altered, removed or reordered"
     return None
 
 
-LEAF_VERSION = 1  # the leaf encoding below; a later field (commit time) gets version 2
+LEAF_VERSION = 1  # an event without a commit time
+TIMED_LEAF_VERSION = 2  # an event with one: its 8 bytes follow the version 1 fields
 
 
-def leaf_bytes(row: ChainRow) -> bytes:
-    """The Merkle leaf of one event: a version byte, then the fields its chain link hashes, at
-    fixed widths (the topic and state by their SHA-256)."""
+def content_bytes(row: ChainRow) -> bytes:
+    """What the application wrote of one event, at fixed widths (the topic and state by their
+    SHA-256): the version 1 leaf, and what the application signs (commit time aside, which the
+    database assigns)."""
     assert row.originator_id is not None and row.originator_version is not None
     assert row.topic is not None and row.state is not None
     return (bytes([LEAF_VERSION]) + row.notification_id.to_bytes(8, "big", signed=True)
             + row.originator_id.bytes + row.originator_version.to_bytes(8, "big", signed=True)
             + hashlib.sha256(row.topic.encode()).digest()
             + hashlib.sha256(row.state).digest())
+
+
+def leaf_bytes(row: ChainRow) -> bytes:
+    """The Merkle leaf of one event: a version byte, then the fields its chain link hashes,
+    at fixed widths, the commit time last (version 2) when it has one."""
+    content = content_bytes(row)
+    if row.committed is None:
+        return content
+    return (bytes([TIMED_LEAF_VERSION]) + content[1:]
+            + row.committed.to_bytes(8, "big", signed=True))
 
 
 def _bad(row: ChainRow, count: int, position: int, previous: bytes, problem: str) -> Verdict:

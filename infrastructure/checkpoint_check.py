@@ -35,6 +35,7 @@ class CheckpointVerdict:
     first_bad_position: int | None = None  # the first log position that differs
     problem: str | None = None
     signed_by: tuple[str, ...] = ()
+    access_bad_id: int | None = None  # the first access-log entry that may differ
 
 
 def check_checkpoints(desk: Application[Any], notes: Iterable[tuple[str, str]],
@@ -52,9 +53,44 @@ def check_checkpoints(desk: Application[Any], notes: Iterable[tuple[str, str]],
     walk = _walk(desk, sizes)
     held = sorted(checkpoint.size for _, checkpoint, _ in opened
                   if walk.live_roots.get(checkpoint.size) == checkpoint.root)
+    access = _AccessCheck(desk, [c.access_log for _, c, _ in opened if c.access_log])
     for source, checkpoint, signers in opened:
-        verdicts.append(_verdict(walk, held, source, checkpoint, signers))
+        verdict = _verdict(walk, held, source, checkpoint, signers)
+        verdicts.append(access.check(verdict, checkpoint) if verdict.ok else verdict)
     return verdicts
+
+
+class _AccessCheck:
+    """The access log's head in each checkpoint against the link recomputed from the entries
+    as they are now (a relinked access log recomputes to other links)."""
+
+    def __init__(self, desk: Application[Any], heads: list[tuple[int, bytes]]) -> None:
+        from infrastructure.access_log import verify_access_log
+
+        self.verdict, self.recomputed = verify_access_log(
+            desk, [entry for entry, _ in heads])  # type: ignore[arg-type]
+        self.held = sorted(entry for entry, link in heads
+                           if self.recomputed.get(entry) == link)
+
+    def check(self, verdict: CheckpointVerdict, checkpoint: Checkpoint) -> CheckpointVerdict:
+        if checkpoint.access_log is None:
+            return verdict
+        entry, link = checkpoint.access_log
+        found = self.recomputed.get(entry)
+        if found == link:
+            return verdict
+        before = max((held for held in self.held if held < entry), default=0)
+        if self.verdict.first_bad_id is not None and self.verdict.first_bad_id <= entry:
+            where = f"at entry {self.verdict.first_bad_id}"
+        else:
+            where = f"after entry {before} and at or before entry {entry}"
+        problem = (f"the access log has no entry {entry} any more: entries were removed or "
+                   f"its end cut off ({where})" if found is None else
+                   f"the access log's entries up to entry {entry} are not those this "
+                   f"checkpoint signed: altered, removed, reordered or relinked {where}")
+        return CheckpointVerdict(verdict.source, False, verdict.size, None, problem,
+                                 verdict.signed_by, access_bad_id=self.verdict.first_bad_id
+                                 or before + 1)
 
 
 @dataclass

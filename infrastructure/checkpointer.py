@@ -27,6 +27,8 @@ class Checkpointer:
         self.interval = float(settings.checkpoint_seconds)
         self.last: Signed | None = None
         self.broken_position: int | None = None  # where the tree stopped at a broken link
+        # where signing stopped at an event the application did not sign (inserted by SQL)
+        self.unsigned_position: int | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         lock = (AdvisoryLock(settings.database_url, settings.database_schema or "public",
@@ -38,9 +40,18 @@ class Checkpointer:
         """Extend the tree and sign it if it grew; a broken log is logged at ERROR."""
         signed = sign_checkpoint(self.desk, self.signer, self.directory)
         self.last, self.broken_position = signed, signed.broken_position
-        if signed.problem is not None:
+        self.unsigned_position = signed.unsigned_position
+        if signed.unsigned_position is not None:
+            log.error("an event the application did not sign is in the log at position %s "
+                      "(%s): no checkpoint is signed over it; run civicdesk verify",
+                      signed.unsigned_position, signed.problem)
+        elif signed.problem is not None:
             log.error("the log is inconsistent at position %s (%s): checkpoints stop before "
                       "it; run civicdesk verify", signed.broken_position, signed.problem)
+        if signed.access_problem is not None:
+            log.error("the access log is inconsistent at entry %s (%s): checkpoints cover it "
+                      "only before that entry; run civicdesk verify", signed.access_bad_id,
+                      signed.access_problem)
         return signed
 
     def _run(self, stopping: threading.Event) -> None:

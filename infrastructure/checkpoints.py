@@ -1,11 +1,14 @@
 """Signed checkpoints of the log's Merkle tree (c2sp.org/tlog-checkpoint) and where they are kept.
 
 A checkpoint is a signed note whose text is the log's origin (its signer key's name), the
-tree size and the base64 root hash, one a line. `sign_checkpoint` extends the tree to the
-head, signs its root when it grew since the last checkpoint, stores the note in the
-checkpoints table and writes it into the checkpoint directory (one file per checkpoint, the
-witness copy an operator ships elsewhere). Checking a log against checkpoints is
-infrastructure.checkpoint_check.
+tree size and the base64 root hash, one a line, then civicdesk's extension lines (C2SP's
+"other data"; verifiers that do not know them ignore them): `access-log <entry id> <base64
+link>`, the access log's chain head it covers (infrastructure.access_chain), and
+`committed <RFC 3339>`, the commit time of the tree's last event. `sign_checkpoint` extends
+the tree to the head, signs its root when the tree or the access log grew since the last
+checkpoint, stores the note in the checkpoints table and writes it into the checkpoint
+directory (one file per checkpoint, the witness copy an operator ships elsewhere). Checking
+a log against checkpoints is infrastructure.checkpoint_check.
 """
 
 from __future__ import annotations
@@ -14,14 +17,19 @@ import base64
 import binascii
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from eventsourcing.application import Application
 
+from infrastructure.chain import GENESIS
 from infrastructure.merkle import HASH_SIZE
 from infrastructure.merkle_store import TreeTables, extend_tree, root_at
 from infrastructure.signed_note import NoteError, Signer, sign
+
+ACCESS_LOG_LINE = "access-log"
+COMMITTED_LINE = "committed"
 
 
 @dataclass(frozen=True)
@@ -29,9 +37,18 @@ class Checkpoint:
     origin: str
     size: int
     root: bytes
+    access_log: tuple[int, bytes] | None = None  # (entry id, link) of the access log's head
+    committed: datetime | None = None  # commit time of the tree's last event
 
     def text(self) -> str:
-        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+        lines = [self.origin, str(self.size), base64.b64encode(self.root).decode()]
+        if self.access_log is not None:
+            entry, link = self.access_log
+            lines.append(f"{ACCESS_LOG_LINE} {entry} {base64.b64encode(link).decode()}")
+        if self.committed is not None:
+            lines.append(f"{COMMITTED_LINE} "
+                         f"{self.committed.astimezone(UTC).isoformat(timespec='microseconds')}")
+        return "".join(f"{line}\n" for line in lines)
 
 
 def parse_checkpoint(text: str) -> Checkpoint:
@@ -47,7 +64,31 @@ def parse_checkpoint(text: str) -> Checkpoint:
         digest = b""
     if len(digest) != HASH_SIZE:
         raise NoteError("a checkpoint's root hash is 32 bytes of base64")
-    return Checkpoint(origin, int(size), digest)
+    access_log, committed = None, None
+    for line in lines[3:-1]:
+        name, _, value = line.partition(" ")
+        if name == ACCESS_LOG_LINE:
+            access_log = _parse_access_line(value)
+        elif name == COMMITTED_LINE:
+            try:
+                committed = datetime.fromisoformat(value)
+            except ValueError:
+                raise NoteError(f"a checkpoint's commit time is RFC 3339, not {value[:40]!r}"
+                                ) from None
+            if committed.tzinfo is None:
+                raise NoteError("a checkpoint's commit time has a time zone offset")
+    return Checkpoint(origin, int(size), digest, access_log, committed)
+
+
+def _parse_access_line(value: str) -> tuple[int, bytes]:
+    entry, _, link = value.partition(" ")
+    try:
+        digest = base64.b64decode(link, validate=True)
+    except binascii.Error:
+        digest = b""
+    if not entry.isdigit() or len(digest) != HASH_SIZE:
+        raise NoteError("a checkpoint's access-log line is an entry id and a 32-byte link")
+    return int(entry), digest
 
 
 @dataclass(frozen=True)
@@ -59,6 +100,9 @@ class Signed:
     size: int
     broken_position: int | None = None
     problem: str | None = None
+    access_bad_id: int | None = None  # where the access log's chain breaks, if it does
+    access_problem: str | None = None
+    unsigned_position: int | None = None  # an event the application did not sign, if any
 
 
 def _table(desk: Application[Any]) -> tuple[TreeTables, str]:
@@ -88,6 +132,20 @@ def latest_checkpoint(desk: Application[Any]) -> str | None:
         return None if row is None else str(row["note"])
 
 
+def checkpoint_holding(desk: Application[Any], position: int) -> str | None:
+    """The first checkpoint (smallest tree, then earliest) whose tree holds the event at
+    `position`; None if none does yet."""
+    tree, table = _table(desk)
+    with tree.datastore.transaction(commit=False) as cursor:
+        index = tree.leaf_index(cursor, position)
+        if index is None:
+            return None
+        cursor.execute(tree.sql(f"SELECT note FROM {table} WHERE tree_size > %s "
+                                "ORDER BY tree_size, id LIMIT 1"), (index,))
+        row = cursor.fetchone()
+        return None if row is None else str(row["note"])
+
+
 def checkpoint_at(desk: Application[Any], size: int) -> str | None:
     """The latest checkpoint stored for a tree of `size` leaves, if one was signed."""
     tree, table = _table(desk)
@@ -100,24 +158,70 @@ def checkpoint_at(desk: Application[Any], size: int) -> str | None:
 
 def sign_checkpoint(desk: Application[Any], signer: Signer, directory: Path, *,
                     force: bool = False) -> Signed:
-    """Extend the tree and sign it if it grew since the last checkpoint (or with `force`)."""
+    """Extend the tree and sign it if it or the access log grew since the last checkpoint
+    (or with `force`). The access log is covered up to its last entry that holds."""
     growth = extend_tree(desk)
     tree, table = _table(desk)
-    with tree.datastore.transaction(commit=False) as cursor:
-        cursor.execute(f"SELECT MAX(tree_size) AS size FROM {table}")
-        last = cursor.fetchone()["size"]
-    if last is not None and last >= growth.size and not force:
-        return Signed(None, growth.size, growth.broken_position, growth.problem)
-    unsigned = _unsigned_event(desk, tree, last or 0)
+    last = _latest(desk)
+    access, access_bad = _access_head(desk, last.access_log if last is not None else None)
+    bad_id, access_problem = access_bad if access_bad is not None else (None, None)
+    if last is not None and last.size >= growth.size and not force and (
+            access is None or access == last.access_log):
+        return Signed(None, growth.size, growth.broken_position, growth.problem, bad_id,
+                      access_problem)
+    unsigned = _unsigned_event(desk, tree, last.size if last is not None else 0)
     if unsigned is not None:  # never sign over an event the application did not append
-        return Signed(None, growth.size, unsigned.first_bad_position, unsigned.problem)
-    note = sign(Checkpoint(signer.name, growth.size, root_at(desk, growth.size)).text(),
-                [signer])
+        return Signed(None, growth.size, unsigned.first_bad_position, unsigned.problem,
+                      bad_id, access_problem, unsigned.first_bad_position)
+    note = sign(Checkpoint(signer.name, growth.size, root_at(desk, growth.size), access,
+                           _last_commit_time(tree)).text(), [signer])
     with tree.datastore.transaction(commit=True) as cursor:
         cursor.execute(tree.sql(f"INSERT INTO {table} (tree_size, note) VALUES (%s, %s)"),
                        (growth.size, note))
     write_witness_copy(directory, growth.size, note)
-    return Signed(note, growth.size, growth.broken_position, growth.problem)
+    return Signed(note, growth.size, growth.broken_position, growth.problem, bad_id,
+                  access_problem)
+
+
+def _last_commit_time(tree: TreeTables) -> datetime | None:
+    """The commit time of the tree's last event (None: an empty tree, or one from before
+    commit times)."""
+    from infrastructure.commit_time import moment_of
+
+    with tree.datastore.transaction(commit=False) as cursor:
+        size, position = tree.last_leaf(cursor)
+        if size == 0:
+            return None
+        cursor.execute(tree.sql(f"SELECT committed_at FROM {tree.chain} "
+                                "WHERE notification_id = %s"), (position,))
+        row = cursor.fetchone()
+    return None if row is None or row["committed_at"] is None else moment_of(
+        int(row["committed_at"]))
+
+
+def _latest(desk: Application[Any]) -> Checkpoint | None:
+    note = latest_checkpoint(desk)
+    return None if note is None else parse_checkpoint(note.partition("\n\n")[0] + "\n")
+
+
+def _access_head(desk: Application[Any], since: tuple[int, bytes] | None
+                 ) -> tuple[tuple[int, bytes] | None, tuple[int, str] | None]:
+    """The access log's head to sign: its last entry that holds, walking on from the last
+    checkpoint's (None without an access log), and where its chain breaks, if it does."""
+    from eventsourcing.persistence import PersistenceError
+
+    from infrastructure.access_log import AccessLog
+
+    try:
+        walk = AccessLog(desk, create=False).walk(  # type: ignore[arg-type]
+            start=since or (0, GENESIS))
+    except PersistenceError:
+        return since, None
+    verdict = walk.verdict()
+    head = (verdict.head_id, verdict.head_link) if verdict.head_id else None
+    broken = (None if verdict.ok or verdict.first_bad_id is None
+              else (verdict.first_bad_id, str(verdict.problem)))
+    return head, broken
 
 
 def _unsigned_event(desk: Application[Any], tree: TreeTables, last_size: int) -> Any:

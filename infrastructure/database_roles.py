@@ -18,6 +18,17 @@ from psycopg.sql import SQL, Identifier
 ACCESS_LOG_TABLE = "personal_information_access"  # infrastructure.access_log.TABLE
 
 
+# What `grant_runtime_role` grants on each record table, and so all the guard check
+# (infrastructure.ledger) accepts granted to a role that does not own it. The tree and the
+# checkpoints are written by the elected checkpointer in `serve`; what it writes is checked
+# against the log and the signatures (`civicdesk verify`). The chain only its trigger writes.
+RUNTIME_PRIVILEGES = {
+    "events": ("SELECT", "INSERT"), "access": ("SELECT", "INSERT"),
+    "tree": ("SELECT", "INSERT"), "checkpoints": ("SELECT", "INSERT"),
+    "signatures": ("SELECT", "INSERT"), "chain": ("SELECT",),
+}
+
+
 @dataclass(frozen=True)
 class RecordTables:
     """The owner's tables in one schema, and the function that serialises appends."""
@@ -51,6 +62,12 @@ class RecordTables:
 
     def qualified(self, table: str) -> str:
         return qualified(self.schema, table)
+
+    def by_kind(self) -> dict[str, str]:
+        """Each table's name, by its key in RUNTIME_PRIVILEGES."""
+        return {"events": self.events, "chain": self.chain, "access": self.access_log,
+                "tree": self.tree, "checkpoints": self.checkpoints,
+                "signatures": self.signatures}
 
 
 def qualified(schema: str, table: str) -> str:
@@ -96,11 +113,8 @@ def grant_runtime_role(desk: Any, role: str) -> None:
         "GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}",
         "REVOKE ALL ON TABLE {events}, {chain}, {access}, {tree}, {checkpoints}, {signatures} "
         "FROM {role}",
-        # The tree and the checkpoints are written by the elected checkpointer in `serve`;
-        # what it writes is checked against the log and the signatures (`civicdesk verify`).
-        "GRANT SELECT, INSERT ON TABLE {events}, {access}, {tree}, {checkpoints}, {signatures} "
-        "TO {role}",
-        "GRANT SELECT ON TABLE {chain} TO {role}",
+        *(f"GRANT {', '.join(privileges)} ON TABLE {{{table}}} TO {{role}}"
+          for table, privileges in RUNTIME_PRIVILEGES.items()),
         "GRANT EXECUTE ON FUNCTION {lock}() TO {role}",
     ]
     with desk.recorder.datastore.transaction(commit=True) as cursor:

@@ -18,8 +18,17 @@ from uuid import UUID
 from eventsourcing.application import Application
 from psycopg.sql import SQL, Identifier
 
+from infrastructure.access_log import POSTGRES_GUARD_BODY as ACCESS_GUARD_BODY
+from infrastructure.access_log import POSTGRES_GUARD_FUNCTION as ACCESS_GUARD_FUNCTION
+from infrastructure.access_log import POSTGRES_GUARDS as POSTGRES_ACCESS_GUARDS
+from infrastructure.access_log import SQLITE_GUARDS as SQLITE_ACCESS_GUARDS
 from infrastructure.chain import ChainRow, Verdict, verify
-from infrastructure.database_roles import ACCESS_LOG_TABLE
+from infrastructure.database_roles import (
+    ACCESS_LOG_TABLE,
+    RUNTIME_PRIVILEGES,
+    RecordTables,
+    qualified,
+)
 from infrastructure.recorders import (
     ChainedPostgresApplicationRecorder,
     ChainedSQLiteApplicationRecorder,
@@ -99,11 +108,12 @@ def chain_row(row: Any) -> ChainRow:
             originator_id = UUID(originator_id)
         except (TypeError, ValueError, AttributeError):
             originator_id = UNREADABLE_ID
-    state, stored_link = row["state"], row["link"]
+    state, stored_link, committed = row["state"], row["link"], row["committed_at"]
     return ChainRow(notification_id=row["id"], originator_id=originator_id,
                     originator_version=row["version"], topic=row["topic"],
                     state=None if state is None else bytes(state),
-                    stored_link=None if stored_link is None else bytes(stored_link))
+                    stored_link=None if stored_link is None else bytes(stored_link),
+                    committed=None if committed is None else int(committed))
 
 
 class _SQLiteLog(_Log):
@@ -123,10 +133,12 @@ class _SQLiteLog(_Log):
         self.window_sql = (
             "SELECT e.rowid AS id, e.originator_id, "
             "CAST(e.originator_version AS INTEGER) AS version, CAST(e.topic AS TEXT) AS topic, "
-            f"CAST(e.state AS BLOB) AS state, c.link FROM {events} AS e "
+            f"CAST(e.state AS BLOB) AS state, c.link, CAST(c.committed_at AS INTEGER) "
+            f"AS committed_at FROM {events} AS e "
             f"LEFT JOIN {chain} AS c ON c.notification_id = e.rowid "
             "WHERE e.rowid > :after AND e.rowid <= :last UNION ALL "
-            "SELECT c.notification_id, NULL, NULL, NULL, NULL, c.link "
+            "SELECT c.notification_id, NULL, NULL, NULL, NULL, c.link, "
+            "CAST(c.committed_at AS INTEGER) "
             f"FROM {chain} AS c WHERE c.notification_id > :after AND c.notification_id <= :last "
             f"AND NOT EXISTS (SELECT 1 FROM {events} AS e WHERE e.rowid = c.notification_id) "
             "ORDER BY 1")
@@ -138,6 +150,10 @@ class _SQLiteLog(_Log):
                     if (m := SQLITE_TRIGGER_DDL.match(statement))}
         rows = self._query("SELECT name, tbl_name, sql FROM sqlite_master "
                            "WHERE type = 'trigger'")
+        if self._query("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND "
+                       "name = :name", {"name": ACCESS_LOG_TABLE}):  # its guards, if set up
+            expected |= {name: statement.replace("IF NOT EXISTS ", "", 1)
+                         for name, statement in SQLITE_ACCESS_GUARDS.items()}
         actual = {row["name"]: row["sql"] for row in rows}
         problems = [f"trigger {name} is missing" if name not in actual
                     else f"trigger {name} was altered"
@@ -147,8 +163,7 @@ class _SQLiteLog(_Log):
         events = self.recorder.events_table_name
         record = {events, f"{events}_chain", f"{events}_merkle", f"{events}_checkpoints",
                   f"{events}_signatures", ACCESS_LOG_TABLE}
-        known = set(expected) | {f"{ACCESS_LOG_TABLE}_refuse_update",
-                                 f"{ACCESS_LOG_TABLE}_refuse_delete"}
+        known = set(expected)
         return problems + [f"trigger {row['name']} on {row['tbl_name']} was not made by "
                            "civicdesk" for row in rows
                            if row["tbl_name"] in record and row["name"] not in known]
@@ -168,7 +183,7 @@ class _PostgresLog(_Log):
             "MIN", "WHERE notification_id > %(after)s")).format(**names)
         self.window_sql = SQL(
             "SELECT COALESCE(e.notification_id, c.notification_id) AS id, e.originator_id, "
-            "e.originator_version AS version, e.topic, e.state, c.link "
+            "e.originator_version AS version, e.topic, e.state, c.link, c.committed_at "
             "FROM (SELECT * FROM {events} WHERE notification_id > %(after)s "
             "AND notification_id <= %(last)s) AS e FULL OUTER JOIN (SELECT * FROM {chain} "
             "WHERE notification_id > %(after)s AND notification_id <= %(last)s) AS c "
@@ -178,7 +193,12 @@ class _PostgresLog(_Log):
         schema = self.recorder.datastore.schema
         ddl = [statement.as_string(None) for statement in self.recorder.sql_create_statements]
         triggers = [m.groups() for s in ddl if (m := TRIGGER_DDL.match(s))]
+        if self._query("SELECT to_regclass(%(table)s) IS NOT NULL AS found",
+                       {"table": qualified(schema, ACCESS_LOG_TABLE)})[0]["found"]:
+            triggers += [(name, ACCESS_LOG_TABLE, ACCESS_GUARD_FUNCTION)
+                         for name in sorted(POSTGRES_ACCESS_GUARDS)]
         bodies = {m[1]: m[2] for s in ddl if (m := FUNCTION_DDL.match(s))}
+        bodies[ACCESS_GUARD_FUNCTION] = ACCESS_GUARD_BODY
         actual = {(row["name"], row["relation"]): row for row in self._query(
             "SELECT t.tgname AS name, c.relname AS relation, t.tgenabled AS enabled, "
             "pn.nspname AS function_schema, p.proname AS function_name, p.prosrc AS body "
@@ -206,10 +226,9 @@ class _PostgresLog(_Log):
         events = self.recorder.events_table_name
         record = [events, f"{events}_chain", f"{events}_merkle", f"{events}_checkpoints",
                   f"{events}_signatures", ACCESS_LOG_TABLE]
-        known = expected | {("refuse_update_delete", ACCESS_LOG_TABLE)}
         problems = [f"trigger {name} on {table} was not made by civicdesk"
                     for name, table in sorted(actual) if table in record
-                    and (name, table) not in known]
+                    and (name, table) not in expected]
         params = {"schema": schema, "tables": record}
         problems += [f"rule {row['name']} on {row['relation']} was not made by civicdesk"
                      for row in self._query(
@@ -227,4 +246,24 @@ class _PostgresLog(_Log):
                          "ON n.oid = c.relnamespace WHERE n.nspname = %(schema)s "
                          "AND c.relname = ANY(%(tables)s) AND c.relrowsecurity ORDER BY 1",
                          params)]
-        return problems
+        return problems + self._foreign_grants(schema)
+
+    def _foreign_grants(self, schema: str) -> list[str]:
+        """Every privilege on the record's tables held by a role that does not own them
+        beyond what `civicdesk migrate --grant-to` grants (RUNTIME_PRIVILEGES); to PUBLIC,
+        none at all."""
+        kinds = {table: kind for kind, table in RecordTables(
+            schema=schema, events=self.recorder.events_table_name).by_kind().items()}
+        rows = self._query(
+            "SELECT c.relname AS relation, COALESCE(r.rolname, 'PUBLIC') AS grantee, "
+            "a.privilege_type AS privilege, a.grantee = 0 AS public "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "CROSS JOIN LATERAL aclexplode(c.relacl) AS a "
+            "LEFT JOIN pg_roles r ON r.oid = a.grantee "
+            "WHERE n.nspname = %(schema)s AND c.relname = ANY(%(tables)s) "
+            "AND a.grantee <> c.relowner ORDER BY 1, 2, 3",
+            {"schema": schema, "tables": list(kinds)})
+        return [f"grant of {row['privilege']} on {row['relation']} to {row['grantee']} was "
+                "not made by civicdesk" for row in rows
+                if row["public"] or row["privilege"]
+                not in RUNTIME_PRIVILEGES[kinds[row["relation"]]]]

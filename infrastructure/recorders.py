@@ -1,16 +1,21 @@
 """Event recorders that refuse UPDATE and DELETE and link every stored event into a hash chain.
 
 The chain link of notification n is sha256(link(n-1) || n || originator id || version ||
-sha256(topic) || sha256(state)), written in the same transaction as the event, so no event
-is ever stored unchained. SQLite computes it here in Python; PostgreSQL in a trigger whose
-arithmetic `infrastructure.chain.link` repeats byte for byte.
+sha256(topic) || sha256(state) || commit time), written in the same transaction as the event,
+so no event is ever stored unchained. The commit time (microseconds since the epoch) is taken
+under the chain's lock, which is held until the transaction commits: the clock, or one
+microsecond after the previous event's if the clock stepped back, so it is strictly monotonic
+in log order. SQLite computes both here in Python (the process's clock); PostgreSQL in a
+trigger (the database server's clock) whose arithmetic `infrastructure.chain.link` repeats
+byte for byte.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +27,7 @@ from psycopg.sql import SQL, Identifier
 from infrastructure.access_log import write_pending_disclosures
 from infrastructure.chain import GENESIS, link
 from infrastructure.database_roles import RecordTables, set_up_by_another_role
-from infrastructure.event_signatures import sign_batch, stored_rows
+from infrastructure.event_signatures import sign_batch, sign_link, stored_rows
 from infrastructure.signed_note import Signer
 
 # "civicset": the key of the lock that serialises table set-up across processes.
@@ -34,6 +39,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     # The key that signs each appended batch (infrastructure.event_signatures), set by
     # whoever builds the desk with one; None: batches are appended unsigned.
     signer: Signer | None = None
+    # The clock commit times are taken from (nanoseconds since the epoch); a test steps it.
+    commit_clock: Callable[[], int] = staticmethod(time.time_ns)
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
@@ -46,7 +53,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         signatures = f"{events}_signatures"
         statements += [
             f"CREATE TABLE IF NOT EXISTS {chain} ("
-            "notification_id INTEGER PRIMARY KEY, link BLOB NOT NULL)",
+            "notification_id INTEGER PRIMARY KEY, link BLOB NOT NULL, committed_at INTEGER)",
             # The Merkle tree's perfect subtrees (infrastructure.merkle_store) and the signed
             # checkpoints over it (infrastructure.checkpoints): append-only like the log.
             f"CREATE TABLE IF NOT EXISTS {tree} (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
@@ -54,6 +61,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             f"CREATE UNIQUE INDEX IF NOT EXISTS {tree}_position ON {tree} (notification_id)",
             f"CREATE TABLE IF NOT EXISTS {checkpoints} (id INTEGER PRIMARY KEY, "
             "tree_size INTEGER NOT NULL, note TEXT NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {checkpoints}_size ON {checkpoints} (tree_size, id)",
             # The application's signature of each batch (infrastructure.event_signatures).
             f"CREATE TABLE IF NOT EXISTS {signatures} (first_id INTEGER PRIMARY KEY, "
             "last_id INTEGER NOT NULL, signature BLOB NOT NULL)",
@@ -87,27 +95,42 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         ]
         return statements
 
+    def create_table(self) -> None:
+        super().create_table()
+        chain = self.chain_table_name
+        with self.datastore.transaction(commit=True) as cursor:
+            # SQLite has no ADD COLUMN IF NOT EXISTS: a chain from before commit times gets
+            # its column here (its rows keep none).
+            cursor.execute(f"PRAGMA table_info({chain})")
+            if "committed_at" not in {row[1] for row in cursor.fetchall()}:
+                cursor.execute(f"ALTER TABLE {chain} ADD COLUMN committed_at INTEGER")
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {chain}_committed ON {chain} "
+                           "(committed_at)")
+
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
         assert notification_ids is not None
-        # The INSERT above holds SQLite's write lock, so the head read here cannot move.
-        c.execute(f"SELECT link FROM {self.chain_table_name} "
+        # The INSERT above holds SQLite's write lock until the commit, so the head read here
+        # cannot move, and no later event can be given an earlier commit time.
+        c.execute(f"SELECT link, committed_at FROM {self.chain_table_name} "
                   "ORDER BY notification_id DESC LIMIT 1")
         row = c.fetchone()
         previous = bytes(row[0]) if row else GENESIS
+        committed = max(self.commit_clock() // 1000, (row[1] or 0) + 1 if row else 0)
         links = []
         for notification_id, stored in zip(notification_ids, stored_events, strict=True):
             previous = link(previous, notification_id, _as_uuid(stored.originator_id),
-                            stored.originator_version, stored.topic, stored.state)
-            links.append((notification_id, previous))
-        c.executemany(f"INSERT INTO {self.chain_table_name} (notification_id, link) "
-                      "VALUES (?, ?)", links)
+                            stored.originator_version, stored.topic, stored.state, committed)
+            links.append((notification_id, previous, committed))
+            committed += 1
+        c.executemany(f"INSERT INTO {self.chain_table_name} (notification_id, link, "
+                      "committed_at) VALUES (?, ?, ?)", links)
         if self.signer is not None and notification_ids:
+            first, last = notification_ids[0], notification_ids[-1]
             c.execute(f"INSERT INTO {self.events_table_name}_signatures "
                       "(first_id, last_id, signature) VALUES (?, ?, ?)",
-                      (notification_ids[0], notification_ids[-1], sign_batch(
-                          self.signer, stored_rows(notification_ids, stored_events))))
+                      (first, last, sign_link(self.signer, first, last, previous)))
         write_pending_disclosures(c, [e.originator_id for e in stored_events],
                                   [e.topic for e in stored_events])
         return notification_ids
@@ -174,6 +197,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "schema": Identifier(datastore.schema),
             "events": Identifier(events_table_name),
             "chain": Identifier(self.chain_table_name),
+            "chain_committed": Identifier(f"{self.chain_table_name}_committed"),
+            "checkpoints_size": Identifier(f"{events_table_name}_checkpoints_size"),
             "tree": Identifier(f"{events_table_name}_merkle"),
             "tree_position": Identifier(f"{events_table_name}_merkle_position"),
             "checkpoints": Identifier(f"{events_table_name}_checkpoints"),
@@ -185,7 +210,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         }
         statements = [
             "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
-            "notification_id bigint PRIMARY KEY, link bytea NOT NULL)",
+            "notification_id bigint PRIMARY KEY, link bytea NOT NULL, committed_at bigint)",
+            # A chain from before commit times gets the column (its rows keep none).
+            "ALTER TABLE {schema}.{chain} ADD COLUMN IF NOT EXISTS committed_at bigint",
+            "CREATE INDEX IF NOT EXISTS {chain_committed} ON {schema}.{chain} (committed_at)",
             # The Merkle tree's perfect subtrees (infrastructure.merkle_store) and the signed
             # checkpoints over it (infrastructure.checkpoints): append-only like the log.
             "CREATE TABLE IF NOT EXISTS {schema}.{tree} (level smallint NOT NULL, "
@@ -195,6 +223,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "(notification_id)",
             "CREATE TABLE IF NOT EXISTS {schema}.{checkpoints} (id bigserial PRIMARY KEY, "
             "tree_size bigint NOT NULL, note text NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS {checkpoints_size} ON {schema}.{checkpoints} "
+            "(tree_size, id)",
             "CREATE TABLE IF NOT EXISTS {schema}.{signatures} (first_id bigint PRIMARY KEY, "
             "last_id bigint NOT NULL, signature bytea NOT NULL)",
             # SECURITY DEFINER: the link is written as the owner, so the runtime role needs no
@@ -202,16 +232,20 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             # look-alike functions in a schema it may create in.
             "CREATE OR REPLACE FUNCTION {schema}.{link_fn}() RETURNS trigger "
             "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp "
-            "AS $$ DECLARE previous bytea; BEGIN "
-            # Serialise chain appenders here too, not only by the library's table lock.
+            "AS $$ DECLARE previous bytea; previous_time bigint; committed bigint; BEGIN "
+            # Serialise chain appenders here too, not only by the library's table lock; held
+            # until the commit, so no later event can be given an earlier commit time.
             "LOCK TABLE {schema}.{chain} IN EXCLUSIVE MODE; "
-            "SELECT c.link INTO previous FROM {schema}.{chain} c "
+            "SELECT c.link, c.committed_at INTO previous, previous_time FROM {schema}.{chain} c "
             "ORDER BY c.notification_id DESC LIMIT 1; "
             "IF previous IS NULL THEN previous := decode(repeat('00', 32), 'hex'); END IF; "
-            "INSERT INTO {schema}.{chain} (notification_id, link) VALUES ("
+            "committed := GREATEST(floor(extract(epoch FROM clock_timestamp()) * 1000000)"
+            "::bigint, COALESCE(previous_time, 0) + 1); "
+            "INSERT INTO {schema}.{chain} (notification_id, link, committed_at) VALUES ("
             "NEW.notification_id, sha256(previous || int8send(NEW.notification_id) || "
             "uuid_send(NEW.originator_id) || int8send(NEW.originator_version) || "
-            "sha256(convert_to(NEW.topic, 'UTF8')) || sha256(NEW.state))); "
+            "sha256(convert_to(NEW.topic, 'UTF8')) || sha256(NEW.state) || "
+            "int8send(committed)), committed); "
             "RETURN NULL; END $$",
             "CREATE OR REPLACE TRIGGER link_into_chain AFTER INSERT ON {schema}.{events} "
             "FOR EACH ROW EXECUTE FUNCTION {schema}.{link_fn}()",

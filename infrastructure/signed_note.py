@@ -19,6 +19,7 @@ import binascii
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -78,8 +79,9 @@ class Signer:
         _check_name(name)
         return cls(name, Ed25519PrivateKey.generate())
 
-    @property
+    @cached_property
     def verifier(self) -> Verifier:
+        """Derived once (every signed batch names its key id)."""
         return Verifier(self.name, self.private_key.public_key())
 
     def __str__(self) -> str:

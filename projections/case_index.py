@@ -33,8 +33,8 @@ from domain.references import parse_reference
 from domain.standards import TargetKind
 from domain.targets import TargetState
 from domain.values import Channel, Classification, EscalationLevel, Status, parse_enum
-from engine import PostgresView, ProjectionSpec, Sql, SQLiteView
-from projections.case_status import status_values
+from engine import PostgresView, ProjectionSpec, SQLiteView
+from projections.case_rows import changed_row, received_row
 from projections.keyset import decode_cursor, encode_cursor
 from projections.target_rows import (
     NEVER,
@@ -55,15 +55,10 @@ Events: Any = Case
 
 
 def changes_of(event: Any) -> dict[str, Any]:
-    """What a case event (other than Received) changes in the case's row; its status as
-    `domain.case_status` says."""
-    values = status_values(type(event).__name__)
+    """What a case event (other than Received) changes in the case's row: the columns shared
+    with the queues (`projections.case_rows`), and the index's own."""
+    values = changed_row(event)
     match event:
-        case Events.Assigned():
-            values["assignee"] = event.assignee
-        case Events.Transferred():
-            values.update(department=event.to_department, assignee=None,
-                          transfers=Sql("transfers + 1"))
         case Events.Classified():
             complaint = event.classification == COMPLAINT
             values.update(classification=event.classification, escalation_level=(
@@ -86,20 +81,14 @@ class CaseIndexProjection(Projection["CaseIndexView"]):
     @process_event.register(Events.Received)
     def _received(self, event: Any, tracking: Tracking) -> None:
         self.view.insert_case(tracking, {
-            "id": event.originator_id, "reference": event.reference,
-            "status": Status.OPEN.value, "channel": event.channel,
-            "department": event.department, "service_code": event.service_code,
-            "purpose": event.purpose, "subject": event.subject, "assignee": None,
-            "classification": None, "escalation_level": None,
-            "received_at": event.occurred_at, "updated_at": event.timestamp,
-            "version": event.originator_version, "transfers": 0, "due_key": NEVER,
-            "next_target": None})
+            **received_row(event), "service_code": event.service_code,
+            "purpose": event.purpose, "subject": event.subject, "classification": None,
+            "escalation_level": None, "updated_at": event.timestamp})
 
     @process_event.register(Events.Event)
     def _changed(self, event: Any, tracking: Tracking) -> None:
         self.view.update_case(tracking, event.originator_id, {
-            **changes_of(event), "updated_at": event.timestamp,
-            "version": event.originator_version}, event)
+            **changes_of(event), "updated_at": event.timestamp}, event)
 
 
 class CaseIndexView(TargetRows):

@@ -7,12 +7,13 @@ and whatever meets, pauses or breaches a target removes its row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import singledispatch
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
@@ -24,54 +25,98 @@ from engine import PostgresView, ProjectionSpec, SQLiteView
 NAME = "pending_deadlines"
 
 
+@dataclass(frozen=True)
+class Change:
+    """What one event does to a case's rows: first drop them all (`replace_all`), the named
+    targets (`drop`, and those in `upsert`) and the pausable ones (`drop_pausable`), then
+    insert `upsert`. `case_id` None: not a case's event, nothing changes."""
+
+    case_id: UUID | None
+    replace_all: bool = False
+    upsert: tuple[Target, ...] = ()
+    drop: frozenset[str] = frozenset()
+    drop_pausable: bool = False
+
+
+NOTHING = Change(None)
+
+
 class PendingDeadlinesProjection(Projection["PendingDeadlinesView"]):
+    """Each event becomes a `Change` (`change_of`); one event is applied alone, a batch of
+    them at once (`process_batch`: folded in memory, written with bulk statements)."""
+
     name = NAME
     topics = ()
 
-    @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply(tracking, domain_event.originator_id if isinstance(
-            domain_event, Case.Event) else None)
+        self.view.apply(tracking, [change_of(domain_event)])
 
-    @process_event.register(Case.TargetsSet)
-    def _set(self, event: Any, tracking: Tracking) -> None:
-        self.view.apply(tracking, event.originator_id, replace_all=True,
-                        upsert=_watched(event.targets))
-
-    @process_event.register(Case.TargetsRescheduled)
-    def _rescheduled(self, event: Any, tracking: Tracking) -> None:
-        self.view.apply(tracking, event.originator_id, upsert=_watched(event.targets))
-
-    @process_event.register(Case.WaitingOnCustomer)
-    def _paused(self, event: Any, tracking: Tracking) -> None:
-        self.view.apply(tracking, event.originator_id, drop_pausable=True)
-
-    @process_event.register(Case.DeadlineMissed)
-    def _missed(self, event: Any, tracking: Tracking) -> None:
-        self.view.apply(tracking, event.originator_id, drop=frozenset({event.target}))
-
-    @process_event.register(Case.Acknowledged)
-    @process_event.register(Case.InterimResponseSent)
-    @process_event.register(Case.Resolved)
-    def _met(self, event: Any, tracking: Tracking) -> None:
-        self.view.apply(tracking, event.originator_id,
-                        drop=frozenset(k.value for k in MET_BY[type(event).__name__]))
-
-    @process_event.register(Case.InteractionLogged)
-    def _interaction(self, event: Any, tracking: Tracking) -> None:
-        met = (frozenset(k.value for k in MET_BY["OutboundContact"])
-               if event.direction == Direction.OUTBOUND.value else frozenset())
-        self.view.apply(tracking, event.originator_id, drop=met)
+    def process_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
+        self.view.apply(batch[-1][1], [change_of(event) for event, _ in batch])
 
 
-def _watched(targets: list[dict[str, Any]]) -> list[Target]:
-    return [t for t in map(Target.from_data, targets) if t.watched_due_at is not None]
+@singledispatch
+def change_of(event: Any) -> Change:
+    return NOTHING
+
+
+@change_of.register(Case.TargetsSet)
+def _set(event: Any) -> Change:
+    return Change(event.originator_id, replace_all=True, upsert=_watched(event.targets))
+
+
+@change_of.register(Case.TargetsRescheduled)
+def _rescheduled(event: Any) -> Change:
+    return Change(event.originator_id, upsert=_watched(event.targets))
+
+
+@change_of.register(Case.WaitingOnCustomer)
+def _paused(event: Any) -> Change:
+    return Change(event.originator_id, drop_pausable=True)
+
+
+@change_of.register(Case.DeadlineMissed)
+def _missed(event: Any) -> Change:
+    return Change(event.originator_id, drop=frozenset({event.target}))
+
+
+@change_of.register(Case.Acknowledged)
+@change_of.register(Case.InterimResponseSent)
+@change_of.register(Case.Resolved)
+def _met(event: Any) -> Change:
+    return Change(event.originator_id,
+                  drop=frozenset(k.value for k in MET_BY[type(event).__name__]))
+
+
+@change_of.register(Case.InteractionLogged)
+def _interaction(event: Any) -> Change:
+    met = (frozenset(k.value for k in MET_BY["OutboundContact"])
+           if event.direction == Direction.OUTBOUND.value else frozenset())
+    return Change(event.originator_id, drop=met)
+
+
+def _watched(targets: list[dict[str, Any]]) -> tuple[Target, ...]:
+    return tuple(t for t in map(Target.from_data, targets) if t.watched_due_at is not None)
+
+
+def fold(rows: dict[str, tuple[Any, bool]], change: Change) -> None:
+    """Apply `change` to one case's `rows` (target -> (due_at, pausable)), in memory."""
+    if change.replace_all:
+        rows.clear()
+    for name in change.drop | {t.name for t in change.upsert}:
+        rows.pop(name, None)
+    if change.drop_pausable:
+        for name in [name for name, (_, pausable) in rows.items() if pausable]:
+            del rows[name]
+    for target in change.upsert:
+        rows[target.name] = (target.due_at, target.pausable)
 
 
 class PendingDeadlinesView:
     """The view's SQL, mixed into a dialect base (`SQLiteView` or `PostgresView`)."""
 
     name = NAME
+    CHUNK = 500  # case ids per `IN (...)` list
 
     def view_statements(self) -> list[str]:
         table = self.table(NAME)
@@ -82,26 +127,35 @@ class PendingDeadlinesView:
             f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_by_due')} ON {table} (due_at)",
         ]
 
-    def apply(self, tracking: Tracking, case_id: UUID | None, *, replace_all: bool = False,
-              upsert: list[Target] = (), drop: frozenset[str] = frozenset(),  # type: ignore[assignment]
-              drop_pausable: bool = False) -> None:
+    def apply(self, tracking: Tracking, changes: list[Change]) -> None:
+        """Apply `changes` in order: read the rows of the cases they touch, fold them in
+        memory, and write back those cases' rows (delete, then one multi-row insert)."""
         with self.writing(tracking) as cursor:
-            if case_id is None:
+            touched = list(dict.fromkeys(c.case_id for c in changes
+                                         if c.case_id is not None and c != Change(c.case_id)))
+            if not touched:
                 return
             table, mark = self.table(NAME), self.placeholder
-            key = self.id_in(case_id)
-            if replace_all:
-                cursor.execute(f"DELETE FROM {table} WHERE case_id = {mark}", [key])
-            for name in sorted(drop | {t.name for t in upsert}):
-                cursor.execute(f"DELETE FROM {table} WHERE case_id = {mark} AND target = {mark}",
-                               [key, name])
-            if drop_pausable:
-                cursor.execute(f"DELETE FROM {table} WHERE case_id = {mark} AND pausable",
-                               [key])
-            for target in upsert:
-                cursor.execute(f"INSERT INTO {table} (case_id, target, due_at, pausable) "
-                               f"VALUES ({mark}, {mark}, {mark}, {mark})",
-                               [key, target.name, self.time_in(target.due_at), target.pausable])
+            rows: dict[UUID, dict[str, tuple[Any, bool]]] = {case: {} for case in touched}
+            keys = {case: self.id_in(case) for case in touched}
+            for start in range(0, len(touched), self.CHUNK):
+                chunk = [keys[case] for case in touched[start:start + self.CHUNK]]
+                cursor.execute(f"SELECT case_id, target, due_at, pausable FROM {table} "
+                               f"WHERE case_id IN ({', '.join(mark for _ in chunk)})", chunk)
+                for row in cursor.fetchall():
+                    rows[self.id_out(row["case_id"])][row["target"]] = (
+                        self.time_out(row["due_at"]), bool(row["pausable"]))
+                cursor.execute(f"DELETE FROM {table} "
+                               f"WHERE case_id IN ({', '.join(mark for _ in chunk)})", chunk)
+            for change in changes:
+                if change.case_id in rows:
+                    fold(rows[change.case_id], change)
+            values = [(keys[case], name, self.time_in(due_at), pausable)
+                      for case, targets in rows.items()
+                      for name, (due_at, pausable) in sorted(targets.items())]
+            if values:
+                cursor.executemany(f"INSERT INTO {table} (case_id, target, due_at, pausable) "
+                                   f"VALUES ({mark}, {mark}, {mark}, {mark})", values)
 
     def pending(self, batch: int = 5000) -> tuple[int, Iterator[tuple[UUID, str, datetime]]]:
         """The position the rows are as of, and every row, soonest first."""

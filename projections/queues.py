@@ -28,8 +28,8 @@ from domain.cases import WAIT_TARGETS, Case
 from domain.closures import DeskCalendars
 from domain.targets import Target, status
 from domain.values import Channel, Classification, Status, parse_enum
-from engine import PostgresView, ProjectionSpec, Sql, SQLiteView
-from projections.case_status import status_values
+from engine import PostgresView, ProjectionSpec, SQLiteView
+from projections.case_rows import changed_row, received_row
 from projections.keyset import decode_cursor, encode_cursor
 from projections.sla_board import CASES, SlaBoardView, check_limit
 from projections.target_rows import NEVER, TARGET_TIMES, TargetChange, target_change_of
@@ -44,18 +44,15 @@ OPEN, WAITING = Status.OPEN.value, Status.WAITING_ON_CUSTOMER.value
 
 
 def row_change_of(event: Any) -> dict[str, Any]:
-    """What a case event (other than Received) changes in its queue row; its status (and so
-    whether it is in a queue) as `domain.case_status` says; its targets change by
-    `projections.target_rows.target_change_of`."""
-    values = status_values(type(event).__name__, active="in_queue")
+    """What a case event (other than Received) changes in its queue row: the columns shared
+    with the case index (`projections.case_rows`, whether it is in a queue with its status),
+    and the queue's own; its targets change by `projections.target_rows.target_change_of`."""
+    values = changed_row(event, active="in_queue")
     match event:
         case Events.Classified():
             values["complaint"] = event.classification == Classification.COMPLAINT.value
-        case Events.Assigned():
-            values.update(assignee=event.assignee, intake=False)
-        case Events.Transferred():
-            values.update(department=event.to_department, assignee=None,
-                          transfers=Sql("transfers + 1"), intake=False)
+        case Events.Assigned() | Events.Transferred():
+            values["intake"] = False
     return values
 
 
@@ -65,22 +62,18 @@ class QueuesProjection(Projection["QueuesView"]):
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply(tracking, None, 0, {}, TargetChange())
+        self.view.apply(tracking, None, {}, TargetChange())
 
     @process_event.register(Events.Received)
     def _received(self, event: Any, tracking: Tracking) -> None:
         self.view.insert_case(tracking, {
-            "id": event.originator_id, "reference": event.reference, "status": OPEN,
-            "department": event.department, "assignee": None, "channel": event.channel,
-            "complaint": False, "received_at": event.occurred_at, "transfers": 0,
-            "version": event.originator_version, "in_queue": True,
-            "intake": event.actor_role in FRONT_DESK, "due_key": NEVER, "next_target": None,
-            "desk": event.desk})
+            **received_row(event), "complaint": False, "in_queue": True,
+            "intake": event.actor_role in FRONT_DESK, "desk": event.desk})
 
     @process_event.register(Events.Event)
     def _changed(self, event: Any, tracking: Tracking) -> None:
-        self.view.apply(tracking, event.originator_id, event.originator_version,
-                        row_change_of(event), target_change_of(event))
+        self.view.apply(tracking, event.originator_id, row_change_of(event),
+                        target_change_of(event))
 
 
 class QueuesView(SlaBoardView):
@@ -114,13 +107,13 @@ class QueuesView(SlaBoardView):
         with self.writing(tracking) as cursor:
             self.insert_row(cursor, CASES, CASE_COLUMNS, row)
 
-    def apply(self, tracking: Tracking, case_id: UUID | None, version: int,
-              row: dict[str, Any], targets: TargetChange) -> None:
+    def apply(self, tracking: Tracking, case_id: UUID | None, row: dict[str, Any],
+              targets: TargetChange) -> None:
         """Apply a case event's changes (`case_id` None: not a case's event, track only)."""
         with self.writing(tracking) as cursor:
             if case_id is None:
                 return
-            self.update_row(cursor, CASES, case_id, {**row, "version": version})
+            self.update_row(cursor, CASES, case_id, row)
             self.change_targets(cursor, case_id, targets)
 
     def queue(self, visible_departments: frozenset[str] | None, *, now: datetime,

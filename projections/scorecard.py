@@ -289,7 +289,8 @@ class ScorecardView(View):
             f"CREATE TABLE IF NOT EXISTS {targets} (case_id {uuid} NOT NULL, "
             "name TEXT NOT NULL, standard_code TEXT NOT NULL, due_at "
             f"{moment} NOT NULL, pausable INTEGER NOT NULL, paused_at {moment}, "
-            f"met_at {moment}, breached_at {moment}, PRIMARY KEY (case_id, name))",
+            f"met_at {moment}, breached_at {moment}, "
+            "not_measured INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (case_id, name))",
             f"CREATE TABLE IF NOT EXISTS {transfers} (case_id {uuid} NOT NULL, "
             "version BIGINT NOT NULL, from_department TEXT NOT NULL, "
             "to_department TEXT NOT NULL, warm INTEGER NOT NULL, "
@@ -451,10 +452,12 @@ class ScorecardView(View):
                                [key, target.name])
                 cursor.execute(
                     f"INSERT INTO {table} (case_id, name, standard_code, due_at, pausable, "
-                    f"paused_at, met_at, breached_at) VALUES ({', '.join([mark] * 8)})",
+                    f"paused_at, met_at, breached_at, not_measured) "
+                    f"VALUES ({', '.join([mark] * 9)})",
                     [key, target.name, target.standard_code, self._time(target.due_at),
                      int(target.pausable), self._time(target.paused_at),
-                     self._time(target.met_at), self._time(target.breached_at)])
+                     self._time(target.met_at), self._time(target.breached_at),
+                     int(target.not_measured)])
 
     def breached(self, tracking: Tracking, case_id: UUID, target: str, due_at: datetime) -> None:
         mark = self.placeholder
@@ -599,12 +602,14 @@ class ScorecardView(View):
                            f"ON d.code = c.department WHERE {owned} ORDER BY c.id", owned_args)
             cases = [self._case_facts(row) for row in cursor.fetchall()]
             cursor.execute(f"SELECT t.standard_code, t.due_at, t.paused_at, t.met_at, "
-                           f"t.breached_at FROM {self.targets_table} t "
+                           f"t.breached_at, t.not_measured FROM {self.targets_table} t "
                            f"JOIN {self.cases_table} c ON c.id = t.case_id WHERE {owned} "
                            "ORDER BY t.case_id, t.name", owned_args)
             targets = [TargetFacts(row["standard_code"], time_out(row["due_at"]),
                                    moment(row["paused_at"]), moment(row["met_at"]),
-                                   moment(row["breached_at"])) for row in cursor.fetchall()]
+                                   moment(row["breached_at"]),
+                                   not_measured=bool(row["not_measured"]))
+                       for row in cursor.fetchall()]
             cursor.execute(f"SELECT r.case_id, r.warm, r.customer_informed "
                            f"FROM {self.transfers_table} r "
                            f"JOIN {self.cases_table} c ON c.id = r.case_id "

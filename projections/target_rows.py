@@ -29,7 +29,8 @@ from engine import View
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # the due key of a case with nothing due: last
 TARGET_COLUMNS = ("case_id", "target", "standard_code", "standard_version", "title",
                   "started_at", "due_at", "seconds", "basis", "pausable", "at_risk_share",
-                  "paused_seconds", "paused_at", "met_at", "breached_at", "desk", "at_risk_from")
+                  "paused_seconds", "paused_at", "met_at", "breached_at", "desk", "at_risk_from",
+                  "not_measured")
 TARGET_TIMES = frozenset({"started_at", "due_at", "paused_at", "met_at", "breached_at",
                           "at_risk_from"})
 Events: Any = Case  # the event classes are made at import time; see projections.case_index
@@ -106,7 +107,8 @@ class TargetRows(View):
             f"due_at {t} NOT NULL, seconds BIGINT NOT NULL, basis TEXT NOT NULL, "
             "pausable BOOLEAN NOT NULL, at_risk_share DOUBLE PRECISION NOT NULL, "
             f"paused_seconds BIGINT NOT NULL, paused_at {t}, met_at {t}, breached_at {t}, "
-            f"desk TEXT, at_risk_from {t} NOT NULL, PRIMARY KEY (case_id, target))",
+            f"desk TEXT, at_risk_from {t} NOT NULL, "
+            "not_measured BOOLEAN NOT NULL DEFAULT FALSE, PRIMARY KEY (case_id, target))",
             f"CREATE INDEX IF NOT EXISTS {self.table(f'{self.TARGETS}_open_by_due')} "
             f"ON {targets} (due_at) WHERE met_at IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.table(f'{self.TARGETS}_paused')} "
@@ -173,7 +175,7 @@ class TargetRows(View):
             pausable=bool(row["pausable"]), at_risk_share=float(row["at_risk_share"]),
             paused_seconds=int(row["paused_seconds"]), paused_at=moment("paused_at"),
             met_at=moment("met_at"), breached_at=moment("breached_at"), desk=row["desk"],
-            at_risk_from=moment("at_risk_from"))
+            at_risk_from=moment("at_risk_from"), not_measured=bool(row["not_measured"]))
 
     def targets_of(self, cursor: Any, keys: list[Any]) -> dict[UUID, list[Target]]:
         """The targets of the cases of ids `keys` (as the database holds them)."""
@@ -193,21 +195,27 @@ class TargetRows(View):
         t, mark, at = f"{alias}.", self.placeholder, self.time_in(now)
         # `clock_stop`: where the target is judged, its clock stopped (paused, or met) or now.
         until = f"COALESCE({t}paused_at, {t}met_at, {mark})"
-        # A wait recorded breached is judged at its due time at the earliest: so late either way.
-        late = f"({t}breached_at IS NOT NULL OR {until} > {t}due_at)"
+        # `state_at`: met on time or late by when it was met, even after a recorded miss (a
+        # fact entered late); an unmet target recorded missed is breached.
+        overdue = f"{until} > {t}due_at"
+        late = f"({t}breached_at IS NOT NULL OR {overdue})"
+        # A wait nobody recorded is not measured, whatever the instants say.
+        judged = f"NOT {t}not_measured"
         match state:
+            case TargetState.NOT_MEASURED:
+                return f"({t}not_measured)", []
             case TargetState.MET:
-                return f"({t}met_at IS NOT NULL AND NOT {late})", [at]
+                return f"({judged} AND {t}met_at IS NOT NULL AND NOT {overdue})", [at]
             case TargetState.MET_LATE:
-                return f"({t}met_at IS NOT NULL AND {late})", [at]
+                return f"({judged} AND {t}met_at IS NOT NULL AND {overdue})", [at]
             case TargetState.BREACHED:
-                return f"({t}met_at IS NULL AND {late})", [at]
+                return f"({judged} AND {t}met_at IS NULL AND {late})", [at]
             case TargetState.AT_RISK:
-                return (f"({t}met_at IS NULL AND NOT {late} AND {until} > {t}at_risk_from)",
-                        [at, at])
+                return (f"({judged} AND {t}met_at IS NULL AND NOT {late} "
+                        f"AND {until} > {t}at_risk_from)", [at, at])
             case _:
-                return (f"({t}met_at IS NULL AND NOT {late} AND {until} <= {t}at_risk_from)",
-                        [at, at])
+                return (f"({judged} AND {t}met_at IS NULL AND NOT {late} "
+                        f"AND {until} <= {t}at_risk_from)", [at, at])
 
     def at_risk(self, cursor: Any, now: datetime, target: str | None = None,
                 columns: str = "t.case_id") -> tuple[str, list[Any]]:

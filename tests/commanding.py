@@ -18,7 +18,8 @@ COMMANDS: dict[str, type[commands.CaseCommand]] = {
         commands.RecordCustomerResponse, commands.ResolveCase, commands.ReopenCase,
         commands.CloseCase, commands.ClassifyCase, commands.EscalateComplaint,
         commands.DebriefComplaint, commands.RequestAccommodation,
-        commands.ProvideAccommodation, commands.AnswerSurvey, commands.PublishNote)}
+        commands.ProvideAccommodation, commands.ReportAccommodationNotMade,
+        commands.AnswerSurvey, commands.PublishNote)}
 
 
 def change_case(desk: ServiceDesk, actor: Actor, case_id: UUID, command: str, *,

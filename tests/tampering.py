@@ -133,6 +133,7 @@ class Dba:
         links = self.links()
         previous = links[max((p for p in links if p < position), default=0)] \
             if any(p < position for p in links) else bytes(32)
+        committed = dict(self.run(f"SELECT notification_id, committed_at FROM {self.chain}"))
         for n in sorted(p for p in links if p >= position):
-            previous = link(previous, n, *self.event(n))
+            previous = link(previous, n, *self.event(n), committed.get(n))
             self.run(f"UPDATE {self.chain} SET link = ? WHERE notification_id = ?", previous, n)

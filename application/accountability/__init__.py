@@ -20,6 +20,9 @@ Choices, and why:
   yet due has no outcome to count.
 - Hours late are business hours for business-time standards, clock hours for the others; a
   wait-time promise is as late as the measured wait exceeded it.
+- A target is met on time when the fact meeting it happened by its due time, even if that fact
+  was entered after the scheduler recorded the deadline missed; such late entries are listed
+  (`late_entries`), per department, with why each was entered late.
 - First-contact resolution is the share of resolved (or closed) cases resolved at first contact.
 - NPS is promoters (9-10) minus detractors (0-6), as a percentage of NPS answers.
 - Nothing personal is reported: no names, contact details, subjects, descriptions, survey
@@ -46,6 +49,7 @@ from application.accountability.arithmetic import (
 )
 from application.accountability.complaints import ComplaintRow, Debrief, EscalationStep, LevelRow
 from application.accountability.experience import FirstContact, Satisfaction, Transfers
+from application.accountability.late_entries import LateEntryRow
 from application.accountability.report import AccountabilityReport, Chain, build_report
 from application.accountability.request import (
     Period,
@@ -78,6 +82,7 @@ __all__ = [
     "Effort",
     "EscalationStep",
     "FirstContact",
+    "LateEntryRow",
     "LevelRow",
     "Outcomes",
     "Period",

@@ -14,6 +14,7 @@ from application.accountability.request import ReportRequest
 from domain.cases import Case
 from domain.catalogue import Department, Desk
 from domain.closures import CalendarBook, DeskCalendars
+from domain.goals import MetricGoals
 from domain.standards import ServiceStandards
 
 
@@ -23,6 +24,8 @@ class Followed:
 
     case: Case
     waits: dict[str, int] = field(default_factory=dict)  # target name: measured seconds
+    # (when recorded, the entry as `Case.late_entries` keeps it), oldest first
+    late_entries: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Replayed:
     standards: ServiceStandards | None
     calendars: DeskCalendars  # as known at as_of
     followed: list[Followed]  # the period's cases of the department asked for, by reference
+    goals: MetricGoals | None = None  # the goals per metric as set at as_of
 
 
 class ReportBuilder:
@@ -50,7 +54,8 @@ class ReportBuilder:
         self.cut: set[UUID] = set()
 
     def add(self, position: int, event: Any) -> None:
-        if event.timestamp > self.as_of or event.originator_id in self.cut:
+        if self.request.cut_by_recorded_time and (
+                event.timestamp > self.as_of or event.originator_id in self.cut):
             # Recorded after as_of: not part of the record the report speaks for. An
             # aggregate's history stops there, should a clock ever step back after it.
             self.cut.add(event.originator_id)
@@ -64,7 +69,7 @@ class ReportBuilder:
         elif isinstance(event, Case.Event):
             self._follow(kind, event)
         elif isinstance(event, Department.Event | ServiceStandards.Event | CalendarBook.Event
-                        | Desk.Event):
+                        | Desk.Event | MetricGoals.Event):
             aggregate = event.mutate(self.catalogue.get(event.originator_id))
             assert isinstance(aggregate, Aggregate)
             self.catalogue[event.originator_id] = aggregate
@@ -76,11 +81,14 @@ class ReportBuilder:
         if kind == "Case.WaitMeasured":
             followed.waits[event.target["name"]] = event.wait_seconds
         event.mutate(followed.case)
+        if kind == "Case.LateEntryRecorded":
+            followed.late_entries.append((event.timestamp, followed.case.late_entries[-1]))
 
     def replayed(self) -> Replayed:
         catalogue = self.catalogue.values()
         standards = [s for s in catalogue if isinstance(s, ServiceStandards)]
         books = [b for b in catalogue if isinstance(b, CalendarBook)]
+        goals = [g for g in catalogue if isinstance(g, MetricGoals)]
         wanted = self.request.department
         return Replayed(
             request=self.request, as_of=self.as_of, head=self.head,
@@ -92,4 +100,5 @@ class ReportBuilder:
                 books[0].closures if books else ()).as_known_at(self.as_of),
             followed=sorted((f for f in self.cases.values()
                              if wanted is None or f.case.department == wanted),
-                            key=lambda f: f.case.reference))
+                            key=lambda f: f.case.reference),
+            goals=goals[0] if goals else None)

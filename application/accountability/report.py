@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from application.accountability import complaints as complaint_figures
 from application.accountability import experience, standards, volumes
+from application.accountability import goals as goal_figures
+from application.accountability.accessibility import Accommodations, accommodations
 from application.accountability.complaints import ComplaintRow, LevelRow
 from application.accountability.experience import FirstContact, Satisfaction, Transfers
+from application.accountability.goals import GoalRow, GoalTrendRow
+from application.accountability.late_entries import LateEntryRow, late_entries
 from application.accountability.replay import ReportBuilder
 from application.accountability.request import Period, ReportRequest
 from application.accountability.standards import (
@@ -44,6 +48,7 @@ class AccountabilityReport:
     standards_by_channel: list[StandardChannelRow]
     standards_by_month: list[StandardMonthRow]
     breaches: list[BreachRow]
+    late_entries: list[LateEntryRow]
     channels: list[ChannelRow]
     departments: list[DepartmentRow]
     complaints: list[ComplaintRow]
@@ -53,6 +58,14 @@ class AccountabilityReport:
     satisfaction: Satisfaction
     effort: Effort
     chain: Chain
+    accommodations: Accommodations | None = None  # accessibility accommodations requested
+    goals_version: int | None = None  # the goals per metric in force at as_of; None: none set
+    goals: list[GoalRow] = field(default_factory=list)
+    goal_trend: list[GoalTrendRow] = field(default_factory=list)  # month by month
+    # The signed checkpoint (a C2SP signed note) of the first tree that holds an event
+    # committed after as_of: the report is then final and anchored (infrastructure
+    # .commit_time); None while no such checkpoint is signed yet (the report is provisional).
+    checkpoint: str | None = None
 
 
 def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
@@ -76,10 +89,13 @@ def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
         cases=len(seen.followed), standards=standards.standard_rows(seen, judged),
         standards_by_channel=standards.by_channel(judged, request.min_sample),
         standards_by_month=standards.by_month(seen, judged),
-        breaches=standards.breaches(judged), channels=volumes.channels(seen),
+        breaches=standards.breaches(judged), late_entries=late_entries(seen),
+        channels=volumes.channels(seen),
         departments=volumes.departments(seen, judged),
         complaints=complaint_figures.complaints(seen),
         complaint_levels=complaint_figures.levels(seen),
         transfers_of_cases=experience.transfers(seen), first_contact=experience.first_contact(seen),
         satisfaction=experience.satisfaction(seen), effort=volumes.effort(seen),
-        chain=Chain(seen.head, link_at(seen.head)))
+        chain=Chain(seen.head, link_at(seen.head)), accommodations=accommodations(seen),
+        goals_version=seen.goals.current_version if seen.goals else None,
+        goals=goal_figures.goal_rows(seen, judged), goal_trend=goal_figures.trend(seen, judged))

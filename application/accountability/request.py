@@ -112,5 +112,8 @@ def parse_moment(text: str, field: str = "as_of") -> datetime:
 class ReportRequest:
     period: Period
     department: str | None
-    as_of: datetime  # aware; events recorded after it are not part of the report
+    as_of: datetime  # aware; events committed after it are not part of the report
     min_sample: int = MIN_SAMPLE  # fewest results a share or average is rated from
+    # False: the events given are exactly the log as of as_of (cut by commit time); True:
+    # drop those recorded after as_of (a log from before commit times).
+    cut_by_recorded_time: bool = True

@@ -13,7 +13,7 @@ from application.accountability.replay import Followed, Replayed
 from domain.cases import WAIT_TARGETS
 from domain.targets import Target, status
 
-OUTCOMES = ("met", "met_late", "breached", "open")
+OUTCOMES = ("met", "met_late", "breached", "open", "not_measured")
 LATE = frozenset({"met_late", "breached"})
 
 
@@ -25,6 +25,8 @@ class Outcomes:
     breached: int
     open: int
     share_met: Rated  # percent of decided targets met on time
+    # Wait-time promises whose wait nobody recorded: applied, outside the share.
+    not_measured: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def outcomes(counts: Counter[str], minimum: int) -> Outcomes:
     share = rated(percent(counts["met"], decided(counts)), decided(counts), minimum)
     return Outcomes(applied=sum(counts[o] for o in OUTCOMES), met=counts["met"],
                     met_late=counts["met_late"], breached=counts["breached"],
-                    open=counts["open"], share_met=share)
+                    open=counts["open"], share_met=share, not_measured=counts["not_measured"])
 
 
 def judge_targets(seen: Replayed) -> list[Judged]:

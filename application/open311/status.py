@@ -23,7 +23,7 @@ class Promise:
     title: str
     due_at: datetime
     met_at: datetime | None
-    state: str  # pending, paused, met, met_late or breached
+    state: str  # pending, paused, met, met_late, breached or not_measured (a wait unrecorded)
     kept: bool | None  # None while it can still be kept
 
 

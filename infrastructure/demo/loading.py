@@ -14,6 +14,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 from application.desk import TOWN_TIME, ServiceDesk
 from domain.cases import Case
 from infrastructure.demo.plans import plan_year
+from infrastructure.demo.recording import stamp_as_recorded
 from infrastructure.demo.story import Story
 from infrastructure.demo.summary import Summary
 from infrastructure.demo.world import World
@@ -30,7 +31,8 @@ def has_cases(desk: ServiceDesk) -> bool:
 
 def load_demo(desk: ServiceDesk, cases: int = 3000, seed: int = 2026, progress: bool = False,
               end: datetime | None = None) -> dict[str, Any]:
-    """Record a reproducible year of cases ending at `end` (default: the desk's now).
+    """Record a reproducible year of cases ending at `end` (default: the desk's now), each event
+    stamped as recorded when it happened in the simulated year (`demo.recording`).
 
     The same seed, catalogue and end give the same cases, references included, on an empty
     database. Returns a summary of what was recorded.
@@ -49,6 +51,7 @@ def load_demo(desk: ServiceDesk, cases: int = 3000, seed: int = 2026, progress: 
         for plan in plans:
             story = Story(world, plan, _next_reference(desk, plan.entered_at))
             case = story.tell()
+            stamp_as_recorded(case, plan.entered_at)
             summary.add(case)
             pending.append(case)
             if story.customer is not None:

@@ -96,3 +96,28 @@ def test_when_the_access_log_cannot_be_written_a_command_saves_nothing_and_answe
     api.problem(read, 503, "access-log-unavailable")
     assert "Ann Lee" not in read.text
 
+
+
+def test_a_damaged_access_log_is_answered_as_a_problem_not_a_500(
+        api: DeskClient, settings: Settings, desk: ServiceDesk) -> None:
+    # given two logged disclosures, then the first entry rewritten to a value the application
+    # never writes (its guard dropped first, as the owner's password allows)
+    case = api.receive()
+    api.history(case["id"])
+    access = (f"{settings.database_schema}.personal_information_access" if settings.is_postgres
+              else "personal_information_access")
+    with Dba(settings, desk) as dba:
+        if settings.is_postgres:
+            dba.run(f"DROP TRIGGER refuse_update_delete ON {access}")
+            dba.run(f"UPDATE {access} SET at = '-infinity' WHERE id = 1")
+        else:
+            dba.run("DROP TRIGGER personal_information_access_refuse_update")
+            dba.run(f"UPDATE {access} SET at = 'yesterday' WHERE id = 1")
+    # when an auditor lists the access log
+    listed = api.client.get("/api/v1/audit/access", headers=api.headers("auditor"))
+    # then the answer is the damaged-log problem naming the entry, and verify fails there
+    problem = api.problem(listed, 503, "log-inconsistent")
+    assert "entry 1" in problem["detail"]
+    verified = api.client.get("/api/v1/audit/verify", headers=api.headers("auditor")).json()
+    assert (verified["ok"], verified["access_log_ok"]) == (False, False)
+    assert verified["access_log_problem"].startswith("entry 1:")

@@ -159,7 +159,10 @@ def test_verify_reports_an_intact_chain_its_guard_and_its_head(api: Any) -> None
                       "head_position": api.desk.log_position(), "head_hash": verdict.head_hash,
                       "first_bad_position": None, "problem": None, "guard_ok": True,
                       "guard_problem": None, "signatures_ok": True, "signature_problem": None,
-                      "checkpoints": 0, "checkpoints_ok": True, "checkpoint_problem": None}
+                      "checkpoints": 0, "checkpoints_ok": True, "checkpoint_problem": None,
+                      "access_log_ok": True, "access_log_entries": report["access_log_entries"],
+                      "access_log_problem": None}
+    assert report["access_log_entries"] > 0  # the lived case's answers were logged
     assert report["head_hash"] == stream(api, after=report["head_position"] - 1)[0]["chain_hash"]
 
 

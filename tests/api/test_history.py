@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
@@ -112,12 +113,12 @@ def test_history_at_a_version_the_case_has_not_reached_is_refused(api: Any) -> N
 
 
 def test_history_as_of_a_moment_shows_what_was_on_record_then(api: Any) -> None:
-    # given a lived case; recorded_at is when the desk stored each event
+    # given a lived case; committed_at is when each event was committed to the log
     case_id = lived_case(api)
     events = api.history(case_id)["events"]
     for event in events:
-        as_of = event["recorded_at"]
-        on_record = [e for e in events if moment(e["recorded_at"]) <= moment(as_of)]
+        as_of = event["committed_at"]
+        on_record = [e for e in events if moment(e["committed_at"]) <= moment(as_of)]
         # when an auditor asks for the case as of that moment, in UTC or Toronto's offset
         toronto = moment(as_of).astimezone(timezone(timedelta(hours=-5))).isoformat()
         for asked in (as_of, toronto):
@@ -127,7 +128,7 @@ def test_history_as_of_a_moment_shows_what_was_on_record_then(api: Any) -> None:
             assert then["state"]["version"] == on_record[-1]["version"]
             assert then["as_of"] == as_of
     # and before the first event there was nothing on record
-    before = moment(events[0]["recorded_at"]) - timedelta(microseconds=1)
+    before = moment(events[0]["committed_at"]) - timedelta(microseconds=1)
     nothing = api.history(case_id, as_of=before.isoformat())
     assert (nothing["events"], nothing["state"]) == ([], None)
 
@@ -138,10 +139,38 @@ def test_history_before_and_after_a_transfer_shows_the_department_of_the_time(
     case_id = lived_case(api)
     events = api.history(case_id)["events"]
     transfer = next(e for e in events if e["type"] == "Case.Transferred")
-    # when an auditor reads it as of just before the transfer was recorded
-    just_before = moment(transfer["recorded_at"]) - timedelta(microseconds=1)
+    # when an auditor reads it as of just before the transfer was committed
+    just_before = moment(transfer["committed_at"]) - timedelta(microseconds=1)
     before = api.history(case_id, as_of=just_before.isoformat())["state"]
-    after = api.history(case_id, as_of=transfer["recorded_at"])["state"]
+    after = api.history(case_id, as_of=transfer["committed_at"])["state"]
     # then Public Works owned it then, and Community Services from then on
     assert (before["department"], before["assignee"]) == ("public-works", "staff-7")
     assert (after["department"], after["assignee"]) == ("community", None)
+
+
+def test_an_event_inserted_by_sql_and_backdated_is_in_no_past_as_of(
+        api: Any, settings: Any) -> None:
+    from tests.tampering import Dba
+
+    # given a lived case, and a forger who copies its last event as the next version by SQL,
+    # its recorded time put back before the case was received
+    case_id = lived_case(api)
+    events = api.history(case_id)["events"]
+    as_of = events[-1]["committed_at"]
+    with Dba(settings, api.desk) as dba:
+        last = dba.run(f"SELECT {dba.id}, topic, state FROM {dba.events} WHERE "
+                       f"originator_version = ? ORDER BY {dba.id} DESC LIMIT 1",
+                       events[-1]["version"])[0]
+        state = bytes(last[2])
+        recorded = json.loads(state)["timestamp"]["_data_"]
+        forged = state.replace(recorded.encode(), b"2020-01-01T00:00:00+00:00", 1)
+        assert forged != state
+        dba.insert_event(dba.run(f"SELECT MAX({dba.id}) FROM {dba.events}")[0][0] + 1,
+                         UUID(case_id), events[-1]["version"] + 1, last[1], forged)
+    # when an auditor reads the case as of the last real event's commit, and now
+    then = api.history(case_id, as_of=as_of)
+    now = api.history(case_id)
+    # then the forgery is in no past view (it was committed now, or has no commit time), but
+    # it is in the log as it is now
+    assert [e["version"] for e in then["events"]] == [e["version"] for e in events]
+    assert len(now["events"]) == len(events) + 1

@@ -20,7 +20,7 @@ ABOUT = {("scorecard", "department"), ("scorecard", "department_name"),
          ("scorecard", "as_of"), ("scorecard", "position"), ("scorecard", "channel"),
          ("scorecard", "service"), ("scorecard", "business_unit"), ("scorecard", "assignee")}
 REPORT_ABOUT = {"town", "period", "first_day", "last_day", "department", "as_of",
-                "standards_version", "chain_head_position", "chain_head_hash"}
+                "standards_version", "chain_head_position", "chain_head_hash", "checkpoint"}
 
 
 def glossary() -> str:

@@ -565,6 +565,17 @@ class TestOneRequest:
         assert request["expected_datetime"] == "2026-03-11T14:00:00Z"
         assert "Transit issues resolved within 5 business days" in request["service_notice"]
 
+    def test_without_a_standard_of_its_own_a_service_has_its_seeded_resolution_promise(
+            self, api: Any, key: str) -> None:
+        # Given the draft resolution standard seeded for an issue service: 10 business days
+        # When an issue arrives Wednesday 2026-03-04 10:00 Toronto (15:00 UTC)
+        _, reference = submit(api, key, service_code=SERVICE)
+        [request] = api.client.get(f"{V2}/requests/{reference}.json").json()
+        # Then it is expected when 80 business hours end: Wed 6.5 h, Thu 8, Fri 8 (22.5),
+        # Mon-Fri Mar 9-13 40 (62.5), Mon 16 and Tue 17 16 (78.5); 1.5 h more on Wed Mar 18
+        # from 08:30 is 10:00 EDT, 14:00 UTC
+        assert request["expected_datetime"] == "2026-03-18T14:00:00Z"
+
     @pytest.mark.parametrize("fmt", ["json", "xml"])
     def test_status_notes_are_the_notes_staff_published(self, api: Any, key: str,
                                                         fmt: str) -> None:

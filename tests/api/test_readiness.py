@@ -86,7 +86,8 @@ def test_an_api_process_is_not_ready_until_the_read_models_have_caught_up_with_t
             projections.wait_for(head, timeout=SECONDS)
         # Then it is ready, and stays ready when the log moves on
         assert ready(client) == (200, {"status": "ok", "database": body["database"],
-                                       "position": head, "detail": None, "read_models": []})
+                                       "position": head, "detail": None, "read_models": [],
+                                       "ledger": None})
         receive(desk)
         assert ready(client)[0] == 200
 

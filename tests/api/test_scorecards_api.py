@@ -93,7 +93,8 @@ class TestJson:
         assert card["standards"] == [{"code": "email-acknowledge", "met_on_time": 1,
                                       "met_late": 0, "breached": 0, "open": 0,
                                       "share_met": {"value": "100.0", "count": 1,
-                                                    "rated": True, "reason": None}}]
+                                                    "rated": True, "reason": None},
+                                      "not_measured": 0}]
         assert card["time_to_acknowledge"] == {
             "cases": 1, "median_seconds": 7200, "p90_seconds": 7200,
             "median_hours": "2.00", "p90_hours": "2.00", "rated": True, "reason": None}

@@ -1,15 +1,15 @@
 """The accountability report read from a real log, on SQLite and PostgreSQL: reproducible to the
 byte, blind to what was recorded after `as_of`, and anchored to the hash chain.
 
-`as_of` is compared with when events were recorded, which the event store stamps from the
-system clock; the tests take it from the last event recorded, never from a sleep. The desk's
+`as_of` is compared with when events were committed (their commit time, from the system
+clock); the tests take it from the last event committed, never from a sleep. The desk's
 own (movable) clock dates what happened: Wednesday 4 March 2026, 10:00 Toronto.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.accountability_source import LedgerNotIntact, produce_report
+from infrastructure.commit_time import last_commit_time
 from infrastructure.demo import load_demo
 from infrastructure.ledger import chain_rows
 from infrastructure.settings import Settings
@@ -50,11 +51,10 @@ def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> None
 
 
 def last_recorded_at(desk: ServiceDesk) -> datetime:
-    """When the newest event was recorded: a moment at which the log stood exactly as now."""
-    head = desk.log_position()
-    [notification] = desk.recorder.select_notifications(head, 1)
-    moment: datetime = desk.mapper.to_domain_event(notification).timestamp
-    return moment.astimezone(UTC)
+    """When the newest event was committed: a moment at which the log stood exactly as now."""
+    moment = last_commit_time(desk)
+    assert moment is not None
+    return moment
 
 
 def a_morning(desk: ServiceDesk, clock: MovableClock) -> list[Any]:

@@ -6,24 +6,31 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from api.history import case_history
 from application.catalogue import list_services
 from application.desk import ServiceDesk
+from domain.actors import Actor, Role
 from domain.calendar import BusinessCalendar
 from domain.cases import Case
 from domain.values import Channel, Purpose
+from infrastructure.accountability_source import produce_report
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.demo import RECEIVED_TOPIC, has_cases, load_demo
 from infrastructure.settings import Settings
 from tests.command_line import TEST_MASTER_KEY
 from tests.receiving import receive
+from tests.toronto_time import TORONTO
 
 END = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # the clock fixture: Wednesday, 10:00 Toronto
 CASES = 300
+CLERK = Actor(id="clerk-1", role=Role.CLERK)
+AUDITOR = Actor(id="auditor-1", role=Role.AUDITOR)
 SEED = 2026
 # Arrivals and their promises may come in after hours (an email at 21:00); staff work may not.
 ARRIVAL_EVENTS = {"Received", "TargetsSet", "WaitMeasured"}
@@ -45,6 +52,7 @@ class Year:
     summary: dict[str, Any]
     cases: list[Recorded]
     public_services: dict[str, str]  # code: owning department, as the catalogue lists them
+    desk: ServiceDesk
 
 
 def recorded_cases(desk: ServiceDesk) -> list[Recorded]:
@@ -82,7 +90,7 @@ def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Year]:
     try:
         summary = load_demo(desk, cases=CASES, seed=SEED, end=END)
         public = {s.code: s.department for s in list_services(desk)}
-        yield Year(summary, recorded_cases(desk), public)
+        yield Year(summary, recorded_cases(desk), public, desk)
     finally:
         desk.close()
 
@@ -206,6 +214,41 @@ class TestTime:
             assert moments == sorted(moments), recorded.case.reference
             # within the year, and never after its end
             assert END - timedelta(days=365) < moments[0] and moments[-1] <= END
+
+    def test_each_event_is_recorded_when_it_happened_in_the_simulated_year(
+            self, year: Year) -> None:
+        for recorded in year.cases:
+            events = recorded.events
+            # the case was entered (and its first targets set) when the story began: a letter
+            # after its Received stamp, anything else when it arrived
+            entered = events[1].occurred_at
+            assert events[0].timestamp == entered >= events[0].occurred_at
+            # then each event is recorded when it happened, never before the one before it
+            for before, event in pairwise(events):
+                assert event.timestamp == max(before.timestamp, event.occurred_at), (
+                    recorded.case.reference, type(event).__name__)
+            # all within the simulated year
+            assert END - timedelta(days=366) < events[0].timestamp
+            assert events[-1].timestamp <= END
+
+    def test_as_of_reports_and_histories_on_the_year_s_dates_show_what_was_recorded(
+            self, year: Year) -> None:
+        # Given the cases received in October 2025 (Toronto), when the clerk's report for
+        # October is asked for as of its end (Sat Nov 1 00:00 Toronto = 04:00 UTC)
+        october = [r for r in year.cases
+                   if r.case.received_at.astimezone(TORONTO).strftime("%Y-%m") == "2025-10"]
+        as_of = datetime(2025, 11, 1, 4, 0, tzinfo=UTC)
+        report = produce_report(year.desk, CLERK, period="2025-10", as_of=as_of, min_sample=1)
+        # Then it reports every one of them, and the promises they carried
+        assert report.cases == len(october) > 0
+        assert sum(r.outcomes.applied for r in report.standards) > 0
+        # And a case's history as of that moment shows what was recorded on it by then
+        first = october[0]
+        history = case_history(year.desk, AUDITOR, first.case.id, version=None,
+                               as_of=as_of.isoformat())
+        assert [e.version for e in history.events] == [
+            e.originator_version for e in first.events if e.timestamp <= as_of]
+        assert history.events and history.state is not None
 
     def test_staff_work_during_business_hours(self, year: Year) -> None:
         # given the demo year and the desk's opening hours (Mon-Fri 08:30-16:30 Toronto)

@@ -5,6 +5,7 @@ is reported unsigned at its position, and the checkpointer will not sign over it
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,8 +49,8 @@ def forge_at_the_end(db: Dba, desk: ServiceDesk, history: History) -> int:
     position = history.published.head_position + 1
     db.insert_event(position, uuid4(), 1, "domain.cases:Case.Closed", b"{}")
     if not db.postgres:
-        db.run(f"INSERT INTO {db.chain} (notification_id, link) VALUES (?, ?)", position,
-               bytes(32))
+        db.run(f"INSERT INTO {db.chain} (notification_id, link, committed_at) VALUES "
+               f"(?, ?, (SELECT MAX(committed_at) + 1 FROM {db.chain}))", position, bytes(32))
         db.rechain_from(position)
     return position
 
@@ -85,6 +86,38 @@ def test_the_checkpointer_will_not_sign_over_an_unsigned_event(
         position = forge_at_the_end(db, signing, history)
     signed = sign_checkpoint(signing, TEST_CHECKPOINT_SIGNER, tmp_path)
     assert signed.note is None and signed.broken_position == position
+
+
+def test_an_unsigned_event_is_logged_at_error_and_shown_by_ready_and_metrics(
+        settings: Settings, signing: ServiceDesk, history: History, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from api.dependencies import served
+    from infrastructure.checkpointer import Checkpointer
+    from infrastructure.checkpoints import stored_checkpoints
+    from tests.api.test_metrics import scrape, value
+
+    # given a server's checkpointer, and a row inserted with the database's own credentials
+    checkpointer = Checkpointer(dataclasses.replace(settings, checkpoint_dir=tmp_path),
+                                signing, TEST_CHECKPOINT_SIGNER)
+    with Dba(settings, signing) as db:
+        if not db.postgres:
+            db.drop_guard()
+        position = forge_at_the_end(db, signing, history)
+    # when the checkpointer's round comes
+    with caplog.at_level(logging.ERROR, logger="civicdesk.ledger"):
+        checkpointer.run_once()
+    # then it signs nothing, says so at ERROR, and /ready and /metrics name the position
+    assert stored_checkpoints(signing) == []
+    assert f"did not sign is in the log at position {position}" in caplog.text
+    app = create_app(dataclasses.replace(settings, run_projections=False), desk=signing)
+    with TestClient(app) as client:
+        served(app).services.checkpointer = checkpointer  # once started: only the test runs it
+        assert value(scrape(client), "civicdesk_ledger_unsigned_position") == position
+        ready = client.get("/ready").json()
+        assert f"did not sign is at position {position}" in ready["ledger"]
 
 
 def test_an_edited_signed_event_fails_its_batch_signature(

@@ -5,6 +5,7 @@ trigger that rewrites each new event before it is chained, a rule, a row-level s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -92,3 +93,47 @@ def test_verify_reports_the_guard_even_when_the_chain_fails_too(
     assert result.returncode == 1
     assert f"FAILED at notification {history.transferred}" in result.stderr
     assert "FAILED: the append-only guard is not intact: trigger" in result.stderr
+
+
+@pytest.mark.postgres
+def test_only_the_grants_migrate_makes_pass_the_guard_check(tmp_path: Path) -> None:
+    from infrastructure.database_check import open_for_reading
+    from tests.database_roles import migrated_for_two_roles
+
+    # given a database migrated by its owner for a runtime role
+    with migrated_for_two_roles(tmp_path) as roles:
+        desk = open_for_reading(roles.owner)
+        try:
+            # then the grants `migrate --grant-to` made are not foreign
+            assert verify_log(desk).guard_ok, verify_log(desk).guard_problem
+            # when the runtime role is also granted UPDATE on the log, and PUBLIC may read the
+            # access log and add triggers to the checkpoints
+            schema, events = roles.owner.database_schema, table_of(desk)
+            with Dba(roles.owner, desk) as db:
+                db.run(f"GRANT UPDATE ON {schema}.{events} TO {roles.role}")
+                db.run(f"GRANT SELECT ON {schema}.personal_information_access TO PUBLIC")
+                db.run(f"GRANT TRIGGER ON {schema}.{events}_checkpoints TO PUBLIC")
+            # then the guard check names each of those grants
+            problem = str(verify_log(desk).guard_problem)
+            assert f"grant of UPDATE on {events} to {roles.role} was not made" in problem
+            assert "grant of SELECT on personal_information_access to PUBLIC" in problem
+            assert f"grant of TRIGGER on {events}_checkpoints to PUBLIC" in problem
+            assert "INSERT" not in problem and f"SELECT on {events} " not in problem
+        finally:
+            desk.close()
+
+
+def test_a_missing_access_log_guard_fails_the_guard_check(
+        desk: ServiceDesk, settings: Settings, db: Dba) -> None:
+    from infrastructure.access_log import TABLE, AccessLog
+
+    # given the access log set up with its guards
+    AccessLog(desk)
+    assert verify_log(desk).guard_ok
+    # when its update guard is dropped
+    db.run(f"DROP TRIGGER refuse_update_delete ON {db.schema}.{TABLE}" if db.postgres
+           else f"DROP TRIGGER {TABLE}_refuse_update")
+    # then the guard check says it is missing
+    assert "is missing" in str(verify_log(desk).guard_problem)
+    assert TABLE in str(verify_log(desk).guard_problem) or "refuse_update" in str(
+        verify_log(desk).guard_problem)

@@ -1,6 +1,8 @@
 """The live runners apply the events waiting for them in batches, one transaction (and one
 tracking write) each, on SQLite and PostgreSQL, and end where a read model built one event per
-transaction ends; an event that comes alone is applied alone, without waiting for company.
+transaction ends; an event that comes alone is applied alone, without waiting for company. A
+read model far behind catches up by the rebuild's replay first (engine.catch_up), and a crash
+in the middle of it loses or doubles nothing.
 
 Transactions are counted at the tracking write every one of them ends with
 (`View._insert_tracking`, wrapped to count and then do its work).
@@ -8,6 +10,7 @@ Transactions are counted at the tracking write every one of them ends with
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 import pytest
 
 from application.desk import ServiceDesk
+from engine.catch_up import CATCHING_UP
 from engine.runner import ProjectionSet
 from engine.views import View
 from infrastructure.demo import load_demo
@@ -87,3 +91,73 @@ class TestAnEventThatComesAlone:
                 # Then it is applied within a moment, without waiting for a batch to fill
                 live.wait_for(position, timeout=2.0, names=[name])
                 assert tracking_writes[name] - before >= 1
+
+
+class InjectedCrash(RuntimeError):
+    pass
+
+
+@pytest.fixture
+def far_behind_from_50(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read model 50 events behind counts as far behind, and catches up 37 at a time (so a
+    small history crosses batch borders)."""
+    monkeypatch.setattr(ProjectionSet, "CATCH_UP_FROM", 50)
+    monkeypatch.setattr(ProjectionSet, "CATCH_UP_BATCH", 37)
+    monkeypatch.setattr(ProjectionSet, "RETRY_SECONDS", 0.1)
+
+
+class TestABacklogFarBehind:
+    def test_is_replayed_in_batches_like_a_rebuild_then_followed_and_equals_one_event_by_event(
+            self, settings: Settings, desk: ServiceDesk, tracking_writes: Counter[str],
+            far_behind_from_50: None, caplog: pytest.LogCaptureFixture) -> None:
+        # Given a history of a few hundred events recorded while no read model ran
+        load_demo(desk, cases=20, seed=5)
+        head = desk.log_position()
+        name = "queues"
+        # When the read model starts
+        with caplog.at_level("INFO", logger="civicdesk.projections"), \
+                running_projections(settings, desk, SPECS[name]) as live:
+            roles = {live.role(name)}
+            live.wait_for(head, timeout=SECONDS)
+            # Then it caught up by the replay, in transactions of 37 notifications
+            assert "read model queues: catching up from position 0" in caplog.text
+            assert roles <= {CATCHING_UP, "running"}
+            assert tracking_writes[name] >= head // 37, (tracking_writes[name], head)
+            # and then follows the log event by event
+            later = receive(desk).position
+            live.wait_for(later, timeout=SECONDS)
+            assert live.role(name) == "running"
+            # holding what a read model built one event per transaction holds
+            caught_up = live.view(name).snapshot()
+            live.rebuild(name, grace=0, batch_size=1)
+            assert live.view(name).snapshot() == caught_up
+            assert live.position(name) == later
+
+    def test_a_crash_in_the_middle_of_the_catch_up_loses_and_doubles_nothing(
+            self, settings: Settings, desk: ServiceDesk, far_behind_from_50: None,
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        # Given a history recorded while no read model ran
+        load_demo(desk, cases=20, seed=7)
+        head = desk.log_position()
+        name = "pending_deadlines"
+        # and a catch-up whose third transaction dies at its very end (its tracking write)
+        original, writes = View._insert_tracking, Counter[str]()
+
+        def crashing(view: View, cursor: Any, tracking: Any) -> None:
+            writes[view.name] += 1
+            if writes[view.name] == 3:
+                raise InjectedCrash(f"crash at {tracking.notification_id}")
+            original(view, cursor, tracking)
+
+        monkeypatch.setattr(View, "_insert_tracking", crashing)
+        # When the read model starts, fails there, and is tried again (after its backoff)
+        with running_projections(settings, desk, SPECS[name]) as live:
+            limit = time.monotonic() + SECONDS
+            while live.position(name) < head and time.monotonic() < limit:
+                time.sleep(0.05)  # polling interval, not a deadline
+            # Then it ends where one built event by event ends: nothing lost, nothing twice
+            assert writes[name] > 3
+            caught_up = live.view(name).snapshot()
+            live.rebuild(name, grace=0, batch_size=1)
+            assert live.view(name).snapshot() == caught_up
+            assert live.position(name) == head

@@ -28,8 +28,9 @@ def test_every_command_route_builds_a_command_from_its_body() -> None:
     from api.cases import COMMANDS
 
     built = {kind for _, _, kind, _, _ in COMMANDS if kind is not None}
-    # the accommodation route builds one of two, chosen by its body's action
-    assert built | {commands.RequestAccommodation, commands.ProvideAccommodation} == \
+    # the accommodation route builds one of three, chosen by its body's action
+    assert built | {commands.RequestAccommodation, commands.ProvideAccommodation,
+                    commands.ReportAccommodationNotMade} == \
         set(KINDS) - {commands.PublishNote}  # published through /public-notes
 
 
