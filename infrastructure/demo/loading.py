@@ -55,6 +55,9 @@ def load_demo(desk: ServiceDesk, cases: int = 3000, seed: int = 2026, progress: 
             summary.add(case)
             pending.append(case)
             if story.customer is not None:
+                # Recorded with its first case, on the demo's time (not the real clock, which
+                # would move the log's commit times past the year being told).
+                stamp_as_recorded(story.customer, plan.entered_at)
                 pending.append(story.customer)
             if len(pending) >= BATCH:
                 summary.events += _save(desk, pending)
