@@ -44,6 +44,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.dependencies import served
     from api.request_log import configure_logging
     from infrastructure.bootstrap import build_desk, seed_catalogue
     from infrastructure.checkpoint_keys import checkpoint_signer
@@ -92,7 +93,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings, desk=desk)
     configure_logging(settings.log_level)  # after the app, which sets up logging its own way
     warn_if_owner_level(settings, desk)
-    tell_catch_up(settings, app.state.read_positions, before_serving=demo_loaded)
+    tell_catch_up(settings, served(app).services.projections, before_serving=demo_loaded)
     try:
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(),
                     log_config=None)
