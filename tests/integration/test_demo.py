@@ -23,6 +23,7 @@ from infrastructure.accountability_source import produce_report
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.demo import RECEIVED_TOPIC, has_cases, load_demo
 from infrastructure.settings import Settings
+from tests.command_line import TEST_MASTER_KEY
 from tests.receiving import receive
 from tests.toronto_time import TORONTO
 
@@ -75,7 +76,8 @@ def fingerprint(cases: list[Recorded]) -> list[tuple[Any, ...]]:
 
 
 def fresh_sqlite_desk(directory: Path) -> ServiceDesk:
-    desk = build_desk(Settings(data_dir=directory, run_scheduler=False), clock=lambda: END)
+    desk = build_desk(Settings(data_dir=directory, run_scheduler=False,
+                               master_key=TEST_MASTER_KEY), clock=lambda: END)
     seed_catalogue(desk)
     return desk
 
