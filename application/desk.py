@@ -24,12 +24,15 @@ from application.commands import (
     TransferCase,
 )
 from application.committer import Committer
+from application.customers import Customers
+from application.personal_data import LockedCipher, PersonalCipher
 from application.references import ReferenceNumbers
 from domain.actors import SCHEDULER, Actor
 from domain.calendar import BusinessCalendar
 from domain.cases import WAIT_TIMED_CHANNELS, Case
 from domain.catalogue import Department, Desk, Service
 from domain.closures import CalendarBook, DeskCalendars
+from domain.customers import Customer
 from domain.errors import InvalidValue, NotFound, RuleViolated, VersionConflict
 from domain.receipts import CommandReceipt
 from domain.standards import ServiceStandards, TargetKind
@@ -82,6 +85,10 @@ class ServiceDesk(Application[UUID]):
         self.committer = Committer(self.save)
         # The case now from its latest snapshot, or None (see `view_case`).
         self.case_snapshots: Callable[[UUID], Case | None] | None = None
+        # Replaced by the composition root when a master key is configured: until then every
+        # personal field is refused, never written or read in clear.
+        self.cipher: PersonalCipher = LockedCipher()
+        self.customers = Customers(self)
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         # What this process saved need not be read back to keep the catalogue current.
@@ -98,6 +105,12 @@ class ServiceDesk(Application[UUID]):
         if not isinstance(aggregate, kind):
             raise NotFound(f"no {what} {aggregate_id}")
         return aggregate
+
+    def load_customer(self, customer_id: UUID) -> Customer:
+        return self._get(Customer, customer_id, "customer")
+
+    def save_customers(self, *customers: Customer) -> int:
+        return self._save(*customers)
 
     def find_department(self, code: str) -> Department | None:
         try:

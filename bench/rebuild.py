@@ -42,11 +42,15 @@ from engine.decoding import ReplayDecoder
 from engine.rebuild import BATCH_SIZE, rebuild
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.demo import load_demo
+from infrastructure.master_key import new_master_key
 from infrastructure.settings import Settings
 from projections.registry import all_specs
 
 EVENTS_PER_CASE = 10.8  # what the demo records per case, on average
 CASES_PER_CALL = 2000
+
+# The demo's customers are sealed under a key of this run (a benchmark keeps nothing).
+MASTER_KEY = new_master_key()
 
 
 def postgres_url() -> str | None:
@@ -60,7 +64,7 @@ def database(kind: str, data_dir: str | None, schema: str | None) -> Iterator[Se
     directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="civicdesk-bench-"))
     try:
         if kind == "sqlite":
-            yield Settings(data_dir=directory, run_scheduler=False)
+            yield Settings(data_dir=directory, run_scheduler=False, master_key=MASTER_KEY)
             return
         import psycopg
 
@@ -71,7 +75,7 @@ def database(kind: str, data_dir: str | None, schema: str | None) -> Iterator[Se
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
         try:
             yield Settings(data_dir=directory, database_url=url, database_schema=name,
-                           run_scheduler=False)
+                           run_scheduler=False, master_key=MASTER_KEY)
         finally:
             if schema is None:
                 with psycopg.connect(url, autocommit=True) as conn:

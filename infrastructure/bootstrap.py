@@ -26,6 +26,8 @@ from engine.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
 from infrastructure.access_log import AccessLog
 from infrastructure.catalogue_seed import load_appendix_iv
 from infrastructure.checkpointer import Checkpointer, elected_checkpointer
+from infrastructure.master_key import has_master_key, master_key
+from infrastructure.personal_vault import PersonalVault
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
 from projections.accommodations import ACCOMMODATIONS
@@ -48,6 +50,11 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> S
     # Without a key, appended unsigned: `serve` refuses to start without one anyway.
     with contextlib.suppress(NoCheckpointKey):
         desk.recorder.signer = checkpoint_signer(settings)  # type: ignore[attr-defined]
+    if has_master_key(settings):
+        # A key that is configured but unreadable, malformed or wrong stops here
+        # (NoMasterKey); with none, personal information is refused, never kept in clear.
+        desk.cipher = PersonalVault(desk.recorder.datastore,  # type: ignore[attr-defined]
+                                    master_key(settings), clock=clock)
     return desk
 
 
