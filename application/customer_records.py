@@ -87,15 +87,19 @@ class CustomerMatch:
 def matches(desk: ServiceDesk, actor: Actor, contact: dict[str, str],
             new_customer: UUID | None) -> list[CustomerMatch]:
     """The live customers (survivors of merges) other than `new_customer` (the record intake
-    just made, itself matching) whose email or phone is exactly the contact's, in id order,
-    at most MAX_RESULTS. None for a role that does not look up customers (its receipt
-    stands; it is just not shown anyone)."""
+    just made, itself matching) whose email or phone is exactly the contact's on a record
+    made before `new_customer`, in id order, at most MAX_RESULTS. None for a role that does
+    not look up customers (its receipt stands; it is just not shown anyone)."""
     if actor.role not in CUSTOMER_ROLES:
         return []
     tokens = match_tokens(contact)
     if not tokens:
         return []
-    myself = desk.customers.get(new_customer).id if new_customer is not None else None
+    me = desk.customers.get(new_customer) if new_customer is not None else None
+    myself = me.id if me is not None else None
+    # Only records older than the new one: the receipt's answer stays what it was when a
+    # retry replays it, and a later duplicate is found from its own receipt instead.
+    since = desk.load_customer(new_customer).created_on if new_customer is not None else None
     found: dict[UUID, list[str]] = {}
     for field in MATCH_FIELDS:
         if field not in tokens:
@@ -105,7 +109,8 @@ def matches(desk: ServiceDesk, actor: Actor, contact: dict[str, str],
                 record = desk.customers.get(owner)
             except NotFound:
                 continue  # prepared at an intake that was then refused: never saved
-            if record.id == myself or record.erased:
+            if record.id == myself or record.erased or (
+                    since is not None and desk.load_customer(owner).created_on >= since):
                 continue
             on = found.setdefault(record.id, [])
             if field not in on:

@@ -93,6 +93,23 @@ class TestSuggestions:
         assert [m["customer_id"] for m in again["customer_matches"]] == [kept["customer_id"]]
 
 
+    def test_a_retried_receipt_is_answered_with_its_first_suggestions_not_later_records(
+            self, api: DeskClient) -> None:
+        # given a customer on record, and a receipt (with an idempotency key) suggesting them
+        first = api.receive(contact=person("match6", "905-555-0106"))
+        headers = api.headers("csr", **{"Idempotency-Key": "intake-match6"})
+        body = api.new_case_body(contact={"email": "match6@example.org"})
+        answer = api.client.post("/api/v1/cases", json=body, headers=headers)
+        assert answer.status_code == 201, answer.text
+        # when a third record with that email is made, then the receipt is retried
+        api.receive(contact={"email": "match6@example.org"})
+        again = api.client.post("/api/v1/cases", json=body, headers=headers)
+        # then the retry answers what the receipt did: the record older than its own
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json()["customer_matches"] == answer.json()["customer_matches"] == [
+            {"customer_id": first["customer_id"], "matched_on": ["email"]}]
+
+
 class TestConfirming:
     def test_merging_the_new_record_into_the_suggestion_puts_the_case_under_that_customer(
             self, api: DeskClient) -> None:
