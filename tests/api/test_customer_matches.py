@@ -97,7 +97,7 @@ class TestSuggestions:
             self, api: DeskClient) -> None:
         # given a customer on record, and a receipt (with an idempotency key) suggesting them
         first = api.receive(contact=person("match6", "905-555-0106"))
-        headers = api.headers("csr", **{"Idempotency-Key": "intake-match6"})
+        headers = {**api.headers("csr"), "Idempotency-Key": "intake-match6"}
         body = api.new_case_body(contact={"email": "match6@example.org"})
         answer = api.client.post("/api/v1/cases", json=body, headers=headers)
         assert answer.status_code == 201, answer.text
