@@ -18,7 +18,7 @@ from api.history import CaseHistory, case_history
 from api.openapi_contract import IDEMPOTENT
 from api.problems import problem_docs
 from api.read_your_writes import LAST_POSITION
-from application import commands
+from application import commands, customer_records
 from application.customers import Intake
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
@@ -165,11 +165,16 @@ COMMANDS: list[tuple[str, type[schemas.Command], type[commands.CaseCommand] | No
 @post("/api/v1/cases", operation_id="case_receive", tags=["cases"], status_code=201,
       guards=[authenticated], opt={IDEMPOTENT: True},
       dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
-      summary="Receive a new case", description=f"Errors: {COMMAND_ERRORS}.",
+      summary="Receive a new case",
+      description="A new customer made from `contact` is answered with `customer_matches`: "
+                  "the live customers already on record whose email or phone is exactly the "
+                  "contact's (each suggestion logged in the access log). Staff who confirm one "
+                  "merge the new record into it (`POST /api/v1/customers/{customer_id}/merge`, "
+                  f"`into` the match). Errors: {COMMAND_ERRORS}.",
       responses=problem_docs(400, 401, 403, 409, 413, 422))
 async def receive_case(request: Request[Any, Any, Any], data: schemas.NewCase,
                        actor: Actor, desk: ServiceDesk,
-                       access_log: AccessLog) -> Response[schemas.CaseView]:
+                       access_log: AccessLog) -> Response[schemas.ReceivedCase]:
     # Async with an explicit worker thread: Litestar 2.25 wraps a sync_to_thread handler twice
     # when another handler (the case list) shares its path, and the response is lost.
     return await anyio.to_thread.run_sync(partial(_receive, request, data, actor, desk,
@@ -177,10 +182,33 @@ async def receive_case(request: Request[Any, Any, Any], data: schemas.NewCase,
 
 
 def _receive(request: Request[Any, Any, Any], data: schemas.NewCase, actor: Actor,
-             desk: ServiceDesk, access_log: AccessLog) -> Response[schemas.CaseView]:
-    return answered_command(request, actor, partial(
+             desk: ServiceDesk, access_log: AccessLog) -> Response[schemas.ReceivedCase]:
+    answer = answered_command(request, actor, partial(
         desk.handle, actor, receive_command(data), idempotency(request, data)), 201, desk,
         access_log)
+    found = suggested_matches(request, actor, data, answer.content, desk, access_log)
+    received = schemas.ReceivedCase(**msgspec.structs.asdict(answer.content),
+                                    customer_matches=found)
+    return Response(received, status_code=answer.status_code, headers=answer.headers)
+
+
+def suggested_matches(request: Request[Any, Any, Any], actor: Actor, data: schemas.NewCase,
+                      case: schemas.CaseView, desk: ServiceDesk,
+                      access_log: AccessLog) -> list[schemas.CustomerMatchView]:
+    """The customers on record whom a new customer's contact matches by email or phone, each
+    logged (with the fields it matched on) before the answer names them. A replay finds them
+    again (and logs them again): they are what the desk holds now."""
+    if data.customer_id is not None or data.contact is None:
+        return []
+    contact = {"email": data.contact.email or "", "phone": data.contact.phone or ""}
+    new = UUID(case.customer_id) if case.customer_id is not None else None
+    found = customer_records.matches(desk, actor, contact, new)
+    for on in sorted({m.matched_on for m in found}):
+        access_log.record(actor, [m.customer_id for m in found if m.matched_on == on],
+                          route_of(request), tuple(f"match:{field}" for field in on))
+    return [schemas.CustomerMatchView(customer_id=str(m.customer_id),
+                                      matched_on=list(m.matched_on))  # type: ignore[arg-type]
+            for m in found]
 
 
 def receive_command(data: schemas.NewCase) -> commands.ReceiveCase:

@@ -265,6 +265,20 @@ class CaseView(msgspec.Struct):
     personal_information: Literal["held", "erased", "none"] = "none"
 
 
+class CustomerMatchView(msgspec.Struct):
+    customer_id: str  # a live customer already on record (the survivor, if merged)
+    matched_on: list[Literal["email", "phone"]]  # which of the contact's fields it shares
+
+
+class ReceivedCase(CaseView):
+    """A staff receipt's answer: the case, and the customers already on record whose email or
+    phone is exactly the contact's (only for a new customer made from `contact`)."""
+
+    # Suggestions for staff to confirm by merging the new record into one (POST
+    # /api/v1/customers/{customer_id of the case}/merge); nothing personal but the ids.
+    customer_matches: list[CustomerMatchView] = []
+
+
 def utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC)
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from uuid import UUID
 
 from application.access import (
+    CUSTOMER_ROLES,
     can_see_department,
     check_customer_access,
     check_may_merge,
@@ -19,7 +20,14 @@ from application.customers import CustomerDetails
 from application.desk import ServiceDesk
 from domain.actors import Actor
 from domain.cases import Case
-from domain.customers import Customer, name_words, normal_email, normal_phone
+from domain.customers import (
+    MATCH_FIELDS,
+    Customer,
+    match_tokens,
+    name_words,
+    normal_email,
+    normal_phone,
+)
 from domain.errors import InvalidValue, NotFound
 
 MAX_RESULTS = 20
@@ -65,6 +73,50 @@ def search(desk: ServiceDesk, actor: Actor, *, name: str | None = None,
         if len(found) == MAX_RESULTS:
             break
     return list(found.values())
+
+
+@dataclass(frozen=True)
+class CustomerMatch:
+    """A live customer already on record whom an intake's contact matches exactly, and on
+    which fields (`MATCH_FIELDS` order): a suggestion for staff to confirm, never acted on."""
+
+    customer_id: UUID
+    matched_on: tuple[str, ...]
+
+
+def matches(desk: ServiceDesk, actor: Actor, contact: dict[str, str],
+            new_customer: UUID | None) -> list[CustomerMatch]:
+    """The live customers (survivors of merges) other than `new_customer` (the record intake
+    just made, itself matching) whose email or phone is exactly the contact's on a record
+    made before `new_customer`, in id order, at most MAX_RESULTS. None for a role that does
+    not look up customers (its receipt stands; it is just not shown anyone)."""
+    if actor.role not in CUSTOMER_ROLES:
+        return []
+    tokens = match_tokens(contact)
+    if not tokens:
+        return []
+    me = desk.customers.get(new_customer) if new_customer is not None else None
+    myself = me.id if me is not None else None
+    # Only records older than the new one: the receipt's answer stays what it was when a
+    # retry replays it, and a later duplicate is found from its own receipt instead.
+    since = desk.load_customer(new_customer).created_on if new_customer is not None else None
+    found: dict[UUID, list[str]] = {}
+    for field in MATCH_FIELDS:
+        if field not in tokens:
+            continue
+        for owner in sorted(desk.cipher.lookup([tokens[field]])):
+            try:
+                record = desk.customers.get(owner)
+            except NotFound:
+                continue  # prepared at an intake that was then refused: never saved
+            if record.id == myself or record.erased or (
+                    since is not None and desk.load_customer(owner).created_on >= since):
+                continue
+            on = found.setdefault(record.id, [])
+            if field not in on:
+                on.append(field)
+    return [CustomerMatch(customer_id=c, matched_on=tuple(on))
+            for c, on in list(found.items())[:MAX_RESULTS]]
 
 
 def customer(desk: ServiceDesk, actor: Actor, customer_id: UUID) -> CustomerDetails:

@@ -73,6 +73,23 @@ def search_tokens(details: dict[str, str]) -> set[str]:
     return tokens
 
 
+# What intake compares to find the same customer already on record: an exact email or phone
+# (a name alone is too common to suggest a match on).
+MATCH_FIELDS = ("email", "phone")
+
+
+def match_tokens(details: dict[str, str]) -> dict[str, str]:
+    """The search tokens of `details` an intake match is made on, by the field they come
+    from (a phone with under 7 digits matches nothing, as a search by it is refused)."""
+    tokens: dict[str, str] = {}
+    if details.get("email", "").strip():
+        tokens["email"] = f"email:{normal_email(details['email'])}"
+    digits = normal_phone(details.get("phone", ""))
+    if len(digits) >= 7:
+        tokens["phone"] = f"phone:{digits}"
+    return tokens
+
+
 def normal_email(email: str) -> str:
     return email.strip().lower()
 

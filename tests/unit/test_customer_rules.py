@@ -10,7 +10,7 @@ import pytest
 
 from domain.actors import Actor, Role
 from domain.cases import Case
-from domain.customers import Customer, CustomerErased, search_tokens
+from domain.customers import Customer, CustomerErased, match_tokens, search_tokens
 from domain.errors import InvalidValue
 from domain.retention import CaseFacts, RetentionSchedule, add_years
 
@@ -30,6 +30,16 @@ class TestSearchTokens:
                                 "phone": "+1 (905) 555-0142"})
         assert tokens == {"email:helene@example.org", "phone:9055550142", "name:helene",
                           "name:o", "name:brien"}
+
+
+class TestMatchTokens:
+    def test_intake_matches_on_the_exact_email_and_phone_digits_never_the_name(self) -> None:
+        tokens = match_tokens({"name": "Ada Lovelace", "email": " Ada@Example.ORG",
+                               "phone": "+1 (905) 555-0100"})
+        assert tokens == {"email": "email:ada@example.org", "phone": "phone:9055550100"}
+
+    def test_a_phone_too_short_to_search_by_matches_nothing(self) -> None:
+        assert match_tokens({"phone": "555-01", "email": "  "}) == {}
 
 
 class TestOldReceipts:
