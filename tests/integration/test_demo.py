@@ -20,7 +20,7 @@ from domain.calendar import BusinessCalendar
 from domain.cases import Case
 from domain.values import Channel, Purpose
 from infrastructure.accountability_source import produce_report
-from infrastructure.bootstrap import build_desk, seed_catalogue
+from infrastructure.bootstrap import build_desk
 from infrastructure.demo import RECEIVED_TOPIC, has_cases, load_demo
 from infrastructure.settings import Settings
 from tests.receiving import receive
@@ -75,9 +75,8 @@ def fingerprint(cases: list[Recorded]) -> list[tuple[Any, ...]]:
 
 
 def fresh_sqlite_desk(directory: Path) -> ServiceDesk:
-    desk = build_desk(Settings(data_dir=directory, run_scheduler=False), clock=lambda: END)
-    seed_catalogue(desk)
-    return desk
+    """An empty desk: the demo seeds the catalogue, committed before its simulated year."""
+    return build_desk(Settings(data_dir=directory, run_scheduler=False), clock=lambda: END)
 
 
 @pytest.fixture(scope="module")
