@@ -69,11 +69,18 @@ def load_demo(desk: ServiceDesk, cases: int = 3000, seed: int = 2026, progress: 
     ready: list[Any] = []
     with tqdm(total=len(plans), unit="case", desc="demo", disable=not progress) as bar:
         for plan in plans:
-            case = Story(world, plan, _next_reference(desk, plan.entered_at)).tell()
+            story = Story(world, plan, _next_reference(desk, plan.entered_at))
+            case = story.tell()
             stamp_as_recorded(case, plan.entered_at)
             summary.add(case)
-            for event in case.collect_events():
-                heapq.heappush(waiting, (event.timestamp, next(order), event))
+            told: list[Any] = [case]
+            if story.customer is not None:
+                # Recorded with its first case, on the demo's time, before the case names it.
+                stamp_as_recorded(story.customer, plan.entered_at)
+                told.insert(0, story.customer)
+            for aggregate in told:
+                for event in aggregate.collect_events():
+                    heapq.heappush(waiting, (event.timestamp, next(order), event))
             bar.update(1)
             # Plans come in the order entered, and no event is recorded before its case was
             # entered: nothing told later can be recorded before this case's entry.

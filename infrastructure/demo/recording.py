@@ -23,11 +23,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.cases import Case
+from eventsourcing.domain import Aggregate
+
 from infrastructure.commit_time import micros
 
 
-def stamp_as_recorded(case: Case, entered_at: datetime) -> None:
+def stamp_as_recorded(case: Aggregate, entered_at: datetime) -> None:
     """Stamp each event `case` has triggered and not yet saved with its simulated recording
     time: the latest of when the case was entered, when the event happened (`occurred_at`)
     and the previous event's recording time."""
