@@ -230,8 +230,6 @@ class TestTime:
             assert END - timedelta(days=366) < events[0].timestamp
             assert events[-1].timestamp <= END
 
-    @pytest.mark.xfail(strict=True, reason="as_of selects by commit time (ledger2), which the "
-                       "demo does not yet assign in simulated time order")
     def test_as_of_reports_and_histories_on_the_year_s_dates_show_what_was_recorded(
             self, year: Year) -> None:
         # Given the cases received in October 2025 (Toronto), when the clerk's report for
