@@ -68,15 +68,16 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
               "writer, and its read models run in one process", file=sys.stderr)
         return 2
     desk = build_desk(settings)
-    seed_catalogue(desk)
     demo_loaded = False
     if args.demo_if_empty:
         from infrastructure.demo import has_cases, load_demo
 
         if not has_cases(desk):
+            # The demo seeds the catalogue itself, committed before its simulated year.
             print("civicdesk: empty database; loading the demo data", file=sys.stderr)
             load_demo(desk, progress=True)
             demo_loaded = True
+    seed_catalogue(desk)
     host, port = settings.host, settings.port
     if workers > 1:
         # Each worker process builds its own app from the environment (the catalogue is
@@ -189,11 +190,11 @@ def token(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("demo")
 def demo(args: argparse.Namespace, settings: Settings) -> int:
-    from infrastructure.bootstrap import build_desk, seed_catalogue
+    from infrastructure.bootstrap import build_desk
     from infrastructure.demo import load_demo
 
     desk = build_desk(settings)
-    seed_catalogue(desk)
+    # load_demo seeds the catalogue, committed before the simulated year it records.
     summary = load_demo(desk, cases=args.cases, seed=args.seed, progress=True)
     print(json.dumps(summary, indent=2, default=str))
     return 0

@@ -8,6 +8,11 @@ microsecond after the previous event's if the clock stepped back, so it is stric
 in log order. SQLite computes both here in Python (the process's clock); PostgreSQL in a
 trigger (the database server's clock) whose arithmetic `infrastructure.chain.link` repeats
 byte for byte.
+
+Only the demo loader (infrastructure.demo.recording) gives the events it appends commit times
+of its simulated year (`simulated_commit_times`): each is still raised to one microsecond
+after the previous event's and lowered to the real clock, so commit times stay strictly
+monotonic and never run ahead of real time. Nothing in the environment or settings sets them.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +46,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     signer: Signer | None = None
     # The clock commit times are taken from (nanoseconds since the epoch); a test steps it.
     commit_clock: Callable[[], int] = staticmethod(time.time_ns)
+    # Demo only: the commit time (microseconds since the epoch) to give each event appended
+    # next, one value per event, set by the demo loader while it records its simulated year.
+    simulated_commit_times: Iterator[int] | None = None
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
@@ -117,13 +125,16 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                   "ORDER BY notification_id DESC LIMIT 1")
         row = c.fetchone()
         previous = bytes(row[0]) if row else GENESIS
-        committed = max(self.commit_clock() // 1000, (row[1] or 0) + 1 if row else 0)
+        real = self.commit_clock() // 1000
+        committed = (row[1] or 0) if row else 0
         links = []
         for notification_id, stored in zip(notification_ids, stored_events, strict=True):
+            clock = real if self.simulated_commit_times is None else min(
+                next(self.simulated_commit_times), real)
+            committed = max(clock, committed + 1)
             previous = link(previous, notification_id, _as_uuid(stored.originator_id),
                             stored.originator_version, stored.topic, stored.state, committed)
             links.append((notification_id, previous, committed))
-            committed += 1
         c.executemany(f"INSERT INTO {self.chain_table_name} (notification_id, link, "
                       "committed_at) VALUES (?, ?, ?)", links)
         if self.signer is not None and notification_ids:
@@ -188,6 +199,7 @@ def _as_uuid(originator_id: UUID | str) -> UUID:
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     signer: Signer | None = None  # as ChainedSQLiteApplicationRecorder.signer
+    simulated_commit_times: Iterator[int] | None = None  # as in ChainedSQLiteApplicationRecorder
 
     def __init__(self, datastore: PostgresDatastore, *,
                  events_table_name: str = "stored_events"):
@@ -232,15 +244,24 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             # look-alike functions in a schema it may create in.
             "CREATE OR REPLACE FUNCTION {schema}.{link_fn}() RETURNS trigger "
             "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp "
-            "AS $$ DECLARE previous bytea; previous_time bigint; committed bigint; BEGIN "
+            "AS $$ DECLARE previous bytea; previous_time bigint; committed bigint; "
+            "simulated text; BEGIN "
             # Serialise chain appenders here too, not only by the library's table lock; held
             # until the commit, so no later event can be given an earlier commit time.
             "LOCK TABLE {schema}.{chain} IN EXCLUSIVE MODE; "
             "SELECT c.link, c.committed_at INTO previous, previous_time FROM {schema}.{chain} c "
             "ORDER BY c.notification_id DESC LIMIT 1; "
             "IF previous IS NULL THEN previous := decode(repeat('00', 32), 'hex'); END IF; "
-            "committed := GREATEST(floor(extract(epoch FROM clock_timestamp()) * 1000000)"
-            "::bigint, COALESCE(previous_time, 0) + 1); "
+            "committed := floor(extract(epoch FROM clock_timestamp()) * 1000000)::bigint; "
+            # Demo only: the simulated commit times the demo loader put in the transaction
+            # (`_insert_stored_events`), taken one per row and never later than the clock.
+            "simulated := COALESCE(current_setting('civicdesk.simulated_commit_times', true),"
+            " ''); "
+            "IF simulated <> '' THEN "
+            "committed := LEAST(split_part(simulated, ',', 1)::bigint, committed); "
+            "PERFORM set_config('civicdesk.simulated_commit_times', "
+            "substr(simulated, length(split_part(simulated, ',', 1)) + 2), true); END IF; "
+            "committed := GREATEST(committed, COALESCE(previous_time, 0) + 1); "
             "INSERT INTO {schema}.{chain} (notification_id, link, committed_at) VALUES ("
             "NEW.notification_id, sha256(previous || int8send(NEW.notification_id) || "
             "uuid_send(NEW.originator_id) || int8send(NEW.originator_version) || "
@@ -299,6 +320,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         with curs.connection.pipeline() as pipeline:
             write_pending_disclosures(curs, [e.originator_id for e in stored_events],
                                       [e.topic for e in stored_events], flush=pipeline.sync)
+
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                              **kwargs: Any) -> None:
+        if self.simulated_commit_times is not None and stored_events:
+            # Local to the transaction: the trigger consumes one value per inserted row.
+            times = [next(self.simulated_commit_times) for _ in stored_events]
+            curs.execute("SELECT set_config('civicdesk.simulated_commit_times', %s, true)",
+                         (",".join(str(t) for t in times),))
+        super()._insert_stored_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:

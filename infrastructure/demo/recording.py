@@ -7,15 +7,25 @@ and histories select by. A demo loaded today would put a whole year's cases on r
 and a report as of any date in that year would find nothing. So before a told case is saved,
 each of its events is stamped with the simulated clock instead: when it happened, never before
 the case was entered, and never before the event before it (a case's history stays in order).
-A commit time assigned when the log is appended to (under the chain's lock) is another clock
-and stays real.
+
+The commit time the log gives each event (infrastructure.commit_time), by which as-of reports
+and histories now cut the log, follows the simulated clock too while the demo records its
+year (`committed_as_recorded`): the loader appends the year's events in the order they were
+recorded, each committed when it was recorded. The recorder still raises each commit time to
+one microsecond after the previous one, under the chain's lock, and lowers it to the real
+clock, so the log stays strictly monotonic and later real commits follow it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from eventsourcing.domain import Aggregate
+
+from infrastructure.commit_time import micros
 
 
 def stamp_as_recorded(case: Aggregate, entered_at: datetime) -> None:
@@ -29,3 +39,15 @@ def stamp_as_recorded(case: Aggregate, entered_at: datetime) -> None:
             recorded = max(recorded, happened.astimezone(UTC))
         # Events are frozen once made; these are not saved yet, and are saved as stamped here.
         object.__setattr__(event, "timestamp", recorded)
+
+
+@contextmanager
+def committed_as_recorded(desk: Any, times: Iterator[datetime]) -> Iterator[None]:
+    """While the block runs, each event the desk appends is committed at the next of `times`
+    (its simulated recording time) rather than by the real clock. Demo only."""
+    recorder = desk.recorder
+    recorder.simulated_commit_times = (micros(t.astimezone(UTC)) for t in times)
+    try:
+        yield
+    finally:
+        recorder.simulated_commit_times = None

@@ -20,7 +20,7 @@ from domain.calendar import BusinessCalendar
 from domain.cases import Case
 from domain.values import Channel, Purpose
 from infrastructure.accountability_source import produce_report
-from infrastructure.bootstrap import build_desk, seed_catalogue
+from infrastructure.bootstrap import build_desk
 from infrastructure.demo import RECEIVED_TOPIC, has_cases, load_demo
 from infrastructure.settings import Settings
 from tests.command_line import TEST_MASTER_KEY
@@ -76,10 +76,9 @@ def fingerprint(cases: list[Recorded]) -> list[tuple[Any, ...]]:
 
 
 def fresh_sqlite_desk(directory: Path) -> ServiceDesk:
-    desk = build_desk(Settings(data_dir=directory, run_scheduler=False,
+    """An empty desk: the demo seeds the catalogue, committed before its simulated year."""
+    return build_desk(Settings(data_dir=directory, run_scheduler=False,
                                master_key=TEST_MASTER_KEY), clock=lambda: END)
-    seed_catalogue(desk)
-    return desk
 
 
 @pytest.fixture(scope="module")
@@ -231,8 +230,6 @@ class TestTime:
             assert END - timedelta(days=366) < events[0].timestamp
             assert events[-1].timestamp <= END
 
-    @pytest.mark.xfail(strict=True, reason="as_of selects by commit time (ledger2), which the "
-                       "demo does not yet assign in simulated time order")
     def test_as_of_reports_and_histories_on_the_year_s_dates_show_what_was_recorded(
             self, year: Year) -> None:
         # Given the cases received in October 2025 (Toronto), when the clerk's report for
