@@ -23,6 +23,7 @@ from infrastructure.bootstrap import Services
 from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
 from projections.complaint_register import COMPLAINT_REGISTER
+from projections.outbox import OUTBOX_MODEL
 from projections.queues import QUEUES
 from projections.scorecard import SCORECARD
 
@@ -53,6 +54,7 @@ class Served:
             "complaint_register": lambda: self.services.view(COMPLAINT_REGISTER),
             "scorecards": lambda: self.services.view(SCORECARD),
             "accommodations": lambda: self.services.view(ACCOMMODATIONS),
+            "outbox": lambda: self.services.view(OUTBOX_MODEL),
             "metrics": lambda: self.metrics,
             "open311_limiter": lambda: self.open311_limiter,
         }

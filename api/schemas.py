@@ -36,6 +36,8 @@ class Contact(Body, kw_only=True):
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     address: Annotated[str, msgspec.Meta(max_length=500)] | None = None
     preferred_contact: Literal["email", "phone", "mail", "in_person"] | None = None
+    # The language the customer is written to in (messages the desk sends by itself).
+    language: Literal["en", "fr"] | None = None
 
 
 class NewCase(Body, kw_only=True):
