@@ -61,15 +61,15 @@ class OutboxController(Controller):
          description="Oldest first; `state=parked` lists the messages the mail server kept "
                      "refusing, with its last answer.")
     def outbox(self, actor: NamedDependency[Actor], outbox: NamedDependency[Any],
-               state: Annotated[StateName | None, QueryParameter(
-                   description="only messages in this state")] = None,
+               wanted: Annotated[StateName | None, QueryParameter(
+                   name="state", description="only messages in this state")] = None,
                after: Annotated[str | None, QueryParameter(
                    max_length=200, description="the `next_cursor` of the previous page")] = None,
                limit: Limit = DEFAULT_PAGE) -> OutboxPage:
         check_operator(actor)
         messages: list[Message] = (outbox.every(limit=limit, after=after or "")
-                                   if state is None else
-                                   outbox.in_states([state], limit=limit, after=after or "",
+                                   if wanted is None else
+                                   outbox.in_states([wanted], limit=limit, after=after or "",
                                                     order_by_key=True))
         return OutboxPage(messages=[entry(m) for m in messages],
                           next_cursor=messages[-1].key if len(messages) == limit else None)
