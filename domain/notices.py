@@ -33,6 +33,7 @@ FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
 MAX_ATTEMPTS = 5
 
+PREFERRED_WAYS = {"phone": "by telephone", "mail": "by post", "in_person": "in person"}
 _MARK = re.compile(r"\[outbox ([A-Za-z0-9:/._-]+)\]$")
 
 
@@ -57,7 +58,8 @@ def why_not_by_email(contact: Mapping[str, str]) -> str | None:
     another way to be contacted asked for that way, not for email."""
     preferred = contact.get("preferred_contact")
     if preferred and preferred != "email":
-        return f"the customer asked to be contacted by {preferred.replace('_', ' ')}, not email"
+        way = PREFERRED_WAYS.get(preferred, f"by {preferred.replace('_', ' ')}")
+        return f"the customer asked to be contacted {way}, not by email"
     if not (contact.get("email") or "").strip():
         return "the customer gave no email address"
     return None

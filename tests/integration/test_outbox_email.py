@@ -176,7 +176,7 @@ class TestAcknowledgementByEmail:
         worker(mail_settings, desk, outbox, clock).run_once()
         assert smtp[0].received == []
         assert [m.last_error for m in messages(outbox)] == [
-            "the customer asked to be contacted by phone, not email"]
+            "the customer asked to be contacted by telephone, not by email"]
 
 
 class TestRefusedMail:

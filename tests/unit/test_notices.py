@@ -28,7 +28,7 @@ def test_no_address_or_another_preferred_way_is_a_reason_not_to_email() -> None:
     assert why_not_by_email({"phone": "905"}) == "the customer gave no email address"
     assert why_not_by_email({"email": "  "}) == "the customer gave no email address"
     assert why_not_by_email({"email": "ann@example.org", "preferred_contact": "in_person"}) == (
-        "the customer asked to be contacted by in person, not email")
+        "the customer asked to be contacted in person, not by email")
 
 
 def test_the_language_is_the_cases_then_the_contacts_then_english() -> None:
