@@ -16,11 +16,14 @@ import pytest
 from application.desk import ServiceDesk
 from domain.notices import MAX_ATTEMPTS, OUTBOX
 from engine.runner import ProjectionSet
+from infrastructure.bootstrap import compose
 from infrastructure.mail import MailServer
 from infrastructure.outbox_worker import OutboxWorker
 from infrastructure.settings import Settings
 from projections.outbox import OUTBOX_MODEL, PARKED, SENT, SKIPPED, Message
+from projections.pending_deadlines import PENDING_DEADLINES
 from tests.conftest import MovableClock, running_projections
+from tests.integration.test_projection_failures import eventually
 from tests.mail_server import Mailbox, mail_server
 from tests.receiving import receive
 
@@ -198,3 +201,32 @@ class TestRefusedMail:
         clock.advance(hours=2)
         assert running.run_once() == 0  # parked: never tried again by itself
         assert desk.get_case(OUTBOX, case.id).interactions == 0
+
+
+class TestServedWorker:
+    def test_a_server_with_a_mail_server_configured_emails_the_acknowledgement_by_itself(
+            self, mail_settings: Settings, desk: ServiceDesk, clock: MovableClock,
+            smtp: tuple[Mailbox, int]) -> None:
+        # given the services a server composes, with a mail server configured, started
+        settings = dataclasses.replace(mail_settings, run_scheduler=True)
+        services = compose(settings, clock=clock, desk=desk,
+                           read_models=(PENDING_DEADLINES, OUTBOX_MODEL))
+        assert services.outbox_worker is not None
+        services.outbox_worker.interval = 0.2
+        services.start()
+        try:
+            # when a case arrives from a customer with an address
+            case = receive(desk, contact=ANN).case
+            # then the elected worker sends its acknowledgement and records it on the case
+            eventually(lambda: desk.get_case(OUTBOX, case.id).interactions == 1,
+                       "the acknowledgement recorded")
+        finally:
+            services.close()
+        assert len(smtp[0].received) == 1
+
+    def test_without_a_mail_server_no_worker_is_composed(self, settings: Settings,
+                                                         desk: ServiceDesk) -> None:
+        services = compose(dataclasses.replace(settings, run_scheduler=True), desk=desk,
+                           read_models=(PENDING_DEADLINES, OUTBOX_MODEL))
+        assert services.outbox_worker is None
+        services.close()
