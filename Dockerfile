@@ -2,7 +2,8 @@
 # Build: docker build -t civicdesk .
 # Run:   docker run -p 8000:8000 -v civicdesk-data:/var/lib/civicdesk \
 #          -e CIVICDESK_JWT_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')" \
-#          -e CIVICDESK_CHECKPOINT_KEY="$(cat checkpoint-signer.key)" civicdesk
+#          -e CIVICDESK_CHECKPOINT_KEY="$(cat checkpoint-signer.key)" \
+#          -e CIVICDESK_MASTER_KEY="$(cat master.key)" civicdesk
 #
 # Required: a token key. Either CIVICDESK_JWT_SECRET (at least 32 bytes; civicdesk token signs
 # with it) or CIVICDESK_JWT_PUBLIC_KEY with CIVICDESK_JWT_ALGORITHM (your identity provider's
@@ -11,6 +12,10 @@
 # (the key) or CIVICDESK_CHECKPOINT_KEY_FILE (a mounted secret file), made once with
 # `civicdesk checkpoint-key`; without it the container exits with code 2 too. Ship the
 # checkpoint directory (CIVICDESK_CHECKPOINT_DIR) off the machine: it is the auditors' copy.
+# Also required: the master key that wraps every customer's data key, CIVICDESK_MASTER_KEY or
+# CIVICDESK_MASTER_KEY_FILE (32 random bytes in base64: python3 -c 'import base64, secrets;
+# print(base64.b64encode(secrets.token_bytes(32)).decode())'); without it, exit code 2. Keep
+# it, and its copies, away from the database's backups: it is what makes erasure final.
 # Development mode (CIVICDESK_DEV) cannot work here: it is refused on 0.0.0.0.
 # For production also: CIVICDESK_DATABASE_URL (postgresql://...) and CIVICDESK_DATABASE_SCHEMA;
 # without them the data is a SQLite file in the volume. civicdesk speaks plain HTTP: put a

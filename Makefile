@@ -69,8 +69,10 @@ bench: install
 	$(BIN)/python bench/queues.py
 	$(BIN)/python bench/rebuild.py --database sqlite
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/report.py --database sqlite
 	@if [ -n "$$CIVICDESK_DATABASE_URL$$CIVICDESK_TEST_DATABASE_URL" ]; then \
 		$(BIN)/python bench/commands.py; \
+		$(BIN)/python bench/case_view.py; \
 	else echo "bench/commands.py skipped: it needs PostgreSQL (CIVICDESK_DATABASE_URL) and wrk"; fi
 
 clean:

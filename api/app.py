@@ -19,6 +19,7 @@ from api.audit import AuditController
 from api.case_list import case_list
 from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
+from api.customers import CustomerController
 from api.dependencies import Served
 from api.goals import GoalController
 from api.health import health, ready
@@ -26,6 +27,7 @@ from api.metrics import metrics
 from api.open311 import open311_router
 from api.open311.routing_errors import with_open311_routing_errors
 from api.openapi_contract import state_what_is_enforced
+from api.privacy import PrivacyController
 from api.problems import EXCEPTION_HANDLERS
 from api.public_notes import publish_public_note
 from api.public_status import public_request_status, status_lookup, status_page_route
@@ -63,7 +65,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
     served = Served(services)
     app = Litestar(
         route_handlers=[health, ready, metrics, receive_case, CaseController, command_router,
-                        case_list,
+                        case_list, CustomerController, PrivacyController,
                         ServiceLevelController, CatalogueController, AdminController,
                         OutboxController,
                         AuditController, publish_public_note, open311_router,

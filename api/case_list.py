@@ -105,6 +105,9 @@ async def case_list(
     status: FromQuery[StatusName | None] = None,
     channel: FromQuery[ChannelName | None] = None,
     assignee: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
+    reference: Annotated[str | None, QueryParameter(
+        min_length=1, max_length=40,
+        description="only the case with this reference (SC-2026-000123)")] = None,
     complaint: Annotated[bool | None, QueryParameter(
         description="only complaints (true), or only other cases (false)")] = None,
     target: FromQuery[TargetName | None] = None,
@@ -125,7 +128,8 @@ async def case_list(
         assert now is not None
         rows, next_cursor = case_index.list_cases(
             visible_departments(actor), department=department, status=status,
-            channel=channel, assignee=assignee, complaint=complaint, target=target,
+            channel=channel, assignee=assignee, reference=reference, complaint=complaint,
+            target=target,
             target_state=target_state, order=order, now=now,
             after=after, limit=limit)
         # A case's subject may name a person or an address: the listed cases are logged.

@@ -19,10 +19,12 @@ from api.openapi_contract import IDEMPOTENT
 from api.problems import problem_docs
 from api.read_your_writes import LAST_POSITION
 from application import commands
+from application.customers import Intake
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor
 from domain.cases import Case
 from domain.errors import InvalidValue
+from domain.references import parse_reference
 from infrastructure.access_log import AccessLog
 
 POSITION_HEADER = "X-Civicdesk-Position"
@@ -61,14 +63,16 @@ def answered_command(request: Request[Any, Any, Any], actor: Actor,
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
     view = schemas.case_view(outcome.case, desk.target_statuses(outcome.case,
-                                                                calendars=outcome.calendars))
+                                                                calendars=outcome.calendars),
+                             desk.customers.details(outcome.case.customer_id))
     return Response(view, status_code=status_code, headers=headers)
 
 
 def view_of(request: Request[Any, Any, Any], actor: Actor, case: Case, desk: ServiceDesk,
             access_log: AccessLog) -> schemas.CaseView:
     disclose(request, actor, case.id, CASE_FIELDS, access_log)
-    return schemas.case_view(case, desk.target_statuses(case))
+    return schemas.case_view(case, desk.target_statuses(case),
+                             desk.customers.details(case.customer_id))
 
 
 def disclose(request: Request[Any, Any, Any], actor: Actor, case_id: UUID | list[UUID],
@@ -180,15 +184,31 @@ def _receive(request: Request[Any, Any, Any], data: schemas.NewCase, actor: Acto
 
 
 def receive_command(data: schemas.NewCase) -> commands.ReceiveCase:
-    """The command a staff receipt's body asks for (the contact without its empty fields)."""
-    contact = {k: v for k, v in msgspec.structs.asdict(data.contact).items()
-               if v is not None} if data.contact else {}
+    """The command a staff receipt's body asks for: with the customer staff confirmed, or
+    what the body says of a new one."""
     return commands.ReceiveCase(
         channel=data.channel, received_at=data.received_at, purpose=data.purpose,
         service_code=data.service_code, department=data.department, subject=data.subject,
-        description=data.description, contact=contact,
-        accessibility_needs=data.accessibility_needs, wait_seconds=data.wait_seconds,
-        desk=data.desk, classification=data.classification)
+        description=data.description, customer=customer_of(data),
+        wait_seconds=data.wait_seconds, desk=data.desk, classification=data.classification)
+
+
+def customer_of(data: schemas.NewCase) -> Intake | UUID | None:
+    """The confirmed customer's id, or what the body says of a new one."""
+    if data.customer_id is not None:
+        if data.contact is not None or data.accessibility_needs is not None:
+            raise InvalidValue("give customer_id or contact, not both: a confirmed customer's "
+                               "details are corrected on their record",
+                               "contact" if data.contact is not None else "accessibility_needs")
+        return data.customer_id
+    contact = data.contact or schemas.Contact()
+    personal = {k: v for k, v in (("name", contact.name), ("email", contact.email),
+                                  ("phone", contact.phone), ("address", contact.address),
+                                  ("accessibility_needs", data.accessibility_needs))
+                if v is not None and v.strip()}
+    return Intake(personal=personal, kind=contact.kind,
+                  preferred_contact=contact.preferred_contact, language=contact.language,
+                  consent_to_contact=contact.consent_to_contact)
 
 
 class CaseController(Controller):
@@ -201,6 +221,19 @@ class CaseController(Controller):
          responses=problem_docs(400, 401, 404))
     def get_case(self, request: Request[Any, Any, Any], case_id: UUID, actor: Actor,
                  desk: ServiceDesk, access_log: AccessLog) -> schemas.CaseView:
+        return view_of(request, actor, desk.view_case(actor, case_id), desk, access_log)
+
+    @get("/by-reference/{reference:str}", operation_id="case_by_reference",
+         summary="One case, found by the reference a caller quotes", sync_to_thread=True,
+         description="The case numbered `reference` (such as SC-2026-000123; letter case "
+                     "and surrounding spaces do not matter), exactly as `GET "
+                     "/api/v1/cases/{case_id}` shows it, access-checked and logged alike. "
+                     "Errors: 401, 404 (no such case, or another department's), 422 (not a "
+                     "reference), as application/problem+json.",
+         responses=problem_docs(400, 401, 404, 422))
+    def get_by_reference(self, request: Request[Any, Any, Any], reference: str, actor: Actor,
+                         desk: ServiceDesk, access_log: AccessLog) -> schemas.CaseView:
+        case_id = Case.create_id(parse_reference(reference))
         return view_of(request, actor, desk.get_case(actor, case_id), desk, access_log)
 
     @get("/{case_id:uuid}/history", operation_id="case_history", sync_to_thread=True,

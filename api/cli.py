@@ -44,10 +44,12 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.dependencies import served
     from api.request_log import configure_logging
     from infrastructure.bootstrap import build_desk, seed_catalogue
     from infrastructure.checkpoint_keys import checkpoint_signer
     from infrastructure.database_check import reach
+    from infrastructure.master_key import master_key
     from infrastructure.signing_keys import check_serving
 
     settings = dataclasses.replace(settings, dev=args.dev or settings.dev,
@@ -55,6 +57,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
                                    port=args.port or settings.port)
     check_serving(settings, settings.host)
     checkpoint_signer(settings)  # NoCheckpointKey: no server that cannot sign its log
+    master_key(settings)  # NoMasterKey: no server that would refuse every customer
     reach(settings)
     if settings.dev and not (settings.jwt_secret or settings.jwt_public_key):
         print("civicdesk: development mode: tokens signed with the published development "
@@ -90,7 +93,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings, desk=desk)
     configure_logging(settings.log_level)  # after the app, which sets up logging its own way
     warn_if_owner_level(settings, desk)
-    tell_catch_up(settings, app.state.read_positions, before_serving=demo_loaded)
+    tell_catch_up(settings, served(app).services.projections, before_serving=demo_loaded)
     try:
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(),
                     log_config=None)
@@ -560,7 +563,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("token", help="issue a bearer token signed with CIVICDESK_JWT_SECRET")
     p.add_argument("--role", required=True, help="the person's role",
-                   choices=["csr", "staff", "manager", "director", "clerk", "auditor", "admin"])
+                   choices=["csr", "staff", "manager", "director", "clerk", "auditor", "admin",
+                            "privacy_officer"])
     p.add_argument("--sub", required=True, help="the person's id")
     p.add_argument("--department", action="append", default=[],
                    help="a department the person acts for (repeatable)")
@@ -676,6 +680,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from infrastructure.checkpoint_keys import NoCheckpointKey
     from infrastructure.damaged_log import DamagedLog, damaged_message
     from infrastructure.database_check import DatabaseUnavailable, reach
+    from infrastructure.master_key import NoMasterKey
     from infrastructure.signing_keys import NoSigningKey
 
     try:
@@ -689,7 +694,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command not in REACHED_LATER:
             reach(settings)
         return COMMANDS[args.command](args, settings)
-    except (OperatorMistake, NoSigningKey, NoCheckpointKey, DatabaseUnavailable) as error:
+    except (OperatorMistake, NoSigningKey, NoCheckpointKey, NoMasterKey,
+            DatabaseUnavailable) as error:
         print(f"civicdesk: {error}", file=sys.stderr)
     except DomainError as error:
         print(f"civicdesk: {error.detail}", file=sys.stderr)

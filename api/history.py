@@ -107,6 +107,8 @@ def case_history(desk: ServiceDesk, actor: Actor, case_id: UUID, *, version: int
         # known), not as of the last event before it: a deadline may have passed in between.
         targets = desk.target_statuses(case, at=moment)
     # Visibility was checked on the case as it is now; the past state is shown as it was.
-    state = case_view(case, targets) if case is not None else None
+    # Its customer as they stand now: erased is erased, whatever version is asked for.
+    state = (case_view(case, targets, desk.customers.details(case.customer_id))
+             if case is not None else None)
     return CaseHistory(case_id=str(case_id), as_of=moment.astimezone(UTC) if moment else None,
                        version=version, events=steps, state=state)

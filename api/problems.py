@@ -18,6 +18,7 @@ from litestar.exceptions import (
 from litestar.openapi.datastructures import ResponseSpec
 
 from application.desk import IdempotencyKeyReused
+from application.personal_data import PersonalDataLocked
 from domain.errors import (
     AlreadyExists,
     DomainError,
@@ -40,6 +41,7 @@ FAILED_RETRY_AFTER = "30"  # seconds: a failed read model is retried with backof
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: tuple[tuple[type[DomainError], int, str], ...] = (
     (NotFound, 404, "Not found"),
+    (PersonalDataLocked, 503, "Personal information unavailable"),
     (Forbidden, 403, "Forbidden"),
     (VersionConflict, 409, "Version conflict"),
     (AlreadyExists, 409, "Already exists"),

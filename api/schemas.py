@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import msgspec
 
 from api.plain_text import MULTI_LINE
+from application.customers import CustomerDetails
 from application.public_tokens import status_page_path
 from domain.accommodations import state_of
 from domain.cases import Case
@@ -36,8 +38,9 @@ class Contact(Body, kw_only=True):
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     address: Annotated[str, msgspec.Meta(max_length=500)] | None = None
     preferred_contact: Literal["email", "phone", "mail", "in_person"] | None = None
-    # The language the customer is written to in (messages the desk sends by itself).
-    language: Literal["en", "fr"] | None = None
+    kind: Literal["person", "organization"] = "person"
+    language: Literal["en", "fr"] = "en"
+    consent_to_contact: bool = False
 
 
 class NewCase(Body, kw_only=True):
@@ -48,6 +51,10 @@ class NewCase(Body, kw_only=True):
     service_code: Code | None = None
     department: Code | None = None
     received_at: datetime | None = None
+    # A customer staff confirmed (GET /api/v1/customers?email=...): their record is used and
+    # `contact` must be left out. Otherwise `contact` (and `accessibility_needs`) make a new
+    # customer record, sealed; neither is kept on the case.
+    customer_id: UUID | None = None
     contact: Contact | None = None
     accessibility_needs: Text | None = None
     wait_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | None = None
@@ -227,7 +234,7 @@ class CaseView(msgspec.Struct):
     purpose: str
     subject: str
     description: str
-    contact: dict[str, str]
+    contact: dict[str, str]  # the customer's, decrypted now; {} when erased or none
     accessibility_needs: str | None
     assignee: str | None
     classification: str | None
@@ -252,20 +259,26 @@ class CaseView(msgspec.Struct):
     public_token: str | None = None
     status_page: str | None = None
     accommodations: list[AccommodationView] = []  # in the order requested
+    customer_id: str | None = None  # the customer record (after merges, the surviving one)
+    # "held": contact shown; "erased": the customer's personal information was destroyed
+    # (erasure or retention) and nothing of it can be shown; "none": no customer recorded.
+    personal_information: Literal["held", "erased", "none"] = "none"
 
 
 def utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC)
 
 
-def case_view(case: Case, targets: list[TargetStatus]) -> CaseView:
+def case_view(case: Case, targets: list[TargetStatus], customer: CustomerDetails) -> CaseView:
+    """The case, its targets judged, and its customer as they stand now (decrypted on read)."""
     received = utc(case.received_at)
     assert received is not None
     return CaseView(
         id=str(case.id), reference=case.reference, status=case.status, channel=case.channel,
         received_at=received, department=case.department, service_code=case.service_code,
         purpose=case.purpose, subject=case.subject, description=case.description,
-        contact=case.contact, accessibility_needs=case.accessibility_needs,
+        contact=contact_of(customer),
+        accessibility_needs=customer.fields.get("accessibility_needs"),
         assignee=case.assignee, classification=case.classification,
         escalation_level=case.escalation_level,
         escalations=[Escalation(from_level=e["from"], to_level=e["to"], reason=e["reason"],
@@ -281,7 +294,17 @@ def case_view(case: Case, targets: list[TargetStatus]) -> CaseView:
                                   nps=a["nps"], ces=a["ces"], superseded=list(a["superseded"]))
                  for a in case.surveys],
         desk=case.desk, public_token=case.public_token, status_page=status_page_path(case),
-        accommodations=[accommodation_view(a) for a in case.accommodations])
+        accommodations=[accommodation_view(a) for a in case.accommodations],
+        customer_id=str(customer.customer_id) if customer.customer_id else None,
+        personal_information=customer.status)  # type: ignore[arg-type]
+
+
+def contact_of(customer: CustomerDetails) -> dict[str, str]:
+    """A case's contact as it always read: the customer's contact fields and preference."""
+    contact = {k: v for k, v in customer.fields.items() if k != "accessibility_needs"}
+    if customer.preferred_contact:
+        contact["preferred_contact"] = customer.preferred_contact
+    return contact
 
 
 def accommodation_view(a: dict[str, Any]) -> AccommodationView:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from domain.actors import Actor, Role
 from domain.errors import Forbidden
 
-READ_ONLY = {Role.AUDITOR, Role.CLERK}
-EVERY_DEPARTMENT = {Role.CSR, Role.DIRECTOR, Role.ADMIN, Role.CLERK, Role.AUDITOR, Role.SYSTEM}
+READ_ONLY = {Role.AUDITOR, Role.CLERK, Role.PRIVACY_OFFICER}
+EVERY_DEPARTMENT = {Role.CSR, Role.DIRECTOR, Role.ADMIN, Role.CLERK, Role.AUDITOR,
+                    Role.PRIVACY_OFFICER, Role.SYSTEM}
 
 # The front desk triages: it takes, routes and answers contacts, but complaint escalation and
 # debriefs belong to the departments' management (recommendation 1D).
@@ -81,3 +82,30 @@ def check_auditor(actor: Actor) -> None:
     own decisions and reads are what it records, and they read cases one at a time (logged)."""
     if actor.role not in AUDIT_ROLES:
         raise Forbidden("only auditors and administrators read the audit trail")
+
+
+# Who looks customers up and keeps their records tidy: the people who serve them. Auditors,
+# clerks and administrators have no need to search people (MFIPPA's need-to-know).
+CUSTOMER_ROLES = {Role.CSR, Role.STAFF, Role.MANAGER, Role.DIRECTOR, Role.PRIVACY_OFFICER}
+
+
+def check_customer_access(actor: Actor) -> None:
+    if actor.role not in CUSTOMER_ROLES:
+        raise Forbidden(f"the {actor.role.value} role does not look up customers")
+
+
+# Merging two records joins two people's histories: the front desk and management, who meet
+# the customer, and the privacy officer; not department staff at large.
+MERGING_ROLES = {Role.CSR, Role.MANAGER, Role.DIRECTOR, Role.PRIVACY_OFFICER}
+
+
+def check_may_merge(actor: Actor) -> None:
+    if actor.role not in MERGING_ROLES:
+        raise Forbidden(f"the {actor.role.value} role may not merge customer records")
+
+
+def check_privacy_officer(actor: Actor) -> None:
+    """Erasure, correction decisions and access requests are the privacy officer's."""
+    if actor.role != Role.PRIVACY_OFFICER:
+        raise Forbidden("only the privacy officer erases customers, decides corrections and "
+                        "answers access requests")

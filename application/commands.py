@@ -12,11 +12,12 @@ late (`late_entry_reason`) when it happened before a deadline already recorded m
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
+
+from application.customers import Intake
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,11 +174,12 @@ class ReceiveCase:
     purpose: str
     subject: str
     description: str
-    contact: Mapping[str, str] = field(default_factory=dict)
+    # The customer staff confirmed (their id), or what intake knows of a new one (a record
+    # is made, sealed, with the case), or None: nothing personal.
+    customer: Intake | UUID | None = None
     received_at: datetime | None = None
     service_code: str | None = None
     department: str | None = None
-    accessibility_needs: str | None = None
     wait_seconds: int | None = None
     desk: str | None = None
     # Received as a complaint (or as feedback): classified as it is received, so the complaint

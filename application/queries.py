@@ -54,6 +54,7 @@ class CaseIndexQuery(Protocol):
     def list_cases(self, visible_departments: frozenset[str] | None, *,
                    department: str | None = None, status: str | None = None,
                    channel: str | None = None, assignee: str | None = None,
+                   reference: str | None = None,
                    complaint: bool | None = None, target: str | None = None,
                    target_state: str | None = None, order: str = CaseOrder.RECEIVED,
                    now: datetime | None = None, after: str | None = None,
@@ -64,9 +65,10 @@ class CaseIndexQuery(Protocol):
         `next_due_at` first (then by id), cases with nothing due last. `target_state` keeps
         the cases with a target (named `target`, if given) in that state at `now` (then
         required; `domain.targets.state_at`); `target` alone keeps the cases with that target.
+        `reference` keeps the one case so numbered.
         `visible_departments` None means every department. Raises InvalidValue (field
-        `after`, `limit`, `status`, `channel`, `target`, `target_state` or `order`) for a bad
-        cursor, limit or filter value.
+        `after`, `limit`, `status`, `channel`, `reference`, `target`, `target_state` or
+        `order`) for a bad cursor, limit or filter value.
         """
         ...
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from application.access import check_may
 from application.commands import ReceiveCase
+from application.customers import Intake, NewCustomer
 from application.desk import TOWN_TIME, IdempotencyKey, Outcome, ServiceDesk
 from application.public_tokens import new_public_token
 from application.references import Receipt, ReferenceLane, number_of
@@ -38,6 +40,14 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
     if command.wait_seconds is not None and command.channel not in WAIT_TIMED_CHANNELS:
         raise InvalidValue("wait_seconds is measured only for telephone and in-person "
                            "contacts", "wait_seconds")
+    # The case's rules first, so that nothing is sealed for a contact that is refused.
+    Case.receive(reference="SC-0000-000000", channel=command.channel,
+                 occurred_at=command.received_at or now, purpose=command.purpose,
+                 service_code=command.service_code, department=department,
+                 subject=command.subject, description=command.description, customer_id=None,
+                 actor=actor, now=now)
+    confirmed, new = _customer_of(app, actor, command.customer)
+    customer_id = confirmed or (new.customer_id if new is not None else None)
 
     def build(reference: str) -> Case:
         """The case, numbered `reference` (built again if the number is taken)."""
@@ -46,8 +56,7 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
             occurred_at=command.received_at or now, purpose=command.purpose,
             service_code=command.service_code, department=department,
             subject=command.subject, description=command.description,
-            contact=dict(command.contact), accessibility_needs=command.accessibility_needs,
-            actor=actor, now=now, desk=desk or calendars.central_code,
+            customer_id=customer_id, actor=actor, now=now, desk=desk or calendars.central_code,
             public_token=new_public_token())
         if command.classification is not None:
             # Received as a complaint: classified before its targets are planned, so the
@@ -62,10 +71,31 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
 
     # The Town's year, not UTC's: a call at 19:30 on Dec 31 belongs to the old year.
     outcome: Outcome = app.references.submit(
-        now.astimezone(TOWN_TIME).year, Receipt(build, actor, idempotency),
+        now.astimezone(TOWN_TIME).year,
+        Receipt(build, actor, idempotency,
+                companions=lambda case: [new.record(case)] if new is not None else []),
         partial(record_receipts, app))
+    if confirmed is not None and not outcome.replayed:
+        # A known customer learns of the case after it is saved, not with it, so that two
+        # cases for one customer at once do not conflict. Should this fail, the case still
+        # names its customer, and linking it again is harmless.
+        app.customers.link_case(confirmed, outcome.case.id, outcome.case.reference)
     # The answer's target states are judged on the calendars the targets were planned on.
     return outcome if outcome.replayed else replace(outcome, calendars=calendars)
+
+
+def _customer_of(app: ServiceDesk, actor: Actor, customer: Intake | UUID | None
+                 ) -> tuple[UUID | None, NewCustomer | None]:
+    """The confirmed customer (followed through merges; a live one), or a new one prepared
+    from what intake knows (saved with the case), or neither when it knows nothing
+    personal."""
+    if isinstance(customer, UUID):
+        known = app.customers.get(customer)
+        known.check_live()
+        return known.id, None
+    if customer is None or customer.empty:
+        return None, None
+    return None, app.customers.prepare(actor, customer)
 
 
 def record_receipts(app: ServiceDesk, lane: ReferenceLane, batch: list[Receipt]) -> None:
@@ -88,7 +118,8 @@ def record_receipts(app: ServiceDesk, lane: ReferenceLane, batch: list[Receipt])
             receipts = [(r, case, app._receipt(r.actor, r.idempotency, case, 201))
                         for r, case in built]
             recordings = app.committer.commit(
-                [case for _, case, _ in receipts] + [kept for _, _, kept in receipts],
+                [case for _, case, _ in receipts] + [kept for _, _, kept in receipts]
+                + [companion for r, case in built for companion in r.companions(case)],
                 contexts={aggregate.id: r.context for r, case, kept in receipts
                           for aggregate in (case, kept) if aggregate is not None},
                 commands=len(receipts))
@@ -124,7 +155,8 @@ def record_alone(app: ServiceDesk, lane: ReferenceLane, receipt: Receipt) -> Out
     while True:
         case: Case = receipt.build(lane.next_reference())
         try:
-            outcome = app._save_with_receipt(receipt.actor, receipt.idempotency, case, 201)
+            outcome = app._save_with_receipt(receipt.actor, receipt.idempotency, case, 201,
+                                             *receipt.companions(case))
         except VersionConflict:
             if not app._is_recorded(case.reference):
                 lane.forget()

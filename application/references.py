@@ -43,6 +43,8 @@ class Receipt:
     build: Callable[[str], Any]  # the case, numbered with the reference given
     actor: Any
     idempotency: Any
+    # What is saved with the case, in its transaction (a new customer record naming it).
+    companions: Callable[[Any], list[Any]] = field(default=lambda case: [])
     # The receiving request's context: its case is saved by whichever receipt holds the lane.
     context: Context = field(default_factory=copy_context)
     outcome: Any = None

@@ -1,7 +1,8 @@
 -- wrk script for bench/commands.py: each request is a command (or a GET), chosen by MODE.
--- MODE=get: GET of one department; receipt: POST /api/v1/cases; mix: receipts, then
--- acknowledge, interaction, assign and transfer, each on a case of its own (from CASES, one
--- id a line, shared out between threads so no two requests touch one case).
+-- MODE=get: GET of one department; view: GET of one case (VIEW_CASE, its id, for
+-- bench/case_view.py); receipt: POST /api/v1/cases; mix: receipts, then acknowledge,
+-- interaction, assign and transfer, each on a case of its own (from CASES, one id a line,
+-- shared out between threads so no two requests touch one case).
 -- done() prints one JSON line: requests, seconds, p50/p99 (ms), non-2xx and socket errors.
 
 local token = os.getenv("TOKEN")
@@ -51,6 +52,9 @@ function request()
   turn = turn + 1
   if mode == "get" then
     return wrk.format("GET", "/api/v1/departments/public-works", get_headers)
+  end
+  if mode == "view" then
+    return wrk.format("GET", "/api/v1/cases/" .. os.getenv("VIEW_CASE"), get_headers)
   end
   local kind = (mode == "receipt") and 0 or (turn % 5)
   if kind == 0 then

@@ -128,7 +128,7 @@ def receive_in_bulk(desk: ServiceDesk, cases: int, what: str) -> list[str]:
                         reference=format_reference(year, number), channel="email",
                         occurred_at=now, purpose="issue_or_complaint", service_code=None,
                         department="public-works", subject="Bench", description="",
-                        contact={"name": "Bench"}, accessibility_needs=None, actor=CSR, now=now,
+                        customer_id=None, actor=CSR, now=now,
                         desk=calendars.central_code)
                     desk.follow_standards(case, "receive", actor=CSR, occurred_at=now,
                                           standards=standards, calendars=calendars)

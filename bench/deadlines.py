@@ -39,6 +39,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from application.commands import ReceiveCase
+from application.customers import Intake
 from application.desk import ServiceDesk
 from application.service_levels import revise_standards
 from domain.actors import Actor, Role
@@ -111,8 +112,7 @@ def build_cases(desk: ServiceDesk, deadlines: int, rng: random.Random) -> tuple[
         case = Case.receive(
             reference=f"BENCH-{cases:07d}", channel=channel, occurred_at=received_at,
             purpose="information", service_code=None, department=rng.choice(DEPARTMENTS),
-            subject="Benchmark", description="", contact={"name": "Bench"},
-            accessibility_needs=None, actor=CSR, now=now)
+            subject="Benchmark", description="", customer_id=None, actor=CSR, now=now)
         case.plan_targets(in_force, version, calendar, reason="received", actor=CSR,
                           occurred_at=now)
         watched = [t for t in case.targets.values() if t.watched_due_at is not None]
@@ -164,7 +164,7 @@ def probe_breaches(desk: ServiceDesk) -> list[float]:
         case = desk.handle(CSR, ReceiveCase(
             channel="virtual_meeting", received_at=received_at, purpose="information",
             department="corporate", subject="Probe", description="",
-            contact={"name": "Probe"})).case
+            customer=Intake(personal={"name": "Probe"}))).case
         probes.append((case, case.targets[TargetKind.ACKNOWLEDGE.value].due_at))
     delays = []
     for case, due in probes:

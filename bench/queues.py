@@ -122,7 +122,7 @@ def record_open_cases(desk: ServiceDesk, cases: int, rng: random.Random) -> None
                 channel=rng.choices(channels, channel_weights)[0],
                 occurred_at=entered, purpose=rng.choice(PURPOSES), service_code=None,
                 department=department, subject="Benchmark case", description="",
-                contact={"name": "Bench"}, accessibility_needs=None, actor=CSR, now=entered)
+                customer_id=None, actor=CSR, now=entered)
             case.plan_targets(in_force, version, calendars[day], reason="received",
                               actor=CSR, occurred_at=entered)
             if rng.random() < 1 / 3:

@@ -42,11 +42,15 @@ from engine.decoding import ReplayDecoder
 from engine.rebuild import BATCH_SIZE, rebuild
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.demo import load_demo
+from infrastructure.master_key import new_master_key
 from infrastructure.settings import Settings
 from projections.registry import all_specs
 
 EVENTS_PER_CASE = 10.8  # what the demo records per case, on average
 CASES_PER_CALL = 2000
+
+# The demo's customers are sealed under a key of this run (a benchmark keeps nothing).
+MASTER_KEY = new_master_key()
 
 
 def postgres_url() -> str | None:
@@ -60,7 +64,7 @@ def database(kind: str, data_dir: str | None, schema: str | None) -> Iterator[Se
     directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="civicdesk-bench-"))
     try:
         if kind == "sqlite":
-            yield Settings(data_dir=directory, run_scheduler=False)
+            yield Settings(data_dir=directory, run_scheduler=False, master_key=MASTER_KEY)
             return
         import psycopg
 
@@ -71,7 +75,7 @@ def database(kind: str, data_dir: str | None, schema: str | None) -> Iterator[Se
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
         try:
             yield Settings(data_dir=directory, database_url=url, database_schema=name,
-                           run_scheduler=False)
+                           run_scheduler=False, master_key=MASTER_KEY)
         finally:
             if schema is None:
                 with psycopg.connect(url, autocommit=True) as conn:
@@ -152,7 +156,12 @@ def decode(desk: ServiceDesk, batch: int, mapper: bool = False) -> tuple[int, fl
 
 
 def bench(kind: str, args: argparse.Namespace) -> list[str]:
-    lines = []
+    lines: list[str] = []
+
+    def say(line: str) -> None:  # as soon as it is known: a long run may be cut short
+        lines.append(line)
+        print(line, flush=True)
+
     with database(kind, args.data_dir, args.schema) as settings:
         desk = build_desk(settings)
         try:
@@ -160,15 +169,15 @@ def bench(kind: str, args: argparse.Namespace) -> list[str]:
             generated = generate(desk, args.events, args.generate_seconds)
             head = desk.log_position()
             label = "PostgreSQL" if settings.is_postgres else "SQLite"
-            lines.append(f"{label}: {head:,} events in the log ({generated})")
+            say(f"{label}: {head:,} events in the log ({generated})")
             rows, seconds = scan(settings, desk, args.batch_size)
             ceiling = rows / seconds
-            lines.append(f"  {'plain SELECT scan of the events table':<40}"
+            say(f"  {'plain SELECT scan of the events table':<40}"
                          f"{ceiling:>12,.0f} events/s  (the ceiling; {seconds:.1f} s)")
             for label, mapper in (("read, decode (mapper), no projection", True),
                                   ("read, decode (replay), no projection", False)):
                 events, seconds = decode(desk, args.batch_size, mapper)
-                lines.append(f"  {label:<40}{events / seconds:>12,.0f} events/s  "
+                say(f"  {label:<40}{events / seconds:>12,.0f} events/s  "
                              f"({100 * events / seconds / ceiling:.1f}% of the scan; "
                              f"{seconds:.1f} s)")
             specs = all_specs()
@@ -176,11 +185,9 @@ def bench(kind: str, args: argparse.Namespace) -> list[str]:
                 done = rebuild(settings, desk, specs[name], batch_size=args.batch_size,
                                progress=True, grace=0)
                 rate = done.events / done.seconds
-                lines.append(f"  {'rebuild ' + name:<40}{rate:>12,.0f} events/s  "
+                say(f"  {'rebuild ' + name:<40}{rate:>12,.0f} events/s  "
                              f"({100 * rate / ceiling:.1f}% of the scan; {done.seconds:.1f} s "
                              f"for {done.events:,} events)")
-            for line in lines:
-                print(line, flush=True)
         finally:
             desk.close()
     return lines

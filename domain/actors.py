@@ -14,6 +14,9 @@ class Role(StrEnum):
     CLERK = "clerk"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    # The Town's MFIPPA privacy officer (the clerk's delegate): erases customers, decides
+    # correction requests and answers access requests; reads every case, changes none.
+    PRIVACY_OFFICER = "privacy_officer"
     SYSTEM = "system"
 
 
@@ -26,7 +29,7 @@ class Actor:
     @property
     def sees_every_department(self) -> bool:
         return self.role in {Role.CSR, Role.DIRECTOR, Role.ADMIN, Role.CLERK, Role.AUDITOR,
-                             Role.SYSTEM}
+                             Role.PRIVACY_OFFICER, Role.SYSTEM}
 
 
 SCHEDULER = Actor(id="civicdesk-scheduler", role=Role.SYSTEM)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -184,6 +185,11 @@ class BusinessCalendar:
         # Safe to keep for the calendar's life because it never changes; a decade of days is a
         # few thousand small entries, and deadlines at start-up revisit the same days constantly.
         self._day_cache: dict[date, tuple[Interval, ...]] = {}
+        # Business time before each local day from `_origin` on (single-zone calendars), so
+        # `elapsed` over weeks is two look-ups, not a walk over every day between.
+        self._origin: date | None = None
+        self._before: list[timedelta] = []
+        self._before_lock = threading.Lock()  # requests share a calendar
 
     def as_known_at(self, moment: datetime) -> BusinessCalendar:
         """This calendar with only the closures and hours changes recorded at or before
@@ -254,11 +260,32 @@ class BusinessCalendar:
         total = _ZERO
         if finish <= begin:
             return total
+        if len(self._zones) == 1:
+            # One zone: each local day's hours lie within that day, so business time adds up
+            # day by day from any origin.
+            # The earlier first: it may move the origin back, the later then counts from it.
+            with self._before_lock:
+                before = self._since_origin(begin)
+                return self._since_origin(finish) - before
         for open_at, close_at in self._intervals_ending_after(begin):
             if open_at >= finish:
                 break
             total += min(close_at, finish) - max(open_at, begin)
         return total
+
+    def _since_origin(self, moment: datetime) -> timedelta:
+        """Business time from the start of `_origin` (a local day) to `moment`; one zone."""
+        day = moment.astimezone(self._zones[0]).date()
+        if self._origin is None or day < self._origin:
+            self._origin, self._before = day - 40 * _ONE_DAY, [_ZERO]
+        index = (day - self._origin).days
+        while len(self._before) <= index:
+            previous = self._origin + (len(self._before) - 1) * _ONE_DAY
+            self._before.append(self._before[-1] + sum(
+                (close - open_ for open_, close in self._open_intervals(previous)), _ZERO))
+        return self._before[index] + sum(
+            (min(close, moment) - open_ for open_, close in self._open_intervals(day)
+             if open_ < moment), _ZERO)
 
     def _local_day(self, moment: datetime) -> date:
         return min(moment.astimezone(zone).date() for zone in self._zones)

@@ -65,7 +65,10 @@ class Case(Aggregate):
         """Version 2 added `desk`, the service desk the case was received at (None: received
         before desks were recorded, so the central desk's hours). Version 3 added
         `public_token`, the unguessable secret that, with the reference, shows the case's
-        public status (None: received before tokens were issued; no public status page)."""
+        public status (None: received before tokens were issued; no public status page).
+        Version 4 replaced the customer's `contact` and `accessibility_needs`, held in clear,
+        by `customer_id`: the customer record holds them, sealed (domain.customers). Older
+        events read as if no customer was recorded: their clear text is not carried forward."""
 
         reference: str
         channel: str
@@ -75,13 +78,12 @@ class Case(Aggregate):
         department: str
         subject: str
         description: str
-        contact: dict[str, str]
-        accessibility_needs: str | None
+        customer_id: UUID | None
         actor_id: str
         actor_role: str
         desk: str | None
         public_token: str | None
-        class_version = 3
+        class_version = 4
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -91,6 +93,12 @@ class Case(Aggregate):
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state["public_token"] = None
 
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state.pop("contact", None)
+            state.pop("accessibility_needs", None)
+            state["customer_id"] = None
+
     @staticmethod
     def create_id(reference: str) -> UUID:
         """Derived from the reference, so a reference finds its case without an index."""
@@ -99,8 +107,7 @@ class Case(Aggregate):
     @classmethod
     def receive(cls, *, reference: str, channel: str, occurred_at: datetime, purpose: str,
                 service_code: str | None, department: str, subject: str, description: str,
-                contact: dict[str, str], accessibility_needs: str | None, actor: Actor,
-                now: datetime, desk: str | None = None,
+                customer_id: UUID | None, actor: Actor, now: datetime, desk: str | None = None,
                 public_token: str | None = None) -> Case:
         """Record a new contact at `desk` (its code; None: no desk recorded, the central one's
         hours). A letter's Received stamp may be earlier than its entry. `public_token` is
@@ -117,7 +124,7 @@ class Case(Aggregate):
         return cls(reference=reference, channel=channel, occurred_at=occurred_at,
                    purpose=purpose, service_code=service_code, department=department,
                    subject=_required(subject, "subject"), description=description,
-                   contact=contact, accessibility_needs=accessibility_needs, desk=desk,
+                   customer_id=customer_id, desk=desk,
                    public_token=public_token, **_who(actor))
 
     @event(Received)
@@ -132,8 +139,7 @@ class Case(Aggregate):
         department: str,
         subject: str,
         description: str,
-        contact: dict[str, str],
-        accessibility_needs: str | None,
+        customer_id: UUID | None,
         actor_id: str,
         actor_role: str,
         desk: str | None = None,
@@ -149,8 +155,7 @@ class Case(Aggregate):
         self.department = department
         self.subject = subject
         self.description = description
-        self.contact = dict(contact)
-        self.accessibility_needs = accessibility_needs
+        self.customer_id = customer_id
         self.recorded_by = actor_id
         self.status = status_after("", "Received")
         self.assignee: str | None = None

@@ -8,7 +8,6 @@ Pure rules: the outbox read model (projections/outbox.py) and the mail worker
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 
@@ -53,25 +52,26 @@ def is_parked(failures: int) -> bool:
     return failures >= MAX_ATTEMPTS
 
 
-def why_not_by_email(contact: Mapping[str, str]) -> str | None:
+def why_not_by_email(email: str | None, preferred_contact: str | None, *,
+                     erased: bool = False) -> str | None:
     """Why the customer cannot be written to by email (None: they can). A customer who named
-    another way to be contacted asked for that way, not for email."""
-    preferred = contact.get("preferred_contact")
-    if preferred and preferred != "email":
-        way = PREFERRED_WAYS.get(preferred, f"by {preferred.replace('_', ' ')}")
+    another way to be contacted asked for that way, not for email. Consent to be contacted is
+    not asked for: an acknowledgement answers the customer's own request (a transactional
+    message), not an invitation they did not seek."""
+    if erased:
+        return "the customer's record was erased"
+    if preferred_contact and preferred_contact != "email":
+        way = PREFERRED_WAYS.get(preferred_contact, f"by {preferred_contact.replace('_', ' ')}")
         return f"the customer asked to be contacted {way}, not by email"
-    if not (contact.get("email") or "").strip():
+    if not (email or "").strip():
         return "the customer gave no email address"
     return None
 
 
-def language_of(contact: Mapping[str, str], case_language: str | None = None) -> Language:
-    """The customer's language where known (the case's, else the contact's), else English."""
-    for value in (case_language, contact.get("language")):
-        if value and value.lower().startswith("fr"):
-            return Language.FRENCH
-        if value and value.lower().startswith("en"):
-            return Language.ENGLISH
+def language_of(language: str | None) -> Language:
+    """The customer's language where known (English or French), else English."""
+    if language and language.lower().startswith("fr"):
+        return Language.FRENCH
     return Language.ENGLISH
 
 

@@ -7,10 +7,14 @@ stays so that logs holding its events still load; nothing writes it any more.
 
 from __future__ import annotations
 
+import re
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.errors import InvalidValue
+
+REFERENCE_PATTERN = re.compile(r"SC-(\d{4})-(\d{6,7})")
 REFERENCE_NAMESPACE = uuid5(NAMESPACE_URL, "https://civicdesk.example/references")
 
 
@@ -38,3 +42,12 @@ class ReferenceBook(Aggregate):
 def format_reference(year: int, number: int) -> str:
     """`SC-2026-000123`; a number past 999,999 simply takes a seventh digit."""
     return f"SC-{year}-{number:06d}"
+
+
+def parse_reference(text: str, field: str = "reference") -> str:
+    """A reference as a caller quotes it (any case, spaces around), in its one written form
+    `SC-2026-000123`. Raises InvalidValue naming `field` for anything else."""
+    reference = text.strip().upper()
+    if REFERENCE_PATTERN.fullmatch(reference) is None:
+        raise InvalidValue(f"{text!r} is not a case reference such as SC-2026-000123", field)
+    return reference

@@ -8,23 +8,33 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from sqlite3 import DatabaseError
 from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import PersistenceError, StoredEvent
 
 from application import catalogue
 from application.catalogue import DepartmentSpec, DeskSpec, ServiceSpec
 from application.desk import ServiceDesk, utc_now
 from application.service_levels import seed_service_levels
 from domain.actors import Actor, Role
-from engine.runner import ProjectionSet, ProjectionSpec
+from domain.cases import Case
+from engine.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
 from infrastructure.access_log import AccessLog
 from infrastructure.catalogue_seed import load_appendix_iv
 from infrastructure.checkpointer import Checkpointer, elected_checkpointer
 from infrastructure.mail import MailServer
+from infrastructure.master_key import has_master_key, master_key
 from infrastructure.outbox_worker import OutboxWorker
+from infrastructure.personal_vault import PersonalVault
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
 from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
+from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.outbox import OUTBOX_MODEL
 from projections.pending_deadlines import PENDING_DEADLINES
@@ -43,6 +53,11 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> S
     # Without a key, appended unsigned: `serve` refuses to start without one anyway.
     with contextlib.suppress(NoCheckpointKey):
         desk.recorder.signer = checkpoint_signer(settings)  # type: ignore[attr-defined]
+    if has_master_key(settings):
+        # A key that is configured but unreadable, malformed or wrong stops here
+        # (NoMasterKey); with none, personal information is refused, never kept in clear.
+        desk.cipher = PersonalVault(desk.recorder.datastore,  # type: ignore[attr-defined]
+                                    master_key(settings), clock=clock)
     return desk
 
 
@@ -67,7 +82,28 @@ def seed_catalogue(desk: ServiceDesk) -> int:
 
 # The read models the API queries (the scheduler follows pending deadlines).
 SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD,
-                      ACCOMMODATIONS, OUTBOX_MODEL)
+                      ACCOMMODATIONS, CASE_SNAPSHOTS, OUTBOX_MODEL)
+
+
+def latest_snapshot(view: Any, desk: ServiceDesk, case_id: UUID) -> Case | None:
+    """The case now: its latest snapshot with the case's events stored since applied, read in
+    one statement; None when it has no snapshot or the snapshot cannot be read (tables being
+    rebuilt or replaced), and the case is then replayed."""
+    try:
+        table = desk.recorder.events_table_name  # type: ignore[attr-defined]
+        found = view.latest_and_since(case_id, table)
+    except (ProjectionNotReady, PersistenceError, msgspec.MsgspecError, DatabaseError):
+        return None
+    if found is None:
+        return None
+    case, since = found
+    for version, topic, state in since:
+        event = desk.mapper.to_domain_event(StoredEvent(
+            originator_id=case_id, originator_version=version, topic=topic, state=state))
+        assert isinstance(event, Case.Event)
+        event.mutate(case)
+    assert isinstance(case, Case)
+    return case
 
 
 @dataclass
@@ -123,6 +159,9 @@ def compose(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
         if seed:
             seed_catalogue(desk)
     projections = ProjectionSet(settings, desk, list(read_models))
+    if CASE_SNAPSHOTS in read_models:
+        desk.case_snapshots = partial(latest_snapshot, projections.view(CASE_SNAPSHOTS.name),
+                                      desk)
     scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name),
                                   **scheduler_options)
                  if settings.run_scheduler else None)

@@ -57,9 +57,10 @@ class Verdict:
     guard_problem: str | None = None
 
 
-def verify(rows: Iterator[ChainRow]) -> Verdict:
-    """Walk the log in notification order and recompute every link from the genesis."""
-    previous, count, position, committed = GENESIS, 0, 0, None
+def verify(rows: Iterator[ChainRow], previous: bytes = GENESIS) -> Verdict:
+    """Walk the log in notification order and recompute every link from `previous` (the
+    genesis, or a link verified before the first of `rows`)."""
+    count, position, committed = 0, 0, None
     for row in rows:
         problem = row_problem(row, previous) or time_problem(row, committed)
         if problem is not None:

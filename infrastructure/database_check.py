@@ -9,6 +9,8 @@ from contextlib import closing
 from typing import TYPE_CHECKING
 
 from application.desk import ServiceDesk
+from infrastructure.master_key import has_master_key, master_key
+from infrastructure.personal_vault import PersonalVault
 from infrastructure.settings import Settings
 
 if TYPE_CHECKING:
@@ -57,7 +59,12 @@ def open_for_reading(settings: Settings) -> ServiceDesk:
                                       "CIVICDESK_DATABASE_URL and CIVICDESK_DATABASE_SCHEMA)")
     else:
         _check_sqlite_file(settings)
-    return ServiceDesk(env={**settings.eventsourcing_env(), "CREATE_TABLE": "no"})
+    desk = ServiceDesk(env={**settings.eventsourcing_env(), "CREATE_TABLE": "no"})
+    if has_master_key(settings):
+        # Reads customers' personal information; creates nothing either.
+        desk.cipher = PersonalVault(desk.recorder.datastore,  # type: ignore[attr-defined]
+                                    master_key(settings), create=False)
+    return desk
 
 
 def _check_sqlite_file(settings: Settings) -> None:

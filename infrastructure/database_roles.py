@@ -123,6 +123,15 @@ def grant_runtime_role(desk: Any, role: str) -> None:
             raise NoSuchRole(role)
         for statement in statements:
             cursor.execute(SQL(statement).format(**names))  # type: ignore[arg-type]
+        # The customers' keys and search tokens (infrastructure.personal_vault), if set up:
+        # a key is destroyed by overwriting it, a token by deleting it.
+        for table, privileges in (("customer_keys", "SELECT, INSERT, UPDATE"),
+                                  ("customer_tokens", "SELECT, INSERT, DELETE"),
+                                  ("master_key_check", "SELECT")):
+            cursor.execute("SELECT to_regclass(%s) AS found", [tables.qualified(table)])
+            if cursor.fetchone()["found"] is not None:
+                cursor.execute(SQL(f"GRANT {privileges} ON TABLE {{}} TO {{}}").format(
+                    Identifier(tables.schema, table), Identifier(role)))  # type: ignore[arg-type]
         for table, column in ((tables.events, "notification_id"), (tables.access_log, "id"),
                               (tables.checkpoints, "id")):
             cursor.execute("SELECT pg_get_serial_sequence(%s, %s) AS sequence",

@@ -20,8 +20,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from application.commands import LogInteraction, SkipNotification
+from application.customers import CustomerDetails
 from application.desk import IdempotencyKey, ServiceDesk, utc_now
 from domain.cases import Case
+from domain.customers import ERASED
 from domain.notices import (
     OUTBOX,
     Notice,
@@ -94,7 +96,8 @@ class OutboxWorker:
     def deliver(self, message: Message) -> int:
         view = self.view
         case = self.desk.get_case(OUTBOX, message.case_id)
-        reason = self._why_not(case)
+        customer = self.desk.customers.details(case.customer_id)
+        reason = self._why_not(case, customer)
         if reason is not None:
             self.desk.handle(OUTBOX, SkipNotification(
                 case_id=case.id, notice=message.notice, message_key=message.key,
@@ -105,8 +108,8 @@ class OutboxWorker:
         if not view.move(message.key, [PENDING], SENDING,
                          attempts=attempts):
             return 0  # another pass claimed it
-        email = self.mail.message(message.key, case.contact["email"].strip(),
-                                  self._rendered(case, Notice(message.notice)))
+        email = self.mail.message(message.key, customer.fields["email"].strip(),
+                                  self._rendered(case, customer, Notice(message.notice)))
         try:
             self.mail.send(email)
         except MailRefused as refused:
@@ -129,15 +132,16 @@ class OutboxWorker:
                                      "accepted_at": accepted}))
         return 1
 
-    def _why_not(self, case: Case) -> str | None:
+    def _why_not(self, case: Case, customer: CustomerDetails) -> str | None:
         acknowledge = case.targets.get("acknowledge")
         if case.acknowledged_at is not None or case.resolved_at is not None or (
                 acknowledge is not None and acknowledge.met_at is not None):
             return "the customer was already answered before the acknowledgement was sent"
-        return why_not_by_email(case.contact)
+        return why_not_by_email(customer.fields.get("email"), customer.preferred_contact,
+                                erased=customer.status == ERASED)
 
-    def _rendered(self, case: Case, notice: Notice) -> Rendered:
-        language = language_of(case.contact, getattr(case, "language", None))
+    def _rendered(self, case: Case, customer: CustomerDetails, notice: Notice) -> Rendered:
+        language = language_of(customer.language)
         link = (f"{self.public_url}/status/{case.reference}?token={case.public_token}"
                 if self.public_url and case.public_token else None)
         promises = [Promise(kind=target.name, due_at=target.due_at)

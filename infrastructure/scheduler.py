@@ -14,6 +14,7 @@ from infrastructure.deadline_index import PendingDeadline
 from infrastructure.deadline_job import NEXT_DEADLINE_JOB
 from infrastructure.deadline_scheduler import DeadlineScheduler, Pending
 from infrastructure.leadership import AdvisoryLock, Election
+from infrastructure.retention_job import RetentionJob
 from infrastructure.settings import Settings
 
 __all__ = ["NEXT_DEADLINE_JOB", "DeadlineScheduler", "Pending", "PendingDeadline",
@@ -47,6 +48,7 @@ class SchedulerService:
         self.desk = desk
         self.view = view
         self.scheduler: DeadlineScheduler | None = None
+        self.retention: RetentionJob | None = None
         lock = (AdvisoryLock(settings.database_url, settings.database_schema or "public")
                 if settings.database_url else None)
         self.election = Election(lock, lead=self._lead, stand_down=self._stand_down,
@@ -55,8 +57,13 @@ class SchedulerService:
     def _lead(self) -> None:
         self.scheduler = DeadlineScheduler(self.desk, pending_deadlines(self.view, self.desk))
         self.scheduler.start()
+        self.retention = RetentionJob(self.desk)
+        self.retention.start()
 
     def _stand_down(self) -> None:
+        if self.retention is not None:
+            self.retention.stop()
+            self.retention = None
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None

@@ -43,6 +43,11 @@ class Settings:
     # Where each signed checkpoint is also written (the witness copy to ship elsewhere).
     checkpoint_dir: Path | None = None
     checkpoint_seconds: int = 60  # how often the elected leader signs while the log grows
+    # The key that wraps every customer's data key (32 bytes, base64; the key itself or a file
+    # holding it), never stored in the database; `serve` refuses to start without one except
+    # in development mode (infrastructure.master_key).
+    master_key: str | None = None
+    master_key_file: Path | None = None
     # Browser origins allowed to call the API cross-site (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
     # Fewest results a published share or average is rated from (application.accountability).
@@ -86,6 +91,9 @@ class Settings:
                 "CIVICDESK_CHECKPOINT_KEY_FILE")) else None),
             checkpoint_dir=(Path(folder) if (folder := read.optional(
                 "CIVICDESK_CHECKPOINT_DIR")) else None),
+            master_key=read.optional("CIVICDESK_MASTER_KEY"),
+            master_key_file=(Path(file) if (file := read.optional(
+                "CIVICDESK_MASTER_KEY_FILE")) else None),
             checkpoint_seconds=read.integer("CIVICDESK_CHECKPOINT_SECONDS", 60, low=1,
                                             high=3_600),
             smtp_host=read.optional_host("CIVICDESK_SMTP_HOST"),

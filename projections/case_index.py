@@ -29,6 +29,7 @@ from application.queries import (
 )
 from domain.cases import Case
 from domain.errors import InvalidValue
+from domain.references import parse_reference
 from domain.standards import TargetKind
 from domain.targets import TargetState
 from domain.values import Channel, Classification, EscalationLevel, Status, parse_enum
@@ -139,6 +140,7 @@ class CaseIndexView(TargetRows):
     def list_cases(self, visible_departments: frozenset[str] | None, *,
                    department: str | None = None, status: str | None = None,
                    channel: str | None = None, assignee: str | None = None,
+                   reference: str | None = None,
                    complaint: bool | None = None, target: str | None = None,
                    target_state: str | None = None, order: str = CaseOrder.RECEIVED,
                    now: datetime | None = None, after: str | None = None,
@@ -166,6 +168,10 @@ class CaseIndexView(TargetRows):
             if value is not None:
                 where.append(f"c.{column} = {mark}")
                 parameters.append(value)
+        if reference is not None:
+            # The id is derived from the reference: the primary key finds it.
+            where.append(f"c.id = {mark}")
+            parameters.append(self.id_in(Case.create_id(parse_reference(reference))))
         if complaint is not None:
             where.append(f"COALESCE(c.classification, '') {'=' if complaint else '<>'} {mark}")
             parameters.append(COMPLAINT)

@@ -232,12 +232,12 @@ class TargetRows(View):
         paused = (f"SELECT {columns} FROM {table} t WHERE t.met_at IS NULL "
                   "AND t.breached_at IS NULL AND t.paused_at IS NOT NULL "
                   f"AND t.paused_at <= t.due_at AND t.paused_at > t.at_risk_from "
-                  f"AND {live('t')}{named}")
+                  f"AND NOT t.not_measured AND {live('t')}{named}")
         if longest is None:
             return paused, names
         until = self.time_in(now + timedelta(seconds=float(longest) + 1))
         running = (f"SELECT {columns} FROM {table} t WHERE t.met_at IS NULL "
                    "AND t.breached_at IS NULL AND t.paused_at IS NULL "
                    f"AND t.due_at >= {mark} AND t.due_at < {mark} AND t.at_risk_from < {mark} "
-                   f"AND {live('t')}{named}")
+                   f"AND NOT t.not_measured AND {live('t')}{named}")
         return f"{running} UNION ALL {paused}", [at, until, at, *names, *names]

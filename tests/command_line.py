@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from infrastructure.master_key import new_master_key
 from infrastructure.settings import Settings
 from infrastructure.signed_note import Signer
 
@@ -14,6 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Every process a test starts signs checkpoints with this key (a test may override it, or
 # unset it with CIVICDESK_CHECKPOINT_KEY=""): `serve` refuses to start without one.
 TEST_CHECKPOINT_SIGNER = Signer.generate("civicdesk.test/log")
+# The master key every test's personal information is sealed under (fresh per run; `serve`
+# refuses to start without one).
+TEST_MASTER_KEY = new_master_key()
 
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
@@ -22,6 +26,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
     env["CIVICDESK_DATA_DIR"] = str(settings.data_dir)
     env["CIVICDESK_CHECKPOINT_KEY"] = str(TEST_CHECKPOINT_SIGNER)
+    env["CIVICDESK_MASTER_KEY"] = settings.master_key or TEST_MASTER_KEY
     if settings.is_postgres:
         env["CIVICDESK_DATABASE_URL"] = str(settings.database_url)
         env["CIVICDESK_DATABASE_SCHEMA"] = str(settings.database_schema)

@@ -17,7 +17,7 @@ from application.desk import ServiceDesk
 from engine.runner import ProjectionSet, ProjectionSpec
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
-from tests.command_line import TEST_CHECKPOINT_SIGNER
+from tests.command_line import TEST_CHECKPOINT_SIGNER, TEST_MASTER_KEY
 
 POSTGRES_URL = os.environ.get("CIVICDESK_TEST_DATABASE_URL")
 # The secret every test's API verifies tokens with (Settings has no default: `civicdesk serve`
@@ -71,12 +71,13 @@ DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 @contextmanager
 def fresh_database(kind: str, data_dir: Path, **options: Any) -> Iterator[Settings]:
-    """Settings (no scheduler, the test signing secret and checkpoint key, then `options`) for
-    a fresh, empty database of `kind`, "sqlite" in `data_dir` or "postgres" in a schema of its
-    own, dropped after use. Desks built on them sign what they append with the key every
-    `civicdesk` process of the tests uses (tests.command_line), so their logs verify alike."""
+    """Settings (no scheduler, the test signing secret, checkpoint and master keys, then
+    `options`) for a fresh, empty database of `kind`, "sqlite" in `data_dir` or "postgres" in
+    a schema of its own, dropped after use. Desks built on them sign what they append with
+    the key every `civicdesk` process of the tests uses (tests.command_line), so their logs
+    verify alike."""
     options = {"jwt_secret": TEST_SECRET, "checkpoint_key": str(TEST_CHECKPOINT_SIGNER),
-               **options}
+               "master_key": TEST_MASTER_KEY, **options}
     if kind == "sqlite":
         yield Settings(data_dir=data_dir, run_scheduler=False, **options)
         return

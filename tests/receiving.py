@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from application.commands import ReceiveCase
+from application.customers import Intake
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor, Role
 from domain.cases import Case
@@ -20,7 +21,7 @@ CSR = Actor(id="csr-ana", role=Role.CSR)
 POTHOLE_EMAIL: dict[str, Any] = dict(
     channel="email", received_at=None, purpose="issue_or_complaint", service_code=None,
     department="public-works", subject="Pothole", description="Deep hole on King St",
-    contact={"name": "Ann"}, accessibility_needs=None)
+    customer=Intake(personal={"name": "Ann"}))
 
 
 def receive(desk: ServiceDesk, /, actor: Actor = CSR, **overrides: Any) -> Outcome:

@@ -42,6 +42,12 @@ class Replayed:
     goals: MetricGoals | None = None  # the goals per metric as set at as_of
 
 
+# The events of the aggregates the report replays beside the cases (the catalogue, standards,
+# calendar, desks and goals as they stood at as_of); the case snapshots read model marks them.
+CATALOGUE_EVENTS = (Department.Event, ServiceStandards.Event, CalendarBook.Event, Desk.Event,
+                    MetricGoals.Event)
+
+
 class ReportBuilder:
     """Feeds on (position, domain event) in log order; `replayed` gives what was recorded."""
 
@@ -68,8 +74,7 @@ class ReportBuilder:
                 self.cases[event.originator_id] = Followed(event.mutate(None))
         elif isinstance(event, Case.Event):
             self._follow(kind, event)
-        elif isinstance(event, Department.Event | ServiceStandards.Event | CalendarBook.Event
-                        | Desk.Event | MetricGoals.Event):
+        elif isinstance(event, CATALOGUE_EVENTS):
             aggregate = event.mutate(self.catalogue.get(event.originator_id))
             assert isinstance(aggregate, Aggregate)
             self.catalogue[event.originator_id] = aggregate

@@ -1,4 +1,5 @@
-"""The accountability report as a whole, and `build_report`, which figures it from the log."""
+"""The accountability report as a whole; `build_report`, which figures it from the log, and
+`report_of`, which figures it from the record as replayed (however it was read)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from application.accountability.complaints import ComplaintRow, LevelRow
 from application.accountability.experience import FirstContact, Satisfaction, Transfers
 from application.accountability.goals import GoalRow, GoalTrendRow
 from application.accountability.late_entries import LateEntryRow, late_entries
-from application.accountability.replay import ReportBuilder
+from application.accountability.replay import Replayed, ReportBuilder
 from application.accountability.request import Period, ReportRequest
 from application.accountability.standards import (
     BreachRow,
@@ -78,7 +79,12 @@ def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
     builder = ReportBuilder(request)
     for position, event in events:
         builder.add(position, event)
-    seen = builder.replayed()
+    return report_of(builder.replayed(), link_at)
+
+
+def report_of(seen: Replayed, link_at: Callable[[int], str]) -> AccountabilityReport:
+    """The report's figures from the record as it stood at as_of (however it was read)."""
+    request = seen.request
     judged = standards.judge_targets(seen)
     wanted = request.department
     return AccountabilityReport(

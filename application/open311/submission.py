@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from application.commands import ReceiveCase
+from application.customers import Intake
 from application.desk import ServiceDesk
 from application.open311.keys import Client
 from application.open311.notice import Names, service_notice
@@ -36,13 +37,15 @@ class RequestForm:
     device_id: str | None = None
     account_id: str | None = None
 
-    def contact(self) -> dict[str, str]:
-        """The personal information, for the case's contact and nowhere public."""
+    def customer(self) -> Intake:
+        """What the request says of who sent it, for a customer record (sealed) and nowhere
+        public. Its device and account ids are not kept: the desk needs a way to reach the
+        person, not the app's identifiers for them (data minimisation)."""
         name = " ".join(p for p in (self.first_name, self.last_name) if p)
-        details = {"name": name, "first_name": self.first_name, "last_name": self.last_name,
-                   "email": self.email, "phone": self.phone, "device_id": self.device_id,
-                   "account_id": self.account_id}
-        return {key: value for key, value in details.items() if value}
+        details = {"name": name, "email": self.email, "phone": self.phone}
+        preferred = "email" if self.email else "phone" if self.phone else None
+        return Intake(personal={key: value for key, value in details.items() if value},
+                      preferred_contact=preferred)
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def submit_request(desk: ServiceDesk, client: Client, form: RequestForm) -> Subm
     outcome = desk.handle(client.actor, ReceiveCase(
         channel=Channel.WEB_FORM.value, purpose=service.purpose or DEFAULT_PURPOSE,
         service_code=service.code, subject=subject, description=form.description,
-        contact=form.contact()))
+        customer=form.customer()))
     case = outcome.case
     # A second save: should it fail, the case stands (staff see the place in its subject) and
     # the public views show the request without its place.

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from domain.cases import Case
+from eventsourcing.domain import Aggregate
 
 
-def stamp_as_recorded(case: Case, entered_at: datetime) -> None:
+def stamp_as_recorded(case: Aggregate, entered_at: datetime) -> None:
     """Stamp each event `case` has triggered and not yet saved with its simulated recording
     time: the latest of when the case was entered, when the event happened (`occurred_at`)
     and the previous event's recording time."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import datetime, timedelta
 
 from application.public_tokens import new_public_token
 from domain.actors import Actor
 from domain.cases import Case
 from domain.catalogue import Service
+from domain.customers import Customer, search_tokens
 from infrastructure.demo.people import FIRST_NAMES, LAST_NAMES, STREETS, Team
 from infrastructure.demo.phrases import ACCOMMODATIONS, RESOLUTIONS, SUBJECTS
 from infrastructure.demo.plans import Plan
@@ -39,15 +41,19 @@ class Telling:
         self.team = world.teams[plan.service.department]
         self.handler = self.csr
         self.t = plan.received_at
+        self.customer = self._customer(
+            self._contact(), ACCOMMODATIONS[plan.accommodation][0]
+            if plan.accommodation is not None else None)
         self.case = Case.receive(
             reference=reference, channel=plan.channel, occurred_at=plan.received_at,
             purpose=plan.purpose, service_code=plan.service.code,
             department=plan.service.department,
             subject=self.rng.choice(SUBJECTS[plan.purpose]).format(s=plan.service.name)[:200],
-            description=self._description(plan.service), contact=self._contact(),
-            accessibility_needs=(ACCOMMODATIONS[plan.accommodation][0]
-                                 if plan.accommodation is not None else None),
+            description=self._description(plan.service),
+            customer_id=self.customer.id if self.customer is not None else None,
             actor=self.csr, now=world.end, desk=plan.desk, public_token=new_public_token())
+        if self.customer is not None:
+            self.customer.link_case(case_id=self.case.id, reference=reference)
 
     # -- time --------------------------------------------------------------------------------
 
@@ -103,6 +109,23 @@ class Telling:
                           now=self.w.end)
 
     # -- what the customer told us -----------------------------------------------------------
+
+    def _customer(self, contact: dict[str, str], needs: str | None) -> Customer | None:
+        """A customer record for the contact (saved with the case), its fields sealed under a
+        data key of its own as intake does (application.customers); None if anonymous."""
+        if not contact and needs is None:
+            return None
+        preferred = contact.pop("preferred_contact", None)
+        personal = {**contact, **({"accessibility_needs": needs} if needs else {})}
+        customer_id = uuid.UUID(int=self.rng.getrandbits(128), version=4)
+        cipher = self.w.desk.cipher
+        cipher.new_key(customer_id)
+        customer = Customer.register(
+            customer_id=customer_id, kind="person", sealed=cipher.seal(customer_id, personal),
+            preferred_contact=preferred, language="fr" if self.rng.random() < 0.05 else "en",
+            consent_to_contact=self.rng.random() < 0.7, actor=self.csr)
+        cipher.index(customer_id, search_tokens(personal))
+        return customer
 
     def _contact(self) -> dict[str, str]:
         rng, channel = self.rng, self.plan.channel

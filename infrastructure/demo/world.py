@@ -20,6 +20,7 @@ class World:
     """Everything the stories share: randomness, calendar, catalogue, people, the present."""
 
     def __init__(self, desk: ServiceDesk, rng: random.Random, end: datetime) -> None:
+        self.desk = desk
         self.rng = rng
         self.end = end
         self.start = end - timedelta(days=365)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from application.commands import ReceiveCase
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.settings import Settings
@@ -78,7 +79,8 @@ def test_when_the_access_log_cannot_be_written_a_command_saves_nothing_and_answe
     # the access log is down
     case = api.desk.handle(Actor(id="csr-1", role=Role.CSR), ReceiveCase(
         channel="email", purpose="information", department="public-works",
-        subject="Tree down", description="On Division St", contact={"name": "Ann Lee"})).case
+        subject="Tree down", description="On Division St",
+        customer=Intake(personal={"name": "Ann Lee"}))).case
     # when a command and a receipt are sent
     with api.nothing_recorded(str(case.id)):
         command = api.post(str(case.id), "acknowledge", {"message": "We have it"})

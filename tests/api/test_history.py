@@ -70,7 +70,10 @@ def test_history_lists_every_event_in_order_with_who_when_and_what(api: Any) -> 
     received, transferred = commands[0]["data"], commands[3]["data"]
     assert received["reference"] == history["state"]["reference"]
     assert (received["channel"], received["department"]) == ("written", "public-works")
-    assert received["contact"] == {"name": "Ada Lovelace", "email": "ada@example.org"}
+    # and the receipt names its customer, whose contact is on their record, not in the event
+    assert received["customer_id"] == history["state"]["customer_id"] is not None
+    assert "contact" not in received
+    assert history["state"]["contact"] == {"name": "Ada Lovelace", "email": "ada@example.org"}
     assert transferred == {"from_department": "public-works", "to_department": "community",
                            "warm": True, "handover_note": "The path is in Victoria Park",
                            "customer_informed": True}

@@ -22,6 +22,7 @@ from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from tests.api.conftest import DeskClient
 from tests.api.read_back import receive
+from tests.command_line import TEST_MASTER_KEY
 from tests.conftest import TEST_SECRET
 
 # Every operation that takes `min_position`: a path to it, and the parameters it needs besides.
@@ -41,7 +42,8 @@ READ_MODEL_ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
 def idle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeskClient]:
     """The desk over HTTP on an app whose projections never run, waiting briefly for them."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("idle"), run_scheduler=False,
-                        run_projections=False, jwt_secret=TEST_SECRET)
+                        run_projections=False, jwt_secret=TEST_SECRET,
+                        master_key=TEST_MASTER_KEY)
     desk = build_desk(settings)
     seed_catalogue(desk)
     with pytest.MonkeyPatch.context() as patch:
@@ -84,7 +86,8 @@ def test_a_read_model_whose_tables_another_version_made_answers_503(
     # Given a case index whose recorded fingerprint is another version's (its rebuild falls
     # to a process that runs the read models; this app runs none)
     settings = Settings(data_dir=tmp_path_factory.mktemp("older"), run_scheduler=False,
-                        run_projections=False, jwt_secret=TEST_SECRET)
+                        run_projections=False, jwt_secret=TEST_SECRET,
+                        master_key=TEST_MASTER_KEY)
     desk = build_desk(settings)
     seed_catalogue(desk)
     with TestClient(create_app(settings, desk=desk)) as client:

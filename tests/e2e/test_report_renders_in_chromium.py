@@ -27,6 +27,7 @@ from infrastructure.accountability_source import produce_report
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.demo import load_demo
 from infrastructure.settings import Settings
+from tests.command_line import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.e2e
 
@@ -103,8 +104,8 @@ class Page(HTMLParser):
 def report_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The 2026-Q3 report over a demo year of 300 cases, as an HTML file."""
     folder = tmp_path_factory.mktemp("report")
-    desk: ServiceDesk = build_desk(Settings(data_dir=folder, run_scheduler=False),
-                                   clock=lambda: END)
+    desk: ServiceDesk = build_desk(Settings(data_dir=folder, run_scheduler=False,
+                                            master_key=TEST_MASTER_KEY), clock=lambda: END)
     try:
         seed_catalogue(desk)
         load_demo(desk, cases=300, seed=SEED, end=END)

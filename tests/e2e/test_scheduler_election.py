@@ -23,13 +23,14 @@ from uuid import UUID
 import pytest
 
 from application.commands import ReceiveCase
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import SCHEDULER, Actor, Role
 from engine.runner import ProjectionSet
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 from projections.pending_deadlines import PENDING_DEADLINES
-from tests.command_line import ROOT, environment
+from tests.command_line import ROOT, TEST_MASTER_KEY, environment
 from tests.conftest import POSTGRES_URL, fresh_postgres_schema
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -101,7 +102,8 @@ class SchedulerProcess:
 def settings(tmp_path: Path) -> Iterator[Settings]:
     """A fresh schema, dropped afterwards."""
     with fresh_postgres_schema("e2e_sched") as schema:
-        yield Settings(data_dir=tmp_path, database_url=POSTGRES_URL, database_schema=schema)
+        yield Settings(data_dir=tmp_path, database_url=POSTGRES_URL, database_schema=schema,
+                       master_key=TEST_MASTER_KEY)
 
 
 @pytest.fixture
@@ -138,7 +140,7 @@ def overdue_email(desk: ServiceDesk) -> UUID:
     return desk.handle(CSR, ReceiveCase(
         channel="email", received_at=now - timedelta(days=30), purpose="information",
         department="planning", subject="Fence permit", description="Question about a fence",
-        contact={"name": "Bo"})).case.id
+        customer=Intake(personal={"name": "Bo"}))).case.id
 
 
 def eventually_missed(desk: ServiceDesk, case_id: UUID, limit: float) -> list[object]:

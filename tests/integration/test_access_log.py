@@ -12,6 +12,7 @@ from uuid import UUID
 import pytest
 
 from application.commands import ReceiveCase
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.access_log import TABLE, AccessLog, DisclosureNotRecorded
@@ -30,7 +31,7 @@ def receive(desk: ServiceDesk, subject: str = "Pothole on King St") -> UUID:
     return desk.handle(CSR, ReceiveCase(
         channel="email", purpose="issue_or_complaint", department="public-works",
         subject=subject, description="Deep, by the school",
-        contact={"name": "Ann Lee", "email": "ann@example.org"})).case.id
+        customer=Intake(personal={"name": "Ann Lee", "email": "ann@example.org"}))).case.id
 
 
 @pytest.fixture

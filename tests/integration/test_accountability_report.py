@@ -20,6 +20,7 @@ import pytest
 from api.cli import main as civicdesk
 from api.reports import render
 from application.commands import ReceiveCase
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.accountability_source import LedgerNotIntact, produce_report
@@ -42,7 +43,7 @@ def receive(desk: ServiceDesk, channel: str = "email", department: str = "public
     return desk.handle(CSR, ReceiveCase(
         channel=channel, purpose="information", department=department,
         subject="Streetlight out", description="On Division Street",
-        contact={"name": "Sam Lee"}, **extra)).case
+        customer=Intake(personal={"name": "Sam Lee"}), **extra)).case
 
 
 def change(desk: ServiceDesk, case: Any, command: str, **arguments: Any) -> None:

@@ -14,6 +14,7 @@ from uuid import UUID
 import pytest
 
 from application.commands import ReceiveCase
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure import merkle
@@ -50,7 +51,7 @@ def receive(desk: ServiceDesk, subject: str) -> UUID:
     return desk.handle(CSR, ReceiveCase(
         channel="email", purpose="issue_or_complaint", department="public-works",
         subject=subject, description=f"{subject}, reported by email",
-        contact={"name": "Ann Lee", "email": "ann@example.org"})).case.id
+        customer=Intake(personal={"name": "Ann Lee", "email": "ann@example.org"}))).case.id
 
 
 def change(desk: ServiceDesk, clock: MovableClock, case_id: UUID, command: str,

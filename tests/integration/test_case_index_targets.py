@@ -41,7 +41,7 @@ def receive(desk: ServiceDesk, received_at: datetime, /, **overrides: Any) -> An
     fields: dict[str, Any] = dict(
         channel="email", received_at=received_at, purpose="issue_or_complaint",
         service_code=None, department="public-works", subject="Pothole",
-        description="Deep hole", contact={}, accessibility_needs=None)
+        description="Deep hole", customer=None)
     fields.update(overrides)
     return desk.handle(CSR, ReceiveCase(**fields)).case
 

@@ -37,7 +37,7 @@ ACK, RESOLVE = "acknowledge", "resolve"
 HOUR = 3600
 SLIP_RENTAL: dict[str, Any] = dict(channel="written", purpose="tangible_service",
                                    department="community", subject="Slip rental",
-                                   description="", contact={})
+                                   description="", customer=None)
 WALK_IN_RESOLVE = ServiceStandard("walk-in-resolve", "Walk-ins resolved within 1 business day",
                                   TargetKind.RESOLVE, 8 * HOUR, channel="in_person")
 

@@ -13,6 +13,7 @@ An email to public works received Mon 2 March 2026 10:00 Toronto (EST, UTC-5), r
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from api.history import case_history
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.access_log import AccessLog
+from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 from tests import toronto_time
 from tests.conftest import MovableClock
@@ -37,13 +39,28 @@ def toronto(day: int, hour: int, minute: int = 0) -> datetime:
     return toronto_time.toronto(2026, 3, day, hour, minute)
 
 
-def an_email(desk: ServiceDesk, clock: MovableClock, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The email, its events stamped as recorded Monday 10:00: eventsourcing stamps each event
-    from `create_timestamp()` (the system clock), which the test stops there meanwhile."""
-    with monkeypatch.context() as frozen:
-        frozen.setattr(CanCreateTimestamp, "create_timestamp", staticmethod(
-            lambda: toronto(2, 10)))
-        return receive_at(desk, clock, toronto(2, 10))
+@pytest.fixture
+def monday_desk(settings: Settings, clock: MovableClock,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[ServiceDesk]:
+    """A desk whose every event, catalogue included, is stamped and committed Monday 10:00:
+    eventsourcing stamps each event from `create_timestamp()` (the system clock) and the SQLite
+    recorder takes commit times (what as_of selects by, only ever increasing) from its
+    `commit_clock`; the test stops both there. PostgreSQL takes commit times from the server's
+    clock, which a test cannot move."""
+    if settings.is_postgres:
+        pytest.skip("commit times on PostgreSQL come from the server's clock")
+    monday = toronto(2, 10)
+    monkeypatch.setattr(CanCreateTimestamp, "create_timestamp", staticmethod(lambda: monday))
+    desk = build_desk(settings, clock=clock)
+    monkeypatch.setattr(desk.recorder, "commit_clock",
+                        lambda: int(monday.timestamp()) * 1_000_000_000, raising=False)
+    seed_catalogue(desk)
+    yield desk
+    desk.close()
+
+
+def an_email(desk: ServiceDesk, clock: MovableClock) -> Any:
+    return receive_at(desk, clock, toronto(2, 10))
 
 
 def acknowledgement(state: Any) -> tuple[str, int]:
@@ -56,10 +73,11 @@ def acknowledgement(state: Any) -> tuple[str, int]:
     (toronto(4, 12), "breached", -2 * HOUR),
 ])
 def test_the_state_as_of_an_instant_judges_each_target_at_that_instant(
-        desk: ServiceDesk, clock: MovableClock, monkeypatch: pytest.MonkeyPatch,
-        as_of: datetime, state: str, remaining: int) -> None:
+        monday_desk: ServiceDesk, clock: MovableClock, as_of: datetime, state: str,
+        remaining: int) -> None:
+    desk = monday_desk
     # Given the email, and nothing recorded since its receipt
-    case = an_email(desk, clock, monkeypatch)
+    case = an_email(desk, clock)
     # When an auditor asks for its history as of the instant
     history = case_history(desk, AUDITOR, case.id, version=None, as_of=as_of.isoformat())
     # Then the acknowledgement is judged then, not when the last event was recorded
@@ -71,10 +89,11 @@ def test_the_state_as_of_an_instant_judges_each_target_at_that_instant(
 
 
 def test_civicdesk_history_as_of_judges_targets_at_that_instant(
-        desk: ServiceDesk, clock: MovableClock, settings: Settings,
+        monday_desk: ServiceDesk, clock: MovableClock, settings: Settings,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    desk = monday_desk
     # Given the email, the access log set up, and the command line on the same database
-    case = an_email(desk, clock, monkeypatch)
+    case = an_email(desk, clock)
     AccessLog(desk)
     monkeypatch.setenv("CIVICDESK_DATA_DIR", str(settings.data_dir))
     if settings.is_postgres:

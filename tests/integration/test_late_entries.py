@@ -30,13 +30,13 @@ from application.scorecards import department_scorecard
 from domain.actors import Actor, Role
 from domain.errors import InvalidValue
 from domain.targets import TargetState
+from engine.runner import ProjectionSet
 from infrastructure.accountability_source import produce_report
 from infrastructure.deadline_scheduler import DeadlineScheduler
 from infrastructure.scheduler import pending_deadlines
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from projections.pending_deadlines import PENDING_DEADLINES
-from projections.runner import ProjectionSet
 from projections.scorecard import SCORECARD
 from tests import toronto_time
 from tests.commanding import change_case
@@ -143,8 +143,7 @@ def test_the_same_ten_cases_give_the_same_figures_with_the_scheduler_on_or_off(
     view = projections.view(CASE_INDEX.name)
 
     def listed(state: str) -> int:
-        rows, _ = view.list_cases(None, now=READ_AT, calendars=desk.calendars(READ_AT),
-                                  limit=50, target_state=state)
+        rows, _ = view.list_cases(None, now=READ_AT, limit=50, target_state=state)
         return len(rows)
 
     assert (listed("met"), listed("met_late"), listed("breached")) == (10, 0, 0)

@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.auth import issue_token
 from api.dependencies import served
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.notices import MAX_ATTEMPTS
 from infrastructure.mail import MailServer
@@ -43,10 +44,10 @@ def test_a_message_the_mail_server_keeps_refusing_is_listed_parked_with_its_reas
     mailbox.refusing = True
     mail = dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port,
                                smtp_starttls=False, smtp_from="desk@cobourg.example")
-    case = receive(desk, contact={"name": "Ann", "email": "ann@example.org"}).case
+    case = receive(desk, customer=Intake(personal={"name": "Ann", "email": "ann@example.org"})).case
     with TestClient(create_app(mail, desk=desk, clock=clock)) as client:
         services = served(client.app).services
-        services.projections.wait_for(desk.log_position())
+        services.projections.wait_for(desk.log_position(), names=[OUTBOX_MODEL.name])
         worker = OutboxWorker(mail, desk, services.view(OUTBOX_MODEL), MailServer(mail),
                               clock=clock)
         # when the worker tries MAX_ATTEMPTS times, each after its backoff (at most 1 hour)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.notices import MAX_ATTEMPTS, OUTBOX
 from engine.runner import ProjectionSet
@@ -27,7 +28,7 @@ from tests.integration.test_projection_failures import eventually
 from tests.mail_server import Mailbox, mail_server
 from tests.receiving import receive
 
-ANN = {"name": "Ann", "email": "ann@example.org"}
+ANN = Intake(personal={"name": "Ann", "email": "ann@example.org"})
 
 
 class Crash(Exception):
@@ -83,7 +84,7 @@ class TestAcknowledgementByEmail:
             clock: MovableClock, smtp: tuple[Mailbox, int]) -> None:
         # given a letter received Wednesday 2026-03-04 10:00 Toronto from Ann, who gave an
         # email address
-        case = receive(desk, channel="written", contact=ANN).case
+        case = receive(desk, channel="written", customer=ANN).case
         clock.advance(minutes=5)
         # when the outbox worker runs
         handed = worker(mail_settings, desk, outbox, clock).run_once()
@@ -112,7 +113,7 @@ class TestAcknowledgementByEmail:
     def test_a_second_pass_sends_nothing_more(
             self, mail_settings: Settings, desk: ServiceDesk, outbox: ProjectionSet,
             clock: MovableClock, smtp: tuple[Mailbox, int]) -> None:
-        receive(desk, contact=ANN)
+        receive(desk, customer=ANN)
         running = worker(mail_settings, desk, outbox, clock)
         running.run_once()
         outbox.wait_for(desk.log_position())
@@ -125,7 +126,7 @@ class TestAcknowledgementByEmail:
             clock: MovableClock, smtp: tuple[Mailbox, int]) -> None:
         # given a worker that dies after the server accepted the message, before the case
         # recorded it
-        case = receive(desk, contact=ANN).case
+        case = receive(desk, customer=ANN).case
 
         def die(message: Message) -> None:
             raise Crash(message.key)
@@ -151,7 +152,8 @@ class TestAcknowledgementByEmail:
     def test_a_french_speaking_customer_is_written_to_in_french(
             self, mail_settings: Settings, desk: ServiceDesk, outbox: ProjectionSet,
             clock: MovableClock, smtp: tuple[Mailbox, int]) -> None:
-        case = receive(desk, channel="written", contact={**ANN, "language": "fr"}).case
+        french = dataclasses.replace(ANN, language="fr")
+        case = receive(desk, channel="written", customer=french).case
         worker(mail_settings, desk, outbox, clock).run_once()
         mail = smtp[0].received[0]
         assert mail["Subject"] == f"Nous avons reçu votre demande {case.reference}"
@@ -162,7 +164,8 @@ class TestAcknowledgementByEmail:
     def test_a_customer_without_an_address_is_skipped_and_the_case_says_why(
             self, mail_settings: Settings, desk: ServiceDesk, outbox: ProjectionSet,
             clock: MovableClock, smtp: tuple[Mailbox, int]) -> None:
-        case = receive(desk, contact={"name": "Bob", "phone": "905-555-0100"}).case
+        bob = Intake(personal={"name": "Bob", "phone": "905-555-0100"})
+        case = receive(desk, customer=bob).case
         worker(mail_settings, desk, outbox, clock).run_once()
         assert smtp[0].received == []
         skipped = [e for e in desk.case_events(OUTBOX, case.id)
@@ -175,7 +178,7 @@ class TestAcknowledgementByEmail:
     def test_a_customer_who_prefers_the_telephone_is_not_emailed(
             self, mail_settings: Settings, desk: ServiceDesk, outbox: ProjectionSet,
             clock: MovableClock, smtp: tuple[Mailbox, int]) -> None:
-        receive(desk, contact={**ANN, "preferred_contact": "phone"})
+        receive(desk, customer=dataclasses.replace(ANN, preferred_contact="phone"))
         worker(mail_settings, desk, outbox, clock).run_once()
         assert smtp[0].received == []
         assert [m.last_error for m in messages(outbox)] == [
@@ -187,7 +190,7 @@ class TestRefusedMail:
             self, mail_settings: Settings, desk: ServiceDesk, outbox: ProjectionSet,
             clock: MovableClock, smtp: tuple[Mailbox, int]) -> None:
         smtp[0].refusing = True
-        case = receive(desk, contact=ANN).case
+        case = receive(desk, customer=ANN).case
         running = worker(mail_settings, desk, outbox, clock)
         # waits after failures 1..4: 1, 2, 4, 8 minutes (doubling); the 5th failure parks it
         for wait in (1, 2, 4, 8):
@@ -216,7 +219,7 @@ class TestServedWorker:
         services.start()
         try:
             # when a case arrives from a customer with an address
-            case = receive(desk, contact=ANN).case
+            case = receive(desk, customer=ANN).case
             # then the elected worker sends its acknowledgement and records it on the case
             eventually(lambda: desk.get_case(OUTBOX, case.id).interactions == 1,
                        "the acknowledgement recorded")

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from application.commands import ReceiveCase
+from application.customers import Intake
 from application.desk import ServiceDesk
 from domain.actors import Actor, Role
 from infrastructure.chain import GENESIS, Verdict, link
@@ -46,7 +47,8 @@ def record_history(desk: ServiceDesk, clock: MovableClock) -> History:
     def receive(subject: str, department: str, purpose: str) -> UUID:
         return desk.handle(CSR, ReceiveCase(
             channel="email", purpose=purpose, department=department, subject=subject,
-            description=f"{subject}, reported by email", contact={"name": "Ann Lee"})).case.id
+            description=f"{subject}, reported by email",
+            customer=Intake(personal={"name": "Ann Lee"}))).case.id
 
     def change(actor: Actor, case_id: UUID, command: str, **arguments: Any) -> int:
         clock.advance(minutes=7)

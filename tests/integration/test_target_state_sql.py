@@ -2,7 +2,8 @@
 
 `domain.targets.state_at` is the rule; `TargetRows.state_condition` (and `at_risk`, the
 at-risk list's index ranges) are the same rule over the instants a read model stores. Random
-targets of every shape (running, paused, met on time or late, recorded missed) are written as
+targets of every shape (running, paused, met on time or late, recorded missed, met by a fact
+entered after a recorded miss, not measured) are written as
 the read models write them, and at many moments each state's SQL must select exactly the
 targets `state_at` puts in that state.
 """
@@ -39,11 +40,13 @@ def random_target(rng: random.Random, name: str) -> Target:
     paused = (started + (due - started) * rng.random()) if rng.random() < 0.2 else None
     met = (started + timedelta(minutes=rng.randrange(0, 7 * 24 * 60))
            if rng.random() < 0.4 else None)
-    missed = due if rng.random() < 0.25 and (met is None or met > due) else None
+    # Recorded missed at its due time; a fact entered later may still meet it, on time or not
+    missed = due if rng.random() < 0.25 else None
     return Target(name=name, standard_code="s", standard_version=1, title="t",
                   started_at=started, due_at=due, seconds=8 * HOUR, basis="business",
                   pausable=True, at_risk_share=0.25, paused_at=paused, met_at=met,
-                  breached_at=missed, at_risk_from=at_risk_from)
+                  breached_at=missed, at_risk_from=at_risk_from,
+                  not_measured=rng.random() < 0.05)
 
 
 @pytest.fixture

@@ -92,9 +92,7 @@ def receive(log: Log, number: int, channel: str, at: datetime, department: str,
         reference=f"SC-2026-{number:06d}", channel=channel, occurred_at=at,
         purpose="issue_or_complaint", service_code=None, department=department,
         subject="Pothole outside my house", description="My neighbour Bob Stone saw it too",
-        contact={"name": "Jane Roe", "email": "jane.roe@example.ca", "phone": "905-555-0199",
-                 "address": "12 King Street West"},
-        accessibility_needs=None, actor=CSR, now=at)
+        customer_id=None, actor=CSR, now=at)
     case.plan_targets(CORPORATE_STANDARDS, 1, CALENDAR, reason="received", actor=CSR,
                       occurred_at=at)
     if wait_seconds is not None:

@@ -22,7 +22,7 @@ def a_case(**overrides: Any) -> Case:
         reference="SC-2026-000001", channel="email", occurred_at=NOW - timedelta(hours=2),
         purpose="issue_or_complaint", service_code="public-works-roads-01",
         department="public-works", subject="Pothole on King Street", description="Deep hole",
-        contact={"name": "Ann Smith", "email": "ann@example.ca"}, accessibility_needs=None,
+        customer_id=None,
         actor=CSR, now=NOW)
     fields.update(overrides)
     return Case.receive(**fields)

@@ -44,7 +44,7 @@ def received(channel: str, at: datetime, desk: str | None, now: datetime | None 
     return Case.receive(
         reference="SC-2026-000001", channel=channel, occurred_at=at, purpose="tangible_service",
         service_code=None, department="community", subject="Slip rental", description="",
-        contact={"name": "Ann Smith"}, accessibility_needs=None, actor=CSR, now=now or at,
+        customer_id=None, actor=CSR, now=now or at,
         desk=desk)
 
 

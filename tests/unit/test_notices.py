@@ -20,22 +20,23 @@ from domain.notices import (
 
 
 def test_a_customer_with_an_address_and_no_other_preference_may_be_emailed() -> None:
-    assert why_not_by_email({"email": "ann@example.org"}) is None
-    assert why_not_by_email({"email": "ann@example.org", "preferred_contact": "email"}) is None
+    assert why_not_by_email("ann@example.org", None) is None
+    assert why_not_by_email("ann@example.org", "email") is None
 
 
-def test_no_address_or_another_preferred_way_is_a_reason_not_to_email() -> None:
-    assert why_not_by_email({"phone": "905"}) == "the customer gave no email address"
-    assert why_not_by_email({"email": "  "}) == "the customer gave no email address"
-    assert why_not_by_email({"email": "ann@example.org", "preferred_contact": "in_person"}) == (
+def test_no_address_another_preferred_way_or_an_erased_record_is_a_reason_not_to_email(
+        ) -> None:
+    assert why_not_by_email(None, None) == "the customer gave no email address"
+    assert why_not_by_email("  ", None) == "the customer gave no email address"
+    assert why_not_by_email("ann@example.org", "in_person") == (
         "the customer asked to be contacted in person, not by email")
+    assert why_not_by_email(None, None, erased=True) == "the customer's record was erased"
 
 
-def test_the_language_is_the_cases_then_the_contacts_then_english() -> None:
-    assert language_of({}) == Language.ENGLISH
-    assert language_of({"language": "fr"}) == Language.FRENCH
-    assert language_of({"language": "fr"}, "en-CA") == Language.ENGLISH
-    assert language_of({}, "fr-CA") == Language.FRENCH
+def test_the_language_is_the_customers_else_english() -> None:
+    assert language_of(None) == Language.ENGLISH
+    assert language_of("fr") == Language.FRENCH
+    assert language_of("en") == Language.ENGLISH
 
 
 def test_retries_wait_double_each_time_at_most_an_hour_and_park_after_the_fifth() -> None:

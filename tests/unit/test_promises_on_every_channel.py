@@ -24,8 +24,8 @@ def received(channel: str, at: datetime, service_code: str | None = None) -> Cas
     return Case.receive(
         reference="SC-2026-000001", channel=channel, occurred_at=at,
         purpose="issue_or_complaint", service_code=service_code, department="public-works",
-        subject="Pothole on King Street", description="Deep hole", contact={},
-        accessibility_needs=None, actor=CSR, now=at)
+        subject="Pothole on King Street", description="Deep hole", customer_id=None,
+        actor=CSR, now=at)
 
 
 def planned(case: Case, at: datetime,

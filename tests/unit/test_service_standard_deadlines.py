@@ -46,7 +46,7 @@ def received(channel: str, at: datetime, now: datetime | None = None) -> Case:
         reference="SC-2026-000001", channel=channel, occurred_at=at,
         purpose="issue_or_complaint", service_code=None, department="public-works",
         subject="Pothole on King Street", description="Deep hole",
-        contact={"name": "Ann Smith"}, accessibility_needs=None, actor=CSR, now=now or at)
+        customer_id=None, actor=CSR, now=now or at)
 
 
 def planned(contact: Contact) -> Case:

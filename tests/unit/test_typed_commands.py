@@ -44,6 +44,7 @@ def test_the_receipt_route_carries_every_field_of_its_body_into_the_command() ->
 
     from api.cases import receive_command
     from api.schemas import Contact, NewCase
+    from application.customers import Intake
 
     # Given a staff receipt's body with every field set (the contact's email left out)
     body = NewCase(channel="telephone", purpose="information", subject="Tree down",
@@ -53,9 +54,11 @@ def test_the_receipt_route_carries_every_field_of_its_body_into_the_command() ->
                    accessibility_needs="large print", wait_seconds=75, desk="marina-campground")
     # When the route builds its command
     command = receive_command(body)
-    # Then every field of the body is in it, under the same name, and the contact holds only
-    # the details given
+    # Then every field of the body is in it, under the same name, and the customer it makes
+    # holds only the personal details given, accessibility needs among them
+    personal = {"contact", "accessibility_needs", "customer_id"}
     given = msgspec.structs.asdict(body)
-    assert {name: getattr(command, name) for name in given if name != "contact"} == \
-        {name: value for name, value in given.items() if name != "contact"}
-    assert command.contact == {"name": "Ann Lee", "phone": "905-555-0100"}
+    assert {name: getattr(command, name) for name in given if name not in personal} == \
+        {name: value for name, value in given.items() if name not in personal}
+    assert command.customer == Intake(personal={"name": "Ann Lee", "phone": "905-555-0100",
+                                                "accessibility_needs": "large print"})
