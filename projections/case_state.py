@@ -96,8 +96,8 @@ class CaseState(TypedDict):
     department: str
     subject: str
     description: str
-    contact: dict[str, str]
-    accessibility_needs: str | None
+    # The customer's details live in the customer record, sealed (domain.customers).
+    customer_id: UUID | None
     recorded_by: str
     status: str
     assignee: str | None

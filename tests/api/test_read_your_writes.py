@@ -34,6 +34,7 @@ READ_MODEL_ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
     "queue_channel": ("/api/v1/queues/channel/email", {}),
     "sla_board": ("/api/v1/sla-board", {}),
     "complaint_register": ("/api/v1/complaints", {}),
+    "accommodation_list": ("/api/v1/accommodations", {}),
     "scorecard": ("/api/v1/scorecards", {"department": "public-works", "period": "2026"}),
 }
 

@@ -49,8 +49,10 @@ def test_every_demo_case_viewed_from_its_snapshot_is_the_replayed_case(
             assert viewed.__dict__ == replayed.__dict__
             at = clock()
             assert msgspec.json.encode(schemas.case_view(
-                viewed, desk.target_statuses(viewed, at))) == msgspec.json.encode(
-                schemas.case_view(replayed, desk.target_statuses(replayed, at)))
+                viewed, desk.target_statuses(viewed, at),
+                desk.customers.details(viewed.customer_id))) == msgspec.json.encode(
+                schemas.case_view(replayed, desk.target_statuses(replayed, at),
+                                  desk.customers.details(replayed.customer_id)))
 
 
 def test_a_writer_sees_its_write_while_the_snapshots_lag(
