@@ -12,6 +12,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from api.accommodations import AccommodationController
 from api.admin import AdminController
+from api.admin_outbox import OutboxController
 from api.allowed_methods import allow_header_middleware
 from api.api_reference import reference_assets, reference_page
 from api.audit import AuditController
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
         route_handlers=[health, ready, metrics, receive_case, CaseController, command_router,
                         case_list, CustomerController, PrivacyController,
                         ServiceLevelController, CatalogueController, AdminController,
+                        OutboxController,
                         AuditController, publish_public_note, open311_router,
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard,

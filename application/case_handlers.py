@@ -27,6 +27,7 @@ from application.commands import (
     RequestAccommodation,
     ResolveCase,
     SendInterimResponse,
+    SkipNotification,
     TransferCase,
     WaitOnCustomer,
 )
@@ -165,3 +166,9 @@ def answer_survey(case: Case, c: AnswerSurvey, by: By) -> None:
 @register(PublishNote)
 def publish_note(case: Case, c: PublishNote, by: By) -> None:
     case.publish_note(note=c.note, actor=by.actor, occurred_at=by.occurred_at, now=by.now)
+
+
+@register(SkipNotification)
+def skip_notification(case: Case, c: SkipNotification, by: By) -> None:
+    case.skip_notification(notice=c.notice, message_key=c.message_key, reason=c.reason,
+                           actor=by.actor, occurred_at=by.occurred_at, now=by.now)

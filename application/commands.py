@@ -189,3 +189,14 @@ class ReceiveCase:
 
 # Every command the desk handles (`ServiceDesk.handle`).
 Command = CaseCommand | ReceiveCase
+
+
+@dataclass(frozen=True, kw_only=True)
+class SkipNotification(CaseCommand):
+    """Record why the outbox did not send a message (domain.notices): no address, or the
+    customer asked for another way."""
+
+    action: ClassVar[str] = "skip_notification"
+    notice: str
+    message_key: str
+    reason: str

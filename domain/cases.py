@@ -817,5 +817,20 @@ class Case(Aggregate):
                                actor_role: str) -> None:
         self.public_notes = (*self.public_notes, {"note": note, "at": occurred_at})
 
+    def skip_notification(self, *, notice: str, message_key: str, reason: str,
+                          actor: Actor, occurred_at: datetime, now: datetime) -> None:
+        """Say why the message `message_key` (domain.notices), which the desk would send by
+        itself, was not sent."""
+        self.check_when(occurred_at, now)
+        self._notification_skipped(notice=_required(notice, "notice"),
+                                   message_key=_required(message_key, "message_key"),
+                                   reason=_required(reason, "reason"),
+                                   occurred_at=occurred_at, **_who(actor))
+
+    @event("NotificationSkipped")
+    def _notification_skipped(self, notice: str, message_key: str, reason: str,
+                              occurred_at: datetime, actor_id: str, actor_role: str) -> None:
+        pass
+
 
 PUBLIC_NOTE_LIMIT = 1000

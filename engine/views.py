@@ -237,6 +237,11 @@ class View(Generations, Rows, TrackingRecorder):
         """A cursor whose writes commit together with `tracking`, or not at all."""
         return self._transaction(write=True, tracking=tracking)
 
+    def updating(self) -> AbstractContextManager[Any]:
+        """A cursor whose writes commit without moving the tracking position: for state a
+        read model keeps beside what events decide (the outbox's delivery attempts)."""
+        return self._transaction(write=True, tracking=None)
+
     def reading(self) -> AbstractContextManager[Any]:
         """A cursor reading the live generation (or, in a batch, the batch's transaction)."""
         return self._transaction(write=False, tracking=None)

@@ -26,7 +26,9 @@ from engine.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
 from infrastructure.access_log import AccessLog
 from infrastructure.catalogue_seed import load_appendix_iv
 from infrastructure.checkpointer import Checkpointer, elected_checkpointer
+from infrastructure.mail import MailServer
 from infrastructure.master_key import has_master_key, master_key
+from infrastructure.outbox_worker import OutboxWorker
 from infrastructure.personal_vault import PersonalVault
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
@@ -34,6 +36,7 @@ from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
 from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
+from projections.outbox import OUTBOX_MODEL
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.queues import QUEUES
 from projections.scorecard import SCORECARD
@@ -79,7 +82,7 @@ def seed_catalogue(desk: ServiceDesk) -> int:
 
 # The read models the API queries (the scheduler follows pending deadlines).
 SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD,
-                      ACCOMMODATIONS, CASE_SNAPSHOTS)
+                      ACCOMMODATIONS, CASE_SNAPSHOTS, OUTBOX_MODEL)
 
 
 def latest_snapshot(view: Any, desk: ServiceDesk, case_id: UUID) -> Case | None:
@@ -116,6 +119,7 @@ class Services:
     access_log: AccessLog
     owns_desk: bool
     checkpointer: Checkpointer | None = None
+    outbox_worker: OutboxWorker | None = None
 
     def view(self, spec: ProjectionSpec) -> Any:
         return self.projections.view(spec.name)
@@ -127,8 +131,12 @@ class Services:
             self.scheduler.start()
         if self.checkpointer is not None:
             self.checkpointer.start()
+        if self.outbox_worker is not None:
+            self.outbox_worker.start()
 
     def close(self) -> None:
+        if self.outbox_worker is not None:
+            self.outbox_worker.stop()
         if self.checkpointer is not None:
             self.checkpointer.stop()
         if self.scheduler is not None:
@@ -159,6 +167,11 @@ def compose(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
                  if settings.run_scheduler else None)
     # Signs checkpoints of the log when elected, like the scheduler (needs a checkpoint key).
     checkpointer = elected_checkpointer(settings, desk) if settings.run_scheduler else None
+    # Emails what the outbox holds when elected, where a mail server is configured.
+    outbox_worker = (OutboxWorker(settings, desk, projections.view(OUTBOX_MODEL.name),
+                                  MailServer(settings), clock=clock)
+                     if settings.run_scheduler and settings.smtp_host is not None
+                     and OUTBOX_MODEL in read_models else None)
     return Services(settings=settings, desk=desk, projections=projections,
                     scheduler=scheduler, access_log=AccessLog(desk), owns_desk=owns_desk,
-                    checkpointer=checkpointer)
+                    checkpointer=checkpointer, outbox_worker=outbox_worker)

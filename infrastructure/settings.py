@@ -52,6 +52,15 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Fewest results a published share or average is rated from (application.accountability).
     min_sample: int = MIN_SAMPLE
+    # Email to customers by SMTP (infrastructure/mail.py); off while smtp_host is None.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_starttls: bool = True  # upgrade to TLS before logging in or sending (port 587)
+    smtp_username: str | None = None
+    smtp_password_file: Path | None = None  # a file holding the password, never the value
+    smtp_from: str | None = None
+    # Where the public reaches this desk (scheme://host[:port]): status links in messages.
+    public_url: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -87,7 +96,16 @@ class Settings:
                 "CIVICDESK_MASTER_KEY_FILE")) else None),
             checkpoint_seconds=read.integer("CIVICDESK_CHECKPOINT_SECONDS", 60, low=1,
                                             high=3_600),
+            smtp_host=read.optional_host("CIVICDESK_SMTP_HOST"),
+            smtp_port=read.integer("CIVICDESK_SMTP_PORT", 587, low=1, high=65_535),
+            smtp_starttls=read.flag("CIVICDESK_SMTP_STARTTLS", True),
+            smtp_username=read.optional("CIVICDESK_SMTP_USERNAME"),
+            smtp_password_file=read.readable_file("CIVICDESK_SMTP_PASSWORD_FILE"),
+            smtp_from=read.mail_address("CIVICDESK_SMTP_FROM"),
+            public_url=read.public_url("CIVICDESK_PUBLIC_URL"),
         )
+        read.mail_server(settings.smtp_host, settings.smtp_from, settings.smtp_username,
+                         settings.smtp_password_file)
         read.signing_algorithm(settings.jwt_algorithm, settings.jwt_public_key)
         read.raise_problems()
         return settings

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from email.utils import parseaddr
+from pathlib import Path
 from urllib.parse import urlparse
 
 from infrastructure.signing_keys import DEVELOPMENT_SECRET, MIN_SECRET_BYTES
@@ -14,6 +16,7 @@ YES = {"1", "true", "yes", "on"}
 NO = {"0", "false", "no", "off"}
 # PostgreSQL's unquoted identifiers (at most 63 bytes); the schema name is put into SQL.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+MAIL_ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 
 
 class SettingsError(ValueError):
@@ -81,6 +84,52 @@ class EnvironmentReader:
             self.problem(name, f"{value!r} is not a host name or address (it has spaces)")
             return default
         return value
+
+    def optional_host(self, name: str) -> str | None:
+        return self.host(name, "") or None if self.optional(name) else None
+
+    def readable_file(self, name: str) -> Path | None:
+        value = self.optional(name)
+        if value is None:
+            return None
+        if not Path(value).is_file():
+            self.problem(name, f"{value!r} is not a readable file")
+            return None
+        return Path(value)
+
+    def mail_address(self, name: str) -> str | None:
+        """An address such as desk@cobourg.example, or with a display name
+        (Town of Cobourg <desk@cobourg.example>)."""
+        value = self.optional(name)
+        if value is None:
+            return None
+        _, address = parseaddr(value)
+        if not MAIL_ADDRESS.fullmatch(address):
+            self.problem(name, f"{value!r} is not an email address such as "
+                         "'Town of Cobourg <desk@cobourg.example>'")
+            return None
+        return value
+
+    def public_url(self, name: str) -> str | None:
+        value = self.optional(name)
+        if value is None:
+            return None
+        url = urlparse(value.rstrip("/"))
+        if url.scheme not in {"http", "https"} or not url.netloc or url.path:
+            self.problem(name, f"{value!r} is not a web address such as "
+                         "https://desk.cobourg.example (scheme, host and port only)")
+            return None
+        return value.rstrip("/")
+
+    def mail_server(self, host: str | None, sender: str | None, username: str | None,
+                    password_file: Path | None) -> None:
+        """A mail server needs a From address; a user name and a password go together."""
+        if host is not None and sender is None:
+            self.problem("CIVICDESK_SMTP_FROM", "is required with CIVICDESK_SMTP_HOST (the "
+                         "address customers see and reply to)")
+        if (username is None) != (password_file is None):
+            self.problem("CIVICDESK_SMTP_USERNAME", "and CIVICDESK_SMTP_PASSWORD_FILE go "
+                         "together: set both, or neither")
 
     def origins(self, name: str) -> tuple[str, ...]:
         """Comma-separated web origins (scheme://host[:port], no path), as browsers send them."""

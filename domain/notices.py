@@ -1,0 +1,86 @@
+"""Messages the desk sends customers by itself: who may be written to, in which language, how
+often a failed delivery is tried again, and how a sent message is named in the case's log.
+
+Pure rules: the outbox read model (projections/outbox.py) and the mail worker
+(infrastructure/outbox_worker.py) both follow them, so each rule is written once, here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from enum import StrEnum
+
+from domain.actors import Actor, Role
+
+# The actor the outbox records its facts as (sent interactions, skipped messages).
+OUTBOX = Actor(id="civicdesk-outbox", role=Role.SYSTEM)
+
+
+class Notice(StrEnum):
+    ACKNOWLEDGEMENT = "acknowledgement"
+
+
+class Language(StrEnum):
+    ENGLISH = "en"
+    FRENCH = "fr"
+
+
+# A failed delivery is tried again after 1, 2, 4, 8 minutes...; after MAX_ATTEMPTS failures the
+# message is parked with its last reason for an administrator (the mail server is refusing it).
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=1)
+MAX_ATTEMPTS = 5
+
+PREFERRED_WAYS = {"phone": "by telephone", "mail": "by post", "in_person": "in person"}
+_MARK = re.compile(r"\[outbox ([A-Za-z0-9:/._-]+)\]$")
+
+
+def message_key(case_id: object, version: int, notice: Notice) -> str:
+    """The message's unique key: the event that caused it (its case and version) and what it
+    is, so the same event never makes a second message."""
+    return f"{case_id}/{version}/{notice.value}"
+
+
+def retry_delay(failures: int) -> timedelta:
+    """How long to wait after the `failures`-th failed attempt (doubling, at most an hour)."""
+    doubled: timedelta = FIRST_RETRY * (2 ** max(failures - 1, 0))
+    return min(doubled, LONGEST_RETRY)
+
+
+def is_parked(failures: int) -> bool:
+    return failures >= MAX_ATTEMPTS
+
+
+def why_not_by_email(email: str | None, preferred_contact: str | None, *,
+                     erased: bool = False) -> str | None:
+    """Why the customer cannot be written to by email (None: they can). A customer who named
+    another way to be contacted asked for that way, not for email. Consent to be contacted is
+    not asked for: an acknowledgement answers the customer's own request (a transactional
+    message), not an invitation they did not seek."""
+    if erased:
+        return "the customer's record was erased"
+    if preferred_contact and preferred_contact != "email":
+        way = PREFERRED_WAYS.get(preferred_contact, f"by {preferred_contact.replace('_', ' ')}")
+        return f"the customer asked to be contacted {way}, not by email"
+    if not (email or "").strip():
+        return "the customer gave no email address"
+    return None
+
+
+def language_of(language: str | None) -> Language:
+    """The customer's language where known (English or French), else English."""
+    if language and language.lower().startswith("fr"):
+        return Language.FRENCH
+    return Language.ENGLISH
+
+
+def sent_summary(notice: Notice, key: str) -> str:
+    """The summary of the outbound interaction a sent message is recorded as; it ends with
+    the message's key, so a rebuilt outbox knows the message was sent."""
+    return f"{notice.value.capitalize()} emailed to the customer [outbox {key}]"
+
+
+def key_in_summary(summary: str) -> str | None:
+    match = _MARK.search(summary)
+    return match[1] if match else None

@@ -1,0 +1,194 @@
+"""The mail worker: sends what the outbox holds, in a thread of the elected process (one per
+database, elected like the scheduler on PostgreSQL; on SQLite the one process leads).
+
+Each message is claimed (`sending`, attempts counted) before it is handed to the mail server,
+marked `accepted` the moment the server accepts it, then recorded on its case as an outbound
+email interaction at that moment (idempotent by the message key, so recorded exactly once)
+and marked `sent`. After a crash or a restart the new leader first finishes every `accepted`
+message (records it, sends nothing) and puts every `sending` one back to `pending`.
+
+The at-least-once window: a crash after the mail server accepted a message and before the
+`accepted` mark was committed (one local UPDATE, milliseconds) sends that message again on
+restart; its Message-ID is the same, so mail clients can tell. Nothing else sends twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from application.commands import LogInteraction, SkipNotification
+from application.customers import CustomerDetails
+from application.desk import IdempotencyKey, ServiceDesk, utc_now
+from domain.cases import Case
+from domain.customers import ERASED
+from domain.notices import (
+    OUTBOX,
+    Notice,
+    is_parked,
+    language_of,
+    retry_delay,
+    sent_summary,
+    why_not_by_email,
+)
+from infrastructure.leadership import AdvisoryLock, Election
+from infrastructure.mail import MailRefused, MailServer
+from infrastructure.mail_templates import Promise, Rendered, render
+from infrastructure.settings import Settings
+from projections.outbox import (
+    ACCEPTED,
+    PARKED,
+    PENDING,
+    SENDING,
+    SENT,
+    SKIPPED,
+    Message,
+    OutboxView,
+)
+
+log = logging.getLogger("civicdesk.outbox")
+NAME = "outbox_worker"  # its advisory lock is a read model's, named so
+BATCH = 50
+LATE_REASON = ("the mail server accepted the acknowledgement at that moment; the outbox "
+               "recorded it afterwards")
+
+
+class OutboxWorker:
+    def __init__(self, settings: Settings, desk: ServiceDesk, view: OutboxView,
+                 mail: MailServer, *, clock: Callable[[], datetime] = utc_now,
+                 interval: float = 5.0, election_interval: float = 2.0,
+                 after_accepted: Callable[[Message], None] | None = None) -> None:
+        self.desk, self.view, self.mail, self.clock = desk, view, mail, clock
+        self.public_url = settings.public_url
+        self.interval = interval
+        # Called between the server's acceptance and the record on the case (tests crash
+        # there, to show that a restart sends nothing twice).
+        self.after_accepted = after_accepted
+        self._recovered = False
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        lock = (AdvisoryLock(settings.database_url, settings.database_schema or "public",
+                             name=NAME) if settings.database_url else None)
+        self.election = Election(lock, lead=self._lead, stand_down=self._stand_down,
+                                 interval=election_interval, what="the outbox worker")
+
+    # -- one pass -----------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Recover after a restart (first pass only), finish accepted messages, then send what
+        is due; how many messages were handed to the mail server."""
+        view = self.view
+        if not self._recovered:
+            for message in view.in_states([SENDING], limit=10_000):
+                view.move(message.key, [SENDING], PENDING,
+                          error="interrupted while sending; sending again")
+            self._recovered = True
+        for message in view.in_states([ACCEPTED], limit=10_000):
+            self._record_sent(message)
+        handed = 0
+        for message in view.in_states([PENDING], due_by=self.clock(),
+                                      limit=BATCH):
+            handed += self.deliver(message)
+        return handed
+
+    def deliver(self, message: Message) -> int:
+        view = self.view
+        case = self.desk.get_case(OUTBOX, message.case_id)
+        customer = self.desk.customers.details(case.customer_id)
+        reason = self._why_not(case, customer)
+        if reason is not None:
+            self.desk.handle(OUTBOX, SkipNotification(
+                case_id=case.id, notice=message.notice, message_key=message.key,
+                reason=reason), IdempotencyKey(f"skip {message.key}", message.key))
+            view.move(message.key, [PENDING], SKIPPED, error=reason)
+            return 0
+        attempts = message.attempts + 1
+        if not view.move(message.key, [PENDING], SENDING,
+                         attempts=attempts):
+            return 0  # another pass claimed it
+        email = self.mail.message(message.key, customer.fields["email"].strip(),
+                                  self._rendered(case, customer, Notice(message.notice)))
+        try:
+            self.mail.send(email)
+        except MailRefused as refused:
+            now = self.clock()
+            if is_parked(attempts):
+                log.error("outbox message %s parked after %s attempts: %s", message.key,
+                          attempts, refused)
+                view.move(message.key, [SENDING], PARKED,
+                          error=str(refused))
+            else:
+                view.move(message.key, [SENDING], PENDING,
+                          next_attempt_at=now + retry_delay(attempts), error=str(refused))
+            return 1
+        accepted = self.clock()
+        view.move(message.key, [SENDING], ACCEPTED,
+                  accepted_at=accepted)
+        if self.after_accepted is not None:
+            self.after_accepted(message)
+        self._record_sent(Message(**{**message.__dict__, "state": ACCEPTED,
+                                     "accepted_at": accepted}))
+        return 1
+
+    def _why_not(self, case: Case, customer: CustomerDetails) -> str | None:
+        acknowledge = case.targets.get("acknowledge")
+        if case.acknowledged_at is not None or case.resolved_at is not None or (
+                acknowledge is not None and acknowledge.met_at is not None):
+            return "the customer was already answered before the acknowledgement was sent"
+        return why_not_by_email(customer.fields.get("email"), customer.preferred_contact,
+                                erased=customer.status == ERASED)
+
+    def _rendered(self, case: Case, customer: CustomerDetails, notice: Notice) -> Rendered:
+        language = language_of(customer.language)
+        link = (f"{self.public_url}/status/{case.reference}?token={case.public_token}"
+                if self.public_url and case.public_token else None)
+        promises = [Promise(kind=target.name, due_at=target.due_at)
+                    for target in case.targets.values()
+                    if target.met_at is None and target.breached_at is None]
+        promises.sort(key=lambda promise: promise.due_at)
+        return render(notice, language, reference=case.reference, status_link=link,
+                      promises=promises)
+
+    def _record_sent(self, message: Message) -> None:
+        """Record `message` on its case as an outbound email when the server accepted it;
+        the message key is the idempotency key, so a second attempt records nothing."""
+        assert message.accepted_at is not None
+        self.desk.handle(OUTBOX, LogInteraction(
+            case_id=message.case_id, channel="email", direction="outbound",
+            summary=sent_summary(Notice(message.notice), message.key),
+            occurred_at=message.accepted_at, late_entry_reason=LATE_REASON),
+            IdempotencyKey(f"sent {message.key}", message.key))
+        self.view.move(message.key, [ACCEPTED], SENT)
+
+    # -- the thread -----------------------------------------------------------------------------
+
+    def _run(self, stopping: threading.Event) -> None:
+        while True:
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("the outbox worker failed a pass; trying again")
+            if stopping.wait(self.interval):
+                return
+
+    def _lead(self) -> None:
+        self._recovered = False
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(self._stopping,), daemon=True,
+                                        name="outbox-worker")
+        self._thread.start()
+
+    def _stand_down(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+            self._thread = None
+
+    def start(self) -> None:
+        self.election.start()
+
+    def stop(self) -> None:
+        self.election.stop()
+        self._stand_down()

@@ -1,0 +1,201 @@
+"""The outbox: every message the desk owes a customer, and how far its delivery has got.
+
+Events decide which messages exist (one per causing event: its key is unique, so a replayed
+or doubled event never makes a second one) and which are already sent or skipped (the case's
+log says so: the outbound interaction of a sent message names its key, `NotificationSkipped`
+says why one was not sent). The mail worker (infrastructure/outbox_worker.py) keeps the
+delivery state of the rest: `pending` -> `sending` -> `accepted` (the mail server took it) ->
+`sent` (recorded on the case), or back to `pending` with a later `next_attempt_at` after a
+failure, or `parked` with the reason after repeated failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import singledispatch
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from domain.cases import Case
+from domain.notices import OUTBOX, Notice, key_in_summary, message_key
+from engine import PostgresView, ProjectionSpec, SQLiteView
+
+NAME = "outbox"
+PENDING, SENDING, ACCEPTED, SENT = "pending", "sending", "accepted", "sent"
+SKIPPED, PARKED = "skipped", "parked"
+STATES = (PENDING, SENDING, ACCEPTED, SENT, SKIPPED, PARKED)
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str
+    case_id: UUID
+    notice: str
+    state: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    accepted_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """A new message (`new`), or a message the log says is `state` (sent or skipped)."""
+
+    key: str
+    case_id: UUID
+    notice: str = ""
+    new: bool = False
+    state: str = PENDING
+    at: datetime | None = None
+    reason: str | None = None
+
+
+class OutboxProjection(Projection["OutboxView"]):
+    name = NAME
+    topics = ()
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.apply(tracking, [c for c in [change_of(domain_event)] if c])
+
+    def process_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
+        self.view.apply(batch[-1][1], [c for c, _ in ((change_of(e), t) for e, t in batch) if c])
+
+
+@singledispatch
+def change_of(event: Any) -> Change | None:
+    return None
+
+
+@change_of.register(Case.Received)
+def _received(event: Any) -> Change:
+    key = message_key(event.originator_id, event.originator_version, Notice.ACKNOWLEDGEMENT)
+    return Change(key, event.originator_id, Notice.ACKNOWLEDGEMENT.value, new=True,
+                  at=event.occurred_at)
+
+
+@change_of.register(Case.InteractionLogged)
+def _interaction(event: Any) -> Change | None:
+    key = key_in_summary(event.summary) if event.actor_id == OUTBOX.id else None
+    return Change(key, event.originator_id, state=SENT, at=event.occurred_at) if key else None
+
+
+@change_of.register(Case.NotificationSkipped)
+def _skipped(event: Any) -> Change:
+    return Change(event.message_key, event.originator_id, state=SKIPPED, at=event.occurred_at,
+                  reason=event.reason)
+
+
+class OutboxView:
+    """The view's SQL, mixed into a dialect base (`SQLiteView` or `PostgresView`)."""
+
+    name = NAME
+
+    def view_statements(self) -> list[str]:
+        table = self.table(NAME)
+        return [
+            f"CREATE TABLE IF NOT EXISTS {table} (message_key TEXT PRIMARY KEY, "
+            f"case_id {self.uuid_type} NOT NULL, notice TEXT NOT NULL, state TEXT NOT NULL, "
+            f"attempts INTEGER NOT NULL, created_at {self.time_type} NOT NULL, "
+            f"next_attempt_at {self.time_type} NOT NULL, accepted_at {self.time_type}, "
+            "last_error TEXT)",
+            f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_due')} "
+            f"ON {table} (state, next_attempt_at)",
+        ]
+
+    def apply(self, tracking: Tracking, changes: list[Change]) -> None:
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            table = self.table(NAME)
+            for change in changes:
+                at = self.time_in(change.at) if change.at else None
+                if change.new:
+                    cursor.execute(
+                        f"INSERT INTO {table} (message_key, case_id, notice, state, attempts, "
+                        f"created_at, next_attempt_at) VALUES ({mark}, {mark}, {mark}, "
+                        f"{mark}, 0, {mark}, {mark}) ON CONFLICT (message_key) DO NOTHING",
+                        [change.key, self.id_in(change.case_id), change.notice, PENDING,
+                         at, at])
+                else:
+                    cursor.execute(f"UPDATE {table} SET state = {mark}, accepted_at = "
+                                   f"COALESCE(accepted_at, {mark}), last_error = {mark} "
+                                   f"WHERE message_key = {mark}",
+                                   [change.state, at if change.state == SENT else None,
+                                    change.reason, change.key])
+
+    # -- the worker's side: delivery state, untracked -----------------------------------------
+
+    def _row(self, row: Any) -> Message:
+        accepted = row["accepted_at"]
+        return Message(key=row["message_key"], case_id=self.id_out(row["case_id"]),
+                       notice=row["notice"], state=row["state"], attempts=int(row["attempts"]),
+                       created_at=self.time_out(row["created_at"]),
+                       next_attempt_at=self.time_out(row["next_attempt_at"]),
+                       accepted_at=self.time_out(accepted) if accepted is not None else None,
+                       last_error=row["last_error"])
+
+    def in_states(self, states: Sequence[str], *, due_by: datetime | None = None,
+                  limit: int = 100, after: str = "", order_by_key: bool = False
+                  ) -> list[Message]:
+        """Messages in `states` (due by `due_by`, if given) after key `after`, oldest first
+        (by key, for a paged listing, if `order_by_key`)."""
+        mark = self.placeholder
+        marks = ", ".join(mark for _ in states)
+        where, params = f"state IN ({marks}) AND message_key > {mark}", [*states, after]
+        if due_by is not None:
+            where += f" AND next_attempt_at <= {mark}"
+            params.append(self.time_in(due_by))
+        with self.reading() as cursor:
+            cursor.execute(f"SELECT * FROM {self.table(NAME)} WHERE {where} "
+                           f"ORDER BY {'' if order_by_key else 'created_at, '}message_key "
+                           f"LIMIT {int(limit)}", params)
+            return [self._row(row) for row in cursor.fetchall()]
+
+    def every(self, limit: int = 100, after: str = "") -> list[Message]:
+        """Every message in key order after `after` (the admin listing's page)."""
+        mark = self.placeholder
+        with self.reading() as cursor:
+            cursor.execute(f"SELECT * FROM {self.table(NAME)} WHERE message_key > {mark} "
+                           f"ORDER BY message_key LIMIT {int(limit)}", [after])
+            return [self._row(row) for row in cursor.fetchall()]
+
+    def move(self, key: str, from_states: Sequence[str], to_state: str, *,
+             attempts: int | None = None, next_attempt_at: datetime | None = None,
+             accepted_at: datetime | None = None, error: str | None = None) -> bool:
+        """Move message `key` to `to_state` if it is in one of `from_states` (a compare and
+        set: of two workers, only one claims a message); whether it moved."""
+        mark = self.placeholder
+        sets, params = [f"state = {mark}", f"last_error = {mark}"], [to_state, error]
+        if attempts is not None:
+            sets.append(f"attempts = {mark}")
+            params.append(attempts)
+        if next_attempt_at is not None:
+            sets.append(f"next_attempt_at = {mark}")
+            params.append(self.time_in(next_attempt_at))
+        if accepted_at is not None:
+            sets.append(f"accepted_at = {mark}")
+            params.append(self.time_in(accepted_at))
+        marks = ", ".join(mark for _ in from_states)
+        with self.updating() as cursor:
+            cursor.execute(f"UPDATE {self.table(NAME)} SET {', '.join(sets)} "
+                           f"WHERE message_key = {mark} AND state IN ({marks}) "
+                           "RETURNING message_key", [*params, key, *from_states])
+            return bool(cursor.fetchall())
+
+
+class SQLiteOutboxView(OutboxView, SQLiteView):
+    pass
+
+
+class PostgresOutboxView(OutboxView, PostgresView):
+    pass
+
+
+OUTBOX_MODEL = ProjectionSpec(projection=OutboxProjection, sqlite_view=SQLiteOutboxView,
+                              postgres_view=PostgresOutboxView)
