@@ -28,13 +28,20 @@ assert set(MetricName.__args__) == set(GOAL_METRICS)  # type: ignore[attr-define
 
 class GoalBody(Body, kw_only=True):
     metric: MetricName
-    # A number as JSON has it (80, 4.5) or as a decimal string ("80.0"); its range is the
-    # metric's (domain.goals.GOAL_METRICS), checked there.
-    value: Decimal
+    # A JSON number (80, 4.5), kept as the decimal it was written as; its range is the
+    # metric's (domain.goals.GOAL_METRICS), checked there. Bounded here so the published
+    # schema says what the server accepts.
+    value: Annotated[float, msgspec.Meta(ge=-1_000_000, le=1_000_000)]
     # Left out: the metric's natural direction (at least for shares and scores, at most for
     # times and transfers per case).
     direction: Literal["at_least", "at_most"] | None = None
     department: Code | None = None  # left out: the Town's goal, for every scorecard
+
+
+def as_written(number: float) -> Decimal:
+    """The decimal a JSON number was written as: 90 stays 90, 4.5 stays 4.5 (not a binary
+    fraction's expansion)."""
+    return Decimal(int(number)) if number.is_integer() else Decimal(repr(number))
 
 
 class GoalsRevision(Body, kw_only=True):
@@ -95,7 +102,7 @@ class GoalController(Controller):
                desk: NamedDependency[ServiceDesk],
                data: GoalsRevision) -> GoalsView:
         goals = [MetricGoal(
-            metric=g.metric, value=g.value,
+            metric=g.metric, value=as_written(g.value),
             direction=Direction(g.direction) if g.direction
             else GOAL_METRICS[g.metric].direction,
             department=g.department) for g in data.goals]

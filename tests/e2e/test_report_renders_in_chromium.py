@@ -48,10 +48,11 @@ CAPTIONS = ("Every published standard: promises made and kept", "Standards by ch
             "Complaints by the highest escalation level they reached",
             "Complaints and the escalations they went through",
             "Debriefs of escalated complaints")
-# Colours only the charts paint (the page's own style uses blues and greys): the trend lines'
-# the trend lines' vermilion and green (Okabe and Ito's colour-blind-safe palette), both in the
-# first trend chart, which is above the screenshot's fold.
-CHART_COLOURS = ((0xD5, 0x5E, 0x00), (0x00, 0x9E, 0x73))
+# Colours only the charts paint (the page's own style uses blues and greys): Okabe and Ito's
+# colour-blind-safe vermilion, green, pink and orange (api/report_html.py). Which ones a report
+# needs depends on its series and on whether anything was late or breached, so at least two of
+# them must be painted: a page whose charts failed to draw paints none.
+CHART_COLOURS = ((0xD5, 0x5E, 0x00), (0x00, 0x9E, 0x73), (0xCC, 0x79, 0xA7), (0xE6, 0x9F, 0x00))
 
 
 def chromium() -> str:
@@ -129,20 +130,21 @@ class TestTheReportInABrowser:
         png = tmp_path / "report.png"
         # When Chromium draws it, 1280 pixels wide
         done = run_browser(binary, tmp_path / "profile", f"--screenshot={png}",
-                           "--window-size=1280,3000", report_file.as_uri())
+                           "--window-size=1280,24000", report_file.as_uri())
         # Then a screenshot was written, and it is neither blank nor missing the charts
         assert png.exists() and png.stat().st_size > 10_000, done.stderr[-2000:]
         from PIL import Image, ImageStat
 
         with Image.open(png) as image:
             pixels = image.convert("RGB")
-            assert pixels.size == (1280, 3000)
+            assert pixels.size == (1280, 24000)
             spread = ImageStat.Stat(pixels.convert("L")).stddev[0]
             assert spread > 20, f"the page looks blank (grey-level spread {spread:.1f})"
             colours = {colour for _, colour in pixels.getcolors(maxcolors=1 << 20) or []}
-        for wanted in CHART_COLOURS:
-            assert any(sum(abs(a - b) for a, b in zip(wanted, c, strict=True)) <= 12
-                       for c in colours), f"no chart painted #{bytes(wanted).hex()}"
+        painted = [bytes(wanted).hex() for wanted in CHART_COLOURS
+                   if any(sum(abs(a - b) for a, b in zip(wanted, c, strict=True)) <= 12
+                          for c in colours)]
+        assert len(painted) >= 2, f"the charts painted only {painted}"
 
     def test_the_dom_holds_every_heading_table_and_chart(self, report_file: Path,
                                                          tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from infrastructure.access_log import AccessLog
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 from tests import toronto_time
+from tests.command_line import TEST_MASTER_KEY
 from tests.conftest import MovableClock
 from tests.receiving import receive_at
 
@@ -96,6 +97,7 @@ def test_civicdesk_history_as_of_judges_targets_at_that_instant(
     case = an_email(desk, clock)
     AccessLog(desk)
     monkeypatch.setenv("CIVICDESK_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("CIVICDESK_MASTER_KEY", settings.master_key or TEST_MASTER_KEY)
     if settings.is_postgres:
         monkeypatch.setenv("CIVICDESK_DATABASE_URL", str(settings.database_url))
         monkeypatch.setenv("CIVICDESK_DATABASE_SCHEMA", str(settings.database_schema))
