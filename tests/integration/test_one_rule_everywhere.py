@@ -27,6 +27,7 @@ from domain.standards import ServiceStandard, TargetKind
 from domain.targets import TargetState
 from engine.runner import ProjectionSet
 from infrastructure.accountability_source import produce_report
+from infrastructure.commit_time import last_commit_time
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from projections.queues import QUEUES
@@ -187,18 +188,14 @@ class TestTheTargetStateRule:
                               if s in (AT_RISK, BREACHED)}, moment
             assert scorecard(read_models, moment) == outcomes(expected), moment
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "since main's merge of timefacts/reports (03:00 UTC) the report counts the case "
-        "acknowledged late (Wed 12:00, due Wed 09:00) as breached with no met_at, while the "
-        "case view, queue, case list and scorecard say met_late: the disagreement this test "
-        "exists to catch; passed on the rules branch before that merge"))
     def test_the_accountability_report_counts_what_every_output_shows_at_its_as_of(
             self, desk: ServiceDesk, read_models: ProjectionSet, cases: dict[str, Any],
             clock: Any) -> None:
-        # Given the report speaks for the log as recorded (the real clock), so its as_of is
-        # after every event's recording, long after "soon" and "fresh" fell due
-        as_of = desk.mapper.to_domain_event(
-            desk.recorder.select_notifications(desk.log_position(), 1)[0]).timestamp
+        # Given the report speaks for the log as committed (commit times follow the real
+        # clock, not the test's moved one), so its as_of is the newest event's commit time:
+        # the whole log, long after "soon" and "fresh" fell due
+        as_of = last_commit_time(desk)
+        assert as_of is not None
         # When the report and every other output are read at as_of
         report = produce_report(desk, CLERK, period="2026-03", as_of=as_of)
         [row] = [r for r in report.standards if r.outcomes.applied]
