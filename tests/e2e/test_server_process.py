@@ -147,7 +147,10 @@ class TestServerProcess:
         server.start()
         with httpx.Client(base_url=server.base_url, timeout=30.0) as http:
             again = ok(http.get(f"/api/v1/cases/{case['id']}", headers=csr))
-            assert as_of_record(again) == as_of_record(case)
+            # (the receipt's answer also names the customers its contact matched; the case
+            # view is the rest of it)
+            assert as_of_record(again) == as_of_record(
+                {k: v for k, v in case.items() if k != "customer_matches"})
             retried = http.post("/api/v1/cases", headers=receipt, json={
                 "channel": "written", "purpose": "information", "department": "planning",
                 "subject": "Question about a fence permit"})

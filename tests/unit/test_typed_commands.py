@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from application import commands
-from application.access import MANAGER_COMMANDS
+from application.access import MANAGER_COMMANDS, SYSTEM_ONLY_COMMANDS, check_may
 from application.case_handlers import HANDLERS
+from domain.actors import Actor, Role
+from domain.errors import Forbidden
 
 KINDS = [kind for kind in vars(commands).values()
          if isinstance(kind, type) and issubclass(kind, commands.CaseCommand)
@@ -20,7 +24,8 @@ def test_every_command_class_has_its_own_handler() -> None:
 
 
 def test_every_command_is_named_in_the_access_policy() -> None:
-    assert {kind.action for kind in KINDS} <= MANAGER_COMMANDS
+    assert {kind.action for kind in KINDS} <= MANAGER_COMMANDS | SYSTEM_ONLY_COMMANDS
+    assert not MANAGER_COMMANDS & SYSTEM_ONLY_COMMANDS
     assert len({kind.action for kind in KINDS}) == len(KINDS)
 
 
@@ -31,7 +36,19 @@ def test_every_command_route_builds_a_command_from_its_body() -> None:
     # the accommodation route builds one of three, chosen by its body's action
     assert built | {commands.RequestAccommodation, commands.ProvideAccommodation,
                     commands.ReportAccommodationNotMade} == \
-        set(KINDS) - {commands.PublishNote}  # published through /public-notes
+        set(KINDS) - {commands.PublishNote,  # published through /public-notes
+                      commands.SkipNotification}  # recorded by the outbox worker alone
+
+
+def test_no_person_may_record_what_only_civicdesk_records() -> None:
+    # Given a director, who may run every command a person may
+    director = Actor(id="dir-1", role=Role.DIRECTOR)
+    # When they try to record a skipped notification, then it is refused
+    with pytest.raises(Forbidden):
+        check_may(director, commands.SkipNotification.action, "public-works")
+    # While civicdesk's own worker may
+    check_may(Actor(id="outbox", role=Role.SYSTEM), commands.SkipNotification.action,
+              "public-works")
 
 
 def test_receiving_is_a_command_the_access_policy_knows() -> None:
