@@ -47,6 +47,7 @@ class Served:
             "projections": lambda: self.services.projections,
             "scheduler": lambda: self.services.scheduler,
             "checkpointer": lambda: self.services.checkpointer,
+            "file_store": lambda: self.services.file_store,
             "read_your_writes": lambda: ReadYourWrites(self.services.desk,
                                                        self.services.projections),
             "case_index": lambda: self.services.view(CASE_INDEX),

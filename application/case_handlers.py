@@ -13,6 +13,7 @@ from application.commands import (
     AcknowledgeCase,
     AnswerSurvey,
     AssignCase,
+    AttachFile,
     CaseCommand,
     ClassifyCase,
     CloseCase,
@@ -172,3 +173,10 @@ def publish_note(case: Case, c: PublishNote, by: By) -> None:
 def skip_notification(case: Case, c: SkipNotification, by: By) -> None:
     case.skip_notification(notice=c.notice, message_key=c.message_key, reason=c.reason,
                            actor=by.actor, occurred_at=by.occurred_at, now=by.now)
+
+
+@register(AttachFile)
+def attach_file(case: Case, c: AttachFile, by: By) -> None:
+    case.attach(name=c.name, media_type=c.media_type, size=c.size, sha256=c.sha256,
+                stored_sha256=c.stored_sha256, sealed_for=c.sealed_for, source=c.source,
+                actor=by.actor, occurred_at=by.occurred_at, now=by.now)

@@ -10,10 +10,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor
+from domain.attachments import ACCEPTED_TYPES, Attachment, check_digest, clean_name
 from domain.calendar import BusinessCalendar
 from domain.case_status import CHANGES, status_after
 from domain.closures import DeskCalendars
-from domain.errors import CaseIsClosed, InvalidValue, NotAComplaint, RuleViolated
+from domain.errors import CaseIsClosed, InvalidValue, NotAComplaint, NotFound, RuleViolated
 from domain.standards import ServiceStandard, TargetKind
 from domain.surveys import check_answerable, record_answer, standing_scores
 from domain.targets import (
@@ -831,6 +832,46 @@ class Case(Aggregate):
     def _notification_skipped(self, notice: str, message_key: str, reason: str,
                               occurred_at: datetime, actor_id: str, actor_role: str) -> None:
         pass
+
+    # Files on the case, in the order added (domain.attachments). A class default: cases
+    # received before attachments existed replay to none.
+    attachments: tuple[dict[str, Any], ...] = ()
+
+    def attach(self, *, name: str, media_type: str, size: int, sha256: str,
+               stored_sha256: str, sealed_for: UUID | None, source: str, actor: Actor,
+               occurred_at: datetime, now: datetime) -> int:
+        """Record a file already kept in the file store (its bytes checked by the caller);
+        returns its number on the case. A closed case takes no new files."""
+        self.check_when(occurred_at, now)
+        self.check_not_closed()
+        if media_type not in ACCEPTED_TYPES:
+            raise InvalidValue(f"{media_type} is not a kind of file the desk keeps", "media_type")
+        if size <= 0:
+            raise InvalidValue("the file is empty", "size")
+        if sealed_for is not None and sealed_for != self.customer_id:
+            raise InvalidValue("a file is sealed for the case's own customer", "sealed_for")
+        number = len(self.attachments) + 1
+        self._attachment_added(number=number, name=clean_name(name), media_type=media_type,
+                               size=size, sha256=check_digest(sha256, "sha256"),
+                               stored_sha256=check_digest(stored_sha256, "stored_sha256"),
+                               sealed_for=str(sealed_for) if sealed_for else None,
+                               source=source, occurred_at=occurred_at, **_who(actor))
+        return number
+
+    @event("AttachmentAdded")
+    def _attachment_added(self, number: int, name: str, media_type: str, size: int,
+                          sha256: str, stored_sha256: str, sealed_for: str | None, source: str,
+                          occurred_at: datetime, actor_id: str, actor_role: str) -> None:
+        self.attachments = (*self.attachments, {
+            "number": number, "name": name, "media_type": media_type, "size": size,
+            "sha256": sha256, "stored_sha256": stored_sha256, "sealed_for": sealed_for,
+            "source": source, "added_at": occurred_at, "added_by": actor_id})
+
+    def attachment(self, number: int) -> Attachment:
+        """The case's file `number`; NotFound if it has none."""
+        if not 1 <= number <= len(self.attachments):
+            raise NotFound(f"case {self.reference} has no attachment {number}")
+        return Attachment.of(self.attachments[number - 1])
 
 
 PUBLIC_NOTE_LIMIT = 1000

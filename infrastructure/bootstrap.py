@@ -26,6 +26,7 @@ from engine.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
 from infrastructure.access_log import AccessLog
 from infrastructure.catalogue_seed import load_appendix_iv
 from infrastructure.checkpointer import Checkpointer, elected_checkpointer
+from infrastructure.file_store import LocalFileStore
 from infrastructure.mail import MailServer
 from infrastructure.master_key import has_master_key, master_key
 from infrastructure.outbox_worker import OutboxWorker
@@ -123,6 +124,11 @@ class Services:
 
     def view(self, spec: ProjectionSpec) -> Any:
         return self.projections.view(spec.name)
+
+    @property
+    def file_store(self) -> LocalFileStore:
+        """Where attachments' bytes are kept (a directory; holds no state of its own)."""
+        return LocalFileStore(self.settings.attachments_directory)
 
     def start(self) -> None:
         if self.settings.run_projections:

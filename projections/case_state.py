@@ -71,6 +71,19 @@ class PublicNoteEntry(TypedDict, total=False):
     at: datetime
 
 
+class AttachmentEntry(TypedDict, total=False):
+    number: int
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    stored_sha256: str
+    sealed_for: str | None
+    source: str
+    added_at: datetime
+    added_by: str
+
+
 class LateEntry(TypedDict, total=False):
     fact: str
     fact_version: int
@@ -119,10 +132,11 @@ class CaseState(TypedDict):
     targets: dict[str, Target]
     met_facts: dict[str, datetime]
     standards_version: int | None
-    # Set on the case only once a note is published, or a fact entered late (the class holds
-    # the empty defaults).
+    # Set on the case only once a note is published, a fact entered late or a file attached
+    # (the class holds the empty defaults).
     public_notes: NotRequired[tuple[PublicNoteEntry, ...]]
     late_entries: NotRequired[tuple[LateEntry, ...]]
+    attachments: NotRequired[tuple[AttachmentEntry, ...]]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)
@@ -133,6 +147,7 @@ _ENTRY_KEYS: dict[str, frozenset[str]] = {
     "surveys": frozenset(SurveyEntry.__annotations__),
     "public_notes": frozenset(PublicNoteEntry.__annotations__),
     "late_entries": frozenset(LateEntry.__annotations__),
+    "attachments": frozenset(AttachmentEntry.__annotations__),
 }
 _DEBRIEF_KEYS = frozenset(DebriefEntry.__annotations__)
 _encoder = msgspec.json.Encoder()
