@@ -16,7 +16,13 @@ import anyio
 import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.di import Provide
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import Parameter
 
@@ -70,6 +76,17 @@ class _FileBody(Operation):
             kind: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING,
                                                  format=OpenAPIFormat.BINARY))
             for kind in ACCEPTED_TYPES}, description="The file's bytes.")
+
+
+@dataclass
+class _FileAnswer(Operation):
+    """Documents the download's answer: the file's bytes, as the kind it was kept as."""
+
+    def __post_init__(self) -> None:
+        answer = (self.responses or {}).get("200")
+        if isinstance(answer, OpenAPIResponse):
+            answer.content = {kind: OpenAPIMediaType(schema=Schema(
+                type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)) for kind in ACCEPTED_TYPES}
 
 
 def _idempotency(request: Request[Any, Any, Any], name: str,
@@ -160,7 +177,7 @@ def list_attachments(request: Request[Any, Any, Any], case_id: UUID, actor: Acto
 
 @get("/api/v1/cases/{case_id:uuid}/attachments/{number:int}",
      operation_id="case_attachment_download", sync_to_thread=True,
-     summary="Download a file on a case", media_type="application/octet-stream",
+     summary="Download a file on a case", operation_class=_FileAnswer,
      description="The file's bytes, with its type; logged in the access log first.",
      responses=described_problems(
          e401="No valid bearer token",
