@@ -21,6 +21,7 @@ from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
 from api.customers import CustomerController
 from api.dependencies import Served
+from api.duplicates import DuplicateController
 from api.goals import GoalController
 from api.health import health, ready
 from api.metrics import metrics
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         AuditController, publish_public_note, open311_router,
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard,
-                        AccommodationController, GoalController,
+                        AccommodationController, GoalController, DuplicateController,
                         reference_assets()],
         before_request=decode_strictly,
         middleware=[request_id_middleware, allow_header_middleware, served.metrics.middleware,
