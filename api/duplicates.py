@@ -14,8 +14,9 @@ from litestar.di import NamedDependency, Provide
 
 from api import schemas
 from api.auth import authenticated, current_actor
-from api.cases import COMMAND_ERRORS, answered_command
+from api.cases import COMMAND_ERRORS, answered_command, idempotency
 from api.duplicate_views import duplicate_views
+from api.openapi_contract import IDEMPOTENT
 from api.problems import problem_doc, problem_docs
 from api.read_models import LIST_ERRORS, MinPosition
 from api.read_your_writes import ReadYourWrites
@@ -62,7 +63,8 @@ class DuplicateController(Controller):
             duplicates.duplicates_of(desk, actor, case_id, query)))
 
     @post("/{case_id:uuid}/merge-into", operation_id="case_merge_into", status_code=200,
-          sync_to_thread=True, summary="Merge this case, a duplicate, into another",
+          sync_to_thread=True, opt={IDEMPOTENT: True},
+          summary="Merge this case, a duplicate, into another",
           description="Records `MergedInto` on this case (closed, its undecided targets "
                       "withdrawn: counted neither met nor breached) and `DuplicateMerged` on "
                       "`into`, whose subscribers gain this case's customer. Both references "
@@ -75,4 +77,5 @@ class DuplicateController(Controller):
                    access_log: NamedDependency[AccessLog]) -> Response[schemas.CaseView]:
         return answered_command(request, actor, partial(
             duplicates.merge, desk, actor, case_id, data.into, reason=data.reason,
-            occurred_at=data.occurred_at), 200, desk, access_log)
+            occurred_at=data.occurred_at, idempotency=idempotency(request, data)), 200, desk,
+            access_log)

@@ -19,7 +19,7 @@ from typing import Protocol
 from uuid import UUID
 
 from application.access import CUSTOMER_ROLES, can_see_department, check_may
-from application.desk import Outcome, ServiceDesk
+from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from application.open311.aggregates import load
 from domain.actors import Actor
 from domain.cases import Case
@@ -146,13 +146,19 @@ def duplicates_of(desk: ServiceDesk, actor: Actor, case_id: UUID,
 
 
 def merge(desk: ServiceDesk, actor: Actor, case_id: UUID, into: UUID, *, reason: str,
-          occurred_at: datetime | None = None) -> Outcome:
+          occurred_at: datetime | None = None,
+          idempotency: IdempotencyKey | None = None) -> Outcome:
     """Merge the case `case_id` (the duplicate) into `into` (the survivor), both saved
-    together; the answer is the duplicate. A concurrent change to either case runs the merge
+    together (with the idempotency receipt, if a key is given: a retry answers the first
+    answer); the answer is the duplicate. A concurrent change to either case runs the merge
     again on the cases as they then stand.
 
     Raises NotFound (either case unknown or not visible; `into` named), Forbidden,
-    InvalidValue, RuleViolated, CaseMerged, CaseIsClosed, VersionConflict."""
+    InvalidValue, RuleViolated, CaseMerged, CaseIsClosed, VersionConflict,
+    IdempotencyKeyReused."""
+    replay = desk._replay(actor, idempotency)
+    if replay is not None:
+        return replay
     for attempt in range(1, MERGE_ATTEMPTS + 1):
         duplicate = desk.get_case(actor, case_id)
         try:
@@ -165,10 +171,9 @@ def merge(desk: ServiceDesk, actor: Actor, case_id: UUID, into: UUID, *, reason:
         duplicate.merge_into(survivor, reason=reason, actor=actor,
                              occurred_at=occurred_at or now, now=now)
         try:
-            position = desk._save(duplicate, survivor)
+            return desk._save_with_receipt(actor, idempotency, duplicate, 200, survivor)
         except VersionConflict:
             if attempt == MERGE_ATTEMPTS:
                 raise
             continue
-        return Outcome(case=duplicate, position=position)
     raise AssertionError("unreachable")

@@ -211,6 +211,21 @@ class TestMerging:
         reopened = api.post(second["id"], "reopen", {"reason": "Still there"})
         api.problem(reopened, 422, "case-merged")
 
+    def test_a_retried_merge_with_its_idempotency_key_answers_again_and_records_nothing(
+            self, api: Any, key: str) -> None:
+        first = report(api, key, 43.9250, -78.2100)
+        second = report(api, key, 43.9250, -78.2100)
+        body = {"into": first["id"], "reason": "Same fallen tree"}
+        headers = api.headers("csr", **{"Idempotency-Key": f"merge-{uuid4()}"})
+        path = f"{api.cases}/{second['id']}/merge-into"
+        answered = api.client.post(path, json=body, headers=headers)
+        assert answered.status_code == 200, answered.text
+        with api.nothing_recorded(second["id"]):
+            again = api.client.post(path, json=body, headers=headers)
+        assert again.status_code == 200, again.text
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json() == answered.json()
+
     def test_an_auditor_may_not_merge(self, api: Any, key: str) -> None:
         first = report(api, key, 43.9350, -78.2050)
         second = report(api, key, 43.9350, -78.2050)
