@@ -14,7 +14,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
@@ -22,7 +22,6 @@ from application.open311 import issue_api_key
 from domain.actors import Actor, Role
 from infrastructure.settings import Settings
 from tests import toronto_time
-from tests.api.read_back import POSITION
 
 V2 = "/open311/v2"
 FORM = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
@@ -239,7 +238,7 @@ def toronto(month: int, day: int, hour: int) -> datetime:
 
 
 class TestMergedTargets:
-    def test_a_merged_cases_targets_count_neither_met_nor_breached_in_the_scorecard(
+    def test_a_merged_cases_targets_count_neither_met_nor_breached_in_scorecard_or_report(
             self, api: Any, clock: Any) -> None:
         # given two emails to public works on Tuesday 2026-08-04 at 10:00, each promised an
         # acknowledgement within 2 business days (due Thursday 08-06 at 10:00)
@@ -261,7 +260,12 @@ class TestMergedTargets:
         assert card["cases"] == 2
         assert [(s["code"], s["met_on_time"], s["met_late"], s["breached"], s["open"])
                 for s in card["standards"]] == [("email-acknowledge", 0, 0, 1, 0)]
-        assert int(response.headers[POSITION]) >= 1
+        # and so does the clerk's accountability report: one promise applied, one broken
+        report = api.client.get("/api/v1/reports/accountability", params={
+            "period": "2026-08", "department": "public-works"}, headers=api.headers("clerk"))
+        assert report.status_code == 200, report.text
+        [email] = [s["outcomes"] for s in report.json()["standards"]
+                   if s["code"] == "email-acknowledge"]
+        assert (email["applied"], email["met"], email["breached"], email["open"]) == (1, 0, 1, 0)
         # and the duplicate's view has no target left to keep
         assert api.case(duplicate["id"])["targets"] == []
-        assert UUID(survivor["id"])
