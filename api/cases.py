@@ -191,8 +191,8 @@ def _receive(request: Request[Any, Any, Any], data: schemas.NewCase, actor: Acto
     found = suggested_matches(request, actor, data, answer.content, desk, access_log)
     received = schemas.ReceivedCase(
         **msgspec.structs.asdict(answer.content), customer_matches=found,
-        duplicate_suggestions=suggested_duplicates(actor, UUID(answer.content.id), desk,
-                                                   duplicate_candidates))
+        duplicate_suggestions=suggested_duplicates(request, actor, UUID(answer.content.id),
+                                                   desk, duplicate_candidates, access_log))
     return Response(received, status_code=answer.status_code, headers=answer.headers)
 
 

@@ -15,7 +15,7 @@ from litestar.di import NamedDependency, Provide
 from api import schemas
 from api.auth import authenticated, current_actor
 from api.cases import COMMAND_ERRORS, answered_command, idempotency
-from api.duplicate_views import duplicate_views
+from api.duplicate_views import disclosed
 from api.openapi_contract import IDEMPOTENT
 from api.problems import problem_doc, problem_docs
 from api.read_models import LIST_ERRORS, MinPosition
@@ -55,12 +55,13 @@ class DuplicateController(Controller):
                    actor: NamedDependency[Actor], desk: NamedDependency[ServiceDesk],
                    duplicate_candidates: NamedDependency[Any],
                    read_your_writes: NamedDependency[ReadYourWrites],
+                   access_log: NamedDependency[AccessLog],
                    min_position: MinPosition = None) -> DuplicatePage:
         desk.get_case(actor, case_id)  # unknown or invisible: 404 before any wait
         read_your_writes.wait_for(request, min_position, duplicates.DUPLICATES_NAME)
         query: duplicates.CandidateQuery = duplicate_candidates
-        return DuplicatePage(items=duplicate_views(
-            duplicates.duplicates_of(desk, actor, case_id, query)))
+        return DuplicatePage(items=disclosed(
+            request, actor, duplicates.duplicates_of(desk, actor, case_id, query), access_log))
 
     @post("/{case_id:uuid}/merge-into", operation_id="case_merge_into", status_code=200,
           sync_to_thread=True, opt={IDEMPOTENT: True},

@@ -139,10 +139,22 @@ def _suggestion(other: Candidate, reason: DuplicateReason, *, distance: float | 
         subject_similarity=similarity)
 
 
+@dataclass(frozen=True)
+class Suggested:
+    """A case's likely duplicates, and the customer whose other cases they disclose (None when
+    none is suggested by customer): the access log records that disclosure."""
+
+    found: list[DuplicateSuggestion]
+    customer_id: UUID | None
+
+
 def duplicates_of(desk: ServiceDesk, actor: Actor, case_id: UUID,
-                  candidates: CandidateQuery) -> list[DuplicateSuggestion]:
+                  candidates: CandidateQuery) -> Suggested:
     """The likely duplicates of a case the actor may see. Raises NotFound."""
-    return suggestions(desk, actor, desk.get_case(actor, case_id), candidates)
+    case = desk.get_case(actor, case_id)
+    found = suggestions(desk, actor, case, candidates)
+    by_customer = case.customer_id is not None and any(s.by_customer for s in found)
+    return Suggested(found, case.customer_id if by_customer else None)
 
 
 def merge(desk: ServiceDesk, actor: Actor, case_id: UUID, into: UUID, *, reason: str,

@@ -22,6 +22,7 @@ from application.open311 import issue_api_key
 from domain.actors import Actor, Role
 from infrastructure.settings import Settings
 from tests import toronto_time
+from tests.api.test_access_log_api import disclosures
 
 V2 = "/open311/v2"
 FORM = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
@@ -124,6 +125,9 @@ class TestSuggestedByCustomer:
             "department": first["department"], "status": "open",
             "received_at": first["received_at"], "reasons": ["same_customer_similar_subject"],
             "distance_metres": None, "subject_similarity": 0.829}]
+        # and the access log records that the answer disclosed the customer's other cases
+        assert disclosures(api, first["customer_id"])[-1] == ("csr-1", "POST /api/v1/cases",
+                                                              "cases")
 
     def test_the_same_customer_about_something_else_is_not_suggested(self, api: Any) -> None:
         first = api.receive(contact={"name": "Alan Turing",
