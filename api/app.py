@@ -22,6 +22,7 @@ from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
 from api.customers import CustomerController
 from api.dependencies import Served
+from api.duplicates import DuplicateController
 from api.goals import GoalController
 from api.health import health, ready
 from api.metrics import metrics
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         open311_router(settings.attachment_max_bytes + FORM_ALLOWANCE),
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard,
-                        AccommodationController, GoalController,
+                        AccommodationController, GoalController, DuplicateController,
                         attachment_router(settings.attachment_max_bytes),
                         reference_assets()],
         before_request=decode_strictly,

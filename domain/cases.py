@@ -14,7 +14,14 @@ from domain.attachments import ACCEPTED_TYPES, Attachment, check_digest, clean_n
 from domain.calendar import BusinessCalendar
 from domain.case_status import CHANGES, status_after
 from domain.closures import DeskCalendars
-from domain.errors import CaseIsClosed, InvalidValue, NotAComplaint, NotFound, RuleViolated
+from domain.errors import (
+    CaseIsClosed,
+    CaseMerged,
+    InvalidValue,
+    NotAComplaint,
+    NotFound,
+    RuleViolated,
+)
 from domain.standards import ServiceStandard, TargetKind
 from domain.surveys import check_answerable, record_answer, standing_scores
 from domain.targets import (
@@ -370,6 +377,7 @@ class Case(Aggregate):
     def reopen(self, *, reason: str, actor: Actor, occurred_at: datetime,
                now: datetime) -> None:
         self.check_when(occurred_at, now)
+        self.check_not_merged()
         if self.status not in {Status.RESOLVED.value, Status.CLOSED.value}:
             raise RuleViolated(f"case {self.reference} is {self.status}; only a resolved or "
                                "closed case can be reopened")
@@ -402,6 +410,75 @@ class Case(Aggregate):
     def _closed(self, occurred_at: datetime, actor_id: str, actor_role: str) -> None:
         self.status = status_after(self.status, "Closed")
         self.closed_at = occurred_at
+
+    # -- duplicates merged into a surviving case ---------------------------------------------
+
+    # Class defaults rather than lines in __init__: cases received before merging existed
+    # replay to none. `merged_into` is the survivor's reference; `merged_from` the duplicates'
+    # references; `subscribers` the customers of merged duplicates, who hear this case's outcome.
+    merged_into: str | None = None
+    merged_from: tuple[str, ...] = ()
+    subscribers: tuple[UUID, ...] = ()
+
+    def check_not_merged(self) -> None:
+        if self.merged_into is not None:
+            raise CaseMerged(f"case {self.reference} was merged into {self.merged_into}; "
+                             "work on that case")
+
+    def merge_into(self, survivor: Case, *, reason: str, actor: Actor, occurred_at: datetime,
+                   now: datetime) -> None:
+        """Close this case as a duplicate of `survivor`: this case records `MergedInto`, the
+        survivor `DuplicateMerged` (save both together). The targets still undecided here are
+        withdrawn, neither met nor breached: the survivor's targets are the promise now. A
+        target already met or recorded missed stays as it was: that is a published fact.
+
+        Raises InvalidValue (`into`: this case itself) and RuleViolated (either case closed
+        or merged; this case already holding merged duplicates, which would make a chain)."""
+        self.check_when(occurred_at, now)
+        if survivor.id == self.id:
+            raise InvalidValue(f"case {self.reference} cannot be merged into itself", "into")
+        self.check_not_merged()
+        self.check_not_closed()
+        if self.merged_from:
+            raise RuleViolated(f"case {self.reference} already holds the merged duplicates "
+                               f"{', '.join(self.merged_from)}: merge the other case into it "
+                               "instead", "into")
+        if survivor.merged_into is not None:
+            raise CaseMerged(f"case {survivor.reference} was itself merged into "
+                             f"{survivor.merged_into}: merge into that case", "into")
+        if survivor.status in (Status.RESOLVED.value, Status.CLOSED.value):
+            raise RuleViolated(f"case {survivor.reference} is {survivor.status}: a duplicate "
+                               "is merged into a case still being worked on", "into")
+        withdrawn = sorted(name for name, target in self.targets.items()
+                           if target.met_at is None and target.breached_at is None
+                           and not target.not_measured)
+        text = _required(reason, "reason")
+        self._merged_into(into=survivor.id, into_reference=survivor.reference, reason=text,
+                          withdrawn_targets=withdrawn, occurred_at=occurred_at, **_who(actor))
+        survivor._duplicate_merged(duplicate=self.id, duplicate_reference=self.reference,
+                                   customer_id=self.customer_id, reason=text,
+                                   occurred_at=occurred_at, **_who(actor))
+
+    @event("MergedInto")
+    def _merged_into(self, into: UUID, into_reference: str, reason: str,
+                     withdrawn_targets: list[str], occurred_at: datetime, actor_id: str,
+                     actor_role: str) -> None:
+        """Closed as a duplicate of `into_reference`; `withdrawn_targets` no longer count."""
+        self.status = status_after(self.status, "MergedInto")
+        self.closed_at = occurred_at
+        self.merged_into = into_reference
+        self.targets = {name: t for name, t in self.targets.items()
+                        if name not in withdrawn_targets}
+
+    @event("DuplicateMerged")
+    def _duplicate_merged(self, duplicate: UUID, duplicate_reference: str,
+                          customer_id: UUID | None, reason: str, occurred_at: datetime,
+                          actor_id: str, actor_role: str) -> None:
+        """The duplicate's customer (if any, and not this case's own) subscribes here."""
+        self.merged_from = (*self.merged_from, duplicate_reference)
+        if customer_id is not None and customer_id != self.customer_id \
+                and customer_id not in self.subscribers:
+            self.subscribers = (*self.subscribers, customer_id)
 
     def classify(self, *, classification: str, reason: str, actor: Actor,
                  occurred_at: datetime, now: datetime) -> None:

@@ -37,6 +37,7 @@ from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
 from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
+from projections.duplicate_candidates import DUPLICATE_CANDIDATES
 from projections.outbox import OUTBOX_MODEL
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.queues import QUEUES
@@ -83,7 +84,7 @@ def seed_catalogue(desk: ServiceDesk) -> int:
 
 # The read models the API queries (the scheduler follows pending deadlines).
 SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD,
-                      ACCOMMODATIONS, CASE_SNAPSHOTS, OUTBOX_MODEL)
+                      ACCOMMODATIONS, CASE_SNAPSHOTS, OUTBOX_MODEL, DUPLICATE_CANDIDATES)
 
 
 def latest_snapshot(view: Any, desk: ServiceDesk, case_id: UUID) -> Case | None:

@@ -137,6 +137,10 @@ class CaseState(TypedDict):
     public_notes: NotRequired[tuple[PublicNoteEntry, ...]]
     late_entries: NotRequired[tuple[LateEntry, ...]]
     attachments: NotRequired[tuple[AttachmentEntry, ...]]
+    # Set only on a case merged into another, or holding merged duplicates (domain.cases).
+    merged_into: NotRequired[str | None]
+    merged_from: NotRequired[tuple[str, ...]]
+    subscribers: NotRequired[tuple[UUID, ...]]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)
