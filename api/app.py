@@ -20,9 +20,12 @@ from api.case_list import case_list
 from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
 from api.customers import CustomerController
+from api.department_manager import name_manager
 from api.dependencies import Served
 from api.goals import GoalController
 from api.health import health, ready
+from api.inbox import InboxController
+from api.internal_notes import add_note, list_notes
 from api.metrics import metrics
 from api.open311 import open311_router
 from api.open311.routing_errors import with_open311_routing_errors
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard,
                         AccommodationController, GoalController,
+                        InboxController, add_note, list_notes, name_manager,
                         reference_assets()],
         before_request=decode_strictly,
         middleware=[request_id_middleware, allow_header_middleware, served.metrics.middleware,

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from application.commands import (
     AcknowledgeCase,
+    AddInternalNote,
     AnswerSurvey,
     AssignCase,
     CaseCommand,
@@ -172,3 +173,10 @@ def publish_note(case: Case, c: PublishNote, by: By) -> None:
 def skip_notification(case: Case, c: SkipNotification, by: By) -> None:
     case.skip_notification(notice=c.notice, message_key=c.message_key, reason=c.reason,
                            actor=by.actor, occurred_at=by.occurred_at, now=by.now)
+
+
+@register(AddInternalNote)
+def add_internal_note(case: Case, c: AddInternalNote, by: By) -> None:
+    case.add_internal_note(note=c.note, mention_people=c.mention_people,
+                           mention_departments=c.mention_departments, actor=by.actor,
+                           occurred_at=by.occurred_at, now=by.now)

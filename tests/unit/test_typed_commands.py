@@ -37,6 +37,7 @@ def test_every_command_route_builds_a_command_from_its_body() -> None:
     assert built | {commands.RequestAccommodation, commands.ProvideAccommodation,
                     commands.ReportAccommodationNotMade} == \
         set(KINDS) - {commands.PublishNote,  # published through /public-notes
+                      commands.AddInternalNote,  # added through /internal-notes
                       commands.SkipNotification}  # recorded by the outbox worker alone
 
 
