@@ -85,13 +85,13 @@ class InboxController(Controller):
                     503: problem_doc("The inbox has not reached `min_position` yet")})
     def inbox(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
               inbox: Inbox, read_your_writes: NamedDependency[ReadYourWrites],
-              state: Annotated[StateName, QueryParameter(
-                  description="unread, read or all")] = "all",
+              wanted: Annotated[StateName, QueryParameter(
+                  name="state", description="unread, read or all")] = "all",
               after: After = None, limit: Limit = DEFAULT_PAGE,
               min_position: MinPosition = None) -> InboxPage:
         addressees = addressees_of(actor)
         read_your_writes.wait_for(request, min_position, INBOX_NAME)
-        items, cursor = inbox.items(addressees, actor.id, state=ReadState(state), after=after,
+        items, cursor = inbox.items(addressees, actor.id, state=ReadState(wanted), after=after,
                                     limit=limit)
         return InboxPage(items=[entry(i) for i in items], next_cursor=cursor)
 

@@ -81,6 +81,15 @@ class LateEntry(TypedDict, total=False):
     occurred_at: datetime
 
 
+class InternalNoteEntry(TypedDict, total=False):
+    number: int
+    note: str
+    mention_people: list[str]
+    mention_departments: list[str]
+    at: datetime
+    by: str
+
+
 class CaseState(TypedDict):
     _id: UUID
     _version: int
@@ -123,6 +132,9 @@ class CaseState(TypedDict):
     # the empty defaults).
     public_notes: NotRequired[tuple[PublicNoteEntry, ...]]
     late_entries: NotRequired[tuple[LateEntry, ...]]
+    # Set once a staff note is added, or a target recorded at risk (domain.cases).
+    internal_notes: NotRequired[tuple[InternalNoteEntry, ...]]
+    at_risk_recorded: NotRequired[tuple[tuple[str, datetime], ...]]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)
@@ -133,6 +145,7 @@ _ENTRY_KEYS: dict[str, frozenset[str]] = {
     "surveys": frozenset(SurveyEntry.__annotations__),
     "public_notes": frozenset(PublicNoteEntry.__annotations__),
     "late_entries": frozenset(LateEntry.__annotations__),
+    "internal_notes": frozenset(InternalNoteEntry.__annotations__),
 }
 _DEBRIEF_KEYS = frozenset(DebriefEntry.__annotations__)
 _encoder = msgspec.json.Encoder()

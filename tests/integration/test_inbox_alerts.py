@@ -11,21 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 import pytest
 
-from application.alerts import name_department_manager
+from application.alerts import name_department_manager, record_target_at_risk
 from application.commands import AssignCase, TransferCase
 from application.desk import ServiceDesk
-from application.inbox import InboxItem, ReadState
+from application.inbox import InboxItem, ReadState, mark_read
 from application.internal_notes import add_internal_note
 from domain.actors import Actor, Role
 from domain.cases import Case
 from domain.inbox import Addressee, department, person
 from engine.runner import ProjectionSet
+from infrastructure.bootstrap import latest_snapshot
 from infrastructure.scheduler import at_risk_scheduler
 from infrastructure.settings import Settings
+from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.inbox import INBOX
 from projections.pending_at_risk import PENDING_AT_RISK
 from tests.conftest import running_projections
@@ -145,8 +148,6 @@ def test_a_mention_reaches_a_person_and_a_department_but_not_its_author(
 
 def test_read_and_unread_are_each_readers_own(
         desk: ServiceDesk, clock: MovableClock, projections: ProjectionSet) -> None:
-    from application.inbox import mark_read
-
     case = receive_at(desk, clock, RECEIVED)
     add_internal_note(desk, CSR, case.id, "Planning: please look",
                       mention_departments=("planning",))
@@ -166,3 +167,24 @@ def test_read_and_unread_are_each_readers_own(
     position = desk.log_position()
     assert mark_read(desk, projections.view(INBOX.name), planner, item.id) == read_at
     assert desk.log_position() == position
+
+
+def test_a_noted_case_recorded_at_risk_viewed_from_its_snapshot_is_the_replayed_case(
+        settings: Settings, desk: ServiceDesk, clock: MovableClock) -> None:
+    director = Actor(id="director-1", role=Role.DIRECTOR)
+    # Given a case with a note, recorded at risk Tue 14:00 Toronto (see the module's arithmetic)
+    case = assigned_email(desk, clock, "staff-sam")
+    add_internal_note(desk, CSR, case.id, "Photo in the shared drive",
+                      mention_people=("staff-sam",), mention_departments=("planning",))
+    clock.now = AT_RISK_FROM
+    assert record_target_at_risk(desk, case.id, ACK, AT_RISK_FROM)
+    with running_projections(settings, desk, CASE_SNAPSHOTS) as projections:
+        projections.wait_for(desk.log_position(), timeout=30)
+        desk.case_snapshots = partial(latest_snapshot, projections.view(CASE_SNAPSHOTS.name),
+                                      desk)
+        # When it is viewed from its snapshot, and replayed
+        viewed, replayed = desk.view_case(director, case.id), desk.get_case(director, case.id)
+    # Then it is the same case, notes and at-risk mark included
+    assert viewed.__dict__ == replayed.__dict__
+    assert viewed.at_risk_recorded == ((ACK, AT_RISK_FROM),)
+    assert [n["note"] for n in viewed.internal_notes] == ["Photo in the shared drive"]
