@@ -9,6 +9,7 @@ is open 08:30-16:30 on weekdays, no holiday in early March 2026.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -188,3 +189,31 @@ def test_a_noted_case_recorded_at_risk_viewed_from_its_snapshot_is_the_replayed_
     assert viewed.__dict__ == replayed.__dict__
     assert viewed.at_risk_recorded == ((ACK, AT_RISK_FROM),)
     assert [n["note"] for n in viewed.internal_notes] == ["Photo in the shared drive"]
+
+
+def test_the_running_at_risk_scheduler_watches_a_case_received_after_it_started(
+        desk: ServiceDesk, clock: MovableClock, projections: ProjectionSet) -> None:
+    # Given the at-risk scheduler started (following the log) on an empty desk
+    clock.now = RECEIVED
+    projections.wait_for(desk.log_position(), timeout=60)
+    scheduler = at_risk_scheduler(desk, projections.view(PENDING_AT_RISK.name), clock)
+    scheduler.start()
+    try:
+        # When an email arrives Mon 10:00 Toronto
+        case = receive_at(desk, clock, RECEIVED)
+        # Then the follower indexes its at-risk instant, Tue 14:00 Toronto (polled, bounded)
+        deadline = time.monotonic() + 30
+        while scheduler.deadlines().get((case.id, ACK)) != AT_RISK_FROM:
+            assert time.monotonic() < deadline, scheduler.deadlines()
+            time.sleep(0.05)
+        # And once the clock reaches it, it is recorded at risk, once (by this firing, or by
+        # the job's own run if that came first: polled, bounded)
+        clock.now = AT_RISK_FROM
+        scheduler.fire_due()
+        while not (recorded := [e.occurred_at for e in desk.events.get(case.id)
+                                if isinstance(e, Case.TargetAtRisk)]):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert recorded == [AT_RISK_FROM]
+    finally:
+        scheduler.stop()
