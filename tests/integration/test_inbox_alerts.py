@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from application.alerts import name_department_manager, record_target_at_risk
-from application.commands import AssignCase, TransferCase
+from application.commands import (
+    AcknowledgeCase,
+    AssignCase,
+    RecordCustomerResponse,
+    TransferCase,
+    WaitOnCustomer,
+)
 from application.desk import ServiceDesk
 from application.inbox import InboxItem, ReadState, mark_read
 from application.internal_notes import add_internal_note
@@ -217,3 +223,27 @@ def test_the_running_at_risk_scheduler_watches_a_case_received_after_it_started(
         assert recorded == [AT_RISK_FROM]
     finally:
         scheduler.stop()
+
+
+def test_a_met_target_leaves_the_at_risk_watch_and_a_pause_moves_its_instant(
+        desk: ServiceDesk, clock: MovableClock, projections: ProjectionSet) -> None:
+    def watched() -> dict[tuple[object, str], datetime]:
+        projections.wait_for(desk.log_position(), timeout=60)
+        _, rows = projections.view(PENDING_AT_RISK.name).pending()
+        return {(case_id, name): at for case_id, name, at in rows}
+
+    # Given two emails received Mon 10:00 Toronto, watched from Tue 14:00 Toronto
+    met, paused = receive_at(desk, clock, RECEIVED), receive_at(desk, clock, RECEIVED)
+    assert watched()[(met.id, ACK)] == watched()[(paused.id, ACK)] == AT_RISK_FROM
+    # When one is acknowledged, it is no longer watched
+    desk.handle(CSR, AcknowledgeCase(case_id=met.id, message="On it"))
+    assert (met.id, ACK) not in watched()
+    # When the other waits on the customer from Mon 12:00 to Mon 15:00 Toronto (3 business
+    # hours), it is not watched while paused, then at risk 3 business hours later: Tue 14:00
+    # + 2.5 h to 16:30, + 0.5 h from Wed 08:30 = Wed 09:00 Toronto, 14:00 UTC
+    clock.now = toronto(2026, 3, 2, 12)
+    desk.handle(CSR, WaitOnCustomer(case_id=paused.id, reason="Asked for a photo"))
+    assert (paused.id, ACK) not in watched()
+    clock.now = toronto(2026, 3, 2, 15)
+    desk.handle(CSR, RecordCustomerResponse(case_id=paused.id, summary="Photo received"))
+    assert watched()[(paused.id, ACK)] == datetime(2026, 3, 4, 14, 0, tzinfo=UTC)
