@@ -21,10 +21,13 @@ from api.case_list import case_list
 from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
 from api.customers import CustomerController
+from api.department_manager import name_manager
 from api.dependencies import Served
 from api.duplicates import DuplicateController
 from api.goals import GoalController
 from api.health import health, ready
+from api.inbox import InboxController
+from api.internal_notes import add_note, list_notes
 from api.metrics import metrics
 from api.open311 import open311_router
 from api.open311.form import FORM_ALLOWANCE
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         accountability_report, ReadModelController, scorecard,
                         AccommodationController, GoalController, DuplicateController,
                         attachment_router(settings.attachment_max_bytes),
+                        InboxController, add_note, list_notes, name_manager,
                         reference_assets()],
         before_request=decode_strictly,
         middleware=[request_id_middleware, allow_header_middleware, served.metrics.middleware,

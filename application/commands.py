@@ -215,3 +215,14 @@ class SkipNotification(CaseCommand):
     notice: str
     message_key: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddInternalNote(CaseCommand):
+    """A note for staff only (never shown to the public), mentioning people (staff ids) and
+    departments, whose inboxes get it (application/internal_notes.py)."""
+
+    action: ClassVar[str] = "add_internal_note"
+    note: str
+    mention_people: tuple[str, ...] = ()
+    mention_departments: tuple[str, ...] = ()

@@ -22,6 +22,7 @@ from domain.errors import (
     NotFound,
     RuleViolated,
 )
+from domain.internal_notes import check_mentions, check_note
 from domain.standards import ServiceStandard, TargetKind
 from domain.surveys import check_answerable, record_answer, standing_scores
 from domain.targets import (
@@ -872,6 +873,75 @@ class Case(Aggregate):
                          standard_version: int, occurred_at: datetime, actor_id: str,
                          actor_role: str) -> None:
         self.targets = {**self.targets, target: replace(self.targets[target], breached_at=due_at)}
+
+    # -- targets becoming at risk (alerts) ---------------------------------------------------
+
+    # Each (target, at-risk instant) recorded at risk (`TargetAtRisk`). A class default rather
+    # than a line in __init__: cases received before it was recorded replay to none.
+    at_risk_recorded: tuple[tuple[str, datetime], ...] = ()
+
+    def watched_at_risk_from(self, name: str) -> datetime | None:
+        """The instant the scheduler should record target `name` at risk at, or None: it is
+        not watched (met, paused, recorded missed, not measured), has no time at risk before
+        its due time, or was already recorded at risk from that instant."""
+        target = self.targets.get(name)
+        if target is None or target.watched_due_at is None or target.at_risk_from is None:
+            return None
+        if target.at_risk_from >= target.due_at:
+            return None
+        if (name, target.at_risk_from) in self.at_risk_recorded:
+            return None
+        return target.at_risk_from
+
+    def record_at_risk(self, *, target: str, at_risk_from: datetime, now: datetime,
+                       actor: Actor) -> bool:
+        """Record that `target` is at risk from `at_risk_from` (less than its standard's share
+        of time left), if that is still the target's watched at-risk instant and its deadline
+        has not passed (then only the miss is recorded). Firing twice, late, or after a pause
+        or a re-plan moved it records nothing."""
+        current = self.targets.get(target)
+        if (current is None or self.watched_at_risk_from(target) != at_risk_from
+                or now < at_risk_from or now >= current.due_at):
+            return False
+        self._target_at_risk(target=target, at_risk_from=at_risk_from, due_at=current.due_at,
+                             standard_code=current.standard_code,
+                             standard_version=current.standard_version,
+                             occurred_at=at_risk_from, **_who(actor))
+        return True
+
+    @event("TargetAtRisk")
+    def _target_at_risk(self, target: str, at_risk_from: datetime, due_at: datetime,
+                        standard_code: str, standard_version: int, occurred_at: datetime,
+                        actor_id: str, actor_role: str) -> None:
+        """From `at_risk_from` less than the standard's share of `target`'s time was left
+        before `due_at`: recorded by the scheduler then, so the alert it raises is a fact."""
+        self.at_risk_recorded = (*self.at_risk_recorded, (target, at_risk_from))
+
+    # -- internal notes (staff only) ----------------------------------------------------------
+
+    # Notes staff write for each other, oldest first: never shown to the public. A class
+    # default rather than a line in __init__: cases received before notes replay to none.
+    internal_notes: tuple[dict[str, Any], ...] = ()
+
+    def add_internal_note(self, *, note: str, mention_people: tuple[str, ...],
+                          mention_departments: tuple[str, ...], actor: Actor,
+                          occurred_at: datetime, now: datetime) -> None:
+        """Add a note for staff, mentioning people and departments (their inboxes get it)."""
+        self.check_when(occurred_at, now)
+        people, departments = check_mentions(mention_people, mention_departments)
+        self._internal_note_added(note=check_note(note), mention_people=list(people),
+                                  mention_departments=list(departments),
+                                  occurred_at=occurred_at, **_who(actor))
+
+    @event("InternalNoteAdded")
+    def _internal_note_added(self, note: str, mention_people: list[str],
+                             mention_departments: list[str], occurred_at: datetime,
+                             actor_id: str, actor_role: str) -> None:
+        self.internal_notes = (*self.internal_notes, {
+            "number": len(self.internal_notes) + 1, "note": note,
+            "mention_people": list(mention_people),
+            "mention_departments": list(mention_departments), "at": occurred_at,
+            "by": actor_id})
 
     # -- what the public may read ------------------------------------------------------------
 

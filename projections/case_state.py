@@ -94,6 +94,15 @@ class LateEntry(TypedDict, total=False):
     occurred_at: datetime
 
 
+class InternalNoteEntry(TypedDict, total=False):
+    number: int
+    note: str
+    mention_people: list[str]
+    mention_departments: list[str]
+    at: datetime
+    by: str
+
+
 class CaseState(TypedDict):
     _id: UUID
     _version: int
@@ -141,6 +150,9 @@ class CaseState(TypedDict):
     merged_into: NotRequired[str | None]
     merged_from: NotRequired[tuple[str, ...]]
     subscribers: NotRequired[tuple[UUID, ...]]
+    # Set once a staff note is added, or a target recorded at risk (domain.cases).
+    internal_notes: NotRequired[tuple[InternalNoteEntry, ...]]
+    at_risk_recorded: NotRequired[tuple[tuple[str, datetime], ...]]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)
@@ -152,6 +164,7 @@ _ENTRY_KEYS: dict[str, frozenset[str]] = {
     "public_notes": frozenset(PublicNoteEntry.__annotations__),
     "late_entries": frozenset(LateEntry.__annotations__),
     "attachments": frozenset(AttachmentEntry.__annotations__),
+    "internal_notes": frozenset(InternalNoteEntry.__annotations__),
 }
 _DEBRIEF_KEYS = frozenset(DebriefEntry.__annotations__)
 _encoder = msgspec.json.Encoder()
