@@ -162,6 +162,8 @@ def compose(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     if CASE_SNAPSHOTS in read_models:
         desk.case_snapshots = partial(latest_snapshot, projections.view(CASE_SNAPSHOTS.name),
                                       desk)
+    if QUEUES in read_models:  # auto-assignment by least open work counts from the queues
+        desk.open_work = projections.view(QUEUES.name)
     scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name),
                                   **scheduler_options)
                  if settings.run_scheduler else None)
