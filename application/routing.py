@@ -50,7 +50,7 @@ def _open_cases(app: ServiceDesk, members: tuple[str, ...]) -> dict[str, int]:
         return {}
     try:
         return app.open_work.open_cases_of(members)
-    except Exception:  # noqa: BLE001 - the counts are advice: intake must not wait on them
+    except Exception:
         # A read model being rebuilt or unreachable: every member counts alike, so the
         # team's order decides, and the event still names who was skipped as away.
         return {}
