@@ -35,6 +35,7 @@ from api.read_models import ReadModelController
 from api.read_your_writes import lag_header_middleware
 from api.reports import accountability_report
 from api.request_log import request_id_middleware
+from api.routing import RoutingController
 from api.scorecards import scorecard
 from api.security_headers import schema_page_policy, security_headers
 from api.service_levels import ServiceLevelController
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard,
                         AccommodationController, GoalController,
+                        RoutingController,
                         reference_assets()],
         before_request=decode_strictly,
         middleware=[request_id_middleware, allow_header_middleware, served.metrics.middleware,

@@ -223,6 +223,17 @@ class SurveyAnswerView(msgspec.Struct):
     superseded: list[str]
 
 
+class RoutingView(msgspec.Struct):
+    """Why the case is where it is: the routing rule (and its version) that last decided."""
+
+    rule_id: str
+    rule_version: int
+    rules_version: int
+    trigger: Literal["received", "reclassified"]
+    assigned_by: Literal["rule", "least_open_work"] | None
+    at: datetime
+
+
 class CaseView(msgspec.Struct):
     id: str
     reference: str
@@ -263,6 +274,8 @@ class CaseView(msgspec.Struct):
     # "held": contact shown; "erased": the customer's personal information was destroyed
     # (erasure or retention) and nothing of it can be shown; "none": no customer recorded.
     personal_information: Literal["held", "erased", "none"] = "none"
+    priority: Literal["low", "normal", "high", "urgent"] | None = None  # set by a routing rule
+    routed_by: RoutingView | None = None  # null: no routing rule has decided for it
 
 
 class CustomerMatchView(msgspec.Struct):
@@ -310,7 +323,10 @@ def case_view(case: Case, targets: list[TargetStatus], customer: CustomerDetails
         desk=case.desk, public_token=case.public_token, status_page=status_page_path(case),
         accommodations=[accommodation_view(a) for a in case.accommodations],
         customer_id=str(customer.customer_id) if customer.customer_id else None,
-        personal_information=customer.status)  # type: ignore[arg-type]
+        personal_information=customer.status,  # type: ignore[arg-type]
+        priority=case.priority,  # type: ignore[arg-type]
+        routed_by=None if case.routed_by is None else RoutingView(
+            **{**case.routed_by, "at": case.routed_by["at"].astimezone(UTC)}))
 
 
 def contact_of(customer: CustomerDetails) -> dict[str, str]:

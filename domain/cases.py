@@ -427,8 +427,9 @@ class Case(Aggregate):
     # -- routing (domain.routing): a rule's decision, then its effects as the usual events --
 
     # A class default rather than a line in __init__: cases received before routing existed
-    # have no priority.
+    # have no priority, nor a routing decision.
     priority: str | None = None
+    routed_by: dict[str, Any] | None = None  # the latest decision: its rule, version, trigger
 
     def route(self, decision: RoutingDecision, *, trigger: str, actor: Actor,
               occurred_at: datetime, now: datetime) -> bool:
@@ -470,6 +471,9 @@ class Case(Aggregate):
                         actor_role: str) -> None:
         if priority is not None:
             self.priority = priority
+        self.routed_by = {"rule_id": rule_id, "rule_version": rule_version,
+                          "rules_version": rules_version, "trigger": trigger,
+                          "assigned_by": assigned_by, "at": occurred_at}
 
     def escalate(self, *, to_level: str, reason: str, owner: str, actor: Actor,
                  occurred_at: datetime, now: datetime) -> None:
