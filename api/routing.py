@@ -162,6 +162,7 @@ def operators_only(connection: Any, _: Any) -> None:
 
 
 UNAUTHENTICATED = "No valid bearer token"
+PATH_FAULT = "A path parameter holds control characters (names it)"
 WRITE = {"e400": "The body is malformed or has unknown fields (names the field)",
          "e401": UNAUTHENTICATED, "e413": "The body is larger than CIVICDESK_MAX_BODY_BYTES"}
 
@@ -197,7 +198,8 @@ class RoutingController(Controller):
 
     @get("/admin/teams/{department:str}", operation_id="team_get", sync_to_thread=True,
          summary="A department's team and who of it is away",
-         responses=described_problems(e401=UNAUTHENTICATED, e404="No such department"))
+         responses=described_problems(e400=PATH_FAULT, e401=UNAUTHENTICATED,
+                                      e404="No such department"))
     def get_team(self, request: Request[Any, Any, Any], actor: Actor, desk: ServiceDesk,
                  department: str) -> TeamView:
         if desk.known().department(department) is None:
@@ -239,15 +241,16 @@ class RoutingController(Controller):
     @post("/staff/{staff_id:str}/back", operation_id="staff_mark_back", status_code=200,
           sync_to_thread=True, summary="Mark a member of staff back (themselves, or an admin)",
           responses=described_problems(
-              e401=UNAUTHENTICATED, e403="Only that person or an administrator",
-              e409="Changed meanwhile", e422="Not marked away"))
+              e400=PATH_FAULT, e401=UNAUTHENTICATED,
+              e403="Only that person or an administrator", e409="Changed meanwhile",
+              e422="Not marked away"))
     def mark_back(self, request: Request[Any, Any, Any], actor: Actor, desk: ServiceDesk,
                   staff_id: str) -> AvailabilityView:
         return availability_view(staff_id, routing_admin.mark_back(desk, actor, staff_id))
 
     @get("/staff/{staff_id:str}/availability", operation_id="staff_availability",
          sync_to_thread=True, summary="Whether a member of staff is marked away",
-         responses=described_problems(e401=UNAUTHENTICATED))
+         responses=described_problems(e400=PATH_FAULT, e401=UNAUTHENTICATED))
     def get_availability(self, request: Request[Any, Any, Any], actor: Actor,
                          desk: ServiceDesk, staff_id: str) -> AvailabilityView:
         return availability_view(staff_id, routing_admin.availability(desk, staff_id))
