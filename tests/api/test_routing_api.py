@@ -105,6 +105,8 @@ class TestRoutingACase:
         assert case["routed_by"]["rule_id"] == "potholes"
         assert case["routed_by"]["rule_version"] == version
         assert case["routed_by"]["rules_version"] == rules["version"]
+        viewed = api.case(case["id"])  # read again, as staff would later
+        assert (viewed["routed_by"], viewed["priority"]) == (case["routed_by"], "high")
         [routed] = [e for e in api.history(case["id"])["events"]
                     if e["type"] == "Case.RoutedByRule"]
         assert (routed["data"]["rule_id"], routed["data"]["rule_version"]) == \
