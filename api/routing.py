@@ -4,7 +4,7 @@ departments' teams, and staff marking themselves away and back (absence cover)."
 from __future__ import annotations
 
 from datetime import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post, put
@@ -13,7 +13,7 @@ from litestar.di import Provide
 from api.auth import authenticated, current_actor
 from api.catalogue import admin_only
 from api.problems import described_problems
-from api.schemas import Body, Code, Short
+from api.schemas import Body, ChannelName, Code, Short
 from application import routing_admin
 from application.access import check_operator
 from application.desk import ServiceDesk
@@ -24,7 +24,10 @@ from domain.teams import StaffAvailability
 
 Codes = Annotated[list[Code], msgspec.Meta(max_length=100)]
 Words = Annotated[list[Short], msgspec.Meta(max_length=100)]
-Names = Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=20)]
+Channels = Annotated[list[ChannelName], msgspec.Meta(max_length=20)]
+Classifications = Annotated[list[Literal["complaint", "feedback", "unclassified"]],
+                            msgspec.Meta(max_length=3)]
+PriorityName = Literal["low", "normal", "high", "urgent"]
 StaffId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 WallClock = Annotated[str, msgspec.Meta(
     pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
@@ -35,11 +38,12 @@ class ConditionsBody(Body, kw_only=True):
     """Every condition given must hold (a list: any of its values); none given: every case."""
 
     services: Codes = msgspec.field(default_factory=list)
-    channels: Names = msgspec.field(default_factory=list)
+    channels: Channels = msgspec.field(default_factory=list)
     desks: Codes = msgspec.field(default_factory=list)
     keywords: Words = msgspec.field(default_factory=list)
-    classifications: Names = msgspec.field(default_factory=list)
-    hours: Annotated[str, msgspec.Meta(max_length=16, description="open or closed")] | None = None
+    classifications: Classifications = msgspec.field(default_factory=list)
+    # Whether the desk was open when the case arrived, on its business calendar.
+    hours: Literal["open", "closed"] | None = None
     local_from: WallClock | None = None
     local_until: WallClock | None = None
 
@@ -48,8 +52,7 @@ class ActionsBody(Body, kw_only=True):
     department: Code | None = None
     assignee: StaffId | None = None
     team: bool = False
-    priority: Annotated[str, msgspec.Meta(
-        max_length=16, description="low, normal, high or urgent")] | None = None
+    priority: PriorityName | None = None
 
 
 class RuleBody(Body, kw_only=True):
@@ -67,12 +70,30 @@ class RulesBody(Body, kw_only=True):
     expected_version: Annotated[int, msgspec.Meta(ge=0)] | None = None
 
 
+class ConditionsView(msgspec.Struct):
+    services: list[str]
+    channels: list[str]
+    desks: list[str]
+    keywords: list[str]
+    classifications: list[str]
+    hours: str | None
+    local_from: str | None  # HH:MM, the desk's local time
+    local_until: str | None
+
+
+class ActionsView(msgspec.Struct):
+    department: str | None
+    assignee: str | None
+    team: bool
+    priority: str | None
+
+
 class RuleView(msgspec.Struct):
     id: str
     version: int
     description: str
-    conditions: ConditionsBody
-    actions: ActionsBody
+    conditions: ConditionsView
+    actions: ActionsView
 
 
 class RulesView(msgspec.Struct):
@@ -138,14 +159,14 @@ def rules_view(rules: RoutingRules | None) -> RulesView:
         c, a = rule.conditions, rule.actions
         views.append(RuleView(
             id=rule.id, version=rule.version, description=rule.description,
-            conditions=ConditionsBody(
+            conditions=ConditionsView(
                 services=list(c.services), channels=list(c.channels), desks=list(c.desks),
                 keywords=list(c.keywords), classifications=list(c.classifications),
                 hours=c.hours,
                 local_from=None if c.local_from is None else c.local_from.isoformat("minutes"),
                 local_until=None if c.local_until is None
                 else c.local_until.isoformat("minutes")),
-            actions=ActionsBody(department=a.department, assignee=a.assignee, team=a.team,
+            actions=ActionsView(department=a.department, assignee=a.assignee, team=a.team,
                                 priority=a.priority)))
     return RulesView(version=rules.version, rules=views)
 

@@ -57,10 +57,8 @@ class TestPublishing:
 
     @pytest.mark.parametrize(("rule", "field"), [
         ({**POTHOLES, "actions": {"department": "nowhere"}}, "rules[0].actions.department"),
-        ({**POTHOLES, "conditions": {"channels": ["pigeon"]}}, "rules[0].conditions.channels"),
         ({**POTHOLES, "conditions": {"local_from": "16:30"}},
          "rules[0].conditions.local_until"),
-        ({**POTHOLES, "actions": {"priority": "asap"}}, "rules[0].actions.priority"),
         ({**POTHOLES, "actions": {"assignee": "staff-1", "team": True}},
          "rules[0].actions.team"),
         ({**POTHOLES, "conditions": {"services": ["no-such-service"]}},
@@ -77,6 +75,8 @@ class TestPublishing:
         ({**POTHOLES, "conditions": {"local_from": "25:00", "local_until": "08:30"}},
          "rules[0].conditions.local_from"),
         ({**POTHOLES, "colour": "red"}, "colour"),
+        ({**POTHOLES, "conditions": {"channels": ["pigeon"]}}, "rules[0].conditions.channels"),
+        ({**POTHOLES, "actions": {"priority": "asap"}}, "rules[0].actions.priority"),
         ({**POTHOLES, "id": "has spaces"}, "rules[0].id"),
     ])
     def test_a_malformed_rule_is_a_400_naming_the_field(
