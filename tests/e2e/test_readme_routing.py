@@ -4,6 +4,7 @@ Bo away, and route a pothole email to Cy, naming the rule and its version."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -33,7 +34,9 @@ def script() -> str:
     # Each answer on its own line, so the test can read them one by one.
     blocks = [block.replace("curl -s ", "curl -s -w '\\n' ")
               for block in SHELL_BLOCK.findall(section.group(1))]
-    return "\n".join([start, *blocks, "kill %1"]).replace("8765", str(free_port()))
+    # The trap stops the server when a step fails, so a failure is reported at once.
+    return "\n".join(["trap 'kill $(jobs -p) 2>/dev/null' EXIT", start, *blocks]
+                     ).replace("8765", str(free_port()))
 
 
 def test_the_readme_routing_section_runs_as_written() -> None:
@@ -46,9 +49,11 @@ def test_the_readme_routing_section_runs_as_written() -> None:
     try:
         out, err = process.communicate(timeout=180)
     finally:
-        if process.poll() is None:
+        # the whole group, always: a step failing under `set -e` ends bash but leaves the
+        # server it started in the background holding the output pipe open
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        process.wait()
     assert process.returncode == 0, err
     answers = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     team, rules, away, team_now, case, back = answers
