@@ -20,7 +20,9 @@ from infrastructure.settings import Settings
 from projections.queues import QUEUES
 from tests import receiving
 from tests.commanding import change_case
-from tests.conftest import running_projections
+from tests.conftest import MovableClock, running_projections
+from tests.receiving import receive_at
+from tests.toronto_time import toronto
 
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 BO = Actor(id="staff-bo", role=Role.STAFF, departments=frozenset({"public-works"}))
@@ -111,6 +113,36 @@ class TestRoutingAtReceipt:
         with pytest.raises(Forbidden):
             routing_admin.mark_away(desk, BO, "staff-cy", reason="covering for her")
         assert desk.log_position() == position
+
+
+class TestTimeOfDayOnTheDesksCalendar:
+    """The Marina and Campground opens every day 10:00-18:00 Toronto time (the seed); Toronto
+    is UTC-5 until Sunday 2026-03-08."""
+
+    MARINA_CLOSED = RoutingRule(
+        id="marina-closed",
+        conditions=Conditions(desks=("marina-campground",), hours="closed"),
+        actions=Actions(department="community", priority="low"))
+
+    def test_a_walk_in_at_closing_time_exactly_is_after_hours_and_a_minute_before_is_not(
+            self, desk: ServiceDesk, clock: MovableClock) -> None:
+        routing_admin.publish_rules(desk, ADMIN, [self.MARINA_CLOSED])
+        walk_in = dict(channel="in_person", desk="marina-campground", subject="Slip rental")
+        # Wednesday 2026-03-04 17:59 Toronto = 22:59 UTC: open (closes at 18:00).
+        before = receive_at(desk, clock, toronto(2026, 3, 4, 17, 59), **walk_in)
+        # 18:00 Toronto = 23:00 UTC: the closing time itself is closed ([10:00, 18:00)).
+        at_closing = receive_at(desk, clock, toronto(2026, 3, 4, 18, 0), **walk_in)
+        assert (before.department, before.priority) == ("public-works", None)
+        assert (at_closing.department, at_closing.priority) == ("community", "low")
+        assert [e.rule_id for e in routed_events(desk, at_closing)] == ["marina-closed"]
+
+    def test_the_same_hour_at_the_central_desk_is_not_the_marinas(
+            self, desk: ServiceDesk, clock: MovableClock) -> None:
+        routing_admin.publish_rules(desk, ADMIN, [self.MARINA_CLOSED])
+        # 18:00 Toronto at Victoria Hall: closed there too, but the rule names the marina.
+        case = receive_at(desk, clock, toronto(2026, 3, 4, 18, 0), channel="in_person",
+                          desk="victoria-hall", subject="Dog licence")
+        assert routed_events(desk, case) == []
 
 
 class TestRoutingOnReclassification:
