@@ -114,6 +114,17 @@ class TestRoutingACase:
         assert routed["actor_id"] == "civicdesk-routing"
 
 
+    def test_staff_receiving_a_case_a_rule_routes_elsewhere_get_their_answer_then_lose_sight(
+            self, api: Any) -> None:
+        publish(api, [POTHOLES])
+        # A public works clerk takes a pothole call; the rule sends it to Community Services.
+        case = api.receive(role="staff")
+        assert case["department"] == "community"
+        # From now on it is another department's case: not found to them, as after a transfer.
+        api.problem(api.client.get(f"{api.cases}/{case['id']}", headers=api.headers("staff")),
+                    404)
+
+
 class TestAbsenceCover:
     def test_staff_mark_themselves_away_and_back_and_the_team_shows_it(self, api: Any) -> None:
         api.client.put(TEAM, json={"members": ["staff-amy", "staff-ben"]},
