@@ -81,6 +81,15 @@ class LateEntry(TypedDict, total=False):
     occurred_at: datetime
 
 
+class RoutedByEntry(TypedDict, total=False):
+    rule_id: str
+    rule_version: int
+    rules_version: int
+    trigger: str
+    assigned_by: str | None
+    at: datetime
+
+
 class CaseState(TypedDict):
     _id: UUID
     _version: int
@@ -123,6 +132,9 @@ class CaseState(TypedDict):
     # the empty defaults).
     public_notes: NotRequired[tuple[PublicNoteEntry, ...]]
     late_entries: NotRequired[tuple[LateEntry, ...]]
+    # Set only once a routing rule decided for the case (domain.routing).
+    priority: NotRequired[str | None]
+    routed_by: NotRequired[RoutedByEntry | None]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)
@@ -135,6 +147,7 @@ _ENTRY_KEYS: dict[str, frozenset[str]] = {
     "late_entries": frozenset(LateEntry.__annotations__),
 }
 _DEBRIEF_KEYS = frozenset(DebriefEntry.__annotations__)
+_ROUTED_BY_KEYS = frozenset(RoutedByEntry.__annotations__)
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(CaseState)
 _waits_decoder = msgspec.json.Decoder(dict[str, int])
@@ -150,10 +163,11 @@ def _check_known(state: dict[str, Any]) -> None:
             if not keys.issuperset(entry):
                 raise UnknownCaseState(f"a case's {name} entry has keys the snapshot schema "
                                        f"does not name: {sorted(set(entry) - keys)}")
-    debrief = state.get("debrief")
-    if debrief is not None and not _DEBRIEF_KEYS.issuperset(debrief):
-        raise UnknownCaseState(f"a case's debrief has keys the snapshot schema does not "
-                               f"name: {sorted(set(debrief) - _DEBRIEF_KEYS)}")
+    for name, keys in (("debrief", _DEBRIEF_KEYS), ("routed_by", _ROUTED_BY_KEYS)):
+        entry = state.get(name)
+        if entry is not None and not keys.issuperset(entry):
+            raise UnknownCaseState(f"a case's {name} has keys the snapshot schema does not "
+                                   f"name: {sorted(set(entry) - keys)}")
 
 
 def encode(case: Case) -> bytes:

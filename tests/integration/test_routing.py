@@ -16,6 +16,7 @@ from domain.cases import Case
 from domain.errors import Forbidden, InvalidValue
 from domain.routing import Actions, Conditions, RoutingRule
 from engine.runner import ProjectionSet
+from infrastructure.bootstrap import SERVED_READ_MODELS
 from infrastructure.settings import Settings
 from projections.queues import QUEUES
 from tests import receiving
@@ -162,6 +163,23 @@ class TestRoutingOnReclassification:
         kinds = [type(e).__name__ for e in desk.events.get(case.id)]
         assert kinds[kinds.index("Classified"):][:4] == \
             ["Classified", "RoutedByRule", "Transferred", "Assigned"]
+
+
+class TestEveryReadModelFollows:
+    def test_rules_teams_absences_and_routed_cases_pass_through_every_read_model(
+            self, settings: Settings, desk: ServiceDesk) -> None:
+        with running_projections(settings, desk, *SERVED_READ_MODELS) as projections:
+            routing_admin.set_team(desk, ADMIN, "public-works", TEAM)
+            routing_admin.mark_away(desk, ADMIN, "staff-bo", reason="training")
+            routing_admin.publish_rules(desk, ADMIN, [COMPLAINTS, POTHOLES, CATCH_ALL])
+            case = receive(desk)
+            change_case(desk, ADMIN, case.id, "classify", expected_version=None,
+                        classification="complaint", reason="third call")
+            # Raises ReadModelFailed if any read model could not apply one of these events.
+            projections.wait_for(desk.log_position(), timeout=30)
+            queued = projections.view(QUEUES.name).open_cases_of(["mgr-cao", "staff-cy"])
+        # Routed to public works for cy (bo away), then by the complaints rule to the CAO.
+        assert queued == {"mgr-cao": 1}
 
 
 class TestPublishingAgainstTheCatalogue:

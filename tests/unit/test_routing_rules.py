@@ -26,6 +26,7 @@ from domain.routing import (
     first_match,
     least_open_work,
 )
+from projections import case_state
 
 ADMIN = Actor(id="admin-al", role=Role.ADMIN)
 CSR = Actor(id="csr-ana", role=Role.CSR)
@@ -192,6 +193,14 @@ class TestTheEventOnTheCase:
                 routed.skipped_away, routed.actor_id) == \
             ("after-hours", 3, 7, "received", ["bo"], "civicdesk-routing")
         assert (case.department, case.assignee, case.priority) == ("planning", "cy", "high")
+
+    def test_a_routed_case_is_snapshotted_exactly(self) -> None:
+        case = self.a_case()
+        case.route(RoutingDecision(rule_id="r", rule_version=2, rules_version=4,
+                                   department="planning", priority="urgent"),
+                   trigger="received", actor=ROUTING, occurred_at=self.now, now=self.now)
+        case.collect_events()
+        assert case_state.decode(case_state.encode(case)).__dict__ == case.__dict__
 
     def test_a_decision_that_changes_nothing_records_nothing(self) -> None:
         case = self.a_case()
