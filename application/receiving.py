@@ -37,13 +37,13 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
     desk = command.desk
     if desk is not None and desk not in calendars.by_desk:
         raise InvalidValue(f"no service desk {desk!r}", "desk")
-    routed = decide_at_receipt(app, known, calendars, command, desk or calendars.central_code,
-                               department, now)
-    department = department if routed is None else routed.department
     standards = known.standards
     if command.wait_seconds is not None and command.channel not in WAIT_TIMED_CHANNELS:
         raise InvalidValue("wait_seconds is measured only for telephone and in-person "
                            "contacts", "wait_seconds")
+    routed = decide_at_receipt(app, known, calendars, command, desk or calendars.central_code,
+                               department, now)
+    department = department if routed is None else routed.department
     # The case's rules first, so that nothing is sealed for a contact that is refused.
     Case.receive(reference="SC-0000-000000", channel=command.channel,
                  occurred_at=command.received_at or now, purpose=command.purpose,

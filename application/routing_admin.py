@@ -47,8 +47,9 @@ def publish_rules(desk: ServiceDesk, actor: Actor, rules: Sequence[RoutingRule],
         for code in rule.conditions.desks:
             if code not in desks:
                 raise InvalidValue(f"no service desk {code!r}", f"{where}.conditions.desks")
-    published = _load(desk, RoutingRules, RoutingRules.create_id()) or RoutingRules.start()
-    version = published.version if known.routing_rules is not None else 0
+    stored = _load(desk, RoutingRules, RoutingRules.create_id())
+    published = stored or RoutingRules.start()
+    version = 0 if stored is None else stored.version
     if expected_version is not None and expected_version != version:
         raise VersionConflict(f"expected version {expected_version}, but the rules are at "
                               f"version {version}", version)
