@@ -17,7 +17,7 @@ from api.schemas import Body, ChannelName, Code, Short
 from application import routing_admin
 from application.access import check_operator
 from application.desk import ServiceDesk
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.errors import InvalidValue, NotFound
 from domain.routing import Actions, Conditions, RoutingRule, RoutingRules
 from domain.teams import StaffAvailability
@@ -108,7 +108,7 @@ class TeamBody(Body, kw_only=True):
 class MemberView(msgspec.Struct):
     staff_id: str
     away: bool
-    away_reason: str | None
+    away_reason: str | None  # shown to administrators and to that person only
 
 
 class TeamView(msgspec.Struct):
@@ -171,10 +171,15 @@ def rules_view(rules: RoutingRules | None) -> RulesView:
     return RulesView(version=rules.version, rules=views)
 
 
-def availability_view(staff_id: str, found: StaffAvailability | None) -> AvailabilityView:
+def availability_view(staff_id: str, found: StaffAvailability | None,
+                      actor: Actor) -> AvailabilityView:
+    """Why someone is away is theirs: shown to them and to administrators; whether they are,
+    to everyone (a CSR needs it to hand a case over)."""
     away = found is not None and found.away
+    told = actor.role == Role.ADMIN or actor.id == staff_id
     return AvailabilityView(staff_id=staff_id, away=away,
-                            away_reason=found.reason if found is not None and away else None,
+                            away_reason=found.reason if found is not None and away and told
+                            else None,
                             version=0 if found is None else found.version)
 
 
@@ -225,7 +230,7 @@ class RoutingController(Controller):
                  department: str) -> TeamView:
         if desk.known().department(department) is None:
             raise NotFound(f"no department {department}", "department")
-        return self._team_view(desk, department)
+        return self._team_view(desk, department, actor)
 
     @put("/admin/teams/{department:str}", operation_id="team_set", sync_to_thread=True,
          guards=[admin_only], summary="Set a department's team (administrators)",
@@ -235,14 +240,14 @@ class RoutingController(Controller):
     def set_team(self, request: Request[Any, Any, Any], actor: Actor, desk: ServiceDesk,
                  department: str, data: TeamBody) -> TeamView:
         routing_admin.set_team(desk, actor, department, data.members)
-        return self._team_view(desk, department)
+        return self._team_view(desk, department, actor)
 
     @staticmethod
-    def _team_view(desk: ServiceDesk, department: str) -> TeamView:
+    def _team_view(desk: ServiceDesk, department: str, actor: Actor) -> TeamView:
         team = routing_admin.team_of(desk, department)
         members = []
         for member in (team.members if team is not None else ()):
-            found = availability_view(member, routing_admin.availability(desk, member))
+            found = availability_view(member, routing_admin.availability(desk, member), actor)
             members.append(MemberView(staff_id=member, away=found.away,
                                       away_reason=found.away_reason))
         return TeamView(department=department, members=members,
@@ -257,7 +262,7 @@ class RoutingController(Controller):
     def mark_away(self, request: Request[Any, Any, Any], actor: Actor, desk: ServiceDesk,
                   staff_id: str, data: AwayBody) -> AvailabilityView:
         return availability_view(staff_id, routing_admin.mark_away(desk, actor, staff_id,
-                                                                   data.reason))
+                                                                   data.reason), actor)
 
     @post("/staff/{staff_id:str}/back", operation_id="staff_mark_back", status_code=200,
           sync_to_thread=True, summary="Mark a member of staff back (themselves, or an admin)",
@@ -267,11 +272,12 @@ class RoutingController(Controller):
               e422="Not marked away"))
     def mark_back(self, request: Request[Any, Any, Any], actor: Actor, desk: ServiceDesk,
                   staff_id: str) -> AvailabilityView:
-        return availability_view(staff_id, routing_admin.mark_back(desk, actor, staff_id))
+        return availability_view(staff_id, routing_admin.mark_back(desk, actor, staff_id),
+                                 actor)
 
     @get("/staff/{staff_id:str}/availability", operation_id="staff_availability",
          sync_to_thread=True, summary="Whether a member of staff is marked away",
          responses=described_problems(e400=PATH_FAULT, e401=UNAUTHENTICATED))
     def get_availability(self, request: Request[Any, Any, Any], actor: Actor,
                          desk: ServiceDesk, staff_id: str) -> AvailabilityView:
-        return availability_view(staff_id, routing_admin.availability(desk, staff_id))
+        return availability_view(staff_id, routing_admin.availability(desk, staff_id), actor)

@@ -134,9 +134,13 @@ class TestAbsenceCover:
                                    json={"reason": "annual leave"}, headers=me)
         assert response.status_code == 200, response.text
         assert response.json()["away"] is True
-        team = api.client.get(TEAM, headers=api.headers("csr")).json()
+        team = api.client.get(TEAM, headers=api.headers("admin")).json()
         assert team["members"][0] == {"staff_id": "staff-amy", "away": True,
                                       "away_reason": "annual leave"}
+        # A CSR sees that she is away, not why: that is hers and the administrators'.
+        team = api.client.get(TEAM, headers=api.headers("csr")).json()
+        assert team["members"][0] == {"staff_id": "staff-amy", "away": True,
+                                      "away_reason": None}
         with api.nothing_recorded():
             api.problem(api.client.post("/api/v1/staff/staff-amy/away",
                                         json={"reason": "again"}, headers=me), 422)
