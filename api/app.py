@@ -41,6 +41,7 @@ from api.read_models import ReadModelController
 from api.read_your_writes import lag_header_middleware
 from api.reports import accountability_report
 from api.request_log import request_id_middleware
+from api.routing import RoutingController
 from api.scorecards import scorecard
 from api.security_headers import schema_page_policy, security_headers
 from api.service_levels import ServiceLevelController
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         AccommodationController, GoalController, DuplicateController,
                         attachment_router(settings.attachment_max_bytes),
                         InboxController, add_note, list_notes, name_manager,
+                        RoutingController,
                         reference_assets()],
         before_request=decode_strictly,
         middleware=[request_id_middleware, allow_header_middleware, served.metrics.middleware,

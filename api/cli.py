@@ -636,6 +636,11 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--reason", required=True, help="why, for the record")
     actions.add_parser("list", help="every app's key, active or revoked")
 
+    from api.routing_cli import add_routing_commands, routing_rules
+
+    add_routing_commands(sub)
+    COMMANDS["routing-rules"] = routing_rules
+
     p = sub.add_parser("report", help="write the accountability report for a period")
     p.add_argument("--period", help="2026 (a year), 2026-Q3 (a quarter) or 2026-07 (a month)")
     p.add_argument("--from", dest="first", help="first day, 2026-07-01 (with --to)")

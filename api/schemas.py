@@ -223,6 +223,17 @@ class SurveyAnswerView(msgspec.Struct):
     superseded: list[str]
 
 
+class RoutingView(msgspec.Struct):
+    """Why the case is where it is: the routing rule (and its version) that last decided."""
+
+    rule_id: str
+    rule_version: int
+    rules_version: int
+    trigger: Literal["received", "reclassified"]
+    assigned_by: Literal["rule", "least_open_work"] | None
+    at: datetime
+
+
 class CaseView(msgspec.Struct):
     id: str
     reference: str
@@ -268,6 +279,8 @@ class CaseView(msgspec.Struct):
     merged_from: list[str] = []  # the references of the duplicates merged into this one
     # The customers of merged duplicates, who hear this case's outcome (customer ids).
     subscribers: list[str] = []
+    priority: Literal["low", "normal", "high", "urgent"] | None = None  # set by a routing rule
+    routed_by: RoutingView | None = None  # null: no routing rule has decided for it
 
 
 class DuplicateView(msgspec.Struct):
@@ -333,7 +346,10 @@ def case_view(case: Case, targets: list[TargetStatus], customer: CustomerDetails
         customer_id=str(customer.customer_id) if customer.customer_id else None,
         personal_information=customer.status,  # type: ignore[arg-type]
         merged_into=case.merged_into, merged_from=list(case.merged_from),
-        subscribers=[str(s) for s in case.subscribers])
+        subscribers=[str(s) for s in case.subscribers],
+        priority=case.priority,  # type: ignore[arg-type]
+        routed_by=None if case.routed_by is None else RoutingView(
+            **{**case.routed_by, "at": case.routed_by["at"].astimezone(UTC)}))
 
 
 def contact_of(customer: CustomerDetails) -> dict[str, str]:

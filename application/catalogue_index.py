@@ -20,10 +20,13 @@ from eventsourcing.utils import get_topic
 from domain.catalogue import Department, Desk, Service
 from domain.closures import CalendarBook, DeskCalendars
 from domain.errors import NotFound
+from domain.routing import RoutingRules
 from domain.standards import ServiceStandards
+from domain.teams import StaffAvailability, Team
 
 A = TypeVar("A", bound=Aggregate)
-INDEXED = (Department, Service, Desk, ServiceStandards, CalendarBook)
+INDEXED = (Department, Service, Desk, ServiceStandards, CalendarBook, RoutingRules, Team,
+           StaffAvailability)
 # Topics of every event these aggregates record (e.g. "domain.catalogue:Department.Registered"),
 # found through the classes so a new event or a rename follows.
 INDEXED_TOPICS = tuple(get_topic(value) for kind in INDEXED for value in vars(kind).values()
@@ -65,6 +68,19 @@ class Known:
         if found is None:
             raise NotFound("no calendar")
         return found
+
+    @property
+    def routing_rules(self) -> RoutingRules | None:
+        return self._one(RoutingRules, RoutingRules.create_id())
+
+    def team(self, department: str) -> tuple[str, ...]:
+        """The department's team in order (none kept: nobody)."""
+        found = self._one(Team, Team.create_id(department))
+        return () if found is None else found.members
+
+    def away(self) -> frozenset[str]:
+        """The staff marked away now."""
+        return frozenset(a.staff_id for a in self.all(StaffAvailability) if a.away)
 
     def calendars(self, as_known_at: datetime) -> DeskCalendars:
         """Every desk's business calendar as it was known at a moment."""

@@ -18,6 +18,7 @@ from application.case_handlers import HANDLERS, By
 from application.catalogue_index import CatalogueIndex, Known
 from application.commands import (
     CaseCommand,
+    ClassifyCase,
     Command,
     LogInteraction,
     ReceiveCase,
@@ -26,6 +27,7 @@ from application.commands import (
 from application.committer import Committer
 from application.customers import Customers
 from application.personal_data import LockedCipher, PersonalCipher
+from application.queries import OpenWorkQuery
 from application.references import ReferenceNumbers
 from domain.actors import SCHEDULER, Actor
 from domain.calendar import BusinessCalendar
@@ -89,6 +91,9 @@ class ServiceDesk(Application[UUID]):
         # personal field is refused, never written or read in clear.
         self.cipher: PersonalCipher = LockedCipher()
         self.customers = Customers(self)
+        # How many open cases each member of staff holds (the queues read model), for
+        # auto-assignment by least open work; set by the composition root. None: all alike.
+        self.open_work: OpenWorkQuery | None = None
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         # What this process saved need not be read back to keep the catalogue current.
@@ -259,6 +264,10 @@ class ServiceDesk(Application[UUID]):
         occurred_at = command.occurred_at or now
         was_resolved = case.status == "resolved"
         HANDLERS[type(command)](case, command, By(actor=actor, occurred_at=occurred_at, now=now))
+        if isinstance(command, ClassifyCase):
+            from application.routing import reroute  # imported here: routing builds on this
+
+            reroute(self, case, now)
         if command.action in FOLLOWED_BY_STANDARDS:
             known = self.known()
             self.follow_standards(case, command.action, actor=actor, occurred_at=occurred_at,

@@ -73,6 +73,13 @@ class CaseIndexQuery(Protocol):
         ...
 
 
+class OpenWorkQuery(Protocol):
+    def open_cases_of(self, assignees: Collection[str]) -> dict[str, int]:
+        """How many open cases (open or waiting on the customer, in any department) each of
+        `assignees` holds; one with none may be left out."""
+        ...
+
+
 class ReadPositions(Protocol):
     def wait_for(self, position: int, timeout: float,
                  names: Collection[str] | None = None) -> None:

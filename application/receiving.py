@@ -16,6 +16,7 @@ from application.customers import Intake, NewCustomer
 from application.desk import TOWN_TIME, IdempotencyKey, Outcome, ServiceDesk
 from application.public_tokens import new_public_token
 from application.references import Receipt, ReferenceLane, number_of
+from application.routing import decide_at_receipt, route_received
 from domain.actors import Actor
 from domain.cases import WAIT_TIMED_CHANNELS, Case
 from domain.errors import InvalidValue, VersionConflict
@@ -40,6 +41,9 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
     if command.wait_seconds is not None and command.channel not in WAIT_TIMED_CHANNELS:
         raise InvalidValue("wait_seconds is measured only for telephone and in-person "
                            "contacts", "wait_seconds")
+    routed = decide_at_receipt(app, known, calendars, command, desk or calendars.central_code,
+                               department, now)
+    department = department if routed is None else routed.department
     # The case's rules first, so that nothing is sealed for a contact that is refused.
     Case.receive(reference="SC-0000-000000", channel=command.channel,
                  occurred_at=command.received_at or now, purpose=command.purpose,
@@ -64,6 +68,7 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
             case.classify(classification=command.classification,
                           reason=f"received as {command.classification}", actor=actor,
                           occurred_at=case.received_at, now=now)
+        route_received(app, case, routed, now)  # before its targets: they follow the route
         app.follow_standards(case, "receive", actor=actor, occurred_at=now,
                              standards=standards, calendars=calendars,
                              wait_seconds=command.wait_seconds)

@@ -33,3 +33,6 @@ class Actor:
 
 
 SCHEDULER = Actor(id="civicdesk-scheduler", role=Role.SYSTEM)
+# Who records what the routing rules decide (domain.routing): an automatic decision, named
+# as such in the case's history, where the rule and its version say why.
+ROUTING = Actor(id="civicdesk-routing", role=Role.SYSTEM)

@@ -23,6 +23,7 @@ from domain.errors import (
     RuleViolated,
 )
 from domain.internal_notes import check_mentions, check_note
+from domain.routing import RoutingDecision
 from domain.standards import ServiceStandard, TargetKind
 from domain.surveys import check_answerable, record_answer, standing_scores
 from domain.targets import (
@@ -501,6 +502,57 @@ class Case(Aggregate):
         self.classification = classification
         self.escalation_level = (EscalationLevel.FRONT_LINE.value
                                  if classification == Classification.COMPLAINT.value else None)
+
+    # -- routing (domain.routing): a rule's decision, then its effects as the usual events --
+
+    # A class default rather than a line in __init__: cases received before routing existed
+    # have no priority, nor a routing decision.
+    priority: str | None = None
+    routed_by: dict[str, Any] | None = None  # the latest decision: its rule, version, trigger
+
+    def route(self, decision: RoutingDecision, *, trigger: str, actor: Actor,
+              occurred_at: datetime, now: datetime) -> bool:
+        """Record why the rules send the case where they do (`RoutedByRule`, naming the rule
+        and its version), then the transfer and assignment it makes, as those events, so
+        every read model follows them. Records nothing, and says so (False), when the
+        decision changes nothing about the case."""
+        self.check_when(occurred_at, now)
+        self.check_not_closed()
+        assignee = decision.assignee
+        if assignee is None and decision.department == self.department:
+            assignee = self.assignee  # nobody chosen: whoever has it keeps it
+        if (decision.department, assignee, decision.priority or self.priority) == \
+                (self.department, self.assignee, self.priority):
+            return False
+        self._routed_by_rule(
+            rule_id=decision.rule_id, rule_version=decision.rule_version,
+            rules_version=decision.rules_version, trigger=trigger,
+            department=decision.department, assignee=decision.assignee,
+            assigned_by=decision.assigned_by, skipped_away=list(decision.skipped_away),
+            priority=decision.priority, occurred_at=occurred_at, **_who(actor))
+        if decision.department != self.department:
+            self._transferred(from_department=self.department,
+                              to_department=decision.department, warm=False,
+                              handover_note=f"routed by rule {decision.rule_id} "
+                                            f"v{decision.rule_version}",
+                              customer_informed=False, occurred_at=occurred_at,
+                              **_who(actor))
+        if decision.assignee is not None and decision.assignee != self.assignee:
+            self._assigned(assignee=decision.assignee, occurred_at=occurred_at,
+                           **_who(actor))
+        return True
+
+    @event("RoutedByRule")
+    def _routed_by_rule(self, rule_id: str, rule_version: int, rules_version: int,
+                        trigger: str, department: str, assignee: str | None,
+                        assigned_by: str | None, skipped_away: list[str],
+                        priority: str | None, occurred_at: datetime, actor_id: str,
+                        actor_role: str) -> None:
+        if priority is not None:
+            self.priority = priority
+        self.routed_by = {"rule_id": rule_id, "rule_version": rule_version,
+                          "rules_version": rules_version, "trigger": trigger,
+                          "assigned_by": assigned_by, "at": occurred_at}
 
     def escalate(self, *, to_level: str, reason: str, owner: str, actor: Actor,
                  occurred_at: datetime, now: datetime) -> None:

@@ -174,6 +174,8 @@ def compose(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
                                       desk)
     if PENDING_AT_RISK in read_models:  # targets at risk recorded too (application.alerts)
         scheduler_options.setdefault("at_risk_view", projections.view(PENDING_AT_RISK.name))
+    if QUEUES in read_models:  # auto-assignment by least open work counts from the queues
+        desk.open_work = projections.view(QUEUES.name)
     scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name),
                                   **scheduler_options)
                  if settings.run_scheduler else None)

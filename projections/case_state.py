@@ -101,6 +101,13 @@ class InternalNoteEntry(TypedDict, total=False):
     mention_departments: list[str]
     at: datetime
     by: str
+class RoutedByEntry(TypedDict, total=False):
+    rule_id: str
+    rule_version: int
+    rules_version: int
+    trigger: str
+    assigned_by: str | None
+    at: datetime
 
 
 class CaseState(TypedDict):
@@ -153,6 +160,9 @@ class CaseState(TypedDict):
     # Set once a staff note is added, or a target recorded at risk (domain.cases).
     internal_notes: NotRequired[tuple[InternalNoteEntry, ...]]
     at_risk_recorded: NotRequired[tuple[tuple[str, datetime], ...]]
+    # Set only once a routing rule decided for the case (domain.routing).
+    priority: NotRequired[str | None]
+    routed_by: NotRequired[RoutedByEntry | None]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)
@@ -167,6 +177,7 @@ _ENTRY_KEYS: dict[str, frozenset[str]] = {
     "internal_notes": frozenset(InternalNoteEntry.__annotations__),
 }
 _DEBRIEF_KEYS = frozenset(DebriefEntry.__annotations__)
+_ROUTED_BY_KEYS = frozenset(RoutedByEntry.__annotations__)
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(CaseState)
 _waits_decoder = msgspec.json.Decoder(dict[str, int])
@@ -182,10 +193,11 @@ def _check_known(state: dict[str, Any]) -> None:
             if not keys.issuperset(entry):
                 raise UnknownCaseState(f"a case's {name} entry has keys the snapshot schema "
                                        f"does not name: {sorted(set(entry) - keys)}")
-    debrief = state.get("debrief")
-    if debrief is not None and not _DEBRIEF_KEYS.issuperset(debrief):
-        raise UnknownCaseState(f"a case's debrief has keys the snapshot schema does not "
-                               f"name: {sorted(set(debrief) - _DEBRIEF_KEYS)}")
+    for name, keys in (("debrief", _DEBRIEF_KEYS), ("routed_by", _ROUTED_BY_KEYS)):
+        entry = state.get(name)
+        if entry is not None and not keys.issuperset(entry):
+            raise UnknownCaseState(f"a case's {name} has keys the snapshot schema does not "
+                                   f"name: {sorted(set(entry) - keys)}")
 
 
 def encode(case: Case) -> bytes:

@@ -13,6 +13,7 @@ States are judged at query time; see `application.work_queues` for the order and
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -158,6 +159,17 @@ class QueuesView(SlaBoardView):
             return entries, None
         last = entries[-1]
         return entries, encode_cursor(last.next_due_at or NEVER, last.received_at, last.id)
+
+    def open_cases_of(self, assignees: Collection[str]) -> dict[str, int]:
+        """See `application.queries.OpenWorkQuery`: a case in a queue is open work."""
+        if not assignees:
+            return {}
+        mark = self.placeholder
+        with self.reading() as cursor:
+            cursor.execute(f"SELECT assignee, COUNT(*) AS n FROM {self.table(CASES)} "
+                           f"WHERE in_queue AND assignee IN ({', '.join(mark for _ in assignees)}) "
+                           "GROUP BY assignee", sorted(assignees))
+            return {row["assignee"]: int(row["n"]) for row in cursor.fetchall()}
 
     def _entry(self, row: Any, targets: list[Target], now: datetime,
                calendars: DeskCalendars) -> QueueEntry:
