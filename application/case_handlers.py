@@ -25,6 +25,7 @@ from application.commands import (
     ReopenCase,
     ReportAccommodationNotMade,
     RequestAccommodation,
+    RequeueNotification,
     ResolveCase,
     SendInterimResponse,
     SkipNotification,
@@ -172,3 +173,9 @@ def publish_note(case: Case, c: PublishNote, by: By) -> None:
 def skip_notification(case: Case, c: SkipNotification, by: By) -> None:
     case.skip_notification(notice=c.notice, message_key=c.message_key, reason=c.reason,
                            actor=by.actor, occurred_at=by.occurred_at, now=by.now)
+
+
+@register(RequeueNotification)
+def requeue_notification(case: Case, c: RequeueNotification, by: By) -> None:
+    case.requeue_notification(message_key=c.message_key, reason=c.reason, actor=by.actor,
+                              occurred_at=by.occurred_at, now=by.now)

@@ -22,6 +22,7 @@ from datetime import datetime
 from application.commands import LogInteraction, SkipNotification
 from application.customers import CustomerDetails
 from application.desk import IdempotencyKey, ServiceDesk, utc_now
+from application.outbox import start_outbox
 from domain.cases import Case
 from domain.customers import ERASED
 from domain.notices import (
@@ -31,11 +32,13 @@ from domain.notices import (
     language_of,
     retry_delay,
     sent_summary,
+    version_in_key,
     why_not_by_email,
+    why_not_now,
 )
 from infrastructure.leadership import AdvisoryLock, Election
 from infrastructure.mail import MailRefused, MailServer
-from infrastructure.mail_templates import Promise, Rendered, render
+from infrastructure.mail_templates import Particulars, Promise, Rendered, render
 from infrastructure.settings import Settings
 from projections.outbox import (
     ACCEPTED,
@@ -51,16 +54,26 @@ from projections.outbox import (
 log = logging.getLogger("civicdesk.outbox")
 NAME = "outbox_worker"  # its advisory lock is a read model's, named so
 BATCH = 50
-LATE_REASON = ("the mail server accepted the acknowledgement at that moment; the outbox "
+LATE_REASON = ("the mail server accepted the message at that moment; the outbox "
                "recorded it afterwards")
+
+# The link to the case's survey for a resolution message (None: no link, and the message
+# says nothing of a survey). The surveys feature plugs its signed, expiring links in here.
+SurveyLinks = Callable[[Case], str | None]
+
+
+def no_survey_link(case: Case) -> str | None:
+    return None
 
 
 class OutboxWorker:
     def __init__(self, settings: Settings, desk: ServiceDesk, view: OutboxView,
                  mail: MailServer, *, clock: Callable[[], datetime] = utc_now,
                  interval: float = 5.0, election_interval: float = 2.0,
-                 after_accepted: Callable[[Message], None] | None = None) -> None:
+                 after_accepted: Callable[[Message], None] | None = None,
+                 survey_link_for: SurveyLinks = no_survey_link) -> None:
         self.desk, self.view, self.mail, self.clock = desk, view, mail, clock
+        self.survey_link_for = survey_link_for
         self.public_url = settings.public_url
         self.interval = interval
         # Called between the server's acceptance and the record on the case (tests crash
@@ -97,7 +110,8 @@ class OutboxWorker:
         view = self.view
         case = self.desk.get_case(OUTBOX, message.case_id)
         customer = self.desk.customers.details(case.customer_id)
-        reason = self._why_not(case, customer)
+        notice = Notice(message.notice)
+        reason = self._why_not(case, customer, notice)
         if reason is not None:
             self.desk.handle(OUTBOX, SkipNotification(
                 case_id=case.id, notice=message.notice, message_key=message.key,
@@ -109,7 +123,7 @@ class OutboxWorker:
                          attempts=attempts):
             return 0  # another pass claimed it
         email = self.mail.message(message.key, customer.fields["email"].strip(),
-                                  self._rendered(case, customer, Notice(message.notice)))
+                                  self._rendered(case, customer, message))
         try:
             self.mail.send(email)
         except MailRefused as refused:
@@ -132,24 +146,32 @@ class OutboxWorker:
                                      "accepted_at": accepted}))
         return 1
 
-    def _why_not(self, case: Case, customer: CustomerDetails) -> str | None:
+    def _why_not(self, case: Case, customer: CustomerDetails, notice: Notice) -> str | None:
         acknowledge = case.targets.get("acknowledge")
-        if case.acknowledged_at is not None or case.resolved_at is not None or (
-                acknowledge is not None and acknowledge.met_at is not None):
-            return "the customer was already answered before the acknowledgement was sent"
-        return why_not_by_email(customer.fields.get("email"), customer.preferred_contact,
-                                erased=customer.status == ERASED)
+        acknowledged = case.acknowledged_at is not None or (
+            acknowledge is not None and acknowledge.met_at is not None)
+        return why_not_now(notice, acknowledged=acknowledged,
+                           resolved=case.resolved_at is not None) or why_not_by_email(
+            customer.fields.get("email"), customer.preferred_contact,
+            erased=customer.status == ERASED)
 
-    def _rendered(self, case: Case, customer: CustomerDetails, notice: Notice) -> Rendered:
-        language = language_of(customer.language)
+    def _rendered(self, case: Case, customer: CustomerDetails, message: Message) -> Rendered:
+        notice = Notice(message.notice)
         link = (f"{self.public_url}/status/{case.reference}?token={case.public_token}"
                 if self.public_url and case.public_token else None)
-        promises = [Promise(kind=target.name, due_at=target.due_at)
-                    for target in case.targets.values()
-                    if target.met_at is None and target.breached_at is None]
-        promises.sort(key=lambda promise: promise.due_at)
-        return render(notice, language, reference=case.reference, status_link=link,
-                      promises=promises)
+        promises = sorted((Promise(kind=target.name, due_at=target.due_at)
+                           for target in case.targets.values()
+                           if target.met_at is None and target.breached_at is None),
+                          key=lambda promise: promise.due_at)
+        # The case as the causing event left it: the department it went to, when resolved.
+        then = self.desk.get_case(OUTBOX, case.id, version=version_in_key(message.key))
+        department = self.desk.find_department(then.department)
+        particulars = Particulars(
+            reference=case.reference, status_link=link, promises=tuple(promises),
+            department=department.name if department is not None else then.department,
+            resolved_at=then.resolved_at,
+            survey_link=self.survey_link_for(case) if notice == Notice.RESOLUTION else None)
+        return render(notice, language_of(customer.language), particulars)
 
     def _record_sent(self, message: Message) -> None:
         """Record `message` on its case as an outbound email when the server accepted it;
@@ -187,6 +209,8 @@ class OutboxWorker:
             self._thread = None
 
     def start(self) -> None:
+        # Before any election: events recorded from now on owe messages, older ones none.
+        start_outbox(self.desk)
         self.election.start()
 
     def stop(self) -> None:

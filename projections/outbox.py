@@ -6,7 +6,11 @@ log says so: the outbound interaction of a sent message names its key, `Notifica
 says why one was not sent). The mail worker (infrastructure/outbox_worker.py) keeps the
 delivery state of the rest: `pending` -> `sending` -> `accepted` (the mail server took it) ->
 `sent` (recorded on the case), or back to `pending` with a later `next_attempt_at` after a
-failure, or `parked` with the reason after repeated failures.
+failure, or `parked` with the reason after repeated failures; an administrator's
+`NotificationRequeued` puts a parked one back to `pending`.
+
+The cut-off: no message is owed for an event recorded before `Outbox.Started` (domain/outbox.py),
+so the backlog of a desk that switches email on is not sent.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.cases import Case
-from domain.notices import OUTBOX, Notice, key_in_summary, message_key
+from domain.notices import OUTBOX, Notice, key_in_summary, message_key, owes_transfer_notice
+from domain.outbox import Outbox
 from engine import PostgresView, ProjectionSpec, SQLiteView
 
 NAME = "outbox"
@@ -46,15 +51,18 @@ class Message:
 
 @dataclass(frozen=True)
 class Change:
-    """A new message (`new`), or a message the log says is `state` (sent or skipped)."""
+    """A new message (`new`), a message the log says is `state` (sent or skipped), a parked
+    message to try again (`requeue`), or the outbox's start (`start`)."""
 
     key: str
-    case_id: UUID
+    case_id: UUID | None
     notice: str = ""
     new: bool = False
     state: str = PENDING
     at: datetime | None = None
     reason: str | None = None
+    requeue: bool = False
+    start: bool = False
 
 
 class OutboxProjection(Projection["OutboxView"]):
@@ -73,11 +81,41 @@ def change_of(event: Any) -> Change | None:
     return None
 
 
+def _owed(event: Any, notice: Notice) -> Change:
+    key = message_key(event.originator_id, event.originator_version, notice)
+    return Change(key, event.originator_id, notice.value, new=True, at=event.occurred_at)
+
+
 @change_of.register(Case.Received)
 def _received(event: Any) -> Change:
-    key = message_key(event.originator_id, event.originator_version, Notice.ACKNOWLEDGEMENT)
-    return Change(key, event.originator_id, Notice.ACKNOWLEDGEMENT.value, new=True,
-                  at=event.occurred_at)
+    return _owed(event, Notice.ACKNOWLEDGEMENT)
+
+
+@change_of.register(Case.InterimResponseSent)
+def _interim(event: Any) -> Change:
+    return _owed(event, Notice.INTERIM_RESPONSE)
+
+
+@change_of.register(Case.Transferred)
+def _transferred(event: Any) -> Change | None:
+    return (_owed(event, Notice.TRANSFER) if owes_transfer_notice(event.customer_informed)
+            else None)
+
+
+@change_of.register(Case.Resolved)
+def _resolved(event: Any) -> Change:
+    return _owed(event, Notice.RESOLUTION)
+
+
+@change_of.register(Case.NotificationRequeued)
+def _requeued(event: Any) -> Change:
+    return Change(event.message_key, event.originator_id, state=PENDING, at=event.occurred_at,
+                  requeue=True)
+
+
+@change_of.register(Outbox.Started)
+def _started(event: Any) -> Change:
+    return Change("", None, at=event.occurred_at, start=True)
 
 
 @change_of.register(Case.InteractionLogged)
@@ -107,15 +145,34 @@ class OutboxView:
             "last_error TEXT)",
             f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_due')} "
             f"ON {table} (state, next_attempt_at)",
+            f"CREATE TABLE IF NOT EXISTS {self.table(NAME + '_start')} "
+            f"(started_at {self.time_type} NOT NULL)",
         ]
+
+    def started(self, cursor: Any) -> bool:
+        cursor.execute(f"SELECT 1 FROM {self.table(NAME + '_start')} LIMIT 1")
+        return bool(cursor.fetchall())
 
     def apply(self, tracking: Tracking, changes: list[Change]) -> None:
         mark = self.placeholder
         with self.writing(tracking) as cursor:
             table = self.table(NAME)
+            started = self.started(cursor) if changes else False
             for change in changes:
                 at = self.time_in(change.at) if change.at else None
-                if change.new:
+                if change.start:
+                    if not started:
+                        cursor.execute(f"INSERT INTO {self.table(NAME + '_start')} "
+                                       f"(started_at) VALUES ({mark})", [at])
+                    started = True
+                elif change.requeue:
+                    cursor.execute(f"UPDATE {table} SET state = {mark}, attempts = 0, "
+                                   f"next_attempt_at = {mark}, last_error = NULL "
+                                   f"WHERE message_key = {mark} AND state = {mark}",
+                                   [PENDING, at, change.key, PARKED])
+                elif change.new:
+                    if not started or change.case_id is None:
+                        continue  # recorded before the outbox started: owes no message
                     cursor.execute(
                         f"INSERT INTO {table} (message_key, case_id, notice, state, attempts, "
                         f"created_at, next_attempt_at) VALUES ({mark}, {mark}, {mark}, "
@@ -156,6 +213,14 @@ class OutboxView:
                            f"ORDER BY {'' if order_by_key else 'created_at, '}message_key "
                            f"LIMIT {int(limit)}", params)
             return [self._row(row) for row in cursor.fetchall()]
+
+    def state_of(self, key: str) -> tuple[UUID, str] | None:
+        """The case and delivery state of message `key` (None: no such message)."""
+        with self.reading() as cursor:
+            cursor.execute(f"SELECT case_id, state FROM {self.table(NAME)} "
+                           f"WHERE message_key = {self.placeholder}", [key])
+            rows = cursor.fetchall()
+        return (self.id_out(rows[0]["case_id"]), str(rows[0]["state"])) if rows else None
 
     def every(self, limit: int = 100, after: str = "") -> list[Message]:
         """Every message in key order after `after` (the admin listing's page)."""

@@ -15,6 +15,7 @@ import pytest
 
 from application.customers import Intake
 from application.desk import ServiceDesk
+from application.outbox import start_outbox
 from domain.notices import MAX_ATTEMPTS, OUTBOX
 from engine.runner import ProjectionSet
 from infrastructure.bootstrap import compose
@@ -51,6 +52,7 @@ def mail_settings(settings: Settings, smtp: tuple[Mailbox, int]) -> Settings:
 
 @pytest.fixture
 def outbox(settings: Settings, desk: ServiceDesk) -> Iterator[ProjectionSet]:
+    start_outbox(desk)  # as a server with a mail server configured does when it starts
     with running_projections(settings, desk, OUTBOX_MODEL) as running:
         yield running
 

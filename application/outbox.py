@@ -1,0 +1,55 @@
+"""The outbox's commands: starting it (the cut-off for the backlog) and sending a parked
+message again (administrators)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, RecordConflictError
+
+from application.access import check_admin
+from application.commands import RequeueNotification
+from application.desk import IdempotencyKey, Outcome, ServiceDesk
+from domain.actors import Actor
+from domain.errors import NotFound, RuleViolated
+from domain.notices import OUTBOX
+from domain.outbox import Outbox
+
+PARKED = "parked"
+
+
+class MessageStates(Protocol):
+    """The outbox read model, as far as requeueing needs it."""
+
+    def state_of(self, key: str) -> tuple[UUID, str] | None:
+        """The case and delivery state of message `key` (None: no such message)."""
+
+
+def start_outbox(desk: ServiceDesk) -> bool:
+    """Record that the outbox started sending, unless it already did; whether this call did.
+    Two servers starting at once: one records it, the other's save conflicts and is fine."""
+    if Outbox.create_id() in desk.repository:
+        return False
+    try:
+        desk.save(Outbox.start(actor=OUTBOX, now=desk.clock()))
+    except (RecordConflictError, IntegrityError):
+        return False
+    return True
+
+
+def requeue(desk: ServiceDesk, actor: Actor, messages: MessageStates, key: str,
+            reason: str = "", idempotency: IdempotencyKey | None = None) -> Outcome:
+    """Put the parked message `key` back in the queue, recorded on its case as
+    `NotificationRequeued` by `actor`. Raises Forbidden (not an administrator), NotFound (no
+    such message), RuleViolated (the message is not parked)."""
+    check_admin(actor)
+    found = messages.state_of(key)
+    if found is None:
+        raise NotFound(f"no outbox message {key}")
+    case_id, state = found
+    if state != PARKED:
+        raise RuleViolated(f"outbox message {key} is {state}; only a parked message is "
+                           "sent again", "key")
+    return desk.handle(actor, RequeueNotification(case_id=case_id, message_key=key,
+                                                  reason=reason), idempotency)
