@@ -8,11 +8,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
-from application.access import check_admin
 from application.commands import RequeueNotification
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
-from domain.actors import Actor
-from domain.errors import NotFound, RuleViolated
+from domain.actors import Actor, Role
+from domain.errors import Forbidden, NotFound, RuleViolated
 from domain.notices import OUTBOX
 from domain.outbox import Outbox
 
@@ -43,7 +42,8 @@ def requeue(desk: ServiceDesk, actor: Actor, messages: MessageStates, key: str,
     """Put the parked message `key` back in the queue, recorded on its case as
     `NotificationRequeued` by `actor`. Raises Forbidden (not an administrator), NotFound (no
     such message), RuleViolated (the message is not parked)."""
-    check_admin(actor)
+    if actor.role != Role.ADMIN:
+        raise Forbidden("only an administrator sends a parked message again")
     found = messages.state_of(key)
     if found is None:
         raise NotFound(f"no outbox message {key}")
