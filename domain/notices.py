@@ -45,10 +45,10 @@ PREFERRED_WAYS = {"phone": "by telephone", "mail": "by post", "in_person": "in p
 _MARK = re.compile(r"\[outbox ([A-Za-z0-9:/._-]+)\]$")
 
 
-def message_key(case_id: object, version: int, notice: Notice) -> str:
+def message_key(case_id: object, version: int, notice: Notice | str) -> str:
     """The message's unique key: the event that caused it (its case and version) and what it
     is, so the same event never makes a second message."""
-    return f"{case_id}/{version}/{notice.value}"
+    return f"{case_id}/{version}/{notice}"
 
 
 def version_in_key(key: str) -> int:

@@ -1,5 +1,6 @@
-"""The mail worker: sends what the outbox holds, in a thread of the elected process (one per
-database, elected like the scheduler on PostgreSQL; on SQLite the one process leads).
+"""The outbox worker: sends what the outbox holds, in a thread of the elected process (one per
+database, elected like the scheduler on PostgreSQL; on SQLite the one process leads): emails
+here, webhook deliveries through infrastructure/webhook_delivery.py.
 
 Each message is claimed (`sending`, attempts counted) before it is handed to the mail server,
 marked `accepted` the moment the server accepts it, then recorded on its case as an outbound
@@ -36,10 +37,12 @@ from domain.notices import (
     why_not_by_email,
     why_not_now,
 )
+from domain.webhooks import EVENT_NOTICE, webhook_of
 from infrastructure.leadership import AdvisoryLock, Election
 from infrastructure.mail import MailRefused, MailServer
 from infrastructure.mail_templates import Particulars, Promise, Rendered, render
 from infrastructure.settings import Settings
+from infrastructure.webhook_delivery import WebhookSender
 from projections.outbox import (
     ACCEPTED,
     PARKED,
@@ -68,12 +71,13 @@ def no_survey_link(case: Case) -> str | None:
 
 class OutboxWorker:
     def __init__(self, settings: Settings, desk: ServiceDesk, view: OutboxView,
-                 mail: MailServer, *, clock: Callable[[], datetime] = utc_now,
+                 mail: MailServer | None, *, clock: Callable[[], datetime] = utc_now,
                  interval: float = 5.0, election_interval: float = 2.0,
                  after_accepted: Callable[[Message], None] | None = None,
                  survey_link_for: SurveyLinks = no_survey_link) -> None:
         self.desk, self.view, self.mail, self.clock = desk, view, mail, clock
         self.survey_link_for = survey_link_for
+        self.webhooks = WebhookSender(settings.webhooks, desk, view, clock)
         self.public_url = settings.public_url
         self.interval = interval
         # Called between the server's acceptance and the record on the case (tests crash
@@ -101,13 +105,20 @@ class OutboxWorker:
         for message in view.in_states([ACCEPTED], limit=10_000):
             self._record_sent(message)
         handed = 0
-        for message in view.in_states([PENDING], due_by=self.clock(),
-                                      limit=BATCH):
-            handed += self.deliver(message)
+        for message in view.in_states([PENDING], due_by=self.clock(), limit=BATCH,
+                                      webhooks_only=self.mail is None):
+            if message.notice == EVENT_NOTICE:
+                handed += self.webhooks.fan_out(message)
+            elif webhook_of(message.notice) is not None:
+                handed += self.webhooks.deliver(message)
+            else:
+                handed += self.deliver(message)
         return handed
 
     def deliver(self, message: Message) -> int:
-        view = self.view
+        """Email the customer the message `message`, or record on the case why not."""
+        view, mail = self.view, self.mail
+        assert mail is not None
         case = self.desk.get_case(OUTBOX, message.case_id)
         customer = self.desk.customers.details(case.customer_id)
         notice = Notice(message.notice)
@@ -122,10 +133,10 @@ class OutboxWorker:
         if not view.move(message.key, [PENDING], SENDING,
                          attempts=attempts):
             return 0  # another pass claimed it
-        email = self.mail.message(message.key, customer.fields["email"].strip(),
+        email = mail.message(message.key, customer.fields["email"].strip(),
                                   self._rendered(case, customer, message))
         try:
-            self.mail.send(email)
+            mail.send(email)
         except MailRefused as refused:
             now = self.clock()
             if is_parked(attempts):

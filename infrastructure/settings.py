@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlparse
 
 from application.accountability import MIN_SAMPLE
 from infrastructure.settings_reader import EnvironmentReader, SettingsError
+from infrastructure.webhook_settings import Webhook
 
 __all__ = ["Settings", "SettingsError"]
 # Reads stored events as eventsourcing does, and names one that cannot be read back.
@@ -61,6 +62,8 @@ class Settings:
     smtp_from: str | None = None
     # Where the public reaches this desk (scheme://host[:port]): status links in messages.
     public_url: str | None = None
+    # Deliveries of chosen case events to the Town's systems (infrastructure/webhook_*.py).
+    webhooks: tuple[Webhook, ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +106,7 @@ class Settings:
             smtp_password_file=read.readable_file("CIVICDESK_SMTP_PASSWORD_FILE"),
             smtp_from=read.mail_address("CIVICDESK_SMTP_FROM"),
             public_url=read.public_url("CIVICDESK_PUBLIC_URL"),
+            webhooks=read.webhooks("CIVICDESK_WEBHOOKS_FILE"),
         )
         read.mail_server(settings.smtp_host, settings.smtp_from, settings.smtp_username,
                          settings.smtp_password_file)

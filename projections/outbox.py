@@ -28,6 +28,7 @@ from eventsourcing.projection import Projection
 from domain.cases import Case
 from domain.notices import OUTBOX, Notice, key_in_summary, message_key, owes_transfer_notice
 from domain.outbox import Outbox
+from domain.webhooks import EVENT_NOTICE, SHARED_EVENTS, WEBHOOK_NOTICE
 from engine import PostgresView, ProjectionSpec, SQLiteView
 
 NAME = "outbox"
@@ -70,10 +71,21 @@ class OutboxProjection(Projection["OutboxView"]):
     topics = ()
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply(tracking, [c for c in [change_of(domain_event)] if c])
+        self.view.apply(tracking, changes_of(domain_event))
 
     def process_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
-        self.view.apply(batch[-1][1], [c for c, _ in ((change_of(e), t) for e, t in batch) if c])
+        self.view.apply(batch[-1][1], [c for event, _ in batch for c in changes_of(event)])
+
+
+def changes_of(event: Any) -> list[Change]:
+    """The message `event` owes the customer, if any, and, for an event shared with the Town's
+    systems, the row its webhook deliveries fan out from (infrastructure/webhook_delivery.py)."""
+    changes = [c for c in [change_of(event)] if c]
+    if isinstance(event, Case.Event) and type(event).__name__ in SHARED_EVENTS:
+        key = message_key(event.originator_id, event.originator_version, EVENT_NOTICE)
+        changes.append(Change(key, event.originator_id, EVENT_NOTICE, new=True,
+                              at=getattr(event, "occurred_at", None) or event.timestamp))
+    return changes
 
 
 @singledispatch
@@ -198,13 +210,17 @@ class OutboxView:
                        last_error=row["last_error"])
 
     def in_states(self, states: Sequence[str], *, due_by: datetime | None = None,
-                  limit: int = 100, after: str = "", order_by_key: bool = False
-                  ) -> list[Message]:
+                  limit: int = 100, after: str = "", order_by_key: bool = False,
+                  webhooks_only: bool = False) -> list[Message]:
         """Messages in `states` (due by `due_by`, if given) after key `after`, oldest first
-        (by key, for a paged listing, if `order_by_key`)."""
+        (by key, for a paged listing, if `order_by_key`); only the webhooks' if
+        `webhooks_only` (a desk with webhooks and no mail server)."""
         mark = self.placeholder
         marks = ", ".join(mark for _ in states)
         where, params = f"state IN ({marks}) AND message_key > {mark}", [*states, after]
+        if webhooks_only:
+            where += f" AND (notice = {mark} OR notice LIKE {mark})"
+            params += [EVENT_NOTICE, f"{WEBHOOK_NOTICE}:%"]
         if due_by is not None:
             where += f" AND next_attempt_at <= {mark}"
             params.append(self.time_in(due_by))
@@ -229,6 +245,17 @@ class OutboxView:
             cursor.execute(f"SELECT * FROM {self.table(NAME)} WHERE message_key > {mark} "
                            f"ORDER BY message_key LIMIT {int(limit)}", [after])
             return [self._row(row) for row in cursor.fetchall()]
+
+    def add(self, key: str, case_id: UUID, notice: str, at: datetime) -> None:
+        """A message the worker made (a webhook delivery fanned out from its event's row),
+        due at `at`; nothing if it exists."""
+        mark = self.placeholder
+        with self.updating() as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.table(NAME)} (message_key, case_id, notice, state, "
+                f"attempts, created_at, next_attempt_at) VALUES ({mark}, {mark}, {mark}, "
+                f"{mark}, 0, {mark}, {mark}) ON CONFLICT (message_key) DO NOTHING",
+                [key, self.id_in(case_id), notice, PENDING, self.time_in(at), self.time_in(at)])
 
     def move(self, key: str, from_states: Sequence[str], to_state: str, *,
              attempts: int | None = None, next_attempt_at: datetime | None = None,
