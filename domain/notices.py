@@ -92,11 +92,14 @@ def owes_transfer_notice(customer_informed: bool) -> bool:
 def why_not_now(notice: Notice, *, acknowledged: bool, resolved: bool) -> str | None:
     """Why a message that was owed is no longer worth sending when its turn comes (None: send
     it). An acknowledgement is pointless once the customer was answered; an update about
-    progress (interim response, transfer) is overtaken by the resolution, which says more."""
+    progress (interim response, transfer) is overtaken by the resolution, which says more; a
+    resolution reopened before its notice went out is not resolved."""
     if notice == Notice.ACKNOWLEDGEMENT and (acknowledged or resolved):
         return "the customer was already answered before the acknowledgement was sent"
     if notice in (Notice.INTERIM_RESPONSE, Notice.TRANSFER) and resolved:
         return "the request was resolved before this update was sent; the resolution says more"
+    if notice == Notice.RESOLUTION and not resolved:
+        return "the request was reopened before the resolution notice was sent"
     return None
 
 

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import pytest
 
-from application.commands import ResolveCase, SendInterimResponse, TransferCase
+from application.commands import ReopenCase, ResolveCase, SendInterimResponse, TransferCase
 from application.customers import Intake
 from application.desk import ServiceDesk
 from application.outbox import start_outbox
@@ -204,6 +204,17 @@ class TestResolution:
                    if isinstance(e, Case.NotificationSkipped)]
         assert skipped == ["the request was resolved before this update was sent; the "
                            "resolution says more"]
+
+
+    def test_is_not_sent_for_a_case_reopened_before_its_turn(
+            self, mail_settings: Settings, desk: ServiceDesk, outbox: ProjectionSet,
+            clock: MovableClock, smtp: tuple[Mailbox, int]) -> None:
+        case = received_and_acknowledged(desk, mail_settings, outbox, clock)
+        desk.handle(CSR, ResolveCase(case_id=case.id, resolution="Filled"))
+        desk.handle(CSR, ReopenCase(case_id=case.id, reason="Customer says it is not"))
+        send_all(mail_settings, desk, outbox, clock)
+        assert len(smtp[0].received) == 1  # the acknowledgement only
+        assert notices(outbox) == [("acknowledgement", SENT), ("resolution", SKIPPED)]
 
 
 class TestCutOff:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from application.desk import ServiceDesk
+from application.outbox import start_outbox
 from engine.rebuild import rebuild
 from engine.runner import ProjectionSet, ProjectionSpec
 from infrastructure.bootstrap import build_desk
@@ -38,8 +39,10 @@ CATCH_UP_SECONDS = 120.0
 
 
 def record_history(desk: ServiceDesk, cases: int = HISTORY_CASES, seed: int = 11) -> int:
-    """A demo year of cases, then three received now (pending deadlines). Returns the head."""
+    """A demo year of cases, then the outbox started (email switched on: the cut-off), then
+    three received now (pending deadlines, messages owed). Returns the head."""
     load_demo(desk, cases=cases, seed=seed)
+    start_outbox(desk)
     for channel in ("email", "telephone", "written"):
         receive(desk, channel=channel)
     return desk.log_position()
