@@ -74,9 +74,13 @@ class OutboxController(Controller):
 
     @get("/", operation_id="admin_outbox", sync_to_thread=True,
          responses=problem_docs(400, 401, 403),
-         summary="The outbox: messages owed to customers and where each delivery stands",
-         description="Oldest first; `state=parked` lists the messages the mail server kept "
-                     "refusing, with its last answer.")
+         summary="The outbox: messages owed to customers and the Town's systems, and where "
+                 "each delivery stands",
+         description="By key; `state=parked` lists the messages the mail server (or a "
+                     "webhook receiver) kept refusing, with its last answer. Notices: "
+                     "`acknowledgement`, `interim_response`, `transfer`, `resolution` "
+                     "(emails), `event` (a shared event fanning out to webhooks) and "
+                     "`webhook:<name>` (one delivery).")
     def outbox(self, actor: NamedDependency[Actor], outbox: NamedDependency[Any],
                wanted: Annotated[StateName | None, QueryParameter(
                    name="state", description="only messages in this state")] = None,
