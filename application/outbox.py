@@ -3,6 +3,7 @@ message again (administrators)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from application.desk import IdempotencyKey, Outcome, ServiceDesk
 from domain.actors import Actor, Role
 from domain.errors import Forbidden, NotFound, RuleViolated
 from domain.notices import OUTBOX
-from domain.outbox import Outbox
+from domain.outbox import CHANNELS, Outbox
 
 PARKED = "parked"
 
@@ -25,16 +26,24 @@ class MessageStates(Protocol):
         """The case and delivery state of message `key` (None: no such message)."""
 
 
-def start_outbox(desk: ServiceDesk) -> bool:
-    """Record that the outbox started sending, unless it already did; whether this call did.
-    Two servers starting at once: one records it, the other's save conflicts and is fine."""
-    if Outbox.create_id() in desk.repository:
-        return False
-    try:
-        desk.save(Outbox.start(actor=OUTBOX, now=desk.clock()))
-    except (RecordConflictError, IntegrityError):
-        return False
-    return True
+def start_outbox(desk: ServiceDesk, channels: Iterable[str] = CHANNELS) -> bool:
+    """Record that the outbox sends on `channels` from now on, unless each already does;
+    whether this call opened any. Two servers starting at once: one records it, the other's
+    save conflicts, and it looks again."""
+    for _ in range(3):
+        outbox = (desk.repository.get(Outbox.create_id())
+                  if Outbox.create_id() in desk.repository
+                  else Outbox.start(actor=OUTBOX, now=desk.clock()))
+        assert isinstance(outbox, Outbox)
+        outbox.open(channels, actor=OUTBOX, now=desk.clock())
+        if not outbox.pending_events:
+            return False  # every channel was open already
+        try:
+            desk.save(outbox)
+            return True
+        except (RecordConflictError, IntegrityError):
+            continue
+    return False
 
 
 def requeue(desk: ServiceDesk, actor: Actor, messages: MessageStates, key: str,

@@ -37,6 +37,7 @@ from domain.notices import (
     why_not_by_email,
     why_not_now,
 )
+from domain.outbox import EMAIL, WEBHOOKS
 from domain.webhooks import EVENT_NOTICE, webhook_of
 from infrastructure.leadership import AdvisoryLock, Election
 from infrastructure.mail import MailRefused, MailServer
@@ -220,8 +221,11 @@ class OutboxWorker:
             self._thread = None
 
     def start(self) -> None:
-        # Before any election: events recorded from now on owe messages, older ones none.
-        start_outbox(self.desk)
+        # Before any election: events recorded from now on owe messages on the channels this
+        # server has, older ones none.
+        start_outbox(self.desk, [channel for channel, configured in (
+            (EMAIL, self.mail is not None), (WEBHOOKS, bool(self.webhooks.webhooks)))
+            if configured])
         self.election.start()
 
     def stop(self) -> None:

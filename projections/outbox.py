@@ -9,8 +9,9 @@ delivery state of the rest: `pending` -> `sending` -> `accepted` (the mail serve
 failure, or `parked` with the reason after repeated failures; an administrator's
 `NotificationRequeued` puts a parked one back to `pending`.
 
-The cut-off: no message is owed for an event recorded before `Outbox.Started` (domain/outbox.py),
-so the backlog of a desk that switches email on is not sent.
+The cut-off: no email is owed for an event recorded before the outbox's email channel opened,
+and no webhook delivery for one before its webhooks channel opened (`Outbox.ChannelOpened`,
+domain/outbox.py), so the backlog of a desk that switches either on is not sent.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from eventsourcing.projection import Projection
 
 from domain.cases import Case
 from domain.notices import OUTBOX, Notice, key_in_summary, message_key, owes_transfer_notice
-from domain.outbox import Outbox
+from domain.outbox import EMAIL, WEBHOOKS, Outbox
 from domain.webhooks import EVENT_NOTICE, SHARED_EVENTS, WEBHOOK_NOTICE
 from engine import PostgresView, ProjectionSpec, SQLiteView
 
@@ -63,7 +64,7 @@ class Change:
     at: datetime | None = None
     reason: str | None = None
     requeue: bool = False
-    start: bool = False
+    opens: str | None = None  # the outbox channel this change opens
 
 
 class OutboxProjection(Projection["OutboxView"]):
@@ -125,9 +126,9 @@ def _requeued(event: Any) -> Change:
                   requeue=True)
 
 
-@change_of.register(Outbox.Started)
-def _started(event: Any) -> Change:
-    return Change("", None, at=event.occurred_at, start=True)
+@change_of.register(Outbox.ChannelOpened)
+def _opened(event: Any) -> Change:
+    return Change("", None, at=event.occurred_at, opens=event.channel)
 
 
 @change_of.register(Case.InteractionLogged)
@@ -158,33 +159,35 @@ class OutboxView:
             f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_due')} "
             f"ON {table} (state, next_attempt_at)",
             f"CREATE TABLE IF NOT EXISTS {self.table(NAME + '_start')} "
-            f"(started_at {self.time_type} NOT NULL)",
+            f"(channel TEXT PRIMARY KEY, opened_at {self.time_type} NOT NULL)",
         ]
 
-    def started(self, cursor: Any) -> bool:
-        cursor.execute(f"SELECT 1 FROM {self.table(NAME + '_start')} LIMIT 1")
-        return bool(cursor.fetchall())
+    def open_channels(self, cursor: Any) -> set[str]:
+        cursor.execute(f"SELECT channel FROM {self.table(NAME + '_start')}")
+        return {str(row["channel"]) for row in cursor.fetchall()}
 
     def apply(self, tracking: Tracking, changes: list[Change]) -> None:
         mark = self.placeholder
         with self.writing(tracking) as cursor:
             table = self.table(NAME)
-            started = self.started(cursor) if changes else False
+            channels = self.open_channels(cursor) if changes else set()
             for change in changes:
                 at = self.time_in(change.at) if change.at else None
-                if change.start:
-                    if not started:
+                if change.opens is not None:
+                    if change.opens not in channels:
                         cursor.execute(f"INSERT INTO {self.table(NAME + '_start')} "
-                                       f"(started_at) VALUES ({mark})", [at])
-                    started = True
+                                       f"(channel, opened_at) VALUES ({mark}, {mark})",
+                                       [change.opens, at])
+                    channels.add(change.opens)
                 elif change.requeue:
                     cursor.execute(f"UPDATE {table} SET state = {mark}, attempts = 0, "
                                    f"next_attempt_at = {mark}, last_error = NULL "
                                    f"WHERE message_key = {mark} AND state = {mark}",
                                    [PENDING, at, change.key, PARKED])
                 elif change.new:
-                    if not started or change.case_id is None:
-                        continue  # recorded before the outbox started: owes no message
+                    channel = WEBHOOKS if change.notice == EVENT_NOTICE else EMAIL
+                    if channel not in channels or change.case_id is None:
+                        continue  # recorded before its channel opened: owes no message
                     cursor.execute(
                         f"INSERT INTO {table} (message_key, case_id, notice, state, attempts, "
                         f"created_at, next_attempt_at) VALUES ({mark}, {mark}, {mark}, "

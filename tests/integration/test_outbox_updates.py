@@ -21,6 +21,7 @@ from application.desk import ServiceDesk
 from application.outbox import start_outbox
 from domain.cases import Case
 from domain.notices import OUTBOX
+from domain.outbox import EMAIL, WEBHOOKS, Outbox
 from domain.webhooks import EVENT_NOTICE
 from engine.runner import ProjectionSet
 from infrastructure.mail import MailServer
@@ -235,6 +236,24 @@ class TestCutOff:
             f"We received your request {new.reference}"]
         assert notices(outbox) == [("acknowledgement", SENT)]
         assert outbound_summaries(desk, old.id) == []
+
+    def test_email_switched_on_after_webhooks_sends_nothing_from_before(
+            self, mail_settings: Settings, desk: ServiceDesk, outbox: ProjectionSet,
+            clock: MovableClock, smtp: tuple[Mailbox, int]) -> None:
+        # given a desk that delivered webhooks for a while, without a mail server
+        assert start_outbox(desk, [WEBHOOKS]) is True
+        before = receive(desk, customer=ANN).case
+        # when a server starts with a mail server too, and a case arrives
+        assert start_outbox(desk, [WEBHOOKS, EMAIL]) is True
+        after = receive(desk, customer=ANN).case
+        send_all(mail_settings, desk, outbox, clock)
+        # then only the later case is acknowledged by email
+        assert [m["Subject"] for m in smtp[0].received] == [
+            f"We received your request {after.reference}"]
+        assert outbound_summaries(desk, before.id) == []
+        opened = [e.channel for e in desk.events.get(Outbox.create_id())
+                  if type(e).__name__ == "ChannelOpened"]
+        assert opened == [WEBHOOKS, EMAIL]
 
     def test_a_rebuilt_outbox_keeps_the_cut_off(
             self, mail_settings: Settings, settings: Settings, desk: ServiceDesk,
