@@ -461,6 +461,40 @@ def apikey(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("outbox")
+def outbox(args: argparse.Namespace, settings: Settings) -> int:
+    """List the outbox, or requeue a parked message as the administrator `civicdesk-cli`
+    (the case records `NotificationRequeued`). The serving process sends it."""
+    from application.outbox import requeue
+    from domain.actors import Actor, Role
+    from engine.runner import ProjectionSet
+    from infrastructure.bootstrap import build_desk
+    from projections.outbox import OUTBOX_MODEL
+
+    desk = build_desk(settings)
+    projections = ProjectionSet(settings, desk, [OUTBOX_MODEL])
+    view = projections.view(OUTBOX_MODEL.name)
+    try:
+        if args.action == "requeue":
+            outcome = requeue(desk, Actor(id="civicdesk-cli", role=Role.ADMIN), view,
+                              args.key, args.reason)
+            print(f"requeued {args.key} (case {outcome.case.reference}); the serving process "
+                  "sends it on its next pass")
+        else:
+            after = ""
+            while page := (view.every(limit=500, after=after) if args.state is None else
+                           view.in_states([args.state], limit=500, after=after,
+                                          order_by_key=True)):
+                for message in page:
+                    print(f"{message.key}\t{message.state}\t{message.attempts}\t"
+                          f"{message.last_error or ''}")
+                after = page[-1].key
+    finally:
+        projections.close()
+        desk.close()
+    return 0
+
+
 @command("report")
 def report(args: argparse.Namespace, settings: Settings) -> int:
     """Write the accountability report (api.reports) as JSON, zipped CSV or HTML."""
@@ -640,6 +674,15 @@ def parser() -> argparse.ArgumentParser:
 
     add_routing_commands(sub)
     COMMANDS["routing-rules"] = routing_rules
+
+    p = sub.add_parser("outbox", help="list the outbox's messages, or send a parked one again")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("list", help="messages by key: key, state, attempts, last error")
+    a.add_argument("--state", choices=["pending", "sending", "accepted", "sent", "skipped",
+                                       "parked"], help="only messages in this state")
+    a = actions.add_parser("requeue", help="send a parked message again (recorded on its case)")
+    a.add_argument("key", help="the message's key, as `outbox list` prints it")
+    a.add_argument("--reason", required=True, help="why it may succeed now, for the record")
 
     p = sub.add_parser("report", help="write the accountability report for a period")
     p.add_argument("--period", help="2026 (a year), 2026-Q3 (a quarter) or 2026-07 (a month)")

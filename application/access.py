@@ -22,6 +22,8 @@ MANAGER_COMMANDS = STAFF_COMMANDS | {"debrief"}
 # What civicdesk records of its own accord (the outbox worker noting a message it could not
 # send): no person, whatever their role, runs these, and no route builds them.
 SYSTEM_ONLY_COMMANDS = frozenset({"skip_notification"})
+# Running the desk's machinery (sending a parked message again) is the administrators'.
+ADMIN_ONLY_COMMANDS = frozenset({"requeue_notification"})
 
 # An Open311 app (actor "open311:<app name>", system role, never issued as a token) submits
 # requests for the public and does nothing else; it sees no case through the desk's queries.
@@ -56,6 +58,8 @@ def check_may(actor: Actor, command: str, department: str) -> None:
         raise Forbidden(f"the {actor.role.value} role is read-only")
     if command in SYSTEM_ONLY_COMMANDS and actor.role != Role.SYSTEM:
         raise Forbidden(f"only civicdesk itself may {command.replace('_', ' ')}")
+    if command in ADMIN_ONLY_COMMANDS and actor.role != Role.ADMIN:
+        raise Forbidden(f"only an administrator may {command.replace('_', ' ')}")
     if actor.role in {Role.DIRECTOR, Role.ADMIN, Role.SYSTEM}:
         return
     if actor.role == Role.CSR:

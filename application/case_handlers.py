@@ -27,6 +27,7 @@ from application.commands import (
     ReopenCase,
     ReportAccommodationNotMade,
     RequestAccommodation,
+    RequeueNotification,
     ResolveCase,
     SendInterimResponse,
     SkipNotification,
@@ -188,3 +189,9 @@ def add_internal_note(case: Case, c: AddInternalNote, by: By) -> None:
     case.add_internal_note(note=c.note, mention_people=c.mention_people,
                            mention_departments=c.mention_departments, actor=by.actor,
                            occurred_at=by.occurred_at, now=by.now)
+
+
+@register(RequeueNotification)
+def requeue_notification(case: Case, c: RequeueNotification, by: By) -> None:
+    case.requeue_notification(message_key=c.message_key, reason=c.reason, actor=by.actor,
+                              occurred_at=by.occurred_at, now=by.now)

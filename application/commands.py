@@ -202,6 +202,16 @@ class ReceiveCase:
     classification: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class RequeueNotification(CaseCommand):
+    """An administrator sends a parked outbox message again (application/outbox_admin.py
+    checks that it is parked)."""
+
+    action: ClassVar[str] = "requeue_notification"
+    message_key: str
+    reason: str = ""
+
+
 # Every command the desk handles (`ServiceDesk.handle`).
 Command = CaseCommand | ReceiveCase
 

@@ -1072,5 +1072,19 @@ class Case(Aggregate):
             raise NotFound(f"case {self.reference} has no attachment {number}")
         return Attachment.of(self.attachments[number - 1])
 
+    def requeue_notification(self, *, message_key: str, reason: str, actor: Actor,
+                             occurred_at: datetime, now: datetime) -> None:
+        """An administrator asks the outbox to try the parked message `message_key` again
+        (the mail server or the receiver is fixed); the outbox, not the case, knows whether
+        it is parked, so the application checks that before."""
+        self.check_when(occurred_at, now)
+        self._notification_requeued(message_key=_required(message_key, "message_key"),
+                                    reason=reason, occurred_at=occurred_at, **_who(actor))
+
+    @event("NotificationRequeued")
+    def _notification_requeued(self, message_key: str, reason: str, occurred_at: datetime,
+                               actor_id: str, actor_role: str) -> None:
+        pass
+
 
 PUBLIC_NOTE_LIMIT = 1000

@@ -19,6 +19,15 @@ OUTBOX = Actor(id="civicdesk-outbox", role=Role.SYSTEM)
 
 class Notice(StrEnum):
     ACKNOWLEDGEMENT = "acknowledgement"
+    INTERIM_RESPONSE = "interim_response"  # staff recorded an interim response
+    TRANSFER = "transfer"  # another department owns the case now
+    RESOLUTION = "resolution"
+
+
+# How a sent message is named in the case's log (its outbound interaction).
+SENT_WORDS = {Notice.ACKNOWLEDGEMENT: "Acknowledgement",
+              Notice.INTERIM_RESPONSE: "Interim response",
+              Notice.TRANSFER: "Transfer notice", Notice.RESOLUTION: "Resolution notice"}
 
 
 class Language(StrEnum):
@@ -36,10 +45,15 @@ PREFERRED_WAYS = {"phone": "by telephone", "mail": "by post", "in_person": "in p
 _MARK = re.compile(r"\[outbox ([A-Za-z0-9:/._-]+)\]$")
 
 
-def message_key(case_id: object, version: int, notice: Notice) -> str:
+def message_key(case_id: object, version: int, notice: Notice | str) -> str:
     """The message's unique key: the event that caused it (its case and version) and what it
     is, so the same event never makes a second message."""
-    return f"{case_id}/{version}/{notice.value}"
+    return f"{case_id}/{version}/{notice}"
+
+
+def version_in_key(key: str) -> int:
+    """The version of the event that caused message `key` (see `message_key`)."""
+    return int(key.split("/")[1])
 
 
 def retry_delay(failures: int) -> timedelta:
@@ -68,6 +82,27 @@ def why_not_by_email(email: str | None, preferred_contact: str | None, *,
     return None
 
 
+def owes_transfer_notice(customer_informed: bool) -> bool:
+    """Whether the customer is emailed about a transfer to another department: yes, unless
+    the staff who transferred it recorded that they told the customer themselves (a warm
+    hand-over on the telephone, say): the customer should know who now owns their request."""
+    return not customer_informed
+
+
+def why_not_now(notice: Notice, *, acknowledged: bool, resolved: bool) -> str | None:
+    """Why a message that was owed is no longer worth sending when its turn comes (None: send
+    it). An acknowledgement is pointless once the customer was answered; an update about
+    progress (interim response, transfer) is overtaken by the resolution, which says more; a
+    resolution reopened before its notice went out is not resolved."""
+    if notice == Notice.ACKNOWLEDGEMENT and (acknowledged or resolved):
+        return "the customer was already answered before the acknowledgement was sent"
+    if notice in (Notice.INTERIM_RESPONSE, Notice.TRANSFER) and resolved:
+        return "the request was resolved before this update was sent; the resolution says more"
+    if notice == Notice.RESOLUTION and not resolved:
+        return "the request was reopened before the resolution notice was sent"
+    return None
+
+
 def language_of(language: str | None) -> Language:
     """The customer's language where known (English or French), else English."""
     if language and language.lower().startswith("fr"):
@@ -78,7 +113,7 @@ def language_of(language: str | None) -> Language:
 def sent_summary(notice: Notice, key: str) -> str:
     """The summary of the outbound interaction a sent message is recorded as; it ends with
     the message's key, so a rebuilt outbox knows the message was sent."""
-    return f"{notice.value.capitalize()} emailed to the customer [outbox {key}]"
+    return f"{SENT_WORDS[notice]} emailed to the customer [outbox {key}]"
 
 
 def key_in_summary(summary: str) -> str | None:

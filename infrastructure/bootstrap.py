@@ -181,10 +181,11 @@ def compose(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
                  if settings.run_scheduler else None)
     # Signs checkpoints of the log when elected, like the scheduler (needs a checkpoint key).
     checkpointer = elected_checkpointer(settings, desk) if settings.run_scheduler else None
-    # Emails what the outbox holds when elected, where a mail server is configured.
-    outbox_worker = (OutboxWorker(settings, desk, projections.view(OUTBOX_MODEL.name),
-                                  MailServer(settings), clock=clock)
-                     if settings.run_scheduler and settings.smtp_host is not None
+    # Sends what the outbox holds when elected, where a mail server or webhooks are configured.
+    mail = MailServer(settings) if settings.smtp_host is not None else None
+    outbox_worker = (OutboxWorker(settings, desk, projections.view(OUTBOX_MODEL.name), mail,
+                                  clock=clock)
+                     if settings.run_scheduler and (mail is not None or settings.webhooks)
                      and OUTBOX_MODEL in read_models else None)
     return Services(settings=settings, desk=desk, projections=projections,
                     scheduler=scheduler, access_log=AccessLog(desk), owns_desk=owns_desk,

@@ -1,5 +1,6 @@
-"""The mail worker: sends what the outbox holds, in a thread of the elected process (one per
-database, elected like the scheduler on PostgreSQL; on SQLite the one process leads).
+"""The outbox worker: sends what the outbox holds, in a thread of the elected process (one per
+database, elected like the scheduler on PostgreSQL; on SQLite the one process leads): emails
+here, webhook deliveries through infrastructure/webhook_delivery.py.
 
 Each message is claimed (`sending`, attempts counted) before it is handed to the mail server,
 marked `accepted` the moment the server accepts it, then recorded on its case as an outbound
@@ -22,6 +23,7 @@ from datetime import datetime
 from application.commands import LogInteraction, SkipNotification
 from application.customers import CustomerDetails
 from application.desk import IdempotencyKey, ServiceDesk, utc_now
+from application.outbox import start_outbox
 from domain.cases import Case
 from domain.customers import ERASED
 from domain.notices import (
@@ -31,12 +33,17 @@ from domain.notices import (
     language_of,
     retry_delay,
     sent_summary,
+    version_in_key,
     why_not_by_email,
+    why_not_now,
 )
+from domain.outbox import EMAIL, WEBHOOKS
+from domain.webhooks import EVENT_NOTICE, webhook_of
 from infrastructure.leadership import AdvisoryLock, Election
 from infrastructure.mail import MailRefused, MailServer
-from infrastructure.mail_templates import Promise, Rendered, render
+from infrastructure.mail_templates import Particulars, Promise, Rendered, render
 from infrastructure.settings import Settings
+from infrastructure.webhook_delivery import WebhookSender
 from projections.outbox import (
     ACCEPTED,
     PARKED,
@@ -51,16 +58,27 @@ from projections.outbox import (
 log = logging.getLogger("civicdesk.outbox")
 NAME = "outbox_worker"  # its advisory lock is a read model's, named so
 BATCH = 50
-LATE_REASON = ("the mail server accepted the acknowledgement at that moment; the outbox "
+LATE_REASON = ("the mail server accepted the message at that moment; the outbox "
                "recorded it afterwards")
+
+# The link to the case's survey for a resolution message (None: no link, and the message
+# says nothing of a survey). The surveys feature plugs its signed, expiring links in here.
+SurveyLinks = Callable[[Case], str | None]
+
+
+def no_survey_link(case: Case) -> str | None:
+    return None
 
 
 class OutboxWorker:
     def __init__(self, settings: Settings, desk: ServiceDesk, view: OutboxView,
-                 mail: MailServer, *, clock: Callable[[], datetime] = utc_now,
+                 mail: MailServer | None, *, clock: Callable[[], datetime] = utc_now,
                  interval: float = 5.0, election_interval: float = 2.0,
-                 after_accepted: Callable[[Message], None] | None = None) -> None:
+                 after_accepted: Callable[[Message], None] | None = None,
+                 survey_link_for: SurveyLinks = no_survey_link) -> None:
         self.desk, self.view, self.mail, self.clock = desk, view, mail, clock
+        self.survey_link_for = survey_link_for
+        self.webhooks = WebhookSender(settings.webhooks, desk, view, clock)
         self.public_url = settings.public_url
         self.interval = interval
         # Called between the server's acceptance and the record on the case (tests crash
@@ -88,16 +106,24 @@ class OutboxWorker:
         for message in view.in_states([ACCEPTED], limit=10_000):
             self._record_sent(message)
         handed = 0
-        for message in view.in_states([PENDING], due_by=self.clock(),
-                                      limit=BATCH):
-            handed += self.deliver(message)
+        for message in view.in_states([PENDING], due_by=self.clock(), limit=BATCH,
+                                      webhooks_only=self.mail is None):
+            if message.notice == EVENT_NOTICE:
+                handed += self.webhooks.fan_out(message)
+            elif webhook_of(message.notice) is not None:
+                handed += self.webhooks.deliver(message)
+            else:
+                handed += self.deliver(message)
         return handed
 
     def deliver(self, message: Message) -> int:
-        view = self.view
+        """Email the customer the message `message`, or record on the case why not."""
+        view, mail = self.view, self.mail
+        assert mail is not None
         case = self.desk.get_case(OUTBOX, message.case_id)
         customer = self.desk.customers.details(case.customer_id)
-        reason = self._why_not(case, customer)
+        notice = Notice(message.notice)
+        reason = self._why_not(case, customer, notice)
         if reason is not None:
             self.desk.handle(OUTBOX, SkipNotification(
                 case_id=case.id, notice=message.notice, message_key=message.key,
@@ -108,10 +134,10 @@ class OutboxWorker:
         if not view.move(message.key, [PENDING], SENDING,
                          attempts=attempts):
             return 0  # another pass claimed it
-        email = self.mail.message(message.key, customer.fields["email"].strip(),
-                                  self._rendered(case, customer, Notice(message.notice)))
+        email = mail.message(message.key, customer.fields["email"].strip(),
+                                  self._rendered(case, customer, message))
         try:
-            self.mail.send(email)
+            mail.send(email)
         except MailRefused as refused:
             now = self.clock()
             if is_parked(attempts):
@@ -132,24 +158,32 @@ class OutboxWorker:
                                      "accepted_at": accepted}))
         return 1
 
-    def _why_not(self, case: Case, customer: CustomerDetails) -> str | None:
+    def _why_not(self, case: Case, customer: CustomerDetails, notice: Notice) -> str | None:
         acknowledge = case.targets.get("acknowledge")
-        if case.acknowledged_at is not None or case.resolved_at is not None or (
-                acknowledge is not None and acknowledge.met_at is not None):
-            return "the customer was already answered before the acknowledgement was sent"
-        return why_not_by_email(customer.fields.get("email"), customer.preferred_contact,
-                                erased=customer.status == ERASED)
+        acknowledged = case.acknowledged_at is not None or (
+            acknowledge is not None and acknowledge.met_at is not None)
+        return why_not_now(notice, acknowledged=acknowledged,
+                           resolved=case.resolved_at is not None) or why_not_by_email(
+            customer.fields.get("email"), customer.preferred_contact,
+            erased=customer.status == ERASED)
 
-    def _rendered(self, case: Case, customer: CustomerDetails, notice: Notice) -> Rendered:
-        language = language_of(customer.language)
+    def _rendered(self, case: Case, customer: CustomerDetails, message: Message) -> Rendered:
+        notice = Notice(message.notice)
         link = (f"{self.public_url}/status/{case.reference}?token={case.public_token}"
                 if self.public_url and case.public_token else None)
-        promises = [Promise(kind=target.name, due_at=target.due_at)
-                    for target in case.targets.values()
-                    if target.met_at is None and target.breached_at is None]
-        promises.sort(key=lambda promise: promise.due_at)
-        return render(notice, language, reference=case.reference, status_link=link,
-                      promises=promises)
+        promises = sorted((Promise(kind=target.name, due_at=target.due_at)
+                           for target in case.targets.values()
+                           if target.met_at is None and target.breached_at is None),
+                          key=lambda promise: promise.due_at)
+        # The case as the causing event left it: the department it went to, when resolved.
+        then = self.desk.get_case(OUTBOX, case.id, version=version_in_key(message.key))
+        department = self.desk.find_department(then.department)
+        particulars = Particulars(
+            reference=case.reference, status_link=link, promises=tuple(promises),
+            department=department.name if department is not None else then.department,
+            resolved_at=then.resolved_at,
+            survey_link=self.survey_link_for(case) if notice == Notice.RESOLUTION else None)
+        return render(notice, language_of(customer.language), particulars)
 
     def _record_sent(self, message: Message) -> None:
         """Record `message` on its case as an outbound email when the server accepted it;
@@ -187,6 +221,11 @@ class OutboxWorker:
             self._thread = None
 
     def start(self) -> None:
+        # Before any election: events recorded from now on owe messages on the channels this
+        # server has, older ones none.
+        start_outbox(self.desk, [channel for channel, configured in (
+            (EMAIL, self.mail is not None), (WEBHOOKS, bool(self.webhooks.webhooks)))
+            if configured])
         self.election.start()
 
     def stop(self) -> None:

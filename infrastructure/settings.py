@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlparse
 
 from application.accountability import MIN_SAMPLE
 from infrastructure.settings_reader import EnvironmentReader, SettingsError
+from infrastructure.webhook_settings import Webhook
 
 __all__ = ["Settings", "SettingsError"]
 # Reads stored events as eventsourcing does, and names one that cannot be read back.
@@ -65,6 +66,8 @@ class Settings:
     # directory's attachments/) and the largest file kept.
     attachments_dir: Path | None = None
     attachment_max_bytes: int = 10 * 1024 * 1024
+    # Deliveries of chosen case events to the Town's systems (infrastructure/webhook_*.py).
+    webhooks: tuple[Webhook, ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -112,6 +115,7 @@ class Settings:
             attachment_max_bytes=read.integer("CIVICDESK_ATTACHMENT_MAX_BYTES",
                                               10 * 1024 * 1024, low=1_024,
                                               high=100 * 1024 * 1024),
+            webhooks=read.webhooks("CIVICDESK_WEBHOOKS_FILE"),
         )
         read.mail_server(settings.smtp_host, settings.smtp_from, settings.smtp_username,
                          settings.smtp_password_file)

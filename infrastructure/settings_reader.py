@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from infrastructure.signing_keys import DEVELOPMENT_SECRET, MIN_SECRET_BYTES
+from infrastructure.webhook_settings import Webhook, read_webhooks
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 YES = {"1", "true", "yes", "on"}
@@ -120,6 +121,15 @@ class EnvironmentReader:
                          "https://desk.cobourg.example (scheme, host and port only)")
             return None
         return value.rstrip("/")
+
+    def webhooks(self, name: str) -> tuple[Webhook, ...]:
+        value = self.optional(name)
+        if value is None:
+            return ()
+        hooks, problems = read_webhooks(Path(value))
+        for problem in problems:
+            self.problem(name, problem)
+        return hooks
 
     def mail_server(self, host: str | None, sender: str | None, username: str | None,
                     password_file: Path | None) -> None:

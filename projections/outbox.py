@@ -6,7 +6,12 @@ log says so: the outbound interaction of a sent message names its key, `Notifica
 says why one was not sent). The mail worker (infrastructure/outbox_worker.py) keeps the
 delivery state of the rest: `pending` -> `sending` -> `accepted` (the mail server took it) ->
 `sent` (recorded on the case), or back to `pending` with a later `next_attempt_at` after a
-failure, or `parked` with the reason after repeated failures.
+failure, or `parked` with the reason after repeated failures; an administrator's
+`NotificationRequeued` puts a parked one back to `pending`.
+
+The cut-off: no email is owed for an event recorded before the outbox's email channel opened,
+and no webhook delivery for one before its webhooks channel opened (`Outbox.ChannelOpened`,
+domain/outbox.py), so the backlog of a desk that switches either on is not sent.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.cases import Case
-from domain.notices import OUTBOX, Notice, key_in_summary, message_key
+from domain.notices import OUTBOX, Notice, key_in_summary, message_key, owes_transfer_notice
+from domain.outbox import EMAIL, WEBHOOKS, Outbox
+from domain.webhooks import EVENT_NOTICE, SHARED_EVENTS, WEBHOOK_NOTICE
 from engine import PostgresView, ProjectionSpec, SQLiteView
 
 NAME = "outbox"
@@ -46,15 +53,18 @@ class Message:
 
 @dataclass(frozen=True)
 class Change:
-    """A new message (`new`), or a message the log says is `state` (sent or skipped)."""
+    """A new message (`new`), a message the log says is `state` (sent or skipped), a parked
+    message to try again (`requeue`), or the outbox's start (`start`)."""
 
     key: str
-    case_id: UUID
+    case_id: UUID | None
     notice: str = ""
     new: bool = False
     state: str = PENDING
     at: datetime | None = None
     reason: str | None = None
+    requeue: bool = False
+    opens: str | None = None  # the outbox channel this change opens
 
 
 class OutboxProjection(Projection["OutboxView"]):
@@ -62,10 +72,21 @@ class OutboxProjection(Projection["OutboxView"]):
     topics = ()
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.apply(tracking, [c for c in [change_of(domain_event)] if c])
+        self.view.apply(tracking, changes_of(domain_event))
 
     def process_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
-        self.view.apply(batch[-1][1], [c for c, _ in ((change_of(e), t) for e, t in batch) if c])
+        self.view.apply(batch[-1][1], [c for event, _ in batch for c in changes_of(event)])
+
+
+def changes_of(event: Any) -> list[Change]:
+    """The message `event` owes the customer, if any, and, for an event shared with the Town's
+    systems, the row its webhook deliveries fan out from (infrastructure/webhook_delivery.py)."""
+    changes = [c for c in [change_of(event)] if c]
+    if isinstance(event, Case.Event) and type(event).__name__ in SHARED_EVENTS:
+        key = message_key(event.originator_id, event.originator_version, EVENT_NOTICE)
+        changes.append(Change(key, event.originator_id, EVENT_NOTICE, new=True,
+                              at=getattr(event, "occurred_at", None) or event.timestamp))
+    return changes
 
 
 @singledispatch
@@ -73,11 +94,41 @@ def change_of(event: Any) -> Change | None:
     return None
 
 
+def _owed(event: Any, notice: Notice) -> Change:
+    key = message_key(event.originator_id, event.originator_version, notice)
+    return Change(key, event.originator_id, notice.value, new=True, at=event.occurred_at)
+
+
 @change_of.register(Case.Received)
 def _received(event: Any) -> Change:
-    key = message_key(event.originator_id, event.originator_version, Notice.ACKNOWLEDGEMENT)
-    return Change(key, event.originator_id, Notice.ACKNOWLEDGEMENT.value, new=True,
-                  at=event.occurred_at)
+    return _owed(event, Notice.ACKNOWLEDGEMENT)
+
+
+@change_of.register(Case.InterimResponseSent)
+def _interim(event: Any) -> Change:
+    return _owed(event, Notice.INTERIM_RESPONSE)
+
+
+@change_of.register(Case.Transferred)
+def _transferred(event: Any) -> Change | None:
+    return (_owed(event, Notice.TRANSFER) if owes_transfer_notice(event.customer_informed)
+            else None)
+
+
+@change_of.register(Case.Resolved)
+def _resolved(event: Any) -> Change:
+    return _owed(event, Notice.RESOLUTION)
+
+
+@change_of.register(Case.NotificationRequeued)
+def _requeued(event: Any) -> Change:
+    return Change(event.message_key, event.originator_id, state=PENDING, at=event.occurred_at,
+                  requeue=True)
+
+
+@change_of.register(Outbox.ChannelOpened)
+def _opened(event: Any) -> Change:
+    return Change("", None, at=event.occurred_at, opens=event.channel)
 
 
 @change_of.register(Case.InteractionLogged)
@@ -107,15 +158,36 @@ class OutboxView:
             "last_error TEXT)",
             f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_due')} "
             f"ON {table} (state, next_attempt_at)",
+            f"CREATE TABLE IF NOT EXISTS {self.table(NAME + '_start')} "
+            f"(channel TEXT PRIMARY KEY, opened_at {self.time_type} NOT NULL)",
         ]
+
+    def open_channels(self, cursor: Any) -> set[str]:
+        cursor.execute(f"SELECT channel FROM {self.table(NAME + '_start')}")
+        return {str(row["channel"]) for row in cursor.fetchall()}
 
     def apply(self, tracking: Tracking, changes: list[Change]) -> None:
         mark = self.placeholder
         with self.writing(tracking) as cursor:
             table = self.table(NAME)
+            channels = self.open_channels(cursor) if changes else set()
             for change in changes:
                 at = self.time_in(change.at) if change.at else None
-                if change.new:
+                if change.opens is not None:
+                    if change.opens not in channels:
+                        cursor.execute(f"INSERT INTO {self.table(NAME + '_start')} "
+                                       f"(channel, opened_at) VALUES ({mark}, {mark})",
+                                       [change.opens, at])
+                    channels.add(change.opens)
+                elif change.requeue:
+                    cursor.execute(f"UPDATE {table} SET state = {mark}, attempts = 0, "
+                                   f"next_attempt_at = {mark}, last_error = NULL "
+                                   f"WHERE message_key = {mark} AND state = {mark}",
+                                   [PENDING, at, change.key, PARKED])
+                elif change.new:
+                    channel = WEBHOOKS if change.notice == EVENT_NOTICE else EMAIL
+                    if channel not in channels or change.case_id is None:
+                        continue  # recorded before its channel opened: owes no message
                     cursor.execute(
                         f"INSERT INTO {table} (message_key, case_id, notice, state, attempts, "
                         f"created_at, next_attempt_at) VALUES ({mark}, {mark}, {mark}, "
@@ -141,13 +213,17 @@ class OutboxView:
                        last_error=row["last_error"])
 
     def in_states(self, states: Sequence[str], *, due_by: datetime | None = None,
-                  limit: int = 100, after: str = "", order_by_key: bool = False
-                  ) -> list[Message]:
+                  limit: int = 100, after: str = "", order_by_key: bool = False,
+                  webhooks_only: bool = False) -> list[Message]:
         """Messages in `states` (due by `due_by`, if given) after key `after`, oldest first
-        (by key, for a paged listing, if `order_by_key`)."""
+        (by key, for a paged listing, if `order_by_key`); only the webhooks' if
+        `webhooks_only` (a desk with webhooks and no mail server)."""
         mark = self.placeholder
         marks = ", ".join(mark for _ in states)
         where, params = f"state IN ({marks}) AND message_key > {mark}", [*states, after]
+        if webhooks_only:
+            where += f" AND (notice = {mark} OR notice LIKE {mark})"
+            params += [EVENT_NOTICE, f"{WEBHOOK_NOTICE}:%"]
         if due_by is not None:
             where += f" AND next_attempt_at <= {mark}"
             params.append(self.time_in(due_by))
@@ -157,6 +233,14 @@ class OutboxView:
                            f"LIMIT {int(limit)}", params)
             return [self._row(row) for row in cursor.fetchall()]
 
+    def state_of(self, key: str) -> tuple[UUID, str] | None:
+        """The case and delivery state of message `key` (None: no such message)."""
+        with self.reading() as cursor:
+            cursor.execute(f"SELECT case_id, state FROM {self.table(NAME)} "
+                           f"WHERE message_key = {self.placeholder}", [key])
+            rows = cursor.fetchall()
+        return (self.id_out(rows[0]["case_id"]), str(rows[0]["state"])) if rows else None
+
     def every(self, limit: int = 100, after: str = "") -> list[Message]:
         """Every message in key order after `after` (the admin listing's page)."""
         mark = self.placeholder
@@ -164,6 +248,17 @@ class OutboxView:
             cursor.execute(f"SELECT * FROM {self.table(NAME)} WHERE message_key > {mark} "
                            f"ORDER BY message_key LIMIT {int(limit)}", [after])
             return [self._row(row) for row in cursor.fetchall()]
+
+    def add(self, key: str, case_id: UUID, notice: str, at: datetime) -> None:
+        """A message the worker made (a webhook delivery fanned out from its event's row),
+        due at `at`; nothing if it exists."""
+        mark = self.placeholder
+        with self.updating() as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.table(NAME)} (message_key, case_id, notice, state, "
+                f"attempts, created_at, next_attempt_at) VALUES ({mark}, {mark}, {mark}, "
+                f"{mark}, 0, {mark}, {mark}) ON CONFLICT (message_key) DO NOTHING",
+                [key, self.id_in(case_id), notice, PENDING, self.time_in(at), self.time_in(at)])
 
     def move(self, key: str, from_states: Sequence[str], to_state: str, *,
              attempts: int | None = None, next_attempt_at: datetime | None = None,

@@ -15,6 +15,7 @@ from api.auth import issue_token
 from api.dependencies import served
 from application.customers import Intake
 from application.desk import ServiceDesk
+from application.outbox import start_outbox
 from domain.notices import MAX_ATTEMPTS
 from infrastructure.mail import MailServer
 from infrastructure.outbox_worker import OutboxWorker
@@ -44,6 +45,7 @@ def test_a_message_the_mail_server_keeps_refusing_is_listed_parked_with_its_reas
     mailbox.refusing = True
     mail = dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port,
                                smtp_starttls=False, smtp_from="desk@cobourg.example")
+    start_outbox(desk)
     case = receive(desk, customer=Intake(personal={"name": "Ann", "email": "ann@example.org"})).case
     with TestClient(create_app(mail, desk=desk, clock=clock)) as client:
         services = served(client.app).services

@@ -21,6 +21,7 @@ import pytest
 
 from application.desk import ServiceDesk
 from application.duplicates import merge
+from application.outbox import start_outbox
 from domain.actors import Actor, Role
 from engine.rebuild import rebuild
 from engine.runner import ProjectionSet, ProjectionSpec
@@ -41,9 +42,11 @@ CATCH_UP_SECONDS = 120.0
 
 
 def record_history(desk: ServiceDesk, cases: int = HISTORY_CASES, seed: int = 11) -> int:
-    """A demo year of cases, then three received now (pending deadlines), the last merged as
-    a duplicate into the first (its targets withdrawn). Returns the head."""
+    """A demo year of cases, then the outbox started (email switched on: the cut-off), then
+    three received now (pending deadlines, messages owed), the last merged as a duplicate into
+    the first (its targets withdrawn). Returns the head."""
     load_demo(desk, cases=cases, seed=seed)
+    start_outbox(desk)
     received = [receive(desk, channel=channel).case for channel in ("email", "telephone",
                                                                      "written")]
     merge(desk, DIRECTOR, received[-1].id, received[0].id, reason="The same pothole")

@@ -8,7 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from application import commands
-from application.access import MANAGER_COMMANDS, SYSTEM_ONLY_COMMANDS, check_may
+from application.access import (
+    ADMIN_ONLY_COMMANDS,
+    MANAGER_COMMANDS,
+    SYSTEM_ONLY_COMMANDS,
+    check_may,
+)
 from application.case_handlers import HANDLERS
 from domain.actors import Actor, Role
 from domain.errors import Forbidden
@@ -24,8 +29,10 @@ def test_every_command_class_has_its_own_handler() -> None:
 
 
 def test_every_command_is_named_in_the_access_policy() -> None:
-    assert {kind.action for kind in KINDS} <= MANAGER_COMMANDS | SYSTEM_ONLY_COMMANDS
+    assert {kind.action for kind in KINDS} <= (MANAGER_COMMANDS | SYSTEM_ONLY_COMMANDS
+                                               | ADMIN_ONLY_COMMANDS)
     assert not MANAGER_COMMANDS & SYSTEM_ONLY_COMMANDS
+    assert not MANAGER_COMMANDS & ADMIN_ONLY_COMMANDS
     assert len({kind.action for kind in KINDS}) == len(KINDS)
 
 
@@ -39,7 +46,8 @@ def test_every_command_route_builds_a_command_from_its_body() -> None:
         set(KINDS) - {commands.PublishNote,  # published through /public-notes
                       commands.SkipNotification,  # recorded by the outbox worker alone
                       commands.AttachFile,  # built by /attachments from the uploaded file
-                      commands.AddInternalNote}  # added through /internal-notes
+                      commands.AddInternalNote,  # added through /internal-notes
+                      commands.RequeueNotification}  # by /api/v1/admin/outbox/requeue
 
 
 def test_no_person_may_record_what_only_civicdesk_records() -> None:
@@ -50,6 +58,15 @@ def test_no_person_may_record_what_only_civicdesk_records() -> None:
         check_may(director, commands.SkipNotification.action, "public-works")
     # While civicdesk's own worker may
     check_may(Actor(id="outbox", role=Role.SYSTEM), commands.SkipNotification.action,
+              "public-works")
+
+
+def test_only_an_administrator_requeues_an_outbox_message() -> None:
+    for role in (Role.DIRECTOR, Role.MANAGER, Role.CSR, Role.STAFF):
+        with pytest.raises(Forbidden):
+            check_may(Actor(id="someone", role=role, departments=frozenset({"public-works"})),
+                      commands.RequeueNotification.action, "public-works")
+    check_may(Actor(id="admin-1", role=Role.ADMIN), commands.RequeueNotification.action,
               "public-works")
 
 
