@@ -22,6 +22,7 @@ from api.catalogue import CatalogueController
 from api.customers import CustomerController
 from api.dependencies import Served
 from api.goals import GoalController
+from api.knowledge import KnowledgeController, help_page_route, public_articles
 from api.health import health, ready
 from api.metrics import metrics
 from api.open311 import open311_router
@@ -71,7 +72,8 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         AuditController, publish_public_note, open311_router,
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard,
-                        AccommodationController, GoalController,
+                        AccommodationController, GoalController, KnowledgeController,
+                        public_articles, help_page_route,
                         reference_assets()],
         before_request=decode_strictly,
         middleware=[request_id_middleware, allow_header_middleware, served.metrics.middleware,

@@ -24,6 +24,7 @@ from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
 from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
+from projections.knowledge import KNOWLEDGE
 from projections.outbox import OUTBOX_MODEL
 from projections.queues import QUEUES
 from projections.scorecard import SCORECARD
@@ -56,6 +57,7 @@ class Served:
             "scorecards": lambda: self.services.view(SCORECARD),
             "accommodations": lambda: self.services.view(ACCOMMODATIONS),
             "outbox": lambda: self.services.view(OUTBOX_MODEL),
+            "knowledge": lambda: self.services.view(KNOWLEDGE),
             "case_snapshots": lambda: self.services.view(CASE_SNAPSHOTS),
             "metrics": lambda: self.metrics,
             "open311_limiter": lambda: self.open311_limiter,

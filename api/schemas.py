@@ -83,6 +83,8 @@ class InteractionBody(MeetingFact, kw_only=True):
     summary: Text
     effort_minutes: Minutes = 0
     wait_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | None = None
+    # The knowledge base articles the interaction used (each published).
+    article_ids: Annotated[list[UUID], msgspec.Meta(max_length=20)] = []
 
 
 class AssignBody(Command, kw_only=True):

@@ -25,6 +25,7 @@ from application.commands import (
 )
 from application.committer import Committer
 from application.customers import Customers
+from application.knowledge import KnowledgeBase
 from application.personal_data import LockedCipher, PersonalCipher
 from application.references import ReferenceNumbers
 from domain.actors import SCHEDULER, Actor
@@ -34,6 +35,7 @@ from domain.catalogue import Department, Desk, Service
 from domain.closures import CalendarBook, DeskCalendars
 from domain.customers import Customer
 from domain.errors import InvalidValue, NotFound, RuleViolated, VersionConflict
+from domain.knowledge import Article
 from domain.receipts import CommandReceipt
 from domain.standards import ServiceStandards, TargetKind
 from domain.targets import TargetStatus, status
@@ -89,6 +91,7 @@ class ServiceDesk(Application[UUID]):
         # personal field is refused, never written or read in clear.
         self.cipher: PersonalCipher = LockedCipher()
         self.customers = Customers(self)
+        self.knowledge = KnowledgeBase(self)
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         # What this process saved need not be read back to keep the catalogue current.
@@ -111,6 +114,13 @@ class ServiceDesk(Application[UUID]):
 
     def save_customers(self, *customers: Customer) -> int:
         return self._save(*customers)
+
+    def load_article(self, article_id: UUID) -> Article:
+        """A knowledge base article. Raises NotFound."""
+        return self._get(Article, article_id, "article")
+
+    def save_article(self, article: Article) -> int:
+        return self._save(article)
 
     def find_department(self, code: str) -> Department | None:
         try:
@@ -255,6 +265,13 @@ class ServiceDesk(Application[UUID]):
                                   f"version {case.version}", case.version)
         if isinstance(command, TransferCase):
             self._active_department(command.to_department, "to_department")
+        if isinstance(command, LogInteraction):
+            for article_id in command.article_ids:
+                try:
+                    article = self.load_article(article_id)
+                except NotFound:
+                    raise InvalidValue(f"no article {article_id}", "article_ids") from None
+                article.check_usable()
         now = self.clock()
         occurred_at = command.occurred_at or now
         was_resolved = case.status == "resolved"

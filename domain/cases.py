@@ -207,8 +207,13 @@ class Case(Aggregate):
     def log_interaction(self, *, channel: str, direction: str, summary: str,
                         effort_minutes: int, wait_seconds: int | None, actor: Actor,
                         occurred_at: datetime, now: datetime,
-                        late_entry_reason: str = "") -> None:
+                        late_entry_reason: str = "",
+                        article_ids: tuple[UUID, ...] = ()) -> None:
+        """`article_ids`: the knowledge base articles the interaction used (the caller
+        checks each is published: domain.knowledge.Article.check_usable)."""
         self.check_when(occurred_at, now)
+        if len(set(article_ids)) != len(article_ids):
+            raise InvalidValue("an article is named once per interaction", "article_ids")
         if effort_minutes < 0:
             raise InvalidValue("effort_minutes must not be negative", "effort_minutes")
         if wait_seconds is not None:
@@ -225,14 +230,35 @@ class Case(Aggregate):
         self._interaction_logged(channel=channel, direction=direction,
                                  summary=_required(summary, "summary"),
                                  effort_minutes=effort_minutes, wait_seconds=wait_seconds,
-                                 occurred_at=occurred_at, **_who(actor))
+                                 occurred_at=occurred_at,
+                                 article_ids=[str(a) for a in article_ids], **_who(actor))
         self._record_late_entry("OutboundContact", overturned, occurred_at, late_entry_reason,
                                 actor)
 
-    @event("InteractionLogged")
+    class InteractionLogged(Aggregate.Event):
+        """A contact with the customer. Version 2 added `article_ids`, the knowledge base
+        articles it used (as strings; none in events recorded before)."""
+
+        channel: str
+        direction: str
+        summary: str
+        effort_minutes: int
+        wait_seconds: int | None
+        occurred_at: datetime
+        actor_id: str
+        actor_role: str
+        article_ids: list[str]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["article_ids"] = []
+
+    @event(InteractionLogged)
     def _interaction_logged(self, channel: str, direction: str, summary: str,
                             effort_minutes: int, wait_seconds: int | None,
-                            occurred_at: datetime, actor_id: str, actor_role: str) -> None:
+                            occurred_at: datetime, actor_id: str, actor_role: str,
+                            article_ids: list[str]) -> None:
         self.interactions += 1
         self.effort_minutes += effort_minutes
         if direction == Direction.OUTBOUND.value:
