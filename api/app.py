@@ -22,8 +22,8 @@ from api.catalogue import CatalogueController
 from api.customers import CustomerController
 from api.dependencies import Served
 from api.goals import GoalController
-from api.knowledge import KnowledgeController, help_page_route, public_articles
 from api.health import health, ready
+from api.knowledge import KnowledgeController, help_page_route, public_articles
 from api.metrics import metrics
 from api.open311 import open311_router
 from api.open311.routing_errors import with_open311_routing_errors

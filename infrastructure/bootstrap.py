@@ -33,10 +33,10 @@ from infrastructure.personal_vault import PersonalVault
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
 from projections.accommodations import ACCOMMODATIONS
-from projections.knowledge import KNOWLEDGE
 from projections.case_index import CASE_INDEX
 from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
+from projections.knowledge import KNOWLEDGE
 from projections.outbox import OUTBOX_MODEL
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.queues import QUEUES
