@@ -200,6 +200,29 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("import")
+def import_cases(args: argparse.Namespace, settings: Settings) -> int:
+    from domain.actors import Actor, Role
+    from domain.errors import InvalidValue
+    from infrastructure.bootstrap import build_desk
+    from infrastructure.case_import import import_csv, mapping_named
+
+    path = Path(args.file)
+    try:
+        mapping = mapping_named(args.mapping, args.source_system)
+        if not path.is_file():
+            raise InvalidValue(f"no file {path}", "FILE")
+        desk = build_desk(settings)
+        summary = import_csv(desk, path, mapping, Actor(id=cli_actor_id(), role=Role.ADMIN),
+                             dry_run=args.dry_run)
+    except InvalidValue as error:
+        raise OperatorMistake(error.detail) from None
+    for refusal in summary.refused:
+        print(f"row {refusal.row}, column {refusal.column}: {refusal.reason}")
+    print(json.dumps(summary.as_dict(), indent=2))
+    return 1 if summary.refused else 0
+
+
 @command("history")
 def history(args: argparse.Namespace, settings: Settings) -> int:
     import msgspec
@@ -577,6 +600,20 @@ def parser() -> argparse.ArgumentParser:
                    help="how many cases to load (default: 3000)")
     p.add_argument("--seed", type=int, default=2026,
                    help="random seed: the same seed loads the same cases (default: 2026)")
+
+    p = sub.add_parser("import", help="bring past cases from another system's CSV export, "
+                       "each recorded once however often it is run")
+    p.add_argument("file", metavar="FILE", help="the CSV export (a header row, then a case a row)")
+    p.add_argument("--format", choices=["csv"], default="csv", help="the export's format")
+    p.add_argument("--mapping", default="civicdesk",
+                   help="how its columns become a case: dynamics365, salesforce, civicdesk "
+                        "(the desk's own field names; the default) or a JSON mapping file")
+    p.add_argument("--source-system", dest="source_system", metavar="CODE",
+                   help="the source system's code in the imported references (IMP-CODE-...; "
+                        "default: the mapping's)")
+    p.add_argument("--dry-run", dest="dry_run", action="store_true",
+                   help="check every row and report what would be refused and why; record "
+                        "nothing")
 
     p = sub.add_parser("history", help="print a case's complete history")
     p.add_argument("reference", help="for example SC-2026-000123")

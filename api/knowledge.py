@@ -111,8 +111,10 @@ def entry_view(entry: ArticleEntry) -> ArticleEntryView:
 
 
 def answered(written: Written, status_code: int = 200) -> Response[ArticleView]:
-    return Response(article_view(written.article), status_code=status_code,
-                    headers={POSITION_HEADER: str(written.position)})
+    headers = {POSITION_HEADER: str(written.position)}
+    if status_code == 201:
+        headers["Location"] = f"/api/v1/articles/{written.article.id}"
+    return Response(article_view(written.article), status_code=status_code, headers=headers)
 
 
 WRITE_ERRORS = problem_docs(400, 401, 403, 404, 409, 413, 422)
@@ -186,14 +188,21 @@ class KnowledgeController(Controller):
     @get("/{article_id:uuid}", operation_id="article_get", sync_to_thread=True,
          summary="One article, with its uses", responses=problem_docs(400, 401, 404))
     def get_article(self, request: Request[Any, Any, Any], article_id: UUID,
-                    knowledge: NamedDependency[Any],
+                    knowledge: NamedDependency[Any], desk: NamedDependency[ServiceDesk],
                     read_your_writes: NamedDependency[ReadYourWrites],
                     min_position: MinPosition = None) -> ArticleEntryView:
         read_your_writes.wait_for(request, min_position, KNOWLEDGE_NAME)
         entry = knowledge.article(article_id)
-        if entry is None:
-            raise NotFound(f"no article {article_id}")
-        return entry_view(entry)
+        if entry is not None:
+            return entry_view(entry)
+        # Just written, and the read model not there yet: the article as recorded, unused.
+        article = desk.load_article(article_id)
+        return ArticleEntryView(
+            id=str(article.id), revision=article.revision, state=article.state,
+            audience=article.audience, texts=article.texts,
+            service_codes=article.service_codes,
+            updated_at=(article.modified_on or article.created_on).astimezone(UTC), uses=0,
+            first_contact_resolutions=0)
 
 
 def public_list(desk: ServiceDesk, knowledge: Any, service_code: str) -> PublicArticleList:

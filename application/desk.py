@@ -203,7 +203,7 @@ class ServiceDesk(Application[UUID]):
 
     # -- commands ----------------------------------------------------------------------------
 
-    def _department_for(self, service_code: str | None, department: str | None,
+    def department_for(self, service_code: str | None, department: str | None,
                         known: Known | None = None) -> str:
         """The department a receipt belongs to (read from `known`, default: as now known)."""
         known = known or self.known()

@@ -14,6 +14,7 @@ from domain.calendar import BusinessCalendar
 from domain.case_status import CHANGES, status_after
 from domain.closures import DeskCalendars
 from domain.errors import CaseIsClosed, InvalidValue, NotAComplaint, RuleViolated
+from domain.references import imported_reference
 from domain.standards import ServiceStandard, TargetKind
 from domain.surveys import check_answerable, record_answer, standing_scores
 from domain.targets import (
@@ -68,7 +69,10 @@ class Case(Aggregate):
         public status (None: received before tokens were issued; no public status page).
         Version 4 replaced the customer's `contact` and `accessibility_needs`, held in clear,
         by `customer_id`: the customer record holds them, sealed (domain.customers). Older
-        events read as if no customer was recorded: their clear text is not carried forward."""
+        events read as if no customer was recorded: their clear text is not carried forward.
+        Version 5 added `source_system`, `source_id` and `imported_at`: a case imported from
+        another system (`Case.import_past`) names it, its id there and when it was imported
+        (its targets' clocks start then); None for a case received at the desk."""
 
         reference: str
         channel: str
@@ -83,7 +87,10 @@ class Case(Aggregate):
         actor_role: str
         desk: str | None
         public_token: str | None
-        class_version = 4
+        source_system: str | None
+        source_id: str | None
+        imported_at: datetime | None
+        class_version = 5
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -98,6 +105,10 @@ class Case(Aggregate):
             state.pop("contact", None)
             state.pop("accessibility_needs", None)
             state["customer_id"] = None
+
+        @staticmethod
+        def upcast_v4_v5(state: dict[str, Any]) -> None:
+            state.update(source_system=None, source_id=None, imported_at=None)
 
     @staticmethod
     def create_id(reference: str) -> UUID:
@@ -124,8 +135,46 @@ class Case(Aggregate):
         return cls(reference=reference, channel=channel, occurred_at=occurred_at,
                    purpose=purpose, service_code=service_code, department=department,
                    subject=_required(subject, "subject"), description=description,
-                   customer_id=customer_id, desk=desk,
-                   public_token=public_token, **_who(actor))
+                   customer_id=customer_id, desk=desk, public_token=public_token,
+                   source_system=None, source_id=None, imported_at=None,
+                   actor_id=actor.id, actor_role=actor.role.value)
+
+    @classmethod
+    def import_past(cls, *, source_system: str, source_id: str, channel: str,
+                    occurred_at: datetime, purpose: str, service_code: str | None,
+                    department: str, subject: str, description: str, actor: Actor,
+                    now: datetime) -> Case:
+        """A case received by another system (`source_system`, where it is `source_id`),
+        brought over as it was: received when it was received there (any time before now;
+        no limit on backdating, unlike `receive`), recorded now, and numbered by its source
+        (`imported_reference`, so importing it again finds it)."""
+        parse_enum(Channel, channel, "channel")
+        parse_enum(Purpose, purpose, "purpose")
+        check_aware(occurred_at, "received_at")
+        if occurred_at > now:
+            raise InvalidValue("received_at must not be in the future", "received_at")
+        return cls(reference=imported_reference(source_system, source_id), channel=channel,
+                   occurred_at=occurred_at, purpose=purpose, service_code=service_code,
+                   department=department, subject=_required(subject, "subject"),
+                   description=description, customer_id=None, desk=None, public_token=None,
+                   source_system=source_system,
+                   source_id=source_id, imported_at=now, actor_id=actor.id,
+                   actor_role=actor.role.value)
+
+    # Set only on an imported case (the class holds the defaults of every other one).
+    source_system: str | None = None
+    source_id: str | None = None
+    imported_at: datetime | None = None
+
+    @property
+    def imported(self) -> bool:
+        return self.source_system is not None
+
+    @property
+    def clocks_start(self) -> datetime:
+        """When the standards' clocks start: at receipt, or at import for an imported case
+        (a promise is not broken before the desk held the case)."""
+        return self.imported_at or self.received_at
 
     @event(Received)
     def __init__(
@@ -144,8 +193,15 @@ class Case(Aggregate):
         actor_role: str,
         desk: str | None = None,
         public_token: str | None = None,
+        source_system: str | None = None,
+        source_id: str | None = None,
+        imported_at: datetime | None = None,
     ) -> None:
         self.reference = reference
+        if source_system is not None:
+            self.source_system = source_system
+            self.source_id = source_id
+            self.imported_at = imported_at
         self.desk = desk
         self.public_token = public_token
         self.channel = channel
@@ -670,7 +726,7 @@ class Case(Aggregate):
                         is_complaint=self.classification == Classification.COMPLAINT.value,
                         start=start, calendar=calendar, desk=self.desk)
 
-        fresh, current = planned_from(self.received_at), self.targets
+        fresh, current = planned_from(self.clocks_start), self.targets
         if restart:
             fresh.update({name: target for name, target in planned_from(occurred_at).items()
                           if name in RESTARTED_BY_REOPENING})

@@ -123,6 +123,10 @@ class CaseState(TypedDict):
     # the empty defaults).
     public_notes: NotRequired[tuple[PublicNoteEntry, ...]]
     late_entries: NotRequired[tuple[LateEntry, ...]]
+    # Set only on a case imported from another system.
+    source_system: NotRequired[str]
+    source_id: NotRequired[str]
+    imported_at: NotRequired[datetime]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)

@@ -74,7 +74,9 @@ def change_of(event: Any) -> Change | None:
 
 
 @change_of.register(Case.Received)
-def _received(event: Any) -> Change:
+def _received(event: Any) -> Change | None:
+    if event.source_system is not None:
+        return None  # imported from another system: acknowledged there, long ago
     key = message_key(event.originator_id, event.originator_version, Notice.ACKNOWLEDGEMENT)
     return Change(key, event.originator_id, Notice.ACKNOWLEDGEMENT.value, new=True,
                   at=event.occurred_at)

@@ -94,7 +94,7 @@ def test_every_201_documents_its_location_and_every_body_its_415(
         document: dict[str, Any]) -> None:
     created = [(method, path, operation) for method, path, operation in operations(document)
                if "201" in operation["responses"]]
-    assert len(created) == 5
+    assert len(created) == 6
     for method, path, operation in created:
         assert operation["responses"]["201"]["headers"]["Location"]["required"], (method, path)
     for method, path, operation in operations(document):
@@ -111,6 +111,7 @@ def test_every_201_answer_carries_a_location_that_leads_to_what_was_made(
         ("/api/v1/desks/victoria-hall/hours", {"opens": "08:00", "closes": "16:00",
                                          "weekdays": ["monday"], "effective_from": "2031-01-06",
                                          "reason": "Winter hours"}),
+        ("/api/v1/articles", {"texts": {"en": {"title": "Dog licences", "body": "Renew."}}}),
     ]:
         response = api.client.post(path, json=body, headers=admin)
         assert response.status_code == 201, response.text
