@@ -487,7 +487,8 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
     clerk = Actor(id="civicdesk-cli", role=Role.CLERK)
     produced = produce_report(desk, clerk, period=args.period, first=args.first,
                               last=args.last, department=args.department, as_of=args.as_of,
-                              min_sample=settings.min_sample)
+                              min_sample=settings.min_sample,
+                              include_imported=args.include_imported)
     body = render(produced, args.format)
     if to_stdout:
         sys.stdout.buffer.write(body)
@@ -668,6 +669,9 @@ def parser() -> argparse.ArgumentParser:
                    help="html (default), json, or csv (a zip archive of CSV files: needs -o "
                    "or a redirect)")
     p.add_argument("-o", "--output", help="the file to write (default: standard output)")
+    p.add_argument("--include-imported", dest="include_imported", action="store_true",
+                   help="count the cases imported from another system (civicdesk import); "
+                        "by default the report speaks only for cases the desk received")
 
     p = sub.add_parser("project", help="run read models alone until SIGTERM or SIGINT")
     p.add_argument("names", nargs="*", metavar="NAME", help="a projection (default: all)")

@@ -9,16 +9,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from application.desk import ServiceDesk
+from application.scorecards import department_scorecard
 from domain.actors import Actor, Role
 from domain.cases import Case
+from infrastructure.accountability_source import produce_report
 from infrastructure.case_import import import_csv, mapping_named
 from infrastructure.settings import Settings
 from projections.outbox import OUTBOX_MODEL
 from projections.pending_deadlines import PENDING_DEADLINES
+from projections.scorecard import SCORECARD
 from tests.command_line import civicdesk
 from tests.conftest import MovableClock, running_projections
+from tests.receiving import receive_at
 
 IMPORTER = Actor(id="civicdesk-cli:clerk", role=Role.ADMIN)
+CLERK = Actor(id="clerk-cy", role=Role.CLERK)
+DIRECTOR = Actor(id="director-di", role=Role.DIRECTOR)
 FIELDS = ["source_id", "received_at", "channel", "purpose", "department", "service_code",
           "subject", "description", "status", "resolved_at", "resolution", "closed_at"]
 LONG_AGO = datetime(2023, 6, 1, 14, 0, tzinfo=UTC)  # well over a year before the clock
@@ -58,12 +64,14 @@ def test_an_import_of_ten_thousand_rows_run_twice_records_each_case_once(
     head = desk.log_position()
     # then every case is recorded, marked with its source and keeping its original times
     assert (first.imported, first.already, first.refused) == (10_000, 0, [])
-    case = desk.repository.get(Case.create_id("IMP-CSV-CAS-000007"))
+    case = desk.repository.get(Case.create_id("IMP-CSV-CAS-000006"))
     assert isinstance(case, Case)
-    assert (case.source_system, case.source_id, case.status) == ("CSV", "CAS-000007",
+    assert (case.source_system, case.source_id, case.status) == ("CSV", "CAS-000006",
                                                                  "closed")
-    assert case.received_at == LONG_AGO + timedelta(hours=7)
-    assert case.closed_at == LONG_AGO + timedelta(hours=7, days=3)
+    assert case.received_at == LONG_AGO + timedelta(hours=6)
+    assert case.closed_at == LONG_AGO + timedelta(hours=6, days=3)
+    # (recorded now: its events' recording times are the import's, not the past's)
+    assert case.modified_on > LONG_AGO + timedelta(days=365)
     # when the same export is imported again
     second = import_csv(desk, path, mapping, IMPORTER, bar=False)
     # then nothing more is recorded
@@ -162,3 +170,29 @@ def test_the_import_command_reports_refusals_and_exits_1(
     # and an unknown mapping is an operator's mistake (exit 2)
     wrong = civicdesk(settings, "import", "--mapping", "oracle", str(path))
     assert wrong.returncode == 2 and "oracle" in wrong.stderr
+
+
+def test_reports_leave_imported_cases_out_unless_asked(
+        settings: Settings, desk: ServiceDesk, clock: MovableClock, tmp_path: Path) -> None:
+    # given two cases imported as received in February 2026, and one the desk received then
+    path = export(tmp_path / "cases.csv", [
+        row(1, received_at="2026-02-10T15:00:00+00:00", resolved_at="2026-02-11T15:00:00+00:00",
+            closed_at="2026-02-12T15:00:00+00:00"),
+        row(2, received_at="2026-02-11T15:00:00+00:00", resolved_at="2026-02-12T15:00:00+00:00",
+            closed_at="2026-02-13T15:00:00+00:00")])
+    import_csv(desk, path, mapping_named("civicdesk"), IMPORTER, bar=False)
+    receive_at(desk, clock, datetime(2026, 2, 16, 15, 0, tzinfo=UTC))
+    clock.now = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+    # when the accountability report for February is made, then by default it counts the
+    # desk's one case, and with include_imported all three
+    assert produce_report(desk, CLERK, period="2026-02").cases == 1
+    every = produce_report(desk, CLERK, period="2026-02", include_imported=True)
+    assert (every.cases, every.include_imported) == (3, True)
+    # and the scorecard likewise
+    with running_projections(settings, desk, SCORECARD) as projections:
+        projections.wait_for(desk.log_position())
+        view = projections.view(SCORECARD.name)
+        for include, expected in ((False, 1), (True, 3)):
+            card = department_scorecard(view, DIRECTOR, department=None, period="2026-02",
+                                        now=clock.now, include_imported=include)
+            assert card.cases == expected
