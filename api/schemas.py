@@ -265,6 +265,11 @@ class CaseView(msgspec.Struct):
     # "held": contact shown; "erased": the customer's personal information was destroyed
     # (erasure or retention) and nothing of it can be shown; "none": no customer recorded.
     personal_information: Literal["held", "erased", "none"] = "none"
+    # A case imported from another system (`civicdesk import`): its code (D365, SFSC, ...),
+    # the case's id there, and when it was imported. Null for a case received at the desk.
+    source_system: str | None = None
+    source_id: str | None = None
+    imported_at: datetime | None = None
 
 
 class CustomerMatchView(msgspec.Struct):
@@ -312,7 +317,9 @@ def case_view(case: Case, targets: list[TargetStatus], customer: CustomerDetails
         desk=case.desk, public_token=case.public_token, status_page=status_page_path(case),
         accommodations=[accommodation_view(a) for a in case.accommodations],
         customer_id=str(customer.customer_id) if customer.customer_id else None,
-        personal_information=customer.status)  # type: ignore[arg-type]
+        personal_information=customer.status,  # type: ignore[arg-type]
+        source_system=case.source_system, source_id=case.source_id,
+        imported_at=utc(case.imported_at))
 
 
 def contact_of(customer: CustomerDetails) -> dict[str, str]:
