@@ -138,3 +138,28 @@ def test_articles_are_versioned_and_only_managers_publish(desk: ServiceDesk) -> 
     for texts in ({}, {"en": {"title": " ", "body": "x"}}):
         with pytest.raises(InvalidValue):
             desk.knowledge.write(CSR, texts=texts, service_codes=[], audience="public")
+
+
+def test_events_recorded_before_articles_and_imports_read_as_using_none_and_received_here(
+        desk: ServiceDesk) -> None:
+    # given a case's Received (version 4) and InteractionLogged (version 1) as stored before
+    case = receive(desk).case
+    desk.handle(CSR, LogInteraction(case_id=case.id, channel="email", direction="inbound",
+                                    summary="question"))
+    received, logged = [e for e in desk.events.get(case.id)
+                        if type(e).__name__ in {"Received", "InteractionLogged"}]
+
+    def as_stored_before(event: object, version: int, *dropped: str) -> object:
+        stored = desk.mapper.to_stored_event(event)  # type: ignore[arg-type]
+        state = desk.mapper.transcoder.decode(stored.state)
+        state["class_version"] = version
+        for name in dropped:
+            del state[name]
+        return desk.mapper.to_domain_event(type(stored)(
+            originator_id=stored.originator_id, originator_version=stored.originator_version,
+            topic=stored.topic, state=desk.mapper.transcoder.encode(state)))
+
+    # when they are read, then the interaction used no article, and the case was not imported
+    assert as_stored_before(logged, 1, "article_ids").article_ids == []  # type: ignore[attr-defined]
+    old = as_stored_before(received, 4, "source_system", "source_id", "imported_at")
+    assert (old.source_system, old.source_id, old.imported_at) == (None, None, None)  # type: ignore[attr-defined]
