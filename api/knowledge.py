@@ -186,7 +186,7 @@ class KnowledgeController(Controller):
         return ArticleList(items=[entry_view(e) for e in found])
 
     @get("/{article_id:uuid}", operation_id="article_get", sync_to_thread=True,
-         summary="One article, with its uses", responses=problem_docs(400, 401, 404))
+         summary="One article, with its uses", responses=problem_docs(400, 401, 404, 422))
     def get_article(self, request: Request[Any, Any, Any], article_id: UUID,
                     knowledge: NamedDependency[Any], desk: NamedDependency[ServiceDesk],
                     read_your_writes: NamedDependency[ReadYourWrites],

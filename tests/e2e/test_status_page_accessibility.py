@@ -209,8 +209,10 @@ class TestStatusPageAccessibility:
         assert [r["status"] for r in results] == [200, 200, 404, 200]
         for result in results:
             assert result["violations"] == [], json.dumps(result["violations"], indent=2)
-            assert {"color-contrast", "html-has-lang", "document-title",
-                    "label"} <= set(result["passes"]), result["passes"]
+            checks = {"color-contrast", "html-has-lang", "document-title", "label"}
+            if "/help/" in result["url"]:
+                checks.remove("label")  # the page of answers has no form to label
+            assert checks <= set(result["passes"]), result["passes"]
 
     def test_the_pages_reflow_at_320_pixels_without_scrolling_sideways(
             self, browser: tuple[str, str, Path], server: ServerProcess) -> None:
