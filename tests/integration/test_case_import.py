@@ -8,10 +8,13 @@ import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from application.desk import ServiceDesk
 from application.scorecards import department_scorecard
 from domain.actors import Actor, Role
 from domain.cases import Case
+from domain.errors import InvalidValue
 from infrastructure.accountability_source import produce_report
 from infrastructure.case_import import import_csv, mapping_named
 from infrastructure.settings import Settings
@@ -196,3 +199,24 @@ def test_reports_leave_imported_cases_out_unless_asked(
             card = department_scorecard(view, DIRECTOR, department=None, period="2026-02",
                                         now=clock.now, include_imported=include)
             assert card.cases == expected
+
+
+def test_a_mapping_file_extends_a_built_in_one_and_a_wrong_one_is_refused(
+        tmp_path: Path) -> None:
+    # given a file that starts from the Dynamics 365 mapping and adds the Town's words
+    town = tmp_path / "town.json"
+    town.write_text('{"extends": "dynamics365", "values": {"department": '
+                    '{"Public Works": "public-works"}, "channel": {"Walk-in": "in_person"}}}')
+    # when it is read, then it keeps the built-in columns and words and adds its own
+    mapping = mapping_named(str(town))
+    assert mapping.source_system == "D365" and mapping.columns["source_id"] == "Case Number"
+    assert mapping.values["channel"]["Phone"] == "telephone"
+    assert mapping.values["channel"]["Walk-in"] == "in_person"
+    assert mapping.values["department"] == {"Public Works": "public-works"}
+    # and a mapping naming a field cases do not have, or lacking a required one, is refused
+    for wrong in ('{"source_system": "X", "columns": {"colour": "Colour"}}',
+                  '{"source_system": "X", "columns": {"subject": "Title"}}'):
+        town.write_text(wrong)
+        with pytest.raises(InvalidValue) as refused:
+            mapping_named(str(town))
+        assert refused.value.field == "mapping"
