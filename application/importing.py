@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError, RecordConflictError
@@ -186,18 +187,40 @@ def _finish(case: Case, read: Reader, status: str, actor: Actor, now: datetime) 
             raise RowRefused("closed_at", refused.detail) from None
 
 
+Recorded = Callable[[list[UUID]], set[UUID]]
+
+
+def one_by_one(desk: ServiceDesk) -> Recorded:
+    """Which of the case ids are in the log, one indexed read each (the infrastructure has a
+    faster way: infrastructure.case_import.recorded_among)."""
+    return lambda ids: {i for i in ids if desk.recorder.select_events(i, limit=1)}
+
+
 def import_rows(desk: ServiceDesk, mapping: Mapping, rows: Iterable[dict[str, str]],
                 actor: Actor, *, dry_run: bool = False,
-                on_row: Callable[[], None] = lambda: None) -> ImportSummary:
+                on_row: Callable[[], None] = lambda: None,
+                recorded: Recorded | None = None) -> ImportSummary:
     """Import every row (or, with `dry_run`, check it) and say what happened: how many were
-    recorded, how many an earlier run had recorded, and each refusal with its row and column.
-    Rows are saved BATCH cases at a time, in one transaction each."""
+    recorded, how many an earlier run had recorded (`recorded` says which of a batch's case
+    ids are), and each refusal with its row and column. Rows are saved BATCH cases at a time,
+    in one transaction each."""
     mapping.check()
+    recorded = recorded or one_by_one(desk)
     summary = ImportSummary(dry_run=dry_run)
     now = desk.clock()
     known = desk.known()
-    seen: dict[Any, int] = {}
-    batch: list[list[Any]] = []  # each case's events
+    seen: dict[UUID, int] = {}
+    pending: list[Case] = []
+
+    def flush() -> None:
+        found = recorded([case.id for case in pending])
+        new = [case for case in pending if case.id not in found]
+        summary.already += len(pending) - len(new)
+        summary.imported += len(new)
+        if new and not dry_run:
+            _save(desk, [list(case.collect_events()) for case in new], summary)
+        pending.clear()
+
     for number, row in enumerate(rows, start=1):
         summary.rows += 1
         on_row()
@@ -212,17 +235,11 @@ def import_rows(desk: ServiceDesk, mapping: Mapping, rows: Iterable[dict[str, st
                                            f"{case.source_id} is also row {seen[case.id]}"))
             continue
         seen[case.id] = number
-        if desk.recorder.select_events(case.id, limit=1):
-            summary.already += 1
-            continue
-        summary.imported += 1
-        if not dry_run:
-            batch.append(list(case.collect_events()))
-            if len(batch) >= BATCH:
-                _save(desk, batch, summary)
-                batch = []
-    if batch:
-        _save(desk, batch, summary)
+        pending.append(case)
+        if len(pending) >= BATCH:
+            flush()
+    if pending:
+        flush()
     return summary
 
 

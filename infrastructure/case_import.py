@@ -9,9 +9,11 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from time import monotonic
 from typing import Any
+from uuid import UUID
 
 from tqdm import tqdm  # type: ignore[import-untyped]
 
@@ -125,6 +127,29 @@ def count_rows(path: Path) -> int:
         return max(sum(1 for _ in csv.reader(file)) - 1, 0)
 
 
+def recorded_among(desk: ServiceDesk, ids: list[UUID]) -> set[UUID]:
+    """Which of `ids` have events in the log: one query for them all."""
+    if not ids:
+        return set()
+    recorder: Any = desk.recorder
+    from infrastructure.merkle_store import TreeTables
+
+    tree = TreeTables(desk)
+    keys: list[Any]
+    if tree.postgres:
+        from infrastructure.database_roles import qualified
+
+        table, keys = qualified(recorder.datastore.schema, recorder.events_table_name), ids
+    else:
+        table, keys = recorder.events_table_name, [i.hex for i in ids]
+    marks = ", ".join(["%s"] * len(keys))
+    with tree.datastore.transaction(commit=False) as cursor:
+        cursor.execute(tree.sql(f"SELECT DISTINCT originator_id FROM {table} "
+                                f"WHERE originator_id IN ({marks})"), keys)
+        found = [row["originator_id"] for row in cursor.fetchall()]
+    return {f if isinstance(f, UUID) else UUID(str(f)) for f in found}
+
+
 def import_csv(desk: ServiceDesk, path: Path, mapping: Mapping, actor: Actor, *,
                dry_run: bool = False, bar: bool | None = None) -> ImportSummary:
     """Import (or check) every row of the CSV file at `path`, with a progress bar on a
@@ -148,6 +173,7 @@ def import_csv(desk: ServiceDesk, path: Path, mapping: Mapping, actor: Actor, *,
             log.info("import: %d of %d rows", done, total)
 
     try:
-        return import_rows(desk, mapping, rows, actor, dry_run=dry_run, on_row=on_row)
+        return import_rows(desk, mapping, rows, actor, dry_run=dry_run, on_row=on_row,
+                           recorded=partial(recorded_among, desk))
     finally:
         shown.close()
