@@ -28,6 +28,7 @@ from api.goals import GoalController
 from api.health import health, ready
 from api.inbox import InboxController
 from api.internal_notes import add_note, list_notes
+from api.knowledge import KnowledgeController, help_page_route, public_articles
 from api.metrics import metrics
 from api.open311 import open311_router
 from api.open311.form import FORM_ALLOWANCE
@@ -82,7 +83,8 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         AccommodationController, GoalController, DuplicateController,
                         attachment_router(settings.attachment_max_bytes),
                         InboxController, add_note, list_notes, name_manager,
-                        RoutingController,
+                        RoutingController, KnowledgeController, public_articles,
+                        help_page_route,
                         reference_assets()],
         before_request=decode_strictly,
         middleware=[request_id_middleware, allow_header_middleware, served.metrics.middleware,

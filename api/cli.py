@@ -200,6 +200,29 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@command("import")
+def import_cases(args: argparse.Namespace, settings: Settings) -> int:
+    from domain.actors import Actor, Role
+    from domain.errors import InvalidValue
+    from infrastructure.bootstrap import build_desk
+    from infrastructure.case_import import import_csv, mapping_named
+
+    path = Path(args.file)
+    try:
+        mapping = mapping_named(args.mapping, args.source_system)
+        if not path.is_file():
+            raise InvalidValue(f"no file {path}", "FILE")
+        desk = build_desk(settings)
+        summary = import_csv(desk, path, mapping, Actor(id=cli_actor_id(), role=Role.ADMIN),
+                             dry_run=args.dry_run)
+    except InvalidValue as error:
+        raise OperatorMistake(error.detail) from None
+    for refusal in summary.refused:
+        print(f"row {refusal.row}, column {refusal.column}: {refusal.reason}")
+    print(json.dumps(summary.as_dict(), indent=2))
+    return 1 if summary.refused else 0
+
+
 @command("history")
 def history(args: argparse.Namespace, settings: Settings) -> int:
     import msgspec
@@ -513,7 +536,8 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
     clerk = Actor(id="civicdesk-cli", role=Role.CLERK)
     produced = produce_report(desk, clerk, period=args.period, first=args.first,
                               last=args.last, department=args.department, as_of=args.as_of,
-                              min_sample=settings.min_sample)
+                              min_sample=settings.min_sample,
+                              include_imported=args.include_imported)
     body = render(produced, args.format)
     if to_stdout:
         sys.stdout.buffer.write(body)
@@ -627,6 +651,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2026,
                    help="random seed: the same seed loads the same cases (default: 2026)")
 
+    p = sub.add_parser("import", help="bring past cases from another system's CSV export, "
+                       "each recorded once however often it is run")
+    p.add_argument("file", metavar="FILE", help="the CSV export (a header row, then a case a row)")
+    p.add_argument("--format", choices=["csv"], default="csv", help="the export's format")
+    p.add_argument("--mapping", default="civicdesk",
+                   help="how its columns become a case: dynamics365, salesforce, civicdesk "
+                        "(the desk's own field names; the default) or a JSON mapping file")
+    p.add_argument("--source-system", dest="source_system", metavar="CODE",
+                   help="the source system's code in the imported references (IMP-CODE-...; "
+                        "default: the mapping's)")
+    p.add_argument("--dry-run", dest="dry_run", action="store_true",
+                   help="check every row and report what would be refused and why; record "
+                        "nothing")
+
     p = sub.add_parser("history", help="print a case's complete history")
     p.add_argument("reference", help="for example SC-2026-000123")
     p.add_argument("--version", type=at_least(1), help="the case as it was at this version")
@@ -694,6 +732,9 @@ def parser() -> argparse.ArgumentParser:
                    help="html (default), json, or csv (a zip archive of CSV files: needs -o "
                    "or a redirect)")
     p.add_argument("-o", "--output", help="the file to write (default: standard output)")
+    p.add_argument("--include-imported", dest="include_imported", action="store_true",
+                   help="count the cases imported from another system (civicdesk import); "
+                        "by default the report speaks only for cases the desk received")
 
     p = sub.add_parser("project", help="run read models alone until SIGTERM or SIGINT")
     p.add_argument("names", nargs="*", metavar="NAME", help="a projection (default: all)")

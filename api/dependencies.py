@@ -26,6 +26,7 @@ from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.duplicate_candidates import DUPLICATE_CANDIDATES
 from projections.inbox import INBOX
+from projections.knowledge import KNOWLEDGE
 from projections.outbox import OUTBOX_MODEL
 from projections.queues import QUEUES
 from projections.scorecard import SCORECARD
@@ -60,6 +61,7 @@ class Served:
             "accommodations": lambda: self.services.view(ACCOMMODATIONS),
             "outbox": lambda: self.services.view(OUTBOX_MODEL),
             "inbox": lambda: self.services.view(INBOX),
+            "knowledge": lambda: self.services.view(KNOWLEDGE),
             "case_snapshots": lambda: self.services.view(CASE_SNAPSHOTS),
             "duplicate_candidates": lambda: self.services.view(DUPLICATE_CANDIDATES),
             "metrics": lambda: self.metrics,

@@ -260,13 +260,16 @@ def status_page(found: PublicStatus) -> str:
                   "you will hear the outcome of that request. Its status: <strong>"
                   f"{escape(STATUS_LABELS.get(found.merged_into_status or '', ''))}"
                   "</strong>.</p>")
+    answers = (f'<p><a href="/help/{quote(found.service_code, safe="")}">Answers about '
+               f"{escape(found.service_name or found.service_code)}</a>, written by the "
+               "Town for residents</p>" if found.service_code else "")
     body = (f"<h1>Request {escape(found.reference)}</h1>"
             f'<p class="status">Status: <strong>{escape(label)}</strong></p>{merged}'
             f"<dl>{service}<dt>Department responsible</dt>"
             f"<dd>{escape(found.department_name)}</dd>"
             f"<dt>Received</dt><dd>{moment_html(found.received_at)}</dd>"
             f"<dt>Last updated</dt><dd>{moment_html(found.updated_at)}</dd></dl>"
-            f"<h2>Our promises</h2>{promises}<h2>Updates from the Town</h2>{notes}"
+            f"<h2>Our promises</h2>{promises}<h2>Updates from the Town</h2>{notes}{answers}"
             + lookup_form())
     return page(f"Request {found.reference}: {label}", body)
 

@@ -94,6 +94,10 @@ async def accountability_report(
             "true: figure the report by replaying the whole event log and verifying the whole "
             "hash chain (an auditor's check; slower), not from the read models. The report "
             "is the same either way."))] = False,
+    include_imported: Annotated[bool, QueryParameter(
+        name="include_imported", description=(
+            "true: count the cases imported from another system (`civicdesk import`); by "
+            "default the report speaks only for the cases the desk itself received"))] = False,
 ) -> Response[AccountabilityReport]:
     def reached(head: int) -> bool:
         # Not there in time (lagging, stopped or failed): the report replays the log instead.
@@ -109,7 +113,8 @@ async def accountability_report(
         report = produce_report(desk, actor, period=period, first=first, last=last,
                                 department=department, as_of=as_of,
                                 min_sample=settings.min_sample, read_model=case_snapshots,
-                                reached=reached, replay=replay)
+                                reached=reached, replay=replay,
+                                include_imported=include_imported)
         return report, render(report, format)
 
     try:

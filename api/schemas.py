@@ -83,6 +83,8 @@ class InteractionBody(MeetingFact, kw_only=True):
     summary: Text
     effort_minutes: Minutes = 0
     wait_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] | None = None
+    # The knowledge base articles the interaction used (each published).
+    article_ids: Annotated[list[UUID], msgspec.Meta(max_length=20)] = []
 
 
 class AssignBody(Command, kw_only=True):
@@ -282,6 +284,11 @@ class CaseView(msgspec.Struct):
     priority: Literal["low", "normal", "high", "urgent"] | None = None  # set by a routing rule
     routed_by: RoutingView | None = None  # null: no routing rule has decided for it
 
+    # A case imported from another system (`civicdesk import`): its code (D365, SFSC, ...),
+    # the case's id there, and when it was imported. Null for a case received at the desk.
+    source_system: str | None = None
+    source_id: str | None = None
+    imported_at: datetime | None = None
 
 class DuplicateView(msgspec.Struct):
     """An open case the case likely repeats (nothing personal: no subject, no customer)."""
@@ -349,7 +356,9 @@ def case_view(case: Case, targets: list[TargetStatus], customer: CustomerDetails
         subscribers=[str(s) for s in case.subscribers],
         priority=case.priority,  # type: ignore[arg-type]
         routed_by=None if case.routed_by is None else RoutingView(
-            **{**case.routed_by, "at": case.routed_by["at"].astimezone(UTC)}))
+            **{**case.routed_by, "at": case.routed_by["at"].astimezone(UTC)}),
+        source_system=case.source_system, source_id=case.source_id,
+        imported_at=utc(case.imported_at))
 
 
 def contact_of(customer: CustomerDetails) -> dict[str, str]:

@@ -247,6 +247,9 @@ async def scorecard(
     min_position: Annotated[int | None, QueryParameter(
         ge=0, le=LAST_POSITION,
         description="wait until the scorecard includes this log position")] = None,
+    include_imported: Annotated[bool, QueryParameter(
+        description="true: count the cases imported from another system (`civicdesk "
+                    "import`); by default only the cases the desk itself received")] = False,
 ) -> Response[Scorecard]:
     # Async with an explicit worker thread, as `case_list` does (Litestar 2.25 wraps a
     # sync_to_thread handler twice when another handler joins its path later).
@@ -264,7 +267,8 @@ async def scorecard(
                                         business_unit=business_unit, assignee=assignee,
                                         goals=goals.in_force() if goals else (),
                                         goals_version=goals.current_version if goals else None,
-                                        trend_periods=trend)
+                                        trend_periods=trend,
+                                        include_imported=include_imported)
         except InvalidValue as error:
             known = ((error.field == "department" and department is not None
                       and desk.find_department(department) is not None)

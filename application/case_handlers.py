@@ -66,7 +66,8 @@ def log_interaction(case: Case, c: LogInteraction, by: By) -> None:
     case.log_interaction(channel=c.channel, direction=c.direction, summary=c.summary,
                          effort_minutes=c.effort_minutes, wait_seconds=c.wait_seconds,
                          actor=by.actor, occurred_at=by.occurred_at, now=by.now,
-                         late_entry_reason=c.late_entry_reason)
+                         late_entry_reason=c.late_entry_reason,
+                         article_ids=tuple(c.article_ids))
 
 
 @register(AssignCase)

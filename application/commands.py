@@ -37,6 +37,8 @@ class LogInteraction(CaseCommand):
     effort_minutes: int = 0
     wait_seconds: int | None = None
     late_entry_reason: str = ""
+    # The knowledge base articles the interaction used (each must be published).
+    article_ids: tuple[UUID, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

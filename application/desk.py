@@ -26,6 +26,7 @@ from application.commands import (
 )
 from application.committer import Committer
 from application.customers import Customers
+from application.knowledge import KnowledgeBase
 from application.personal_data import LockedCipher, PersonalCipher
 from application.queries import OpenWorkQuery
 from application.references import ReferenceNumbers
@@ -36,6 +37,7 @@ from domain.catalogue import Department, Desk, Service
 from domain.closures import CalendarBook, DeskCalendars
 from domain.customers import Customer
 from domain.errors import InvalidValue, NotFound, RuleViolated, VersionConflict
+from domain.knowledge import Article
 from domain.receipts import CommandReceipt
 from domain.standards import ServiceStandards, TargetKind
 from domain.targets import TargetStatus, status
@@ -94,6 +96,7 @@ class ServiceDesk(Application[UUID]):
         # How many open cases each member of staff holds (the queues read model), for
         # auto-assignment by least open work; set by the composition root. None: all alike.
         self.open_work: OpenWorkQuery | None = None
+        self.knowledge = KnowledgeBase(self)
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         # What this process saved need not be read back to keep the catalogue current.
@@ -116,6 +119,13 @@ class ServiceDesk(Application[UUID]):
 
     def save_customers(self, *customers: Customer) -> int:
         return self._save(*customers)
+
+    def load_article(self, article_id: UUID) -> Article:
+        """A knowledge base article. Raises NotFound."""
+        return self._get(Article, article_id, "article")
+
+    def save_article(self, article: Article) -> int:
+        return self._save(article)
 
     def find_department(self, code: str) -> Department | None:
         try:
@@ -198,7 +208,7 @@ class ServiceDesk(Application[UUID]):
 
     # -- commands ----------------------------------------------------------------------------
 
-    def _department_for(self, service_code: str | None, department: str | None,
+    def department_for(self, service_code: str | None, department: str | None,
                         known: Known | None = None) -> str:
         """The department a receipt belongs to (read from `known`, default: as now known)."""
         known = known or self.known()
@@ -260,6 +270,13 @@ class ServiceDesk(Application[UUID]):
                                   f"version {case.version}", case.version)
         if isinstance(command, TransferCase):
             self._active_department(command.to_department, "to_department")
+        if isinstance(command, LogInteraction):
+            for article_id in command.article_ids:
+                try:
+                    article = self.load_article(article_id)
+                except NotFound:
+                    raise InvalidValue(f"no article {article_id}", "article_ids") from None
+                article.check_usable()
         now = self.clock()
         occurred_at = command.occurred_at or now
         was_resolved = case.status == "resolved"

@@ -31,7 +31,7 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
         return replay
     now = app.clock()
     known = app.known()  # once: the catalogue, standards and calendars as of this receipt
-    department = app._department_for(command.service_code, command.department, known)
+    department = app.department_for(command.service_code, command.department, known)
     check_may(actor, command.action, department)
     calendars = known.calendars(now)
     desk = command.desk

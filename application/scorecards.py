@@ -103,6 +103,9 @@ class Scope:
     service: str | None = None
     business_unit: str | None = None
     assignee: str | None = None  # the staff member the cases are assigned to now
+    # Whether cases imported from another system count (by default, as in the accountability
+    # report, only the cases the desk itself received).
+    include_imported: bool = False
 
 
 @dataclass(frozen=True)
@@ -493,7 +496,7 @@ def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str
                          business_unit: str | None = None,
                          assignee: str | None = None, goals: Iterable[MetricGoal] = (),
                          goals_version: int | None = None,
-                         trend_periods: int = 0) -> Scorecard:
+                         trend_periods: int = 0, include_imported: bool = False) -> Scorecard:
     """The scorecard of `department` (None: the Town) for `period` (2026, 2026-Q3 or 2026-07),
     narrowed to a channel, service or business unit if given, judged against `goals` (version
     `goals_version`), with the goal metrics of the `trend_periods` periods ending with it
@@ -505,7 +508,8 @@ def department_scorecard(query: ScorecardQuery, actor: Actor, *, department: str
     """
     check_may_see_scorecard(actor, department)
     scope = Scope(department=department, channel=channel, service=service,
-                  business_unit=business_unit, assignee=assignee)
+                  business_unit=business_unit, assignee=assignee,
+                  include_imported=include_imported)
     check_scope(scope, actor)
     chosen = parse_period(period)
     facts = query.scorecard_facts(scope, chosen.first_day, chosen.last_day)

@@ -23,6 +23,7 @@ from domain.errors import (
     RuleViolated,
 )
 from domain.internal_notes import check_mentions, check_note
+from domain.references import imported_reference
 from domain.routing import RoutingDecision
 from domain.standards import ServiceStandard, TargetKind
 from domain.surveys import check_answerable, record_answer, standing_scores
@@ -78,7 +79,10 @@ class Case(Aggregate):
         public status (None: received before tokens were issued; no public status page).
         Version 4 replaced the customer's `contact` and `accessibility_needs`, held in clear,
         by `customer_id`: the customer record holds them, sealed (domain.customers). Older
-        events read as if no customer was recorded: their clear text is not carried forward."""
+        events read as if no customer was recorded: their clear text is not carried forward.
+        Version 5 added `source_system`, `source_id` and `imported_at`: a case imported from
+        another system (`Case.import_past`) names it, its id there and when it was imported
+        (its targets' clocks start then); None for a case received at the desk."""
 
         reference: str
         channel: str
@@ -93,7 +97,10 @@ class Case(Aggregate):
         actor_role: str
         desk: str | None
         public_token: str | None
-        class_version = 4
+        source_system: str | None
+        source_id: str | None
+        imported_at: datetime | None
+        class_version = 5
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -108,6 +115,10 @@ class Case(Aggregate):
             state.pop("contact", None)
             state.pop("accessibility_needs", None)
             state["customer_id"] = None
+
+        @staticmethod
+        def upcast_v4_v5(state: dict[str, Any]) -> None:
+            state.update(source_system=None, source_id=None, imported_at=None)
 
     @staticmethod
     def create_id(reference: str) -> UUID:
@@ -134,8 +145,46 @@ class Case(Aggregate):
         return cls(reference=reference, channel=channel, occurred_at=occurred_at,
                    purpose=purpose, service_code=service_code, department=department,
                    subject=_required(subject, "subject"), description=description,
-                   customer_id=customer_id, desk=desk,
-                   public_token=public_token, **_who(actor))
+                   customer_id=customer_id, desk=desk, public_token=public_token,
+                   source_system=None, source_id=None, imported_at=None,
+                   actor_id=actor.id, actor_role=actor.role.value)
+
+    @classmethod
+    def import_past(cls, *, source_system: str, source_id: str, channel: str,
+                    occurred_at: datetime, purpose: str, service_code: str | None,
+                    department: str, subject: str, description: str, actor: Actor,
+                    now: datetime) -> Case:
+        """A case received by another system (`source_system`, where it is `source_id`),
+        brought over as it was: received when it was received there (any time before now;
+        no limit on backdating, unlike `receive`), recorded now, and numbered by its source
+        (`imported_reference`, so importing it again finds it)."""
+        parse_enum(Channel, channel, "channel")
+        parse_enum(Purpose, purpose, "purpose")
+        check_aware(occurred_at, "received_at")
+        if occurred_at > now:
+            raise InvalidValue("received_at must not be in the future", "received_at")
+        return cls(reference=imported_reference(source_system, source_id), channel=channel,
+                   occurred_at=occurred_at, purpose=purpose, service_code=service_code,
+                   department=department, subject=_required(subject, "subject"),
+                   description=description, customer_id=None, desk=None, public_token=None,
+                   source_system=source_system,
+                   source_id=source_id, imported_at=now, actor_id=actor.id,
+                   actor_role=actor.role.value)
+
+    # Set only on an imported case (the class holds the defaults of every other one).
+    source_system: str | None = None
+    source_id: str | None = None
+    imported_at: datetime | None = None
+
+    @property
+    def imported(self) -> bool:
+        return self.source_system is not None
+
+    @property
+    def clocks_start(self) -> datetime:
+        """When the standards' clocks start: at receipt, or at import for an imported case
+        (a promise is not broken before the desk held the case)."""
+        return self.imported_at or self.received_at
 
     @event(Received)
     def __init__(
@@ -154,8 +203,15 @@ class Case(Aggregate):
         actor_role: str,
         desk: str | None = None,
         public_token: str | None = None,
+        source_system: str | None = None,
+        source_id: str | None = None,
+        imported_at: datetime | None = None,
     ) -> None:
         self.reference = reference
+        if source_system is not None:
+            self.source_system = source_system
+            self.source_id = source_id
+            self.imported_at = imported_at
         self.desk = desk
         self.public_token = public_token
         self.channel = channel
@@ -217,8 +273,13 @@ class Case(Aggregate):
     def log_interaction(self, *, channel: str, direction: str, summary: str,
                         effort_minutes: int, wait_seconds: int | None, actor: Actor,
                         occurred_at: datetime, now: datetime,
-                        late_entry_reason: str = "") -> None:
+                        late_entry_reason: str = "",
+                        article_ids: tuple[UUID, ...] = ()) -> None:
+        """`article_ids`: the knowledge base articles the interaction used (the caller
+        checks each is published: domain.knowledge.Article.check_usable)."""
         self.check_when(occurred_at, now)
+        if len(set(article_ids)) != len(article_ids):
+            raise InvalidValue("an article is named once per interaction", "article_ids")
         if effort_minutes < 0:
             raise InvalidValue("effort_minutes must not be negative", "effort_minutes")
         if wait_seconds is not None:
@@ -235,14 +296,35 @@ class Case(Aggregate):
         self._interaction_logged(channel=channel, direction=direction,
                                  summary=_required(summary, "summary"),
                                  effort_minutes=effort_minutes, wait_seconds=wait_seconds,
-                                 occurred_at=occurred_at, **_who(actor))
+                                 occurred_at=occurred_at,
+                                 article_ids=[str(a) for a in article_ids], **_who(actor))
         self._record_late_entry("OutboundContact", overturned, occurred_at, late_entry_reason,
                                 actor)
 
-    @event("InteractionLogged")
+    class InteractionLogged(Aggregate.Event):
+        """A contact with the customer. Version 2 added `article_ids`, the knowledge base
+        articles it used (as strings; none in events recorded before)."""
+
+        channel: str
+        direction: str
+        summary: str
+        effort_minutes: int
+        wait_seconds: int | None
+        occurred_at: datetime
+        actor_id: str
+        actor_role: str
+        article_ids: list[str]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["article_ids"] = []
+
+    @event(InteractionLogged)
     def _interaction_logged(self, channel: str, direction: str, summary: str,
                             effort_minutes: int, wait_seconds: int | None,
-                            occurred_at: datetime, actor_id: str, actor_role: str) -> None:
+                            occurred_at: datetime, actor_id: str, actor_role: str,
+                            article_ids: list[str]) -> None:
         self.interactions += 1
         self.effort_minutes += effort_minutes
         if direction == Direction.OUTBOUND.value:
@@ -775,7 +857,7 @@ class Case(Aggregate):
                         is_complaint=self.classification == Classification.COMPLAINT.value,
                         start=start, calendar=calendar, desk=self.desk)
 
-        fresh, current = planned_from(self.received_at), self.targets
+        fresh, current = planned_from(self.clocks_start), self.targets
         if restart:
             fresh.update({name: target for name, target in planned_from(occurred_at).items()
                           if name in RESTARTED_BY_REOPENING})

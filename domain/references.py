@@ -46,8 +46,28 @@ def format_reference(year: int, number: int) -> str:
 
 def parse_reference(text: str, field: str = "reference") -> str:
     """A reference as a caller quotes it (any case, spaces around), in its one written form
-    `SC-2026-000123`. Raises InvalidValue naming `field` for anything else."""
+    `SC-2026-000123` (or an imported case's `IMP-D365-CAS-01234`). Raises InvalidValue naming
+    `field` for anything else."""
     reference = text.strip().upper()
-    if REFERENCE_PATTERN.fullmatch(reference) is None:
+    if REFERENCE_PATTERN.fullmatch(reference) is None and \
+            IMPORTED_PATTERN.fullmatch(reference) is None:
         raise InvalidValue(f"{text!r} is not a case reference such as SC-2026-000123", field)
+    return reference
+
+
+# An imported case keeps its number in the system it came from: `IMP-<system>-<its id>`, so
+# the same source case always has the same reference, and so the same case id.
+IMPORTED_PATTERN = re.compile(r"IMP-([A-Z0-9]{1,16})-([A-Z0-9][A-Z0-9._-]{0,63})")
+
+
+def imported_reference(source_system: str, source_id: str) -> str:
+    """`IMP-D365-CAS-01234-X`: the reference of the case `source_id` of `source_system`
+    (letters and digits; an id also `.`, `_`, `-`; letter case ignored). Raises InvalidValue."""
+    reference = f"IMP-{source_system.strip().upper()}-{source_id.strip().upper()}"
+    if IMPORTED_PATTERN.fullmatch(reference) is None:
+        field = "source_system" if not re.fullmatch(r"[A-Z0-9]{1,16}",
+                                                     source_system.strip().upper()) \
+            else "source_id"
+        raise InvalidValue(f"{source_id!r} of {source_system!r} cannot number a case: an id "
+                           "is 1 to 64 letters, digits, '.', '_' or '-'", field)
     return reference

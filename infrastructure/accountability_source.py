@@ -176,9 +176,11 @@ def produce_report(desk: ServiceDesk, actor: Actor, *, period: str | None = None
                    as_of: str | datetime | None = None,
                    min_sample: int = MIN_SAMPLE, read_model: ReportReadModel | None = None,
                    reached: Callable[[int], bool] | None = None,
-                   replay: bool = False) -> AccountabilityReport:
+                   replay: bool = False,
+                   include_imported: bool = False) -> AccountabilityReport:
     """The accountability report as of `as_of` (default: now); shares and averages from fewer
-    than `min_sample` results are not rated.
+    than `min_sample` results are not rated; cases imported from another system counted only
+    with `include_imported`.
 
     From `read_model` (the case snapshots read view) when `reached(head)` says it has followed
     the log to the head; from the whole log when it has not, when none is given, or when
@@ -209,7 +211,8 @@ def produce_report(desk: ServiceDesk, actor: Actor, *, period: str | None = None
     head = cut.position
     request = ReportRequest(period=chosen, department=department, as_of=moment,
                             min_sample=min_sample,
-                            cut_by_recorded_time=cut.by_recorded_time)
+                            cut_by_recorded_time=cut.by_recorded_time,
+                            include_imported=include_imported)
     if replay:
         report = build_report(request, log_events(desk, head),
                               lambda position: verified_link(desk, position))

@@ -39,6 +39,7 @@ from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
 from projections.duplicate_candidates import DUPLICATE_CANDIDATES
 from projections.inbox import INBOX
+from projections.knowledge import KNOWLEDGE
 from projections.outbox import OUTBOX_MODEL
 from projections.pending_at_risk import PENDING_AT_RISK
 from projections.pending_deadlines import PENDING_DEADLINES
@@ -87,7 +88,7 @@ def seed_catalogue(desk: ServiceDesk) -> int:
 # The read models the API queries (the scheduler follows pending deadlines).
 SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD,
                       ACCOMMODATIONS, CASE_SNAPSHOTS, OUTBOX_MODEL, DUPLICATE_CANDIDATES,
-                      INBOX, PENDING_AT_RISK)
+                      INBOX, PENDING_AT_RISK, KNOWLEDGE)
 
 
 def latest_snapshot(view: Any, desk: ServiceDesk, case_id: UUID) -> Case | None:

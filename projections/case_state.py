@@ -163,6 +163,10 @@ class CaseState(TypedDict):
     # Set only once a routing rule decided for the case (domain.routing).
     priority: NotRequired[str | None]
     routed_by: NotRequired[RoutedByEntry | None]
+    # Set only on a case imported from another system.
+    source_system: NotRequired[str]
+    source_id: NotRequired[str]
+    imported_at: NotRequired[datetime]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)

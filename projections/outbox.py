@@ -100,7 +100,9 @@ def _owed(event: Any, notice: Notice) -> Change:
 
 
 @change_of.register(Case.Received)
-def _received(event: Any) -> Change:
+def _received(event: Any) -> Change | None:
+    if event.source_system is not None:
+        return None  # imported from another system: acknowledged there, long ago
     return _owed(event, Notice.ACKNOWLEDGEMENT)
 
 

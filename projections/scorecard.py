@@ -97,7 +97,8 @@ class ScorecardProjection(Projection["ScorecardView"]):
         self.view.add_case(tracking, event.originator_id, department=event.department,
                            channel=event.channel, purpose=event.purpose,
                            received_at=event.occurred_at, desk=event.desk,
-                           service_code=event.service_code)
+                           service_code=event.service_code,
+                           imported=event.source_system is not None)
 
     @process_event.register(Events.InteractionLogged)
     def _interaction(self, event: Any, tracking: Tracking) -> None:
@@ -288,7 +289,8 @@ class ScorecardView(View):
             "desk TEXT, service_code TEXT, assignee TEXT, "
             "classification TEXT, escalation_level TEXT, "
             f"first_response_at {moment}, first_response_seconds BIGINT, "
-            f"resolved_at {moment}, resolved_seconds BIGINT, {counters})",
+            f"resolved_at {moment}, resolved_seconds BIGINT, {counters}, "
+            "imported INTEGER NOT NULL DEFAULT 0)",
             f"CREATE INDEX IF NOT EXISTS {self.index_name(cases, 'by_department')} "
             f"ON {cases} (department, received_day)",
             f"CREATE TABLE IF NOT EXISTS {targets} (case_id {uuid} NOT NULL, "
@@ -331,15 +333,16 @@ class ScorecardView(View):
 
     def add_case(self, tracking: Tracking, case_id: UUID, *, department: str, channel: str,
                  purpose: str, received_at: datetime, desk: str | None,
-                 service_code: str | None) -> None:
+                 service_code: str | None, imported: bool = False) -> None:
         mark = self.placeholder
         with self.writing(tracking) as cursor:
             cursor.execute(
                 f"INSERT INTO {self.cases_table} (id, department, channel, purpose, "
-                f"received_at, received_day, status, desk, service_code) "
-                f"VALUES ({', '.join([mark] * 9)})",
+                f"received_at, received_day, status, desk, service_code, imported) "
+                f"VALUES ({', '.join([mark] * 10)})",
                 [self._id(case_id), department, channel, purpose, self._time(received_at),
-                 local_day(received_at).isoformat(), Status.OPEN.value, desk, service_code])
+                 local_day(received_at).isoformat(), Status.OPEN.value, desk, service_code,
+                 int(imported)])
 
     def add_service(self, tracking: Tracking, code: str, department: str,
                     business_unit: str) -> None:
@@ -588,6 +591,8 @@ class ScorecardView(View):
         if scope.assignee is not None:
             cases_where.append(f"c.assignee = {mark}")
             cases_args.append(scope.assignee)
+        if not scope.include_imported:
+            cases_where.append("c.imported = 0")
         if scope.business_unit is not None:
             cases_where.append(f"c.service_code IN (SELECT code FROM {self.services_table} "
                                f"WHERE business_unit = {mark})")

@@ -104,6 +104,7 @@ class ReportBuilder:
                 (d for d in catalogue if isinstance(d, Desk)),
                 books[0].closures if books else ()).as_known_at(self.as_of),
             followed=sorted((f for f in self.cases.values()
-                             if wanted is None or f.case.department == wanted),
+                             if (wanted is None or f.case.department == wanted)
+                             and (self.request.include_imported or not f.case.imported)),
                             key=lambda f: f.case.reference),
             goals=goals[0] if goals else None)

@@ -67,6 +67,7 @@ class AccountabilityReport:
     # committed after as_of: the report is then final and anchored (infrastructure
     # .commit_time); None while no such checkpoint is signed yet (the report is provisional).
     checkpoint: str | None = None
+    include_imported: bool = False  # whether cases imported from another system count
 
 
 def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
@@ -104,4 +105,5 @@ def report_of(seen: Replayed, link_at: Callable[[int], str]) -> AccountabilityRe
         satisfaction=experience.satisfaction(seen), effort=volumes.effort(seen),
         chain=Chain(seen.head, link_at(seen.head)), accommodations=accommodations(seen),
         goals_version=seen.goals.current_version if seen.goals else None,
-        goals=goal_figures.goal_rows(seen, judged), goal_trend=goal_figures.trend(seen, judged))
+        goals=goal_figures.goal_rows(seen, judged), goal_trend=goal_figures.trend(seen, judged),
+        include_imported=request.include_imported)

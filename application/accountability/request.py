@@ -117,3 +117,6 @@ class ReportRequest:
     # False: the events given are exactly the log as of as_of (cut by commit time); True:
     # drop those recorded after as_of (a log from before commit times).
     cut_by_recorded_time: bool = True
+    # Whether cases imported from another system (`civicdesk import`) count; by default the
+    # report speaks only for what the desk itself received.
+    include_imported: bool = False

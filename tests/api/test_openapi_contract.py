@@ -112,6 +112,7 @@ def test_every_201_answer_carries_a_location_that_leads_to_what_was_made(
         ("/api/v1/desks/victoria-hall/hours", {"opens": "08:00", "closes": "16:00",
                                          "weekdays": ["monday"], "effective_from": "2031-01-06",
                                          "reason": "Winter hours"}),
+        ("/api/v1/articles", {"texts": {"en": {"title": "Dog licences", "body": "Renew."}}}),
     ]:
         response = api.client.post(path, json=body, headers=admin)
         assert response.status_code == 201, response.text
