@@ -19,7 +19,7 @@ from api.auth import authenticated, current_actor
 from api.cases import POSITION_HEADER
 from api.problems import problem_doc, problem_docs
 from api.public_status import PublicOperation, html, page
-from api.read_models import MinPosition
+from api.read_models import NOT_REACHED, MinPosition
 from api.read_your_writes import ReadYourWrites
 from api.schemas import Body, Code, Short, Text
 from application.desk import ServiceDesk
@@ -169,7 +169,7 @@ class KnowledgeController(Controller):
                      "letter case ignored; no `q`: every article), most used first, with "
                      "how often each was used on an interaction and how many cases it "
                      "helped resolve at first contact.",
-         responses=problem_docs(400, 401, 422))
+         responses={**problem_docs(400, 401, 422), 503: NOT_REACHED})
     def search(self, request: Request[Any, Any, Any], knowledge: NamedDependency[Any],
                read_your_writes: NamedDependency[ReadYourWrites],
                q: Annotated[str, Parameter(max_length=200)] = "",
@@ -186,7 +186,8 @@ class KnowledgeController(Controller):
         return ArticleList(items=[entry_view(e) for e in found])
 
     @get("/{article_id:uuid}", operation_id="article_get", sync_to_thread=True,
-         summary="One article, with its uses", responses=problem_docs(400, 401, 404, 422))
+         summary="One article, with its uses",
+         responses={**problem_docs(400, 401, 404, 422), 503: NOT_REACHED})
     def get_article(self, request: Request[Any, Any, Any], article_id: UUID,
                     knowledge: NamedDependency[Any], desk: NamedDependency[ServiceDesk],
                     read_your_writes: NamedDependency[ReadYourWrites],

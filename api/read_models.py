@@ -130,10 +130,11 @@ class ComplaintPage(msgspec.Struct):
     next_cursor: str | None
 
 
+NOT_REACHED = problem_doc("The read model has not reached `min_position` yet")
 LIST_ERRORS = {400: problem_doc("A parameter is malformed"),
                401: problem_doc("No valid bearer token"),
                422: problem_doc("The cursor, a filter value or the position is not valid"),
-               503: problem_doc("The read model has not reached `min_position` yet")}
+               503: NOT_REACHED}
 FILTER_ERRORS = {**LIST_ERRORS, 403: problem_doc("The department is not one of the caller's")}
 DEPARTMENT_ERRORS = {**FILTER_ERRORS, 404: problem_doc("No such department")}
 After = Annotated[str | None, QueryParameter(

@@ -36,6 +36,10 @@ READ_MODEL_ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
     "complaint_register": ("/api/v1/complaints", {}),
     "accommodation_list": ("/api/v1/accommodations", {}),
     "scorecard": ("/api/v1/scorecards", {"department": "public-works", "period": "2026"}),
+    "inbox": ("/api/v1/inbox", {}),
+    "case_duplicates": ("/api/v1/cases/{case}/duplicates", {}),
+    "article_search": ("/api/v1/articles", {}),
+    "article_get": ("/api/v1/articles/00000000-0000-4000-8000-000000000001", {}),
 }
 
 
@@ -55,15 +59,23 @@ def idle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeskClient]:
 
 
 @pytest.fixture(scope="module")
-def position(idle: DeskClient) -> int:
-    """The position a new case answered, which no read model of the idle app will reach."""
-    return receive(idle)[1]
+def received(idle: DeskClient) -> tuple[dict[str, Any], int]:
+    """A new case, and the position it answered, which no read model of the idle app will
+    reach."""
+    return receive(idle)
+
+
+@pytest.fixture(scope="module")
+def position(received: tuple[dict[str, Any], int]) -> int:
+    return received[1]
 
 
 @pytest.mark.parametrize("operation", READ_MODEL_ROUTES)
 def test_a_read_model_that_does_not_reach_the_position_answers_503(
-        idle: DeskClient, position: int, operation: str) -> None:
+        idle: DeskClient, received: tuple[dict[str, Any], int], operation: str) -> None:
     path, params = READ_MODEL_ROUTES[operation]
+    case, position = received
+    path = path.replace("{case}", case["id"])  # a route about one case: a real one
     response = idle.client.get(path, params={**params, "min_position": position},
                                headers=idle.headers("director"))
     idle.problem(response, 503)
