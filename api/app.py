@@ -31,6 +31,7 @@ from api.privacy import PrivacyController
 from api.problems import EXCEPTION_HANDLERS
 from api.public_notes import publish_public_note
 from api.public_status import public_request_status, status_lookup, status_page_route
+from api.survey_page import survey_answer, survey_page
 from api.read_models import ReadModelController
 from api.read_your_writes import lag_header_middleware
 from api.reports import accountability_report
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         OutboxController,
                         AuditController, publish_public_note, open311_router,
                         public_request_status, status_page_route, status_lookup,
+                        survey_page, survey_answer,
                         accountability_report, ReadModelController, scorecard,
                         AccommodationController, GoalController,
                         reference_assets()],

@@ -56,6 +56,7 @@ class Served:
             "scorecards": lambda: self.services.view(SCORECARD),
             "accommodations": lambda: self.services.view(ACCOMMODATIONS),
             "outbox": lambda: self.services.view(OUTBOX_MODEL),
+            "survey_links": lambda: self.services.survey_links,
             "case_snapshots": lambda: self.services.view(CASE_SNAPSHOTS),
             "metrics": lambda: self.metrics,
             "open311_limiter": lambda: self.open311_limiter,
