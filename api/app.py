@@ -31,7 +31,6 @@ from api.privacy import PrivacyController
 from api.problems import EXCEPTION_HANDLERS
 from api.public_notes import publish_public_note
 from api.public_status import public_request_status, status_lookup, status_page_route
-from api.survey_page import survey_answer, survey_page
 from api.read_models import ReadModelController
 from api.read_your_writes import lag_header_middleware
 from api.reports import accountability_report
@@ -40,6 +39,7 @@ from api.scorecards import scorecard
 from api.security_headers import schema_page_policy, security_headers
 from api.service_levels import ServiceLevelController
 from api.strict_body import decode_strictly
+from api.survey_page import survey_answer, survey_page
 from application.desk import ServiceDesk, utc_now
 from infrastructure.bootstrap import compose
 from infrastructure.settings import Settings

@@ -3,7 +3,7 @@
 import hashlib
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import anyio
@@ -281,8 +281,9 @@ class CaseController(Controller):
         path = survey_path(survey_links, case) if survey_links is not None else None
         if link is None or path is None:
             return schemas.SurveyLinkView(state="none")
-        state = ("answered" if link["answered_at"] is not None
-                 else "expired" if desk.clock() >= link["expires_at"] else "open")
+        state: Literal["open", "answered", "expired"] = (
+            "answered" if link["answered_at"] is not None
+            else "expired" if desk.clock() >= link["expires_at"] else "open")
         return schemas.SurveyLinkView(
             state=state, path=path, issued_at=schemas.utc(link["issued_at"]),
             expires_at=schemas.utc(link["expires_at"]),

@@ -3,11 +3,12 @@
 Every response gets `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` (a
 status page's address carries the request's public token: it must not leak to other sites).
 Every response under `/api/`, `/status`, `/survey/` and `/open311/` gets `Cache-Control:
-no-store`: these carry contact details, descriptions, addresses or tokens, and one rule for the whole tree cannot
-forget a route. Every HTML page gets a Content-Security-Policy unless it set its own: the API
-reference pages under `/schema` may load their scripts and styles from where their render
-plugins say (today a CDN; 'self' once the assets are served locally), every other page only
-inline styles and `data:` images (the status page, the accountability report's SVG charts).
+no-store`: these carry contact details, descriptions, addresses or tokens, and one rule for the
+whole tree cannot forget a route. Every HTML page gets a Content-Security-Policy unless it set
+its own: the API reference pages under `/schema` may load their scripts and styles from where
+their render plugins say (today a CDN; 'self' once the assets are served locally), every other
+page only inline styles and `data:` images (the status page, the accountability report's SVG
+charts).
 """
 
 from __future__ import annotations

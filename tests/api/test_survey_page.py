@@ -127,7 +127,7 @@ def test_a_forged_or_damaged_link_gets_a_clear_page_and_records_nothing(
 
 def test_the_page_is_in_french_by_choice_or_by_the_browser(api: DeskClient) -> None:
     # given a resolved case and its link
-    case, link = resolved_case(api)
+    _, link = resolved_case(api)
     # when it is opened with lang=fr, or by a browser preferring French
     chosen = api.client.get(link["path"], params={"lang": "fr"})
     browser = api.client.get(link["path"], headers={"Accept-Language": "fr-CA,en;q=0.5"})
