@@ -16,15 +16,20 @@ import pytest
 
 from infrastructure.settings import Settings
 from tests.e2e.civicdesk_server import ServerProcess, serving
-from tests.e2e.test_status_page_accessibility import (  # noqa: F401 (the fixture)
+from tests.e2e.test_status_page_accessibility import (
     NARROWEST,
     audited,
-    browser,
+    browser_tools,
     reflowed,
 )
 
 pytestmark = pytest.mark.e2e
 PHONE = 375  # CSS pixels: a common phone's width, beside WCAG's 320
+
+
+@pytest.fixture(scope="module")
+def browser() -> tuple[str, str, Path]:
+    return browser_tools()
 
 
 @pytest.fixture
