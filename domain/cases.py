@@ -366,7 +366,9 @@ class Case(Aggregate):
         self._record_late_entry("Resolved", overturned, occurred_at, late_entry_reason, actor)
         if self.survey_link is None and self.customer_id is not None:
             # One link per case, made at its first resolution, for the customer on record.
-            self._survey_link_issued(expires_at=link_expiry(now), occurred_at=now,
+            # Issued with the resolution (a resolution entered late keeps its order among the
+            # case's facts); valid from when it is recorded, so it is never born expired.
+            self._survey_link_issued(expires_at=link_expiry(now), occurred_at=occurred_at,
                                      **_who(actor))
 
     @event("Resolved")

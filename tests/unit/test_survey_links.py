@@ -32,6 +32,15 @@ class TestTheLink:
         assert case.survey_link == {"issued_at": NOW, "answered_at": None,
                                     "expires_at": datetime(2026, 4, 3, 15, 0, tzinfo=UTC)}
 
+    def test_a_resolution_entered_late_issues_its_link_then_valid_from_now(self) -> None:
+        # given a resolution that happened 3 hours before it is entered
+        case = a_case(customer_id=uuid4(), occurred_at=NOW - timedelta(hours=5))
+        case.resolve(**RESOLVED, **when(occurred_at=NOW - timedelta(hours=3)))
+        # then the link is issued with it, and expires 30 days after it was entered
+        assert case.survey_link is not None
+        assert case.survey_link["issued_at"] == NOW - timedelta(hours=3)
+        assert case.survey_link["expires_at"] == NOW + timedelta(days=30)
+
     def test_a_second_resolution_issues_no_second_link(self) -> None:
         case = a_case(customer_id=uuid4())
         case.resolve(**RESOLVED, **when())
