@@ -31,6 +31,9 @@ from uuid import UUID
 
 import pytest
 
+from api.report_formats import tables
+from api.reports import render
+from api.scorecards import rows
 from application.accountability import Rated, rated
 from application.desk import ServiceDesk
 from application.scorecards import department_scorecard
@@ -171,3 +174,22 @@ class TestAccountabilityReport:
             share("2.67", 3), share("100.0", 1), share("5.00", 1), 2, share("50.0", 4))
         assert (s.csat_average, s.nps, s.ces_average) == (
             share("3.25", 4), share("33.3", 3), share("6.00", 2))
+
+    def test_the_report_s_page_and_tables_and_the_scorecard_s_csv_show_them_apart(
+            self, history: History) -> None:
+        report = produce_report(history.desk, CLERK, period="2026-03", min_sample=1,
+                                department="public-works")
+        page = render(report, "html").decode()
+        assert ">Customer-given</th><th scope=\"col\" class=\"num\">Staff-entered</th>" in page
+        assert "Response rate (of cases given a link)" in page and "50.0%" in page
+        summary = dict(next(t for t in tables(report) if t.name == "summary").rows)
+        assert (summary["survey_links"], summary["customer_given_cases_answered"],
+                summary["staff_entered_csat_average"]) == (4, 2, share("2.67", 3))
+        card = department_scorecard(history.projections.view(SCORECARD.name), ADMIN,
+                                    department="public-works", period="2026-03",
+                                    now=history.desk.clock(), min_sample=1)
+        found = {(metric, dimension): value for section, metric, dimension, value in rows(card)
+                 if section == "satisfaction"}
+        assert found[("response_rate_percent", "customer_given")] == share("50.0", 4)
+        assert found[("csat_average", "staff_entered")] == share("2.67", 3)
+        assert found[("survey_links", "")] == 4
