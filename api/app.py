@@ -47,6 +47,7 @@ from api.scorecards import scorecard
 from api.security_headers import schema_page_policy, security_headers
 from api.service_levels import ServiceLevelController
 from api.strict_body import decode_strictly
+from api.survey_page import survey_answer, survey_page
 from application.desk import ServiceDesk, utc_now
 from infrastructure.bootstrap import compose
 from infrastructure.settings import Settings
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         AuditController, publish_public_note,
                         open311_router(settings.attachment_max_bytes + FORM_ALLOWANCE),
                         public_request_status, status_page_route, status_lookup,
+                        survey_page, survey_answer,
                         accountability_report, ReadModelController, scorecard,
                         AccommodationController, GoalController, DuplicateController,
                         attachment_router(settings.attachment_max_bytes),

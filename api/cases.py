@@ -3,7 +3,7 @@
 import hashlib
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import anyio
@@ -22,6 +22,7 @@ from api.read_your_writes import LAST_POSITION
 from application import commands, customer_records
 from application.customers import Intake
 from application.desk import IdempotencyKey, Outcome, ServiceDesk
+from application.survey_links import SurveyLinks, survey_path
 from domain.actors import Actor
 from domain.cases import Case
 from domain.errors import InvalidValue
@@ -267,6 +268,30 @@ class CaseController(Controller):
                          desk: ServiceDesk, access_log: AccessLog) -> schemas.CaseView:
         case_id = Case.create_id(parse_reference(reference))
         return view_of(request, actor, desk.get_case(actor, case_id), desk, access_log)
+
+    @get("/{case_id:uuid}/survey-link", operation_id="case_survey_link", sync_to_thread=True,
+         summary="The customer's survey link, for staff to give them",
+         description="The case's one survey link (made when the case is first resolved, if a "
+                     "customer is on record; valid 30 days; answered once at "
+                     "`/survey/{token}`, add `?lang=fr` for French) and its state: `none` "
+                     "(no link), `open`, `answered` (the customer answered through it) or "
+                     "`expired`. Errors: 401, 404 (no such case, or another department's), "
+                     "as application/problem+json.",
+         responses=problem_docs(400, 401, 404))
+    def survey_link(self, case_id: UUID, actor: Actor, desk: ServiceDesk,
+                    survey_links: SurveyLinks | None) -> schemas.SurveyLinkView:
+        case = desk.view_case(actor, case_id)
+        link = case.survey_link
+        path = survey_path(survey_links, case) if survey_links is not None else None
+        if link is None or path is None:
+            return schemas.SurveyLinkView(state="none")
+        state: Literal["open", "answered", "expired"] = (
+            "answered" if link["answered_at"] is not None
+            else "expired" if desk.clock() >= link["expires_at"] else "open")
+        return schemas.SurveyLinkView(
+            state=state, path=path, issued_at=schemas.utc(link["issued_at"]),
+            expires_at=schemas.utc(link["expires_at"]),
+            answered_at=schemas.utc(link["answered_at"]))
 
     @get("/{case_id:uuid}/history", operation_id="case_history", sync_to_thread=True,
          responses=problem_docs(400, 401, 404, 422),

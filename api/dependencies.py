@@ -60,6 +60,7 @@ class Served:
             "scorecards": lambda: self.services.view(SCORECARD),
             "accommodations": lambda: self.services.view(ACCOMMODATIONS),
             "outbox": lambda: self.services.view(OUTBOX_MODEL),
+            "survey_links": lambda: self.services.survey_links,
             "inbox": lambda: self.services.view(INBOX),
             "knowledge": lambda: self.services.view(KNOWLEDGE),
             "case_snapshots": lambda: self.services.view(CASE_SNAPSHOTS),

@@ -64,6 +64,15 @@ def tables(report: AccountabilityReport) -> list[Table]:
         ("nps_responses", s.nps_responses), ("nps_promoters", s.promoters),
         ("nps_passives", s.passives), ("nps_detractors", s.detractors), ("nps", s.nps),
         ("ces_responses", s.ces_responses), ("ces_average", s.ces_average),
+        ("survey_links", s.survey_links),
+        *((f"{name}_{figure}", value) for name, source in (
+            ("customer_given", s.customer_given), ("staff_entered", s.staff_entered))
+          for figure, value in (
+              ("csat_responses", source.csat_responses), ("csat_average", source.csat_average),
+              ("nps_responses", source.nps_responses), ("nps", source.nps),
+              ("ces_responses", source.ces_responses), ("ces_average", source.ces_average),
+              ("cases_answered", source.cases_answered),
+              ("response_rate_percent", source.response_rate))),
         ("interactions", e.interactions), ("effort_minutes", e.minutes),
         ("effort_hours", e.hours), ("effort_cost_dollars", e.cost),
         *((("accommodations_requested", a.requested), ("accommodations_provided", a.provided),

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from api.report_formats import Cell, cell_text, local_time
-from application.accountability import AccountabilityReport, BreachRow, Rated
+from application.accountability import AccountabilityReport, BreachRow, Rated, Satisfaction
 
 matplotlib.use("Agg")  # no display: figures are only ever written to files
 
@@ -344,6 +344,23 @@ def goal_tables(report: AccountabilityReport) -> str:
     return goals + trend
 
 
+def source_table(s: Satisfaction) -> str:
+    """The customers' own answers (by their survey link) beside those staff typed in."""
+    c, t = s.customer_given, s.staff_entered
+    rows: list[tuple[Cell, Cell, Cell]] = [
+        ("CSAT average (1-5)", c.csat_average, t.csat_average),
+        ("CSAT responses", c.csat_responses, t.csat_responses),
+        ("NPS", c.nps, t.nps), ("NPS responses", c.nps_responses, t.nps_responses),
+        ("CES average (1-7)", c.ces_average, t.ces_average),
+        ("CES responses", c.ces_responses, t.ces_responses),
+        ("Cases with a link answered", c.cases_answered, t.cases_answered),
+        ("Response rate (of cases given a link)", _pct(c.response_rate),
+         _pct(t.response_rate))]
+    return html_table("Answers given by customers through their survey link, and answers "
+                      "entered by staff, apart", ("Figure", "Customer-given", "Staff-entered"),
+                      rows, numeric=[1, 2])
+
+
 def _figures(items: Iterable[tuple[str, Cell]]) -> str:
     return '<dl class="figures">' + "".join(
         f"<div><dt>{escape(name)}</dt><dd>{_cell(value)}</dd></div>"
@@ -511,7 +528,8 @@ def render_html(report: AccountabilityReport) -> str:
             ("CSAT average (1-5)", s.csat_average), ("CSAT responses", s.csat_responses),
             ("NPS", s.nps), ("NPS responses", s.nps_responses), ("Promoters", s.promoters),
             ("Passives", s.passives), ("Detractors", s.detractors),
-            ("CES average (1-7)", s.ces_average), ("CES responses", s.ces_responses)])),
+            ("CES average (1-7)", s.ces_average), ("CES responses", s.ces_responses),
+            ("Cases given a survey link", s.survey_links)]), source_table(s)),
         _section("goals", "Goals and the trend", goal_tables(report)),
         *((_section("accessibility", "Accessibility accommodations", _figures([
             ("Accommodations requested", a.requested), ("Provided", a.provided),

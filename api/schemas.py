@@ -223,6 +223,22 @@ class SurveyAnswerView(msgspec.Struct):
     nps: int | None
     ces: int | None
     superseded: list[str]
+    # customer: the customer's own answer through their survey link; staff: typed in by staff
+    given_by: Literal["customer", "staff"] = "staff"
+
+
+class SurveyLinkView(msgspec.Struct):
+    """The customer's survey link (one per case, made at its first resolution), for staff to
+    give the customer (the resolution message carries it too). `path` is under the desk's
+    public address; add `?lang=fr` for French. Every field null but `state` when the case was
+    given no link (not resolved yet, resolved before links were made, or no customer on
+    record)."""
+
+    state: Literal["none", "open", "answered", "expired"]
+    path: str | None = None
+    issued_at: datetime | None = None
+    expires_at: datetime | None = None
+    answered_at: datetime | None = None
 
 
 class RoutingView(msgspec.Struct):
@@ -346,7 +362,8 @@ def case_view(case: Case, targets: list[TargetStatus], customer: CustomerDetails
         debriefed=case.debrief is not None, recorded_by=case.recorded_by, version=case.version,
         standards_version=case.standards_version, targets=[target_view(t) for t in targets],
         surveys=[SurveyAnswerView(answered_at=a["at"].astimezone(UTC), csat=a["csat"],
-                                  nps=a["nps"], ces=a["ces"], superseded=list(a["superseded"]))
+                                  nps=a["nps"], ces=a["ces"], superseded=list(a["superseded"]),
+                                  given_by=a.get("given_by", "staff"))
                  for a in case.surveys],
         desk=case.desk, public_token=case.public_token, status_page=status_page_path(case),
         accommodations=[accommodation_view(a) for a in case.accommodations],

@@ -39,6 +39,7 @@ from application.scorecards import (
     Scope,
     Scorecard,
     ScorecardQuery,
+    SourceFigures,
     check_may_see_scorecard,
     check_scope,
     department_scorecard,
@@ -97,6 +98,16 @@ def _trend(card: Scorecard) -> list[Row]:
     return found
 
 
+def _source(dimension: str, f: SourceFigures) -> list[Row]:
+    """One source's answers (customer_given, staff_entered), as the dimension of the rows."""
+    return [("satisfaction", metric, dimension, value) for metric, value in (
+        ("csat_responses", f.csat_responses), ("csat_average", f.csat_average),
+        ("nps_responses", f.nps_responses), ("nps_promoters", f.promoters),
+        ("nps_passives", f.passives), ("nps_detractors", f.detractors), ("nps", f.nps),
+        ("ces_responses", f.ces_responses), ("ces_average", f.ces_average),
+        ("cases_answered", f.cases_answered), ("response_rate_percent", f.response_rate))]
+
+
 def rows(card: Scorecard) -> list[Row]:
     """The scorecard as (section, metric, dimension, value) rows."""
     t, f, c, e, s = (card.transfers_made, card.first_contact, card.complaints, card.effort,
@@ -151,6 +162,9 @@ def rows(card: Scorecard) -> list[Row]:
         ("satisfaction", "nps", "", s.nps),
         ("satisfaction", "ces_responses", "", s.ces_responses),
         ("satisfaction", "ces_average", "", s.ces_average),
+        ("satisfaction", "survey_links", "", s.survey_links),
+        *_source("customer_given", s.customer_given),
+        *_source("staff_entered", s.staff_entered),
         ("goals", "goals_version", "", card.goals_version),
         *_goals(card),
         *_trend(card),

@@ -2,12 +2,13 @@
 
 Every response gets `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` (a
 status page's address carries the request's public token: it must not leak to other sites).
-Every response under `/api/`, `/status` and `/open311/` gets `Cache-Control: no-store`: these
-carry contact details, descriptions, addresses or tokens, and one rule for the whole tree cannot
-forget a route. Every HTML page gets a Content-Security-Policy unless it set its own: the API
-reference pages under `/schema` may load their scripts and styles from where their render
-plugins say (today a CDN; 'self' once the assets are served locally), every other page only
-inline styles and `data:` images (the status page, the accountability report's SVG charts).
+Every response under `/api/`, `/status`, `/survey/` and `/open311/` gets `Cache-Control:
+no-store`: these carry contact details, descriptions, addresses or tokens, and one rule for the
+whole tree cannot forget a route. Every HTML page gets a Content-Security-Policy unless it set
+its own: the API reference pages under `/schema` may load their scripts and styles from where
+their render plugins say (today a CDN; 'self' once the assets are served locally), every other
+page only inline styles and `data:` images (the status page, the accountability report's SVG
+charts).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
-NO_STORE_PREFIXES = ("/api/", "/status", "/open311/")
+NO_STORE_PREFIXES = ("/api/", "/status", "/survey/", "/open311/")
 PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 SCHEMA_PREFIX = "/schema"

@@ -20,8 +20,10 @@ CSR_COMMANDS = {
 STAFF_COMMANDS = CSR_COMMANDS | {"escalate"}
 MANAGER_COMMANDS = STAFF_COMMANDS | {"debrief"}
 # What civicdesk records of its own accord (the outbox worker noting a message it could not
-# send): no person, whatever their role, runs these, and no route builds them.
-SYSTEM_ONLY_COMMANDS = frozenset({"skip_notification"})
+# send; a customer's answer through their survey link, which only the public survey page
+# records, after checking the link's signature): no person, whatever their role, runs these,
+# and no staff route builds them.
+SYSTEM_ONLY_COMMANDS = frozenset({"skip_notification", "answer_survey_by_link"})
 # Running the desk's machinery (sending a parked message again) is the administrators'.
 ADMIN_ONLY_COMMANDS = frozenset({"requeue_notification"})
 

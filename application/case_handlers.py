@@ -13,6 +13,7 @@ from application.commands import (
     AcknowledgeCase,
     AddInternalNote,
     AnswerSurvey,
+    AnswerSurveyByLink,
     AssignCase,
     AttachFile,
     CaseCommand,
@@ -165,6 +166,12 @@ def report_accommodation_not_made(case: Case, c: ReportAccommodationNotMade, by:
 def answer_survey(case: Case, c: AnswerSurvey, by: By) -> None:
     case.answer_survey(csat=c.csat, nps=c.nps, ces=c.ces, comment=c.comment, actor=by.actor,
                        occurred_at=by.occurred_at, now=by.now)
+
+
+@register(AnswerSurveyByLink)
+def answer_survey_by_link(case: Case, c: AnswerSurveyByLink, by: By) -> None:
+    case.answer_survey_by_link(csat=c.csat, nps=c.nps, ces=c.ces, expires_at=c.expires_at,
+                               now=by.now)
 
 
 @register(PublishNote)

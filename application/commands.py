@@ -159,6 +159,20 @@ class AnswerSurvey(CaseCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AnswerSurveyByLink(CaseCommand):
+    """The customer's own answer through the case's survey link, whose signature the caller
+    checked (application.survey_links); `expires_at` is the one the link carries. Only
+    civicdesk runs it (the public survey page), so no one on staff can record an answer as
+    the customer's."""
+
+    action: ClassVar[str] = "answer_survey_by_link"
+    expires_at: datetime
+    csat: int | None = None
+    nps: int | None = None
+    ces: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class PublishNote(CaseCommand):
     action: ClassVar[str] = "publish_note"
     note: str

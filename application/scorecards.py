@@ -44,7 +44,11 @@ both report the same thing, so council never sees two answers to one question:
   rate of the department that owns it, as it stands now (set by
   `PATCH /api/v1/departments/{code}`); `hourly_rate` is the department's (null for the Town).
 - Satisfaction: CSAT average (1-5), NPS = % promoters (9-10) minus % detractors (0-6), CES
-  average (1-7), each with its response count.
+  average (1-7), each with its response count: every answer (the latest per case and kind,
+  whoever gave it), then the customers' own answers (`customer_given`, through the survey link
+  the case was given at its first resolution) and the answers staff typed in
+  (`staff_entered`) apart, each with its response rate = cases given a link that have an
+  answer of that source / cases given a link (`survey_links`).
 - Minimum sample: the median and 90th percentile times are withheld (with `rated` false and
   the reason) below it too. Every share and average (share met, warm share, informed share,
   transfers per case handled, first-contact resolution, CSAT, NPS, CES) is a `Rated`: its value, the
@@ -109,6 +113,23 @@ class Scope:
 
 
 @dataclass(frozen=True)
+class SurveySums:
+    """A case's standing survey answers of one source (or of both), as sums and counts."""
+
+    csat_sum: int = 0
+    csat_responses: int = 0
+    nps_responses: int = 0
+    nps_promoters: int = 0
+    nps_detractors: int = 0
+    ces_sum: int = 0
+    ces_responses: int = 0
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.csat_responses or self.nps_responses or self.ces_responses)
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     id: UUID
     department: str  # the owner now
@@ -132,6 +153,16 @@ class CaseFacts:
     ces_sum: int
     ces_responses: int
     rate_cents: int  # the owning department's hourly rate now
+    survey_link: bool = False  # the customer was given a survey link
+    customer_scores: SurveySums = SurveySums()  # the customer's own answers (by the link)
+    staff_scores: SurveySums = SurveySums()  # the answers staff typed in
+
+    @property
+    def scores(self) -> SurveySums:
+        """The standing answers of either source (the latest per kind)."""
+        return SurveySums(self.csat_sum, self.csat_responses, self.nps_responses,
+                          self.nps_promoters, self.nps_detractors, self.ces_sum,
+                          self.ces_responses)
 
 
 @dataclass(frozen=True)
@@ -242,7 +273,11 @@ class EffortFigures:
 
 
 @dataclass(frozen=True)
-class SatisfactionFigures:
+class SourceFigures:
+    """The answers of one source (the customers' own, or those staff typed in), with the
+    response rate: cases given a survey link that have an answer of this source / cases given
+    a survey link, in percent."""
+
     csat_responses: int
     csat_average: Rated
     nps_responses: int
@@ -252,6 +287,27 @@ class SatisfactionFigures:
     nps: Rated
     ces_responses: int
     ces_average: Rated
+    cases_answered: int  # of the cases given a link
+    response_rate: Rated
+
+
+@dataclass(frozen=True)
+class SatisfactionFigures:
+    """Every answer (the latest per case and kind, whoever gave it), then the customers' own
+    and the staff-entered apart, with the cases given a survey link."""
+
+    csat_responses: int
+    csat_average: Rated
+    nps_responses: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: Rated
+    ces_responses: int
+    ces_average: Rated
+    survey_links: int
+    customer_given: SourceFigures
+    staff_entered: SourceFigures
 
 
 @dataclass(frozen=True)
@@ -411,19 +467,38 @@ def _complaints(cases: list[CaseFacts]) -> ComplaintFigures:
         debriefs=sum(1 for c in complaints if c.debriefed))
 
 
+def _score_figures(sums: list[SurveySums], minimum: int) -> dict[str, object]:
+    nps = sum(c.nps_responses for c in sums)
+    promoters = sum(c.nps_promoters for c in sums)
+    detractors = sum(c.nps_detractors for c in sums)
+    csat = sum(c.csat_responses for c in sums)
+    ces = sum(c.ces_responses for c in sums)
+    return {
+        "csat_responses": csat,
+        "csat_average": rated(_mean(sum(c.csat_sum for c in sums), csat), csat, minimum),
+        "nps_responses": nps, "promoters": promoters,
+        "passives": nps - promoters - detractors, "detractors": detractors,
+        "nps": rated(percent(promoters - detractors, nps), nps, minimum),
+        "ces_responses": ces,
+        "ces_average": rated(_mean(sum(c.ces_sum for c in sums), ces), ces, minimum)}
+
+
+def _source(cases: list[CaseFacts], source: str, minimum: int) -> SourceFigures:
+    sums = [getattr(c, f"{source}_scores") for c in cases]
+    linked = [s for c, s in zip(cases, sums, strict=True) if c.survey_link]
+    answered = sum(1 for s in linked if s.answered)
+    return SourceFigures(**_score_figures(sums, minimum),  # type: ignore[arg-type]
+                         cases_answered=answered,
+                         response_rate=rated(percent(answered, len(linked)), len(linked),
+                                             minimum))
+
+
 def _satisfaction(cases: list[CaseFacts], minimum: int) -> SatisfactionFigures:
-    nps = sum(c.nps_responses for c in cases)
-    promoters = sum(c.nps_promoters for c in cases)
-    detractors = sum(c.nps_detractors for c in cases)
-    csat = sum(c.csat_responses for c in cases)
-    ces = sum(c.ces_responses for c in cases)
     return SatisfactionFigures(
-        csat_responses=csat,
-        csat_average=rated(_mean(sum(c.csat_sum for c in cases), csat), csat, minimum),
-        nps_responses=nps, promoters=promoters, passives=nps - promoters - detractors,
-        detractors=detractors, nps=rated(percent(promoters - detractors, nps), nps, minimum),
-        ces_responses=ces,
-        ces_average=rated(_mean(sum(c.ces_sum for c in cases), ces), ces, minimum))
+        **_score_figures([c.scores for c in cases], minimum),  # type: ignore[arg-type]
+        survey_links=sum(1 for c in cases if c.survey_link),
+        customer_given=_source(cases, "customer", minimum),
+        staff_entered=_source(cases, "staff", minimum))
 
 
 def build_scorecard(scope: Scope | str, period: Period, facts: ScorecardFacts,

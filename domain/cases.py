@@ -26,7 +26,15 @@ from domain.internal_notes import check_mentions, check_note
 from domain.references import imported_reference
 from domain.routing import RoutingDecision
 from domain.standards import ServiceStandard, TargetKind
-from domain.surveys import check_answerable, record_answer, standing_scores
+from domain.surveys import (
+    SURVEY_LINK,
+    GivenBy,
+    check_answerable,
+    check_link,
+    link_expiry,
+    record_answer,
+    standing_scores,
+)
 from domain.targets import (
     MET_BY,
     Target,
@@ -448,6 +456,12 @@ class Case(Aggregate):
                        at_first_contact=at_first_contact, occurred_at=occurred_at,
                        **_who(actor))
         self._record_late_entry("Resolved", overturned, occurred_at, late_entry_reason, actor)
+        if self.survey_link is None and self.customer_id is not None:
+            # One link per case, made at its first resolution, for the customer on record.
+            # Issued with the resolution (a resolution entered late keeps its order among the
+            # case's facts); valid from when it is recorded, so it is never born expired.
+            self._survey_link_issued(expires_at=link_expiry(now), occurred_at=occurred_at,
+                                     **_who(actor))
 
     @event("Resolved")
     def _resolved(self, resolution: str, at_first_contact: bool, occurred_at: datetime,
@@ -748,23 +762,82 @@ class Case(Aggregate):
                                 actor_id: str, actor_role: str) -> None:
         self.accommodations[number - 1].update(provided_at=occurred_at, how=how)
 
+    # -- satisfaction surveys (domain.surveys) ------------------------------------------------
+
+    # The survey link the case was given at its first resolution: when it was issued, when it
+    # expires, and when the customer answered through it (None: not yet). A class default
+    # rather than a line in __init__: cases resolved before links were issued replay to none.
+    survey_link: dict[str, Any] | None = None
+
+    @event("SurveyLinkIssued")
+    def _survey_link_issued(self, expires_at: datetime, occurred_at: datetime, actor_id: str,
+                            actor_role: str) -> None:
+        """The customer's survey link was made: a link signed for this case and `expires_at`
+        (application.survey_links), answered once, until then."""
+        self.survey_link = {"issued_at": occurred_at, "expires_at": expires_at,
+                            "answered_at": None}
+
     def answer_survey(self, *, csat: int | None, nps: int | None, ces: int | None,
                       comment: str, actor: Actor, occurred_at: datetime,
                       now: datetime) -> None:
+        """Staff record what the customer told them (the answer is marked staff-entered)."""
         self.check_when(occurred_at, now)
         check_answerable(self.status, self.reference)
+        self._check_scores(csat, nps, ces)
+        self._survey_answered(csat=csat, nps=nps, ces=ces, comment=comment,
+                              occurred_at=occurred_at, given_by=GivenBy.STAFF.value,
+                              **_who(actor))
+
+    def check_survey_link(self, expires_at: datetime, now: datetime) -> None:
+        """Raises unless the customer may answer now through the link expiring at
+        `expires_at`: SurveyLinkUnknown, SurveyLinkExpired, SurveyAlreadyAnswered or
+        CaseNotResolved (reopened since)."""
+        check_link(self.survey_link, expires_at, now, self.reference)
+        check_answerable(self.status, self.reference)
+
+    def answer_survey_by_link(self, *, csat: int | None, nps: int | None, ces: int | None,
+                              expires_at: datetime, now: datetime) -> None:
+        """The customer's own answer, through the link expiring at `expires_at` (the caller
+        checked its signature): recorded once, marked customer-given."""
+        self.check_survey_link(expires_at, now)
+        self._check_scores(csat, nps, ces)
+        self._survey_answered(csat=csat, nps=nps, ces=ces, comment="", occurred_at=now,
+                              given_by=GivenBy.CUSTOMER.value, **_who(SURVEY_LINK))
+
+    @staticmethod
+    def _check_scores(csat: int | None, nps: int | None, ces: int | None) -> None:
         if csat is None and nps is None and ces is None:
             raise InvalidValue("a survey answer needs at least one of csat, nps, ces", "csat")
         for name, score in (("csat", csat), ("nps", nps), ("ces", ces)):
             check_survey_score(name, score)
-        self._survey_answered(csat=csat, nps=nps, ces=ces, comment=comment,
-                              occurred_at=occurred_at, **_who(actor))
 
-    @event("SurveyAnswered")
+    class SurveyAnswered(Aggregate.Event):
+        """A satisfaction survey answer. Version 2 added `given_by`: "customer" (through the
+        case's survey link) or "staff" (typed in by staff). Before version 2 every answer was
+        typed in through the staff route, so a version 1 answer reads as staff-entered."""
+
+        csat: int | None
+        nps: int | None
+        ces: int | None
+        comment: str
+        occurred_at: datetime
+        actor_id: str
+        actor_role: str
+        given_by: str
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["given_by"] = GivenBy.STAFF.value
+
+    @event(SurveyAnswered)
     def _survey_answered(self, csat: int | None, nps: int | None, ces: int | None,
                          comment: str, occurred_at: datetime, actor_id: str,
-                         actor_role: str) -> None:
-        record_answer(self.surveys, {"csat": csat, "nps": nps, "ces": ces}, occurred_at)
+                         actor_role: str, given_by: str) -> None:
+        record_answer(self.surveys, {"csat": csat, "nps": nps, "ces": ces}, occurred_at,
+                      given_by)
+        if given_by == GivenBy.CUSTOMER.value and self.survey_link is not None:
+            self.survey_link = {**self.survey_link, "answered_at": occurred_at}
 
     @property
     def survey_scores(self) -> dict[str, int]:

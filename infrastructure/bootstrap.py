@@ -20,6 +20,7 @@ from application import catalogue
 from application.catalogue import DepartmentSpec, DeskSpec, ServiceSpec
 from application.desk import ServiceDesk, utc_now
 from application.service_levels import seed_service_levels
+from application.survey_links import SurveyLinks
 from domain.actors import Actor, Role
 from domain.cases import Case
 from engine.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
@@ -33,6 +34,7 @@ from infrastructure.outbox_worker import OutboxWorker
 from infrastructure.personal_vault import PersonalVault
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
+from infrastructure.survey_link_key import survey_links
 from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
 from projections.case_snapshots import CASE_SNAPSHOTS
@@ -126,6 +128,8 @@ class Services:
     owns_desk: bool
     checkpointer: Checkpointer | None = None
     outbox_worker: OutboxWorker | None = None
+    # Signs and reads customers' survey links (None without a master key).
+    survey_links: SurveyLinks | None = None
 
     def view(self, spec: ProjectionSpec) -> Any:
         return self.projections.view(spec.name)
@@ -190,4 +194,5 @@ def compose(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
                      and OUTBOX_MODEL in read_models else None)
     return Services(settings=settings, desk=desk, projections=projections,
                     scheduler=scheduler, access_log=AccessLog(desk), owns_desk=owns_desk,
-                    checkpointer=checkpointer, outbox_worker=outbox_worker)
+                    checkpointer=checkpointer, outbox_worker=outbox_worker,
+                    survey_links=survey_links(settings))

@@ -62,6 +62,13 @@ class SurveyEntry(TypedDict, total=False):
     ces: int | None
     at: datetime
     superseded: list[str]
+    given_by: str  # customer or staff (domain.surveys); absent in snapshots made before it
+
+
+class SurveyLinkEntry(TypedDict):
+    issued_at: datetime
+    expires_at: datetime
+    answered_at: datetime | None
 
 
 # Every attribute of a `Case`, by the name it has in the case's `__dict__` (the aggregate's own
@@ -167,6 +174,8 @@ class CaseState(TypedDict):
     source_system: NotRequired[str]
     source_id: NotRequired[str]
     imported_at: NotRequired[datetime]
+    # Set once the case is first resolved with a customer on record (domain.surveys).
+    survey_link: NotRequired[SurveyLinkEntry | None]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)

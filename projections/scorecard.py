@@ -42,6 +42,7 @@ from application.scorecards import (
     CaseFacts,
     Scope,
     ScorecardFacts,
+    SurveySums,
     TargetFacts,
     TransferFacts,
 )
@@ -50,6 +51,7 @@ from domain.cases import Case
 from domain.catalogue import Department, Desk, Service, hours_data, hours_from_data
 from domain.closures import CalendarBook
 from domain.standards import TargetKind
+from domain.surveys import GivenBy
 from domain.targets import MET_BY, Target
 from domain.values import Classification, Direction, EscalationLevel, Status
 from engine import PostgresView, ProjectionSpec, Sql, SQLiteView, View
@@ -63,14 +65,17 @@ Services: Any = Service
 Desks: Any = Desk
 Calendars: Any = CalendarBook
 ACKNOWLEDGING = MET_BY["Acknowledged"]  # what a first response meets
+SURVEY_SUMS = ("csat_sum", "csat_responses", "nps_responses", "nps_promoters",
+               "nps_detractors", "ces_sum", "ces_responses")
+# The same sums of the customers' own answers and of the answers staff typed in, apart
+# (`customer_csat_sum`, `staff_csat_sum`, ...), and whether the case was given a survey link.
+SOURCE_SUMS = tuple(f"{source.value}_{column}" for source in GivenBy for column in SURVEY_SUMS)
 CASE_FACTS = ("id", "department", "service_code", "channel", "purpose", "status",
               "classification", "escalation_level",
               "debriefed", "first_response_seconds", "resolved_seconds", "at_first_contact",
-              "interactions", "effort_minutes", "csat_sum", "csat_responses", "nps_responses",
-              "nps_promoters", "nps_detractors", "ces_sum", "ces_responses")
-COUNTERS = ("debriefed", "at_first_contact", "interactions", "effort_minutes", "csat_sum",
-            "csat_responses", "nps_responses", "nps_promoters", "nps_detractors", "ces_sum",
-            "ces_responses")
+              "interactions", "effort_minutes", *SURVEY_SUMS, "survey_link", *SOURCE_SUMS)
+COUNTERS = ("debriefed", "at_first_contact", "interactions", "effort_minutes", *SURVEY_SUMS,
+            "survey_link", *SOURCE_SUMS)
 # What reopening undoes in a case's row (`domain.case_status`).
 REOPENED = {"resolved_at": None, "resolved_seconds": None, "at_first_contact": 0}
 
@@ -168,6 +173,8 @@ class ScorecardProjection(Projection["ScorecardView"]):
     def _surveyed(self, event: Any, tracking: Tracking) -> None:
         # One answer per case per kind counts, the latest (domain.surveys): each kind the
         # answer gives replaces the case's earlier score of that kind, the others stay.
+        # The combined figure counts the latest of either source; each source's own columns
+        # count that source's latest.
         csat, nps, ces = event.csat, event.nps, event.ces
         latest: dict[str, int] = {}
         if csat is not None:
@@ -177,7 +184,12 @@ class ScorecardProjection(Projection["ScorecardView"]):
                           nps_detractors=int(nps <= 6))
         if ces is not None:
             latest.update(ces_sum=ces, ces_responses=1)
-        self.view.update_case(tracking, event.originator_id, latest)
+        source = {f"{event.given_by}_{column}": value for column, value in latest.items()}
+        self.view.update_case(tracking, event.originator_id, {**latest, **source})
+
+    @process_event.register(Events.SurveyLinkIssued)
+    def _survey_link(self, event: Any, tracking: Tracking) -> None:
+        self.view.update_case(tracking, event.originator_id, {"survey_link": 1})
 
     @process_event.register(Events.TargetsSet)
     def _targets_set(self, event: Any, tracking: Tracking) -> None:
@@ -671,10 +683,13 @@ class ScorecardView(View):
         values = {column: row[column] for column in CASE_FACTS}
         values["rate_cents"] = int(row["rate_cents"] or 0)
         values["id"] = self.id_out(values["id"])
-        for flag in ("debriefed", "at_first_contact"):
-            values[flag] = bool(values[flag])
         for number in COUNTERS:
             values[number] = int(values[number])
+        for flag in ("debriefed", "at_first_contact", "survey_link"):
+            values[flag] = bool(values[flag])
+        for source in GivenBy:
+            values[f"{source.value}_scores"] = SurveySums(**{
+                column: values.pop(f"{source.value}_{column}") for column in SURVEY_SUMS})
         for seconds in ("first_response_seconds", "resolved_seconds"):
             if values[seconds] is not None:
                 values[seconds] = int(values[seconds])

@@ -82,8 +82,16 @@ class Aftermath(Telling):
         kinds = {"csat": ("csat",), "csat_nps": ("csat", "nps"), "ces": ("ces",),
                  "all": ("csat", "nps", "ces")}[plan.survey or "csat"]
         when = self.t + hours(rng, 1, 96)  # customers answer whenever they like
-        case.answer_survey(csat=1 + round(4 * mood) if "csat" in kinds else None,
-                           nps=round(10 * mood) if "nps" in kinds else None,
-                           ces=1 + round(6 * mood) if "ces" in kinds else None,
-                           comment=rng.choice(SURVEY_COMMENTS), actor=SURVEY_PORTAL,
-                           occurred_at=self.at(when), now=self.w.end)
+        csat = 1 + round(4 * mood) if "csat" in kinds else None
+        nps = round(10 * mood) if "nps" in kinds else None
+        ces = 1 + round(6 * mood) if "ces" in kinds else None
+        comment = rng.choice(SURVEY_COMMENTS)  # drawn either way: the sample stays the same
+        if case.survey_link is not None:
+            # The customer's own answer, through the link their resolution gave them, when
+            # they answered in the simulated year.
+            case.answer_survey_by_link(csat=csat, nps=nps, ces=ces,
+                                       expires_at=case.survey_link["expires_at"],
+                                       now=self.at(when))
+        else:
+            case.answer_survey(csat=csat, nps=nps, ces=ces, comment=comment,
+                               actor=SURVEY_PORTAL, occurred_at=self.at(when), now=self.w.end)

@@ -442,8 +442,8 @@ class TestAccommodations:
 
 class TestSurvey:
     def test_a_survey_answer_records_its_scores(self, api: Any) -> None:
-        # given a resolved case; when the customer answers the survey; then the three scores
-        # are kept
+        # given a resolved case; when staff record the customer's survey answer; then the
+        # three scores are kept, marked as entered by staff
         case_id = received(api)
         api.run(case_id, ("resolve", {"resolution": "Filled"}))
         response = api.post(case_id, "survey", {"csat": 5, "nps": 10, "ces": 1,
@@ -451,7 +451,8 @@ class TestSurvey:
         assert response.status_code == 200, response.text
         event = api.history(case_id)["events"][-1]
         assert event["type"] == "Case.SurveyAnswered"
-        assert event["data"] == {"csat": 5, "nps": 10, "ces": 1, "comment": "Fixed in a day"}
+        assert event["data"] == {"csat": 5, "nps": 10, "ces": 1, "comment": "Fixed in a day",
+                                 "given_by": "staff"}
 
     def test_a_survey_needs_a_score_within_its_scale(self, api: Any) -> None:
         # given a resolved case; when a survey has no score or one off its scale; then it is

@@ -60,6 +60,8 @@ def test_history_lists_every_event_in_order_with_who_when_and_what(api: Any) -> 
         ("Case.Assigned", "staff-1", "staff", ASSIGNED),
         ("Case.Transferred", "csr-1", "csr", TRANSFERRED),
         ("Case.Resolved", "director-1", "director", RESOLVED),
+        # the customer's survey link, issued with the resolution
+        ("Case.SurveyLinkIssued", "director-1", "director", RESOLVED),
     ]
     # and every event says when it was recorded, in UTC, in the order recorded
     recorded = [moment(e["recorded_at"]) for e in events]

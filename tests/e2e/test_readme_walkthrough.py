@@ -55,13 +55,17 @@ def test_the_readme_walkthrough_runs_as_written() -> None:
     assert '"status":409' in out and "version-conflict" in out  # the stale acknowledge
     assert '"status":403' in out  # Ana may not escalate
     # (curl prints no newline after a JSON answer, so a line may start after one)
-    history = re.findall(r"(\d+) (Case\.\w+) (\w+) (\w+) \d{4}-\d\d-\d\dT", out)
+    history = re.findall(r"(\d+) (Case\.\w+) ([\w-]+) (\w+) \d{4}-\d\d-\d\dT", out)
     assert [(version, kind, actor) for version, kind, actor, _ in history] == [
         ("1", "Case.Received", "ana"), ("2", "Case.TargetsSet", "ana"),
         ("3", "Case.Acknowledged", "ana"), ("4", "Case.Transferred", "ana"),
         ("5", "Case.Classified", "ana"), ("6", "Case.ComplaintEscalated", "raj"),
-        ("7", "Case.Resolved", "raj"), ("8", "Case.Closed", "raj"),
-        ("9", "Case.SurveyAnswered", "ana")]
+        ("7", "Case.Resolved", "raj"), ("8", "Case.SurveyLinkIssued", "raj"),
+        ("9", "Case.Closed", "raj"), ("10", "Case.SurveyAnswered", "survey-link"),
+        ("11", "Case.SurveyAnswered", "ana")]
+    # the customer's survey: French on asking, answered once, refused the second time
+    assert "<h1>Comment avons-nous fait ?</h1>" in out and "<h1>Thank you</h1>" in out
+    assert "again: 409" in out
     assert re.search(r"^OK: \d+ events; head position \d+; head hash [0-9a-f]{64}$", out,
                      re.MULTILINE)
     assert "development mode" in err  # the server said which mode it runs in

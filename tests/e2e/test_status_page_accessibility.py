@@ -100,7 +100,12 @@ def unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> tuple[str, str, Path]:
-    """Chromium, node, and the folder holding playwright-core, axe-core and the script."""
+    return browser_tools()
+
+
+def browser_tools() -> tuple[str, str, Path]:
+    """Chromium, node, and the folder holding playwright-core, axe-core and the script (skips,
+    or fails under CI, without them)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     node, npm = shutil.which("node"), shutil.which("npm")
     if chromium is None:

@@ -207,7 +207,7 @@ class TestSurveysAndAccommodations:
         case = a_resolved_case()
         case.answer_survey(csat=5, nps=None, ces=None, comment="great", **when())
         assert case.surveys == [{"csat": 5, "nps": None, "ces": None, "at": NOW,
-                                 "superseded": []}]
+                                 "superseded": [], "given_by": "staff"}]
         assert case.survey_scores == {"csat": 5}
 
     def test_an_empty_survey_answer_is_refused(self) -> None:

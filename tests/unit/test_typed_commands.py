@@ -45,6 +45,7 @@ def test_every_command_route_builds_a_command_from_its_body() -> None:
                     commands.ReportAccommodationNotMade} == \
         set(KINDS) - {commands.PublishNote,  # published through /public-notes
                       commands.SkipNotification,  # recorded by the outbox worker alone
+                      commands.AnswerSurveyByLink,  # by the public survey page alone
                       commands.AttachFile,  # built by /attachments from the uploaded file
                       commands.AddInternalNote,  # added through /internal-notes
                       commands.RequeueNotification}  # by /api/v1/admin/outbox/requeue
@@ -59,6 +60,9 @@ def test_no_person_may_record_what_only_civicdesk_records() -> None:
     # While civicdesk's own worker may
     check_may(Actor(id="outbox", role=Role.SYSTEM), commands.SkipNotification.action,
               "public-works")
+    # and likewise a customer's own survey answer: no one on staff may give it for them
+    with pytest.raises(Forbidden):
+        check_may(director, commands.AnswerSurveyByLink.action, "public-works")
 
 
 def test_only_an_administrator_requeues_an_outbox_message() -> None:
