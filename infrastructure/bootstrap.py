@@ -30,7 +30,7 @@ from infrastructure.checkpointer import Checkpointer, elected_checkpointer
 from infrastructure.file_store import LocalFileStore
 from infrastructure.mail import MailServer
 from infrastructure.master_key import has_master_key, master_key
-from infrastructure.outbox_worker import OutboxWorker
+from infrastructure.outbox_worker import OutboxWorker, survey_link_for
 from infrastructure.personal_vault import PersonalVault
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
@@ -188,11 +188,13 @@ def compose(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     checkpointer = elected_checkpointer(settings, desk) if settings.run_scheduler else None
     # Sends what the outbox holds when elected, where a mail server or webhooks are configured.
     mail = MailServer(settings) if settings.smtp_host is not None else None
+    links = survey_links(settings)
     outbox_worker = (OutboxWorker(settings, desk, projections.view(OUTBOX_MODEL.name), mail,
-                                  clock=clock)
+                                  clock=clock,
+                                  survey_link_for=survey_link_for(links, settings.public_url))
                      if settings.run_scheduler and (mail is not None or settings.webhooks)
                      and OUTBOX_MODEL in read_models else None)
     return Services(settings=settings, desk=desk, projections=projections,
                     scheduler=scheduler, access_log=AccessLog(desk), owns_desk=owns_desk,
                     checkpointer=checkpointer, outbox_worker=outbox_worker,
-                    survey_links=survey_links(settings))
+                    survey_links=links)

@@ -24,6 +24,7 @@ from application.commands import LogInteraction, SkipNotification
 from application.customers import CustomerDetails
 from application.desk import IdempotencyKey, ServiceDesk, utc_now
 from application.outbox import start_outbox
+from application.survey_links import SurveyLinks, survey_url
 from domain.cases import Case
 from domain.customers import ERASED
 from domain.notices import (
@@ -61,13 +62,22 @@ BATCH = 50
 LATE_REASON = ("the mail server accepted the message at that moment; the outbox "
                "recorded it afterwards")
 
-# The link to the case's survey for a resolution message (None: no link, and the message
-# says nothing of a survey). The surveys feature plugs its signed, expiring links in here.
-SurveyLinks = Callable[[Case], str | None]
+# The link to the case's survey for a resolution message, in the customer's language (None: no
+# link, and the message says nothing of a survey): `survey_link_for` makes it from the signed,
+# expiring links of application.survey_links.
+SurveyLinkFor = Callable[[Case, str], str | None]
 
 
-def no_survey_link(case: Case) -> str | None:
+def no_survey_link(case: Case, language: str) -> str | None:
     return None
+
+
+def survey_link_for(links: SurveyLinks | None, public_url: str | None) -> SurveyLinkFor:
+    """The case's survey page under the desk's public address; none without links (no master
+    key) or without a public address to put them under."""
+    if links is None or public_url is None:
+        return no_survey_link
+    return lambda case, language: survey_url(links, case, public_url, language)
 
 
 class OutboxWorker:
@@ -75,7 +85,7 @@ class OutboxWorker:
                  mail: MailServer | None, *, clock: Callable[[], datetime] = utc_now,
                  interval: float = 5.0, election_interval: float = 2.0,
                  after_accepted: Callable[[Message], None] | None = None,
-                 survey_link_for: SurveyLinks = no_survey_link) -> None:
+                 survey_link_for: SurveyLinkFor = no_survey_link) -> None:
         self.desk, self.view, self.mail, self.clock = desk, view, mail, clock
         self.survey_link_for = survey_link_for
         self.webhooks = WebhookSender(settings.webhooks, desk, view, clock)
@@ -169,6 +179,7 @@ class OutboxWorker:
 
     def _rendered(self, case: Case, customer: CustomerDetails, message: Message) -> Rendered:
         notice = Notice(message.notice)
+        language = language_of(customer.language)
         link = (f"{self.public_url}/status/{case.reference}?token={case.public_token}"
                 if self.public_url and case.public_token else None)
         promises = sorted((Promise(kind=target.name, due_at=target.due_at)
@@ -182,8 +193,9 @@ class OutboxWorker:
             reference=case.reference, status_link=link, promises=tuple(promises),
             department=department.name if department is not None else then.department,
             resolved_at=then.resolved_at,
-            survey_link=self.survey_link_for(case) if notice == Notice.RESOLUTION else None)
-        return render(notice, language_of(customer.language), particulars)
+            survey_link=(self.survey_link_for(case, language) if notice == Notice.RESOLUTION
+                         else None))
+        return render(notice, language, particulars)
 
     def _record_sent(self, message: Message) -> None:
         """Record `message` on its case as an outbound email when the server accepted it;

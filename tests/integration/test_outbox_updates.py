@@ -19,15 +19,18 @@ from application.commands import ReopenCase, ResolveCase, SendInterimResponse, T
 from application.customers import Intake
 from application.desk import ServiceDesk
 from application.outbox import start_outbox
+from application.survey_links import open_survey
 from domain.cases import Case
 from domain.notices import OUTBOX
 from domain.outbox import EMAIL, WEBHOOKS, Outbox
 from domain.webhooks import EVENT_NOTICE
 from engine.runner import ProjectionSet
 from infrastructure.mail import MailServer
-from infrastructure.outbox_worker import OutboxWorker
+from infrastructure.outbox_worker import OutboxWorker, survey_link_for
 from infrastructure.settings import Settings
+from infrastructure.survey_link_key import survey_links
 from projections.outbox import OUTBOX_MODEL, SENT, SKIPPED, Message
+from tests.command_line import TEST_MASTER_KEY
 from tests.conftest import MovableClock, running_projections
 from tests.mail_server import Mailbox, mail_server
 from tests.receiving import CSR, receive
@@ -179,7 +182,7 @@ class TestResolution:
         case = received_and_acknowledged(desk, mail_settings, outbox, clock)
         desk.handle(CSR, ResolveCase(case_id=case.id, resolution="Filled"))
 
-        def survey_link(resolved: Case) -> str:
+        def survey_link(resolved: Case, language: str) -> str:
             return f"https://desk.cobourg.example/surveys/{resolved.reference}?sig=abc"
 
         send_all(mail_settings, desk, outbox, clock, survey_link_for=survey_link)
@@ -187,6 +190,24 @@ class TestResolution:
         link = f"https://desk.cobourg.example/surveys/{case.reference}?sig=abc"
         assert f"Tell us how we did (a few questions, one minute):\n{link}" in text_of(mail)
         assert f'href="{link}"' in html_of(mail)
+
+    def test_carries_the_case_s_own_signed_survey_link_in_the_customer_s_language(
+            self, mail_settings: Settings, desk: ServiceDesk, outbox: ProjectionSet,
+            clock: MovableClock, smtp: tuple[Mailbox, int]) -> None:
+        # given a French-speaking customer's case, resolved, on a desk with a master key and a
+        # public address (what `compose` gives the worker)
+        case = received_and_acknowledged(desk, mail_settings, outbox, clock, customer=MARIE)
+        desk.handle(CSR, ResolveCase(case_id=case.id, resolution="Réparé"))
+        links = survey_links(dataclasses.replace(mail_settings, master_key=TEST_MASTER_KEY))
+        assert links is not None
+        # when the worker sends the resolution
+        send_all(mail_settings, desk, outbox, clock,
+                 survey_link_for=survey_link_for(links, mail_settings.public_url))
+        # then it carries the case's own link, in French, and that link opens its survey
+        token = links.token_for(desk.get_case(CSR, case.id))
+        link = f"https://desk.cobourg.example/survey/{token}?lang=fr"
+        assert link in text_of(smtp[0].received[-1])
+        assert open_survey(desk, links, str(token)).reference == case.reference
 
     def test_overtakes_an_interim_response_not_yet_sent(
             self, mail_settings: Settings, desk: ServiceDesk, outbox: ProjectionSet,
