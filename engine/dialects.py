@@ -78,6 +78,9 @@ class SQLiteView(View, SQLiteTrackingRecorder):
         cursor.execute(f"PRAGMA cache_size = -{self.BATCH_CACHE_KIB}")
         return nullcontext(cursor)
 
+    def _glance(self) -> AbstractContextManager[Any]:
+        return self._begin(write=False)  # in process: no round trip to save
+
     @contextmanager
     def _begin(self, *, write: bool) -> Iterator[Any]:
         if not write:
@@ -176,6 +179,21 @@ class PostgresView(View, PostgresTrackingRecorder):
     time_type: ClassVar[str] = "timestamptz"
     _for_update: ClassVar[str] = " FOR UPDATE"
     LOCK_CLASS: ClassVar[int] = 0x6364  # advisory lock class of generation switches ("cd")
+    # A view's commit need not wait for the WAL to reach the disk (as SQLite views commit with
+    # synchronous=NORMAL): only a crash of the database server itself can lose its last
+    # transactions (a few hundred milliseconds' worth), rows and position together, and the
+    # runner then applies those events again from the log, which commits with a full sync.
+    # Any later synchronous commit (the next command's) makes them durable too. A view whose
+    # rows are acted on outside the log (the outbox: a message marked accepted by the mail
+    # server) sets this True.
+    synchronous_commit: ClassVar[bool] = False
+
+    @classmethod
+    def configure_pool(cls, datastore: PostgresDatastore) -> None:
+        """Set the view's connections up before its pool opens (see `synchronous_commit`)."""
+        if not cls.synchronous_commit:
+            pool: Any = datastore.pool
+            pool.kwargs["options"] = "-c synchronous_commit=off"
 
     def __init__(self, datastore: PostgresDatastore, *, generation: int | None = None,
                  **kwargs: Any) -> None:
@@ -208,6 +226,13 @@ class PostgresView(View, PostgresTrackingRecorder):
             for adapters in (cursor.connection.adapters, cursor.adapters):
                 adapters.register_dumper(str, _NulFreeText)
                 adapters.register_dumper(str, _NulFreeBinaryText)
+            yield cursor
+
+    @contextmanager
+    def _glance(self) -> Iterator[Any]:
+        # One statement in autocommit: a read-only transaction would add BEGIN, ROLLBACK and
+        # psycopg's DEALLOCATE ALL after a rollback, three more round trips.
+        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
             yield cursor
 
     def _live_generation(self, cursor: Any) -> int:

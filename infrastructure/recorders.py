@@ -40,10 +40,23 @@ SETUP_LOCK_KEY = 0x6369766963736574
 APPEND_ONLY_MESSAGE = "the civicdesk event log is append-only"
 
 
+# Writes, inside the transaction that inserts events, what waits for the first event of an
+# aggregate among them (a new customer's data key and search tokens:
+# infrastructure.personal_vault.PersonalVault.write_staged), given the cursor and those
+# aggregates' ids.
+StagedWriter = Callable[[Any, list[UUID | str]], None]
+
+
+def _first_events(stored_events: Sequence[StoredEvent]) -> list[UUID | str]:
+    return [e.originator_id for e in stored_events if e.originator_version == 1]
+
+
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     # The key that signs each appended batch (infrastructure.event_signatures), set by
     # whoever builds the desk with one; None: batches are appended unsigned.
     signer: Signer | None = None
+    # Set by whoever builds the desk with a personal vault (see StagedWriter).
+    staged_writer: StagedWriter | None = None
     # The clock commit times are taken from (nanoseconds since the epoch); a test steps it.
     commit_clock: Callable[[], int] = staticmethod(time.time_ns)
     # Demo only: the commit time (microseconds since the epoch) to give each event appended
@@ -144,6 +157,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                       (first, last, sign_link(self.signer, first, last, previous)))
         write_pending_disclosures(c, [e.originator_id for e in stored_events],
                                   [e.topic for e in stored_events])
+        if self.staged_writer is not None:
+            self.staged_writer(c, _first_events(stored_events))
         return notification_ids
 
     def subscribe(self, gt: int | None = None,
@@ -199,6 +214,7 @@ def _as_uuid(originator_id: UUID | str) -> UUID:
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     signer: Signer | None = None  # as ChainedSQLiteApplicationRecorder.signer
+    staged_writer: StagedWriter | None = None  # as ChainedSQLiteApplicationRecorder's
     simulated_commit_times: Iterator[int] | None = None  # as in ChainedSQLiteApplicationRecorder
 
     def __init__(self, datastore: PostgresDatastore, *,
@@ -315,11 +331,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> None:
         # In the transaction (and pipeline) that inserts the events; synced at once, so a
-        # failure is known as the access log's and rolls the events back with it.
+        # failure is known as the access log's and rolls the events back with it. Synced on
+        # the library's own pipeline: a nested `pipeline()` block would sync once more on
+        # entering and once more on leaving, two round trips per save for nothing.
         super()._insert_events(curs, stored_events, **kwargs)
-        with curs.connection.pipeline() as pipeline:
-            write_pending_disclosures(curs, [e.originator_id for e in stored_events],
-                                      [e.topic for e in stored_events], flush=pipeline.sync)
+        pipeline = curs.connection._pipeline  # psycopg 3.3: the open pipeline, if any
+        write_pending_disclosures(curs, [e.originator_id for e in stored_events],
+                                  [e.topic for e in stored_events],
+                                  flush=pipeline.sync if pipeline is not None else None)
+        if self.staged_writer is not None:
+            # Pipelined with the events' insert and synced with it: no round trip of its
+            # own (a failure rolls the events back and is raised as theirs would be).
+            self.staged_writer(curs, _first_events(stored_events))
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> None:
