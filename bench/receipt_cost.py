@@ -398,7 +398,8 @@ def report(kind: str, read_models: bool, costs: list[Cost]) -> None:
     where = "PostgreSQL" if kind == "postgres" else "SQLite"
     print(f"\n{where}, read models {'on' if read_models else 'off'}; per receipt (per second "
           "when idle)")
-    print(f"{'':<22} {'threads':<34} {'round':>8} {'stmts':>8} {'xacts':>8} {'commits':>8} {'synced':>8}")
+    print(f"{'':<22} {'threads':<34} {'round':>8} {'stmts':>8} {'xacts':>8} {'commits':>8} "
+          f"{'synced':>8}")
     for cost in costs:
         groups = sorted(cost.tallies) or ["request"]
         for group in groups:
