@@ -109,6 +109,9 @@ class Trace:
         if self.on:
             with self._lock:
                 self._tally().round_trips += 1
+                if self.log is not None:
+                    self.log.append(f"{threading.current_thread().name[:24]:<24}   "
+                                    "<- round trip")
 
     def statement(self, connection: int, sql: Any) -> None:
         word = _first_word(sql)
