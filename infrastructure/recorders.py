@@ -51,6 +51,18 @@ def _first_events(stored_events: Sequence[StoredEvent]) -> list[UUID | str]:
     return [e.originator_id for e in stored_events if e.originator_version == 1]
 
 
+# The polling subscriptions of each SQLite file in this process, woken when this process
+# appends to it, so an idle poll can back off far without delaying this process's own events.
+_pollers: dict[str, set[threading.Event]] = {}
+_pollers_lock = threading.Lock()
+
+
+def _wake_pollers(db_name: str) -> None:
+    with _pollers_lock:
+        for woken in _pollers.get(db_name, ()):
+            woken.set()
+
+
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     # The key that signs each appended batch (infrastructure.event_signatures), set by
     # whoever builds the desk with one; None: batches are appended unsigned.
@@ -161,6 +173,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             self.staged_writer(c, _first_events(stored_events))
         return notification_ids
 
+    def insert_events(self, stored_events: Sequence[StoredEvent],
+                      **kwargs: Any) -> Sequence[int] | None:
+        notification_ids = super().insert_events(stored_events, **kwargs)
+        _wake_pollers(self.datastore.pool.db_name)  # committed: followers here look now
+        return notification_ids
+
     def subscribe(self, gt: int | None = None,
                   topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
         """Follow the log after `gt` by polling: SQLite has no LISTEN/NOTIFY."""
@@ -172,22 +190,28 @@ class PollingSubscription(Subscription[SQLiteApplicationRecorder]):
 
     SQLite serialises writers and a reader never sees an uncommitted row, so notification
     ids become visible in order and reading "after the last one seen" never skips an event.
-    An idle poll backs off from MIN_INTERVAL to MAX_INTERVAL seconds (the worst-case lag of a
-    caught-up follower); `stop()` wakes a sleeping poll at once.
+    An idle poll backs off from MIN_INTERVAL to MAX_INTERVAL seconds; an append by this process
+    wakes it at once, so MAX_INTERVAL is the worst-case lag only for events another process
+    appends (a command-line import, say). `stop()` wakes a sleeping poll at once.
     """
 
     BATCH = 500
     MIN_INTERVAL = 0.005
-    MAX_INTERVAL = 0.1
+    MAX_INTERVAL = 1.0
 
     def __init__(self, recorder: SQLiteApplicationRecorder, gt: int | None = None,
                  topics: Sequence[str] = ()) -> None:
         super().__init__(recorder=recorder, gt=gt, topics=topics)
         self._pending: deque[Notification] = deque()
         self._woken = threading.Event()
+        self._db_name = recorder.datastore.pool.db_name
+        with _pollers_lock:
+            _pollers.setdefault(self._db_name, set()).add(self._woken)
 
     def stop(self) -> None:
         super().stop()
+        with _pollers_lock:
+            _pollers.get(self._db_name, set()).discard(self._woken)
         self._woken.set()
 
     def __next__(self) -> Notification:
@@ -203,8 +227,11 @@ class PollingSubscription(Subscription[SQLiteApplicationRecorder]):
                 self._last_notification_id = found[-1].id
                 interval = self.MIN_INTERVAL
             else:
-                self._woken.wait(interval)
-                interval = min(interval * 2, self.MAX_INTERVAL)
+                if self._woken.wait(interval):
+                    self._woken.clear()
+                    interval = self.MIN_INTERVAL
+                else:
+                    interval = min(interval * 2, self.MAX_INTERVAL)
         raise StopIteration
 
 
