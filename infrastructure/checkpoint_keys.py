@@ -4,10 +4,10 @@ development mode one is generated into the data directory on first use."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from infrastructure.key_files import configured_key, development_key
 from infrastructure.signed_note import NoteError, Signer, Verifier
 
 if TYPE_CHECKING:
@@ -30,14 +30,9 @@ def development_key_path(settings: Settings) -> Path:
 def checkpoint_signer(settings: Settings) -> Signer:
     """The configured signer; in development mode the data directory's (made if missing);
     NoCheckpointKey otherwise."""
-    text, source = settings.checkpoint_key, "CIVICDESK_CHECKPOINT_KEY"
-    if text is None and settings.checkpoint_key_file is not None:
-        source = str(settings.checkpoint_key_file)
-        try:
-            text = settings.checkpoint_key_file.read_text()
-        except OSError as error:
-            raise NoCheckpointKey(f"cannot read the checkpoint key {source}: "
-                                  f"{error.strerror}") from None
+    text, source = configured_key(settings.checkpoint_key, settings.checkpoint_key_file,
+                                  "CIVICDESK_CHECKPOINT_KEY", NoCheckpointKey,
+                                  "the checkpoint key")
     if text is None and settings.dev:
         return _development_signer(settings)
     if text is None:
@@ -50,15 +45,8 @@ def checkpoint_signer(settings: Settings) -> Signer:
 
 
 def _development_signer(settings: Settings) -> Signer:
-    path = development_key_path(settings)
-    if path.exists():
-        return Signer.parse(path.read_text())
-    signer = Signer.generate(DEVELOPMENT_KEY_NAME)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(f"{signer}\n")
-    return signer
+    return Signer.parse(development_key(development_key_path(settings),
+                                        lambda: str(Signer.generate(DEVELOPMENT_KEY_NAME))))
 
 
 def trusted_keys(settings: Settings, given: list[str]) -> list[Verifier]:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from infrastructure.key_files import configured_key, development_key
 
 if TYPE_CHECKING:
     from infrastructure.settings import Settings
@@ -43,16 +44,11 @@ def has_master_key(settings: Settings) -> bool:
 def master_key(settings: Settings) -> bytes:
     """The configured master key; in development mode the data directory's (made if
     missing); NoMasterKey otherwise, or when the key is not 32 bytes of base64."""
-    text, source = settings.master_key, "CIVICDESK_MASTER_KEY"
-    if text is None and settings.master_key_file is not None:
-        source = str(settings.master_key_file)
-        try:
-            text = settings.master_key_file.read_text()
-        except OSError as error:
-            raise NoMasterKey(f"cannot read the master key {source}: "
-                              f"{error.strerror}") from None
+    text, source = configured_key(settings.master_key, settings.master_key_file,
+                                  "CIVICDESK_MASTER_KEY", NoMasterKey, "the master key")
     if text is None and settings.dev:
-        text, source = _development_key(settings), str(development_key_path(settings))
+        path = development_key_path(settings)
+        text, source = development_key(path, new_master_key), str(path)
     if text is None:
         raise NoMasterKey(f"no master key protects customers' personal information: "
                           f"{KEY_HINT}")
@@ -64,15 +60,3 @@ def master_key(settings: Settings) -> bytes:
         raise NoMasterKey(f"the master key in {source} is not {KEY_BYTES} bytes in base64: "
                           f"{KEY_HINT}")
     return key
-
-
-def _development_key(settings: Settings) -> str:
-    path = development_key_path(settings)
-    if path.exists():
-        return path.read_text()
-    text = new_master_key()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(f"{text}\n")
-    return text

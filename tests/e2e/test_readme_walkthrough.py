@@ -4,6 +4,7 @@ survey on a development-mode server, and print what the README shows."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -31,7 +32,10 @@ def test_the_readme_walkthrough_runs_as_written() -> None:
     if shutil.which("curl") is None or not (ROOT / ".venv/bin/civicdesk").exists():
         pytest.skip("needs curl and civicdesk installed in .venv (make install)")
     # given the walk-through, on a free port, in an environment with no civicdesk setting
-    script = walkthrough().replace("8765", str(free_port()))
+    # (the trap stops the server the walk-through starts when a step fails, so a failure is
+    # reported at once instead of after the timeout)
+    script = "trap 'kill $(jobs -p) 2>/dev/null' EXIT\n" + walkthrough().replace(
+        "8765", str(free_port()))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICDESK_")}
     # when bash runs it from the repository, stopping at the first failing command
     process = subprocess.Popen(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, env=env,
@@ -40,9 +44,11 @@ def test_the_readme_walkthrough_runs_as_written() -> None:
     try:
         out, err = process.communicate(timeout=180)
     finally:
-        if process.poll() is None:
+        # the whole group, always: a step failing under `set -e` ends bash but leaves the
+        # server it started in the background holding the output pipe open
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        process.wait()
     # then every step did what the README says
     assert process.returncode == 0, err
     assert re.search(r'"reference":"SC-\d{4}-000001"', out)
