@@ -70,9 +70,11 @@ bench: install
 	$(BIN)/python bench/rebuild.py --database sqlite
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/report.py --database sqlite
+	$(BIN)/python bench/receipt_cost.py --database sqlite --read-models
 	@if [ -n "$$CIVICDESK_DATABASE_URL$$CIVICDESK_TEST_DATABASE_URL" ]; then \
 		$(BIN)/python bench/commands.py; \
 		$(BIN)/python bench/case_view.py; \
+		$(BIN)/python bench/receipt_cost.py --database postgres --read-models; \
 	else echo "bench/commands.py skipped: it needs PostgreSQL (CIVICDESK_DATABASE_URL) and wrk"; fi
 
 clean:

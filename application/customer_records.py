@@ -95,28 +95,41 @@ def matches(desk: ServiceDesk, actor: Actor, contact: dict[str, str],
     tokens = match_tokens(contact)
     if not tokens:
         return []
-    me = desk.customers.get(new_customer) if new_customer is not None else None
-    myself = me.id if me is not None else None
+    # Each record is loaded once: as made (its creation time), then followed through merges.
+    me = desk.load_customer(new_customer) if new_customer is not None else None
+    myself = _survivor(desk, me).id if me is not None else None
     # Only records older than the new one: the receipt's answer stays what it was when a
     # retry replays it, and a later duplicate is found from its own receipt instead.
-    since = desk.load_customer(new_customer).created_on if new_customer is not None else None
+    since = me.created_on if me is not None else None
+    wanted = [field for field in MATCH_FIELDS if field in tokens]
+    owners = desk.cipher.owners_of([tokens[field] for field in wanted])  # one query
     found: dict[UUID, list[str]] = {}
-    for field in MATCH_FIELDS:
-        if field not in tokens:
-            continue
-        for owner in sorted(desk.cipher.lookup([tokens[field]])):
-            try:
-                record = desk.customers.get(owner)
-            except NotFound:
-                continue  # prepared at an intake that was then refused: never saved
+    loaded: dict[UUID, tuple[Customer, Customer] | None] = {}  # owner -> (made, survivor)
+    for field in wanted:
+        for owner in sorted(owners.get(tokens[field], set()) - {new_customer}):
+            if owner not in loaded:
+                try:
+                    made = desk.load_customer(owner)
+                    loaded[owner] = (made, _survivor(desk, made))
+                except NotFound:
+                    loaded[owner] = None  # prepared at an intake then refused: never saved
+            pair = loaded[owner]
+            if pair is None:
+                continue
+            made, record = pair
             if record.id == myself or record.erased or (
-                    since is not None and desk.load_customer(owner).created_on >= since):
+                    since is not None and made.created_on >= since):
                 continue
             on = found.setdefault(record.id, [])
             if field not in on:
                 on.append(field)
     return [CustomerMatch(customer_id=c, matched_on=tuple(on))
             for c, on in list(found.items())[:MAX_RESULTS]]
+
+
+def _survivor(desk: ServiceDesk, made: Customer) -> Customer:
+    """`made`, or the record it was merged into (followed to the end)."""
+    return made if made.merged_into is None else desk.customers.get(made.merged_into)
 
 
 def customer(desk: ServiceDesk, actor: Actor, customer_id: UUID) -> CustomerDetails:

@@ -109,19 +109,23 @@ class Customers:
 
     def prepare(self, actor: Actor, intake: Intake) -> NewCustomer:
         """A new customer record, to be saved with its first case: a data key made for it,
-        its personal fields sealed with it, its search tokens indexed (a record never saved
-        leaves only a key and tokens no read reaches). Raises InvalidValue,
+        its personal fields sealed with it, its search tokens indexed, the key and tokens
+        written in the transaction that saves the record (a record never saved leaves
+        nothing; call `cipher.forget` once it is saved or given up). Raises InvalidValue,
         PersonalDataLocked."""
         unknown = set(intake.personal) - set(PERSONAL_FIELDS)
         if unknown:
             raise InvalidValue(f"unknown personal field {sorted(unknown)[0]}", "contact")
         customer_id = uuid4()
-        self.cipher.new_key(customer_id)
         personal = {k: v for k, v in intake.personal.items() if v.strip()}
         new = NewCustomer(customer_id=customer_id, intake=intake, actor=actor,
-                          sealed=self.cipher.seal(customer_id, personal))
-        new.check()
-        self.cipher.index(customer_id, search_tokens(personal))
+                          sealed=self.cipher.new_record(customer_id, personal,
+                                                        search_tokens(personal)))
+        try:
+            new.check()
+        except BaseException:
+            self.cipher.forget(customer_id)
+            raise
         return new
 
     def details(self, customer_id: UUID | None) -> CustomerDetails:

@@ -30,6 +30,17 @@ class PersonalCipher(Protocol):
         """`fields` encrypted with `owner`'s data key, as text an event can carry."""
         ...
 
+    def new_record(self, owner: UUID, fields: Mapping[str, str], tokens: Iterable[str]) -> str:
+        """`fields` sealed under a new data key for `owner`, the key and `tokens`' blind
+        indexes kept in the transaction that records `owner`'s first event (nothing is kept
+        if that event is never saved; `forget` then drops what waits)."""
+        ...
+
+    def forget(self, owner: UUID) -> None:
+        """Drop what `new_record` holds for `owner` until its first event is saved (after
+        that save, or when it is given up)."""
+        ...
+
     def open(self, owner: UUID, sealed: str) -> dict[str, str] | None:
         """The fields `sealed` holds; None when `owner`'s key was destroyed (erased)."""
         ...
@@ -55,6 +66,11 @@ class PersonalCipher(Protocol):
         """The owners indexed under every one of `tokens` (none for no tokens)."""
         ...
 
+    def owners_of(self, tokens: Iterable[str]) -> dict[str, set[UUID]]:
+        """The owners indexed under each of `tokens` (a token under which none is, left
+        out), in one look-up."""
+        ...
+
 
 class LockedCipher:
     """Without a master key: every use is refused (there is no plaintext fallback)."""
@@ -72,6 +88,12 @@ class LockedCipher:
     def open(self, owner: UUID, sealed: str) -> dict[str, str] | None:
         raise self._refuse()
 
+    def new_record(self, owner: UUID, fields: Mapping[str, str], tokens: Iterable[str]) -> str:
+        raise self._refuse()
+
+    def forget(self, owner: UUID) -> None:
+        return None  # nothing is ever held without a key
+
     def seal_bytes(self, owner: UUID, data: bytes) -> bytes:
         raise self._refuse()
 
@@ -85,4 +107,7 @@ class LockedCipher:
         raise self._refuse()
 
     def lookup(self, tokens: Iterable[str]) -> set[UUID]:
+        raise self._refuse()
+
+    def owners_of(self, tokens: Iterable[str]) -> dict[str, set[UUID]]:
         raise self._refuse()

@@ -75,11 +75,15 @@ def receive(app: ServiceDesk, actor: Actor, command: ReceiveCase,
         return case
 
     # The Town's year, not UTC's: a call at 19:30 on Dec 31 belongs to the old year.
-    outcome: Outcome = app.references.submit(
-        now.astimezone(TOWN_TIME).year,
-        Receipt(build, actor, idempotency,
-                companions=lambda case: [new.record(case)] if new is not None else []),
-        partial(record_receipts, app))
+    try:
+        outcome: Outcome = app.references.submit(
+            now.astimezone(TOWN_TIME).year,
+            Receipt(build, actor, idempotency,
+                    companions=lambda case: [new.record(case)] if new is not None else []),
+            partial(record_receipts, app))
+    finally:
+        if new is not None:  # its key and tokens were saved with it, or are given up
+            app.cipher.forget(new.customer_id)
     if confirmed is not None and not outcome.replayed:
         # A known customer learns of the case after it is saved, not with it, so that two
         # cases for one customer at once do not conflict. Should this fail, the case still

@@ -25,6 +25,7 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder, SQLite
 from psycopg.abc import Buffer
 from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
 
+from engine.generations import GENERATIONS
 from engine.views import View, _unquoted
 
 _PG_INDEX_SCHEMA = re.compile(r'^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)'
@@ -77,6 +78,9 @@ class SQLiteView(View, SQLiteTrackingRecorder):
         # A rebuild touches every row of tables that outgrow the default 2 MB page cache.
         cursor.execute(f"PRAGMA cache_size = -{self.BATCH_CACHE_KIB}")
         return nullcontext(cursor)
+
+    def _glance(self) -> AbstractContextManager[Any]:
+        return self._begin(write=False)  # in process: no round trip to save
 
     @contextmanager
     def _begin(self, *, write: bool) -> Iterator[Any]:
@@ -176,6 +180,21 @@ class PostgresView(View, PostgresTrackingRecorder):
     time_type: ClassVar[str] = "timestamptz"
     _for_update: ClassVar[str] = " FOR UPDATE"
     LOCK_CLASS: ClassVar[int] = 0x6364  # advisory lock class of generation switches ("cd")
+    # A view's commit need not wait for the WAL to reach the disk (as SQLite views commit with
+    # synchronous=NORMAL): only a crash of the database server itself can lose its last
+    # transactions (a few hundred milliseconds' worth), rows and position together, and the
+    # runner then applies those events again from the log, which commits with a full sync.
+    # Any later synchronous commit (the next command's) makes them durable too. A view whose
+    # rows are acted on outside the log (the outbox: a message marked accepted by the mail
+    # server) sets this True.
+    synchronous_commit: ClassVar[bool] = False
+
+    @classmethod
+    def configure_pool(cls, datastore: PostgresDatastore) -> None:
+        """Set the view's connections up before its pool opens (see `synchronous_commit`)."""
+        if not cls.synchronous_commit:
+            pool: Any = datastore.pool
+            pool.kwargs["options"] = "-c synchronous_commit=off"
 
     def __init__(self, datastore: PostgresDatastore, *, generation: int | None = None,
                  **kwargs: Any) -> None:
@@ -210,10 +229,26 @@ class PostgresView(View, PostgresTrackingRecorder):
                 adapters.register_dumper(str, _NulFreeBinaryText)
             yield cursor
 
+    @contextmanager
+    def _glance(self) -> Iterator[Any]:
+        # One statement in autocommit: a read-only transaction would add BEGIN, ROLLBACK and
+        # psycopg's DEALLOCATE ALL after a rollback, three more round trips.
+        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+            yield cursor
+
     def _live_generation(self, cursor: Any) -> int:
         # Its own statement: a READ COMMITTED statement's snapshot predates a lock it waits for.
-        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", self.switch_lock)
-        return super()._live_generation(cursor)
+        # Both sent in one pipeline (each statement still takes its snapshot when it starts,
+        # so after the lock): one round trip, not two, for every read and every batch.
+        if cursor.connection._pipeline is not None:  # psycopg 3.3: already pipelining
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", self.switch_lock)
+            return super()._live_generation(cursor)
+        with cursor.connection.pipeline():  # leaving it syncs: both answers in one trip
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", self.switch_lock)
+            cursor.execute(f"SELECT generation FROM {self._qualify(GENERATIONS)} "
+                           "WHERE projection = %s", [self.name])
+        row = cursor.fetchone()
+        return 0 if row is None else int(row["generation"])
 
     @contextmanager
     def _pipelined(self, cursor: Any) -> Iterator[Any]:

@@ -30,6 +30,7 @@ class Generations:
     if TYPE_CHECKING:  # View's own
         def _qualify(self, name: str) -> str: ...
         def _begin(self, *, write: bool) -> AbstractContextManager[Any]: ...
+        def _glance(self) -> AbstractContextManager[Any]: ...
         def _generation_at(self, generation: int) -> AbstractContextManager[None]: ...
         def joined(self, cursor: Any) -> AbstractContextManager[None]: ...
         def statements_of(self, generation: int) -> list[str]: ...
@@ -46,6 +47,15 @@ class Generations:
                        f"WHERE projection = {self.placeholder}", [self.name])
         row = cursor.fetchone()
         return 0 if row is None else int(row["generation"])
+
+    def live_generations(self) -> dict[str, int]:
+        """Every projection's live generation in this schema, in one statement and without
+        the switch lock: a glance for the supervisor, which moves a runner only through a
+        start that reads the generation properly (a projection never switched: 0)."""
+        with self._glance() as cursor:
+            cursor.execute(f"SELECT projection, generation FROM {self._qualify(GENERATIONS)}")
+            return {str(row["projection"]): int(row["generation"])
+                    for row in cursor.fetchall()}
 
     def current_generation(self) -> int:
         with self._begin(write=False) as cursor:

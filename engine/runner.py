@@ -121,6 +121,7 @@ class ProjectionSet(CatchingUp, Upgrades, Readiness):
             factory = InfrastructureFactory[Any].construct(Environment(spec.name, self._env))
             self._factories.append(factory)
             if settings.is_postgres:
+                spec.postgres_view.configure_pool(factory.datastore)  # type: ignore[attr-defined]
                 # Open the pool, and wait for its connection, before the first query: a query
                 # that waits for it makes psycopg_pool open a second, idle for ten minutes.
                 factory.datastore.pool.open(wait=True, timeout=30)  # type: ignore[attr-defined]
@@ -357,11 +358,18 @@ class ProjectionSet(CatchingUp, Upgrades, Readiness):
                 self._retry_failed(halt)
             except Exception as error:  # a database hiccup: try again next round
                 log.warning("projections: supervisor: %r", error)
+            try:
+                # One statement a round for every read model (it was a transaction each).
+                lives = (next(iter(self.views.values())).live_generations()
+                         if self.views else {})
+            except Exception as error:  # a database hiccup: try again next round
+                log.warning("projections: supervisor: %r", error)
+                continue
             for name in list(self.specs):
                 if halt.is_set():
                     return
                 try:
-                    live = self.views[name].current_generation()
+                    live = lives.get(name, 0)
                     with self._lock:
                         runner = self._runners.get(name)
                         if halt.is_set() or runner is None or not self.is_running(name):

@@ -63,8 +63,11 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> S
     if has_master_key(settings):
         # A key that is configured but unreadable, malformed or wrong stops here
         # (NoMasterKey); with none, personal information is refused, never kept in clear.
-        desk.cipher = PersonalVault(desk.recorder.datastore,  # type: ignore[attr-defined]
-                                    master_key(settings), clock=clock)
+        vault = PersonalVault(desk.recorder.datastore,  # type: ignore[attr-defined]
+                              master_key(settings), clock=clock)
+        desk.cipher = vault
+        # A new customer's key and tokens are written with the customer's first event.
+        desk.recorder.staged_writer = vault.write_staged  # type: ignore[attr-defined]
     return desk
 
 

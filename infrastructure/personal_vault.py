@@ -6,7 +6,14 @@ Search tokens are blind indexes: an HMAC-SHA256 of a normalised value (an email,
 number's digits, one word of a name) under a key derived from the master key, so the
 database can be searched for an exact value without holding it. A wrong master key is found
 at start-up: the database keeps an HMAC of a fixed text under it (its fingerprint, which
-reveals nothing of the key) and `PersonalVault` refuses a key whose fingerprint differs."""
+reveals nothing of the key) and `PersonalVault` refuses a key whose fingerprint differs.
+
+A customer registered at intake (`new_record`) costs the receipt no transaction of its own:
+the new data key and search tokens are held here until the event recorder writes them
+(`write_staged`) in the transaction that records the customer's first event, so the record,
+its key and its tokens commit together or not at all. Reads are single statements outside any
+transaction (on PostgreSQL a read-only transaction would cost BEGIN, ROLLBACK and psycopg's
+DEALLOCATE ALL after it: three more round trips)."""
 
 from __future__ import annotations
 
@@ -15,7 +22,10 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -31,6 +41,16 @@ TOKENS = "customer_tokens"
 CHECK = "master_key_check"
 SEALED_PREFIX = "aesgcm1:"
 NONCE_BYTES = 12
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A new customer's key (plain and wrapped) and blind tokens, not yet written."""
+
+    key: bytes
+    wrapped: bytes
+    created_at: str
+    blinds: tuple[str, ...]
 
 
 def _derived(master: bytes, purpose: str) -> bytes:
@@ -51,6 +71,8 @@ class PersonalVault:
         self.token_key = _derived(master, "blind index")
         self.fingerprint = _derived(master, "master key check").hex()
         self.clock = clock or (lambda: datetime.now(UTC))
+        self._staged: dict[UUID, _Staged] = {}  # new_record's, until written or forgotten
+        self._staged_lock = threading.Lock()
         if create:
             self._create()
         self._check_fingerprint(record=create)
@@ -100,19 +122,73 @@ class PersonalVault:
     def _id(self, owner: UUID) -> Any:
         return owner if self.postgres else str(owner)
 
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """A cursor for one read: on PostgreSQL a pooled connection in autocommit (one round
+        trip per statement), on SQLite a read transaction (in process, no round trip)."""
+        if self.postgres:
+            with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+                yield cursor
+        else:
+            with self.datastore.transaction(commit=False) as cursor:
+                yield cursor
+
     # -- keys --------------------------------------------------------------------------------
 
     def new_key(self, owner: UUID) -> None:
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        wrapped = nonce + self.wrapping.encrypt(nonce, AESGCM.generate_key(256), owner.bytes)
+        wrapped = self._wrap(owner, AESGCM.generate_key(256))
         m = self.mark
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(f"INSERT INTO {self.prefix}{KEYS} (owner, wrapped, created_at) "
                            f"VALUES ({m}, {m}, {m})",
                            [self._id(owner), wrapped, self.clock().isoformat()])
 
+    def _wrap(self, owner: UUID, key: bytes) -> bytes:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + self.wrapping.encrypt(nonce, key, owner.bytes)
+
+    def new_record(self, owner: UUID, fields: Mapping[str, str], tokens: Iterable[str]) -> str:
+        """`fields` sealed under a new data key for `owner`; the key and the blind indexes
+        of `tokens` are written by `write_staged` with `owner`'s first event (until then
+        nothing of them is in the database; `forget` drops them if it is never saved)."""
+        key = AESGCM.generate_key(256)
+        staged = _Staged(key=key, wrapped=self._wrap(owner, key),
+                         created_at=self.clock().isoformat(),
+                         blinds=tuple(sorted({self._blind(t) for t in tokens})))
+        with self._staged_lock:
+            self._staged[owner] = staged
+        return self._sealed(owner, key, fields)
+
+    def forget(self, owner: UUID) -> None:
+        with self._staged_lock:
+            self._staged.pop(owner, None)
+
+    def write_staged(self, cursor: Any, first_events: Iterable[UUID | str]) -> None:
+        """Called by the event recorders inside the transaction that inserts events, with
+        the originators whose first event (version 1) is among them: writes the staged key
+        and tokens of those that `new_record` made (each first event is inserted once, so
+        each key once; should the transaction fail, they stay staged for its retry)."""
+        with self._staged_lock:
+            rows = [(owner, self._staged[owner]) for owner in
+                    (o if isinstance(o, UUID) else UUID(o) for o in first_events)
+                    if owner in self._staged]
+        if not rows:
+            return
+        m = self.mark
+        cursor.executemany(f"INSERT INTO {self.prefix}{KEYS} (owner, wrapped, created_at) "
+                           f"VALUES ({m}, {m}, {m})",
+                           [(self._id(owner), s.wrapped, s.created_at) for owner, s in rows])
+        tokens = [(blind, self._id(owner)) for owner, s in rows for blind in s.blinds]
+        if tokens:
+            cursor.executemany(f"INSERT INTO {self.prefix}{TOKENS} (token, owner) VALUES "
+                               f"({m}, {m})", tokens)
+
     def _key(self, owner: UUID) -> bytes | None:
-        with self.datastore.transaction(commit=False) as cursor:
+        with self._staged_lock:
+            staged = self._staged.get(owner)
+        if staged is not None:  # sealing at intake, before the record is saved
+            return staged.key
+        with self._reading() as cursor:
             cursor.execute(f"SELECT wrapped FROM {self.prefix}{KEYS} WHERE owner = {self.mark}",
                            [self._id(owner)])
             row = cursor.fetchone()
@@ -130,6 +206,10 @@ class PersonalVault:
         key = self._key(owner)
         if key is None:
             raise LookupError(f"no data key for {owner}")
+        return self._sealed(owner, key, fields)
+
+    @staticmethod
+    def _sealed(owner: UUID, key: bytes, fields: Mapping[str, str]) -> str:
         nonce = secrets.token_bytes(NONCE_BYTES)
         plain = json.dumps(dict(fields), sort_keys=True).encode()
         sealed = nonce + AESGCM(key).encrypt(nonce, plain, owner.bytes)
@@ -185,8 +265,23 @@ class PersonalVault:
         if not blinds:
             return set()
         marks = ", ".join([self.mark] * len(blinds))
-        with self.datastore.transaction(commit=False) as cursor:
+        with self._reading() as cursor:
             cursor.execute(f"SELECT owner FROM {self.prefix}{TOKENS} WHERE token IN ({marks}) "
                            f"GROUP BY owner HAVING COUNT(*) = {len(blinds)}", blinds)
             rows = cursor.fetchall()
         return {r["owner"] if isinstance(r["owner"], UUID) else UUID(r["owner"]) for r in rows}
+
+    def owners_of(self, tokens: Iterable[str]) -> dict[str, set[UUID]]:
+        by_blind = {self._blind(t): t for t in set(tokens)}
+        if not by_blind:
+            return {}
+        marks = ", ".join([self.mark] * len(by_blind))
+        with self._reading() as cursor:
+            cursor.execute(f"SELECT token, owner FROM {self.prefix}{TOKENS} "
+                           f"WHERE token IN ({marks})", sorted(by_blind))
+            rows = cursor.fetchall()
+        found: dict[str, set[UUID]] = {}
+        for r in rows:
+            owner = r["owner"] if isinstance(r["owner"], UUID) else UUID(r["owner"])
+            found.setdefault(by_blind[r["token"]], set()).add(owner)
+        return found

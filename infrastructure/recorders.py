@@ -40,10 +40,35 @@ SETUP_LOCK_KEY = 0x6369766963736574
 APPEND_ONLY_MESSAGE = "the civicdesk event log is append-only"
 
 
+# Writes, inside the transaction that inserts events, what waits for the first event of an
+# aggregate among them (a new customer's data key and search tokens:
+# infrastructure.personal_vault.PersonalVault.write_staged), given the cursor and those
+# aggregates' ids.
+StagedWriter = Callable[[Any, list[UUID | str]], None]
+
+
+def _first_events(stored_events: Sequence[StoredEvent]) -> list[UUID | str]:
+    return [e.originator_id for e in stored_events if e.originator_version == 1]
+
+
+# The polling subscriptions of each SQLite file in this process, woken when this process
+# appends to it, so an idle poll can back off far without delaying this process's own events.
+_pollers: dict[str, set[threading.Event]] = {}
+_pollers_lock = threading.Lock()
+
+
+def _wake_pollers(db_name: str) -> None:
+    with _pollers_lock:
+        for woken in _pollers.get(db_name, ()):
+            woken.set()
+
+
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     # The key that signs each appended batch (infrastructure.event_signatures), set by
     # whoever builds the desk with one; None: batches are appended unsigned.
     signer: Signer | None = None
+    # Set by whoever builds the desk with a personal vault (see StagedWriter).
+    staged_writer: StagedWriter | None = None
     # The clock commit times are taken from (nanoseconds since the epoch); a test steps it.
     commit_clock: Callable[[], int] = staticmethod(time.time_ns)
     # Demo only: the commit time (microseconds since the epoch) to give each event appended
@@ -144,6 +169,14 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                       (first, last, sign_link(self.signer, first, last, previous)))
         write_pending_disclosures(c, [e.originator_id for e in stored_events],
                                   [e.topic for e in stored_events])
+        if self.staged_writer is not None:
+            self.staged_writer(c, _first_events(stored_events))
+        return notification_ids
+
+    def insert_events(self, stored_events: Sequence[StoredEvent],
+                      **kwargs: Any) -> Sequence[int] | None:
+        notification_ids = super().insert_events(stored_events, **kwargs)
+        _wake_pollers(self.datastore.pool.db_name)  # committed: followers here look now
         return notification_ids
 
     def subscribe(self, gt: int | None = None,
@@ -157,22 +190,28 @@ class PollingSubscription(Subscription[SQLiteApplicationRecorder]):
 
     SQLite serialises writers and a reader never sees an uncommitted row, so notification
     ids become visible in order and reading "after the last one seen" never skips an event.
-    An idle poll backs off from MIN_INTERVAL to MAX_INTERVAL seconds (the worst-case lag of a
-    caught-up follower); `stop()` wakes a sleeping poll at once.
+    An idle poll backs off from MIN_INTERVAL to MAX_INTERVAL seconds; an append by this process
+    wakes it at once, so MAX_INTERVAL is the worst-case lag only for events another process
+    appends (a command-line import, say). `stop()` wakes a sleeping poll at once.
     """
 
     BATCH = 500
     MIN_INTERVAL = 0.005
-    MAX_INTERVAL = 0.1
+    MAX_INTERVAL = 1.0
 
     def __init__(self, recorder: SQLiteApplicationRecorder, gt: int | None = None,
                  topics: Sequence[str] = ()) -> None:
         super().__init__(recorder=recorder, gt=gt, topics=topics)
         self._pending: deque[Notification] = deque()
         self._woken = threading.Event()
+        self._db_name = recorder.datastore.pool.db_name
+        with _pollers_lock:
+            _pollers.setdefault(self._db_name, set()).add(self._woken)
 
     def stop(self) -> None:
         super().stop()
+        with _pollers_lock:
+            _pollers.get(self._db_name, set()).discard(self._woken)
         self._woken.set()
 
     def __next__(self) -> Notification:
@@ -188,8 +227,11 @@ class PollingSubscription(Subscription[SQLiteApplicationRecorder]):
                 self._last_notification_id = found[-1].id
                 interval = self.MIN_INTERVAL
             else:
-                self._woken.wait(interval)
-                interval = min(interval * 2, self.MAX_INTERVAL)
+                if self._woken.wait(interval):
+                    self._woken.clear()
+                    interval = self.MIN_INTERVAL
+                else:
+                    interval = min(interval * 2, self.MAX_INTERVAL)
         raise StopIteration
 
 
@@ -199,6 +241,7 @@ def _as_uuid(originator_id: UUID | str) -> UUID:
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     signer: Signer | None = None  # as ChainedSQLiteApplicationRecorder.signer
+    staged_writer: StagedWriter | None = None  # as ChainedSQLiteApplicationRecorder's
     simulated_commit_times: Iterator[int] | None = None  # as in ChainedSQLiteApplicationRecorder
 
     def __init__(self, datastore: PostgresDatastore, *,
@@ -315,11 +358,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> None:
         # In the transaction (and pipeline) that inserts the events; synced at once, so a
-        # failure is known as the access log's and rolls the events back with it.
+        # failure is known as the access log's and rolls the events back with it. Synced on
+        # the library's own pipeline: a nested `pipeline()` block would sync once more on
+        # entering and once more on leaving, two round trips per save for nothing.
         super()._insert_events(curs, stored_events, **kwargs)
-        with curs.connection.pipeline() as pipeline:
-            write_pending_disclosures(curs, [e.originator_id for e in stored_events],
-                                      [e.topic for e in stored_events], flush=pipeline.sync)
+        pipeline = curs.connection._pipeline  # psycopg 3.3: the open pipeline, if any
+        write_pending_disclosures(curs, [e.originator_id for e in stored_events],
+                                  [e.topic for e in stored_events],
+                                  flush=pipeline.sync if pipeline is not None else None)
+        if self.staged_writer is not None:
+            # Pipelined with the events' insert and synced with it: no round trip of its
+            # own (a failure rolls the events back and is raised as theirs would be).
+            self.staged_writer(curs, _first_events(stored_events))
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> None:

@@ -291,7 +291,8 @@ class SQLiteOutboxView(OutboxView, SQLiteView):
 
 
 class PostgresOutboxView(OutboxView, PostgresView):
-    pass
+    # A message marked accepted must survive a database crash: the mail server has it.
+    synchronous_commit = True
 
 
 OUTBOX_MODEL = ProjectionSpec(projection=OutboxProjection, sqlite_view=SQLiteOutboxView,
