@@ -13,6 +13,7 @@ from api import schemas
 from application import duplicates
 from application.desk import ServiceDesk
 from domain.actors import Actor
+from domain.errors import NotFound
 from engine.errors import ProjectionNotReady
 from infrastructure.access_log import AccessLog
 
@@ -43,6 +44,8 @@ def suggested_duplicates(request: Request[Any, Any, Any], actor: Actor, case_id:
     model as it stands (a receipt does not wait for it; GET .../duplicates can)."""
     try:
         suggested = duplicates.duplicates_of(desk, actor, case_id, candidates)
-    except ProjectionNotReady:
+    except (ProjectionNotReady, NotFound):
+        # (NotFound: a routing rule sent the case to a department the receiver does not see;
+        # they get their answer, and no suggestions about cases they cannot see either)
         return []
     return disclosed(request, actor, suggested, access_log)

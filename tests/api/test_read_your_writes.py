@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from litestar.testing import TestClient
@@ -39,8 +40,14 @@ READ_MODEL_ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
     "inbox": ("/api/v1/inbox", {}),
     "case_duplicates": ("/api/v1/cases/{case}/duplicates", {}),
     "article_search": ("/api/v1/articles", {}),
-    "article_get": ("/api/v1/articles/00000000-0000-4000-8000-000000000001", {}),
+    "article_get": ("/api/v1/articles/{article}", {}),
 }
+
+
+def path_of(operation: str, case_id: str, article_id: str) -> str:
+    """The operation's path, about a real case and article where it is about one."""
+    path = READ_MODEL_ROUTES[operation][0]
+    return path.replace("{case}", case_id).replace("{article}", article_id)
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +80,9 @@ def position(received: tuple[dict[str, Any], int]) -> int:
 @pytest.mark.parametrize("operation", READ_MODEL_ROUTES)
 def test_a_read_model_that_does_not_reach_the_position_answers_503(
         idle: DeskClient, received: tuple[dict[str, Any], int], operation: str) -> None:
-    path, params = READ_MODEL_ROUTES[operation]
     case, position = received
-    path = path.replace("{case}", case["id"])  # a route about one case: a real one
+    # (no read model of the idle app knows any article: it waits before it looks one up)
+    path, params = path_of(operation, case["id"], str(uuid4())), READ_MODEL_ROUTES[operation][1]
     response = idle.client.get(path, params={**params, "min_position": position},
                                headers=idle.headers("director"))
     idle.problem(response, 503)

@@ -21,11 +21,12 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.dependencies import served
 from application.desk import ServiceDesk
+from domain.actors import Actor, Role
 from infrastructure.bootstrap import build_desk, seed_catalogue
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from tests.api.conftest import DeskClient
-from tests.api.test_read_your_writes import READ_MODEL_ROUTES
+from tests.api.test_read_your_writes import READ_MODEL_ROUTES, path_of
 from tests.conftest import DATABASES, fresh_database, running_projections
 from tests.integration.test_projection_failures import (
     BUGGY,
@@ -164,13 +165,18 @@ def test_a_read_model_answer_says_how_far_behind_its_read_model_is(
 
 def test_every_read_model_route_says_its_lag(settings: Settings, desk: ServiceDesk) -> None:
     # Given a server whose read models have caught up with a case
-    receive(desk)
+    # (and an article, for the routes about one)
+    case = receive(desk).case
+    article = desk.knowledge.write(Actor(id="csr-1", role=Role.CSR), texts={
+        "en": {"title": "Potholes", "body": "We fill them within 5 days."}},
+        service_codes=[], audience="internal").article
     with client_of(settings, desk) as client:
         http = DeskClient(client, settings, desk)
         head = desk.log_position()
         served(client.app).services.projections.wait_for(head, timeout=SECONDS)
         # When each read-model route is asked, Then each answer carries its lag: none
-        for operation, (path, params) in READ_MODEL_ROUTES.items():
+        for operation, (_, params) in READ_MODEL_ROUTES.items():
+            path = path_of(operation, str(case.id), str(article.id))
             response = client.get(path, params=params, headers=http.headers("director"))
             assert response.status_code == 200, (operation, response.text)
             assert response.headers.get("X-Civicdesk-Lag") == "0", operation
