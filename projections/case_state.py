@@ -81,6 +81,17 @@ class LateEntry(TypedDict, total=False):
     occurred_at: datetime
 
 
+class AppointmentEntry(TypedDict, total=False):
+    desk: str
+    service_code: str
+    mode: str
+    starts_at: datetime
+    ends_at: datetime
+    meeting_link: str | None
+    state: str
+    booked_at: datetime
+
+
 class CaseState(TypedDict):
     _id: UUID
     _version: int
@@ -123,6 +134,8 @@ class CaseState(TypedDict):
     # the empty defaults).
     public_notes: NotRequired[tuple[PublicNoteEntry, ...]]
     late_entries: NotRequired[tuple[LateEntry, ...]]
+    # Set once an appointment is booked (domain.appointments).
+    appointment: NotRequired[AppointmentEntry | None]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)
@@ -135,6 +148,7 @@ _ENTRY_KEYS: dict[str, frozenset[str]] = {
     "late_entries": frozenset(LateEntry.__annotations__),
 }
 _DEBRIEF_KEYS = frozenset(DebriefEntry.__annotations__)
+_APPOINTMENT_KEYS = frozenset(AppointmentEntry.__annotations__)
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(CaseState)
 _waits_decoder = msgspec.json.Decoder(dict[str, int])
@@ -154,6 +168,10 @@ def _check_known(state: dict[str, Any]) -> None:
     if debrief is not None and not _DEBRIEF_KEYS.issuperset(debrief):
         raise UnknownCaseState(f"a case's debrief has keys the snapshot schema does not "
                                f"name: {sorted(set(debrief) - _DEBRIEF_KEYS)}")
+    appointment = state.get("appointment")
+    if appointment is not None and not _APPOINTMENT_KEYS.issuperset(appointment):
+        raise UnknownCaseState(f"a case's appointment has keys the snapshot schema does not "
+                               f"name: {sorted(set(appointment) - _APPOINTMENT_KEYS)}")
 
 
 def encode(case: Case) -> bytes:
