@@ -263,6 +263,56 @@ class CaseView(msgspec.Struct):
     # "held": contact shown; "erased": the customer's personal information was destroyed
     # (erasure or retention) and nothing of it can be shown; "none": no customer recorded.
     personal_information: Literal["held", "erased", "none"] = "none"
+    appointment: AppointmentView | None = None  # the latest booked, null if none ever was
+
+
+class AppointmentView(msgspec.Struct):
+    """The case's appointment (its latest booking) as it stands."""
+
+    desk: str
+    service_code: str
+    mode: Literal["in_person", "virtual"]
+    starts_at: datetime
+    ends_at: datetime
+    meeting_link: str | None
+    state: Literal["booked", "cancelled", "attended", "no_show"]
+    booked_at: datetime
+
+
+def appointment_view(a: dict[str, Any] | None) -> AppointmentView | None:
+    if a is None:
+        return None
+    return AppointmentView(desk=a["desk"], service_code=a["service_code"], mode=a["mode"],
+                           starts_at=a["starts_at"].astimezone(UTC),
+                           ends_at=a["ends_at"].astimezone(UTC),
+                           meeting_link=a["meeting_link"], state=a["state"],
+                           booked_at=a["booked_at"].astimezone(UTC))
+
+
+class BookAppointmentBody(MeetingFact, kw_only=True):
+    """Book a slot (`GET /api/v1/desks/{code}/slots` lists them). `desk` defaults to the
+    case's desk, `service_code` to the case's service; a virtual meeting needs its
+    `meeting_link` (https)."""
+
+    starts_at: datetime
+    mode: Literal["in_person", "virtual"]
+    desk: Code | None = None
+    service_code: Code | None = None
+    meeting_link: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class RescheduleAppointmentBody(Command, kw_only=True):
+    starts_at: datetime
+    meeting_link: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    reason: Text = ""
+
+
+class CancelAppointmentBody(Command, kw_only=True):
+    reason: Text
+
+
+class AttendanceBody(Command, kw_only=True):
+    pass
 
 
 class CustomerMatchView(msgspec.Struct):
@@ -310,7 +360,8 @@ def case_view(case: Case, targets: list[TargetStatus], customer: CustomerDetails
         desk=case.desk, public_token=case.public_token, status_page=status_page_path(case),
         accommodations=[accommodation_view(a) for a in case.accommodations],
         customer_id=str(customer.customer_id) if customer.customer_id else None,
-        personal_information=customer.status)  # type: ignore[arg-type]
+        personal_information=customer.status,  # type: ignore[arg-type]
+        appointment=appointment_view(case.appointment))
 
 
 def contact_of(customer: CustomerDetails) -> dict[str, str]:

@@ -17,6 +17,7 @@ CSR_COMMANDS = {
     "request_accommodation", "provide_accommodation", "accommodation_not_made", "survey",
     "publish_note",
     "book_appointment", "reschedule_appointment", "cancel_appointment", "record_attendance",
+    "record_no_show",
 }
 STAFF_COMMANDS = CSR_COMMANDS | {"escalate"}
 MANAGER_COMMANDS = STAFF_COMMANDS | {"debrief"}

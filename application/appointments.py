@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -121,3 +122,32 @@ def open_slots(load: Load, calendars: DeskCalendars, *, desk: str, service_code:
         if slot.starts_at > now and left:
             offered.append(OpenSlot(slot.starts_at, slot.ends_at, rules.capacity, left))
     return offered
+
+
+APPOINTMENTS_NAME = "appointments"
+
+
+@dataclass(frozen=True)
+class AppointmentEntry:
+    """One booking on a desk's daily list, as the `appointments` read model keeps it."""
+
+    case_id: UUID
+    booking: int  # the case's version that booked it
+    reference: str
+    department: str  # the case's owner now
+    desk: str
+    day: date
+    starts_at: datetime
+    ends_at: datetime
+    service_code: str
+    mode: str
+    state: str  # booked, cancelled, attended or no_show
+    meeting_link: str | None
+
+
+class AppointmentQuery(Protocol):
+    def day_list(self, visible_departments: frozenset[str] | None, *, desk: str,
+                 day: date) -> list[AppointmentEntry]:
+        """Every booking at `desk` on the local `day` of a case whose department is visible
+        (None: every department), earliest first (then reference)."""
+        ...

@@ -26,6 +26,7 @@ from application.commands import (
     PublishNote,
     RecordAttendance,
     RecordCustomerResponse,
+    RecordNoShow,
     ReopenCase,
     ReportAccommodationNotMade,
     RequestAccommodation,
@@ -215,7 +216,7 @@ def reschedule_appointment(case: Case, c: RescheduleAppointment, by: By) -> None
                               service_code=booked["service_code"], mode=booked["mode"],
                               starts_at=c.starts_at)
     else:
-        slot = Slot(c.starts_at, c.starts_at)  # refused below: nothing booked
+        slot = Slot(c.starts_at, c.starts_at, c.starts_at.date())  # refused below: none booked
     case.reschedule_appointment(slot=slot, meeting_link=c.meeting_link, reason=c.reason,
                                 actor=by.actor, occurred_at=by.occurred_at, now=by.now)
 
@@ -231,5 +232,11 @@ def cancel_appointment(case: Case, c: CancelAppointment, by: By) -> None:
 
 @register(RecordAttendance)
 def record_attendance(case: Case, c: RecordAttendance, by: By) -> None:
-    case.record_attendance(attended=c.attended, actor=by.actor, occurred_at=by.occurred_at,
+    case.record_attendance(attended=True, actor=by.actor, occurred_at=by.occurred_at,
+                           now=by.now)
+
+
+@register(RecordNoShow)
+def record_no_show(case: Case, c: RecordNoShow, by: By) -> None:
+    case.record_attendance(attended=False, actor=by.actor, occurred_at=by.occurred_at,
                            now=by.now)

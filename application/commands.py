@@ -232,7 +232,13 @@ class CancelAppointment(CaseCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class RecordAttendance(CaseCommand):
-    """The customer came to the appointment (`attended`), or did not (a no-show)."""
+    """The customer came to the appointment (or joined the call)."""
 
     action: ClassVar[str] = "record_attendance"
-    attended: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordNoShow(CaseCommand):
+    """The customer did not come to the appointment."""
+
+    action: ClassVar[str] = "record_no_show"

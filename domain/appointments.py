@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo
 
@@ -75,6 +74,7 @@ DEFAULT_RULES: Mapping[Mode, SlotRules] = {Mode.IN_PERSON: SlotRules(),
 class Slot:
     starts_at: datetime  # aware UTC
     ends_at: datetime
+    day: date  # the desk's local date (the daily list's)
 
     @property
     def key(self) -> str:
@@ -91,7 +91,7 @@ def slots(calendar: BusinessCalendar, first_day: date, last_day: date,
         for opens, closes in calendar.open_intervals(day):
             start = opens
             while start + length <= closes:
-                found.append(Slot(start, start + length))
+                found.append(Slot(start, start + length, day))
                 start += length
         day += timedelta(days=1)
     return found
@@ -143,8 +143,8 @@ def check_meeting_link(mode: str, link: str | None) -> str | None:
         return None
     if not link:
         raise InvalidValue("a virtual appointment needs its meeting link", "meeting_link")
-    parts = urlsplit(link)
-    if (parts.scheme != "https" or not parts.netloc or len(link) > MEETING_LINK_LIMIT
+    host = link.removeprefix("https://").split("/", 1)[0]
+    if (not link.startswith("https://") or not host or len(link) > MEETING_LINK_LIMIT
             or not link.isprintable() or " " in link):
         raise InvalidValue(f"meeting_link must be an https URL of at most "
                            f"{MEETING_LINK_LIMIT} characters", "meeting_link")

@@ -861,14 +861,15 @@ class Case(Aggregate):
         overturned = self._late_entry("AppointmentBooked" if virtual else None, occurred_at,
                                       late_entry_reason)
         self._appointment_booked(desk=desk, service_code=service_code, mode=mode,
-                                 starts_at=slot.starts_at, ends_at=slot.ends_at,
+                                 day=slot.day.isoformat(), starts_at=slot.starts_at,
+                                 ends_at=slot.ends_at,
                                  meeting_link=link, occurred_at=occurred_at, **_who(actor))
         if virtual:
             self._record_late_entry("AppointmentBooked", overturned, occurred_at,
                                     late_entry_reason, actor)
 
     @event("AppointmentBooked")
-    def _appointment_booked(self, desk: str, service_code: str, mode: str,
+    def _appointment_booked(self, desk: str, service_code: str, mode: str, day: str,
                             starts_at: datetime, ends_at: datetime, meeting_link: str | None,
                             occurred_at: datetime, actor_id: str, actor_role: str) -> None:
         self.appointment = {"desk": desk, "service_code": service_code, "mode": mode,
@@ -885,13 +886,14 @@ class Case(Aggregate):
         if slot.starts_at == booked["starts_at"]:
             raise RuleViolated("the appointment is already at that time", "starts_at")
         link = check_meeting_link(booked["mode"], meeting_link or booked["meeting_link"])
-        self._appointment_rescheduled(starts_at=slot.starts_at, ends_at=slot.ends_at,
+        self._appointment_rescheduled(day=slot.day.isoformat(), starts_at=slot.starts_at,
+                                      ends_at=slot.ends_at,
                                       previous_starts_at=booked["starts_at"],
                                       meeting_link=link, reason=reason,
                                       occurred_at=occurred_at, **_who(actor))
 
     @event("AppointmentRescheduled")
-    def _appointment_rescheduled(self, starts_at: datetime, ends_at: datetime,
+    def _appointment_rescheduled(self, day: str, starts_at: datetime, ends_at: datetime,
                                  previous_starts_at: datetime, meeting_link: str | None,
                                  reason: str, occurred_at: datetime, actor_id: str,
                                  actor_role: str) -> None:

@@ -33,6 +33,7 @@ from infrastructure.personal_vault import PersonalVault
 from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
 from projections.accommodations import ACCOMMODATIONS
+from projections.appointments import APPOINTMENTS
 from projections.case_index import CASE_INDEX
 from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
@@ -82,7 +83,7 @@ def seed_catalogue(desk: ServiceDesk) -> int:
 
 # The read models the API queries (the scheduler follows pending deadlines).
 SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD,
-                      ACCOMMODATIONS, CASE_SNAPSHOTS, OUTBOX_MODEL)
+                      ACCOMMODATIONS, CASE_SNAPSHOTS, OUTBOX_MODEL, APPOINTMENTS)
 
 
 def latest_snapshot(view: Any, desk: ServiceDesk, case_id: UUID) -> Case | None:

@@ -21,7 +21,7 @@ COMMANDS: dict[str, type[commands.CaseCommand]] = {
         commands.ProvideAccommodation, commands.ReportAccommodationNotMade,
         commands.AnswerSurvey, commands.PublishNote, commands.BookAppointment,
         commands.RescheduleAppointment, commands.CancelAppointment,
-        commands.RecordAttendance)}
+        commands.RecordAttendance, commands.RecordNoShow)}
 
 
 def change_case(desk: ServiceDesk, actor: Actor, case_id: UUID, command: str, *,

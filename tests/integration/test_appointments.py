@@ -151,11 +151,9 @@ class TestAfterBooking:
         case_id = new_case(desk)
         book(desk, case_id)
         with nothing_recorded(desk), pytest.raises(RuleViolated, match="once the appointment"):
-            change_case(desk, CSR, case_id, "record_attendance", expected_version=None,
-                        attended=True)
+            change_case(desk, CSR, case_id, "record_attendance", expected_version=None)
         clock.now = THURSDAY_10 + timedelta(minutes=5)
-        case = change_case(desk, CSR, case_id, "record_attendance", expected_version=None,
-                           attended=False).case
+        case = change_case(desk, CSR, case_id, "record_no_show", expected_version=None).case
         assert case.appointment is not None and case.appointment["state"] == "no_show"
 
 

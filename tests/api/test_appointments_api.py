@@ -1,0 +1,141 @@
+"""Appointments over HTTP: a desk's slots, booking and the rest as case commands (422 naming
+`starts_at` when the desk is closed, outside its hours, in the past or full), and the desk's
+daily list from its read model, on both databases.
+
+The module shares one desk per database, with its read models followed; each test gets the
+root's clock, Wed 2026-03-04 10:00 Toronto (EST, UTC-5), and books its own slots so the
+tests do not take each other's places.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from infrastructure.settings import Settings
+from tests.api.conftest import ROAD_REPAIR
+
+DESKS = "/api/v1/desks"
+LINK = "https://meet.example.ca/r/7"
+
+
+@pytest.fixture(scope="module")
+def settings(settings: Settings) -> Settings:
+    """The module's database, with the read models followed (the daily list reads one)."""
+    return dataclasses.replace(settings, run_projections=True)
+
+
+def slots(api: Any, **params: str) -> Any:
+    return api.client.get(f"{DESKS}/victoria-hall/slots",
+                          params={"service": ROAD_REPAIR, **params}, headers=api.headers())
+
+
+def book(api: Any, case_id: str, starts_at: str, **extra: Any) -> Any:
+    return api.post(case_id, "appointment", {"starts_at": starts_at, "mode": "in_person",
+                                             "desk": "victoria-hall", **extra}, role="csr")
+
+
+class TestSlots:
+    def test_thursday_offers_sixteen_half_hours_from_opening(self, api: Any) -> None:
+        # 08:30-16:30 is 8 h = 16 slots of 30 minutes; clocks went forward on the 8th, so
+        # 08:30 EDT is 12:30 UTC and 16:30 EDT is 20:30 UTC.
+        response = slots(api, **{"from": "2026-03-12", "to": "2026-03-12"})
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        assert len(items) == 16
+        assert items[0]["starts_at"] == "2026-03-12T12:30:00Z"
+        assert items[-1]["ends_at"] == "2026-03-12T20:30:00Z"
+        assert {(i["capacity"], i["places_left"]) for i in items} == {(1, 1)}
+
+    def test_the_weekend_and_good_friday_have_none(self, api: Any) -> None:
+        # Good Friday is 2026-04-03; the 4th and 5th are a weekend.
+        response = slots(api, **{"from": "2026-04-03", "to": "2026-04-05"})
+        assert response.status_code == 200, response.text
+        assert response.json()["items"] == []
+
+    def test_an_unknown_desk_is_404_and_an_unknown_service_422(self, api: Any) -> None:
+        api.problem(api.client.get(f"{DESKS}/firehall/slots", params={"service": ROAD_REPAIR},
+                                   headers=api.headers()), 404, "not-found", "code")
+        api.problem(slots(api, service="no-such-service"), 422, "invalid-value", "service")
+
+    def test_a_range_longer_than_a_month_is_refused(self, api: Any) -> None:
+        api.problem(slots(api, **{"from": "2026-03-05", "to": "2026-05-05"}), 422,
+                    "invalid-value", "to")
+
+
+class TestBooking:
+    def test_a_booked_slot_leaves_the_list_and_shows_on_the_case_and_the_day(
+            self, api: Any) -> None:
+        case_id = api.receive()["id"]
+        response = book(api, case_id, "2026-03-13T15:00:00Z")  # Friday 11:00 EDT
+        assert response.status_code == 200, response.text
+        appointment = response.json()["appointment"]
+        assert appointment["state"] == "booked"
+        assert appointment["ends_at"] == "2026-03-13T15:30:00Z"
+        listed = slots(api, **{"from": "2026-03-13", "to": "2026-03-13"}).json()["items"]
+        assert "2026-03-13T15:00:00Z" not in [i["starts_at"] for i in listed]
+        day = api.client.get(f"{DESKS}/victoria-hall/appointments", params={
+            "day": "2026-03-13", "min_position": response.headers["X-Civicdesk-Position"]},
+            headers=api.headers("staff"))
+        assert day.status_code == 200, day.text
+        assert [(i["case_id"], i["state"]) for i in day.json()["items"]] == [
+            (case_id, "booked")]
+
+    def test_a_full_slot_is_a_422_naming_starts_at_and_records_nothing(
+            self, api: Any) -> None:
+        assert book(api, api.receive()["id"], "2026-03-13T16:00:00Z").status_code == 200
+        other = api.receive()["id"]
+        with api.nothing_recorded(other):
+            response = book(api, other, "2026-03-13T16:00:00Z")
+        problem = api.problem(response, 422, None, "starts_at")
+        assert "full" in problem["detail"]
+
+    def test_outside_hours_and_in_the_past_are_422_naming_starts_at(self, api: Any) -> None:
+        case_id = api.receive()["id"]
+        # 22:00 UTC is 18:00 EDT, after closing; the 2nd is past; the 14th a Saturday.
+        for starts_at, words in [("2026-03-13T22:00:00Z", "not a bookable slot"),
+                                 ("2026-03-02T15:00:00Z", "in the past"),
+                                 ("2026-03-14T15:00:00Z", "closed on 2026-03-14")]:
+            with api.nothing_recorded(case_id):
+                problem = api.problem(book(api, case_id, starts_at), 422, "invalid-value",
+                                      "starts_at")
+            assert words in problem["detail"]
+
+    def test_a_virtual_meeting_keeps_its_link_and_is_attended_once_begun(
+            self, api: Any, clock: Any) -> None:
+        case_id = api.receive(channel="virtual_meeting")["id"]
+        booked = book(api, case_id, "2026-03-16T14:00:00Z", mode="virtual",
+                      meeting_link=LINK)  # Monday 10:00 EDT (DST began on the 8th)
+        assert booked.status_code == 200, booked.text
+        assert booked.json()["appointment"]["meeting_link"] == LINK
+        # Booking confirmed the request: the virtual-meeting promise is met.
+        [target] = [t for t in booked.json()["targets"] if t["name"] == "acknowledge"]
+        assert target["state"] == "met"
+        clock.now = clock.now.replace(month=3, day=16, hour=14, minute=10)
+        response = api.post(case_id, "appointment/attended", {}, role="csr")
+        assert response.status_code == 200, response.text
+        assert response.json()["appointment"]["state"] == "attended"
+
+    def test_reschedule_cancel_and_no_show(self, api: Any, clock: Any) -> None:
+        case_id = api.receive()["id"]
+        assert book(api, case_id, "2026-03-17T13:00:00Z").status_code == 200
+        moved = api.post(case_id, "appointment/reschedule",
+                         {"starts_at": "2026-03-17T13:30:00Z", "reason": "asked"}, role="csr")
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["appointment"]["starts_at"] == "2026-03-17T13:30:00Z"
+        clock.now = clock.now.replace(month=3, day=17, hour=13, minute=45)
+        missed = api.post(case_id, "appointment/no-show", {}, role="csr")
+        assert missed.json()["appointment"]["state"] == "no_show"
+        other = api.receive()["id"]
+        assert book(api, other, "2026-03-18T13:00:00Z").status_code == 200
+        cancelled = api.post(other, "appointment/cancel", {"reason": "resolved by phone"},
+                             role="csr")
+        assert cancelled.json()["appointment"]["state"] == "cancelled"
+
+    def test_an_auditor_may_not_book(self, api: Any) -> None:
+        case_id = api.receive()["id"]
+        response = api.post(case_id, "appointment", {"starts_at": "2026-03-19T13:00:00Z",
+                                                     "mode": "in_person"}, role="auditor")
+        api.problem(response, 403)
