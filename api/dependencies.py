@@ -25,6 +25,8 @@ from projections.appointments import APPOINTMENTS
 from projections.case_index import CASE_INDEX
 from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
+from projections.duplicate_candidates import DUPLICATE_CANDIDATES
+from projections.inbox import INBOX
 from projections.outbox import OUTBOX_MODEL
 from projections.queues import QUEUES
 from projections.scorecard import SCORECARD
@@ -48,6 +50,7 @@ class Served:
             "projections": lambda: self.services.projections,
             "scheduler": lambda: self.services.scheduler,
             "checkpointer": lambda: self.services.checkpointer,
+            "file_store": lambda: self.services.file_store,
             "read_your_writes": lambda: ReadYourWrites(self.services.desk,
                                                        self.services.projections),
             "case_index": lambda: self.services.view(CASE_INDEX),
@@ -58,7 +61,9 @@ class Served:
             "accommodations": lambda: self.services.view(ACCOMMODATIONS),
             "appointments": lambda: self.services.view(APPOINTMENTS),
             "outbox": lambda: self.services.view(OUTBOX_MODEL),
+            "inbox": lambda: self.services.view(INBOX),
             "case_snapshots": lambda: self.services.view(CASE_SNAPSHOTS),
+            "duplicate_candidates": lambda: self.services.view(DUPLICATE_CANDIDATES),
             "metrics": lambda: self.metrics,
             "open311_limiter": lambda: self.open311_limiter,
         }
