@@ -203,6 +203,8 @@ def add_internal_note(case: Case, c: AddInternalNote, by: By) -> None:
     case.add_internal_note(note=c.note, mention_people=c.mention_people,
                            mention_departments=c.mention_departments, actor=by.actor,
                            occurred_at=by.occurred_at, now=by.now)
+
+
 @register(BookAppointment)
 def book_appointment(case: Case, c: BookAppointment, by: By) -> None:
     service_code = c.service_code or case.service_code

@@ -226,6 +226,9 @@ class AddInternalNote(CaseCommand):
     note: str
     mention_people: tuple[str, ...] = ()
     mention_departments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class BookAppointment(CaseCommand):
     """Book the case's appointment at `desk` (default: the case's desk) for `service_code`
     (default: the case's service), in a slot of the desk's hours (domain.appointments)."""

@@ -1020,6 +1020,7 @@ class Case(Aggregate):
         if not 1 <= number <= len(self.attachments):
             raise NotFound(f"case {self.reference} has no attachment {number}")
         return Attachment.of(self.attachments[number - 1])
+
     # -- appointments (domain.appointments) --------------------------------------------------
 
     # The case's appointment, latest booking (None: none booked). A class default rather than

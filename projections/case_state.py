@@ -101,6 +101,8 @@ class InternalNoteEntry(TypedDict, total=False):
     mention_departments: list[str]
     at: datetime
     by: str
+
+
 class AppointmentEntry(TypedDict, total=False):
     desk: str
     service_code: str
