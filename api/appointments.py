@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
@@ -20,10 +20,13 @@ from api.auth import authenticated, current_actor
 from api.problems import problem_doc
 from api.read_models import LIST_ERRORS, MinPosition
 from api.read_your_writes import ReadYourWrites
+from api.schemas import Body, Short
+from application.appointment_rules import set_slot_rules, slot_rules
 from application.appointments import APPOINTMENTS_NAME, AppointmentEntry, AppointmentQuery
 from application.desk import ServiceDesk
 from application.queries import visible_departments
 from domain.actors import Actor
+from domain.appointments import SlotRules
 from domain.errors import NotFound
 
 DeskCode = Annotated[str, QueryParameter(min_length=1, max_length=64)]
@@ -126,3 +129,65 @@ class AppointmentController(Controller):
         query: AppointmentQuery = appointments
         entries = query.day_list(visible_departments(actor), desk=code, day=day)
         return DayList(desk=code, day=day, items=[_item(e) for e in entries])
+
+
+class ModeRules(msgspec.Struct):
+    length_minutes: int
+    capacity: int  # bookings one slot takes
+
+
+class SlotRulesView(msgspec.Struct):
+    service_code: str
+    in_person: ModeRules
+    virtual: ModeRules
+
+
+class SlotRulesBody(Body, kw_only=True):
+    mode: ModeName
+    length_minutes: Annotated[int, msgspec.Meta(ge=5, le=480, multiple_of=5)]
+    capacity: Annotated[int, msgspec.Meta(ge=1, le=100)]
+    reason: Short
+
+
+def _rules_view(code: str, rules: dict[str, SlotRules]) -> SlotRulesView:
+    def one(mode: str) -> ModeRules:
+        return ModeRules(length_minutes=int(rules[mode].length.total_seconds() // 60),
+                         capacity=rules[mode].capacity)
+
+    return SlotRulesView(service_code=code, in_person=one("in_person"), virtual=one("virtual"))
+
+
+RULES_READ_ERRORS = {400: problem_doc("A parameter is malformed"),
+                     401: problem_doc("No valid bearer token"),
+                     404: problem_doc("No such service")}
+RULES_WRITE_ERRORS = {**RULES_READ_ERRORS, 403: problem_doc("Only administrators set them"),
+                      409: problem_doc("Another administrator changed them at once: retry"),
+                      413: problem_doc("Request body too large"),
+                      422: problem_doc("A value is out of range (names the field)")}
+
+
+class SlotRulesController(Controller):
+    path = "/api/v1/services"
+    tags = ["appointments"]
+    guards = [authenticated]
+    dependencies = {"actor": Provide(current_actor, sync_to_thread=False)}
+
+    @get("/{code:str}/appointment-rules", operation_id="service_slot_rules",
+         sync_to_thread=True, summary="How long a service's appointments are, and how many "
+         "bookings a slot takes", responses=RULES_READ_ERRORS,
+         description="Per mode: as an administrator set them, or the defaults (30 minutes, "
+                     "one booking).")
+    def rules(self, code: str, actor: NamedDependency[Actor],
+              desk: NamedDependency[ServiceDesk]) -> SlotRulesView:
+        return _rules_view(code, slot_rules(desk, code))
+
+    @put("/{code:str}/appointment-rules", operation_id="service_slot_rules_set",
+         sync_to_thread=True, summary="Set one mode's slot length and capacity (administrators)",
+         responses=RULES_WRITE_ERRORS, status_code=200,
+         description="Applies to slots listed and booked afterwards; bookings already made "
+                     "keep their slot.")
+    def set_rules(self, code: str, data: SlotRulesBody, actor: NamedDependency[Actor],
+                  desk: NamedDependency[ServiceDesk]) -> SlotRulesView:
+        return _rules_view(code, set_slot_rules(
+            desk, actor, code, mode=data.mode, length_minutes=data.length_minutes,
+            capacity=data.capacity, reason=data.reason))

@@ -22,6 +22,7 @@ from domain.appointments import (
     MAX_LISTED_DAYS,
     AppointmentDay,
     Mode,
+    ServiceSlotRules,
     Slot,
     SlotRules,
     check_slot,
@@ -38,9 +39,12 @@ from domain.errors import InvalidValue
 Load = Callable[[UUID], Aggregate | None]
 
 
-def rules_for(service_code: str, mode: str) -> SlotRules:
-    """The slot rules of a service's appointments in `mode` (the defaults for every service
-    until administrators set their own)."""
+def rules_for(load: Load, service_code: str, mode: str) -> SlotRules:
+    """The slot rules of a service's appointments in `mode`: as an administrator set them,
+    or the defaults."""
+    found = load(ServiceSlotRules.create_id(service_code))
+    if isinstance(found, ServiceSlotRules):
+        return found.rules(mode)
     return DEFAULT_RULES[Mode(parse_mode(mode))]
 
 
@@ -75,7 +79,7 @@ class AppointmentPlaces:
         """Check the slot on the desk's hours and take a place in it: the desk's code and the
         slot. Raises InvalidValue (closed, outside hours, past) or RuleViolated (full)."""
         code, calendar = desk_calendar(self.calendars, desk)
-        rules = rules_for(service_code, mode)
+        rules = rules_for(self.load, service_code, mode)
         slot = check_slot(calendar, starts_at, rules, self.now)
         self.day(code, local_day(calendar, slot.starts_at)).take(
             case_id=case_id, slot=slot, service_code=service_code, mode=mode,
@@ -103,7 +107,7 @@ def open_slots(load: Load, calendars: DeskCalendars, *, desk: str, service_code:
     """The desk's slots for a service and mode from `first_day` to `last_day` (local dates,
     at most MAX_LISTED_DAYS) that start after `now` and have a place left."""
     code, calendar = desk_calendar(calendars, desk)
-    rules = rules_for(service_code, mode)
+    rules = rules_for(load, service_code, mode)
     if last_day < first_day:
         raise InvalidValue("to must not be before from", "to")
     if last_day - first_day >= timedelta(days=MAX_LISTED_DAYS):

@@ -260,7 +260,7 @@ class ServiceDesk(Application[UUID]):
         now = self.clock()
         occurred_at = command.occurred_at or now
         was_resolved = case.status == "resolved"
-        places = (AppointmentPlaces(self._find, self.calendars(now), now)
+        places = (AppointmentPlaces(self.find, self.calendars(now), now)
                   if command.action in APPOINTMENT_COMMANDS else None)
         HANDLERS[type(command)](case, command, By(actor=actor, occurred_at=occurred_at, now=now,
                                                   places=places))
@@ -273,12 +273,17 @@ class ServiceDesk(Application[UUID]):
                                   reopened=was_resolved and case.status == "open")
         return case, places.pending() if places is not None else ()
 
-    def _find(self, aggregate_id: UUID) -> Aggregate | None:
+    def find(self, aggregate_id: UUID) -> Aggregate | None:
+        """The aggregate, or None if none has that id."""
         try:
             found: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return found
+
+    def save_aggregates(self, *aggregates: Aggregate) -> int:
+        """Save aggregates other than cases (group commit); raises VersionConflict."""
+        return self._save(*aggregates)
 
     def open_slots(self, *, desk: str, service_code: str, mode: str, first_day: date,
                    last_day: date) -> list[OpenSlot]:
@@ -288,7 +293,7 @@ class ServiceDesk(Application[UUID]):
         if service is None or not service.active:
             raise InvalidValue(f"no active service {service_code!r}", "service")
         now = self.clock()
-        return open_slots(self._find, self.calendars(now), desk=desk,
+        return open_slots(self.find, self.calendars(now), desk=desk,
                           service_code=service_code, mode=mode, first_day=first_day,
                           last_day=last_day, now=now)
 

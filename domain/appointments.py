@@ -219,3 +219,45 @@ def counts(days: Iterable[AppointmentDay], service_code: str, mode: str
             if booking["service_code"] == service_code and booking["mode"] == mode:
                 taken[booking["starts_at"]] = taken.get(booking["starts_at"], 0) + 1
     return taken
+
+
+RULES_NAMESPACE = uuid5(NAMESPACE_URL, "https://civicdesk.example/appointment-rules")
+
+
+class ServiceSlotRules(Aggregate):
+    """An administrator's slot rules for one service's appointments, by mode; a mode not set
+    uses DEFAULT_RULES. A change applies to slots listed and booked afterwards: bookings
+    already made keep their slot."""
+
+    @staticmethod
+    def create_id(service_code: str) -> UUID:
+        return uuid5(RULES_NAMESPACE, service_code)
+
+    @classmethod
+    def start(cls, service_code: str) -> ServiceSlotRules:
+        return cls(service_code=service_code)
+
+    @event("Started")
+    def __init__(self, service_code: str) -> None:
+        self.service_code = service_code
+        self.by_mode: dict[str, SlotRules] = {}
+
+    def rules(self, mode: str) -> SlotRules:
+        return self.by_mode.get(parse_mode(mode), DEFAULT_RULES[Mode(mode)])
+
+    def set(self, *, mode: str, length_minutes: int, capacity: int, reason: str,
+            actor_id: str, actor_role: str) -> SlotRules:
+        """Raises InvalidValue naming `mode`, `length_minutes`, `capacity` or `reason`."""
+        parse_mode(mode)
+        rules = SlotRules(length=timedelta(minutes=length_minutes), capacity=capacity)
+        if not reason.strip():
+            raise InvalidValue("say why the slots change", "reason")
+        self._rules_set(mode=mode, length_minutes=length_minutes, capacity=capacity,
+                        reason=reason, actor_id=actor_id, actor_role=actor_role)
+        return rules
+
+    @event("RulesSet")
+    def _rules_set(self, mode: str, length_minutes: int, capacity: int, reason: str,
+                   actor_id: str, actor_role: str) -> None:
+        self.by_mode[mode] = SlotRules(length=timedelta(minutes=length_minutes),
+                                       capacity=capacity)

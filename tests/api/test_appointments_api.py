@@ -139,3 +139,30 @@ class TestBooking:
         response = api.post(case_id, "appointment", {"starts_at": "2026-03-19T13:00:00Z",
                                                      "mode": "in_person"}, role="auditor")
         api.problem(response, 403)
+
+
+class TestSlotRules:
+    SERVICE = "public-works-engineering-01"  # no other test here books it
+
+    def test_an_administrator_sets_hour_long_slots_taking_two_bookings(
+            self, api: Any) -> None:
+        path = f"/api/v1/services/{self.SERVICE}/appointment-rules"
+        before = api.client.get(path, headers=api.headers("csr")).json()
+        assert before["in_person"] == {"length_minutes": 30, "capacity": 1}
+        body = {"mode": "in_person", "length_minutes": 60, "capacity": 2,
+                "reason": "two planners take drop-in meetings"}
+        with api.nothing_recorded():
+            api.problem(api.client.put(path, json=body, headers=api.headers("csr")), 403)
+        response = api.client.put(path, json=body, headers=api.headers("admin"))
+        assert response.status_code == 200, response.text
+        assert response.json()["in_person"] == {"length_minutes": 60, "capacity": 2}
+        assert response.json()["virtual"] == {"length_minutes": 30, "capacity": 1}
+        # Thursday 2026-03-19: 8 h / 60 min = 8 slots, each with two places.
+        listed = api.client.get(f"{DESKS}/victoria-hall/slots", params={
+            "service": self.SERVICE, "from": "2026-03-19", "to": "2026-03-19"},
+            headers=api.headers()).json()["items"]
+        assert len(listed) == 8 and {i["places_left"] for i in listed} == {2}
+
+    def test_an_unknown_service_s_rules_are_404(self, api: Any) -> None:
+        api.problem(api.client.get("/api/v1/services/nothing/appointment-rules",
+                                   headers=api.headers()), 404, "not-found", "code")
