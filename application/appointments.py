@@ -33,6 +33,7 @@ from domain.appointments import (
     slots,
 )
 from domain.calendar import BusinessCalendar
+from domain.catalogue import Service
 from domain.closures import DeskCalendars
 from domain.errors import InvalidValue
 
@@ -79,6 +80,9 @@ class AppointmentPlaces:
         """Check the slot on the desk's hours and take a place in it: the desk's code and the
         slot. Raises InvalidValue (closed, outside hours, past) or RuleViolated (full)."""
         code, calendar = desk_calendar(self.calendars, desk)
+        service = self.load(Service.create_id(service_code))
+        if not isinstance(service, Service) or not service.active:
+            raise InvalidValue(f"no active service {service_code!r}", "service_code")
         rules = rules_for(self.load, service_code, mode)
         slot = check_slot(calendar, starts_at, rules, self.now)
         self.day(code, local_day(calendar, slot.starts_at)).take(
