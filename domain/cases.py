@@ -1037,24 +1037,24 @@ class Case(Aggregate):
                          meeting_link: str | None, actor: Actor, occurred_at: datetime,
                          now: datetime, late_entry_reason: str = "") -> None:
         """Book `slot` (checked on the desk's hours by domain.appointments). Booking a virtual
-        meeting confirms the request to the customer: it meets the acknowledgement targets
-        (the draft standard "virtual meeting requests confirmed within 2 business days")."""
+        meeting confirms the request (the draft standard "virtual meeting requests confirmed
+        within 2 business days"): on a case not yet acknowledged it records the
+        acknowledgement too, so every read model and report counts it as one."""
         self.check_when(occurred_at, now)
         self.check_not_closed()
         if self.appointment is not None and self.appointment["state"] == "booked":
             raise RuleViolated(f"case {self.reference} already has an appointment booked: "
                                "reschedule or cancel it", "starts_at")
         link = check_meeting_link(mode, meeting_link)
-        virtual = mode == Mode.VIRTUAL
-        overturned = self._late_entry("AppointmentBooked" if virtual else None, occurred_at,
-                                      late_entry_reason)
+        confirms = mode == Mode.VIRTUAL and self.acknowledged_at is None
         self._appointment_booked(desk=desk, service_code=service_code, mode=mode,
                                  day=slot.day.isoformat(), starts_at=slot.starts_at,
                                  ends_at=slot.ends_at,
                                  meeting_link=link, occurred_at=occurred_at, **_who(actor))
-        if virtual:
-            self._record_late_entry("AppointmentBooked", overturned, occurred_at,
-                                    late_entry_reason, actor)
+        if confirms:
+            self.acknowledge(message=f"Virtual meeting booked for {slot.starts_at.isoformat()}",
+                             actor=actor, occurred_at=occurred_at, now=now,
+                             late_entry_reason=late_entry_reason)
 
     @event("AppointmentBooked")
     def _appointment_booked(self, desk: str, service_code: str, mode: str, day: str,
@@ -1064,8 +1064,6 @@ class Case(Aggregate):
                             "starts_at": starts_at, "ends_at": ends_at,
                             "meeting_link": meeting_link, "state": "booked",
                             "booked_at": occurred_at}
-        if mode == Mode.VIRTUAL:
-            self._meet("AppointmentBooked", occurred_at)
 
     def reschedule_appointment(self, *, slot: Slot, meeting_link: str | None, reason: str,
                                actor: Actor, occurred_at: datetime, now: datetime) -> None:

@@ -47,8 +47,6 @@ MET_BY: dict[str, frozenset[TargetKind]] = {
     "Acknowledged": frozenset({TargetKind.ACKNOWLEDGE}),
     "InterimResponseSent": frozenset({TargetKind.ACKNOWLEDGE, TargetKind.INTERIM_RESPONSE}),
     "OutboundContact": frozenset({TargetKind.ACKNOWLEDGE}),
-    # A virtual meeting booked: the request is confirmed (domain.appointments).
-    "AppointmentBooked": frozenset({TargetKind.ACKNOWLEDGE}),
     "Resolved": frozenset({TargetKind.ACKNOWLEDGE, TargetKind.INTERIM_RESPONSE,
                            TargetKind.RESPOND, TargetKind.RESOLVE}),
 }

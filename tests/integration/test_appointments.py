@@ -96,6 +96,13 @@ class TestBooking:
         # then its link is kept and the acknowledgement target is met when it was booked.
         assert case.appointment is not None and case.appointment["meeting_link"] == LINK
         assert case.targets["acknowledge"].met_at == datetime(2026, 3, 4, 15, tzinfo=UTC)
+        assert case.acknowledged_at == datetime(2026, 3, 4, 15, tzinfo=UTC)
+
+    def test_an_in_person_booking_acknowledges_nothing_by_itself(
+            self, desk: ServiceDesk) -> None:
+        case = book(desk, new_case(desk, channel="virtual_meeting")).case
+        assert case.acknowledged_at is None
+        assert case.targets["acknowledge"].met_at is None
 
     def test_a_virtual_booking_without_a_link_is_refused(self, desk: ServiceDesk) -> None:
         case_id = new_case(desk)
