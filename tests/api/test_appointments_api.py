@@ -134,6 +134,29 @@ class TestBooking:
                              role="csr")
         assert cancelled.json()["appointment"]["state"] == "cancelled"
 
+    def test_an_unknown_service_or_desk_is_a_422_naming_it(self, api: Any) -> None:
+        case_id = api.receive()["id"]
+        for extra, field in [({"service_code": "no-such-service"}, "service_code"),
+                             ({"desk": "firehall"}, "desk")]:
+            with api.nothing_recorded(case_id):
+                api.problem(book(api, case_id, "2026-03-19T14:00:00Z", **extra), 422,
+                            "invalid-value", field)
+
+    def test_the_daily_list_shows_only_the_departments_the_caller_sees(
+            self, api: Any) -> None:
+        booked = book(api, api.receive()["id"], "2026-03-20T14:00:00Z")
+        position = booked.headers["X-Civicdesk-Position"]
+
+        def listed(departments: list[str]) -> list[str]:
+            response = api.client.get(f"{DESKS}/victoria-hall/appointments", params={
+                "day": "2026-03-20", "min_position": position},
+                headers=api.headers("staff", departments=departments))
+            assert response.status_code == 200, response.text
+            return [i["reference"] for i in response.json()["items"]]
+
+        assert listed(["public-works"]) == [booked.json()["reference"]]
+        assert listed(["planning"]) == []
+
     def test_an_auditor_may_not_book(self, api: Any) -> None:
         case_id = api.receive()["id"]
         response = api.post(case_id, "appointment", {"starts_at": "2026-03-19T13:00:00Z",
