@@ -9,6 +9,7 @@ tests do not take each other's places.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Any
 
@@ -157,11 +158,23 @@ class TestBooking:
         assert listed(["public-works"]) == [booked.json()["reference"]]
         assert listed(["planning"]) == []
 
-    def test_an_auditor_may_not_book(self, api: Any) -> None:
-        case_id = api.receive()["id"]
-        response = api.post(case_id, "appointment", {"starts_at": "2026-03-19T13:00:00Z",
-                                                     "mode": "in_person"}, role="auditor")
-        api.problem(response, 403)
+    def test_each_role_books_exactly_where_it_may(self, api: Any) -> None:
+        # Given a Public Works case per role, and a slot of its own on Monday 2026-03-23
+        # (08:30 EDT is 12:30 UTC; one half hour later per role),
+        roles = ["csr", "staff", "manager", "director", "admin", "clerk", "auditor",
+                 "privacy_officer"]
+        actual = {}
+        for i, role in enumerate(roles):
+            case_id = api.receive()["id"]
+            starts_at = f"2026-03-23T{12 + (30 + 30 * i) // 60:02d}:{(30 + 30 * i) % 60:02d}:00Z"
+            with api.nothing_recorded() if role in {"clerk", "auditor", "privacy_officer"} \
+                    else contextlib.nullcontext():
+                response = api.post(case_id, "appointment", {
+                    "starts_at": starts_at, "mode": "in_person"}, role=role)
+            actual[role] = response.status_code
+        # then the roles that act on cases book, the read-only ones are refused
+        assert actual == {"csr": 200, "staff": 200, "manager": 200, "director": 200,
+                          "admin": 200, "clerk": 403, "auditor": 403, "privacy_officer": 403}
 
 
 class TestSlotRules:
