@@ -15,6 +15,7 @@ from api.admin import AdminController
 from api.admin_outbox import OutboxController
 from api.allowed_methods import allow_header_middleware
 from api.api_reference import reference_assets, reference_page
+from api.appointments import AppointmentController, SlotRulesController
 from api.attachments import attachment_router
 from api.audit import AuditController
 from api.case_list import case_list
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
     served = Served(services)
     app = Litestar(
         route_handlers=[health, ready, metrics, receive_case, CaseController, command_router,
+                        AppointmentController, SlotRulesController,
                         case_list, CustomerController, PrivacyController,
                         ServiceLevelController, CatalogueController, AdminController,
                         OutboxController,

@@ -161,6 +161,19 @@ COMMANDS: list[tuple[str, type[schemas.Command], type[commands.CaseCommand] | No
      "at that time (the customer told why and offered an alternative)"),
     ("survey", schemas.SurveyBody, commands.AnswerSurvey, "survey",
      "Record a satisfaction survey answer"),
+    # Appointments (domain.appointments): a slot of the desk's hours with a place left.
+    ("book_appointment", schemas.BookAppointmentBody, commands.BookAppointment, "appointment",
+     "Book an appointment in a slot of the desk's hours (422 naming starts_at when closed, "
+     "outside hours, past or full)"),
+    ("reschedule_appointment", schemas.RescheduleAppointmentBody,
+     commands.RescheduleAppointment, "appointment/reschedule",
+     "Move the booked appointment to another slot"),
+    ("cancel_appointment", schemas.CancelAppointmentBody, commands.CancelAppointment,
+     "appointment/cancel", "Cancel the booked appointment, freeing its place"),
+    ("record_attendance", schemas.AttendanceBody, commands.RecordAttendance,
+     "appointment/attended", "Record that the customer came to the appointment"),
+    ("record_no_show", schemas.AttendanceBody, commands.RecordNoShow,
+     "appointment/no-show", "Record that the customer did not come to the appointment"),
 ]
 
 

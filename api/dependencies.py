@@ -21,6 +21,7 @@ from api.open311.rate_limit import RateLimiter
 from api.read_your_writes import ReadYourWrites
 from infrastructure.bootstrap import Services
 from projections.accommodations import ACCOMMODATIONS
+from projections.appointments import APPOINTMENTS
 from projections.case_index import CASE_INDEX
 from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
@@ -59,6 +60,7 @@ class Served:
             "complaint_register": lambda: self.services.view(COMPLAINT_REGISTER),
             "scorecards": lambda: self.services.view(SCORECARD),
             "accommodations": lambda: self.services.view(ACCOMMODATIONS),
+            "appointments": lambda: self.services.view(APPOINTMENTS),
             "outbox": lambda: self.services.view(OUTBOX_MODEL),
             "survey_links": lambda: self.services.survey_links,
             "inbox": lambda: self.services.view(INBOX),

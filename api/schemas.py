@@ -299,6 +299,7 @@ class CaseView(msgspec.Struct):
     subscribers: list[str] = []
     priority: Literal["low", "normal", "high", "urgent"] | None = None  # set by a routing rule
     routed_by: RoutingView | None = None  # null: no routing rule has decided for it
+    appointment: AppointmentView | None = None  # the latest booked, null if none ever was
 
     # A case imported from another system (`civicdesk import`): its code (D365, SFSC, ...),
     # the case's id there, and when it was imported. Null for a case received at the desk.
@@ -317,6 +318,55 @@ class DuplicateView(msgspec.Struct):
     reasons: list[Literal["same_service_nearby", "same_customer_similar_subject"]]
     distance_metres: float | None  # great-circle, for a suggestion by place
     subject_similarity: float | None  # 0-1, for a suggestion by customer and subject
+
+
+class AppointmentView(msgspec.Struct):
+    """The case's appointment (its latest booking) as it stands."""
+
+    desk: str
+    service_code: str
+    mode: Literal["in_person", "virtual"]
+    starts_at: datetime
+    ends_at: datetime
+    meeting_link: str | None
+    state: Literal["booked", "cancelled", "attended", "no_show"]
+    booked_at: datetime
+
+
+def appointment_view(a: dict[str, Any] | None) -> AppointmentView | None:
+    if a is None:
+        return None
+    return AppointmentView(desk=a["desk"], service_code=a["service_code"], mode=a["mode"],
+                           starts_at=a["starts_at"].astimezone(UTC),
+                           ends_at=a["ends_at"].astimezone(UTC),
+                           meeting_link=a["meeting_link"], state=a["state"],
+                           booked_at=a["booked_at"].astimezone(UTC))
+
+
+class BookAppointmentBody(MeetingFact, kw_only=True):
+    """Book a slot (`GET /api/v1/desks/{code}/slots` lists them). `desk` defaults to the
+    case's desk, `service_code` to the case's service; a virtual meeting needs its
+    `meeting_link` (https)."""
+
+    starts_at: datetime
+    mode: Literal["in_person", "virtual"]
+    desk: Code | None = None
+    service_code: Code | None = None
+    meeting_link: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class RescheduleAppointmentBody(Command, kw_only=True):
+    starts_at: datetime
+    meeting_link: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    reason: Text = ""
+
+
+class CancelAppointmentBody(Command, kw_only=True):
+    reason: Text
+
+
+class AttendanceBody(Command, kw_only=True):
+    pass
 
 
 class CustomerMatchView(msgspec.Struct):
@@ -375,7 +425,8 @@ def case_view(case: Case, targets: list[TargetStatus], customer: CustomerDetails
         routed_by=None if case.routed_by is None else RoutingView(
             **{**case.routed_by, "at": case.routed_by["at"].astimezone(UTC)}),
         source_system=case.source_system, source_id=case.source_id,
-        imported_at=utc(case.imported_at))
+        imported_at=utc(case.imported_at),
+        appointment=appointment_view(case.appointment))
 
 
 def contact_of(customer: CustomerDetails) -> dict[str, str]:

@@ -16,6 +16,8 @@ CSR_COMMANDS = {
     "wait", "customer_responded", "resolve", "reopen", "close", "classify",
     "request_accommodation", "provide_accommodation", "accommodation_not_made", "survey",
     "publish_note", "attach", "merge", "add_internal_note",
+    "book_appointment", "reschedule_appointment", "cancel_appointment", "record_attendance",
+    "record_no_show",
 }
 STAFF_COMMANDS = CSR_COMMANDS | {"escalate"}
 MANAGER_COMMANDS = STAFF_COMMANDS | {"debrief"}

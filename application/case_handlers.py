@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from application.appointments import AppointmentPlaces
 from application.commands import (
     AcknowledgeCase,
     AddInternalNote,
@@ -16,6 +17,8 @@ from application.commands import (
     AnswerSurveyByLink,
     AssignCase,
     AttachFile,
+    BookAppointment,
+    CancelAppointment,
     CaseCommand,
     ClassifyCase,
     CloseCase,
@@ -24,11 +27,14 @@ from application.commands import (
     LogInteraction,
     ProvideAccommodation,
     PublishNote,
+    RecordAttendance,
     RecordCustomerResponse,
+    RecordNoShow,
     ReopenCase,
     ReportAccommodationNotMade,
     RequestAccommodation,
     RequeueNotification,
+    RescheduleAppointment,
     ResolveCase,
     SendInterimResponse,
     SkipNotification,
@@ -36,7 +42,9 @@ from application.commands import (
     WaitOnCustomer,
 )
 from domain.actors import Actor
+from domain.appointments import Slot, parse_mode
 from domain.cases import Case
+from domain.errors import InvalidValue
 
 C = TypeVar("C", bound=CaseCommand)
 
@@ -48,6 +56,13 @@ class By:
     actor: Actor
     occurred_at: datetime
     now: datetime
+    # The desk days an appointment command takes or releases places in (saved with the case).
+    places: AppointmentPlaces | None = None
+
+    @property
+    def appointment_places(self) -> AppointmentPlaces:
+        assert self.places is not None, "appointment commands are run with their places"
+        return self.places
 
 
 Handler = Callable[[Case, Any, By], None]
@@ -203,3 +218,56 @@ def add_internal_note(case: Case, c: AddInternalNote, by: By) -> None:
 def requeue_notification(case: Case, c: RequeueNotification, by: By) -> None:
     case.requeue_notification(message_key=c.message_key, reason=c.reason, actor=by.actor,
                               occurred_at=by.occurred_at, now=by.now)
+
+
+@register(BookAppointment)
+def book_appointment(case: Case, c: BookAppointment, by: By) -> None:
+    service_code = c.service_code or case.service_code
+    if service_code is None:
+        raise InvalidValue("service_code is required: the case names no service",
+                           "service_code")
+    parse_mode(c.mode)
+    case.check_not_closed()
+    desk, slot = by.appointment_places.take(case_id=case.id, desk=c.desk or case.desk,
+                                            service_code=service_code, mode=c.mode,
+                                            starts_at=c.starts_at)
+    case.book_appointment(desk=desk, service_code=service_code, mode=c.mode, slot=slot,
+                          meeting_link=c.meeting_link, actor=by.actor,
+                          occurred_at=by.occurred_at, now=by.now,
+                          late_entry_reason=c.late_entry_reason)
+
+
+@register(RescheduleAppointment)
+def reschedule_appointment(case: Case, c: RescheduleAppointment, by: By) -> None:
+    booked = case.appointment
+    if booked is not None and booked["state"] == "booked":
+        places = by.appointment_places
+        places.release(case_id=case.id, desk=booked["desk"], starts_at=booked["starts_at"])
+        _, slot = places.take(case_id=case.id, desk=booked["desk"],
+                              service_code=booked["service_code"], mode=booked["mode"],
+                              starts_at=c.starts_at)
+    else:
+        slot = Slot(c.starts_at, c.starts_at, c.starts_at.date())  # refused below: none booked
+    case.reschedule_appointment(slot=slot, meeting_link=c.meeting_link, reason=c.reason,
+                                actor=by.actor, occurred_at=by.occurred_at, now=by.now)
+
+
+@register(CancelAppointment)
+def cancel_appointment(case: Case, c: CancelAppointment, by: By) -> None:
+    case.cancel_appointment(reason=c.reason, actor=by.actor, occurred_at=by.occurred_at,
+                            now=by.now)
+    assert case.appointment is not None
+    by.appointment_places.release(case_id=case.id, desk=case.appointment["desk"],
+                                  starts_at=case.appointment["starts_at"])
+
+
+@register(RecordAttendance)
+def record_attendance(case: Case, c: RecordAttendance, by: By) -> None:
+    case.record_attendance(attended=True, actor=by.actor, occurred_at=by.occurred_at,
+                           now=by.now)
+
+
+@register(RecordNoShow)
+def record_no_show(case: Case, c: RecordNoShow, by: By) -> None:
+    case.record_attendance(attended=False, actor=by.actor, occurred_at=by.occurred_at,
+                           now=by.now)

@@ -252,3 +252,45 @@ class AddInternalNote(CaseCommand):
     note: str
     mention_people: tuple[str, ...] = ()
     mention_departments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookAppointment(CaseCommand):
+    """Book the case's appointment at `desk` (default: the case's desk) for `service_code`
+    (default: the case's service), in a slot of the desk's hours (domain.appointments)."""
+
+    action: ClassVar[str] = "book_appointment"
+    starts_at: datetime
+    mode: str
+    desk: str | None = None
+    service_code: str | None = None
+    meeting_link: str | None = None
+    late_entry_reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RescheduleAppointment(CaseCommand):
+    action: ClassVar[str] = "reschedule_appointment"
+    starts_at: datetime
+    meeting_link: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelAppointment(CaseCommand):
+    action: ClassVar[str] = "cancel_appointment"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordAttendance(CaseCommand):
+    """The customer came to the appointment (or joined the call)."""
+
+    action: ClassVar[str] = "record_attendance"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordNoShow(CaseCommand):
+    """The customer did not come to the appointment."""
+
+    action: ClassVar[str] = "record_no_show"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, RecordConflictError, Recording
 
 from application.access import can_see_department, check_may
+from application.appointments import AppointmentPlaces, OpenSlot, open_slots
 from application.case_handlers import HANDLERS, By
 from application.catalogue_index import CatalogueIndex, Known
 from application.commands import (
@@ -250,9 +251,9 @@ class ServiceDesk(Application[UUID]):
         if replay is not None:
             return replay
         for attempt in range(1, COMMAND_ATTEMPTS + 1):
-            case = self._run(actor, command)
+            case, others = self._run(actor, command)
             try:
-                return self._save_with_receipt(actor, idempotency, case, 200)
+                return self._save_with_receipt(actor, idempotency, case, 200, *others)
             except VersionConflict as conflict:
                 if command.expected_version is None and attempt < COMMAND_ATTEMPTS:
                     continue  # someone else wrote first: run it again on their version
@@ -260,8 +261,9 @@ class ServiceDesk(Application[UUID]):
                 raise VersionConflict(conflict.detail, current) from conflict
         raise AssertionError("unreachable")
 
-    def _run(self, actor: Actor, command: CaseCommand) -> Case:
-        """The case as it now stands, with the command's events triggered (not yet saved)."""
+    def _run(self, actor: Actor, command: CaseCommand) -> tuple[Case, tuple[Aggregate, ...]]:
+        """The case as it now stands, with the command's events triggered (not yet saved),
+        and the other aggregates the command changed (an appointment's desk days)."""
         case = self.get_case(actor, command.case_id)
         check_may(actor, command.action, case.department)
         expected = command.expected_version
@@ -280,7 +282,10 @@ class ServiceDesk(Application[UUID]):
         now = self.clock()
         occurred_at = command.occurred_at or now
         was_resolved = case.status == "resolved"
-        HANDLERS[type(command)](case, command, By(actor=actor, occurred_at=occurred_at, now=now))
+        places = (AppointmentPlaces(self.find, self.calendars(now), now)
+                  if command.action in APPOINTMENT_COMMANDS else None)
+        HANDLERS[type(command)](case, command, By(actor=actor, occurred_at=occurred_at, now=now,
+                                                  places=places))
         if isinstance(command, ClassifyCase):
             from application.routing import reroute  # imported here: routing builds on this
 
@@ -292,7 +297,31 @@ class ServiceDesk(Application[UUID]):
                                   wait_seconds=command.wait_seconds
                                   if isinstance(command, LogInteraction) else None,
                                   reopened=was_resolved and case.status == "open")
-        return case
+        return case, places.pending() if places is not None else ()
+
+    def find(self, aggregate_id: UUID) -> Aggregate | None:
+        """The aggregate, or None if none has that id."""
+        try:
+            found: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def save_aggregates(self, *aggregates: Aggregate) -> int:
+        """Save aggregates other than cases (group commit); raises VersionConflict."""
+        return self._save(*aggregates)
+
+    def open_slots(self, *, desk: str, service_code: str, mode: str, first_day: date,
+                   last_day: date) -> list[OpenSlot]:
+        """The slots with a place left (application.appointments.open_slots), as now known.
+        Raises InvalidValue (an unknown desk or service, a bad mode or range)."""
+        service = self.known().service(service_code)
+        if service is None or not service.active:
+            raise InvalidValue(f"no active service {service_code!r}", "service")
+        now = self.clock()
+        return open_slots(self.find, self.calendars(now), desk=desk,
+                          service_code=service_code, mode=mode, first_day=first_day,
+                          last_day=last_day, now=now)
 
     def follow_standards(self, case: Case, command: str, *, actor: Actor,
                          occurred_at: datetime, standards: ServiceStandards,
@@ -422,6 +451,8 @@ COMMAND_ATTEMPTS = 20
 
 # The commands (by `action`) whose effect on the targets the standards decide (see
 # `follow_standards`).
+APPOINTMENT_COMMANDS = frozenset({"book_appointment", "reschedule_appointment",
+                                  "cancel_appointment"})
 FOLLOWED_BY_STANDARDS = frozenset({"log_interaction", "customer_responded", "transfer",
                                    "classify", "reopen", "escalate"})
 

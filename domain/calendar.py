@@ -219,6 +219,11 @@ class BusinessCalendar:
         day = _plain_date(day)
         return _holidays(self.province, day.year).get(day)
 
+    def open_intervals(self, day: date) -> tuple[Interval, ...]:
+        """The desk's open hours on the local `day` (UTC, in order): none on a closed day,
+        two around a part-day closure."""
+        return self._open_intervals(_plain_date(day))
+
     def is_business_day(self, day: date) -> bool:
         """Whether the desk opens at all on `day`."""
         return bool(self._open_intervals(_plain_date(day)))

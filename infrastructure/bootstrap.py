@@ -36,6 +36,7 @@ from infrastructure.scheduler import SchedulerService
 from infrastructure.settings import Settings
 from infrastructure.survey_link_key import survey_links
 from projections.accommodations import ACCOMMODATIONS
+from projections.appointments import APPOINTMENTS
 from projections.case_index import CASE_INDEX
 from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
@@ -93,7 +94,7 @@ def seed_catalogue(desk: ServiceDesk) -> int:
 # The read models the API queries (the scheduler follows pending deadlines).
 SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD,
                       ACCOMMODATIONS, CASE_SNAPSHOTS, OUTBOX_MODEL, DUPLICATE_CANDIDATES,
-                      INBOX, PENDING_AT_RISK, KNOWLEDGE)
+                      INBOX, PENDING_AT_RISK, KNOWLEDGE, APPOINTMENTS)
 
 
 def latest_snapshot(view: Any, desk: ServiceDesk, case_id: UUID) -> Case | None:

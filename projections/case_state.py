@@ -117,6 +117,17 @@ class RoutedByEntry(TypedDict, total=False):
     at: datetime
 
 
+class AppointmentEntry(TypedDict, total=False):
+    desk: str
+    service_code: str
+    mode: str
+    starts_at: datetime
+    ends_at: datetime
+    meeting_link: str | None
+    state: str
+    booked_at: datetime
+
+
 class CaseState(TypedDict):
     _id: UUID
     _version: int
@@ -176,6 +187,8 @@ class CaseState(TypedDict):
     imported_at: NotRequired[datetime]
     # Set once the case is first resolved with a customer on record (domain.surveys).
     survey_link: NotRequired[SurveyLinkEntry | None]
+    # Set once an appointment is booked (domain.appointments).
+    appointment: NotRequired[AppointmentEntry | None]
 
 
 _FIELDS = frozenset(CaseState.__annotations__)
@@ -191,6 +204,7 @@ _ENTRY_KEYS: dict[str, frozenset[str]] = {
 }
 _DEBRIEF_KEYS = frozenset(DebriefEntry.__annotations__)
 _ROUTED_BY_KEYS = frozenset(RoutedByEntry.__annotations__)
+_APPOINTMENT_KEYS = frozenset(AppointmentEntry.__annotations__)
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(CaseState)
 _waits_decoder = msgspec.json.Decoder(dict[str, int])
@@ -206,7 +220,8 @@ def _check_known(state: dict[str, Any]) -> None:
             if not keys.issuperset(entry):
                 raise UnknownCaseState(f"a case's {name} entry has keys the snapshot schema "
                                        f"does not name: {sorted(set(entry) - keys)}")
-    for name, keys in (("debrief", _DEBRIEF_KEYS), ("routed_by", _ROUTED_BY_KEYS)):
+    for name, keys in (("debrief", _DEBRIEF_KEYS), ("routed_by", _ROUTED_BY_KEYS),
+                       ("appointment", _APPOINTMENT_KEYS)):
         entry = state.get(name)
         if entry is not None and not keys.issuperset(entry):
             raise UnknownCaseState(f"a case's {name} has keys the snapshot schema does not "

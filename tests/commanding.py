@@ -19,7 +19,9 @@ COMMANDS: dict[str, type[commands.CaseCommand]] = {
         commands.CloseCase, commands.ClassifyCase, commands.EscalateComplaint,
         commands.DebriefComplaint, commands.RequestAccommodation,
         commands.ProvideAccommodation, commands.ReportAccommodationNotMade,
-        commands.AnswerSurvey, commands.PublishNote)}
+        commands.AnswerSurvey, commands.PublishNote, commands.BookAppointment,
+        commands.RescheduleAppointment, commands.CancelAppointment,
+        commands.RecordAttendance, commands.RecordNoShow)}
 
 
 def change_case(desk: ServiceDesk, actor: Actor, case_id: UUID, command: str, *,

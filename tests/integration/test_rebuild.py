@@ -14,11 +14,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from application.commands import BookAppointment, RescheduleAppointment
 from application.desk import ServiceDesk
 from application.duplicates import merge
 from application.outbox import start_outbox
@@ -50,6 +52,14 @@ def record_history(desk: ServiceDesk, cases: int = HISTORY_CASES, seed: int = 11
     received = [receive(desk, channel=channel).case for channel in ("email", "telephone",
                                                                      "written")]
     merge(desk, DIRECTOR, received[-1].id, received[0].id, reason="The same pothole")
+    # An appointment booked, then moved (the clock stands at Wednesday 2026-03-04 10:00
+    # Toronto; 15:00 UTC on the 5th is Thursday 10:00).
+    thursday = datetime(2026, 3, 5, 15, tzinfo=UTC)
+    desk.handle(DIRECTOR, BookAppointment(case_id=received[1].id, starts_at=thursday,
+                                          mode="in_person",
+                                          service_code="public-works-roads-01"))
+    desk.handle(DIRECTOR, RescheduleAppointment(case_id=received[1].id,
+                                                starts_at=thursday + timedelta(hours=1)))
     return desk.log_position()
 
 
