@@ -78,8 +78,10 @@ class OutboxController(Controller):
                  "each delivery stands",
          description="By key; `state=parked` lists the messages the mail server (or a "
                      "webhook receiver) kept refusing, with its last answer. Notices: "
-                     "`acknowledgement`, `interim_response`, `transfer`, `resolution` "
-                     "(emails), `event` (a shared event fanning out to webhooks) and "
+                     "`acknowledgement`, `interim_response`, `transfer`, `resolution`, "
+                     "`subscriber_resolution:<customer id>` (emails; the last to the "
+                     "customer of a duplicate merged into the case), `event` (a shared event "
+                     "fanning out to webhooks) and "
                      "`webhook:<name>` (one delivery).")
     def outbox(self, actor: NamedDependency[Actor], outbox: NamedDependency[Any],
                wanted: Annotated[StateName | None, QueryParameter(

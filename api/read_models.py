@@ -63,6 +63,7 @@ class QueueItem(msgspec.Struct):
     next_due_at: datetime | None
     sla_state: str | None
     targets: list[TargetView]
+    priority: str | None = None  # set by a routing rule (low, normal, high, urgent)
 
 
 class QueuePage(msgspec.Struct):
@@ -143,6 +144,10 @@ Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
 MinPosition = Annotated[int | None, QueryParameter(
     ge=0, le=LAST_POSITION, description="wait until the read model includes this log position")]
 Department = Annotated[str | None, QueryParameter(min_length=1, max_length=64)]
+QueueOrder = Annotated[Literal["due", "priority"], QueryParameter(
+    description="`due` (the default): next due first; `priority`: the priority routing rules "
+                "gave (urgent, high, normal or none, low), then next due. A cursor is for the "
+                "order it was handed out in")]
 
 
 def queue_item(entry: QueueEntry) -> QueueItem:
@@ -153,7 +158,7 @@ def queue_item(entry: QueueEntry) -> QueueItem:
         age_business_seconds=entry.age_business_seconds, transfers=entry.transfers,
         version=entry.version, next_target=entry.next_target, next_due_at=entry.next_due_at,
         sla_state=None if entry.sla_state is None else entry.sla_state.value,
-        targets=[target_view(t) for t in entry.targets])
+        targets=[target_view(t) for t in entry.targets], priority=entry.priority)
 
 
 def complaint_item(entry: ComplaintEntry) -> ComplaintItem:
@@ -193,13 +198,13 @@ class ReadModelController(Controller):
 
     def _queue(self, request: Request[Any, Any, Any], actor: Actor, desk: ServiceDesk,
                queues: QueueQuery, read_your_writes: ReadYourWrites, min_position: int | None,
-               after: str | None, limit: int, **queue: Any) -> QueuePage:
+               after: str | None, limit: int, order: str, **queue: Any) -> QueuePage:
         read_your_writes.wait_for(request, min_position, QUEUES_NAME)
         now = utc(desk.clock())
         assert now is not None
         entries, cursor = queues.queue(visible_departments(actor), now=now,
                                      calendars=desk.calendars(now), after=after, limit=limit,
-                                     **queue)
+                                     order=order, **queue)
         return QueuePage(as_of=now, items=[queue_item(e) for e in entries], next_cursor=cursor)
 
     @get("/queues/intake", operation_id="queue_intake", tags=["queues"], sync_to_thread=True,
@@ -207,14 +212,16 @@ class ReadModelController(Controller):
          description=(
              "Open cases the front desk still holds: received by a CSR or submitted by the "
              "public, not assigned and never transferred. Ordered by the next due target "
-             "(breached ones first, cases with nothing due last), then received, then id."))
+             "(breached ones first, cases with nothing due last), then received, then id; "
+             "`order=priority` puts the priority routing rules gave first (urgent, high, "
+             "normal or none, low), then the same order."))
     def intake(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor],
                desk: NamedDependency[ServiceDesk], queues: Queues,
                read_your_writes: NamedDependency[ReadYourWrites],
                after: After = None, limit: Limit = DEFAULT_PAGE,
-               min_position: MinPosition = None) -> QueuePage:
+               min_position: MinPosition = None, order: QueueOrder = "due") -> QueuePage:
         return self._queue(request, actor, desk, queues, read_your_writes, min_position,
-                           after, limit, intake=True)
+                           after, limit, order, intake=True)
 
     @get("/queues/assignee/{assignee:str}", operation_id="queue_assignee", tags=["queues"],
          sync_to_thread=True, summary="One person's queue",
@@ -224,9 +231,9 @@ class ReadModelController(Controller):
                  desk: NamedDependency[ServiceDesk], queues: Queues,
                  read_your_writes: NamedDependency[ReadYourWrites],
                  assignee: FromPath[str], after: After = None, limit: Limit = DEFAULT_PAGE,
-                 min_position: MinPosition = None) -> QueuePage:
+                 min_position: MinPosition = None, order: QueueOrder = "due") -> QueuePage:
         return self._queue(request, actor, desk, queues, read_your_writes, min_position,
-                           after, limit, assignee=assignee)
+                           after, limit, order, assignee=assignee)
 
     @get("/queues/channel/{channel:str}", operation_id="queue_channel", tags=["queues"],
          sync_to_thread=True, summary="One channel's queue",
@@ -237,11 +244,11 @@ class ReadModelController(Controller):
                 read_your_writes: NamedDependency[ReadYourWrites],
                 channel: FromPath[str],
                 after: After = None, limit: Limit = DEFAULT_PAGE,
-                min_position: MinPosition = None) -> QueuePage:
+                min_position: MinPosition = None, order: QueueOrder = "due") -> QueuePage:
         if channel not in {c.value for c in Channel}:
             raise NotFound(f"no channel {channel!r}")
         return self._queue(request, actor, desk, queues, read_your_writes, min_position,
-                           after, limit, channel=channel)
+                           after, limit, order, channel=channel)
 
     @get("/queues/{department:str}", operation_id="queue_department", tags=["queues"],
          sync_to_thread=True, summary="One department's queue", responses=DEPARTMENT_ERRORS,
@@ -250,10 +257,10 @@ class ReadModelController(Controller):
                    desk: NamedDependency[ServiceDesk], queues: Queues,
                    read_your_writes: NamedDependency[ReadYourWrites],
                    department: FromPath[str], after: After = None, limit: Limit = DEFAULT_PAGE,
-                   min_position: MinPosition = None) -> QueuePage:
+                   min_position: MinPosition = None, order: QueueOrder = "due") -> QueuePage:
         check_department(desk, actor, department)
         return self._queue(request, actor, desk, queues, read_your_writes, min_position,
-                           after, limit, department=department)
+                           after, limit, order, department=department)
 
     @get("/sla-board", operation_id="sla_board", tags=["queues"], sync_to_thread=True,
          summary="Targets pending, at risk and breached now, per department",

@@ -30,6 +30,10 @@ from domain.errors import Forbidden
 from domain.targets import TargetState, TargetStatus
 
 QUEUES_NAME = "queues"  # the read model behind QueueQuery and SlaBoardQuery, by name
+# A queue's orders: next due first (the default), or by the priority routing rules gave the
+# case (domain.routing `priority_rank`: urgent first), then next due.
+BY_DUE, BY_PRIORITY = "due", "priority"
+QUEUE_ORDERS = (BY_DUE, BY_PRIORITY)
 # Worst first: the case's SLA state is the worst state among its live targets.
 SEVERITY = (TargetState.BREACHED, TargetState.AT_RISK, TargetState.PENDING)
 
@@ -53,19 +57,22 @@ class QueueEntry:
     next_due_at: datetime | None
     sla_state: TargetState | None  # worst live target state; None when nothing is live
     targets: tuple[TargetStatus, ...]  # soonest due first
+    priority: str | None = None  # set by a routing rule (domain.routing); None: none did
 
 
 class QueueQuery(Protocol):
     def queue(self, visible_departments: frozenset[str] | None, *, now: datetime,
               calendars: DeskCalendars, department: str | None = None,
               assignee: str | None = None, channel: str | None = None, intake: bool = False,
-              after: str | None = None,
-              limit: int = DEFAULT_PAGE) -> tuple[list[QueueEntry], str | None]:
+              after: str | None = None, limit: int = DEFAULT_PAGE,
+              order: str = BY_DUE) -> tuple[list[QueueEntry], str | None]:
         """One page of one queue (exactly one of department, assignee, channel or intake),
-        next due first, and the opaque cursor of the next page (None on the last page).
+        next due first (`order` BY_PRIORITY: by priority, urgent first, then next due), and
+        the opaque cursor of the next page (None on the last page; a cursor is for its order).
 
         `visible_departments` None means every department. Raises InvalidValue (field
-        `after`, `limit` or `channel`) for a bad cursor, limit or channel, and ValueError
+        `after`, `limit`, `channel` or `order`) for a bad cursor, limit, channel or order, and
+        ValueError
         unless exactly one queue is named.
         """
         ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from enum import StrEnum
+from uuid import UUID
 
 from domain.actors import Actor, Role
 
@@ -114,6 +115,46 @@ def sent_summary(notice: Notice, key: str) -> str:
     """The summary of the outbound interaction a sent message is recorded as; it ends with
     the message's key, so a rebuilt outbox knows the message was sent."""
     return f"{SENT_WORDS[notice]} emailed to the customer [outbox {key}]"
+
+
+# The notice of the resolution emailed to a subscriber of the case (the customer of a duplicate
+# merged into it, domain.cases `DuplicateMerged`): "subscriber_resolution:<customer id>". Only
+# the resolution reaches subscribers: the survivor's interim updates and transfers are its own
+# customer's business, and its survey is its own customer's to answer.
+SUBSCRIBER_NOTICE = "subscriber_resolution"
+
+
+def owed_to_subscribers(notice: Notice | str) -> bool:
+    """Whether the case's subscribers get a copy of `notice` (the resolution only)."""
+    return notice == Notice.RESOLUTION
+
+
+def subscriber_notice(customer_id: UUID) -> str:
+    return f"{SUBSCRIBER_NOTICE}:{customer_id}"
+
+
+def subscriber_of(notice: str) -> UUID | None:
+    """The subscriber a message with `notice` is for (None: the case's own customer, or a
+    webhook)."""
+    kind, _, customer = notice.partition(":")
+    if kind != SUBSCRIBER_NOTICE or not customer:
+        return None
+    try:
+        return UUID(customer)
+    except ValueError:
+        return None
+
+
+def notice_of(notice: str) -> Notice:
+    """What a customer's message says: a subscriber's copy says what the resolution says."""
+    return Notice.RESOLUTION if subscriber_of(notice) is not None else Notice(notice)
+
+
+def subscriber_summary(key: str) -> str:
+    """The outbound interaction a resolution emailed to a subscriber is recorded as (on the
+    surviving case; it ends with the key, as `sent_summary`)."""
+    return (f"{SENT_WORDS[Notice.RESOLUTION]} emailed to a subscriber (the customer of a "
+            f"merged duplicate) [outbox {key}]")
 
 
 def key_in_summary(summary: str) -> str | None:

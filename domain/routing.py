@@ -31,6 +31,16 @@ class Priority(StrEnum):
     URGENT = "urgent"
 
 
+# The order a queue sorted by priority shows cases in: urgent first; a case no rule gave a
+# priority counts as normal (it is the ordinary case, not a lesser one).
+PRIORITY_ORDER = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)
+
+
+def priority_rank(priority: str | None) -> int:
+    """A case's place in a queue sorted by priority (0 first): see `PRIORITY_ORDER`."""
+    return PRIORITY_ORDER.index(Priority(priority or Priority.NORMAL))
+
+
 class OpenHours(StrEnum):
     """Whether the case arrived while its desk was open, on the desk's business calendar."""
 

@@ -11,6 +11,11 @@ message (records it, sends nothing) and puts every `sending` one back to `pendin
 The at-least-once window: a crash after the mail server accepted a message and before the
 `accepted` mark was committed (one local UPDATE, milliseconds) sends that message again on
 restart; its Message-ID is the same, so mail clients can tell. Nothing else sends twice.
+
+A subscriber's copy of the resolution (the customer of a duplicate merged into the case) goes
+to that customer, in their language and as their contact preferences allow, naming their own
+request (the duplicate's reference and status link) and without the survey link: the survey
+is the surviving case's customer's to answer.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
+from uuid import UUID
 
 from application.commands import LogInteraction, SkipNotification
 from application.customers import CustomerDetails
@@ -32,8 +39,11 @@ from domain.notices import (
     Notice,
     is_parked,
     language_of,
+    notice_of,
     retry_delay,
     sent_summary,
+    subscriber_of,
+    subscriber_summary,
     version_in_key,
     why_not_by_email,
     why_not_now,
@@ -127,12 +137,19 @@ class OutboxWorker:
         return handed
 
     def deliver(self, message: Message) -> int:
-        """Email the customer the message `message`, or record on the case why not."""
+        """Email the customer (or the subscriber) the message `message`, or record on the case
+        why not."""
         view, mail = self.view, self.mail
         assert mail is not None
         case = self.desk.get_case(OUTBOX, message.case_id)
-        customer = self.desk.customers.details(case.customer_id)
-        notice = Notice(message.notice)
+        subscriber = subscriber_of(message.notice)
+        if subscriber is not None and subscriber not in case.subscribers:
+            # The duplicate was the case's own customer's: the case's own notice reaches them.
+            view.move(message.key, [PENDING], SKIPPED,
+                      error="the case's own customer, who gets the case's own notice")
+            return 0
+        customer = self.desk.customers.details(subscriber or case.customer_id)
+        notice = notice_of(message.notice)
         reason = self._why_not(case, customer, notice)
         if reason is not None:
             self.desk.handle(OUTBOX, SkipNotification(
@@ -177,11 +194,22 @@ class OutboxWorker:
             customer.fields.get("email"), customer.preferred_contact,
             erased=customer.status == ERASED)
 
+    def _own_request(self, case: Case, subscriber: UUID) -> Case:
+        """The subscriber's own request: the first duplicate of theirs merged into `case`."""
+        event: Any
+        for event in self.desk.events.get(case.id):
+            if type(event).__name__ == "DuplicateMerged" and event.customer_id == subscriber:
+                return self.desk.get_case(OUTBOX, event.duplicate)
+        return case  # not reached: a subscriber came from a merged duplicate
+
     def _rendered(self, case: Case, customer: CustomerDetails, message: Message) -> Rendered:
-        notice = Notice(message.notice)
+        notice = notice_of(message.notice)
+        subscriber = subscriber_of(message.notice)
         language = language_of(customer.language)
-        link = (f"{self.public_url}/status/{case.reference}?token={case.public_token}"
-                if self.public_url and case.public_token else None)
+        # A subscriber is told about their own request, by its reference and status link.
+        named = case if subscriber is None else self._own_request(case, subscriber)
+        link = (f"{self.public_url}/status/{named.reference}?token={named.public_token}"
+                if self.public_url and named.public_token else None)
         promises = sorted((Promise(kind=target.name, due_at=target.due_at)
                            for target in case.targets.values()
                            if target.met_at is None and target.breached_at is None),
@@ -190,20 +218,22 @@ class OutboxWorker:
         then = self.desk.get_case(OUTBOX, case.id, version=version_in_key(message.key))
         department = self.desk.find_department(then.department)
         particulars = Particulars(
-            reference=case.reference, status_link=link, promises=tuple(promises),
+            reference=named.reference, status_link=link, promises=tuple(promises),
             department=department.name if department is not None else then.department,
             resolved_at=then.resolved_at,
-            survey_link=(self.survey_link_for(case, language) if notice == Notice.RESOLUTION
-                         else None))
+            survey_link=(self.survey_link_for(case, language)
+                         if notice == Notice.RESOLUTION and subscriber is None else None))
         return render(notice, language, particulars)
 
     def _record_sent(self, message: Message) -> None:
         """Record `message` on its case as an outbound email when the server accepted it;
         the message key is the idempotency key, so a second attempt records nothing."""
         assert message.accepted_at is not None
+        summary = (subscriber_summary(message.key) if subscriber_of(message.notice)
+                   else sent_summary(Notice(message.notice), message.key))
         self.desk.handle(OUTBOX, LogInteraction(
             case_id=message.case_id, channel="email", direction="outbound",
-            summary=sent_summary(Notice(message.notice), message.key),
+            summary=summary,
             occurred_at=message.accepted_at, late_entry_reason=LATE_REASON),
             IdempotencyKey(f"sent {message.key}", message.key))
         self.view.move(message.key, [ACCEPTED], SENT)

@@ -12,6 +12,11 @@ failure, or `parked` with the reason after repeated failures; an administrator's
 The cut-off: no email is owed for an event recorded before the outbox's email channel opened,
 and no webhook delivery for one before its webhooks channel opened (`Outbox.ChannelOpened`,
 domain/outbox.py), so the backlog of a desk that switches either on is not sent.
+
+Subscribers: the customers of duplicates merged into a case (`Case.DuplicateMerged`) are kept
+per case (`outbox_subscribers`); a message owed to them too (the resolution,
+`owed_to_subscribers`) makes one more message per subscriber, keyed by the event and the
+subscriber, so each is owed, sent and recorded once like the customer's own.
 """
 
 from __future__ import annotations
@@ -27,7 +32,16 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.cases import Case
-from domain.notices import OUTBOX, Notice, key_in_summary, message_key, owes_transfer_notice
+from domain.notices import (
+    OUTBOX,
+    Notice,
+    key_in_summary,
+    message_key,
+    owed_to_subscribers,
+    owes_transfer_notice,
+    subscriber_notice,
+    version_in_key,
+)
 from domain.outbox import EMAIL, WEBHOOKS, Outbox
 from domain.webhooks import EVENT_NOTICE, SHARED_EVENTS, WEBHOOK_NOTICE
 from engine import PostgresView, ProjectionSpec, SQLiteView
@@ -65,6 +79,7 @@ class Change:
     reason: str | None = None
     requeue: bool = False
     opens: str | None = None  # the outbox channel this change opens
+    subscriber: UUID | None = None  # a customer who subscribes to the case
 
 
 class OutboxProjection(Projection["OutboxView"]):
@@ -122,6 +137,15 @@ def _resolved(event: Any) -> Change:
     return _owed(event, Notice.RESOLUTION)
 
 
+@change_of.register(Case.DuplicateMerged)
+def _subscribed(event: Any) -> Change | None:
+    # The survivor's own customer is on the list too when the duplicate was theirs; the
+    # worker sends only to the case's `subscribers` (the domain's rule), skipping the rest.
+    if event.customer_id is None:
+        return None
+    return Change("", event.originator_id, at=event.occurred_at, subscriber=event.customer_id)
+
+
 @change_of.register(Case.NotificationRequeued)
 def _requeued(event: Any) -> Change:
     return Change(event.message_key, event.originator_id, state=PENDING, at=event.occurred_at,
@@ -162,7 +186,30 @@ class OutboxView:
             f"ON {table} (state, next_attempt_at)",
             f"CREATE TABLE IF NOT EXISTS {self.table(NAME + '_start')} "
             f"(channel TEXT PRIMARY KEY, opened_at {self.time_type} NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.table(NAME + '_subscribers')} "
+            f"(case_id {self.uuid_type} NOT NULL, customer_id {self.uuid_type} NOT NULL, "
+            "PRIMARY KEY (case_id, customer_id))",
         ]
+
+    def _insert(self, cursor: Any, key: str, case_id: UUID, notice: str, at: Any) -> None:
+        mark = self.placeholder
+        cursor.execute(
+            f"INSERT INTO {self.table(NAME)} (message_key, case_id, notice, state, attempts, "
+            f"created_at, next_attempt_at) VALUES ({mark}, {mark}, {mark}, "
+            f"{mark}, 0, {mark}, {mark}) ON CONFLICT (message_key) DO NOTHING",
+            [key, self.id_in(case_id), notice, PENDING, at, at])
+
+    def _owe_subscribers(self, cursor: Any, change: Change, at: Any) -> None:
+        """One copy of `change`'s message for each subscriber of its case."""
+        assert change.case_id is not None
+        cursor.execute(f"SELECT customer_id FROM {self.table(NAME + '_subscribers')} "
+                       f"WHERE case_id = {self.placeholder} ORDER BY customer_id",
+                       [self.id_in(change.case_id)])
+        version = version_in_key(change.key)
+        for row in cursor.fetchall():
+            notice = subscriber_notice(self.id_out(row["customer_id"]))
+            self._insert(cursor, message_key(change.case_id, version, notice),
+                         change.case_id, notice, at)
 
     def open_channels(self, cursor: Any) -> set[str]:
         cursor.execute(f"SELECT channel FROM {self.table(NAME + '_start')}")
@@ -181,6 +228,12 @@ class OutboxView:
                                        f"(channel, opened_at) VALUES ({mark}, {mark})",
                                        [change.opens, at])
                     channels.add(change.opens)
+                elif change.subscriber is not None:
+                    assert change.case_id is not None
+                    cursor.execute(
+                        f"INSERT INTO {self.table(NAME + '_subscribers')} (case_id, "
+                        f"customer_id) VALUES ({mark}, {mark}) ON CONFLICT DO NOTHING",
+                        [self.id_in(change.case_id), self.id_in(change.subscriber)])
                 elif change.requeue:
                     cursor.execute(f"UPDATE {table} SET state = {mark}, attempts = 0, "
                                    f"next_attempt_at = {mark}, last_error = NULL "
@@ -190,12 +243,9 @@ class OutboxView:
                     channel = WEBHOOKS if change.notice == EVENT_NOTICE else EMAIL
                     if channel not in channels or change.case_id is None:
                         continue  # recorded before its channel opened: owes no message
-                    cursor.execute(
-                        f"INSERT INTO {table} (message_key, case_id, notice, state, attempts, "
-                        f"created_at, next_attempt_at) VALUES ({mark}, {mark}, {mark}, "
-                        f"{mark}, 0, {mark}, {mark}) ON CONFLICT (message_key) DO NOTHING",
-                        [change.key, self.id_in(change.case_id), change.notice, PENDING,
-                         at, at])
+                    self._insert(cursor, change.key, change.case_id, change.notice, at)
+                    if owed_to_subscribers(change.notice):
+                        self._owe_subscribers(cursor, change, at)
                 else:
                     cursor.execute(f"UPDATE {table} SET state = {mark}, accepted_at = "
                                    f"COALESCE(accepted_at, {mark}), last_error = {mark} "

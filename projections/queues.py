@@ -23,10 +23,19 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from application.queries import DEFAULT_PAGE
-from application.work_queues import QUEUES_NAME, QueueEntry, worst_state
+from application.work_queues import (
+    BY_DUE,
+    BY_PRIORITY,
+    QUEUE_ORDERS,
+    QUEUES_NAME,
+    QueueEntry,
+    worst_state,
+)
 from domain.actors import Role
 from domain.cases import WAIT_TARGETS, Case
 from domain.closures import DeskCalendars
+from domain.errors import InvalidValue
+from domain.routing import priority_rank
 from domain.targets import Target, status
 from domain.values import Channel, Classification, Status, parse_enum
 from engine import PostgresView, ProjectionSpec, SQLiteView
@@ -39,7 +48,7 @@ NAME = QUEUES_NAME
 FRONT_DESK = {Role.CSR.value, Role.SYSTEM.value}  # a CSR, or the public through an Open311 app
 CASE_COLUMNS = ("id", "reference", "status", "department", "assignee", "channel", "complaint",
                 "received_at", "transfers", "version", "in_queue", "intake", "due_key",
-                "next_target", "desk")
+                "next_target", "desk", "priority", "priority_rank")
 Events: Any = Case  # the event classes are made at import time; see projections.case_index
 OPEN, WAITING = Status.OPEN.value, Status.WAITING_ON_CUSTOMER.value
 
@@ -54,6 +63,9 @@ def row_change_of(event: Any) -> dict[str, Any]:
             values["complaint"] = event.classification == Classification.COMPLAINT.value
         case Events.Assigned() | Events.Transferred():
             values["intake"] = False
+        case Events.RoutedByRule() if event.priority is not None:
+            values["priority"] = event.priority
+            values["priority_rank"] = priority_rank(event.priority)
     return values
 
 
@@ -69,7 +81,8 @@ class QueuesProjection(Projection["QueuesView"]):
     def _received(self, event: Any, tracking: Tracking) -> None:
         self.view.insert_case(tracking, {
             **received_row(event), "complaint": False, "in_queue": True,
-            "intake": event.actor_role in FRONT_DESK, "desk": event.desk})
+            "intake": event.actor_role in FRONT_DESK, "desk": event.desk,
+            "priority": None, "priority_rank": priority_rank(None)})
 
     @process_event.register(Events.Event)
     def _changed(self, event: Any, tracking: Tracking) -> None:
@@ -93,7 +106,8 @@ class QueuesView(SlaBoardView):
             "status TEXT NOT NULL, department TEXT NOT NULL, assignee TEXT, "
             f"channel TEXT NOT NULL, complaint BOOLEAN NOT NULL, received_at {t} NOT NULL, "
             "transfers INTEGER NOT NULL, version BIGINT NOT NULL, in_queue BOOLEAN NOT NULL, "
-            f"intake BOOLEAN NOT NULL, due_key {t} NOT NULL, next_target TEXT, desk TEXT)",
+            f"intake BOOLEAN NOT NULL, due_key {t} NOT NULL, next_target TEXT, desk TEXT, "
+            "priority TEXT, priority_rank INTEGER NOT NULL)",
             targets,
             windows,
             *(f"CREATE INDEX IF NOT EXISTS {self.table(f'{CASES}_by_{column}')} ON {cases} "
@@ -120,8 +134,8 @@ class QueuesView(SlaBoardView):
     def queue(self, visible_departments: frozenset[str] | None, *, now: datetime,
               calendars: DeskCalendars, department: str | None = None,
               assignee: str | None = None, channel: str | None = None, intake: bool = False,
-              after: str | None = None,
-              limit: int = DEFAULT_PAGE) -> tuple[list[QueueEntry], str | None]:
+              after: str | None = None, limit: int = DEFAULT_PAGE,
+              order: str = BY_DUE) -> tuple[list[QueueEntry], str | None]:
         """See `application.work_queues.QueueQuery.queue`."""
         named = [department, assignee, channel, True if intake else None]
         if sum(value is not None for value in named) != 1:
@@ -141,14 +155,22 @@ class QueuesView(SlaBoardView):
                 return [], None
             where.append(f"department IN ({', '.join(mark for _ in visible_departments)})")
             parameters += sorted(visible_departments)
+        if order not in QUEUE_ORDERS:
+            raise InvalidValue(f"order must be one of {', '.join(QUEUE_ORDERS)}", "order")
+        by_priority = order == BY_PRIORITY
+        keys = ("priority_rank, " if by_priority else "") + "due_key, received_at, id"
         if after is not None:
-            due_key, received_at, case_id = decode_cursor(after, datetime, datetime, UUID)
-            where.append(f"(due_key, received_at, id) > ({mark}, {mark}, {mark})")
-            parameters += [self.time_in(due_key), self.time_in(received_at),
-                           self.id_in(case_id)]
+            kinds: tuple[Any, ...] = (str,) if by_priority else ()
+            *rank, due_key, received_at, case_id = decode_cursor(
+                after, *kinds, datetime, datetime, UUID)
+            if by_priority and not rank[0].isdigit():
+                raise InvalidValue("after is not a cursor this list handed out", "after")
+            where.append(f"({keys}) > ({', '.join(mark for _ in keys.split(','))})")
+            parameters += [*(int(r) for r in rank), self.time_in(due_key),
+                           self.time_in(received_at), self.id_in(case_id)]
         with self.reading() as cursor:
             cursor.execute(f"SELECT {', '.join(CASE_COLUMNS)} FROM {self.table(CASES)} "
-                           f"WHERE {' AND '.join(where)} ORDER BY due_key, received_at, id "
+                           f"WHERE {' AND '.join(where)} ORDER BY {keys} "
                            f"LIMIT {mark}", [*parameters, limit + 1])
             rows = cursor.fetchall()
             more, rows = len(rows) > limit, rows[:limit]
@@ -158,7 +180,9 @@ class QueuesView(SlaBoardView):
         if not more:
             return entries, None
         last = entries[-1]
-        return entries, encode_cursor(last.next_due_at or NEVER, last.received_at, last.id)
+        rank = (str(priority_rank(last.priority)),) if by_priority else ()
+        return entries, encode_cursor(*rank, last.next_due_at or NEVER, last.received_at,
+                                      last.id)
 
     def open_cases_of(self, assignees: Collection[str]) -> dict[str, int]:
         """See `application.queries.OpenWorkQuery`: a case in a queue is open work."""
@@ -185,7 +209,7 @@ class QueuesView(SlaBoardView):
                 received_at, now).total_seconds()),
             transfers=int(row["transfers"]), version=int(row["version"]),
             next_target=row["next_target"], next_due_at=None if due_key == NEVER else due_key,
-            sla_state=worst_state(live_ones), targets=judged)
+            sla_state=worst_state(live_ones), targets=judged, priority=row["priority"])
 
 
 class SQLiteQueuesView(QueuesView, SQLiteView):

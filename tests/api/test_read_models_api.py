@@ -108,7 +108,7 @@ class TestQueues:
             "version": case["version"], "next_target": "acknowledge",
             # Wed 10:00 + 16 business hours: Wed 6.5, Thu 8, Fri 1.5 -> Fri 10:00 Toronto
             "next_due_at": "2026-03-06T15:00:00Z", "sla_state": "pending",
-            "targets": case["targets"]}
+            "targets": case["targets"], "priority": None}
 
     def test_a_queue_comes_next_due_first_in_pages(self, api: Any, clock: Any) -> None:
         clock.now = toronto(5, 14)  # Thursday 14:00
@@ -121,6 +121,19 @@ class TestQueues:
         assert [i["sla_state"] for i in items] == ["breached", "breached", "pending", None]
         assert [i["next_due_at"] for i in items] == [
             "2026-03-04T15:00:00Z", "2026-03-05T15:00:00Z", "2026-03-09T14:00:00Z", None]
+
+    def test_ordered_by_priority_a_queue_pages_with_its_own_cursor(self, api: Any) -> None:
+        # given three cases no routing rule gave a priority (each counts as normal), received
+        # Tuesday, Monday and Wednesday at 9:00 (so due in the order Monday, Tuesday, Wednesday)
+        made = [receive(api, "community", received_at=stamp(toronto(day, 9)))[0]
+                for day in (3, 2, 4)]
+        position = api.desk.log_position()
+        # when the queue is read by priority, two a page
+        items = every_item(api, f"{QUEUES}/community", position, order="priority")
+        # then the order among equal priorities is next due, as the default order's
+        ids = [i["id"] for i in items if i["id"] in {m["id"] for m in made}]
+        assert ids == [made[i]["id"] for i in (1, 0, 2)]
+        assert {i["priority"] for i in items} == {None}
 
     def test_intake_holds_front_desk_cases_nobody_has_taken(self, api: Any) -> None:
         taken, _ = receive(api, HOME)
@@ -143,6 +156,9 @@ class TestQueues:
         (f"{QUEUES}/{HOME}?limit=201", 400, "validation"),
         (f"{QUEUES}/intake?min_position=-1", 400, "validation"),
         (f"{QUEUES}/intake?min_position=999999999", 422, "invalid-value"),
+        (f"{QUEUES}/{HOME}?order=loudest", 400, "validation"),
+        (f"{QUEUES}/{HOME}?order=due&after=WyIwIiwiMjAyNi0wMy0wNFQxNTowMDowMCswMDowMCJd", 422,
+         "invalid-value"),
     ])
     def test_bad_paths_and_parameters_are_problems(self, api: Any, path: str, status: int,
                                                    kind: str) -> None:
