@@ -103,7 +103,7 @@ def append(desk: object, events: int, batch: int, side: int | None = None) -> fl
     index `side` of CPU, STATEMENTS, TRIGGERS and PAGES, the CPU seconds, statements and
     pages spent: the cost a busy machine's waits do not blur)."""
     recorder = desk.recorder  # type: ignore[attr-defined]
-    path = getattr(recorder.datastore, "pool", None) and recorder.datastore.pool.db_name
+    path = getattr(recorder.datastore.pool, "db_name", None)  # None: PostgreSQL
     if side is not None and path:
         autocheckpoint(path, 0)
         wal_frames(path, truncate=True)

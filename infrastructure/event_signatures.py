@@ -131,6 +131,7 @@ def check_signatures(desk: Application[Any], keys: Sequence[Verifier] | None,
         if current is not None and current[0] <= position:  # in the signatures table
             if (bad := walk.unsigned()) is not None:
                 return bad
+            walk.pending.clear()  # appended before signing began: no later batch reaches them
             walk.started = True
             walk.table_rows.append(row)
             if position == current[1]:

@@ -257,3 +257,74 @@ def test_after_an_old_format_log_a_forged_row_is_still_reported_unsigned(
     verdict = check_signatures(signing, [TEST_CHECKPOINT_SIGNER.verifier])
     assert (verdict.ok, verdict.first_bad_position) == (False, position)
     assert "not signed by the application" in (verdict.problem or "")
+
+
+def test_postgres_not_yet_migrated_keeps_signing_in_the_old_table_until_migrate(
+        tmp_path: Path, clock: MovableClock) -> None:
+    import re
+
+    from tests.database_roles import migrated_for_two_roles
+
+    with migrated_for_two_roles(tmp_path) as two:
+        owner = build_desk(two.owner, clock=clock)
+        # given the schema as the version before left it: no signature column in the chain,
+        # the chain's trigger function as it was (this one's, less the signature), and the
+        # runtime role's INSERT on the signatures table
+        function = next(s.as_string(None) for s in owner.recorder.sql_create_statements  # type: ignore[attr-defined]
+                        if "SECURITY DEFINER" in s.as_string(None)
+                        and "RETURNS trigger" in s.as_string(None))
+        old = re.sub(r"batch := COALESCE.*?END IF; ", "", function).replace(
+            " batch text; signature bytea;", "").replace(
+            ", committed_at, signature)", ", committed_at)").replace(
+            "committed, signature); ", "committed); ")
+        assert "signature" not in old
+        with Dba(two.owner, owner) as db:
+            db.run(old)
+            db.run(f"ALTER TABLE {db.chain} DROP COLUMN signature")
+            db.run(f"GRANT INSERT ON {db.events}_signatures TO {two.role}")
+        owner.close()
+        runtime = dataclasses.replace(two.runtime, checkpoint_key=str(TEST_CHECKPOINT_SIGNER))
+        # when the new version serves on it before `civicdesk migrate`
+        unmigrated = build_desk(runtime, clock=clock)
+        seed_catalogue(unmigrated)
+        record_history(unmigrated, clock)
+        # then its batches are signed in the old table, and verify
+        with Dba(two.owner, unmigrated) as db:
+            old_rows = db.run(f"SELECT COUNT(*) FROM {db.events}_signatures")[0][0]
+        assert not unmigrated.recorder.signs_in_chain and old_rows > 0  # type: ignore[attr-defined]
+        assert check_signatures(unmigrated, [TEST_CHECKPOINT_SIGNER.verifier]).ok
+        unmigrated.close()
+        # and once migrated, new batches go in the chain; old and new verify together, and
+        # the runtime role's INSERT on the old table is taken back
+        assert civicdesk(two.owner, "migrate", "--grant-to", two.role).returncode == 0
+        migrated = build_desk(runtime, clock=clock)
+        record_history(migrated, clock)
+        with Dba(two.owner, migrated) as db:
+            assert signed_rows(db)
+            assert db.run(f"SELECT COUNT(*) FROM {db.events}_signatures")[0][0] == old_rows
+        assert check_signatures(migrated, [TEST_CHECKPOINT_SIGNER.verifier]).ok
+        verdict = verify_log(migrated)
+        assert verdict.ok and verdict.guard_ok, verdict.guard_problem
+        migrated.close()
+
+
+def test_events_appended_before_a_key_was_configured_are_accepted_and_later_ones_are_not(
+        settings: Settings, clock: MovableClock) -> None:
+    # given a log begun without a key, then continued by a desk that signs
+    unsigned = build_desk(settings, clock=clock)
+    seed_catalogue(unsigned)
+    unsigned.close()
+    desk = build_desk(dataclasses.replace(settings, checkpoint_key=str(TEST_CHECKPOINT_SIGNER)),
+                      clock=clock)
+    history = record_history(desk, clock)
+    # then the unsigned beginning is accepted and every batch after it verifies
+    verdict = check_signatures(desk, [TEST_CHECKPOINT_SIGNER.verifier])
+    assert verdict.ok and verdict.signed_batches > 0
+    # and a row forged after signing began is still reported unsigned, at its position
+    with Dba(settings, desk) as db:
+        if not db.postgres:
+            db.drop_guard()
+        position = forge_at_the_end(db, desk, history)
+    verdict = check_signatures(desk, [TEST_CHECKPOINT_SIGNER.verifier])
+    assert (verdict.ok, verdict.first_bad_position) == (False, position)
+    desk.close()
