@@ -222,6 +222,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                  events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         self.chain_table_name = f"{events_table_name}_chain"
+        self._locked = threading.local()  # this thread's append took the lock already
         names = {
             "schema": Identifier(datastore.schema),
             "events": Identifier(events_table_name),
@@ -358,12 +359,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> None:
-        if self.signer is not None and self.signs_in_chain and stored_events:
+        locked = self.signer is not None and self.signs_in_chain and bool(stored_events)
+        if locked:
+            assert self.signer is not None
             # Signed before the insert, so the chain's trigger writes the signature with the
-            # last event's link: over the link at the head (read under the lock the library
-            # takes first) and the events' content, in order; their positions follow from
-            # that link.
-            self._lock_table(curs)
+            # last event's link: over the link at the head (read under the lock, taken here
+            # rather than by the library) and the events' content, in order; their positions
+            # follow from that link.
+            super()._lock_table(curs)
+            self._locked.held = True  # the library's own _lock_table need not lock again
             curs.execute(SQL("SELECT link FROM {}.{} ORDER BY notification_id DESC LIMIT 1")
                          .format(Identifier(self.datastore.schema),
                                  Identifier(self.chain_table_name)))
@@ -376,7 +380,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             times = [next(self.simulated_commit_times) for _ in stored_events]
             curs.execute("SELECT set_config('civicdesk.simulated_commit_times', %s, true)",
                          (",".join(str(t) for t in times),))
-        super()._insert_stored_events(curs, stored_events, **kwargs)
+        self._locked.held = locked  # the library's own _lock_table need not lock again
+        try:
+            super()._insert_stored_events(curs, stored_events, **kwargs)
+        finally:
+            self._locked.held = False
+
+    def _lock_table(self, curs: Any) -> None:
+        if not getattr(self._locked, "held", False):
+            super()._lock_table(curs)
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:
