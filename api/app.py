@@ -15,16 +15,22 @@ from api.admin import AdminController
 from api.admin_outbox import OutboxController
 from api.allowed_methods import allow_header_middleware
 from api.api_reference import reference_assets, reference_page
+from api.attachments import attachment_router
 from api.audit import AuditController
 from api.case_list import case_list
 from api.cases import CaseController, command_router, receive_case
 from api.catalogue import CatalogueController
 from api.customers import CustomerController
+from api.department_manager import name_manager
 from api.dependencies import Served
+from api.duplicates import DuplicateController
 from api.goals import GoalController
 from api.health import health, ready
+from api.inbox import InboxController
+from api.internal_notes import add_note, list_notes
 from api.metrics import metrics
 from api.open311 import open311_router
+from api.open311.form import FORM_ALLOWANCE
 from api.open311.routing_errors import with_open311_routing_errors
 from api.openapi_contract import state_what_is_enforced
 from api.privacy import PrivacyController
@@ -68,10 +74,13 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         case_list, CustomerController, PrivacyController,
                         ServiceLevelController, CatalogueController, AdminController,
                         OutboxController,
-                        AuditController, publish_public_note, open311_router,
+                        AuditController, publish_public_note,
+                        open311_router(settings.attachment_max_bytes + FORM_ALLOWANCE),
                         public_request_status, status_page_route, status_lookup,
                         accountability_report, ReadModelController, scorecard,
-                        AccommodationController, GoalController,
+                        AccommodationController, GoalController, DuplicateController,
+                        attachment_router(settings.attachment_max_bytes),
+                        InboxController, add_note, list_notes, name_manager,
                         reference_assets()],
         before_request=decode_strictly,
         middleware=[request_id_middleware, allow_header_middleware, served.metrics.middleware,

@@ -14,6 +14,7 @@ from litestar.params import Parameter
 
 from api import schemas
 from api.auth import authenticated, current_actor
+from api.duplicate_views import suggested_duplicates
 from api.history import CaseHistory, case_history
 from api.openapi_contract import IDEMPOTENT
 from api.problems import problem_docs
@@ -173,22 +174,25 @@ COMMANDS: list[tuple[str, type[schemas.Command], type[commands.CaseCommand] | No
                   f"`into` the match). Errors: {COMMAND_ERRORS}.",
       responses=problem_docs(400, 401, 403, 409, 413, 422))
 async def receive_case(request: Request[Any, Any, Any], data: schemas.NewCase,
-                       actor: Actor, desk: ServiceDesk,
-                       access_log: AccessLog) -> Response[schemas.ReceivedCase]:
+                       actor: Actor, desk: ServiceDesk, access_log: AccessLog,
+                       duplicate_candidates: Any) -> Response[schemas.ReceivedCase]:
     # Async with an explicit worker thread: Litestar 2.25 wraps a sync_to_thread handler twice
     # when another handler (the case list) shares its path, and the response is lost.
     return await anyio.to_thread.run_sync(partial(_receive, request, data, actor, desk,
-                                                  access_log))
+                                                  access_log, duplicate_candidates))
 
 
 def _receive(request: Request[Any, Any, Any], data: schemas.NewCase, actor: Actor,
-             desk: ServiceDesk, access_log: AccessLog) -> Response[schemas.ReceivedCase]:
+             desk: ServiceDesk, access_log: AccessLog,
+             duplicate_candidates: Any) -> Response[schemas.ReceivedCase]:
     answer = answered_command(request, actor, partial(
         desk.handle, actor, receive_command(data), idempotency(request, data)), 201, desk,
         access_log)
     found = suggested_matches(request, actor, data, answer.content, desk, access_log)
-    received = schemas.ReceivedCase(**msgspec.structs.asdict(answer.content),
-                                    customer_matches=found)
+    received = schemas.ReceivedCase(
+        **msgspec.structs.asdict(answer.content), customer_matches=found,
+        duplicate_suggestions=suggested_duplicates(request, actor, UUID(answer.content.id),
+                                                   desk, duplicate_candidates, access_log))
     return Response(received, status_code=answer.status_code, headers=answer.headers)
 
 

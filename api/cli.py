@@ -251,6 +251,7 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
     # last line before the checks against exports and checkpoints.
     signatures = verify_signatures(desk, settings, args)
     access = verify_access(desk)
+    files = verify_attachments(desk, settings)
     status = 1
     if verdict.ok and not verdict.guard_ok:
         print(f"WARNING: the chain is intact but the append-only guard is not: "
@@ -265,12 +266,26 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
                   file=sys.stderr)
         print(f"FAILED at notification {verdict.first_bad_position}: {verdict.problem}",
               file=sys.stderr)
-    status = max(status, signatures, access)
+    status = max(status, signatures, access, files)
     if args.against:
         status = max(status, verify_export(desk, args.against))
     if args.report:
         status = max(status, verify_report(desk, settings, args))
     return max(status, verify_checkpoints(desk, settings, args))
+
+
+def verify_attachments(desk: ServiceDesk, settings: Settings) -> int:
+    """The attachment files against the hashes the log holds: 0 if all match, 1 (naming
+    each file at fault) otherwise."""
+    from infrastructure.attachment_check import check_attachments
+    from infrastructure.file_store import LocalFileStore
+
+    files = check_attachments(desk, LocalFileStore(settings.attachments_directory))
+    for problem in files.problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    if files.ok:
+        print(f"OK: attachments: {files.files} files match the log")
+    return 0 if files.ok else 1
 
 
 def verify_access(desk: ServiceDesk) -> int:

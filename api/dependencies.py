@@ -24,6 +24,8 @@ from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
 from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
+from projections.duplicate_candidates import DUPLICATE_CANDIDATES
+from projections.inbox import INBOX
 from projections.outbox import OUTBOX_MODEL
 from projections.queues import QUEUES
 from projections.scorecard import SCORECARD
@@ -47,6 +49,7 @@ class Served:
             "projections": lambda: self.services.projections,
             "scheduler": lambda: self.services.scheduler,
             "checkpointer": lambda: self.services.checkpointer,
+            "file_store": lambda: self.services.file_store,
             "read_your_writes": lambda: ReadYourWrites(self.services.desk,
                                                        self.services.projections),
             "case_index": lambda: self.services.view(CASE_INDEX),
@@ -56,7 +59,9 @@ class Served:
             "scorecards": lambda: self.services.view(SCORECARD),
             "accommodations": lambda: self.services.view(ACCOMMODATIONS),
             "outbox": lambda: self.services.view(OUTBOX_MODEL),
+            "inbox": lambda: self.services.view(INBOX),
             "case_snapshots": lambda: self.services.view(CASE_SNAPSHOTS),
+            "duplicate_candidates": lambda: self.services.view(DUPLICATE_CANDIDATES),
             "metrics": lambda: self.metrics,
             "open311_limiter": lambda: self.open311_limiter,
         }

@@ -144,11 +144,12 @@ def _constrain(document: OpenAPI, schema: Schema | Reference, info: inspect.Type
             return
         seen.add(name)
         schema = document.components.schemas[name]
-    if isinstance(info, inspect.StructType | inspect.CollectionType) and schema.one_of:
-        # An optional object or list: `oneOf: [{$ref: ...}, {type: null}]`.
+    if isinstance(info, inspect.StructType | inspect.CollectionType | inspect.DictType) \
+            and schema.one_of:
+        # An optional object, list or mapping: `oneOf: [{$ref: ...}, {type: null}]`.
         for member in schema.one_of:
             if isinstance(member, Reference) or member.properties is not None \
-                    or member.items is not None:
+                    or member.items is not None or member.additional_properties is not None:
                 _constrain(document, member, info, seen)
     elif isinstance(info, inspect.StructType) and schema.properties is not None:
         if info.forbid_unknown_fields:

@@ -17,6 +17,12 @@ from litestar.exceptions import (
 )
 from litestar.openapi.datastructures import ResponseSpec
 
+from application.attachments import (
+    FileErased,
+    FileTooLarge,
+    FileUnavailable,
+    UnsupportedFile,
+)
 from application.desk import IdempotencyKeyReused
 from application.personal_data import PersonalDataLocked
 from domain.errors import (
@@ -41,6 +47,10 @@ FAILED_RETRY_AFTER = "30"  # seconds: a failed read model is retried with backof
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: tuple[tuple[type[DomainError], int, str], ...] = (
     (NotFound, 404, "Not found"),
+    (FileTooLarge, 413, "File too large"),
+    (UnsupportedFile, 422, "Not a file the desk keeps"),
+    (FileErased, 410, "File erased"),
+    (FileUnavailable, 503, "File unavailable"),
     (PersonalDataLocked, 503, "Personal information unavailable"),
     (Forbidden, 403, "Forbidden"),
     (VersionConflict, 409, "Version conflict"),

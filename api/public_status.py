@@ -65,6 +65,13 @@ class NoteView(msgspec.Struct):
     published_at: datetime
 
 
+class MergedRef(msgspec.Struct):
+    """The request a duplicate was merged into, which carries the matter on."""
+
+    reference: str
+    status: Literal["open", "waiting_on_customer", "resolved", "closed"]
+
+
 class PublicRequestStatus(msgspec.Struct):
     reference: str
     status: Literal["open", "waiting_on_customer", "resolved", "closed"]
@@ -75,6 +82,7 @@ class PublicRequestStatus(msgspec.Struct):
     service: ServiceRef | None  # null when the case's service is internal or not named
     promises: list[PromiseView]
     notes: list[NoteView]
+    merged_into: MergedRef | None = None  # set on a duplicate merged into another request
 
 
 def status_view(found: PublicStatus) -> PublicRequestStatus:
@@ -89,7 +97,10 @@ def status_view(found: PublicStatus) -> PublicRequestStatus:
         promises=[PromiseView(title=p.title, due_at=p.due_at, met_at=p.met_at,
                               state=p.state, kept=p.kept)  # type: ignore[arg-type]
                   for p in found.promises],
-        notes=[NoteView(note=n.note, published_at=n.published_at) for n in found.notes])
+        notes=[NoteView(note=n.note, published_at=n.published_at) for n in found.notes],
+        merged_into=MergedRef(reference=found.merged_into,
+                              status=found.merged_into_status)  # type: ignore[arg-type]
+        if found.merged_into is not None and found.merged_into_status is not None else None)
 
 
 def normalized(reference: str) -> str:
@@ -242,8 +253,15 @@ def status_page(found: PublicStatus) -> str:
         "<p>No updates have been published yet.</p>")
     service = (f"<dt>Service</dt><dd>{escape(found.service_name)}</dd>"
                if found.service_name else "")
+    merged = ""
+    if found.merged_into is not None:
+        merged = (f"<p>This request was about the same matter as request "
+                  f"<strong>{escape(found.merged_into)}</strong>, and was merged into it: "
+                  "you will hear the outcome of that request. Its status: <strong>"
+                  f"{escape(STATUS_LABELS.get(found.merged_into_status or '', ''))}"
+                  "</strong>.</p>")
     body = (f"<h1>Request {escape(found.reference)}</h1>"
-            f'<p class="status">Status: <strong>{escape(label)}</strong></p>'
+            f'<p class="status">Status: <strong>{escape(label)}</strong></p>{merged}'
             f"<dl>{service}<dt>Department responsible</dt>"
             f"<dd>{escape(found.department_name)}</dd>"
             f"<dt>Received</dt><dd>{moment_html(found.received_at)}</dd>"

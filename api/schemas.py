@@ -263,6 +263,24 @@ class CaseView(msgspec.Struct):
     # "held": contact shown; "erased": the customer's personal information was destroyed
     # (erasure or retention) and nothing of it can be shown; "none": no customer recorded.
     personal_information: Literal["held", "erased", "none"] = "none"
+    # Merged as a duplicate (then closed): the reference of the case that carries it on.
+    merged_into: str | None = None
+    merged_from: list[str] = []  # the references of the duplicates merged into this one
+    # The customers of merged duplicates, who hear this case's outcome (customer ids).
+    subscribers: list[str] = []
+
+
+class DuplicateView(msgspec.Struct):
+    """An open case the case likely repeats (nothing personal: no subject, no customer)."""
+
+    case_id: str
+    reference: str
+    department: str
+    status: str
+    received_at: datetime
+    reasons: list[Literal["same_service_nearby", "same_customer_similar_subject"]]
+    distance_metres: float | None  # great-circle, for a suggestion by place
+    subject_similarity: float | None  # 0-1, for a suggestion by customer and subject
 
 
 class CustomerMatchView(msgspec.Struct):
@@ -277,6 +295,9 @@ class ReceivedCase(CaseView):
     # Suggestions for staff to confirm by merging the new record into one (POST
     # /api/v1/customers/{customer_id of the case}/merge); nothing personal but the ids.
     customer_matches: list[CustomerMatchView] = []
+    # Open cases this one likely repeats (GET /api/v1/cases/{id}/duplicates): staff who agree
+    # merge it into one (POST /api/v1/cases/{id}/merge-into).
+    duplicate_suggestions: list[DuplicateView] = []
 
 
 def utc(moment: datetime | None) -> datetime | None:
@@ -310,7 +331,9 @@ def case_view(case: Case, targets: list[TargetStatus], customer: CustomerDetails
         desk=case.desk, public_token=case.public_token, status_page=status_page_path(case),
         accommodations=[accommodation_view(a) for a in case.accommodations],
         customer_id=str(customer.customer_id) if customer.customer_id else None,
-        personal_information=customer.status)  # type: ignore[arg-type]
+        personal_information=customer.status,  # type: ignore[arg-type]
+        merged_into=case.merged_into, merged_from=list(case.merged_from),
+        subscribers=[str(s) for s in case.subscribers])
 
 
 def contact_of(customer: CustomerDetails) -> dict[str, str]:

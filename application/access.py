@@ -15,7 +15,7 @@ CSR_COMMANDS = {
     "receive", "log_interaction", "assign", "transfer", "acknowledge", "interim_response",
     "wait", "customer_responded", "resolve", "reopen", "close", "classify",
     "request_accommodation", "provide_accommodation", "accommodation_not_made", "survey",
-    "publish_note",
+    "publish_note", "attach", "merge", "add_internal_note",
 }
 STAFF_COMMANDS = CSR_COMMANDS | {"escalate"}
 MANAGER_COMMANDS = STAFF_COMMANDS | {"debrief"}

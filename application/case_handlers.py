@@ -11,8 +11,10 @@ from typing import Any, TypeVar
 
 from application.commands import (
     AcknowledgeCase,
+    AddInternalNote,
     AnswerSurvey,
     AssignCase,
+    AttachFile,
     CaseCommand,
     ClassifyCase,
     CloseCase,
@@ -172,3 +174,17 @@ def publish_note(case: Case, c: PublishNote, by: By) -> None:
 def skip_notification(case: Case, c: SkipNotification, by: By) -> None:
     case.skip_notification(notice=c.notice, message_key=c.message_key, reason=c.reason,
                            actor=by.actor, occurred_at=by.occurred_at, now=by.now)
+
+
+@register(AttachFile)
+def attach_file(case: Case, c: AttachFile, by: By) -> None:
+    case.attach(name=c.name, media_type=c.media_type, size=c.size, sha256=c.sha256,
+                stored_sha256=c.stored_sha256, sealed_for=c.sealed_for, source=c.source,
+                actor=by.actor, occurred_at=by.occurred_at, now=by.now)
+
+
+@register(AddInternalNote)
+def add_internal_note(case: Case, c: AddInternalNote, by: By) -> None:
+    case.add_internal_note(note=c.note, mention_people=c.mention_people,
+                           mention_departments=c.mention_departments, actor=by.actor,
+                           occurred_at=by.occurred_at, now=by.now)

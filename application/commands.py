@@ -163,6 +163,21 @@ class PublishNote(CaseCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AttachFile(CaseCommand):
+    """Record a file already kept in the file store (application.attachments checks and
+    stores it first; no route builds this from a request body)."""
+
+    action: ClassVar[str] = "attach"
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    stored_sha256: str
+    sealed_for: UUID | None
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReceiveCase:
     """A new contact to record as a case: numbered in its year when saved (so it names no
     case). `department` or `service_code` says whose it is; `desk` is the service desk's code
@@ -200,3 +215,14 @@ class SkipNotification(CaseCommand):
     notice: str
     message_key: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddInternalNote(CaseCommand):
+    """A note for staff only (never shown to the public), mentioning people (staff ids) and
+    departments, whose inboxes get it (application/internal_notes.py)."""
+
+    action: ClassVar[str] = "add_internal_note"
+    note: str
+    mention_people: tuple[str, ...] = ()
+    mention_departments: tuple[str, ...] = ()

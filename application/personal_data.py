@@ -34,6 +34,14 @@ class PersonalCipher(Protocol):
         """The fields `sealed` holds; None when `owner`'s key was destroyed (erased)."""
         ...
 
+    def seal_bytes(self, owner: UUID, data: bytes) -> bytes:
+        """`data` (a file) encrypted with `owner`'s data key."""
+        ...
+
+    def open_bytes(self, owner: UUID, sealed: bytes) -> bytes | None:
+        """The file `sealed` holds; None when `owner`'s key was destroyed (erased)."""
+        ...
+
     def destroy(self, owner: UUID) -> None:
         """Destroy `owner`'s data key (and their search tokens): what was sealed with it can
         never be read again."""
@@ -62,6 +70,12 @@ class LockedCipher:
         raise self._refuse()
 
     def open(self, owner: UUID, sealed: str) -> dict[str, str] | None:
+        raise self._refuse()
+
+    def seal_bytes(self, owner: UUID, data: bytes) -> bytes:
+        raise self._refuse()
+
+    def open_bytes(self, owner: UUID, sealed: bytes) -> bytes | None:
         raise self._refuse()
 
     def destroy(self, owner: UUID) -> None:

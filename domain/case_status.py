@@ -53,6 +53,8 @@ CHANGES: dict[str, StatusChange] = {
     "Closed": StatusChange(CLOSED),
     # Escalating a resolved complaint reopens it: the resolution did not satisfy.
     "ComplaintEscalated": StatusChange(OPEN, only_from=frozenset({RESOLVED})),
+    # A duplicate merged into another case closes: the survivor carries the matter on.
+    "MergedInto": StatusChange(CLOSED),
 }
 
 

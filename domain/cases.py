@@ -10,10 +10,19 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor
+from domain.attachments import ACCEPTED_TYPES, Attachment, check_digest, clean_name
 from domain.calendar import BusinessCalendar
 from domain.case_status import CHANGES, status_after
 from domain.closures import DeskCalendars
-from domain.errors import CaseIsClosed, InvalidValue, NotAComplaint, RuleViolated
+from domain.errors import (
+    CaseIsClosed,
+    CaseMerged,
+    InvalidValue,
+    NotAComplaint,
+    NotFound,
+    RuleViolated,
+)
+from domain.internal_notes import check_mentions, check_note
 from domain.standards import ServiceStandard, TargetKind
 from domain.surveys import check_answerable, record_answer, standing_scores
 from domain.targets import (
@@ -369,6 +378,7 @@ class Case(Aggregate):
     def reopen(self, *, reason: str, actor: Actor, occurred_at: datetime,
                now: datetime) -> None:
         self.check_when(occurred_at, now)
+        self.check_not_merged()
         if self.status not in {Status.RESOLVED.value, Status.CLOSED.value}:
             raise RuleViolated(f"case {self.reference} is {self.status}; only a resolved or "
                                "closed case can be reopened")
@@ -401,6 +411,75 @@ class Case(Aggregate):
     def _closed(self, occurred_at: datetime, actor_id: str, actor_role: str) -> None:
         self.status = status_after(self.status, "Closed")
         self.closed_at = occurred_at
+
+    # -- duplicates merged into a surviving case ---------------------------------------------
+
+    # Class defaults rather than lines in __init__: cases received before merging existed
+    # replay to none. `merged_into` is the survivor's reference; `merged_from` the duplicates'
+    # references; `subscribers` the customers of merged duplicates, who hear this case's outcome.
+    merged_into: str | None = None
+    merged_from: tuple[str, ...] = ()
+    subscribers: tuple[UUID, ...] = ()
+
+    def check_not_merged(self) -> None:
+        if self.merged_into is not None:
+            raise CaseMerged(f"case {self.reference} was merged into {self.merged_into}; "
+                             "work on that case")
+
+    def merge_into(self, survivor: Case, *, reason: str, actor: Actor, occurred_at: datetime,
+                   now: datetime) -> None:
+        """Close this case as a duplicate of `survivor`: this case records `MergedInto`, the
+        survivor `DuplicateMerged` (save both together). The targets still undecided here are
+        withdrawn, neither met nor breached: the survivor's targets are the promise now. A
+        target already met or recorded missed stays as it was: that is a published fact.
+
+        Raises InvalidValue (`into`: this case itself) and RuleViolated (either case closed
+        or merged; this case already holding merged duplicates, which would make a chain)."""
+        self.check_when(occurred_at, now)
+        if survivor.id == self.id:
+            raise InvalidValue(f"case {self.reference} cannot be merged into itself", "into")
+        self.check_not_merged()
+        self.check_not_closed()
+        if self.merged_from:
+            raise RuleViolated(f"case {self.reference} already holds the merged duplicates "
+                               f"{', '.join(self.merged_from)}: merge the other case into it "
+                               "instead", "into")
+        if survivor.merged_into is not None:
+            raise CaseMerged(f"case {survivor.reference} was itself merged into "
+                             f"{survivor.merged_into}: merge into that case", "into")
+        if survivor.status in (Status.RESOLVED.value, Status.CLOSED.value):
+            raise RuleViolated(f"case {survivor.reference} is {survivor.status}: a duplicate "
+                               "is merged into a case still being worked on", "into")
+        withdrawn = sorted(name for name, target in self.targets.items()
+                           if target.met_at is None and target.breached_at is None
+                           and not target.not_measured)
+        text = _required(reason, "reason")
+        self._merged_into(into=survivor.id, into_reference=survivor.reference, reason=text,
+                          withdrawn_targets=withdrawn, occurred_at=occurred_at, **_who(actor))
+        survivor._duplicate_merged(duplicate=self.id, duplicate_reference=self.reference,
+                                   customer_id=self.customer_id, reason=text,
+                                   occurred_at=occurred_at, **_who(actor))
+
+    @event("MergedInto")
+    def _merged_into(self, into: UUID, into_reference: str, reason: str,
+                     withdrawn_targets: list[str], occurred_at: datetime, actor_id: str,
+                     actor_role: str) -> None:
+        """Closed as a duplicate of `into_reference`; `withdrawn_targets` no longer count."""
+        self.status = status_after(self.status, "MergedInto")
+        self.closed_at = occurred_at
+        self.merged_into = into_reference
+        self.targets = {name: t for name, t in self.targets.items()
+                        if name not in withdrawn_targets}
+
+    @event("DuplicateMerged")
+    def _duplicate_merged(self, duplicate: UUID, duplicate_reference: str,
+                          customer_id: UUID | None, reason: str, occurred_at: datetime,
+                          actor_id: str, actor_role: str) -> None:
+        """The duplicate's customer (if any, and not this case's own) subscribes here."""
+        self.merged_from = (*self.merged_from, duplicate_reference)
+        if customer_id is not None and customer_id != self.customer_id \
+                and customer_id not in self.subscribers:
+            self.subscribers = (*self.subscribers, customer_id)
 
     def classify(self, *, classification: str, reason: str, actor: Actor,
                  occurred_at: datetime, now: datetime) -> None:
@@ -795,6 +874,75 @@ class Case(Aggregate):
                          actor_role: str) -> None:
         self.targets = {**self.targets, target: replace(self.targets[target], breached_at=due_at)}
 
+    # -- targets becoming at risk (alerts) ---------------------------------------------------
+
+    # Each (target, at-risk instant) recorded at risk (`TargetAtRisk`). A class default rather
+    # than a line in __init__: cases received before it was recorded replay to none.
+    at_risk_recorded: tuple[tuple[str, datetime], ...] = ()
+
+    def watched_at_risk_from(self, name: str) -> datetime | None:
+        """The instant the scheduler should record target `name` at risk at, or None: it is
+        not watched (met, paused, recorded missed, not measured), has no time at risk before
+        its due time, or was already recorded at risk from that instant."""
+        target = self.targets.get(name)
+        if target is None or target.watched_due_at is None or target.at_risk_from is None:
+            return None
+        if target.at_risk_from >= target.due_at:
+            return None
+        if (name, target.at_risk_from) in self.at_risk_recorded:
+            return None
+        return target.at_risk_from
+
+    def record_at_risk(self, *, target: str, at_risk_from: datetime, now: datetime,
+                       actor: Actor) -> bool:
+        """Record that `target` is at risk from `at_risk_from` (less than its standard's share
+        of time left), if that is still the target's watched at-risk instant and its deadline
+        has not passed (then only the miss is recorded). Firing twice, late, or after a pause
+        or a re-plan moved it records nothing."""
+        current = self.targets.get(target)
+        if (current is None or self.watched_at_risk_from(target) != at_risk_from
+                or now < at_risk_from or now >= current.due_at):
+            return False
+        self._target_at_risk(target=target, at_risk_from=at_risk_from, due_at=current.due_at,
+                             standard_code=current.standard_code,
+                             standard_version=current.standard_version,
+                             occurred_at=at_risk_from, **_who(actor))
+        return True
+
+    @event("TargetAtRisk")
+    def _target_at_risk(self, target: str, at_risk_from: datetime, due_at: datetime,
+                        standard_code: str, standard_version: int, occurred_at: datetime,
+                        actor_id: str, actor_role: str) -> None:
+        """From `at_risk_from` less than the standard's share of `target`'s time was left
+        before `due_at`: recorded by the scheduler then, so the alert it raises is a fact."""
+        self.at_risk_recorded = (*self.at_risk_recorded, (target, at_risk_from))
+
+    # -- internal notes (staff only) ----------------------------------------------------------
+
+    # Notes staff write for each other, oldest first: never shown to the public. A class
+    # default rather than a line in __init__: cases received before notes replay to none.
+    internal_notes: tuple[dict[str, Any], ...] = ()
+
+    def add_internal_note(self, *, note: str, mention_people: tuple[str, ...],
+                          mention_departments: tuple[str, ...], actor: Actor,
+                          occurred_at: datetime, now: datetime) -> None:
+        """Add a note for staff, mentioning people and departments (their inboxes get it)."""
+        self.check_when(occurred_at, now)
+        people, departments = check_mentions(mention_people, mention_departments)
+        self._internal_note_added(note=check_note(note), mention_people=list(people),
+                                  mention_departments=list(departments),
+                                  occurred_at=occurred_at, **_who(actor))
+
+    @event("InternalNoteAdded")
+    def _internal_note_added(self, note: str, mention_people: list[str],
+                             mention_departments: list[str], occurred_at: datetime,
+                             actor_id: str, actor_role: str) -> None:
+        self.internal_notes = (*self.internal_notes, {
+            "number": len(self.internal_notes) + 1, "note": note,
+            "mention_people": list(mention_people),
+            "mention_departments": list(mention_departments), "at": occurred_at,
+            "by": actor_id})
+
     # -- what the public may read ------------------------------------------------------------
 
     # Notes staff publish for the public (Open311 status_notes, the status page), oldest first.
@@ -831,6 +979,46 @@ class Case(Aggregate):
     def _notification_skipped(self, notice: str, message_key: str, reason: str,
                               occurred_at: datetime, actor_id: str, actor_role: str) -> None:
         pass
+
+    # Files on the case, in the order added (domain.attachments). A class default: cases
+    # received before attachments existed replay to none.
+    attachments: tuple[dict[str, Any], ...] = ()
+
+    def attach(self, *, name: str, media_type: str, size: int, sha256: str,
+               stored_sha256: str, sealed_for: UUID | None, source: str, actor: Actor,
+               occurred_at: datetime, now: datetime) -> int:
+        """Record a file already kept in the file store (its bytes checked by the caller);
+        returns its number on the case. A closed case takes no new files."""
+        self.check_when(occurred_at, now)
+        self.check_not_closed()
+        if media_type not in ACCEPTED_TYPES:
+            raise InvalidValue(f"{media_type} is not a kind of file the desk keeps", "media_type")
+        if size <= 0:
+            raise InvalidValue("the file is empty", "size")
+        if sealed_for is not None and sealed_for != self.customer_id:
+            raise InvalidValue("a file is sealed for the case's own customer", "sealed_for")
+        number = len(self.attachments) + 1
+        self._attachment_added(number=number, name=clean_name(name), media_type=media_type,
+                               size=size, sha256=check_digest(sha256, "sha256"),
+                               stored_sha256=check_digest(stored_sha256, "stored_sha256"),
+                               sealed_for=str(sealed_for) if sealed_for else None,
+                               source=source, occurred_at=occurred_at, **_who(actor))
+        return number
+
+    @event("AttachmentAdded")
+    def _attachment_added(self, number: int, name: str, media_type: str, size: int,
+                          sha256: str, stored_sha256: str, sealed_for: str | None, source: str,
+                          occurred_at: datetime, actor_id: str, actor_role: str) -> None:
+        self.attachments = (*self.attachments, {
+            "number": number, "name": name, "media_type": media_type, "size": size,
+            "sha256": sha256, "stored_sha256": stored_sha256, "sealed_for": sealed_for,
+            "source": source, "added_at": occurred_at, "added_by": actor_id})
+
+    def attachment(self, number: int) -> Attachment:
+        """The case's file `number`; NotFound if it has none."""
+        if not 1 <= number <= len(self.attachments):
+            raise NotFound(f"case {self.reference} has no attachment {number}")
+        return Attachment.of(self.attachments[number - 1])
 
 
 PUBLIC_NOTE_LIMIT = 1000

@@ -75,6 +75,29 @@ class Department(Aggregate):
             self.active = active
 
 
+    # The staff id of the department's manager, who gets its cases' alerts (domain.inbox);
+    # None: none named. A class default: departments registered before it replay to none.
+    manager: str | None = None
+
+    def name_manager(self, *, manager: str | None, actor: Actor) -> None:
+        """Name (or, with None, stop naming) the department's manager."""
+        if manager is not None and (not manager.strip() or len(manager) > 200
+                                    or not manager.isprintable()):
+            raise InvalidValue("manager must be a staff id of 1-200 printable characters",
+                               "manager")
+        if manager == self.manager:
+            raise RuleViolated(f"{manager or 'no one'} is already the manager of {self.code}",
+                               "manager")
+        self._manager_named(department=self.code, manager=manager, actor_id=actor.id,
+                            actor_role=actor.role.value)
+
+    @event("ManagerNamed")
+    def _manager_named(self, department: str, manager: str | None, actor_id: str,
+                       actor_role: str) -> None:
+        """`department` is this department's code, so read models need not look it up."""
+        self.manager = manager
+
+
 class Service(Aggregate):
     """A service activity a department offers: what a case is about."""
 

@@ -26,6 +26,12 @@ class CaseIsClosed(RuleViolated):
     code = "case-closed"
 
 
+class CaseMerged(RuleViolated):
+    """The case was merged into another (a duplicate): work goes on in that one."""
+
+    code = "case-merged"
+
+
 class NotAComplaint(RuleViolated):
     code = "not-a-complaint"
 

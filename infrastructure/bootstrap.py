@@ -26,6 +26,7 @@ from engine.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
 from infrastructure.access_log import AccessLog
 from infrastructure.catalogue_seed import load_appendix_iv
 from infrastructure.checkpointer import Checkpointer, elected_checkpointer
+from infrastructure.file_store import LocalFileStore
 from infrastructure.mail import MailServer
 from infrastructure.master_key import has_master_key, master_key
 from infrastructure.outbox_worker import OutboxWorker
@@ -36,7 +37,10 @@ from projections.accommodations import ACCOMMODATIONS
 from projections.case_index import CASE_INDEX
 from projections.case_snapshots import CASE_SNAPSHOTS
 from projections.complaint_register import COMPLAINT_REGISTER
+from projections.duplicate_candidates import DUPLICATE_CANDIDATES
+from projections.inbox import INBOX
 from projections.outbox import OUTBOX_MODEL
+from projections.pending_at_risk import PENDING_AT_RISK
 from projections.pending_deadlines import PENDING_DEADLINES
 from projections.queues import QUEUES
 from projections.scorecard import SCORECARD
@@ -82,7 +86,8 @@ def seed_catalogue(desk: ServiceDesk) -> int:
 
 # The read models the API queries (the scheduler follows pending deadlines).
 SERVED_READ_MODELS = (CASE_INDEX, PENDING_DEADLINES, QUEUES, COMPLAINT_REGISTER, SCORECARD,
-                      ACCOMMODATIONS, CASE_SNAPSHOTS, OUTBOX_MODEL)
+                      ACCOMMODATIONS, CASE_SNAPSHOTS, OUTBOX_MODEL, DUPLICATE_CANDIDATES,
+                      INBOX, PENDING_AT_RISK)
 
 
 def latest_snapshot(view: Any, desk: ServiceDesk, case_id: UUID) -> Case | None:
@@ -124,6 +129,11 @@ class Services:
     def view(self, spec: ProjectionSpec) -> Any:
         return self.projections.view(spec.name)
 
+    @property
+    def file_store(self) -> LocalFileStore:
+        """Where attachments' bytes are kept (a directory; holds no state of its own)."""
+        return LocalFileStore(self.settings.attachments_directory)
+
     def start(self) -> None:
         if self.settings.run_projections:
             self.projections.start()
@@ -162,6 +172,8 @@ def compose(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
     if CASE_SNAPSHOTS in read_models:
         desk.case_snapshots = partial(latest_snapshot, projections.view(CASE_SNAPSHOTS.name),
                                       desk)
+    if PENDING_AT_RISK in read_models:  # targets at risk recorded too (application.alerts)
+        scheduler_options.setdefault("at_risk_view", projections.view(PENDING_AT_RISK.name))
     scheduler = (SchedulerService(settings, desk, projections.view(PENDING_DEADLINES.name),
                                   **scheduler_options)
                  if settings.run_scheduler else None)

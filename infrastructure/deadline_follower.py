@@ -32,7 +32,7 @@ RESUBSCRIBE_MAX_SECONDS = 60.0  # ... up to this
 # Events after which a case's watched due times may differ.
 TARGET_EVENTS = ("TargetsSet", "TargetsRescheduled", "WaitingOnCustomer", "Acknowledged",
                  "InterimResponseSent", "Resolved", "InteractionLogged", "DeadlineMissed",
-                 "Reopened", "Received", "WaitMeasured")
+                 "Reopened", "Received", "WaitMeasured", "MergedInto")
 TARGET_NAMES = frozenset(kind.value for kind in TargetKind)
 
 

@@ -31,16 +31,31 @@ log = logging.getLogger("civicdesk.scheduler")
 
 # The log position the pending deadlines are as of, and the deadlines.
 Pending = Callable[[], tuple[int, Iterable[PendingDeadline]]]
+# Records the fact due on (case, target) at an instant, if it still is; whether it recorded it.
+Judge = Callable[[UUID, str, datetime], bool]
+# A case's watched instant per target (None: nothing to watch), or None: no such case.
+Watched = Callable[[ServiceDesk, UUID], dict[str, datetime | None] | None]
 
 
 class DeadlineScheduler:
     """One per leader process. `clock` is the desk's clock, so tests move time by hand."""
 
     def __init__(self, desk: ServiceDesk, pending: Pending,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, *,
+                 judge: Judge | None = None, watched: Watched = watched_due_times,
+                 follows_calendar: bool = True, fact: str = "deadline missed") -> None:
+        """`judge` asks the desk to record the fact due at an instant (default: the desk's
+        `record_deadline_missed`, looked up at each firing); `watched` gives a case's watched
+        instants per target. The same scheduler records targets at risk (application.alerts)
+        with those two swapped and `follows_calendar` off (the deadlines' scheduler re-plans
+        after calendar changes; the re-plans reach this one as moved instants)."""
         self.desk = desk
         self.pending = pending
         self.clock = clock or desk.clock
+        self._judge = judge
+        self._watched = watched
+        self._follows_calendar = follows_calendar
+        self.fact = fact
         self._job = NextDeadlineJob(self.fire_due)
         self.scheduler = self._job.scheduler
         self.recorded = 0
@@ -72,14 +87,16 @@ class DeadlineScheduler:
         return len(future)
 
     def start(self, follow: bool = True) -> None:
-        self.catch_up_calendar()
+        if self._follows_calendar:
+            self.catch_up_calendar()
         self.scheduler.start(paused=True)
         self.load()
         self.scheduler.resume()
         if follow:
             self._follower = DeadlineFollower(
                 self.desk, self.sync_case, self._loaded_at,
-                calendar_changed=lambda: follow_calendar_changes(self.desk))
+                calendar_changed=(lambda: follow_calendar_changes(self.desk))
+                if self._follows_calendar else (lambda: None))
             self._follower.start()
 
     def catch_up_calendar(self) -> None:
@@ -125,12 +142,13 @@ class DeadlineScheduler:
         tried again after its backoff."""
         deadline = PendingDeadline(case_id, target, due_at)
         try:
-            recorded = self.desk.record_deadline_missed(case_id, target, due_at)
+            judge = self._judge or self.desk.record_deadline_missed
+            recorded = judge(case_id, target, due_at)
         except Exception as error:  # a failing firing must not stop the scheduler, nor lose it
             self._retry_later(deadline, error)
             return False
         if recorded:
-            log.info("deadline missed: case %s target %s due %s", case_id, target,
+            log.info("%s: case %s target %s at %s", self.fact, case_id, target,
                      due_at.isoformat())
         with self._lock:
             self.recorded += recorded
@@ -161,7 +179,7 @@ class DeadlineScheduler:
 
     def sync_case(self, case_id: UUID) -> None:
         """Make the case's indexed deadlines match its targets as they stand now."""
-        watched = watched_due_times(self.desk, case_id)
+        watched = self._watched(self.desk, case_id)
         if watched is None:
             return
         now = self.clock()

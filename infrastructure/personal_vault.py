@@ -144,6 +144,19 @@ class PersonalVault:
         fields: dict[str, str] = json.loads(plain)
         return fields
 
+    def seal_bytes(self, owner: UUID, data: bytes) -> bytes:
+        key = self._key(owner)
+        if key is None:
+            raise LookupError(f"no data key for {owner}")
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + AESGCM(key).encrypt(nonce, data, owner.bytes)
+
+    def open_bytes(self, owner: UUID, sealed: bytes) -> bytes | None:
+        key = self._key(owner)
+        if key is None:
+            return None
+        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], owner.bytes)
+
     def destroy(self, owner: UUID) -> None:
         m = self.mark
         with self.datastore.transaction(commit=True) as cursor:

@@ -7,8 +7,11 @@ log follower beside it); its names are also importable from here, where they use
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
 from typing import Any
 
+from application.alerts import record_target_at_risk, watched_at_risk_times
 from application.desk import ServiceDesk
 from infrastructure.deadline_index import PendingDeadline
 from infrastructure.deadline_job import NEXT_DEADLINE_JOB
@@ -18,7 +21,7 @@ from infrastructure.retention_job import RetentionJob
 from infrastructure.settings import Settings
 
 __all__ = ["NEXT_DEADLINE_JOB", "DeadlineScheduler", "Pending", "PendingDeadline",
-           "SchedulerService", "pending_deadlines"]
+           "SchedulerService", "at_risk_scheduler", "pending_deadlines"]
 
 
 def pending_deadlines(view: Any, desk: ServiceDesk) -> Pending:
@@ -39,15 +42,30 @@ def pending_deadlines(view: Any, desk: ServiceDesk) -> Pending:
     return pending
 
 
+def at_risk_scheduler(desk: ServiceDesk, view: Any,
+                      clock: Callable[[], datetime] | None = None) -> DeadlineScheduler:
+    """The scheduler that records each watched target `TargetAtRisk` at its at-risk instant
+    (application.alerts), fed by the pending at-risk view as the deadlines' one is by theirs."""
+    return DeadlineScheduler(desk, pending_deadlines(view, desk), clock,
+                             judge=partial(record_target_at_risk, desk),
+                             watched=watched_at_risk_times, follows_calendar=False,
+                             fact="target at risk")
+
+
 class SchedulerService:
     """The scheduler as a process runs it: elected on PostgreSQL, always leading on SQLite."""
 
     def __init__(self, settings: Settings, desk: ServiceDesk, view: Any,
                  interval: float = 2.0,
-                 on_role_change: Callable[[bool], None] | None = None) -> None:
+                 on_role_change: Callable[[bool], None] | None = None,
+                 at_risk_view: Any = None) -> None:
+        """`view` is the pending deadlines view; `at_risk_view`, if given, the pending
+        at-risk instants view, and the leader then also records targets at risk."""
         self.desk = desk
         self.view = view
+        self.at_risk_view = at_risk_view
         self.scheduler: DeadlineScheduler | None = None
+        self.at_risk: DeadlineScheduler | None = None
         self.retention: RetentionJob | None = None
         lock = (AdvisoryLock(settings.database_url, settings.database_schema or "public")
                 if settings.database_url else None)
@@ -57,6 +75,9 @@ class SchedulerService:
     def _lead(self) -> None:
         self.scheduler = DeadlineScheduler(self.desk, pending_deadlines(self.view, self.desk))
         self.scheduler.start()
+        if self.at_risk_view is not None:
+            self.at_risk = at_risk_scheduler(self.desk, self.at_risk_view)
+            self.at_risk.start()
         self.retention = RetentionJob(self.desk)
         self.retention.start()
 
@@ -64,6 +85,9 @@ class SchedulerService:
         if self.retention is not None:
             self.retention.stop()
             self.retention = None
+        if self.at_risk is not None:
+            self.at_risk.stop()
+            self.at_risk = None
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None

@@ -61,6 +61,10 @@ class Settings:
     smtp_from: str | None = None
     # Where the public reaches this desk (scheme://host[:port]): status links in messages.
     public_url: str | None = None
+    # Where attachments' bytes are kept (infrastructure.file_store; default: the data
+    # directory's attachments/) and the largest file kept.
+    attachments_dir: Path | None = None
+    attachment_max_bytes: int = 10 * 1024 * 1024
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +107,11 @@ class Settings:
             smtp_password_file=read.readable_file("CIVICDESK_SMTP_PASSWORD_FILE"),
             smtp_from=read.mail_address("CIVICDESK_SMTP_FROM"),
             public_url=read.public_url("CIVICDESK_PUBLIC_URL"),
+            attachments_dir=(Path(folder) if (folder := read.optional(
+                "CIVICDESK_ATTACHMENTS_DIR")) else None),
+            attachment_max_bytes=read.integer("CIVICDESK_ATTACHMENT_MAX_BYTES",
+                                              10 * 1024 * 1024, low=1_024,
+                                              high=100 * 1024 * 1024),
         )
         read.mail_server(settings.smtp_host, settings.smtp_from, settings.smtp_username,
                          settings.smtp_password_file)
@@ -117,6 +126,10 @@ class Settings:
     @property
     def checkpoint_directory(self) -> Path:
         return self.checkpoint_dir or self.data_dir / "checkpoints"
+
+    @property
+    def attachments_directory(self) -> Path:
+        return self.attachments_dir or self.data_dir / "attachments"
 
     @property
     def sqlite_path(self) -> Path:

@@ -88,6 +88,11 @@ def _met(event: Any) -> Change:
                   drop=frozenset(k.value for k in MET_BY[type(event).__name__]))
 
 
+@change_of.register(Case.MergedInto)
+def _merged(event: Any) -> Change:
+    return Change(event.originator_id, drop=frozenset(event.withdrawn_targets))
+
+
 @change_of.register(Case.InteractionLogged)
 def _interaction(event: Any) -> Change:
     met = (frozenset(k.value for k in MET_BY["OutboundContact"])

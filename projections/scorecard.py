@@ -124,6 +124,11 @@ class ScorecardProjection(Projection["ScorecardView"]):
     def _closed(self, event: Any, tracking: Tracking) -> None:
         self.view.update_case(tracking, event.originator_id, status_of(event))
 
+    @process_event.register(Events.MergedInto)
+    def _merged(self, event: Any, tracking: Tracking) -> None:
+        self.view.merged(tracking, event.originator_id, status_of(event),
+                         event.withdrawn_targets)
+
     @process_event.register(Events.WaitingOnCustomer)
     def _waiting(self, event: Any, tracking: Tracking) -> None:
         self.view.waiting(tracking, event.originator_id, event.occurred_at)
@@ -458,6 +463,17 @@ class ScorecardView(View):
                      int(target.pausable), self._time(target.paused_at),
                      self._time(target.met_at), self._time(target.breached_at),
                      int(target.not_measured)])
+
+    def merged(self, tracking: Tracking, case_id: UUID, values: dict[str, Any],
+               withdrawn: list[str]) -> None:
+        """Closed as a duplicate: its `withdrawn` targets count neither as met nor breached."""
+        mark = self.placeholder
+        with self.writing(tracking) as cursor:
+            self._set(cursor, case_id, values)
+            if withdrawn:
+                cursor.execute(f"DELETE FROM {self.targets_table} WHERE case_id = {mark} AND "
+                               f"name IN ({', '.join(mark for _ in withdrawn)})",
+                               [self._id(case_id), *withdrawn])
 
     def breached(self, tracking: Tracking, case_id: UUID, target: str, due_at: datetime) -> None:
         mark = self.placeholder

@@ -54,9 +54,11 @@ class TargetChange:
     at: datetime | None = None  # when the targets in `met` were met
     breached: str | None = None
     breached_at: datetime | None = None
+    withdrawn: frozenset[str] = frozenset()  # merged away: neither met nor breached, gone
 
     def __bool__(self) -> bool:
-        return bool(self.targets is not None or self.paused_at or self.met or self.breached)
+        return bool(self.targets is not None or self.paused_at or self.met or self.breached
+                    or self.withdrawn)
 
 
 def _met(fact: str, at: datetime) -> TargetChange:
@@ -83,6 +85,8 @@ def target_change_of(event: Any) -> TargetChange:
             return _met("OutboundContact", event.occurred_at)
         case Events.Resolved():
             return _met("Resolved", event.occurred_at)
+        case Events.MergedInto():
+            return TargetChange(withdrawn=frozenset(event.withdrawn_targets))
     return TargetChange()
 
 
@@ -147,6 +151,10 @@ class TargetRows(View):
             cursor.execute(f"UPDATE {table} SET met_at = {mark} WHERE case_id = {mark} AND "
                            f"met_at IS NULL AND target IN ({', '.join(mark for _ in names)})",
                            [self.time_in(change.at), key, *names])
+        if change.withdrawn:
+            names = sorted(change.withdrawn)
+            cursor.execute(f"DELETE FROM {table} WHERE case_id = {mark} AND target IN "
+                           f"({', '.join(mark for _ in names)})", [key, *names])
         if change.breached is not None and change.breached_at is not None:
             cursor.execute(f"UPDATE {table} SET breached_at = {mark} WHERE case_id = {mark} "
                            f"AND target = {mark}",

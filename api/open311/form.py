@@ -11,6 +11,7 @@ from litestar.datastructures import UploadFile
 
 from api.open311.errors import Open311Error
 from api.plain_text import control_character
+from application.attachments import Upload
 from application.open311 import RequestForm
 from domain.open311 import Location, location_problems
 
@@ -28,10 +29,18 @@ FIELD_LIMITS = {"first_name": 100, "last_name": 100, "email": 254, "phone": 40,
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-async def read_form(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
+# What a multipart form may hold besides its `media` file: its text fields (all within
+# FIELD_LIMITS, about 8 KB) and the parts' headers.
+FORM_ALLOWANCE = 64 * 1024
+
+
+async def read_form(request: Request[Any, Any, Any]) -> tuple[dict[str, list[str]],
+                                                              Upload | None]:
+    """The form's text fields, and the file it carries as `media` (a multipart form's one
+    file part: the resident's photo, kept as an attachment on the case)."""
     media_type, options = request.content_type
     if media_type == FORM_TYPES[0]:
-        return decode_urlencoded(await request.body(), options.get("charset") or "utf-8")
+        return decode_urlencoded(await request.body(), options.get("charset") or "utf-8"), None
     if media_type != FORM_TYPES[1]:
         raise Open311Error(400, "POST Service Request takes "
                                 "Content-Type: application/x-www-form-urlencoded")
@@ -42,11 +51,18 @@ async def read_form(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
         raise Open311Error(400, "a field of the multipart form is not valid in its charset "
                                 "(UTF-8 unless the part declares another)") from None
     fields: dict[str, list[str]] = {}
+    media: Upload | None = None
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
-            raise Open311Error(400, f"{key}: files are not accepted; send media_url")
+            if key != "media":
+                raise Open311Error(400, f"{key}: the one file a request may carry is media")
+            if media is not None:
+                raise Open311Error(400, "media: send one file")
+            media = Upload(name=value.filename or "media", data=await value.read(),
+                           declared_type=value.content_type, source="open311")
+            continue
         fields.setdefault(key, []).append(value)
-    return fields
+    return fields, media
 
 
 def decode_urlencoded(body: bytes, charset: str) -> dict[str, list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from litestar import HttpMethod, Request, Response, Router, get, post, route
@@ -23,9 +24,11 @@ from api.open311.formats import (
 from api.open311.payloads import BASE, discovery_payload, request_payload, service_payload
 from api.open311.rate_limit import RateLimiter
 from application import open311
+from application.attachments import FileStore
 from application.desk import ServiceDesk
 from application.queries import CaseIndexQuery
 from domain.errors import DomainError
+from infrastructure.settings import Settings
 
 
 def check_jurisdiction(value: str | None) -> None:
@@ -98,11 +101,13 @@ async def token(request: Request[Any, Any, Any], name: str,
     return await answer(request, name, produce)
 
 
-@post("/{document:str}", operation_id="open311_create_request", include_in_schema=False,
-      status_code=200)
 async def create_request(request: Request[Any, Any, Any], document: str,
                          desk: NamedDependency[ServiceDesk],
-                         open311_limiter: NamedDependency[RateLimiter]) -> Response[bytes]:
+                         open311_limiter: NamedDependency[RateLimiter],
+                         file_store: NamedDependency[FileStore],
+                         settings: NamedDependency[Settings]) -> Response[bytes]:
+    """POST Service Request (its route is made by `open311_router`, which bounds its body by
+    the attachment limit: the form may carry the resident's photo as `media`)."""
     fmt = format_of(document)
     limiter = open311_limiter
     try:
@@ -111,7 +116,7 @@ async def create_request(request: Request[Any, Any, Any], document: str,
             raise Open311Error(404, f"POST {document} is not a resource of this endpoint")
         limiter.admit(f"address:{request.client.host if request.client else '?'}",
                       limiter.per_address)
-        fields = await read_form(request)
+        fields, media = await read_form(request)
     except Exception as error:
         return error_response(fmt, error)
 
@@ -119,7 +124,9 @@ async def create_request(request: Request[Any, Any, Any], document: str,
         client = open311.authenticate(desk, single(fields, "api_key"))
         limiter.admit(f"key:{client.key_id}", limiter.per_key)
         check_jurisdiction(single(fields, "jurisdiction_id"))
-        submitted = open311.submit_request(desk, client, parse_request(fields))
+        form = replace(parse_request(fields), media=media)
+        submitted = open311.submit_request(desk, client, form, file_store,
+                                           max_bytes=settings.attachment_max_bytes)
         # `status_url` is ours, not GeoReport's: the page (with the request's public token)
         # where the app's user can follow the request. GeoReport's `token` keeps its meaning.
         status_url = str(request.base_url).rstrip("/") + submitted.status_path
@@ -142,7 +149,13 @@ async def no_format(request: Request[Any, Any, Any]) -> Response[bytes]:
 OPEN311_HANDLERS = {HTTPException: exception_handler, ValidationException: exception_handler,
                     DomainError: exception_handler, Exception: exception_handler}
 
-open311_router = Router(
-    path=BASE, tags=["open311"], exception_handlers=OPEN311_HANDLERS,  # type: ignore[arg-type]
-    route_handlers=[document, service_definition, one_request, token, create_request,
-                    no_format])
+def open311_router(max_body_bytes: int) -> Router:
+    """GeoReport v2's routes; a POST Service Request's body may be `max_body_bytes` (the
+    attachment limit, for its `media`), every other body the app's own limit."""
+    create = post("/{document:str}", operation_id="open311_create_request",
+                  include_in_schema=False, status_code=200,
+                  request_max_body_size=max_body_bytes)(create_request)
+    return Router(
+        path=BASE, tags=["open311"],
+        exception_handlers=OPEN311_HANDLERS,  # type: ignore[arg-type]
+        route_handlers=[document, service_definition, one_request, token, create, no_format])

@@ -105,6 +105,15 @@ def list_requests(desk: ServiceDesk, index: CaseIndexQuery, *, start: datetime,
     return found
 
 
+def merged_note(case: Case) -> list[str]:
+    """A duplicate's pointer to the request that carries it on (GeoReport v2 has no field for
+    it, so it is the last status note)."""
+    if case.merged_into is None:
+        return []
+    return [f"Merged into {case.merged_into}, a request about the same matter: follow that "
+            "one"]
+
+
 def is_public_client_case(case: Case) -> bool:
     """Whether an Open311 app submitted the case (only those are Open311 requests)."""
     return case.recorded_by.startswith(PUBLIC_CLIENT_PREFIX)
@@ -126,8 +135,8 @@ def _request(desk: ServiceDesk, case: Case, names: Names) -> PublicRequest:
     location = record.location if record else Location()
     status = OPEN311_STATUS[case.status]
     resolve = case.targets.get(TargetKind.RESOLVE.value)
-    notes = "\n".join(f"{n['at'].astimezone(TOWN_TIME):%Y-%m-%d}: {n['note']}"
-                      for n in case.public_notes)
+    notes = "\n".join([*(f"{n['at'].astimezone(TOWN_TIME):%Y-%m-%d}: {n['note']}"
+                        for n in case.public_notes), *merged_note(case)])
     return PublicRequest(
         service_request_id=case.reference, status=status, status_notes=notes or None,
         service_name=names.services.get(case.service_code or ""),

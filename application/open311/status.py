@@ -46,6 +46,10 @@ class PublicStatus:
     service_name: str | None
     promises: list[Promise]
     notes: list[PublicNote]
+    # A duplicate merged into another request: that request's reference (its status page
+    # needs that request's own token, which its customer holds).
+    merged_into: str | None = None
+    merged_into_status: str | None = None  # that request's status now
 
 
 def public_status(desk: ServiceDesk, reference: str, token: str | None) -> PublicStatus:
@@ -72,6 +76,8 @@ def public_status(desk: ServiceDesk, reference: str, token: str | None) -> Publi
         promises.append(Promise(title=target.title, due_at=target.due_at,
                                 met_at=target.met_at, state=state, kept=kept))
     department = desk.find_department(case.department)
+    survivor = (load(desk, Case, Case.create_id(case.merged_into), "no request")
+                if case.merged_into is not None else None)
     return PublicStatus(
         reference=case.reference, status=case.status,
         open311_status=OPEN311_STATUS[case.status], received_at=case.received_at,
@@ -79,7 +85,9 @@ def public_status(desk: ServiceDesk, reference: str, token: str | None) -> Publi
         department_name=department.name if department else case.department,
         service_code=public.code if public else None,
         service_name=public.name if public else None, promises=promises,
-        notes=[PublicNote(note=n["note"], published_at=n["at"]) for n in case.public_notes])
+        notes=[PublicNote(note=n["note"], published_at=n["at"]) for n in case.public_notes],
+        merged_into=case.merged_into,
+        merged_into_status=survivor.status if survivor is not None else None)
 
 
 def publish_note(desk: ServiceDesk, actor: Actor, case_id: UUID, note: str, *,

@@ -170,17 +170,35 @@ def a_request_with_promises_and_notes(server: ServerProcess) -> str:
     return path
 
 
+def a_merged_request(server: ServerProcess) -> str:
+    """A request merged as a duplicate into another: its status page's path, which points at
+    that request."""
+    token = server.cli("token", "--role", "csr", "--sub", "csr-axe")
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"channel": "email", "purpose": "issue_or_complaint",
+            "service_code": "public-works-engineering-02", "subject": "Fallen tree"}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30.0) as http:
+        survivor, duplicate = (http.post("/api/v1/cases", json=body).json() for _ in "12")
+        merged = http.post(f"/api/v1/cases/{duplicate['id']}/merge-into",
+                           json={"into": survivor["id"], "reason": "The same tree"})
+        assert merged.status_code == 200, merged.text
+    path: str = duplicate["status_page"]
+    return path
+
+
 class TestStatusPageAccessibility:
     def test_the_status_lookup_and_not_found_pages_have_no_wcag_21_aa_violations(
             self, browser: tuple[str, str, Path], server: ServerProcess) -> None:
         # Given a request with a kept promise, a pending one and a published note
+        # (and one merged into another request, which says so)
         status_page = a_request_with_promises_and_notes(server)
         pages = [f"{server.base_url}{status_page}", f"{server.base_url}/status",
-                 f"{server.base_url}/status/SC-1999-000001"]
+                 f"{server.base_url}/status/SC-1999-000001",
+                 f"{server.base_url}{a_merged_request(server)}"]
         # When axe-core audits each page in headless Chromium
         results = audited(browser, *pages)
         # Then every page rendered, axe ran its checks, and found no violation
-        assert [r["status"] for r in results] == [200, 200, 404]
+        assert [r["status"] for r in results] == [200, 200, 404, 200]
         for result in results:
             assert result["violations"] == [], json.dumps(result["violations"], indent=2)
             assert {"color-contrast", "html-has-lang", "document-title",

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 
 from application.desk import ServiceDesk
+from application.duplicates import merge
+from domain.actors import Actor, Role
 from engine.rebuild import rebuild
 from engine.runner import ProjectionSet, ProjectionSpec
 from infrastructure.bootstrap import build_desk
@@ -33,15 +35,18 @@ from tests.conftest import running_projections
 from tests.receiving import receive
 
 SPECS = all_specs()
+DIRECTOR = Actor(id="director-1", role=Role.DIRECTOR)
 HISTORY_CASES = 60  # about 700 events: every kind of event, and quick on both databases
 CATCH_UP_SECONDS = 120.0
 
 
 def record_history(desk: ServiceDesk, cases: int = HISTORY_CASES, seed: int = 11) -> int:
-    """A demo year of cases, then three received now (pending deadlines). Returns the head."""
+    """A demo year of cases, then three received now (pending deadlines), the last merged as
+    a duplicate into the first (its targets withdrawn). Returns the head."""
     load_demo(desk, cases=cases, seed=seed)
-    for channel in ("email", "telephone", "written"):
-        receive(desk, channel=channel)
+    received = [receive(desk, channel=channel).case for channel in ("email", "telephone",
+                                                                     "written")]
+    merge(desk, DIRECTOR, received[-1].id, received[0].id, reason="The same pothole")
     return desk.log_position()
 
 

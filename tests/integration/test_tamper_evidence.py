@@ -290,6 +290,7 @@ def test_the_verify_command_prints_the_head_of_an_intact_log(
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines() == [
         "OK: access log: 0 entries; head entry 0",
+        "OK: attachments: 0 files match the log",
         f"OK: {published.events} events; head position {published.head_position}; "
         f"head hash {published.head_hash}"]
 

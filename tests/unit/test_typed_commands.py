@@ -37,7 +37,9 @@ def test_every_command_route_builds_a_command_from_its_body() -> None:
     assert built | {commands.RequestAccommodation, commands.ProvideAccommodation,
                     commands.ReportAccommodationNotMade} == \
         set(KINDS) - {commands.PublishNote,  # published through /public-notes
-                      commands.SkipNotification}  # recorded by the outbox worker alone
+                      commands.SkipNotification,  # recorded by the outbox worker alone
+                      commands.AttachFile,  # built by /attachments from the uploaded file
+                      commands.AddInternalNote}  # added through /internal-notes
 
 
 def test_no_person_may_record_what_only_civicdesk_records() -> None:
