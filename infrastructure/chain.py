@@ -43,6 +43,8 @@ class ChainRow:
     state: bytes | None
     stored_link: bytes | None
     committed: int | None = None  # the commit time, microseconds since the epoch (UTC)
+    # The application's signature of the batch this row ends (infrastructure.event_signatures)
+    signature: bytes | None = None
 
 
 @dataclass(frozen=True)

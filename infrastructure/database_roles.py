@@ -21,11 +21,13 @@ ACCESS_LOG_TABLE = "personal_information_access"  # infrastructure.access_log.TA
 # What `grant_runtime_role` grants on each record table, and so all the guard check
 # (infrastructure.ledger) accepts granted to a role that does not own it. The tree and the
 # checkpoints are written by the elected checkpointer in `serve`; what it writes is checked
-# against the log and the signatures (`civicdesk verify`). The chain only its trigger writes.
+# against the log and the signatures (`civicdesk verify`). The chain only its trigger writes,
+# batch signatures included (infrastructure.event_signatures); the signatures table keeps the
+# batches signed before they moved into the chain, so it is only read.
 RUNTIME_PRIVILEGES = {
     "events": ("SELECT", "INSERT"), "access": ("SELECT", "INSERT"),
     "tree": ("SELECT", "INSERT"), "checkpoints": ("SELECT", "INSERT"),
-    "signatures": ("SELECT", "INSERT"), "chain": ("SELECT",),
+    "signatures": ("SELECT",), "chain": ("SELECT",),
 }
 
 

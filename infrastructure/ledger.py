@@ -109,11 +109,13 @@ def chain_row(row: Any) -> ChainRow:
         except (TypeError, ValueError, AttributeError):
             originator_id = UNREADABLE_ID
     state, stored_link, committed = row["state"], row["link"], row["committed_at"]
+    signature = row["signature"]
     return ChainRow(notification_id=row["id"], originator_id=originator_id,
                     originator_version=row["version"], topic=row["topic"],
                     state=None if state is None else bytes(state),
                     stored_link=None if stored_link is None else bytes(stored_link),
-                    committed=None if committed is None else int(committed))
+                    committed=None if committed is None else int(committed),
+                    signature=None if signature is None else bytes(signature))
 
 
 class _SQLiteLog(_Log):
@@ -133,12 +135,12 @@ class _SQLiteLog(_Log):
         self.window_sql = (
             "SELECT e.rowid AS id, e.originator_id, "
             "CAST(e.originator_version AS INTEGER) AS version, CAST(e.topic AS TEXT) AS topic, "
-            f"CAST(e.state AS BLOB) AS state, c.link, CAST(c.committed_at AS INTEGER) "
-            f"AS committed_at FROM {events} AS e "
+            "CAST(e.state AS BLOB) AS state, c.link, CAST(c.committed_at AS INTEGER) "
+            f"AS committed_at, CAST(c.signature AS BLOB) AS signature FROM {events} AS e "
             f"LEFT JOIN {chain} AS c ON c.notification_id = e.rowid "
             "WHERE e.rowid > :after AND e.rowid <= :last UNION ALL "
             "SELECT c.notification_id, NULL, NULL, NULL, NULL, c.link, "
-            "CAST(c.committed_at AS INTEGER) "
+            "CAST(c.committed_at AS INTEGER), CAST(c.signature AS BLOB) "
             f"FROM {chain} AS c WHERE c.notification_id > :after AND c.notification_id <= :last "
             f"AND NOT EXISTS (SELECT 1 FROM {events} AS e WHERE e.rowid = c.notification_id) "
             "ORDER BY 1")
@@ -183,7 +185,8 @@ class _PostgresLog(_Log):
             "MIN", "WHERE notification_id > %(after)s")).format(**names)
         self.window_sql = SQL(
             "SELECT COALESCE(e.notification_id, c.notification_id) AS id, e.originator_id, "
-            "e.originator_version AS version, e.topic, e.state, c.link, c.committed_at "
+            "e.originator_version AS version, e.topic, e.state, c.link, c.committed_at, "
+            + ("c.signature " if recorder.signs_in_chain else "NULL::bytea AS signature ") +
             "FROM (SELECT * FROM {events} WHERE notification_id > %(after)s "
             "AND notification_id <= %(last)s) AS e FULL OUTER JOIN (SELECT * FROM {chain} "
             "WHERE notification_id > %(after)s AND notification_id <= %(last)s) AS c "

@@ -113,6 +113,17 @@ class TreeTables:
         row = cursor.fetchone()
         return GENESIS if row is None else bytes(row["link"])
 
+    def size_and_leaf_index(self, cursor: Any, position: int) -> tuple[int, int | None]:
+        """The tree's size and the leaf index of the event at `position` (None: not in the
+        tree yet), in one query."""
+        cursor.execute(self.sql(
+            f"SELECT (SELECT idx FROM {self.table} WHERE level = 0 ORDER BY idx DESC LIMIT 1) "
+            f"AS last_idx, (SELECT idx FROM {self.table} WHERE level = 0 "
+            "AND notification_id = %s) AS idx"), (position,))
+        row = cursor.fetchone()
+        size = 0 if row["last_idx"] is None else int(row["last_idx"]) + 1
+        return size, None if row["idx"] is None else int(row["idx"])
+
     def leaf_index(self, cursor: Any, position: int) -> int | None:
         cursor.execute(self.sql(f"SELECT idx FROM {self.table} "
                                 "WHERE level = 0 AND notification_id = %s"), (position,))
@@ -186,10 +197,11 @@ def tree_size(desk: Application[Any]) -> int:
         return tree.last_leaf(cursor)[0]
 
 
-def _read_subtrees(tree: TreeTables, cursor: Any, compute: Any) -> Any:
+def _read_subtrees(tree: TreeTables, cursor: Any, compute: Any,
+                   also: Iterable[tuple[int, int]] = ()) -> Any:
     """Run `compute(subtrees)` twice: once to learn which subtrees it reads, then over those
-    subtrees read in one query."""
-    wanted: set[tuple[int, int]] = set()
+    subtrees read in one query (with the nodes `also` asked for, which `compute` may read)."""
+    wanted: set[tuple[int, int]] = set(also)
 
     def record(level: int, index: int) -> bytes:
         wanted.add((level, index))
@@ -221,19 +233,19 @@ def prove_inclusion(desk: Application[Any], position: int, size: int | None = No
     """The proof that the event at `position` is in the tree of `size` leaves (default: the
     whole tree)."""
     tree = TreeTables(desk)
+    # Two queries whatever the tree's size: its size with the leaf's index, then every node
+    # the proof, the root and the leaf need.
     with tree.datastore.transaction(commit=False) as cursor:
-        stored = tree.last_leaf(cursor)[0]
+        stored, index = tree.size_and_leaf_index(cursor, position)
         size = stored if size is None else size
         _check_size(size, stored, "tree size")
-        index = tree.leaf_index(cursor, position)
         if index is None:
             raise NotInTree(f"no event at position {position} is in the tree yet")
         if index >= size:
             raise NotInTree(f"the event at position {position} is leaf {index + 1}, after a "
                             f"tree of {size} leaves")
-        hashes, root = _read_subtrees(tree, cursor, lambda s: (
-            merkle.inclusion_proof(s, index, size), merkle.root(s, size)))
-        leaf = tree.nodes(cursor, [(0, index)])[(0, index)]
+        hashes, root, leaf = _read_subtrees(tree, cursor, lambda s: (
+            merkle.inclusion_proof(s, index, size), merkle.root(s, size), s(0, index)))
     return InclusionProof(position, index, size, leaf, root, hashes)
 
 

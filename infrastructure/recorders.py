@@ -32,7 +32,13 @@ from psycopg.sql import SQL, Identifier
 from infrastructure.access_log import write_pending_disclosures
 from infrastructure.chain import GENESIS, link
 from infrastructure.database_roles import RecordTables, set_up_by_another_role
-from infrastructure.event_signatures import sign_batch, sign_link, stored_rows
+from infrastructure.event_signatures import (
+    batch_setting,
+    chain_signature,
+    sign_batch,
+    sign_link,
+    stored_rows,
+)
 from infrastructure.signed_note import Signer
 
 # "civicset": the key of the lock that serialises table set-up across processes.
@@ -85,8 +91,11 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         tree, checkpoints = f"{events}_merkle", f"{events}_checkpoints"
         signatures = f"{events}_signatures"
         statements += [
+            # `signature`: the application's signature of the batch this row ends, if it ends
+            # one (infrastructure.event_signatures); on no other row.
             f"CREATE TABLE IF NOT EXISTS {chain} ("
-            "notification_id INTEGER PRIMARY KEY, link BLOB NOT NULL, committed_at INTEGER)",
+            "notification_id INTEGER PRIMARY KEY, link BLOB NOT NULL, committed_at INTEGER, "
+            "signature BLOB)",
             # The Merkle tree's perfect subtrees (infrastructure.merkle_store) and the signed
             # checkpoints over it (infrastructure.checkpoints): append-only like the log.
             f"CREATE TABLE IF NOT EXISTS {tree} (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
@@ -95,7 +104,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {checkpoints} (id INTEGER PRIMARY KEY, "
             "tree_size INTEGER NOT NULL, note TEXT NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {checkpoints}_size ON {checkpoints} (tree_size, id)",
-            # The application's signature of each batch (infrastructure.event_signatures).
+            # Where batches were signed before signatures moved into the chain row: kept, and
+            # checked, for the rows it holds; nothing is appended to it any more.
             f"CREATE TABLE IF NOT EXISTS {signatures} (first_id INTEGER PRIMARY KEY, "
             "last_id INTEGER NOT NULL, signature BLOB NOT NULL)",
         ]
@@ -135,8 +145,13 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             # SQLite has no ADD COLUMN IF NOT EXISTS: a chain from before commit times gets
             # its column here (its rows keep none).
             cursor.execute(f"PRAGMA table_info({chain})")
-            if "committed_at" not in {row[1] for row in cursor.fetchall()}:
+            columns = {row[1] for row in cursor.fetchall()}
+            if "committed_at" not in columns:
                 cursor.execute(f"ALTER TABLE {chain} ADD COLUMN committed_at INTEGER")
+            # Likewise a chain from before signatures moved into it: its batches stay signed
+            # in the signatures table.
+            if "signature" not in columns:
+                cursor.execute(f"ALTER TABLE {chain} ADD COLUMN signature BLOB")
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {chain}_committed ON {chain} "
                            "(committed_at)")
 
@@ -152,21 +167,22 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         previous = bytes(row[0]) if row else GENESIS
         real = self.commit_clock() // 1000
         committed = (row[1] or 0) if row else 0
-        links = []
+        links: list[tuple[int, bytes, int, bytes | None]] = []
         for notification_id, stored in zip(notification_ids, stored_events, strict=True):
             clock = real if self.simulated_commit_times is None else min(
                 next(self.simulated_commit_times), real)
             committed = max(clock, committed + 1)
             previous = link(previous, notification_id, _as_uuid(stored.originator_id),
                             stored.originator_version, stored.topic, stored.state, committed)
-            links.append((notification_id, previous, committed))
-        c.executemany(f"INSERT INTO {self.chain_table_name} (notification_id, link, "
-                      "committed_at) VALUES (?, ?, ?)", links)
-        if self.signer is not None and notification_ids:
+            links.append((notification_id, previous, committed, None))
+        if self.signer is not None and links:
+            # The batch's signature rides in its last chain row: no second table, so a commit
+            # writes no more pages than an unsigned one, and no more statements.
             first, last = notification_ids[0], notification_ids[-1]
-            c.execute(f"INSERT INTO {self.events_table_name}_signatures "
-                      "(first_id, last_id, signature) VALUES (?, ?, ?)",
-                      (first, last, sign_link(self.signer, first, last, previous)))
+            links[-1] = (*links[-1][:3], chain_signature(
+                len(links), sign_link(self.signer, first, last, previous)))
+        c.executemany(f"INSERT INTO {self.chain_table_name} (notification_id, link, "
+                      "committed_at, signature) VALUES (?, ?, ?, ?)", links)
         write_pending_disclosures(c, [e.originator_id for e in stored_events],
                                   [e.topic for e in stored_events])
         if self.staged_writer is not None:
@@ -242,12 +258,14 @@ def _as_uuid(originator_id: UUID | str) -> UUID:
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     signer: Signer | None = None  # as ChainedSQLiteApplicationRecorder.signer
     staged_writer: StagedWriter | None = None  # as ChainedSQLiteApplicationRecorder's
+    signs_in_chain = True  # the chain has its signature column (see create_table)
     simulated_commit_times: Iterator[int] | None = None  # as in ChainedSQLiteApplicationRecorder
 
     def __init__(self, datastore: PostgresDatastore, *,
                  events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         self.chain_table_name = f"{events_table_name}_chain"
+        self._locked = threading.local()  # this thread's append took the lock already
         names = {
             "schema": Identifier(datastore.schema),
             "events": Identifier(events_table_name),
@@ -265,9 +283,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         }
         statements = [
             "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
-            "notification_id bigint PRIMARY KEY, link bytea NOT NULL, committed_at bigint)",
-            # A chain from before commit times gets the column (its rows keep none).
+            "notification_id bigint PRIMARY KEY, link bytea NOT NULL, committed_at bigint, "
+            "signature bytea)",
+            # A chain from before commit times gets the column (its rows keep none), and one
+            # from before signatures moved into it its own (its batches stay signed in the
+            # signatures table).
             "ALTER TABLE {schema}.{chain} ADD COLUMN IF NOT EXISTS committed_at bigint",
+            "ALTER TABLE {schema}.{chain} ADD COLUMN IF NOT EXISTS signature bytea",
             "CREATE INDEX IF NOT EXISTS {chain_committed} ON {schema}.{chain} (committed_at)",
             # The Merkle tree's perfect subtrees (infrastructure.merkle_store) and the signed
             # checkpoints over it (infrastructure.checkpoints): append-only like the log.
@@ -288,7 +310,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "CREATE OR REPLACE FUNCTION {schema}.{link_fn}() RETURNS trigger "
             "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp "
             "AS $$ DECLARE previous bytea; previous_time bigint; committed bigint; "
-            "simulated text; BEGIN "
+            "simulated text; batch text; signature bytea; BEGIN "
             # Serialise chain appenders here too, not only by the library's table lock; held
             # until the commit, so no later event can be given an earlier commit time.
             "LOCK TABLE {schema}.{chain} IN EXCLUSIVE MODE; "
@@ -305,11 +327,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "PERFORM set_config('civicdesk.simulated_commit_times', "
             "substr(simulated, length(split_part(simulated, ',', 1)) + 2), true); END IF; "
             "committed := GREATEST(committed, COALESCE(previous_time, 0) + 1); "
-            "INSERT INTO {schema}.{chain} (notification_id, link, committed_at) VALUES ("
-            "NEW.notification_id, sha256(previous || int8send(NEW.notification_id) || "
+            # The batch's signature, which the recorder put in the transaction before the
+            # insert (`_insert_stored_events`), rides in the chain row of its last event.
+            "batch := COALESCE(current_setting('civicdesk.batch_signature', true), ''); "
+            "IF batch <> '' AND split_part(batch, ',', 1) = NEW.originator_id::text "
+            "AND split_part(batch, ',', 2) = NEW.originator_version::text THEN "
+            "signature := decode(split_part(batch, ',', 3), 'hex'); "
+            "PERFORM set_config('civicdesk.batch_signature', '', true); END IF; "
+            "INSERT INTO {schema}.{chain} (notification_id, link, committed_at, signature) "
+            "VALUES (NEW.notification_id, sha256(previous || int8send(NEW.notification_id) || "
             "uuid_send(NEW.originator_id) || int8send(NEW.originator_version) || "
             "sha256(convert_to(NEW.topic, 'UTF8')) || sha256(NEW.state) || "
-            "int8send(committed)), committed); "
+            "int8send(committed)), committed, signature); "
             "RETURN NULL; END $$",
             "CREATE OR REPLACE TRIGGER link_into_chain AFTER INSERT ON {schema}.{events} "
             "FOR EACH ROW EXECUTE FUNCTION {schema}.{link_fn}()",
@@ -352,8 +381,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             owned_elsewhere = set_up_by_another_role(cursor, tables.qualified(tables.events))
         if owned_elsewhere:
             self.datastore.register_type_adapters()
-            return
-        super().create_table()
+        else:
+            super().create_table()
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
+                           "AND table_name = %s AND column_name = 'signature'",
+                           (self.datastore.schema, self.chain_table_name))
+            # Not yet migrated (the owner has not run `civicdesk migrate` since the upgrade):
+            # batches are signed in the signatures table, as before.
+            self.signs_in_chain = cursor.fetchone() is not None
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> None:
@@ -373,19 +409,43 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> None:
+        locked = self.signer is not None and self.signs_in_chain and bool(stored_events)
+        if locked:
+            assert self.signer is not None
+            # Signed before the insert, so the chain's trigger writes the signature with the
+            # last event's link: over the link at the head (read under the lock, taken here
+            # rather than by the library) and the events' content, in order; their positions
+            # follow from that link.
+            super()._lock_table(curs)
+            self._locked.held = True  # the library's own _lock_table need not lock again
+            curs.execute(SQL("SELECT link FROM {}.{} ORDER BY notification_id DESC LIMIT 1")
+                         .format(Identifier(self.datastore.schema),
+                                 Identifier(self.chain_table_name)))
+            head = curs.fetchone()
+            previous = GENESIS if head is None else bytes(head["link"])
+            curs.execute("SELECT set_config('civicdesk.batch_signature', %s, true)",
+                         (batch_setting(self.signer, stored_events, previous),))
         if self.simulated_commit_times is not None and stored_events:
             # Local to the transaction: the trigger consumes one value per inserted row.
             times = [next(self.simulated_commit_times) for _ in stored_events]
             curs.execute("SELECT set_config('civicdesk.simulated_commit_times', %s, true)",
                          (",".join(str(t) for t in times),))
-        super()._insert_stored_events(curs, stored_events, **kwargs)
+        self._locked.held = locked  # the library's own _lock_table need not lock again
+        try:
+            super()._insert_stored_events(curs, stored_events, **kwargs)
+        finally:
+            self._locked.held = False
+
+    def _lock_table(self, curs: Any) -> None:
+        if not getattr(self._locked, "held", False):
+            super()._lock_table(curs)
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:
         # The ids are known only once the events are in; the signature joins them in the
         # same transaction.
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if self.signer is not None and ids:
+        if self.signer is not None and ids and not self.signs_in_chain:
             curs.execute(SQL("INSERT INTO {}.{} (first_id, last_id, signature) "
                              "VALUES (%s, %s, %s)").format(
                 Identifier(self.datastore.schema),
