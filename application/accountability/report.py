@@ -21,6 +21,7 @@ from application.accountability.request import Period, ReportRequest
 from application.accountability.standards import (
     BreachRow,
     StandardChannelRow,
+    StandardDepartmentRow,
     StandardMonthRow,
     StandardRow,
 )
@@ -67,6 +68,9 @@ class AccountabilityReport:
     # committed after as_of: the report is then final and anchored (infrastructure
     # .commit_time); None while no such checkpoint is signed yet (the report is provisional).
     checkpoint: str | None = None
+    # The standards per department owning the cases (the HTML report's standards table; the
+    # per-standard rows are `standards`).
+    standards_by_department: list[StandardDepartmentRow] = field(default_factory=list)
 
 
 def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
@@ -104,4 +108,5 @@ def report_of(seen: Replayed, link_at: Callable[[int], str]) -> AccountabilityRe
         satisfaction=experience.satisfaction(seen), effort=volumes.effort(seen),
         chain=Chain(seen.head, link_at(seen.head)), accommodations=accommodations(seen),
         goals_version=seen.goals.current_version if seen.goals else None,
-        goals=goal_figures.goal_rows(seen, judged), goal_trend=goal_figures.trend(seen, judged))
+        goals=goal_figures.goal_rows(seen, judged), goal_trend=goal_figures.trend(seen, judged),
+        standards_by_department=standards.by_department(seen, judged))
