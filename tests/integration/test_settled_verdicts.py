@@ -12,6 +12,7 @@ Toronto time (UTC-5 until Sunday 2026-03-08).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -24,7 +25,8 @@ from application.duplicates import merge
 from application.scorecards import department_scorecard
 from domain.actors import Actor, Role
 from domain.targets import TargetState, settled_state
-from engine.runner import ProjectionSet
+from engine.runner import RUNNING, ProjectionSet, TablesOfAnotherVersion
+from engine.views import SCHEMAS
 from infrastructure.settings import Settings
 from projections.case_index import CASE_INDEX
 from projections.queues import QUEUES
@@ -170,3 +172,46 @@ class TestSettledVerdicts:
                                          min_sample=1).standards
         assert +Counter({"met": figures.met_on_time, "met_late": figures.met_late,
                          "breached": figures.breached, "open": figures.open}) == SCORECARD_AT_NOW
+
+
+class TestUpgrade:
+    @pytest.mark.parametrize(("projection", "table"), [
+        (QUEUES, "queues_targets"), (CASE_INDEX, "case_index_targets"),
+        (SCORECARD, "scorecard_targets")])
+    def test_a_read_model_made_before_verdicts_were_stored_is_rebuilt_with_them(
+            self, settings: Settings, desk: ServiceDesk, clock: Any, projection: Any,
+            table: str) -> None:
+        # Given a case acknowledged late (due Wed 09:00, acknowledged Wed 12:00), followed by
+        # a read model as the previous version made it: no verdict column, its fingerprint
+        clock.now = NOW
+        late = receive(desk, toronto(2, 9))
+        change(desk, late, "acknowledge", message="Sorry", occurred_at=toronto(4, 12))
+        with running_projections(settings, desk, projection) as running:
+            running.wait_for(desk.log_position())
+            view = running.view(projection.name)
+            with view._begin(write=True) as cursor:
+                cursor.execute(f"ALTER TABLE {view.table(table)} DROP COLUMN outcome")
+                cursor.execute(f"UPDATE {view._qualify(SCHEMAS)} SET fingerprint = "
+                               f"'previous' WHERE projection = {view.placeholder}",
+                               [projection.name])
+        # When this version starts
+        with running_projections(settings, desk, projection) as running:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if (running.role(projection.name) == RUNNING
+                            and running.position(projection.name) >= desk.log_position()):
+                        break
+                except TablesOfAnotherVersion:
+                    pass
+                assert running.error(projection.name) is None
+                assert time.monotonic() < deadline, running.positions()
+                time.sleep(0.05)
+            view = running.view(projection.name)
+            name_column = "name" if projection is SCORECARD else "target"
+            # Then it was rebuilt from the log, with the verdict the domain gives
+            assert view.current_generation() == 1
+            with view.reading() as cursor:
+                cursor.execute(f"SELECT outcome FROM {view.table(table)} "
+                               f"WHERE {name_column} = {view.placeholder}", [ACK])
+                assert [row["outcome"] for row in cursor.fetchall()] == ["met_late"]
