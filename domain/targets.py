@@ -92,6 +92,13 @@ class Target:
         return self.met_at is None and not self.not_measured
 
     @property
+    def verdict(self) -> str | None:
+        """`settled_state`'s value (met, met_late, breached, not_measured), or None while
+        open: what read models store when the target settles."""
+        settled = settled_state(self)
+        return None if settled is None else settled.value
+
+    @property
     def watched_due_at(self) -> datetime | None:
         """The due time the scheduler should fire at, or None if there is nothing to fire."""
         if (self.met_at is not None or self.breached_at is not None or self.paused_at

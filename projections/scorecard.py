@@ -7,7 +7,7 @@ derived from their table's name, so each generation a rebuild makes has its own)
   complaint facts, effort, survey sums, and the business seconds from receipt to the first
   response and to the standing resolution;
 - `scorecard_targets`: each case's SLA targets as the aggregate holds them (due, paused, met,
-  breached times) and, once settled, the domain's verdict (`outcome`:
+  breached times) and, once settled, the domain's verdict (`verdict`:
   `domain.targets.settled_state`); what pauses or meets a target is the domain's rule
   (`domain.targets.pauses`, `meets`) applied to the case's rows, not a copy of it in SQL. An
   open target is judged against the scorecard's "now" when it is read;
@@ -311,7 +311,7 @@ class ScorecardView(View):
             "name TEXT NOT NULL, standard_code TEXT NOT NULL, due_at "
             f"{moment} NOT NULL, pausable INTEGER NOT NULL, paused_at {moment}, "
             f"met_at {moment}, breached_at {moment}, "
-            "not_measured INTEGER NOT NULL DEFAULT 0, outcome TEXT, "
+            "not_measured INTEGER NOT NULL DEFAULT 0, verdict TEXT, "
             "PRIMARY KEY (case_id, name))",
             f"CREATE TABLE IF NOT EXISTS {transfers} (case_id {uuid} NOT NULL, "
             "version BIGINT NOT NULL, from_department TEXT NOT NULL, "
@@ -450,7 +450,7 @@ class ScorecardView(View):
     def _store(self, cursor: Any, case_id: UUID, target: TargetRow, column: str) -> None:
         """Write `target`'s `column` and the domain's verdict on it (`settled_state`)."""
         mark = self.placeholder
-        cursor.execute(f"UPDATE {self.targets_table} SET {column} = {mark}, outcome = {mark} "
+        cursor.execute(f"UPDATE {self.targets_table} SET {column} = {mark}, verdict = {mark} "
                        f"WHERE case_id = {mark} AND name = {mark}",
                        [self._time(getattr(target, column)), _verdict(target),
                         self._id(case_id), target.name])
@@ -492,12 +492,12 @@ class ScorecardView(View):
                                [key, target.name])
                 cursor.execute(
                     f"INSERT INTO {table} (case_id, name, standard_code, due_at, pausable, "
-                    f"paused_at, met_at, breached_at, not_measured, outcome) "
+                    f"paused_at, met_at, breached_at, not_measured, verdict) "
                     f"VALUES ({', '.join([mark] * 10)})",
                     [key, target.name, target.standard_code, self._time(target.due_at),
                      int(target.pausable), self._time(target.paused_at),
                      self._time(target.met_at), self._time(target.breached_at),
-                     int(target.not_measured), _verdict(target)])
+                     int(target.not_measured), target.verdict])
 
     def merged(self, tracking: Tracking, case_id: UUID, values: dict[str, Any],
                withdrawn: list[str]) -> None:
@@ -653,7 +653,7 @@ class ScorecardView(View):
                            f"ON d.code = c.department WHERE {owned} ORDER BY c.id", owned_args)
             cases = [self._case_facts(row) for row in cursor.fetchall()]
             cursor.execute(f"SELECT t.standard_code, t.due_at, t.paused_at, t.met_at, "
-                           f"t.breached_at, t.not_measured, t.outcome "
+                           f"t.breached_at, t.not_measured, t.verdict "
                            f"FROM {self.targets_table} t "
                            f"JOIN {self.cases_table} c ON c.id = t.case_id WHERE {owned} "
                            "ORDER BY t.case_id, t.name", owned_args)
@@ -661,7 +661,7 @@ class ScorecardView(View):
                                    moment(row["paused_at"]), moment(row["met_at"]),
                                    moment(row["breached_at"]),
                                    not_measured=bool(row["not_measured"]),
-                                   settled=row["outcome"])
+                                   settled=row["verdict"])
                        for row in cursor.fetchall()]
             cursor.execute(f"SELECT r.case_id, r.warm, r.customer_informed "
                            f"FROM {self.transfers_table} r "

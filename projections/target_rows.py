@@ -9,11 +9,11 @@ paused, met, breached), by single write statements, so no projection transaction
 it writes.
 
 When a target settles (planned settled, met, recorded missed) its row also stores the
-domain's verdict, `domain.targets.settled_state` (`outcome`: met, met_late, breached,
+domain's verdict, `domain.targets.settled_state` (`verdict`: met, met_late, breached,
 not_measured; NULL while open), computed in Python from the row the write returned; a target
 withdrawn by a merge loses its row (it counts neither way). A target's state at a moment is
 `domain.targets.state_at`; `state_condition` is that rule in SQL: settled states filter on
-`outcome`, and only an open target's state (pending, at risk, breached by its due time
+`verdict`, and only an open target's state (pending, at risk, breached by its due time
 passing) compares the stored instants with "now". A test holds the two to the same answers.
 So every list filters and counts states in SQL, by index, with no calendar.
 """
@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from domain.cases import WAIT_TARGETS, Case
-from domain.targets import MET_BY, Target, TargetState, settled_state
+from domain.targets import MET_BY, Target, TargetState
 from domain.values import Direction
 from engine import View
 
@@ -34,7 +34,7 @@ NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # the due key of a case with nothing d
 TARGET_COLUMNS = ("case_id", "target", "standard_code", "standard_version", "title",
                   "started_at", "due_at", "seconds", "basis", "pausable", "at_risk_share",
                   "paused_seconds", "paused_at", "met_at", "breached_at", "desk", "at_risk_from",
-                  "not_measured", "outcome")
+                  "not_measured", "verdict")
 TARGET_TIMES = frozenset({"started_at", "due_at", "paused_at", "met_at", "breached_at",
                           "at_risk_from"})
 Events: Any = Case  # the event classes are made at import time; see projections.case_index
@@ -116,7 +116,7 @@ class TargetRows(View):
             "pausable BOOLEAN NOT NULL, at_risk_share DOUBLE PRECISION NOT NULL, "
             f"paused_seconds BIGINT NOT NULL, paused_at {t}, met_at {t}, breached_at {t}, "
             f"desk TEXT, at_risk_from {t} NOT NULL, "
-            "not_measured BOOLEAN NOT NULL DEFAULT FALSE, outcome TEXT, "
+            "not_measured BOOLEAN NOT NULL DEFAULT FALSE, verdict TEXT, "
             "PRIMARY KEY (case_id, target))",
             f"CREATE INDEX IF NOT EXISTS {self.table(f'{self.TARGETS}_open_by_due')} "
             f"ON {targets} (due_at) WHERE met_at IS NULL",
@@ -136,10 +136,9 @@ class TargetRows(View):
                 if not change.replace_all:
                     cursor.execute(f"DELETE FROM {table} WHERE case_id = {mark} AND target = "
                                    f"{mark}", [key, target.name])
-                settled = settled_state(target)
                 self.insert_row(cursor, self.TARGETS, TARGET_COLUMNS,
                                 {**target.as_data(), "case_id": case_id, "target": target.name,
-                                 "outcome": None if settled is None else settled.value})
+                                 "verdict": target.verdict})
                 assert target.at_risk_from is not None  # Target.from_data fills it in
                 window = (target.due_at - target.at_risk_from).total_seconds()
                 cursor.execute(f"INSERT INTO {self.table(f'{self.TARGETS}_windows')} AS w "
@@ -175,11 +174,9 @@ class TargetRows(View):
         """Store the domain's verdict (`settled_state`) on each target row just written."""
         table, mark = self.table(self.TARGETS), self.placeholder
         for row in rows:
-            settled = settled_state(self.target_of(row))
-            cursor.execute(f"UPDATE {table} SET outcome = {mark} WHERE case_id = {mark} "
-                           f"AND target = {mark}",
-                           [None if settled is None else settled.value, key,
-                            row["target"]])
+            cursor.execute(f"UPDATE {table} SET verdict = {mark} WHERE case_id = {mark} "
+                           f"AND target = {mark}", [self.target_of(row).verdict, key,
+                                                    row["target"]])
 
     def _refresh_due_key(self, cursor: Any, key: Any) -> None:
         targets, mark = self.table(self.TARGETS), self.placeholder
@@ -223,13 +220,13 @@ class TargetRows(View):
         t, mark, at = f"{alias}.", self.placeholder, self.time_in(now)
         # A settled target's state is the verdict the domain stored (`settled_state`).
         if state in (TargetState.MET, TargetState.MET_LATE, TargetState.NOT_MEASURED):
-            return f"({t}outcome = {mark})", [state.value]
+            return f"({t}verdict = {mark})", [state.value]
         # An open one's clock stopped where it was paused, or runs until now (`clock_stop`).
         until = f"COALESCE({t}paused_at, {mark})"
-        open_ = f"{t}outcome IS NULL"
+        open_ = f"{t}verdict IS NULL"
         match state:
             case TargetState.BREACHED:
-                return (f"({t}outcome = {mark} OR ({open_} AND {until} > {t}due_at))",
+                return (f"({t}verdict = {mark} OR ({open_} AND {until} > {t}due_at))",
                         [state.value, at])
             case TargetState.AT_RISK:
                 return (f"({open_} AND {until} <= {t}due_at "

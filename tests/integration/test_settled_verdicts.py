@@ -2,7 +2,7 @@
 
 Met or met late is decided once, by `domain.targets.settled_state`, when a target is met,
 recorded missed or planned already settled; the queues, the case index (and so the SLA board
-and the case list) and the scorecard store that verdict (`outcome`), and the scorecard pauses
+and the case list) and the scorecard store that verdict (`verdict`), and the scorecard pauses
 and meets targets by the domain's rules (`domain.targets.pauses`, `meets`), on SQLite and
 PostgreSQL. A target withdrawn by a merge has no row: it counts neither way.
 
@@ -114,14 +114,14 @@ def cases(desk: ServiceDesk, clock: Any, read_models: ProjectionSet) -> dict[str
 
 def stored(read_models: ProjectionSet, projection: str, table: str, name_column: str,
            cases: dict[str, Any]) -> dict[str, tuple[str | None, datetime | None]]:
-    """Each case's acknowledgement row in `table`: (outcome, paused_at)."""
+    """Each case's acknowledgement row in `table`: (verdict, paused_at)."""
     view = read_models.view(projection)
     by_id = {view.id_in(case.id): name for name, case in cases.items()}
     with view.reading() as cursor:
-        cursor.execute(f"SELECT case_id, outcome, paused_at FROM {view.table(table)} "
+        cursor.execute(f"SELECT case_id, verdict, paused_at FROM {view.table(table)} "
                        f"WHERE {name_column} = {view.placeholder}", [ACK])
         return {by_id[row["case_id"]]: (
-            row["outcome"], None if row["paused_at"] is None else view.time_out(row["paused_at"]))
+            row["verdict"], None if row["paused_at"] is None else view.time_out(row["paused_at"]))
             for row in cursor.fetchall() if row["case_id"] in by_id}
 
 
@@ -190,7 +190,7 @@ class TestUpgrade:
             running.wait_for(desk.log_position())
             view = running.view(projection.name)
             with view._begin(write=True) as cursor:
-                cursor.execute(f"ALTER TABLE {view.table(table)} DROP COLUMN outcome")
+                cursor.execute(f"ALTER TABLE {view.table(table)} DROP COLUMN verdict")
                 cursor.execute(f"UPDATE {view._qualify(SCHEMAS)} SET fingerprint = "
                                f"'previous' WHERE projection = {view.placeholder}",
                                [projection.name])
@@ -212,6 +212,6 @@ class TestUpgrade:
             # Then it was rebuilt from the log, with the verdict the domain gives
             assert view.current_generation() == 1
             with view.reading() as cursor:
-                cursor.execute(f"SELECT outcome FROM {view.table(table)} "
+                cursor.execute(f"SELECT verdict FROM {view.table(table)} "
                                f"WHERE {name_column} = {view.placeholder}", [ACK])
-                assert [row["outcome"] for row in cursor.fetchall()] == ["met_late"]
+                assert [row["verdict"] for row in cursor.fetchall()] == ["met_late"]
