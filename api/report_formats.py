@@ -87,6 +87,10 @@ def tables(report: AccountabilityReport) -> list[Table]:
         Table("standards", "Service standards", ("code", "title", "in_force", *OUTCOME_HEADER),
               [(r.code, r.title, r.in_force, *_outcomes(r.outcomes))
                for r in report.standards]),
+        Table("standards_by_department", "Service standards by department owning the cases",
+              ("department", "name", "standards", *OUTCOME_HEADER),
+              [(r.department, r.name, r.standards, *_outcomes(r.outcomes))
+               for r in report.standards_by_department]),
         Table("standards_by_channel", "Service standards by channel",
               ("code", "channel", *OUTCOME_HEADER),
               [(r.code, r.channel, *_outcomes(r.outcomes)) for r in report.standards_by_channel]),

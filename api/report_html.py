@@ -416,12 +416,16 @@ def render_html(report: AccountabilityReport) -> str:
     period = report.period
     s, t, f, e = (report.satisfaction, report.transfers_of_cases, report.first_contact,
                   report.effort)
+    # One row per department, not per standard (a town publishes a hundred service
+    # standards): the per-standard rows are in the JSON and in standards.csv.
     standards = html_table(
-        "Every published standard: promises made and kept", ("Standard", "Title", "In force",
-                                                              *OUTCOME_COLUMNS),
-        [(r.code, r.title, r.in_force, o.applied, o.met, o.met_late, o.breached, o.open,
-          _pct(o.share_met), o.not_measured) for r in report.standards for o in [r.outcomes]],
-        numeric=range(3, 10))
+        "Promises made and kept, by the department that owns the case (every standard, one "
+        "by one, is in the JSON and CSV downloads)",
+        ("Department", "Standards", *OUTCOME_COLUMNS),
+        [(f"{r.name} ({r.department})", r.standards, o.applied, o.met, o.met_late, o.breached,
+          o.open, _pct(o.share_met), o.not_measured)
+         for r in report.standards_by_department for o in [r.outcomes]],
+        numeric=range(1, 9))
     per_channel = html_table(
         "Standards by channel", ("Standard", "Channel", *OUTCOME_COLUMNS),
         [(r.code, human(r.channel), o.applied, o.met, o.met_late, o.breached, o.open,

@@ -85,7 +85,7 @@ from application.trends import trailing_periods
 from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidValue
 from domain.goals import MetricGoal, goals_for
-from domain.targets import state_at
+from domain.targets import TargetState, state_at
 from domain.values import Channel, Classification, EscalationLevel, Purpose, Status
 
 SCORECARD_NAME = "scorecard"  # the read model behind ScorecardQuery, by name
@@ -174,6 +174,9 @@ class TargetFacts:
     breached_at: datetime | None
     at_risk_from: datetime | None = None  # the scorecard counts at risk as open: not needed
     not_measured: bool = False  # a wait-time promise whose wait nobody recorded
+    # The domain's verdict once the target settled (`domain.targets.settled_state`), as the
+    # read model stored it; None while open.
+    settled: str | None = None
 
 
 @dataclass(frozen=True)
@@ -406,8 +409,11 @@ def nearest_rank(values: list[int], p: int) -> int | None:
 
 
 def outcome(target: TargetFacts, now: datetime) -> str:
-    """met, met_late, breached, open or not_measured: `domain.targets.state_at`'s state, as
-    counted."""
+    """met, met_late, breached, open or not_measured, as counted: the verdict stored when the
+    target settled (`domain.targets.settled_state`), else `domain.targets.state_at` at `now`
+    (an open target: pending or at risk, or breached once its due time has passed)."""
+    if target.settled is not None:
+        return TargetState(target.settled).outcome
     return state_at(target, now).outcome
 
 

@@ -40,6 +40,7 @@ from domain.targets import (
     MET_BY,
     Target,
     measured_wait,
+    meets,
     overturns_recorded_miss,
     pause,
     plan,
@@ -897,10 +898,8 @@ class Case(Aggregate):
 
     def _meet(self, fact: str, at: datetime) -> None:
         self.met_facts.setdefault(fact, at.astimezone(UTC))
-        kinds = {kind.value for kind in MET_BY[fact]}
         self.targets = {
-            name: replace(t, met_at=at.astimezone(UTC))
-            if name in kinds and t.met_at is None else t
+            name: replace(t, met_at=at.astimezone(UTC)) if meets(fact, name, t.met_at) else t
             for name, t in self.targets.items()}
 
     def open_targets(self) -> list[Target]:

@@ -11,6 +11,14 @@ time, the instant from which it is at risk (`at_risk_from`, computed here on the
 calendar), when its clock stopped, when it was met and when it was recorded missed. So judging
 a state needs no calendar: read models store these instants and compare them with "now"
 (`projections.target_rows.state_condition` is that rule's SQL; a test holds it to `state_at`).
+
+Once a target is settled (met, on time or late; recorded missed; a wait nobody recorded) its
+state no longer depends on "now": `settled_state` says which, and read models store that
+verdict when the target settles, so met versus met late is decided here once, never by
+comparing stored times in SQL. Only an unsettled target's state (pending, at risk, breached
+because its due time has passed) is judged against "now", from the instants stored.
+What waiting on the customer pauses (`pauses`) and what a fact meets (`meets`) are rules
+here too, which the aggregate and the read models both apply.
 """
 
 from __future__ import annotations
@@ -82,6 +90,13 @@ class Target:
     def is_open(self) -> bool:
         """Still to be met: the scheduler watches it unless it is paused."""
         return self.met_at is None and not self.not_measured
+
+    @property
+    def verdict(self) -> str | None:
+        """`settled_state`'s value (met, met_late, breached, not_measured), or None while
+        open: what read models store when the target settles."""
+        settled = settled_state(self)
+        return None if settled is None else settled.value
 
     @property
     def watched_due_at(self) -> datetime | None:
@@ -239,11 +254,40 @@ def timed_on(target: Target, calendar: BusinessCalendar) -> Target:
     return _timed(target, calendar)
 
 
+class PausableTimes(Protocol):
+    """What decides whether waiting on the customer pauses a target (a `Target`, or a row)."""
+
+    @property
+    def pausable(self) -> bool: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def paused_at(self) -> datetime | None: ...
+    @property
+    def met_at(self) -> datetime | None: ...
+    @property
+    def breached_at(self) -> datetime | None: ...
+    @property
+    def not_measured(self) -> bool: ...
+
+
+def pauses(target: PausableTimes, at: datetime) -> bool:
+    """Whether the case waiting on the customer from `at` pauses `target`: only a pausable,
+    open target, not recorded missed, not already paused and not yet overdue (an overdue
+    target's time has run out: its breach stands)."""
+    return (target.pausable and target.met_at is None and not target.not_measured
+            and target.breached_at is None and target.paused_at is None
+            and at <= target.due_at)
+
+
 def pause(target: Target, at: datetime) -> Target:
-    if (not target.pausable or not target.is_open or target.breached_at or target.paused_at
-            or at > target.due_at):
-        return target  # an overdue target's time has run out: its breach stands
-    return replace(target, paused_at=at)
+    return replace(target, paused_at=at) if pauses(target, at) else target
+
+
+def meets(fact: str, name: str, met_at: datetime | None) -> bool:
+    """Whether the fact `fact` (a name in MET_BY) meets the target named `name`, met at
+    `met_at` so far: the first fact of a kind that meets it does; later ones change nothing."""
+    return met_at is None and name in {kind.value for kind in MET_BY[fact]}
 
 
 def resume(target: Target, at: datetime, calendar: BusinessCalendar) -> Target:
@@ -275,22 +319,37 @@ def clock_stop(target: TargetTimes, now: datetime) -> datetime:
     return target.paused_at or target.met_at or now
 
 
+def settled_state(target: TargetTimes) -> TargetState | None:
+    """The state a settled target keeps whatever the time (`met`, `met_late`, `breached` when
+    recorded missed and not met, `not_measured`), or None while it is open (its state then
+    depends on "now": `state_at`). Read models store it when a target settles.
+
+    A met target is judged by where its clock stopped (paused, else when it was met): a fact
+    entered after the scheduler recorded the deadline missed, that happened before it, met the
+    target on time (the recorded miss stays in the log, and the late entry with it:
+    `overturns_recorded_miss`). A wait nobody recorded is not measured, whenever."""
+    if target.not_measured:
+        return TargetState.NOT_MEASURED
+    if target.met_at is not None:
+        late = clock_stop(target, target.met_at) > target.due_at
+        return TargetState.MET_LATE if late else TargetState.MET
+    if target.breached_at is not None:
+        return TargetState.BREACHED
+    return None
+
+
 def state_at(target: TargetTimes, now: datetime) -> TargetState:
     """THE target-state rule: the state at `now`, from the target's stored instants alone.
 
-    Overdue is judged on the wall clock: after Friday 16:30 no business time passes, yet a
-    target due then is overdue at 16:31. At risk is judged the same way, after `at_risk_from`
-    (None: not tracked, so never at risk). A wait nobody recorded is not measured, whenever."""
-    if target.not_measured:
-        return TargetState.NOT_MEASURED
+    A settled target is in its `settled_state`. An open one is judged on the wall clock:
+    after Friday 16:30 no business time passes, yet a target due then is overdue (breached)
+    at 16:31. At risk is judged the same way, after `at_risk_from` (None: not tracked, so
+    never at risk)."""
+    settled = settled_state(target)
+    if settled is not None:
+        return settled
     until = clock_stop(target, now)
-    overdue = until > target.due_at
-    if target.met_at is not None:
-        # Judged by when the meeting fact happened: a fact entered after the scheduler recorded
-        # the deadline missed, that happened before it, met the target on time (the recorded
-        # miss stays in the log, and the late entry with it: `overturns_recorded_miss`).
-        return TargetState.MET_LATE if overdue else TargetState.MET
-    if target.breached_at is not None or overdue:
+    if until > target.due_at:
         return TargetState.BREACHED
     if target.at_risk_from is not None and until > target.at_risk_from:
         return TargetState.AT_RISK

@@ -7,7 +7,10 @@ derived from their table's name, so each generation a rebuild makes has its own)
   complaint facts, effort, survey sums, and the business seconds from receipt to the first
   response and to the standing resolution;
 - `scorecard_targets`: each case's SLA targets as the aggregate holds them (due, paused, met,
-  breached times), judged when the scorecard is read;
+  breached times) and, once settled, the domain's verdict (`verdict`:
+  `domain.targets.settled_state`); what pauses or meets a target is the domain's rule
+  (`domain.targets.pauses`, `meets`) applied to the case's rows, not a copy of it in SQL. An
+  open target is judged against the scorecard's "now" when it is read;
 - `scorecard_transfers`: every transfer, with the departments on both sides;
 - `scorecard_departments`: each department's name and hourly rate (Registered, Revised);
 - `scorecard_services`: each service's business unit (fixed when it is registered), so a
@@ -27,7 +30,7 @@ from its own UPDATE ... RETURNING. Nothing here reads a clock, so a replay gives
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -50,9 +53,8 @@ from domain.calendar import BusinessCalendar, Closure, HoursChange, OpeningHours
 from domain.cases import Case
 from domain.catalogue import Department, Desk, Service, hours_data, hours_from_data
 from domain.closures import CalendarBook
-from domain.standards import TargetKind
 from domain.surveys import GivenBy
-from domain.targets import MET_BY, Target
+from domain.targets import Target, meets, pauses, settled_state
 from domain.values import Classification, Direction, EscalationLevel, Status
 from engine import PostgresView, ProjectionSpec, Sql, SQLiteView, View
 from projections.case_status import status_values
@@ -64,7 +66,6 @@ Departments: Any = Department
 Services: Any = Service
 Desks: Any = Desk
 Calendars: Any = CalendarBook
-ACKNOWLEDGING = MET_BY["Acknowledged"]  # what a first response meets
 SURVEY_SUMS = ("csat_sum", "csat_responses", "nps_responses", "nps_promoters",
                "nps_detractors", "ces_sum", "ces_responses")
 # The same sums of the customers' own answers and of the answers staff typed in, apart
@@ -85,8 +86,23 @@ def status_of(event: Any) -> dict[str, Any]:
     return status_values(type(event).__name__, reopened=REOPENED)
 
 
-def _kinds(kinds: Iterable[TargetKind]) -> list[str]:
-    return sorted(kind.value for kind in kinds)
+@dataclass(frozen=True)
+class TargetRow:
+    """A scorecard target row, as the domain's target rules read it."""
+
+    name: str
+    due_at: datetime
+    pausable: bool
+    paused_at: datetime | None
+    met_at: datetime | None
+    breached_at: datetime | None
+    not_measured: bool
+    at_risk_from: datetime | None = None  # not kept: the scorecard counts at risk as open
+
+
+def _verdict(target: Any) -> str | None:
+    settled = settled_state(target)
+    return None if settled is None else settled.value
 
 
 class ScorecardProjection(Projection["ScorecardView"]):
@@ -115,7 +131,7 @@ class ScorecardProjection(Projection["ScorecardView"]):
     @process_event.register(Events.InterimResponseSent)
     def _responded(self, event: Any, tracking: Tracking) -> None:
         self.view.responded(tracking, event.originator_id, event.occurred_at,
-                            _kinds(MET_BY[type(event).__name__]))
+                            type(event).__name__)
 
     @process_event.register(Events.Resolved)
     def _resolved(self, event: Any, tracking: Tracking) -> None:
@@ -309,7 +325,8 @@ class ScorecardView(View):
             "name TEXT NOT NULL, standard_code TEXT NOT NULL, due_at "
             f"{moment} NOT NULL, pausable INTEGER NOT NULL, paused_at {moment}, "
             f"met_at {moment}, breached_at {moment}, "
-            "not_measured INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (case_id, name))",
+            "not_measured INTEGER NOT NULL DEFAULT 0, verdict TEXT, "
+            "PRIMARY KEY (case_id, name))",
             f"CREATE TABLE IF NOT EXISTS {transfers} (case_id {uuid} NOT NULL, "
             "version BIGINT NOT NULL, from_department TEXT NOT NULL, "
             "to_department TEXT NOT NULL, warm INTEGER NOT NULL, "
@@ -396,13 +413,12 @@ class ScorecardView(View):
                            [effort_minutes, self._id(case_id)])
             if responded_at is not None:
                 self._first_response(cursor, case_id, responded_at)
-                self._meet(cursor, case_id, _kinds(ACKNOWLEDGING), responded_at)
+                self._meet(cursor, case_id, "OutboundContact", responded_at)
 
-    def responded(self, tracking: Tracking, case_id: UUID, at: datetime,
-                  kinds: list[str]) -> None:
+    def responded(self, tracking: Tracking, case_id: UUID, at: datetime, fact: str) -> None:
         with self.writing(tracking) as cursor:
             self._first_response(cursor, case_id, at)
-            self._meet(cursor, case_id, kinds, at)
+            self._meet(cursor, case_id, fact, at)
 
     def resolved(self, tracking: Tracking, case_id: UUID, at: datetime,
                  at_first_contact: bool) -> None:
@@ -418,7 +434,7 @@ class ScorecardView(View):
             self._set(cursor, case_id, {"resolved_seconds": self._business_seconds(
                 cursor, row["desk"], received_at, at)})
             self._first_response(cursor, case_id, at)
-            self._meet(cursor, case_id, _kinds(MET_BY["Resolved"]), at)
+            self._meet(cursor, case_id, "Resolved", at)
 
     def _first_response(self, cursor: Any, case_id: UUID, at: datetime) -> None:
         """Keeps the earliest response; its business seconds follow it."""
@@ -432,22 +448,41 @@ class ScorecardView(View):
             self._set(cursor, case_id, {"first_response_seconds": self._business_seconds(
                 cursor, row["desk"], received_at, at)})
 
-    def _meet(self, cursor: Any, case_id: UUID, kinds: list[str], at: datetime) -> None:
+    def _target_rows(self, cursor: Any, case_id: UUID) -> list[TargetRow]:
+        cursor.execute(f"SELECT name, due_at, pausable, paused_at, met_at, breached_at, "
+                       f"not_measured FROM {self.targets_table} WHERE case_id = "
+                       f"{self.placeholder} ORDER BY name", [self._id(case_id)])
+
+        def moment(value: Any) -> datetime | None:
+            return None if value is None else self.time_out(value)
+
+        return [TargetRow(name=row["name"], due_at=self.time_out(row["due_at"]),
+                          pausable=bool(row["pausable"]), paused_at=moment(row["paused_at"]),
+                          met_at=moment(row["met_at"]), breached_at=moment(row["breached_at"]),
+                          not_measured=bool(row["not_measured"]))
+                for row in cursor.fetchall()]
+
+    def _store(self, cursor: Any, case_id: UUID, target: TargetRow, column: str) -> None:
+        """Write `target`'s `column` and the domain's verdict on it (`settled_state`)."""
         mark = self.placeholder
-        cursor.execute(f"UPDATE {self.targets_table} SET met_at = {mark} WHERE case_id = {mark} "
-                       f"AND met_at IS NULL AND name IN ({', '.join([mark] * len(kinds))})",
-                       [self._time(at), self._id(case_id), *kinds])
+        cursor.execute(f"UPDATE {self.targets_table} SET {column} = {mark}, verdict = {mark} "
+                       f"WHERE case_id = {mark} AND name = {mark}",
+                       [self._time(getattr(target, column)), _verdict(target),
+                        self._id(case_id), target.name])
+
+    def _meet(self, cursor: Any, case_id: UUID, fact: str, at: datetime) -> None:
+        """The targets `fact` meets (`domain.targets.meets`) are met at `at`."""
+        for target in self._target_rows(cursor, case_id):
+            if meets(fact, target.name, target.met_at):
+                self._store(cursor, case_id, replace(target, met_at=at), "met_at")
 
     def waiting(self, tracking: Tracking, case_id: UUID, at: datetime) -> None:
-        """Pauses targets as `domain.targets.pause` does: pausable, open, not breached, not
-        already paused, and not yet overdue."""
-        mark = self.placeholder
+        """Pauses the targets waiting on the customer pauses (`domain.targets.pauses`)."""
         with self.writing(tracking) as cursor:
             self._set(cursor, case_id, status_values("WaitingOnCustomer"))
-            cursor.execute(f"UPDATE {self.targets_table} SET paused_at = {mark} "
-                           f"WHERE case_id = {mark} AND pausable = 1 AND met_at IS NULL AND "
-                           f"breached_at IS NULL AND paused_at IS NULL AND due_at >= {mark}",
-                           [self._time(at), self._id(case_id), self._time(at)])
+            for target in self._target_rows(cursor, case_id):
+                if pauses(target, at):
+                    self._store(cursor, case_id, replace(target, paused_at=at), "paused_at")
 
     def transferred(self, tracking: Tracking, case_id: UUID, version: int, from_department: str,
                     to_department: str, warm: bool, customer_informed: bool) -> None:
@@ -472,12 +507,12 @@ class ScorecardView(View):
                                [key, target.name])
                 cursor.execute(
                     f"INSERT INTO {table} (case_id, name, standard_code, due_at, pausable, "
-                    f"paused_at, met_at, breached_at, not_measured) "
-                    f"VALUES ({', '.join([mark] * 9)})",
+                    f"paused_at, met_at, breached_at, not_measured, verdict) "
+                    f"VALUES ({', '.join([mark] * 10)})",
                     [key, target.name, target.standard_code, self._time(target.due_at),
                      int(target.pausable), self._time(target.paused_at),
                      self._time(target.met_at), self._time(target.breached_at),
-                     int(target.not_measured)])
+                     int(target.not_measured), target.verdict])
 
     def merged(self, tracking: Tracking, case_id: UUID, values: dict[str, Any],
                withdrawn: list[str]) -> None:
@@ -491,11 +526,11 @@ class ScorecardView(View):
                                [self._id(case_id), *withdrawn])
 
     def breached(self, tracking: Tracking, case_id: UUID, target: str, due_at: datetime) -> None:
-        mark = self.placeholder
         with self.writing(tracking) as cursor:
-            cursor.execute(f"UPDATE {self.targets_table} SET breached_at = {mark} "
-                           f"WHERE case_id = {mark} AND name = {mark}",
-                           [self._time(due_at), self._id(case_id), target])
+            for row in self._target_rows(cursor, case_id):
+                if row.name == target:
+                    self._store(cursor, case_id, replace(row, breached_at=due_at),
+                                "breached_at")
 
     def add_department(self, tracking: Tracking, department_id: UUID, code: str, name: str,
                        hourly_rate_cents: int) -> None:
@@ -635,13 +670,15 @@ class ScorecardView(View):
                            f"ON d.code = c.department WHERE {owned} ORDER BY c.id", owned_args)
             cases = [self._case_facts(row) for row in cursor.fetchall()]
             cursor.execute(f"SELECT t.standard_code, t.due_at, t.paused_at, t.met_at, "
-                           f"t.breached_at, t.not_measured FROM {self.targets_table} t "
+                           f"t.breached_at, t.not_measured, t.verdict "
+                           f"FROM {self.targets_table} t "
                            f"JOIN {self.cases_table} c ON c.id = t.case_id WHERE {owned} "
                            "ORDER BY t.case_id, t.name", owned_args)
             targets = [TargetFacts(row["standard_code"], time_out(row["due_at"]),
                                    moment(row["paused_at"]), moment(row["met_at"]),
                                    moment(row["breached_at"]),
-                                   not_measured=bool(row["not_measured"]))
+                                   not_measured=bool(row["not_measured"]),
+                                   settled=row["verdict"])
                        for row in cursor.fetchall()]
             cursor.execute(f"SELECT r.case_id, r.warm, r.customer_informed "
                            f"FROM {self.transfers_table} r "

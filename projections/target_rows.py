@@ -8,10 +8,14 @@ the rows exactly as the `Case` aggregate changes its targets (planned, reschedul
 paused, met, breached), by single write statements, so no projection transaction reads before
 it writes.
 
-A target's state at a moment is `domain.targets.state_at` over those instants;
-`state_condition` is that rule in SQL (compare stored instants with "now", nothing else), and
-a test holds the two to the same answers. So every list filters and counts states in SQL,
-by index, with no calendar and no judging in Python.
+When a target settles (planned settled, met, recorded missed) its row also stores the
+domain's verdict, `domain.targets.settled_state` (`verdict`: met, met_late, breached,
+not_measured; NULL while open), computed in Python from the row the write returned; a target
+withdrawn by a merge loses its row (it counts neither way). A target's state at a moment is
+`domain.targets.state_at`; `state_condition` is that rule in SQL: settled states filter on
+`verdict`, and only an open target's state (pending, at risk, breached by its due time
+passing) compares the stored instants with "now". A test holds the two to the same answers.
+So every list filters and counts states in SQL, by index, with no calendar.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # the due key of a case with nothing d
 TARGET_COLUMNS = ("case_id", "target", "standard_code", "standard_version", "title",
                   "started_at", "due_at", "seconds", "basis", "pausable", "at_risk_share",
                   "paused_seconds", "paused_at", "met_at", "breached_at", "desk", "at_risk_from",
-                  "not_measured")
+                  "not_measured", "verdict")
 TARGET_TIMES = frozenset({"started_at", "due_at", "paused_at", "met_at", "breached_at",
                           "at_risk_from"})
 Events: Any = Case  # the event classes are made at import time; see projections.case_index
@@ -112,7 +116,8 @@ class TargetRows(View):
             "pausable BOOLEAN NOT NULL, at_risk_share DOUBLE PRECISION NOT NULL, "
             f"paused_seconds BIGINT NOT NULL, paused_at {t}, met_at {t}, breached_at {t}, "
             f"desk TEXT, at_risk_from {t} NOT NULL, "
-            "not_measured BOOLEAN NOT NULL DEFAULT FALSE, PRIMARY KEY (case_id, target))",
+            "not_measured BOOLEAN NOT NULL DEFAULT FALSE, verdict TEXT, "
+            "PRIMARY KEY (case_id, target))",
             f"CREATE INDEX IF NOT EXISTS {self.table(f'{self.TARGETS}_open_by_due')} "
             f"ON {targets} (due_at) WHERE met_at IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.table(f'{self.TARGETS}_paused')} "
@@ -132,7 +137,8 @@ class TargetRows(View):
                     cursor.execute(f"DELETE FROM {table} WHERE case_id = {mark} AND target = "
                                    f"{mark}", [key, target.name])
                 self.insert_row(cursor, self.TARGETS, TARGET_COLUMNS,
-                                {**target.as_data(), "case_id": case_id, "target": target.name})
+                                {**target.as_data(), "case_id": case_id, "target": target.name,
+                                 "verdict": target.verdict})
                 assert target.at_risk_from is not None  # Target.from_data fills it in
                 window = (target.due_at - target.at_risk_from).total_seconds()
                 cursor.execute(f"INSERT INTO {self.table(f'{self.TARGETS}_windows')} AS w "
@@ -149,17 +155,28 @@ class TargetRows(View):
         if change.met and change.at is not None:
             names = sorted(change.met)
             cursor.execute(f"UPDATE {table} SET met_at = {mark} WHERE case_id = {mark} AND "
-                           f"met_at IS NULL AND target IN ({', '.join(mark for _ in names)})",
+                           f"met_at IS NULL AND target IN ({', '.join(mark for _ in names)}) "
+                           f"RETURNING {', '.join(TARGET_COLUMNS)}",
                            [self.time_in(change.at), key, *names])
+            self._settle(cursor, key, cursor.fetchall())
         if change.withdrawn:
             names = sorted(change.withdrawn)
             cursor.execute(f"DELETE FROM {table} WHERE case_id = {mark} AND target IN "
                            f"({', '.join(mark for _ in names)})", [key, *names])
         if change.breached is not None and change.breached_at is not None:
             cursor.execute(f"UPDATE {table} SET breached_at = {mark} WHERE case_id = {mark} "
-                           f"AND target = {mark}",
+                           f"AND target = {mark} RETURNING {', '.join(TARGET_COLUMNS)}",
                            [self.time_in(change.breached_at), key, change.breached])
+            self._settle(cursor, key, cursor.fetchall())
         self._refresh_due_key(cursor, key)
+
+    def _settle(self, cursor: Any, key: Any, rows: list[Any]) -> None:
+        """Store the domain's verdict (`settled_state`) on each target row just written."""
+        table, mark = self.table(self.TARGETS), self.placeholder
+        for row in rows:
+            cursor.execute(f"UPDATE {table} SET verdict = {mark} WHERE case_id = {mark} "
+                           f"AND target = {mark}", [self.target_of(row).verdict, key,
+                                                    row["target"]])
 
     def _refresh_due_key(self, cursor: Any, key: Any) -> None:
         targets, mark = self.table(self.TARGETS), self.placeholder
@@ -201,28 +218,21 @@ class TargetRows(View):
         """SQL over the target rows of alias `alias` for targets in `state` at `now`, and its
         parameters: `domain.targets.state_at`, comparing the stored instants with `now`."""
         t, mark, at = f"{alias}.", self.placeholder, self.time_in(now)
-        # `clock_stop`: where the target is judged, its clock stopped (paused, or met) or now.
-        until = f"COALESCE({t}paused_at, {t}met_at, {mark})"
-        # `state_at`: met on time or late by when it was met, even after a recorded miss (a
-        # fact entered late); an unmet target recorded missed is breached.
-        overdue = f"{until} > {t}due_at"
-        late = f"({t}breached_at IS NOT NULL OR {overdue})"
-        # A wait nobody recorded is not measured, whatever the instants say.
-        judged = f"NOT {t}not_measured"
+        # A settled target's state is the verdict the domain stored (`settled_state`).
+        if state in (TargetState.MET, TargetState.MET_LATE, TargetState.NOT_MEASURED):
+            return f"({t}verdict = {mark})", [state.value]
+        # An open one's clock stopped where it was paused, or runs until now (`clock_stop`).
+        until = f"COALESCE({t}paused_at, {mark})"
+        open_ = f"{t}verdict IS NULL"
         match state:
-            case TargetState.NOT_MEASURED:
-                return f"({t}not_measured)", []
-            case TargetState.MET:
-                return f"({judged} AND {t}met_at IS NOT NULL AND NOT {overdue})", [at]
-            case TargetState.MET_LATE:
-                return f"({judged} AND {t}met_at IS NOT NULL AND {overdue})", [at]
             case TargetState.BREACHED:
-                return f"({judged} AND {t}met_at IS NULL AND {late})", [at]
+                return (f"({t}verdict = {mark} OR ({open_} AND {until} > {t}due_at))",
+                        [state.value, at])
             case TargetState.AT_RISK:
-                return (f"({judged} AND {t}met_at IS NULL AND NOT {late} "
+                return (f"({open_} AND {until} <= {t}due_at "
                         f"AND {until} > {t}at_risk_from)", [at, at])
             case _:
-                return (f"({judged} AND {t}met_at IS NULL AND NOT {late} "
+                return (f"({open_} AND {until} <= {t}due_at "
                         f"AND {until} <= {t}at_risk_from)", [at, at])
 
     def at_risk(self, cursor: Any, now: datetime, target: str | None = None,

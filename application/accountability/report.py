@@ -21,6 +21,7 @@ from application.accountability.request import Period, ReportRequest
 from application.accountability.standards import (
     BreachRow,
     StandardChannelRow,
+    StandardDepartmentRow,
     StandardMonthRow,
     StandardRow,
 )
@@ -68,6 +69,9 @@ class AccountabilityReport:
     # .commit_time); None while no such checkpoint is signed yet (the report is provisional).
     checkpoint: str | None = None
     include_imported: bool = False  # whether cases imported from another system count
+    # The standards per department owning the cases (the HTML report's standards table; the
+    # per-standard rows are `standards`).
+    standards_by_department: list[StandardDepartmentRow] = field(default_factory=list)
 
 
 def build_report(request: ReportRequest, events: Iterable[tuple[int, Any]],
@@ -106,4 +110,5 @@ def report_of(seen: Replayed, link_at: Callable[[int], str]) -> AccountabilityRe
         chain=Chain(seen.head, link_at(seen.head)), accommodations=accommodations(seen),
         goals_version=seen.goals.current_version if seen.goals else None,
         goals=goal_figures.goal_rows(seen, judged), goal_trend=goal_figures.trend(seen, judged),
-        include_imported=request.include_imported)
+        include_imported=request.include_imported,
+        standards_by_department=standards.by_department(seen, judged))

@@ -38,6 +38,17 @@ class StandardRow:
 
 
 @dataclass(frozen=True)
+class StandardDepartmentRow:
+    """The standards as one department kept them: every target of the cases it owns at as_of,
+    whatever standard set it (the per-standard rows are `StandardRow`)."""
+
+    department: str
+    name: str
+    standards: int  # how many standards set targets on its cases
+    outcomes: Outcomes
+
+
+@dataclass(frozen=True)
 class StandardChannelRow:
     code: str
     channel: str
@@ -114,6 +125,21 @@ def standard_rows(seen: Replayed, judged: list[Judged]) -> list[StandardRow]:
     minimum = seen.request.min_sample
     return [StandardRow(code, titles[code], code in current, outcomes(counts[code], minimum))
             for code in sorted(titles)]
+
+
+def by_department(seen: Replayed, judged: list[Judged]) -> list[StandardDepartmentRow]:
+    """One row per department owning a case with targets, by department code."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    codes: dict[str, set[str]] = defaultdict(set)
+    for j in judged:
+        department = j.followed.case.department
+        counts[department][j.outcome] += 1
+        codes[department].add(j.target.standard_code)
+    return [StandardDepartmentRow(
+        department=code,
+        name=seen.departments[code].name if code in seen.departments else code,
+        standards=len(codes[code]), outcomes=outcomes(counts[code], seen.request.min_sample))
+        for code in sorted(counts)]
 
 
 def by_channel(judged: list[Judged], minimum: int) -> list[StandardChannelRow]:

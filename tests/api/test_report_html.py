@@ -102,6 +102,35 @@ class TestReadable:
         assert render_html(more).count("Line chart of the share") == 2
 
 
+class TestStandardsPerDepartment:
+    def test_the_page_groups_the_standards_per_department_and_the_csv_keeps_each_one(
+            self, report: AccountabilityReport) -> None:
+        # Given a town of 100 service standards, 20 per department in five departments, each
+        # with one target met on time (the July report's department rows, remade)
+        many = [replace(report.standards[0], code=f"service-{n:03}", title=f"Service {n}")
+                for n in range(100)]
+        grouped = [replace(report.standards_by_department[0], department=f"dept-{d}",
+                           name=f"Department {d}", standards=20) for d in range(5)]
+        big = replace(report, standards=many, standards_by_department=grouped)
+        page = render_html(big)
+        # When the page is rendered, then its standards table has one row per department
+        assert table_rows(page, "Promises made and kept, by the department") == 5
+        assert '<th scope="row">Department 3 (dept-3)</th>' in page
+        assert "service-042" not in page
+        # And the CSV (like the JSON) still has every standard, one by one, and the groups
+        csv_tables = {t.name: t for t in tables(big)}
+        assert len(csv_tables["standards"].rows) == 100
+        assert [row[:3] for row in csv_tables["standards_by_department"].rows] == [
+            (f"dept-{d}", f"Department {d}", 20) for d in range(5)]
+
+    def test_july_s_page_shows_planning_and_public_works(self, page: str) -> None:
+        # planning: 3 standards, 3 applied, 0 met, 1 met late, 2 breached; public works: 2
+        # standards, 4 applied, 2 met, 1 met late, 1 open (test_accountability has the sums)
+        assert table_rows(page, "Promises made and kept, by the department") == 2
+        assert '<th scope="row">Planning and Development (planning)</th>' in page
+        assert '<th scope="row">Public Works (public-works)</th>' in page
+
+
 class TestTooFewToRate:
     def test_the_page_and_the_csv_say_too_few_to_rate_with_the_count(self) -> None:
         # Given July with the default minimum sample of 10: 4 resolved cases, 2 of them at

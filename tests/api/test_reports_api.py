@@ -18,7 +18,8 @@ REPORT = "/api/v1/reports/accountability"
 MARCH = {"period": "2026-03"}  # the clock fixture's month
 SECRETS = ("Ada Lovelace", "ada@example.org", "Deep pothole in front of 55 King St W",
            "Pothole on King St W", "Only Ada knows", "director-1", "csr-1")
-CSV_TABLES = {"summary.csv", "standards.csv", "standards_by_channel.csv",
+CSV_TABLES = {"summary.csv", "standards.csv", "standards_by_department.csv",
+              "standards_by_channel.csv",
               "standards_by_month.csv", "breaches.csv", "late_entries.csv", "channels.csv",
               "departments.csv", "complaints.csv", "complaint_levels.csv", "goals.csv",
               "goal_trend.csv"}

@@ -41,7 +41,8 @@ HEADINGS = ("Accountability report", "Contents", "Summary",
             "Transfers and first-contact resolution", "Customer satisfaction",
             "Staff effort and cost", "The record this report was computed from",
             "How the figures are computed")
-CAPTIONS = ("Every published standard: promises made and kept", "Standards by channel",
+CAPTIONS = ("Promises made and kept, by the department that owns the case (every "
+            "standard, one by one, is in the JSON and CSV downloads)", "Standards by channel",
             "Cases by channel", "Departments",
             "Every promise breached (deadline passed, still unmet at the as-of moment), by case "
             "reference", "Every promise met late, by case reference",

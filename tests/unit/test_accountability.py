@@ -307,6 +307,21 @@ class TestStandards:
                         ("written-acknowledge", "written"): 1,
                         ("written-respond", "written"): 1}
 
+    def test_outcomes_per_department_owning_the_cases(
+            self, report: AccountabilityReport) -> None:
+        # Given July's cases by owner at as_of: public works 001, 004, 005, 006; planning 002
+        # and 003 (transferred there)
+        rows = [(r.department, r.name, r.standards, r.outcomes.applied, r.outcomes.met,
+                 r.outcomes.met_late, r.outcomes.breached, r.outcomes.open,
+                 r.outcomes.share_met.value) for r in report.standards_by_department]
+        # Then planning: 002 email acknowledged late, 003 written acknowledgement and response
+        # breached -> 3 standards, 3 applied, 0 met of 3 decided = 0.0 %; public works: 001
+        # email met, 004 telephone met late (90 s), 005 telephone met (40 s), 006 email open
+        # -> 2 standards, 4 applied, 2 met of 3 decided = 66.7 %
+        assert rows == [
+            ("planning", "Planning and Development", 3, 3, 0, 1, 2, 0, Decimal("0.0")),
+            ("public-works", "Public Works", 2, 4, 2, 1, 0, 1, Decimal("66.7"))]
+
     def test_share_met_by_month_received(self, report: AccountabilityReport) -> None:
         rows = [(r.code, r.month, r.decided, r.met, r.share_met.value)
                 for r in report.standards_by_month]
