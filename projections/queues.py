@@ -107,7 +107,8 @@ class QueuesView(SlaBoardView):
             f"channel TEXT NOT NULL, complaint BOOLEAN NOT NULL, received_at {t} NOT NULL, "
             "transfers INTEGER NOT NULL, version BIGINT NOT NULL, in_queue BOOLEAN NOT NULL, "
             f"intake BOOLEAN NOT NULL, due_key {t} NOT NULL, next_target TEXT, desk TEXT, "
-            "priority TEXT, priority_rank INTEGER NOT NULL)",
+            # (a row written without a priority ranks as a normal one)
+            f"priority TEXT, priority_rank INTEGER NOT NULL DEFAULT {priority_rank(None)})",
             targets,
             windows,
             *(f"CREATE INDEX IF NOT EXISTS {self.table(f'{CASES}_by_{column}')} ON {cases} "

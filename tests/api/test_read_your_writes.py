@@ -41,6 +41,7 @@ READ_MODEL_ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
     "case_duplicates": ("/api/v1/cases/{case}/duplicates", {}),
     "article_search": ("/api/v1/articles", {}),
     "article_get": ("/api/v1/articles/{article}", {}),
+    "desk_appointments": ("/api/v1/desks/victoria-hall/appointments", {"day": "2026-03-04"}),
 }
 
 
