@@ -8,8 +8,10 @@ Pure rules: the outbox read model (projections/outbox.py) and the mail worker
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from domain.actors import Actor, Role
@@ -23,12 +25,16 @@ class Notice(StrEnum):
     INTERIM_RESPONSE = "interim_response"  # staff recorded an interim response
     TRANSFER = "transfer"  # another department owns the case now
     RESOLUTION = "resolution"
+    APPOINTMENT = "appointment"  # an appointment was booked: when, where, how
+    APPOINTMENT_CHANGE = "appointment_change"  # it was moved to another time
 
 
 # How a sent message is named in the case's log (its outbound interaction).
 SENT_WORDS = {Notice.ACKNOWLEDGEMENT: "Acknowledgement",
               Notice.INTERIM_RESPONSE: "Interim response",
-              Notice.TRANSFER: "Transfer notice", Notice.RESOLUTION: "Resolution notice"}
+              Notice.TRANSFER: "Transfer notice", Notice.RESOLUTION: "Resolution notice",
+              Notice.APPOINTMENT: "Appointment confirmation",
+              Notice.APPOINTMENT_CHANGE: "Appointment change"}
 
 
 class Language(StrEnum):
@@ -101,6 +107,24 @@ def why_not_now(notice: Notice, *, acknowledged: bool, resolved: bool) -> str | 
         return "the request was resolved before this update was sent; the resolution says more"
     if notice == Notice.RESOLUTION and not resolved:
         return "the request was reopened before the resolution notice was sent"
+    return None
+
+
+APPOINTMENT_NOTICES = (Notice.APPOINTMENT, Notice.APPOINTMENT_CHANGE)
+
+
+def why_no_confirmation(confirmed_start: datetime | None, current: Mapping[str, Any] | None,
+                        now: datetime) -> str | None:
+    """Why an appointment's confirmation (of the booking or of a new time) that was owed is
+    no longer worth sending (None: send it): the appointment was cancelled, or moved again
+    (the later time has its own confirmation), or has already begun."""
+    if current is None or confirmed_start is None or current.get("state") != "booked":
+        return "the appointment was cancelled before its confirmation was sent"
+    if current.get("starts_at") != confirmed_start:
+        return ("the appointment was moved again before this confirmation was sent; the "
+                "later one says when")
+    if confirmed_start <= now:
+        return "the appointment had begun before its confirmation was sent"
     return None
 
 

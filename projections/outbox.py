@@ -137,6 +137,16 @@ def _resolved(event: Any) -> Change:
     return _owed(event, Notice.RESOLUTION)
 
 
+@change_of.register(Case.AppointmentBooked)
+def _booked(event: Any) -> Change:
+    return _owed(event, Notice.APPOINTMENT)
+
+
+@change_of.register(Case.AppointmentRescheduled)
+def _rescheduled(event: Any) -> Change:
+    return _owed(event, Notice.APPOINTMENT_CHANGE)
+
+
 @change_of.register(Case.DuplicateMerged)
 def _subscribed(event: Any) -> Change | None:
     # The survivor's own customer is on the list too when the duplicate was theirs; the
