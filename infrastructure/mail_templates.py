@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from domain.notices import Language, Notice
+from domain.notices import APPOINTMENT_NOTICES, Language, Notice
 
 TORONTO = ZoneInfo("America/Toronto")
 
@@ -83,6 +83,10 @@ ENGLISH: dict[Notice, dict[str, str]] = {
         "opening": "Your appointment about request {reference} was moved; it no longer "
                    "takes place on {previous}.",
     },
+    Notice.APPOINTMENT_REMINDER: {
+        "subject": "Reminder: your appointment about request {reference}",
+        "opening": "A reminder of your appointment about request {reference}.",
+    },
 }
 FRENCH: dict[Notice, dict[str, str]] = {
     Notice.ACKNOWLEDGEMENT: {
@@ -117,6 +121,10 @@ FRENCH: dict[Notice, dict[str, str]] = {
         "subject": "Votre rendez-vous au sujet de la demande {reference} a été déplacé",
         "opening": "Votre rendez-vous au sujet de la demande {reference} a été déplacé; il "
                    "n'a plus lieu le {previous}.",
+    },
+    Notice.APPOINTMENT_REMINDER: {
+        "subject": "Rappel : votre rendez-vous au sujet de la demande {reference}",
+        "opening": "Un rappel de votre rendez-vous au sujet de la demande {reference}.",
     },
 }
 # An appointment's particulars: `{day}`, `{starts}`, `{ends}`, `{desk}` are filled in.
@@ -212,7 +220,7 @@ def render(notice: Notice, language: Language, case: Particulars) -> Rendered:
     opening = words["opening"].format(**fill)
     text = [opening, ""]
     body = [f"<p>{html.escape(opening)}</p>"]
-    if appointment is not None and notice in (Notice.APPOINTMENT, Notice.APPOINTMENT_CHANGE):
+    if appointment is not None and notice in APPOINTMENT_NOTICES:
         lines = appointment_lines(appointment, language)
         text += [*lines, ""]
         body += [_html_line(line) for line in lines]

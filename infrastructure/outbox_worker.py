@@ -228,7 +228,8 @@ class OutboxWorker:
         # The case as the causing event left it: the department it went to, when resolved.
         then = self.desk.get_case(OUTBOX, case.id, version=version_in_key(message.key))
         department = self.desk.find_department(then.department)
-        appointment = (self._appointment(then, version_in_key(message.key))
+        appointment = (self._appointment(then, version_in_key(message.key),
+                                         moved=notice == Notice.APPOINTMENT_CHANGE)
                        if notice in APPOINTMENT_NOTICES else None)
         particulars = Particulars(
             reference=named.reference, status_link=link, promises=tuple(promises),
@@ -239,9 +240,9 @@ class OutboxWorker:
             appointment=appointment)
         return render(notice, language, particulars)
 
-    def _appointment(self, then: Case, version: int) -> Appointment | None:
+    def _appointment(self, then: Case, version: int, *, moved: bool) -> Appointment | None:
         """The appointment as the booking (or the move) at `version` left it, with its desk's
-        name and time zone on that day."""
+        name and time zone on that day, and if `moved`, the time it was moved from."""
         booked = then.appointment
         if booked is None:
             return None
@@ -249,7 +250,8 @@ class OutboxWorker:
         desk = found if isinstance(found, Desk) else None
         day = booked["starts_at"].astimezone(ZoneInfo(desk.hours.timezone)).date() if desk \
             else None
-        before = self.desk.get_case(OUTBOX, then.id, version=version - 1).appointment
+        before = (self.desk.get_case(OUTBOX, then.id, version=version - 1).appointment
+                  if moved else None)
         moved_from = (before["starts_at"] if before and before["state"] == "booked"
                       and before["starts_at"] != booked["starts_at"] else None)
         return Appointment(
