@@ -79,6 +79,8 @@ class OutboxController(Controller):
          description="By key; `state=parked` lists the messages the mail server (or a "
                      "webhook receiver) kept refusing, with its last answer. Notices: "
                      "`acknowledgement`, `interim_response`, `transfer`, `resolution`, "
+                     "`appointment`, `appointment_change`, `appointment_reminder` (the "
+                     "last due the business day before the appointment), "
                      "`subscriber_resolution:<customer id>` (emails; the last to the "
                      "customer of a duplicate merged into the case), `event` (a shared event "
                      "fanning out to webhooks) and "

@@ -8,11 +8,15 @@ Pure rules: the outbox read model (projections/outbox.py) and the mail worker
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from domain.actors import Actor, Role
+from domain.calendar import BusinessCalendar
 
 # The actor the outbox records its facts as (sent interactions, skipped messages).
 OUTBOX = Actor(id="civicdesk-outbox", role=Role.SYSTEM)
@@ -23,12 +27,18 @@ class Notice(StrEnum):
     INTERIM_RESPONSE = "interim_response"  # staff recorded an interim response
     TRANSFER = "transfer"  # another department owns the case now
     RESOLUTION = "resolution"
+    APPOINTMENT = "appointment"  # an appointment was booked: when, where, how
+    APPOINTMENT_CHANGE = "appointment_change"  # it was moved to another time
+    APPOINTMENT_REMINDER = "appointment_reminder"  # the business day before it
 
 
 # How a sent message is named in the case's log (its outbound interaction).
 SENT_WORDS = {Notice.ACKNOWLEDGEMENT: "Acknowledgement",
               Notice.INTERIM_RESPONSE: "Interim response",
-              Notice.TRANSFER: "Transfer notice", Notice.RESOLUTION: "Resolution notice"}
+              Notice.TRANSFER: "Transfer notice", Notice.RESOLUTION: "Resolution notice",
+              Notice.APPOINTMENT: "Appointment confirmation",
+              Notice.APPOINTMENT_CHANGE: "Appointment change",
+              Notice.APPOINTMENT_REMINDER: "Appointment reminder"}
 
 
 class Language(StrEnum):
@@ -101,6 +111,52 @@ def why_not_now(notice: Notice, *, acknowledged: bool, resolved: bool) -> str | 
         return "the request was resolved before this update was sent; the resolution says more"
     if notice == Notice.RESOLUTION and not resolved:
         return "the request was reopened before the resolution notice was sent"
+    return None
+
+
+APPOINTMENT_NOTICES = (Notice.APPOINTMENT, Notice.APPOINTMENT_CHANGE,
+                       Notice.APPOINTMENT_REMINDER)
+# The days a reminder skips: weekends and Ontario's statutory holidays. The outbox knows no
+# desk's own closures or hours (they are other aggregates' events): a reminder due on a day
+# the Town closed is still sent that day, which harms no one.
+_REMINDER_DAYS = BusinessCalendar()
+
+
+def reminder_due(day: date, starts_at: datetime) -> datetime:
+    """When the customer is reminded of an appointment at `starts_at` on the desk's local
+    `day`: at the same time of day on the business day before (a Monday's on the Friday). The
+    same inputs always give the same time, so a rebuilt outbox agrees."""
+    before = day - timedelta(days=1)
+    for _ in range(30):  # no month without a business day; bounded all the same
+        if _REMINDER_DAYS.is_business_day(before):
+            break
+        before -= timedelta(days=1)
+    # The wall-clock time in the Town's zone, so a change to or from daylight saving time in
+    # between does not move it by an hour (every Cobourg desk keeps the Town's zone).
+    zone = ZoneInfo(_REMINDER_DAYS.hours.timezone)
+    local = starts_at.astimezone(zone)
+    return datetime.combine(before, local.time(), tzinfo=zone).astimezone(UTC)
+
+
+def owes_reminder(due: datetime, booked_at: datetime) -> bool:
+    """Whether a booking (or a move) recorded at `booked_at` owes a reminder due at `due`:
+    not when it was made after that moment (its confirmation arrives closer to the day than
+    a reminder would)."""
+    return due > booked_at
+
+
+def why_no_confirmation(confirmed_start: datetime | None, current: Mapping[str, Any] | None,
+                        now: datetime) -> str | None:
+    """Why an appointment's message (the confirmation of the booking or of a new time, or
+    the reminder) that was owed is no longer worth sending (None: send it): the appointment
+    was cancelled, or moved again (the later time has its own messages), or has begun."""
+    if current is None or confirmed_start is None or current.get("state") == "cancelled":
+        return "the appointment was cancelled before this message was sent"
+    if current.get("starts_at") != confirmed_start:
+        return ("the appointment was moved again before this message was sent; the later "
+                "one says when")
+    if current.get("state") != "booked" or confirmed_start <= now:  # attended, no-show
+        return "the appointment had begun before this message was sent"
     return None
 
 

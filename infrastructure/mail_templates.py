@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from domain.notices import Language, Notice
+from domain.notices import APPOINTMENT_NOTICES, Language, Notice
 
 TORONTO = ZoneInfo("America/Toronto")
 
@@ -18,6 +18,19 @@ TORONTO = ZoneInfo("America/Toronto")
 class Promise:
     kind: str  # the target's kind: interim_response, respond or resolve
     due_at: datetime
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """An appointment as its confirmation gives it: its times, shown in the desk's zone."""
+
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str  # the desk's (IANA name)
+    desk: str  # the desk's name
+    mode: str  # in_person or virtual
+    meeting_link: str | None = None
+    previous_starts_at: datetime | None = None  # the time it was moved from
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,7 @@ PROMISE_WORDS = {
     Language.FRENCH: {"interim_response": "Un suivi de notre part d'ici le",
                       "respond": "Une réponse d'ici le", "resolve": "Résolu d'ici le"},
 }
+FRENCH_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 FRENCH_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
                  "septembre", "octobre", "novembre", "décembre")
 # Each notice's words; `{reference}`, `{department}` and `{resolved_on}` are filled in.
@@ -60,6 +74,19 @@ ENGLISH: dict[Notice, dict[str, str]] = {
                    "look at it again.",
         "survey": "Tell us how we did (a few questions, one minute):",
     },
+    Notice.APPOINTMENT: {
+        "subject": "Your appointment about request {reference}",
+        "opening": "Your appointment about request {reference} is booked.",
+    },
+    Notice.APPOINTMENT_CHANGE: {
+        "subject": "Your appointment about request {reference} was moved",
+        "opening": "Your appointment about request {reference} was moved; it no longer "
+                   "takes place on {previous}.",
+    },
+    Notice.APPOINTMENT_REMINDER: {
+        "subject": "Reminder: your appointment about request {reference}",
+        "opening": "A reminder of your appointment about request {reference}.",
+    },
 }
 FRENCH: dict[Notice, dict[str, str]] = {
     Notice.ACKNOWLEDGEMENT: {
@@ -85,6 +112,37 @@ FRENCH: dict[Notice, dict[str, str]] = {
                    "l'est pas à vos yeux, répondez à la Ville en indiquant le numéro de "
                    "référence et nous l'examinerons de nouveau.",
         "survey": "Dites-nous comment nous avons fait (quelques questions, une minute) :",
+    },
+    Notice.APPOINTMENT: {
+        "subject": "Votre rendez-vous au sujet de la demande {reference}",
+        "opening": "Votre rendez-vous au sujet de la demande {reference} est fixé.",
+    },
+    Notice.APPOINTMENT_CHANGE: {
+        "subject": "Votre rendez-vous au sujet de la demande {reference} a été déplacé",
+        "opening": "Votre rendez-vous au sujet de la demande {reference} a été déplacé; il "
+                   "n'a plus lieu le {previous}.",
+    },
+    Notice.APPOINTMENT_REMINDER: {
+        "subject": "Rappel : votre rendez-vous au sujet de la demande {reference}",
+        "opening": "Un rappel de votre rendez-vous au sujet de la demande {reference}.",
+    },
+}
+# An appointment's particulars: `{day}`, `{starts}`, `{ends}`, `{desk}` are filled in.
+APPOINTMENT_WORDS = {
+    Language.ENGLISH: {
+        "when": "When: {day}, {starts} to {ends} ({zone})",
+        "in_person": "Where: in person at {desk}",
+        "virtual": "How: by video call with {desk}; join at the time above:",
+        "change": "If you cannot come, contact us quoting the reference, and we will find "
+                  "another time.",
+    },
+    Language.FRENCH: {
+        "when": "Quand : le {day}, de {starts} à {ends} ({zone})",
+        "in_person": "Où : en personne à : {desk}",
+        "virtual": "Comment : par vidéoconférence avec : {desk}; joignez-vous à l'heure "
+                   "indiquée :",
+        "change": "Si vous ne pouvez pas venir, communiquez avec nous en indiquant le numéro "
+                  "de référence et nous trouverons un autre moment.",
     },
 }
 COMMON = {
@@ -113,29 +171,63 @@ class Particulars:
     department: str = ""
     resolved_at: datetime | None = None
     survey_link: str | None = None
+    appointment: Appointment | None = None
 
 
-def when(moment: datetime, language: Language) -> str:
-    """`moment` in the Town's time, spelled for `language` (no locale: the host's may lack it)."""
-    local = moment.astimezone(TORONTO)
+def when(moment: datetime, language: Language, zone: ZoneInfo = TORONTO) -> str:
+    """`moment` in the Town's time (or `zone`'s), spelled for `language` (no locale: the
+    host's may lack it)."""
+    local = moment.astimezone(zone)
     if language == Language.FRENCH:
         month = FRENCH_MONTHS[local.month - 1]
         return f"{local.day} {month} {local.year} à {local:%H} h {local:%M}"
     return f"{local:%B} {local.day}, {local.year} at {local:%H:%M}"
 
 
+def _clock(moment: datetime, language: Language) -> str:
+    return f"{moment:%H} h {moment:%M}" if language == Language.FRENCH else f"{moment:%H:%M}"
+
+
+def appointment_lines(appointment: Appointment, language: Language) -> list[str]:
+    """When (in the desk's zone), where or how, the meeting link, and what to do if the
+    customer cannot come."""
+    words, zone = APPOINTMENT_WORDS[language], ZoneInfo(appointment.timezone)
+    starts, ends = appointment.starts_at.astimezone(zone), appointment.ends_at.astimezone(zone)
+    if language == Language.FRENCH:
+        day = (f"{FRENCH_DAYS[starts.weekday()]} {starts.day} "
+               f"{FRENCH_MONTHS[starts.month - 1]} {starts.year}")
+    else:
+        day = f"{starts:%A}, {starts:%B} {starts.day}, {starts.year}"
+    lines = [words["when"].format(day=day, starts=_clock(starts, language),
+                                  ends=_clock(ends, language), zone=starts.tzname()),
+             words["virtual" if appointment.mode == "virtual" else "in_person"].format(
+                 desk=appointment.desk)]
+    if appointment.mode == "virtual" and appointment.meeting_link:
+        lines.append(appointment.meeting_link)
+    return [*lines, words["change"]]
+
+
 def render(notice: Notice, language: Language, case: Particulars) -> Rendered:
     """The message `notice` about `case` in `language`, as plain text and HTML."""
     words = {**COMMON[language], **(FRENCH if language == Language.FRENCH else ENGLISH)[notice]}
+    appointment = case.appointment
+    moved_from = appointment.previous_starts_at if appointment else None
     fill = {"reference": case.reference, "department": case.department,
-            "resolved_on": when(case.resolved_at, language) if case.resolved_at else ""}
+            "resolved_on": when(case.resolved_at, language) if case.resolved_at else "",
+            "previous": (when(moved_from, language, ZoneInfo(appointment.timezone))
+                         if appointment and moved_from else "")}
     subject = words["subject"].format(**fill)
     opening = words["opening"].format(**fill)
     text = [opening, ""]
     body = [f"<p>{html.escape(opening)}</p>"]
+    if appointment is not None and notice in APPOINTMENT_NOTICES:
+        lines = appointment_lines(appointment, language)
+        text += [*lines, ""]
+        body += [_html_line(line) for line in lines]
     promised = [f"{PROMISE_WORDS[language][p.kind]} {when(p.due_at, language)}"
                 for p in case.promises if p.kind in PROMISE_WORDS[language]]
-    if promised and notice != Notice.RESOLUTION:
+    if promised and notice in (Notice.ACKNOWLEDGEMENT, Notice.INTERIM_RESPONSE,
+                               Notice.TRANSFER):
         text += [words["promises"], *(f"- {line}" for line in promised), ""]
         body += [f"<p>{html.escape(words['promises'])}</p>", "<ul>",
                  *(f"<li>{html.escape(line)}</li>" for line in promised), "</ul>"]
@@ -151,3 +243,11 @@ def render(notice: Notice, language: Language, case: Particulars) -> Rendered:
                 f"<title>{html.escape(subject)}</title></head><body>{''.join(body)}</body>"
                 "</html>")
     return Rendered(subject=subject, text="\n".join(text) + "\n", html=document)
+
+
+def _html_line(line: str) -> str:
+    """A paragraph; a link (the meeting's) made clickable."""
+    escaped = html.escape(line)
+    if line.startswith("https://"):
+        return f'<p><a href="{escaped}">{escaped}</a></p>'
+    return f"<p>{escaped}</p>"

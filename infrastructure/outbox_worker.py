@@ -26,6 +26,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from application.commands import LogInteraction, SkipNotification
 from application.customers import CustomerDetails
@@ -33,8 +34,10 @@ from application.desk import IdempotencyKey, ServiceDesk, utc_now
 from application.outbox import start_outbox
 from application.survey_links import SurveyLinks, survey_url
 from domain.cases import Case
+from domain.catalogue import Desk
 from domain.customers import ERASED
 from domain.notices import (
+    APPOINTMENT_NOTICES,
     OUTBOX,
     Notice,
     is_parked,
@@ -45,6 +48,7 @@ from domain.notices import (
     subscriber_of,
     subscriber_summary,
     version_in_key,
+    why_no_confirmation,
     why_not_by_email,
     why_not_now,
 )
@@ -52,7 +56,7 @@ from domain.outbox import EMAIL, WEBHOOKS
 from domain.webhooks import EVENT_NOTICE, webhook_of
 from infrastructure.leadership import AdvisoryLock, Election
 from infrastructure.mail import MailRefused, MailServer
-from infrastructure.mail_templates import Particulars, Promise, Rendered, render
+from infrastructure.mail_templates import Appointment, Particulars, Promise, Rendered, render
 from infrastructure.settings import Settings
 from infrastructure.webhook_delivery import WebhookSender
 from projections.outbox import (
@@ -150,7 +154,7 @@ class OutboxWorker:
             return 0
         customer = self.desk.customers.details(subscriber or case.customer_id)
         notice = notice_of(message.notice)
-        reason = self._why_not(case, customer, notice)
+        reason = self._why_not(case, customer, notice, message)
         if reason is not None:
             self.desk.handle(OUTBOX, SkipNotification(
                 case_id=case.id, notice=message.notice, message_key=message.key,
@@ -185,7 +189,14 @@ class OutboxWorker:
                                      "accepted_at": accepted}))
         return 1
 
-    def _why_not(self, case: Case, customer: CustomerDetails, notice: Notice) -> str | None:
+    def _why_not(self, case: Case, customer: CustomerDetails, notice: Notice,
+                 message: Message) -> str | None:
+        if notice in APPOINTMENT_NOTICES:
+            then = self.desk.get_case(OUTBOX, case.id, version=version_in_key(message.key))
+            confirmed = then.appointment["starts_at"] if then.appointment else None
+            return why_no_confirmation(confirmed, case.appointment, self.clock()) or (
+                why_not_by_email(customer.fields.get("email"), customer.preferred_contact,
+                                 erased=customer.status == ERASED))
         acknowledge = case.targets.get("acknowledge")
         acknowledged = case.acknowledged_at is not None or (
             acknowledge is not None and acknowledge.met_at is not None)
@@ -217,13 +228,37 @@ class OutboxWorker:
         # The case as the causing event left it: the department it went to, when resolved.
         then = self.desk.get_case(OUTBOX, case.id, version=version_in_key(message.key))
         department = self.desk.find_department(then.department)
+        appointment = (self._appointment(then, version_in_key(message.key),
+                                         moved=notice == Notice.APPOINTMENT_CHANGE)
+                       if notice in APPOINTMENT_NOTICES else None)
         particulars = Particulars(
             reference=named.reference, status_link=link, promises=tuple(promises),
             department=department.name if department is not None else then.department,
             resolved_at=then.resolved_at,
             survey_link=(self.survey_link_for(case, language)
-                         if notice == Notice.RESOLUTION and subscriber is None else None))
+                         if notice == Notice.RESOLUTION and subscriber is None else None),
+            appointment=appointment)
         return render(notice, language, particulars)
+
+    def _appointment(self, then: Case, version: int, *, moved: bool) -> Appointment | None:
+        """The appointment as the booking (or the move) at `version` left it, with its desk's
+        name and time zone on that day, and if `moved`, the time it was moved from."""
+        booked = then.appointment
+        if booked is None:
+            return None
+        found = self.desk.find(Desk.create_id(booked["desk"]))
+        desk = found if isinstance(found, Desk) else None
+        day = booked["starts_at"].astimezone(ZoneInfo(desk.hours.timezone)).date() if desk \
+            else None
+        before = (self.desk.get_case(OUTBOX, then.id, version=version - 1).appointment
+                  if moved else None)
+        moved_from = (before["starts_at"] if before and before["state"] == "booked"
+                      and before["starts_at"] != booked["starts_at"] else None)
+        return Appointment(
+            starts_at=booked["starts_at"], ends_at=booked["ends_at"],
+            timezone=desk.hours_on(day).timezone if desk and day else "America/Toronto",
+            desk=desk.name if desk else booked["desk"], mode=booked["mode"],
+            meeting_link=booked["meeting_link"], previous_starts_at=moved_from)
 
     def _record_sent(self, message: Message) -> None:
         """Record `message` on its case as an outbound email when the server accepted it;

@@ -13,6 +13,11 @@ The cut-off: no email is owed for an event recorded before the outbox's email ch
 and no webhook delivery for one before its webhooks channel opened (`Outbox.ChannelOpened`,
 domain/outbox.py), so the backlog of a desk that switches either on is not sent.
 
+Reminders: an appointment booked or moved owes, besides its confirmation, a reminder that is
+due the business day before it (`reminder_due`, domain/notices.py): its row waits, `pending`
+with that `next_attempt_at`, until the worker's clock reaches it; the worker skips it if the
+appointment was cancelled or moved again meanwhile (the new time owes its own reminder).
+
 Subscribers: the customers of duplicates merged into a case (`Case.DuplicateMerged`) are kept
 per case (`outbox_subscribers`); a message owed to them too (the resolution,
 `owed_to_subscribers`) makes one more message per subscriber, keyed by the event and the
@@ -23,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import singledispatch
 from typing import Any
 from uuid import UUID
@@ -38,7 +43,9 @@ from domain.notices import (
     key_in_summary,
     message_key,
     owed_to_subscribers,
+    owes_reminder,
     owes_transfer_notice,
+    reminder_due,
     subscriber_notice,
     version_in_key,
 )
@@ -80,6 +87,7 @@ class Change:
     requeue: bool = False
     opens: str | None = None  # the outbox channel this change opens
     subscriber: UUID | None = None  # a customer who subscribes to the case
+    due: datetime | None = None  # when a new message is to be sent (None: at once)
 
 
 class OutboxProjection(Projection["OutboxView"]):
@@ -96,7 +104,7 @@ class OutboxProjection(Projection["OutboxView"]):
 def changes_of(event: Any) -> list[Change]:
     """The message `event` owes the customer, if any, and, for an event shared with the Town's
     systems, the row its webhook deliveries fan out from (infrastructure/webhook_delivery.py)."""
-    changes = [c for c in [change_of(event)] if c]
+    changes = [c for c in [change_of(event), reminder_of(event)] if c]
     if isinstance(event, Case.Event) and type(event).__name__ in SHARED_EVENTS:
         key = message_key(event.originator_id, event.originator_version, EVENT_NOTICE)
         changes.append(Change(key, event.originator_id, EVENT_NOTICE, new=True,
@@ -135,6 +143,27 @@ def _transferred(event: Any) -> Change | None:
 @change_of.register(Case.Resolved)
 def _resolved(event: Any) -> Change:
     return _owed(event, Notice.RESOLUTION)
+
+
+@change_of.register(Case.AppointmentBooked)
+def _booked(event: Any) -> Change:
+    return _owed(event, Notice.APPOINTMENT)
+
+
+@change_of.register(Case.AppointmentRescheduled)
+def _rescheduled(event: Any) -> Change:
+    return _owed(event, Notice.APPOINTMENT_CHANGE)
+
+
+def reminder_of(event: Any) -> Change | None:
+    """An appointment booked or moved owes a reminder the business day before it, due then."""
+    if not isinstance(event, Case.AppointmentBooked | Case.AppointmentRescheduled):
+        return None
+    due = reminder_due(date.fromisoformat(event.day), event.starts_at)
+    if not owes_reminder(due, event.occurred_at):
+        return None
+    owed = _owed(event, Notice.APPOINTMENT_REMINDER)
+    return Change(owed.key, owed.case_id, owed.notice, new=True, at=owed.at, due=due)
 
 
 @change_of.register(Case.DuplicateMerged)
@@ -191,13 +220,14 @@ class OutboxView:
             "PRIMARY KEY (case_id, customer_id))",
         ]
 
-    def _insert(self, cursor: Any, key: str, case_id: UUID, notice: str, at: Any) -> None:
+    def _insert(self, cursor: Any, key: str, case_id: UUID, notice: str, at: Any,
+                due: Any = None) -> None:
         mark = self.placeholder
         cursor.execute(
             f"INSERT INTO {self.table(NAME)} (message_key, case_id, notice, state, attempts, "
             f"created_at, next_attempt_at) VALUES ({mark}, {mark}, {mark}, "
             f"{mark}, 0, {mark}, {mark}) ON CONFLICT (message_key) DO NOTHING",
-            [key, self.id_in(case_id), notice, PENDING, at, at])
+            [key, self.id_in(case_id), notice, PENDING, at, at if due is None else due])
 
     def _owe_subscribers(self, cursor: Any, change: Change, at: Any) -> None:
         """One copy of `change`'s message for each subscriber of its case."""
@@ -243,7 +273,8 @@ class OutboxView:
                     channel = WEBHOOKS if change.notice == EVENT_NOTICE else EMAIL
                     if channel not in channels or change.case_id is None:
                         continue  # recorded before its channel opened: owes no message
-                    self._insert(cursor, change.key, change.case_id, change.notice, at)
+                    self._insert(cursor, change.key, change.case_id, change.notice, at,
+                                 self.time_in(change.due) if change.due else None)
                     if owed_to_subscribers(change.notice):
                         self._owe_subscribers(cursor, change, at)
                 else:
