@@ -13,6 +13,11 @@ The cut-off: no email is owed for an event recorded before the outbox's email ch
 and no webhook delivery for one before its webhooks channel opened (`Outbox.ChannelOpened`,
 domain/outbox.py), so the backlog of a desk that switches either on is not sent.
 
+Staff alerts: a target recorded at risk or a deadline recorded missed owes a `staff_alert` row
+(on the email channel), which the worker fans out into one message per person the alert
+reaches (infrastructure/staff_alert_mail.py); those are marked sent here only, never recorded
+on the case.
+
 Subscribers: the customers of duplicates merged into a case (`Case.DuplicateMerged`) are kept
 per case (`outbox_subscribers`); a message owed to them too (the resolution,
 `owed_to_subscribers`) makes one more message per subscriber, keyed by the event and the
@@ -43,6 +48,7 @@ from domain.notices import (
     version_in_key,
 )
 from domain.outbox import EMAIL, WEBHOOKS, Outbox
+from domain.staff_alerts import STAFF_ALERT
 from domain.webhooks import EVENT_NOTICE, SHARED_EVENTS, WEBHOOK_NOTICE
 from engine import PostgresView, ProjectionSpec, SQLiteView
 
@@ -135,6 +141,14 @@ def _transferred(event: Any) -> Change | None:
 @change_of.register(Case.Resolved)
 def _resolved(event: Any) -> Change:
     return _owed(event, Notice.RESOLUTION)
+
+
+@change_of.register(Case.TargetAtRisk)
+@change_of.register(Case.DeadlineMissed)
+def _alert(event: Any) -> Change:
+    # The row the staff alert emails fan out from (infrastructure/staff_alert_mail.py).
+    key = message_key(event.originator_id, event.originator_version, STAFF_ALERT)
+    return Change(key, event.originator_id, STAFF_ALERT, new=True, at=event.occurred_at)
 
 
 @change_of.register(Case.DuplicateMerged)

@@ -1,0 +1,42 @@
+"""Alerts emailed to staff through the outbox: which outbox messages an alert owes, to whom,
+and why one is not sent. Whom an alert reaches is domain.inbox's rule (`alert_addressees`),
+written once; here only what email adds: a person with a staff directory entry gets an email,
+a department (no one in particular) or a person without an entry does not.
+
+A sent alert is not an interaction with the customer: it is marked sent in the outbox and
+recorded nowhere on the case, so it never meets the target it warns about."""
+
+from __future__ import annotations
+
+from domain.inbox import Addressee, AddresseeKind, ItemKind
+
+# The outbox row of an alert event: it fans out into one message per addressee,
+# `staff_alert:person:<staff id>` or `staff_alert:department:<code>`.
+STAFF_ALERT = "staff_alert"
+ALERT_KINDS = {"TargetAtRisk": ItemKind.AT_RISK, "DeadlineMissed": ItemKind.DEADLINE_MISSED}
+
+
+def recipient_notice(addressee: Addressee) -> str:
+    return f"{STAFF_ALERT}:{addressee.key}"
+
+
+def addressee_of(notice: str) -> Addressee | None:
+    """The addressee a staff alert message is for (None: not a staff alert message)."""
+    kind, _, rest = notice.partition(":")
+    if kind != STAFF_ALERT or not rest:
+        return None
+    which, _, name = rest.partition(":")
+    try:
+        return Addressee(AddresseeKind(which), name)
+    except ValueError:
+        return None
+
+
+def why_not_emailed(addressee: Addressee, work_email: str | None) -> str | None:
+    """Why the alert is not emailed to `addressee` (None: email it to `work_email`)."""
+    if addressee.kind == AddresseeKind.DEPARTMENT:
+        return (f"addressed to department {addressee.id}, not a person (no manager named or "
+                "no assignee): the department's inbox has the alert")
+    if not work_email:
+        return f"{addressee.id} has no staff directory entry: the inbox has the alert"
+    return None
