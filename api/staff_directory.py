@@ -16,11 +16,12 @@ from api.schemas import Body
 from application.desk import ServiceDesk
 from application.staff_directory import read_entry, set_entry
 from domain.actors import Actor
-from domain.staff_directory import StaffEntry
+from domain.staff_directory import ADDRESS_PATTERN, StaffEntry
 
 
 class StaffEntryBody(Body, kw_only=True):
-    work_email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+    work_email: Annotated[str, msgspec.Meta(min_length=3, max_length=254,
+                                            pattern=ADDRESS_PATTERN)]
     language: Literal["en", "fr"] = "en"  # the language alerts are written in
 
 
@@ -44,8 +45,8 @@ def _view(entry: StaffEntry) -> StaffEntryView:
      description="Alerts about cases (a target at risk, a deadline missed) are emailed to "
                  "the people they reach who have an entry here, in its language.",
      responses=described_problems(
-         e400="The body is malformed or has unknown fields", e401="No valid bearer token",
-         e403="Only administrators keep the staff directory",
+         e400="The body is malformed, has unknown fields or an invalid work email",
+         e401="No valid bearer token", e403="Only administrators keep the staff directory",
          e409="The entry was changed meanwhile",
          e422="The staff id, work email or language is not valid, or nothing changes"))
 def set_staff_entry(request: Request[Any, Any, Any], staff_id: str, data: StaffEntryBody,
@@ -59,7 +60,8 @@ def set_staff_entry(request: Request[Any, Any, Any], staff_id: str, data: StaffE
      dependencies={"actor": Provide(current_actor, sync_to_thread=False)},
      summary="A member of staff's directory entry (administrators)",
      responses=described_problems(
-         e401="No valid bearer token", e403="Only administrators read the staff directory",
+         e400="The staff id holds control characters", e401="No valid bearer token",
+         e403="Only administrators read the staff directory",
          e404="No entry for this staff id", e422="The staff id is not valid"))
 def get_staff_entry(request: Request[Any, Any, Any], staff_id: str, actor: Actor,
                     desk: ServiceDesk) -> StaffEntryView:

@@ -18,7 +18,9 @@ from domain.notices import Language
 
 STAFF_NAMESPACE = uuid5(NAMESPACE_URL, "https://civicdesk.example/staff-directory")
 # One address, no display name, no spaces: enough to refuse a typo, not an RFC 5322 parser.
-_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+$")
+_PART = r"[^@\s<>,;\"\u0000-\u001f\u007f-\u009f]"  # no control characters either
+ADDRESS_PATTERN = rf"^{_PART}+@{_PART}+\.[^@\s<>,;\".\u0000-\u001f\u007f-\u009f]+$"
+_ADDRESS = re.compile(ADDRESS_PATTERN)
 
 
 def check_staff_id(staff_id: str) -> None:
