@@ -18,7 +18,7 @@ from typing import Any
 from application.desk import ServiceDesk
 from application.staff_directory import entry_of
 from domain.catalogue import Department
-from domain.inbox import alert_addressees
+from domain.inbox import AddresseeKind, alert_addressees
 from domain.notices import OUTBOX, is_parked, language_of, message_key, retry_delay, version_in_key
 from domain.staff_alerts import ALERT_KINDS, addressee_of, recipient_notice, why_not_emailed
 from infrastructure.mail import MailRefused, MailServer
@@ -69,7 +69,8 @@ class StaffAlertSender:
         """Email the alert to its addressee, or skip it saying why; 1 if handed to the server."""
         addressee = addressee_of(message.notice)
         assert addressee is not None
-        entry = entry_of(self.desk, addressee.id) if addressee.kind.value == "person" else None
+        entry = (entry_of(self.desk, addressee.id) if addressee.kind == AddresseeKind.PERSON
+                 else None)
         reason = why_not_emailed(addressee, entry.work_email if entry else None)
         if reason is not None or entry is None or entry.work_email is None:
             self.view.move(message.key, [PENDING], SKIPPED, error=reason)
