@@ -4,9 +4,15 @@ written once; here only what email adds: a person with a staff directory entry g
 a department (no one in particular) or a person without an entry does not.
 
 A sent alert is not an interaction with the customer: it is marked sent in the outbox and
-recorded nowhere on the case, so it never meets the target it warns about."""
+recorded as its own fact (`StaffAlertSent`), nowhere on the case, so it never meets the target
+it warns about; the fact keeps a rebuilt outbox from sending it again."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
 
 from domain.inbox import Addressee, AddresseeKind, ItemKind
 
@@ -40,3 +46,20 @@ def why_not_emailed(addressee: Addressee, work_email: str | None) -> str | None:
     if not work_email:
         return f"{addressee.id} has no staff directory entry: the inbox has the alert"
     return None
+
+
+class StaffAlertSent(Aggregate):
+    """One alert message accepted by the mail server: made once per message key, never
+    changed, so no aggregate grows with the alerts sent and a second record conflicts."""
+
+    @staticmethod
+    def create_id(message_key: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"https://civicdesk.example/staff-alerts/sent/{message_key}")
+
+    @event("Recorded")
+    def __init__(self, message_key: str, case_id: UUID, staff_id: str,
+                 sent_at: datetime) -> None:
+        self.message_key = message_key
+        self.case_id = case_id
+        self.staff_id = staff_id
+        self.sent_at = sent_at

@@ -5,22 +5,34 @@ names (domain.inbox `alert_addressees`: the case's assignee and its department's
 they stood when the alert was recorded), keyed by the event and the addressee, so each is owed
 and sent once. A department addressee, or a person with no staff directory entry, is skipped
 with the reason the admin outbox listing shows. A sent alert is marked sent in the outbox and
-recorded nowhere on the case: it is not an interaction with the customer, and must not meet
-the target it warns about. Work addresses are never logged."""
+recorded as its own fact (`StaffAlertSent`), nowhere on the case: it is not an interaction
+with the customer, and must not meet the target it warns about. A message whose fact exists
+(a rebuilt outbox fanning the alert out again) is marked sent without sending. The window of
+a second send is a crash between the server's acceptance and the fact (as for customers'
+messages: the same Message-ID). Work addresses are never logged."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
+
+from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from application.desk import ServiceDesk
 from application.staff_directory import entry_of
 from domain.catalogue import Department
 from domain.inbox import AddresseeKind, alert_addressees
 from domain.notices import OUTBOX, is_parked, language_of, message_key, retry_delay, version_in_key
-from domain.staff_alerts import ALERT_KINDS, addressee_of, recipient_notice, why_not_emailed
+from domain.staff_alerts import (
+    ALERT_KINDS,
+    StaffAlertSent,
+    addressee_of,
+    recipient_notice,
+    why_not_emailed,
+)
 from infrastructure.mail import MailRefused, MailServer
 from infrastructure.staff_alert_templates import render_alert
 from projections.outbox import PARKED, PENDING, SENDING, SENT, SKIPPED, Message, OutboxView
@@ -75,6 +87,10 @@ class StaffAlertSender:
         if reason is not None or entry is None or entry.work_email is None:
             self.view.move(message.key, [PENDING], SKIPPED, error=reason)
             return 0
+        if StaffAlertSent.create_id(message.key) in self.desk.repository:
+            self.view.move(message.key, [PENDING], SENT, error="sent before (its fact is in "
+                           "the log)")
+            return 0
         attempts = message.attempts + 1
         if not self.view.move(message.key, [PENDING], SENDING, attempts=attempts):
             return 0  # another pass claimed it
@@ -94,5 +110,9 @@ class StaffAlertSender:
                 self.view.move(message.key, [SENDING], PENDING, error=str(refused),
                                next_attempt_at=self.clock() + retry_delay(attempts))
             return 1
-        self.view.move(message.key, [SENDING], SENT, accepted_at=self.clock())
+        sent_at = self.clock()
+        with suppress(RecordConflictError, IntegrityError):  # recorded already: made once
+            self.desk.save(StaffAlertSent(message_key=message.key, case_id=message.case_id,
+                                          staff_id=addressee.id, sent_at=sent_at))
+        self.view.move(message.key, [SENDING], SENT, accepted_at=sent_at)
         return 1

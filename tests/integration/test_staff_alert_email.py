@@ -1,8 +1,9 @@
 """Alerts emailed to staff through the outbox, through a real SMTP server (aiosmtpd), on SQLite
 and PostgreSQL: a missed deadline emails the assignee and the manager who have staff directory
-entries, once, in each one's language, naming the case, the target and the due time in
-Toronto; a department or a person without an entry is skipped with the reason the admin
-listing shows; and the alert email does not meet the target it warns about.
+entries, once (also after the outbox forgets it sent them), in each one's language, naming
+the case, the target and the due time in Toronto; a department or a person without an entry
+is skipped with the reason the admin listing shows;
+and the alert email does not meet the target it warns about.
 
 The email acknowledgement promise is 2 business days (16 business hours) from Mon 2026-03-02
 10:00 Toronto: 6.5 h Mon + 8 h Tue + 1.5 h from Wed 08:30 = due Wed 2026-03-04 10:00 Toronto
@@ -25,11 +26,12 @@ from application.outbox import start_outbox
 from application.staff_directory import set_entry
 from domain.actors import Actor, Role
 from domain.notices import OUTBOX
+from domain.staff_alerts import StaffAlertSent
 from engine.runner import ProjectionSet
 from infrastructure.mail import MailServer
 from infrastructure.outbox_worker import OutboxWorker
 from infrastructure.settings import Settings
-from projections.outbox import OUTBOX_MODEL, SENT, SKIPPED, Message
+from projections.outbox import OUTBOX_MODEL, PENDING, SENT, SKIPPED, Message
 from tests.conftest import MovableClock, running_projections
 from tests.mail_server import Mailbox, mail_server
 from tests.receiving import receive_at
@@ -123,9 +125,20 @@ class TestMissedDeadlineByEmail:
         after = desk.get_case(OUTBOX, case.id)  # type: ignore[attr-defined]
         assert after.interactions == 0
         assert after.targets[ACK].met_at is None
+        # and each sent alert is its own fact, off the case
+        for notice in ("staff_alert:person:staff-sam", "staff_alert:person:mgr-mo"):
+            key = alert_messages(outbox)[notice].key
+            assert StaffAlertSent.create_id(key) in desk.repository
         # when the worker runs again, nothing more is sent
         assert run_worker(mail_settings, desk, outbox, clock) == 0
         assert len(mailbox.received) == before + 2
+        # nor when the outbox forgets it sent them (as a rebuilt outbox does): the facts say so
+        view = outbox.view(OUTBOX_MODEL.name)
+        for message in alert_messages(outbox).values():
+            view.move(message.key, [SENT], PENDING)
+        assert run_worker(mail_settings, desk, outbox, clock) == 0
+        assert len(mailbox.received) == before + 2
+        assert {m.state for m in alert_messages(outbox).values()} == {SENT}
 
     def test_skips_the_department_and_a_person_without_an_entry_saying_why(
             self, mail_settings: Settings, desk: ServiceDesk, outbox: ProjectionSet,
