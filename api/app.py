@@ -47,6 +47,7 @@ from api.routing import RoutingController
 from api.scorecards import scorecard
 from api.security_headers import schema_page_policy, security_headers
 from api.service_levels import ServiceLevelController
+from api.staff_directory import get_staff_entry, set_staff_entry
 from api.strict_body import decode_strictly
 from api.survey_page import survey_answer, survey_page
 from application.desk import ServiceDesk, utc_now
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, desk: ServiceDesk | None = N
                         AccommodationController, GoalController, DuplicateController,
                         attachment_router(settings.attachment_max_bytes),
                         InboxController, add_note, list_notes, name_manager,
+                        set_staff_entry, get_staff_entry,
                         RoutingController, KnowledgeController, public_articles,
                         help_page_route,
                         reference_assets()],

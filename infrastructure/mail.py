@@ -7,6 +7,7 @@ sent twice (see infrastructure/outbox_worker.py) is recognisably the same messag
 from __future__ import annotations
 
 import smtplib
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from hashlib import sha256
@@ -15,6 +16,9 @@ from infrastructure.mail_templates import Rendered
 from infrastructure.settings import Settings
 
 TIMEOUT_SECONDS = 30
+# Headers unfolded up to RFC 5322's 998 characters: the standard library's folding of a long
+# non-ASCII subject drops the space between two encoded words ("accuséde réception").
+UNFOLDED = policy.SMTP.clone(max_line_length=998)
 
 
 class MailRefused(Exception):
@@ -32,7 +36,7 @@ class MailServer:
         self.password_file = settings.smtp_password_file
 
     def message(self, key: str, to: str, rendered: Rendered) -> EmailMessage:
-        message = EmailMessage()
+        message = EmailMessage(policy=UNFOLDED)
         message["From"], message["To"] = self.sender, to
         message["Subject"] = rendered.subject
         message["Date"] = formatdate(localtime=False)

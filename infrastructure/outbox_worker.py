@@ -53,11 +53,13 @@ from domain.notices import (
     why_not_now,
 )
 from domain.outbox import EMAIL, WEBHOOKS
+from domain.staff_alerts import STAFF_ALERT, addressee_of
 from domain.webhooks import EVENT_NOTICE, webhook_of
 from infrastructure.leadership import AdvisoryLock, Election
 from infrastructure.mail import MailRefused, MailServer
 from infrastructure.mail_templates import Appointment, Particulars, Promise, Rendered, render
 from infrastructure.settings import Settings
+from infrastructure.staff_alert_mail import StaffAlertSender
 from infrastructure.webhook_delivery import WebhookSender
 from projections.outbox import (
     ACCEPTED,
@@ -103,6 +105,8 @@ class OutboxWorker:
         self.desk, self.view, self.mail, self.clock = desk, view, mail, clock
         self.survey_link_for = survey_link_for
         self.webhooks = WebhookSender(settings.webhooks, desk, view, clock)
+        self.alerts = (StaffAlertSender(desk, view, mail, clock) if mail is not None
+                       else None)
         self.public_url = settings.public_url
         self.interval = interval
         # Called between the server's acceptance and the record on the case (tests crash
@@ -136,6 +140,10 @@ class OutboxWorker:
                 handed += self.webhooks.fan_out(message)
             elif webhook_of(message.notice) is not None:
                 handed += self.webhooks.deliver(message)
+            elif self.alerts is not None and message.notice == STAFF_ALERT:
+                handed += self.alerts.fan_out(message)
+            elif self.alerts is not None and addressee_of(message.notice) is not None:
+                handed += self.alerts.deliver(message)  # marked sent, not recorded on the case
             else:
                 handed += self.deliver(message)
         return handed

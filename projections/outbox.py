@@ -18,6 +18,11 @@ due the business day before it (`reminder_due`, domain/notices.py): its row wait
 with that `next_attempt_at`, until the worker's clock reaches it; the worker skips it if the
 appointment was cancelled or moved again meanwhile (the new time owes its own reminder).
 
+Staff alerts: a target recorded at risk or a deadline recorded missed owes a `staff_alert` row
+(on the email channel), which the worker fans out into one message per person the alert
+reaches (infrastructure/staff_alert_mail.py); those are marked sent here only, never recorded
+on the case.
+
 Subscribers: the customers of duplicates merged into a case (`Case.DuplicateMerged`) are kept
 per case (`outbox_subscribers`); a message owed to them too (the resolution,
 `owed_to_subscribers`) makes one more message per subscriber, keyed by the event and the
@@ -50,6 +55,7 @@ from domain.notices import (
     version_in_key,
 )
 from domain.outbox import EMAIL, WEBHOOKS, Outbox
+from domain.staff_alerts import STAFF_ALERT
 from domain.webhooks import EVENT_NOTICE, SHARED_EVENTS, WEBHOOK_NOTICE
 from engine import PostgresView, ProjectionSpec, SQLiteView
 
@@ -164,6 +170,14 @@ def reminder_of(event: Any) -> Change | None:
         return None
     owed = _owed(event, Notice.APPOINTMENT_REMINDER)
     return Change(owed.key, owed.case_id, owed.notice, new=True, at=owed.at, due=due)
+
+
+@change_of.register(Case.TargetAtRisk)
+@change_of.register(Case.DeadlineMissed)
+def _alert(event: Any) -> Change:
+    # The row the staff alert emails fan out from (infrastructure/staff_alert_mail.py).
+    key = message_key(event.originator_id, event.originator_version, STAFF_ALERT)
+    return Change(key, event.originator_id, STAFF_ALERT, new=True, at=event.occurred_at)
 
 
 @change_of.register(Case.DuplicateMerged)
