@@ -301,9 +301,9 @@ def verify_attachments(desk: ServiceDesk, settings: Settings) -> int:
     """The attachment files against the hashes the log holds: 0 if all match, 1 (naming
     each file at fault) otherwise."""
     from infrastructure.attachment_check import check_attachments
-    from infrastructure.file_store import LocalFileStore
+    from infrastructure.file_store import attachment_store
 
-    files = check_attachments(desk, LocalFileStore(settings.attachments_directory))
+    files = check_attachments(desk, attachment_store(settings))
     for problem in files.problems:
         print(f"FAILED: {problem}", file=sys.stderr)
     if files.ok:

@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import cached_property, partial
 from sqlite3 import DatabaseError
 from typing import Any
 from uuid import UUID
@@ -17,6 +17,7 @@ import msgspec
 from eventsourcing.persistence import PersistenceError, StoredEvent
 
 from application import catalogue
+from application.attachments import FileStore
 from application.catalogue import DepartmentSpec, DeskSpec, ServiceSpec
 from application.desk import ServiceDesk, utc_now
 from application.service_levels import seed_service_levels
@@ -27,7 +28,7 @@ from engine.runner import ProjectionNotReady, ProjectionSet, ProjectionSpec
 from infrastructure.access_log import AccessLog
 from infrastructure.catalogue_seed import load_appendix_iv
 from infrastructure.checkpointer import Checkpointer, elected_checkpointer
-from infrastructure.file_store import LocalFileStore
+from infrastructure.file_store import attachment_store
 from infrastructure.mail import MailServer
 from infrastructure.master_key import has_master_key, master_key
 from infrastructure.outbox_worker import OutboxWorker, survey_link_for
@@ -138,10 +139,10 @@ class Services:
     def view(self, spec: ProjectionSpec) -> Any:
         return self.projections.view(spec.name)
 
-    @property
-    def file_store(self) -> LocalFileStore:
-        """Where attachments' bytes are kept (a directory; holds no state of its own)."""
-        return LocalFileStore(self.settings.attachments_directory)
+    @cached_property
+    def file_store(self) -> FileStore:
+        """Where attachments' bytes are kept: a directory, or an S3-compatible bucket."""
+        return attachment_store(self.settings)
 
     def start(self) -> None:
         if self.settings.run_projections:

@@ -13,6 +13,11 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from application.attachments import FileStore
+    from infrastructure.settings import Settings
 
 
 class LocalFileStore:
@@ -53,3 +58,15 @@ class LocalFileStore:
             return self.path_of(digest).read_bytes()
         except FileNotFoundError:
             return None
+
+
+def attachment_store(settings: Settings) -> FileStore:
+    """The store the settings name: an S3-compatible bucket if one is configured, else the
+    directory (CIVICDESK_ATTACHMENTS_DIR, or attachments/ in the data directory)."""
+    if settings.attachments_s3_bucket is not None:
+        from infrastructure.object_store import ObjectFileStore
+
+        return ObjectFileStore(settings.attachments_s3_bucket,
+                               endpoint_url=settings.attachments_s3_endpoint,
+                               prefix=settings.attachments_s3_prefix)
+    return LocalFileStore(settings.attachments_directory)

@@ -66,6 +66,11 @@ class Settings:
     # directory's attachments/) and the largest file kept.
     attachments_dir: Path | None = None
     attachment_max_bytes: int = 10 * 1024 * 1024
+    # Or in an S3-compatible bucket (infrastructure.object_store): its name, the service's
+    # address (None: AWS S3) and a prefix for the objects' keys.
+    attachments_s3_bucket: str | None = None
+    attachments_s3_endpoint: str | None = None
+    attachments_s3_prefix: str = ""
     # Deliveries of chosen case events to the Town's systems (infrastructure/webhook_*.py).
     webhooks: tuple[Webhook, ...] = ()
 
@@ -112,6 +117,9 @@ class Settings:
             public_url=read.public_url("CIVICDESK_PUBLIC_URL"),
             attachments_dir=(Path(folder) if (folder := read.optional(
                 "CIVICDESK_ATTACHMENTS_DIR")) else None),
+            attachments_s3_bucket=read.optional("CIVICDESK_ATTACHMENTS_S3_BUCKET"),
+            attachments_s3_endpoint=read.optional("CIVICDESK_ATTACHMENTS_S3_ENDPOINT"),
+            attachments_s3_prefix=read.text("CIVICDESK_ATTACHMENTS_S3_PREFIX", ""),
             attachment_max_bytes=read.integer("CIVICDESK_ATTACHMENT_MAX_BYTES",
                                               10 * 1024 * 1024, low=1_024,
                                               high=100 * 1024 * 1024),
