@@ -27,14 +27,13 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import Parameter
 
 from api.auth import authenticated, current_actor
-from api.cases import POSITION_HEADER, disclose, route_of
+from api.cases import POSITION_HEADER, disclose, idempotency_of, route_of
 from api.openapi_contract import IDEMPOTENT
 from api.problems import described_problems
 from application.attachments import FileStore, Upload, attach_file, file_bytes
-from application.desk import IdempotencyKey, ServiceDesk
+from application.desk import ServiceDesk
 from domain.actors import Actor
 from domain.attachments import ACCEPTED_TYPES, NAME_LIMIT, Attachment
-from domain.errors import InvalidValue
 from infrastructure.access_log import AccessLog
 
 FIELDS = ("attachments",)
@@ -89,25 +88,12 @@ class _FileAnswer(Operation):
                 type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)) for kind in ACCEPTED_TYPES}
 
 
-def _idempotency(request: Request[Any, Any, Any], name: str,
-                 data: bytes) -> IdempotencyKey | None:
-    key = request.headers.get("idempotency-key")
-    if key is None:
-        return None
-    if not 1 <= len(key) <= 200 or not key.isprintable():
-        raise InvalidValue("Idempotency-Key must be 1-200 printable characters",
-                           "Idempotency-Key")
-    fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode()
-                                 + name.encode() + b"\0" + data).hexdigest()
-    return IdempotencyKey(key=key, fingerprint=fingerprint)
-
-
 def _attach(request: Request[Any, Any, Any], case_id: UUID, name: str, data: bytes,
             actor: Actor, desk: ServiceDesk, access_log: AccessLog, store: FileStore,
             max_bytes: int) -> Response[AttachmentView]:
     upload = Upload(name=name, data=data, declared_type=request.headers.get("content-type"))
     outcome = attach_file(desk, actor, case_id, upload, store, max_bytes=max_bytes,
-                          idempotency=_idempotency(request, name, data))
+                          idempotency=idempotency_of(request, name.encode() + b"\0" + data))
     digest = hashlib.sha256(data).hexdigest()
     added = [a for a in outcome.case.attachments if a["sha256"] == digest][-1]
     view = view_of(case_id, Attachment.of(added))

@@ -34,6 +34,11 @@ COMMAND_ERRORS = "400, 401, 403, 404, 409 or 422 as application/problem+json"
 
 
 def idempotency(request: Request[Any, Any, Any], body: msgspec.Struct) -> IdempotencyKey | None:
+    return idempotency_of(request, msgspec.json.encode(body))
+
+
+def idempotency_of(request: Request[Any, Any, Any], content: bytes) -> IdempotencyKey | None:
+    """The request's Idempotency-Key, fingerprinted with what it asks (`content`), or None."""
     key = request.headers.get("idempotency-key")
     if key is None:
         return None
@@ -41,7 +46,7 @@ def idempotency(request: Request[Any, Any, Any], body: msgspec.Struct) -> Idempo
         raise InvalidValue("Idempotency-Key must be 1-200 printable characters",
                            "Idempotency-Key")
     fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode()
-                                 + msgspec.json.encode(body)).hexdigest()
+                                 + content).hexdigest()
     return IdempotencyKey(key=key, fingerprint=fingerprint)
 
 
