@@ -4,10 +4,8 @@ kept refusing is listed as parked with the server's reason; other roles are refu
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -22,14 +20,8 @@ from infrastructure.outbox_worker import OutboxWorker
 from infrastructure.settings import Settings
 from projections.outbox import OUTBOX_MODEL
 from tests.conftest import MovableClock
-from tests.mail_server import Mailbox, mail_server
+from tests.mail_server import Mailbox
 from tests.receiving import receive
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    with mail_server() as server:
-        yield server
 
 
 def headers(settings: Settings, role: str) -> dict[str, str]:

@@ -6,11 +6,7 @@ skipped with its reason. On SQLite and PostgreSQL, through a real SMTP server (a
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime
-
-import pytest
 
 from application.commands import BookAppointment, CancelAppointment, RescheduleAppointment
 from application.desk import ServiceDesk
@@ -19,8 +15,8 @@ from domain.cases import Case
 from domain.notices import OUTBOX
 from engine.runner import ProjectionSet
 from infrastructure.settings import Settings
-from projections.outbox import OUTBOX_MODEL, PENDING, SENT, SKIPPED
-from tests.conftest import MovableClock, running_projections
+from projections.outbox import PENDING, SENT, SKIPPED
+from tests.conftest import MovableClock
 from tests.integration.test_outbox_updates import (
     ANN,
     MARIE,
@@ -30,7 +26,7 @@ from tests.integration.test_outbox_updates import (
     send_all,
     text_of,
 )
-from tests.mail_server import Mailbox, mail_server
+from tests.mail_server import Mailbox
 from tests.receiving import CSR, receive
 
 SERVICE = "public-works-engineering-01"
@@ -44,25 +40,6 @@ TUESDAY_10 = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 # Thursday made now owes no reminder: its would be due Wednesday 10:00, now.
 THURSDAY_10 = datetime(2026, 3, 5, 15, 0, tzinfo=UTC)
 FRIDAY_14 = datetime(2026, 3, 6, 19, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    with mail_server() as server:
-        yield server
-
-
-@pytest.fixture
-def mail_settings(settings: Settings, smtp: tuple[Mailbox, int]) -> Settings:
-    return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=smtp[1],
-                               smtp_starttls=False, smtp_from="desk@cobourg.example",
-                               public_url="https://desk.cobourg.example")
-
-
-@pytest.fixture
-def outbox(settings: Settings, desk: ServiceDesk) -> Iterator[ProjectionSet]:
-    with running_projections(settings, desk, OUTBOX_MODEL) as running:
-        yield running
 
 
 def acknowledged(desk: ServiceDesk, settings: Settings, outbox: ProjectionSet,

@@ -27,7 +27,7 @@ from projections.outbox import OUTBOX_MODEL, PARKED, SENT, SKIPPED, Message
 from projections.pending_deadlines import PENDING_DEADLINES
 from tests.conftest import MovableClock, running_projections
 from tests.integration.test_projection_failures import eventually
-from tests.mail_server import Mailbox, mail_server
+from tests.mail_server import Mailbox
 from tests.receiving import receive
 
 ANN = Intake(personal={"name": "Ann", "email": "ann@example.org"})
@@ -35,12 +35,6 @@ ANN = Intake(personal={"name": "Ann", "email": "ann@example.org"})
 
 class Crash(Exception):
     """The process dies here (injected between the server's acceptance and the record)."""
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    with mail_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -28,16 +28,10 @@ from infrastructure.settings import Settings
 from projections.outbox import OUTBOX_MODEL, PARKED, PENDING, SENT, Message
 from tests.command_line import TEST_MASTER_KEY
 from tests.conftest import MovableClock
-from tests.mail_server import Mailbox, mail_server
+from tests.mail_server import Mailbox
 from tests.receiving import receive
 
 ANN = Intake(personal={"name": "Ann", "email": "ann@example.org"})
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    with mail_server() as server:
-        yield server
 
 
 @pytest.fixture

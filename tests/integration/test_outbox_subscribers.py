@@ -6,11 +6,7 @@ On SQLite and PostgreSQL, through a real SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from uuid import UUID
-
-import pytest
 
 from application.commands import ResolveCase
 from application.customers import Intake
@@ -22,7 +18,7 @@ from domain.notices import OUTBOX
 from engine.runner import ProjectionSet
 from infrastructure.settings import Settings
 from projections.outbox import OUTBOX_MODEL, SENT, SKIPPED, Message
-from tests.conftest import MovableClock, running_projections
+from tests.conftest import MovableClock
 from tests.integration.test_outbox_updates import (
     MARIE,
     outbound_summaries,
@@ -30,31 +26,12 @@ from tests.integration.test_outbox_updates import (
     send_all,
     text_of,
 )
-from tests.mail_server import Mailbox, mail_server
+from tests.mail_server import Mailbox
 from tests.receiving import CSR, receive
 
 DIRECTOR = Actor(id="director-1", role=Role.DIRECTOR)
 BOB = Intake(personal={"name": "Bob Roy", "email": "bob@example.org"},
              preferred_contact="phone")
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    with mail_server() as server:
-        yield server
-
-
-@pytest.fixture
-def mail_settings(settings: Settings, smtp: tuple[Mailbox, int]) -> Settings:
-    return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=smtp[1],
-                               smtp_starttls=False, smtp_from="desk@cobourg.example",
-                               public_url="https://desk.cobourg.example")
-
-
-@pytest.fixture
-def outbox(settings: Settings, desk: ServiceDesk) -> Iterator[ProjectionSet]:
-    with running_projections(settings, desk, OUTBOX_MODEL) as running:
-        yield running
 
 
 def merged(desk: ServiceDesk, survivor: Case, customer: Intake | UUID) -> Case:

@@ -8,12 +8,9 @@ PostgreSQL, through a real SMTP server (aiosmtpd)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
-
-import pytest
 
 from application.commands import ReopenCase, ResolveCase, SendInterimResponse, TransferCase
 from application.customers import Intake
@@ -32,31 +29,12 @@ from infrastructure.survey_link_key import survey_links
 from projections.outbox import OUTBOX_MODEL, SENT, SKIPPED, Message
 from tests.command_line import TEST_MASTER_KEY
 from tests.conftest import MovableClock, running_projections
-from tests.mail_server import Mailbox, mail_server
+from tests.mail_server import Mailbox
 from tests.receiving import CSR, receive
 
 ANN = Intake(personal={"name": "Ann Smith", "email": "ann@example.org"})
 MARIE = Intake(personal={"name": "Marie Tremblay", "email": "marie@example.org"},
                language="fr")
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    with mail_server() as server:
-        yield server
-
-
-@pytest.fixture
-def mail_settings(settings: Settings, smtp: tuple[Mailbox, int]) -> Settings:
-    return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=smtp[1],
-                               smtp_starttls=False, smtp_from="desk@cobourg.example",
-                               public_url="https://desk.cobourg.example")
-
-
-@pytest.fixture
-def outbox(settings: Settings, desk: ServiceDesk) -> Iterator[ProjectionSet]:
-    with running_projections(settings, desk, OUTBOX_MODEL) as running:
-        yield running
 
 
 def send_all(settings: Settings, desk: ServiceDesk, outbox: ProjectionSet,

@@ -33,7 +33,7 @@ from infrastructure.outbox_worker import OutboxWorker
 from infrastructure.settings import Settings
 from projections.outbox import OUTBOX_MODEL, PENDING, SENT, SKIPPED, Message
 from tests.conftest import MovableClock, running_projections
-from tests.mail_server import Mailbox, mail_server
+from tests.mail_server import Mailbox
 from tests.receiving import receive_at
 from tests.toronto_time import toronto
 
@@ -43,12 +43,6 @@ ACK = "acknowledge"
 RECEIVED = toronto(2026, 3, 2, 10)
 AT_RISK_FROM = datetime(2026, 3, 3, 19, 0, tzinfo=UTC)  # Tue 14:00 Toronto
 DUE = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # Wed 10:00 Toronto
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    with mail_server() as server:
-        yield server
 
 
 @pytest.fixture
