@@ -7,7 +7,7 @@ and whatever meets, pauses or breaches a target removes its row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatch
@@ -104,8 +104,14 @@ def _watched(targets: list[dict[str, Any]]) -> tuple[Target, ...]:
     return tuple(t for t in map(Target.from_data, targets) if t.watched_due_at is not None)
 
 
-def fold(rows: dict[str, tuple[Any, bool]], change: Change) -> None:
-    """Apply `change` to one case's `rows` (target -> (due_at, pausable)), in memory."""
+def due_at_of(target: Target) -> datetime | None:
+    return target.due_at
+
+
+def fold(rows: dict[str, tuple[Any, bool]], change: Change,
+         instant_of: Callable[[Target], datetime | None] = due_at_of) -> None:
+    """Apply `change` to one case's `rows` (target -> (instant, pausable)), in memory; a
+    target's instant is `instant_of` it (its due time here), and one without is left out."""
     if change.replace_all:
         rows.clear()
     for name in change.drop | {t.name for t in change.upsert}:
@@ -114,23 +120,23 @@ def fold(rows: dict[str, tuple[Any, bool]], change: Change) -> None:
         for name in [name for name, (_, pausable) in rows.items() if pausable]:
             del rows[name]
     for target in change.upsert:
-        rows[target.name] = (target.due_at, target.pausable)
+        instant = instant_of(target)
+        if instant is not None:
+            rows[target.name] = (instant, target.pausable)
 
 
-class PendingDeadlinesView:
-    """The view's SQL, mixed into a dialect base (`SQLiteView` or `PostgresView`)."""
+class PendingInstantsView:
+    """The SQL of a view of one instant per pending target (`instant`, its column, taken from
+    each target by `instant_of`), mixed into a dialect base (`SQLiteView` or `PostgresView`):
+    pending deadlines, and the pending at-risk instants (projections.pending_at_risk)."""
 
-    name = NAME
+    name: str
+    instant: str
     CHUNK = 500  # case ids per `IN (...)` list
 
-    def view_statements(self) -> list[str]:
-        table = self.table(NAME)
-        return [
-            f"CREATE TABLE IF NOT EXISTS {table} (case_id {self.uuid_type} NOT NULL, "
-            f"target TEXT NOT NULL, due_at {self.time_type} NOT NULL, "
-            "pausable BOOLEAN NOT NULL, PRIMARY KEY (case_id, target))",
-            f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_by_due')} ON {table} (due_at)",
-        ]
+    @staticmethod
+    def instant_of(target: Target) -> datetime | None:
+        return target.due_at
 
     def apply(self, tracking: Tracking, changes: list[Change]) -> None:
         """Apply `changes` in order: read the rows of the cases they touch, fold them in
@@ -140,40 +146,54 @@ class PendingDeadlinesView:
                                          if c.case_id is not None and c != Change(c.case_id)))
             if not touched:
                 return
-            table, mark = self.table(NAME), self.placeholder
+            table, mark, column = self.table(self.name), self.placeholder, self.instant
             rows: dict[UUID, dict[str, tuple[Any, bool]]] = {case: {} for case in touched}
             keys = {case: self.id_in(case) for case in touched}
             for start in range(0, len(touched), self.CHUNK):
                 chunk = [keys[case] for case in touched[start:start + self.CHUNK]]
-                cursor.execute(f"SELECT case_id, target, due_at, pausable FROM {table} "
+                cursor.execute(f"SELECT case_id, target, {column}, pausable FROM {table} "
                                f"WHERE case_id IN ({', '.join(mark for _ in chunk)})", chunk)
                 for row in cursor.fetchall():
                     rows[self.id_out(row["case_id"])][row["target"]] = (
-                        self.time_out(row["due_at"]), bool(row["pausable"]))
+                        self.time_out(row[column]), bool(row["pausable"]))
                 cursor.execute(f"DELETE FROM {table} "
                                f"WHERE case_id IN ({', '.join(mark for _ in chunk)})", chunk)
             for change in changes:
                 if change.case_id in rows:
-                    fold(rows[change.case_id], change)
-            values = [(keys[case], name, self.time_in(due_at), pausable)
+                    fold(rows[change.case_id], change, self.instant_of)
+            values = [(keys[case], name, self.time_in(at), pausable)
                       for case, targets in rows.items()
-                      for name, (due_at, pausable) in sorted(targets.items())]
+                      for name, (at, pausable) in sorted(targets.items())]
             if values:
-                cursor.executemany(f"INSERT INTO {table} (case_id, target, due_at, pausable) "
+                cursor.executemany(f"INSERT INTO {table} (case_id, target, {column}, pausable) "
                                    f"VALUES ({mark}, {mark}, {mark}, {mark})", values)
 
-    def pending(self, batch: int = 5000) -> tuple[int, Iterator[tuple[UUID, str, datetime]]]:
+    def pending(self) -> tuple[int, Iterator[tuple[UUID, str, datetime]]]:
         """The position the rows are as of, and every row, soonest first."""
         with self.reading() as cursor:
-            tracking = self.tracking_table
-            cursor.execute(f"SELECT notification_id FROM {tracking}")
+            cursor.execute(f"SELECT notification_id FROM {self.tracking_table}")
             row = cursor.fetchone()
             position = int(row["notification_id"]) if row else 0
-            cursor.execute(f"SELECT case_id, target, due_at FROM {self.table(NAME)} "
-                           "ORDER BY due_at, case_id, target")
-            rows = [(self.id_out(r["case_id"]), r["target"], self.time_out(r["due_at"]))
+            column = self.instant
+            cursor.execute(f"SELECT case_id, target, {column} FROM {self.table(self.name)} "
+                           f"ORDER BY {column}, case_id, target")
+            rows = [(self.id_out(r["case_id"]), r["target"], self.time_out(r[column]))
                     for r in cursor.fetchall()]
         return position, iter(rows)
+
+
+class PendingDeadlinesView(PendingInstantsView):
+    name = NAME
+    instant = "due_at"
+
+    def view_statements(self) -> list[str]:
+        table = self.table(NAME)
+        return [
+            f"CREATE TABLE IF NOT EXISTS {table} (case_id {self.uuid_type} NOT NULL, "
+            f"target TEXT NOT NULL, due_at {self.time_type} NOT NULL, "
+            "pausable BOOLEAN NOT NULL, PRIMARY KEY (case_id, target))",
+            f"CREATE INDEX IF NOT EXISTS {self.table(NAME + '_by_due')} ON {table} (due_at)",
+        ]
 
     def count(self) -> int:
         with self.reading() as cursor:
